@@ -3,9 +3,10 @@
 //!
 //! The map of the crate: [`instrument`] reads and validates the survey definitions,
 //! [`engine`] is the pure index engine (no database, no HTTP), [`csv_input`] reads response
-//! files, [`text`] renders reports for people, and [`cli`] is the command line.
+//! files, [`text`] renders reports for people, [`config`] holds the settings and [`cli`] is the command line.
 
 pub mod cli;
+pub mod config;
 pub mod csv_input;
 pub mod engine;
 pub mod instrument;

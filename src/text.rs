@@ -1,1 +1,258 @@
-//! Text rendering.
+//! Plain-text rendering of reports for people: Bahasa Indonesia with decimal commas by default,
+//! English on request.
+
+use std::fmt::Write;
+
+use crate::engine::IndexReport;
+use crate::engine::exact::Fixed;
+use crate::engine::sample::SampleSize;
+use crate::engine::stats::Welch;
+use crate::instrument::{Instrument, Lang};
+
+/// A number as the reader's language writes it: `84,36` in Indonesian, `84.36` in English.
+pub fn number(value: &Fixed, lang: Lang) -> String {
+    match lang {
+        Lang::Id => value.format_id(),
+        Lang::En => value.format('.'),
+    }
+}
+
+/// An estimate (not a regulation number) to `decimals` digits in the reader's notation.
+pub fn estimate(value: f64, decimals: usize, lang: Lang) -> String {
+    let text = format!("{value:.decimals$}");
+    match lang {
+        Lang::Id => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+/// A whole number with the reader's thousands separator: `1.000` or `1,000`.
+pub fn count(value: u64, lang: Lang) -> String {
+    crate::engine::exact::group_thousands(
+        &value.to_string(),
+        if lang == Lang::Id { '.' } else { ',' },
+    )
+}
+
+fn opt(value: Option<&Fixed>, lang: Lang) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| number(v, lang))
+}
+
+fn pick<'a>(lang: Lang, id: &'a str, en: &'a str) -> &'a str {
+    if lang == Lang::Id { id } else { en }
+}
+
+/// The report as a unit head reads it.
+pub fn report(instrument: &Instrument, r: &IndexReport, lang: Lang) -> String {
+    let t = |id, en| pick(lang, id, en);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({} v{}, {}: {})",
+        instrument.title.get(lang),
+        r.instrument,
+        r.instrument_version,
+        t("mode", "mode"),
+        r.mode
+    );
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        t("Responden", "Respondents"),
+        count(r.respondents, lang)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<48} {:>8} {:>8} {:>7} {:>7} {:>5}",
+        t("Unsur", "Item"),
+        t("Dijawab", "Answered"),
+        t("Jumlah", "Total"),
+        "NRR",
+        "IKM",
+        t("Mutu", "Grade")
+    );
+    for item in &r.items {
+        let name = if lang == Lang::Id {
+            &item.name
+        } else {
+            &item.name_en
+        };
+        let label: String = format!("{} {}", item.code, name).chars().take(48).collect();
+        let _ = writeln!(
+            out,
+            "{:<48} {:>8} {:>8} {:>7} {:>7} {:>5}",
+            label,
+            count(item.answered, lang),
+            count(item.total, lang),
+            opt(item.nrr.as_ref(), lang),
+            opt(item.ikm.as_ref(), lang),
+            item.grade.as_deref().unwrap_or("-")
+        );
+    }
+    let _ = writeln!(out);
+    let scale = format!("{}-{}", instrument.scale_min, instrument.scale_max);
+    let _ = writeln!(
+        out,
+        "{} ({} {scale}): {}",
+        t("Indeks", "Index"),
+        t("skala", "scale"),
+        opt(r.index.as_ref(), lang)
+    );
+    let performance = if lang == Lang::Id {
+        &r.performance
+    } else {
+        &r.performance_en
+    };
+    let _ = writeln!(
+        out,
+        "IKM: {}   {}: {}   {}: {}",
+        opt(r.ikm.as_ref(), lang),
+        t("Mutu", "Grade"),
+        r.grade.as_deref().unwrap_or("-"),
+        t("Kinerja", "Performance"),
+        performance.as_deref().unwrap_or("-")
+    );
+    if let Some(ci) = &r.statistics.confidence_interval {
+        let _ = writeln!(
+            out,
+            "{}: {} - {}",
+            t("Selang kepercayaan 95%", "95% confidence interval"),
+            estimate(ci.lower, 2, lang),
+            estimate(ci.upper, 2, lang)
+        );
+    }
+    if let Some(rel) = &r.statistics.reliability {
+        let alpha = rel
+            .alpha
+            .map_or_else(|| "-".to_owned(), |a| estimate(a, 3, lang));
+        let _ = writeln!(
+            out,
+            "{}: {alpha} ({} {})",
+            t(
+                "Reliabilitas (alpha Cronbach)",
+                "Reliability (Cronbach's alpha)"
+            ),
+            count(rel.complete_responses, lang),
+            t("respons lengkap", "complete responses")
+        );
+    }
+    if let Some(v) = &r.statistics.validity {
+        let invalid: Vec<&str> = v
+            .items
+            .iter()
+            .filter(|i| !i.valid)
+            .map(|i| i.code.as_str())
+            .collect();
+        let verdict = if invalid.is_empty() {
+            t("semua unsur valid", "every item valid").to_owned()
+        } else {
+            format!("{}: {}", t("belum valid", "not valid"), invalid.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "{} (r {} {}): {verdict}",
+            t("Validitas", "Validity"),
+            t("kritis", "critical"),
+            estimate(v.critical_r, 3, lang)
+        );
+    }
+    if !r.priorities.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            t("Prioritas perbaikan", "Improvement priorities"),
+            r.priorities.join(", ")
+        );
+    }
+    if let Some(s) = &r.sample {
+        let verdict = if s.adequate {
+            t("memadai", "adequate")
+        } else {
+            t("belum memadai", "not yet adequate")
+        };
+        let _ = writeln!(
+            out,
+            "{}: {} {}, {} {}, {} {} ({verdict})",
+            t("Sampel", "Sample"),
+            t("populasi", "population"),
+            count(s.size.population, lang),
+            t("minimum", "minimum"),
+            count(s.size.minimum, lang),
+            t("terkumpul", "collected"),
+            count(s.collected, lang)
+        );
+    }
+    for notice in &r.notices {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            t("Catatan", "Note"),
+            pick(lang, &notice.id, &notice.en)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        t("Perhitungan", "Calculation"),
+        pick(
+            lang,
+            &r.calculation.mode_description,
+            &r.calculation.mode_description_en
+        )
+    );
+    out
+}
+
+/// The comparison of two sets of responses.
+pub fn comparison(w: &Welch, lang: Lang) -> String {
+    let t = |id, en| pick(lang, id, en);
+    let verdict = if w.significant {
+        t("berbeda secara bermakna", "significantly different")
+    } else {
+        t(
+            "tidak berbeda secara bermakna",
+            "not significantly different",
+        )
+    };
+    format!(
+        "{}: {} {} (t = {}, df = {}, p = {}; {})\n",
+        t("Perbandingan", "Comparison"),
+        t("selisih", "difference"),
+        estimate(w.difference, 2, lang),
+        estimate(w.t, 3, lang),
+        estimate(w.df, 1, lang),
+        estimate(w.p, 4, lang),
+        verdict
+    )
+}
+
+/// A sample-size answer.
+pub fn sample_size(s: &SampleSize, lang: Lang) -> String {
+    let percent = |x: f64| {
+        estimate(
+            x * 100.0,
+            if (x * 100.0).fract() == 0.0 { 0 } else { 1 },
+            lang,
+        )
+    };
+    match lang {
+        Lang::Id => format!(
+            "Sampel minimum untuk populasi {} (kepercayaan {}%, margin kesalahan {}%, X² = {}): {} responden\n",
+            count(s.population, lang),
+            percent(s.confidence),
+            percent(s.margin),
+            number(&s.chi_square, lang),
+            count(s.minimum, lang)
+        ),
+        Lang::En => format!(
+            "Minimum sample for a population of {} ({}% confidence, {}% margin of error, X² = {}): {} respondents\n",
+            count(s.population, lang),
+            percent(s.confidence),
+            percent(s.margin),
+            number(&s.chi_square, lang),
+            count(s.minimum, lang)
+        ),
+    }
+}

@@ -596,7 +596,7 @@ fn validate_grades(
         }
         c.text(&format!("{at}.performance"), &g.performance)?;
         if min > max {
-            return c.fail(format!("{at}"), "min is above max");
+            return c.fail(at.clone(), "min is above max");
         }
         match previous_max {
             None if min != low * 100 => {
@@ -663,7 +663,7 @@ fn validate_profile(
             }
             "integer" => {
                 let (Some(min), Some(max)) = (f.min, f.max) else {
-                    return c.fail(format!("{at}"), "an integer field needs min and max");
+                    return c.fail(at.clone(), "an integer field needs min and max");
                 };
                 if min >= max {
                     return c.fail(format!("{at}.min"), "must be below max");

@@ -1,0 +1,118 @@
+//! Settings, read once from the environment and an optional TOML file; passed explicitly.
+//!
+//! Every setting has a default, so `kepuasan serve` needs nothing. `KEPUASAN_CONFIG` names a TOML
+//! file whose keys are the lower-case setting names without the prefix (`bind`,
+//! `database_url`, `survey_defs`); the environment wins over the file.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The process's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `DATABASE_URL`: a SQLite path or `sqlite://` URL, or a `postgres://` URL.
+    pub database_url: String,
+    /// `KEPUASAN_BIND`: the address the server listens on.
+    pub bind: String,
+    /// `KEPUASAN_SURVEY_DEFS`: a directory of instrument files that add to or override the
+    /// built-in ones.
+    pub survey_defs: Option<PathBuf>,
+}
+
+/// The file form of the settings; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    bind: Option<String>,
+    survey_defs: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Default database: a SQLite file in the working directory.
+    pub const DEFAULT_DATABASE_URL: &'static str = "kepuasan.db";
+    /// Default listening address.
+    pub const DEFAULT_BIND: &'static str = "127.0.0.1:8080";
+
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Settings, String> {
+        Settings::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the settings through a variable lookup (the environment, or a map in tests).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let file = match var("KEPUASAN_CONFIG") {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("KEPUASAN_CONFIG: cannot read {path}: {e}"))?;
+                toml::from_str::<FileSettings>(&text)
+                    .map_err(|e| format!("KEPUASAN_CONFIG: {path}: {}", e.message()))?
+            }
+            None => FileSettings::default(),
+        };
+        Ok(Settings {
+            database_url: var("DATABASE_URL")
+                .or(file.database_url)
+                .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned()),
+            bind: var("KEPUASAN_BIND")
+                .or(file.bind)
+                .unwrap_or_else(|| Self::DEFAULT_BIND.to_owned()),
+            survey_defs: var("KEPUASAN_SURVEY_DEFS")
+                .map(PathBuf::from)
+                .or(file.survey_defs),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(
+            (s.database_url.as_str(), s.bind.as_str()),
+            ("kepuasan.db", "127.0.0.1:8080")
+        );
+        assert_eq!(s.survey_defs, None);
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\nsurvey_defs = \"/srv/defs\"\n",
+        )
+        .unwrap();
+        let path = path.to_str().unwrap();
+        let s = settings(&[
+            ("KEPUASAN_CONFIG", path),
+            ("KEPUASAN_BIND", "127.0.0.1:9100"),
+        ])
+        .unwrap();
+        assert_eq!(s.bind, "127.0.0.1:9100");
+        assert_eq!(s.survey_defs, Some(PathBuf::from("/srv/defs")));
+    }
+
+    #[test]
+    fn a_bad_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.toml");
+        std::fs::write(&path, "bnd = 1\n").unwrap();
+        let e = settings(&[("KEPUASAN_CONFIG", path.to_str().unwrap())]).unwrap_err();
+        assert!(e.contains("KEPUASAN_CONFIG") && e.contains("bnd"), "{e}");
+    }
+}

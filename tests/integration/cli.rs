@@ -1,0 +1,185 @@
+//! The command line as an operator uses it: real files in, text and JSON out.
+
+use std::process::{Command, Output};
+
+fn kepuasan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+        .args(args)
+        .env_remove("KEPUASAN_LANG")
+        .env_remove("KEPUASAN_SURVEY_DEFS")
+        .env_remove("KEPUASAN_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// The 84,36 data set (see the engine tests): 100 rows, U1..U8 37 fours then threes, U9 41 fours.
+fn published_example(delimiter: char) -> String {
+    let mut text = format!(
+        "\u{feff}No{d}U1{d}U2{d}U3{d}U4{d}U5{d}U6{d}U7{d}U8{d}U9{d}Saran\n",
+        d = delimiter
+    );
+    for r in 0..100 {
+        let v = if r < 37 { 4 } else { 3 };
+        let u9 = if r < 41 { 4 } else { 3 };
+        let cells: Vec<String> = std::iter::once((r + 1).to_string())
+            .chain((0..8).map(|_| v.to_string()))
+            .chain([u9.to_string(), "ramah".to_owned()])
+            .collect();
+        text.push_str(&cells.join(&delimiter.to_string()));
+        text.push('\n');
+    }
+    text
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn ikm_prints_the_published_example_in_indonesian_with_decimal_commas() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "q.csv", &published_example(';'));
+    let out = stdout(&kepuasan(&["ikm", &file]));
+    assert!(
+        out.contains("IKM: 84,36   Mutu: B   Kinerja: Baik"),
+        "{out}"
+    );
+    assert!(out.contains("Responden: 100"), "{out}");
+    let en = stdout(&kepuasan(&["--lang", "en", "ikm", &file]));
+    assert!(
+        en.contains("IKM: 84.36   Grade: B   Performance: Good"),
+        "{en}"
+    );
+}
+
+#[test]
+fn ikm_json_has_the_contract_shape_without_unit_and_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "q.csv", &published_example(','));
+    let out = stdout(&kepuasan(&[
+        "ikm",
+        &file,
+        "--format",
+        "json",
+        "--population",
+        "1000",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ikm"], serde_json::json!(84.36));
+    assert_eq!(v["grade"], "B");
+    assert_eq!(v["performance"], "Baik");
+    assert_eq!(v["respondents"], 100);
+    assert_eq!(v["instrument"], "skm-2017");
+    assert_eq!(v["mode"], "exact");
+    let u9 = &v["items"][8];
+    assert_eq!(
+        (
+            u9["code"].as_str(),
+            u9["answered"].as_u64(),
+            u9["total"].as_u64()
+        ),
+        (Some("U9"), Some(100), Some(341))
+    );
+    assert_eq!(u9["nrr"], serde_json::json!(3.41));
+    for key in ["name", "ikm", "grade"] {
+        assert!(!u9[key].is_null(), "{key}");
+    }
+    assert_eq!(v["sample"]["minimum"], 278);
+    assert_eq!(v["sample"]["adequate"], false);
+    assert!(v.get("unit").is_none() && v.get("period").is_none());
+}
+
+#[test]
+fn ikm_form_mode_of_a_perfect_file_is_99_90() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "q.csv",
+        "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4,4,4,4,4,4,4\n",
+    );
+    let out = stdout(&kepuasan(&[
+        "ikm",
+        &file,
+        "--mode",
+        "form-0.111",
+        "--format",
+        "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["ikm"].as_f64(), v["mode"].as_str()),
+        (Some(99.9), Some("form-0.111"))
+    );
+}
+
+#[test]
+fn a_malformed_file_stops_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "q.csv",
+        "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4,4,4,4,4,4,4\n4,4,4,x,4,4,4,4,4\n",
+    );
+    let output = kepuasan(&["ikm", &file]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("line 3, column U4 (4)"), "{err}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn an_unknown_instrument_or_mode_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "q.csv",
+        "U1,U2,U3,U4,U5,U6,U7,U8,U9\n4,4,4,4,4,4,4,4,4\n",
+    );
+    let err = kepuasan(&["ikm", &file, "--instrument", "skm-2099"]);
+    assert!(String::from_utf8_lossy(&err.stderr).contains("instrument: `skm-2099`"));
+    let err = kepuasan(&["ikm", &file, "--mode", "fast"]);
+    assert!(String::from_utf8_lossy(&err.stderr).contains("mode: `fast`"));
+}
+
+#[test]
+fn sample_size_prints_the_krejcie_morgan_minimum() {
+    let out = stdout(&kepuasan(&["sample-size", "1000"]));
+    assert!(
+        out.contains("populasi 1.000") && out.trim_end().ends_with("278 responden"),
+        "{out}"
+    );
+    let json = stdout(&kepuasan(&["sample-size", "100000", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["minimum"], 384);
+    assert_eq!(kepuasan(&["sample-size", "0"]).status.code(), Some(1));
+}
+
+#[test]
+fn extra_instruments_come_from_the_configured_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = include_str!("../../survey-defs/skm-2017.toml");
+    let custom = builtin.replace("key = \"skm-2017\"", "key = \"skm-puskesmas\"");
+    write(&dir, "skm-puskesmas.toml", &custom);
+    let file = write(
+        &dir,
+        "q.csv",
+        "U1,U2,U3,U4,U5,U6,U7,U8,U9\n3,3,3,3,3,3,3,3,3\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+        .args(["ikm", &file, "--instrument", "skm-puskesmas"])
+        .env("KEPUASAN_SURVEY_DEFS", dir.path())
+        .output()
+        .unwrap();
+    assert!(stdout(&output).contains("IKM: 75,00"));
+}
