@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
+use crate::db::queries;
 use crate::engine::{self, Options, Tally};
 use crate::instrument::{Instrument, Lang, Registry};
 use crate::{csv_input, text};
@@ -67,6 +68,114 @@ pub enum Command {
     Ikm(IkmArgs),
     /// Print the minimum sample for a population (Krejcie & Morgan).
     SampleSize(SampleArgs),
+    /// Migrate the database, then serve the API.
+    Serve {
+        /// Fill an empty database with demo data first and print an admin key.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Fill an empty database with a demo MPP: a dozen units and a year of responses.
+    Demo,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage units.
+    #[command(subcommand)]
+    Units(UnitsCommand),
+    /// Manage services.
+    #[command(subcommand)]
+    Services(ServicesCommand),
+    /// Print a unit's report from the database.
+    Report(ReportArgs),
+}
+
+/// `kepuasan keys ...`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; its secret is the last line of standard output.
+    Create {
+        /// admin, viewer, counter or kiosk.
+        #[arg(long)]
+        role: String,
+        /// A unit in the key's scope (repeat for more).
+        #[arg(long = "unit")]
+        units: Vec<String>,
+        /// Who or what holds it.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by id.
+    Revoke {
+        /// The key's id.
+        id: String,
+    },
+}
+
+/// `kepuasan units ...`
+#[derive(Debug, Subcommand)]
+pub enum UnitsCommand {
+    /// Add a unit.
+    Add {
+        /// Stable code.
+        code: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// IANA time zone.
+        #[arg(long, default_value = "Asia/Jakarta")]
+        timezone: String,
+        /// Parent unit (an MPP or district).
+        #[arg(long)]
+        parent: Option<String>,
+        /// Allow an open survey link.
+        #[arg(long)]
+        open_link: bool,
+    },
+    /// List units.
+    List,
+}
+
+/// `kepuasan services ...`
+#[derive(Debug, Subcommand)]
+pub enum ServicesCommand {
+    /// Add a service to a unit.
+    Add {
+        /// Unit code.
+        #[arg(long)]
+        unit: String,
+        /// Service code.
+        code: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Arguments of `kepuasan report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Unit code.
+    #[arg(long)]
+    pub unit: String,
+    /// Period: 2025, 2025-S1, 2025-Q3, 2025-07 or 2025-07-01..2025-09-30.
+    #[arg(long)]
+    pub period: String,
+    /// One service only.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Computation mode.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// Output format (json; csv, xlsx and pdf come with the reports work).
+    #[arg(long, default_value = "json")]
+    pub format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Arguments of `kepuasan ikm`.
@@ -131,6 +240,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     let output = match cli.command {
         Command::Ikm(args) => ikm(&args, lang)?,
         Command::SampleSize(args) => sample_size(&args, lang)?,
+        Command::Serve { demo } => return serve(demo, out),
+        Command::Migrate => migrate()?,
+        Command::Demo => demo(out)?,
+        Command::Keys(command) => keys(command)?,
+        Command::Units(command) => units(command)?,
+        Command::Services(command) => services(command)?,
+        Command::Report(args) => report(&args)?,
     };
     out.write_all(output.as_bytes())
         .map_err(|e| CliError(e.to_string()))
@@ -212,4 +328,232 @@ fn sample_size(args: &SampleArgs, lang: Lang) -> Result<String, CliError> {
         }
         Format::Text => text::sample_size(&size, lang),
     })
+}
+
+fn settings() -> Result<Settings, CliError> {
+    Settings::from_env().map_err(CliError)
+}
+
+fn open_state() -> Result<crate::state::AppState, CliError> {
+    crate::server::system_state(settings()?).map_err(CliError)
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+fn app(e: crate::error::AppError) -> CliError {
+    match &e.fields {
+        Some(fields) => CliError(
+            fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        None => CliError(e.message),
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| CliError(e.to_string()))
+}
+
+fn init_logging() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn serve(demo_first: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    init_logging();
+    let state = open_state()?;
+    if demo_first {
+        let empty = state
+            .db
+            .read_blocking(queries::list_units)
+            .map_err(app)?
+            .is_empty();
+        if empty {
+            let made = state
+                .db
+                .write_blocking(|conn| crate::demo::fill(conn, now()))
+                .map_err(app)?;
+            let (_, secret) = state
+                .db
+                .write_blocking(|conn| {
+                    crate::auth::create_key(
+                        conn,
+                        &crate::auth::NewKey {
+                            role: crate::auth::Role::Admin,
+                            units: vec![],
+                            name: "demo admin".into(),
+                        },
+                        now(),
+                    )
+                })
+                .map_err(app)?;
+            let _ = writeln!(
+                out,
+                "demo: {made} responses in 12 units of 2 MPPs; admin key:\n{secret}"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "demo: the database already has units; serving it as it is"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "kepuasan: http://{}/ (database: {})",
+        state.settings.bind,
+        crate::db::redact(&state.settings.database_url)
+    );
+    let _ = out.flush();
+    actix_web::rt::System::new()
+        .block_on(crate::server::run(state))
+        .map_err(|e| CliError(format!("server: {e}")))
+}
+
+fn migrate() -> Result<String, CliError> {
+    let settings = settings()?;
+    let kind = crate::db::DbKind::from_url(&settings.database_url).map_err(CliError)?;
+    let applied = crate::db::migrate(&kind).map_err(|e| CliError(e.to_string()))?;
+    Ok(format!("{applied} migration(s) applied\n"))
+}
+
+fn demo(out: &mut dyn Write) -> Result<String, CliError> {
+    let state = open_state()?;
+    let made = state
+        .db
+        .write_blocking(|conn| crate::demo::fill(conn, now()))
+        .map_err(app)?;
+    let _ = out.flush();
+    Ok(format!(
+        "{made} demo responses in 12 units of 2 MPPs (mpp-bandung, mpp-makassar)\n"
+    ))
+}
+
+fn keys(command: KeysCommand) -> Result<String, CliError> {
+    let state = open_state()?;
+    match command {
+        KeysCommand::Create { role, units, name } => {
+            let role = role
+                .parse()
+                .map_err(|e: String| CliError(format!("role: {e}")))?;
+            let (row, secret) = state
+                .db
+                .write_blocking(|conn| {
+                    crate::auth::create_key(conn, &crate::auth::NewKey { role, units, name }, now())
+                })
+                .map_err(app)?;
+            Ok(format!(
+                "id: {}\nrole: {}\nunits: {}\n{secret}\n",
+                row.id, row.role, row.units
+            ))
+        }
+        KeysCommand::List => {
+            let keys = state.db.read_blocking(queries::list_keys).map_err(app)?;
+            json(
+                &keys
+                    .into_iter()
+                    .map(|k| crate::api::admin::KeyView::of(k, None))
+                    .collect::<Vec<_>>(),
+            )
+        }
+        KeysCommand::Revoke { id } => {
+            let found = state
+                .db
+                .write_blocking(|conn| queries::revoke_key(conn, &id, now()))
+                .map_err(app)?;
+            if found {
+                Ok(format!("revoked {id}\n"))
+            } else {
+                Err(CliError(format!("no key with id {id}")))
+            }
+        }
+    }
+}
+
+fn units(command: UnitsCommand) -> Result<String, CliError> {
+    let state = open_state()?;
+    match command {
+        UnitsCommand::Add {
+            code,
+            name,
+            timezone,
+            parent,
+            open_link,
+        } => {
+            let body = crate::api::admin::CreateUnitRequest {
+                code,
+                name,
+                timezone,
+                parent,
+                open_link,
+            };
+            let unit = state
+                .db
+                .write_blocking(|conn| crate::api::admin::create_unit_in(conn, &body, now()))
+                .map_err(app)?;
+            json(&unit)
+        }
+        UnitsCommand::List => json(&state.db.read_blocking(queries::list_units).map_err(app)?),
+    }
+}
+
+fn services(command: ServicesCommand) -> Result<String, CliError> {
+    let state = open_state()?;
+    match command {
+        ServicesCommand::Add { unit, code, name } => {
+            let body = crate::api::admin::CreateServiceRequest { code, name };
+            let service = state
+                .db
+                .write_blocking(|conn| {
+                    crate::api::admin::create_service_in(conn, &unit, &body, now())
+                })
+                .map_err(app)?;
+            json(&service)
+        }
+    }
+}
+
+fn report(args: &ReportArgs) -> Result<String, CliError> {
+    if args.format != "json" {
+        return Err(CliError(format!(
+            "format: `{}` is not available yet; use json",
+            args.format
+        )));
+    }
+    let period = args
+        .period
+        .parse()
+        .map_err(|e: crate::period::PeriodError| CliError(e.to_string()))?;
+    let state = open_state()?;
+    let request = crate::reporting::ReportRequest {
+        unit: args.unit.clone(),
+        period,
+        service: args.service.clone(),
+        mode: args.mode.clone(),
+        instrument: None,
+    };
+    let report = state
+        .db
+        .read_blocking(|conn| crate::reporting::unit_report(conn, &state.registry, &request))
+        .map_err(app)?;
+    let text = json(&report)?;
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            Ok(String::new())
+        }
+        None => Ok(text),
+    }
 }

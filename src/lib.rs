@@ -5,9 +5,19 @@
 //! [`engine`] is the pure index engine (no database, no HTTP), [`csv_input`] reads response
 //! files, [`text`] renders reports for people, [`config`] holds the settings and [`cli`] is the command line.
 
+pub mod api;
+pub mod auth;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod csv_input;
+pub mod db;
+pub mod demo;
 pub mod engine;
+pub mod error;
 pub mod instrument;
+pub mod period;
+pub mod reporting;
+pub mod server;
+pub mod state;
 pub mod text;

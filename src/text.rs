@@ -237,22 +237,15 @@ pub fn sample_size(s: &SampleSize, lang: Lang) -> String {
             lang,
         )
     };
-    match lang {
-        Lang::Id => format!(
-            "Sampel minimum untuk populasi {} (kepercayaan {}%, margin kesalahan {}%, X² = {}): {} responden\n",
-            count(s.population, lang),
-            percent(s.confidence),
-            percent(s.margin),
-            number(&s.chi_square, lang),
-            count(s.minimum, lang)
-        ),
-        Lang::En => format!(
-            "Minimum sample for a population of {} ({}% confidence, {}% margin of error, X² = {}): {} respondents\n",
-            count(s.population, lang),
-            percent(s.confidence),
-            percent(s.margin),
-            number(&s.chi_square, lang),
-            count(s.minimum, lang)
-        ),
-    }
+    let template = pick(
+        lang,
+        "Sampel minimum untuk populasi {N} (kepercayaan {C}%, margin kesalahan {D}%, X² = {X}): {S} responden\n",
+        "Minimum sample for a population of {N} ({C}% confidence, {D}% margin of error, X² = {X}): {S} respondents\n",
+    );
+    template
+        .replace("{N}", &count(s.population, lang))
+        .replace("{C}", &percent(s.confidence))
+        .replace("{D}", &percent(s.margin))
+        .replace("{X}", &number(&s.chi_square, lang))
+        .replace("{S}", &count(s.minimum, lang))
 }

@@ -1,0 +1,494 @@
+//! Administration endpoints: units, services, API keys and populations.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::principal;
+use crate::auth::{self, NewKey, Role};
+use crate::db::queries::{self, Population, Service, Unit};
+use crate::error::AppError;
+use crate::period::{Period, parse_timezone};
+use crate::state::AppState;
+
+/// Checks a unit or service code: 1 to 64 letters, digits, '.', '_' or '-'.
+pub fn check_code(field: &str, code: &str) -> Result<(), AppError> {
+    let ok = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            field,
+            "must be 1 to 64 letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+fn check_name(field: &str, name: &str) -> Result<(), AppError> {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err(AppError::field(field, "must be 1 to 200 characters"));
+    }
+    Ok(())
+}
+
+fn check_timezone(tz: &str) -> Result<(), AppError> {
+    parse_timezone(tz).map(|_| ()).ok_or_else(|| {
+        AppError::field(
+            "timezone",
+            format!("`{tz}` is not an IANA time zone such as Asia/Jakarta"),
+        )
+    })
+}
+
+/// Body of `POST /units`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnitRequest {
+    /// Stable code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Parent unit code.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Allow an open survey link.
+    #[serde(default)]
+    pub open_link: bool,
+}
+
+/// Creates a unit (shared by the API and the command line).
+pub fn create_unit_in(
+    conn: &mut crate::db::DbConn,
+    body: &CreateUnitRequest,
+    now: chrono::NaiveDateTime,
+) -> Result<Unit, AppError> {
+    check_code("code", &body.code)?;
+    check_name("name", &body.name)?;
+    check_timezone(&body.timezone)?;
+    if let Some(parent) = &body.parent {
+        if queries::find_unit(conn, parent)?.is_none() {
+            return Err(AppError::field(
+                "parent",
+                format!("unknown unit `{parent}`"),
+            ));
+        }
+    }
+    if queries::find_unit(conn, &body.code)?.is_some() {
+        return Err(AppError::conflict(
+            "unit_exists",
+            format!("unit `{}` already exists", body.code),
+        ));
+    }
+    let unit = Unit {
+        code: body.code.clone(),
+        name: body.name.trim().to_owned(),
+        timezone: body.timezone.clone(),
+        parent_code: body.parent.clone(),
+        open_link: body.open_link,
+        active: true,
+        created_at: now,
+    };
+    queries::insert_unit(conn, &unit)?;
+    Ok(unit)
+}
+
+pub(super) async fn create_unit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<CreateUnitRequest>,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let now = state.clock.now();
+    let unit = state
+        .db
+        .write(move |conn| crate::db::write_tx(conn, |conn| create_unit_in(conn, &body, now)))
+        .await?;
+    Ok(HttpResponse::Created().json(unit))
+}
+
+pub(super) async fn list_units(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let all = state.db.read(queries::list_units).await?;
+    let visible: Vec<&Unit> = all
+        .iter()
+        .filter(|u| caller.role == Role::Admin || caller.covers(&all, &u.code))
+        .collect();
+    Ok(HttpResponse::Ok().json(visible))
+}
+
+/// Body of `PATCH /units/{unit}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnitRequest {
+    name: Option<String>,
+    timezone: Option<String>,
+    #[serde(default, with = "double_option")]
+    parent: Option<Option<String>>,
+    open_link: Option<bool>,
+    active: Option<bool>,
+}
+
+/// Distinguishes an absent field from an explicit null.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+pub(super) async fn update_unit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<UpdateUnitRequest>,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let code = path.into_inner();
+    let body = body.into_inner();
+    let unit = state
+        .db
+        .write(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                let mut unit = queries::find_unit(conn, &code)?
+                    .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
+                if let Some(name) = body.name {
+                    check_name("name", &name)?;
+                    unit.name = name.trim().to_owned();
+                }
+                if let Some(tz) = body.timezone {
+                    check_timezone(&tz)?;
+                    unit.timezone = tz;
+                }
+                if let Some(parent) = body.parent {
+                    if let Some(p) = &parent {
+                        let all = queries::list_units(conn)?;
+                        if !all.iter().any(|u| &u.code == p) {
+                            return Err(AppError::field("parent", format!("unknown unit `{p}`")));
+                        }
+                        if queries::subtree(&all, &unit.code)
+                            .iter()
+                            .any(|u| &u.code == p)
+                        {
+                            return Err(AppError::field(
+                                "parent",
+                                "a unit cannot be placed under itself or its own descendant",
+                            ));
+                        }
+                    }
+                    unit.parent_code = parent;
+                }
+                if let Some(open) = body.open_link {
+                    unit.open_link = open;
+                }
+                if let Some(active) = body.active {
+                    unit.active = active;
+                }
+                queries::update_unit(conn, &unit)?;
+                Ok(unit)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(unit))
+}
+
+/// Body of `POST /units/{unit}/services`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateServiceRequest {
+    /// Code, unique within the unit.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Creates a service of a unit (shared by the API and the command line).
+pub fn create_service_in(
+    conn: &mut crate::db::DbConn,
+    unit: &str,
+    body: &CreateServiceRequest,
+    now: chrono::NaiveDateTime,
+) -> Result<Service, AppError> {
+    check_code("code", &body.code)?;
+    check_name("name", &body.name)?;
+    if queries::find_unit(conn, unit)?.is_none() {
+        return Err(AppError::not_found(format!("unknown unit `{unit}`")));
+    }
+    if queries::find_service(conn, unit, &body.code)?.is_some() {
+        return Err(AppError::conflict(
+            "service_exists",
+            format!("service `{}` of unit {unit} already exists", body.code),
+        ));
+    }
+    let service = Service {
+        unit_code: unit.to_owned(),
+        code: body.code.clone(),
+        name: body.name.trim().to_owned(),
+        active: true,
+        created_at: now,
+    };
+    queries::insert_service(conn, &service)?;
+    Ok(service)
+}
+
+pub(super) async fn create_service(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<CreateServiceRequest>,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let now = state.clock.now();
+    let unit = path.into_inner();
+    let service = state
+        .db
+        .write(move |conn| {
+            crate::db::write_tx(conn, |conn| create_service_in(conn, &unit, &body, now))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(service))
+}
+
+/// Services are public to any key that covers the unit (kiosks list them for respondents).
+pub(super) async fn list_services(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let unit = path.into_inner();
+    let services = state
+        .db
+        .read(move |conn| {
+            let all = queries::list_units(conn)?;
+            if !all.iter().any(|u| u.code == unit) {
+                return Err(AppError::not_found(format!("unknown unit `{unit}`")));
+            }
+            if caller.role != Role::Admin && !caller.covers(&all, &unit) {
+                return Err(AppError::forbidden(format!(
+                    "this key does not cover unit {unit}"
+                )));
+            }
+            queries::list_services(conn, &unit)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(services))
+}
+
+/// Body of `PATCH /units/{unit}/services/{service}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateServiceRequest {
+    name: Option<String>,
+    active: Option<bool>,
+}
+
+pub(super) async fn update_service(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<UpdateServiceRequest>,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let (unit, code) = path.into_inner();
+    let body = body.into_inner();
+    let service = state
+        .db
+        .write(move |conn| {
+            let mut service = queries::find_service(conn, &unit, &code)?.ok_or_else(|| {
+                AppError::not_found(format!("unknown service `{code}` of unit {unit}"))
+            })?;
+            if let Some(name) = body.name {
+                check_name("name", &name)?;
+                service.name = name.trim().to_owned();
+            }
+            if let Some(active) = body.active {
+                service.active = active;
+            }
+            queries::update_service(conn, &service)?;
+            Ok(service)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(service))
+}
+
+/// Body of `POST /keys`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    role: String,
+    #[serde(default)]
+    units: Vec<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// A key as listed: never the secret.
+#[derive(Debug, Serialize)]
+pub struct KeyView {
+    /// Public id.
+    pub id: String,
+    /// Role.
+    pub role: String,
+    /// Units in scope.
+    pub units: Vec<String>,
+    /// Holder.
+    pub name: String,
+    /// Created (UTC).
+    pub created_at: chrono::NaiveDateTime,
+    /// Last used (UTC).
+    pub last_used_at: Option<chrono::NaiveDateTime>,
+    /// Revoked (UTC).
+    pub revoked_at: Option<chrono::NaiveDateTime>,
+    /// The secret, present only in the answer to its creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl KeyView {
+    /// The listing view of a stored key.
+    pub fn of(key: queries::ApiKey, secret: Option<String>) -> KeyView {
+        KeyView {
+            id: key.id,
+            role: key.role,
+            units: serde_json::from_str(&key.units).unwrap_or_default(),
+            name: key.name,
+            created_at: key.created_at,
+            last_used_at: key.last_used_at,
+            revoked_at: key.revoked_at,
+            secret,
+        }
+    }
+}
+
+pub(super) async fn create_key(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<CreateKeyRequest>,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|e: String| AppError::field("role", e))?;
+    let new = NewKey {
+        role,
+        units: body.units.clone(),
+        name: body.name.clone().unwrap_or_default(),
+    };
+    let now = state.clock.now();
+    let (row, secret) = state
+        .db
+        .write(move |conn| auth::create_key(conn, &new, now))
+        .await?;
+    Ok(HttpResponse::Created().json(KeyView::of(row, Some(secret))))
+}
+
+pub(super) async fn list_keys(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let keys = state.db.read(queries::list_keys).await?;
+    Ok(HttpResponse::Ok().json(
+        keys.into_iter()
+            .map(|k| KeyView::of(k, None))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+pub(super) async fn revoke_key(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let now = state.clock.now();
+    let id = path.into_inner();
+    let found = state
+        .db
+        .write(move |conn| queries::revoke_key(conn, &id, now))
+        .await?;
+    if found {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(AppError::not_found("unknown key"))
+    }
+}
+
+/// Body of `PUT /units/{unit}/populations/{period}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationRequest {
+    population: i64,
+}
+
+pub(super) async fn set_population(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<PopulationRequest>,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let (unit, period) = path.into_inner();
+    let period: Period = period
+        .parse()
+        .map_err(|e: crate::period::PeriodError| AppError::field("period", e.to_string()))?;
+    if body.population < 1 {
+        return Err(AppError::field("population", "must be at least 1"));
+    }
+    let row = Population {
+        unit_code: unit,
+        period: period.to_string(),
+        population: body.population,
+        updated_at: state.clock.now(),
+    };
+    let row = state
+        .db
+        .write(move |conn| {
+            if queries::find_unit(conn, &row.unit_code)?.is_none() {
+                return Err(AppError::not_found(format!(
+                    "unknown unit `{}`",
+                    row.unit_code
+                )));
+            }
+            queries::set_population(conn, &row)?;
+            Ok(row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(row))
+}
+
+pub(super) async fn list_populations(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let unit = path.into_inner();
+    let rows = state
+        .db
+        .read(move |conn| {
+            let all = queries::list_units(conn)?;
+            if caller.role != Role::Admin
+                && !(caller.role == Role::Viewer && caller.covers(&all, &unit))
+            {
+                return Err(AppError::forbidden(format!(
+                    "this key cannot read unit {unit}"
+                )));
+            }
+            queries::list_populations(conn, &unit)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}

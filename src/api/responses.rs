@@ -1,0 +1,34 @@
+//! `POST /responses`: a respondent's submission from a kiosk, a receipt, an open link or paper.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::optional_principal;
+use crate::collect::{self, SubmissionRequest, SubmissionResponse};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// 201 for a new submission, 200 for a repeat of a stored one, 409 for a reused id.
+pub(super) async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<SubmissionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let caller = optional_principal(&state, &req).await?;
+    let now = state.clock.now();
+    let registry = state.registry.clone();
+    let body = body.into_inner();
+    let id = body.submission_id.to_ascii_lowercase();
+    let new = state
+        .db
+        .write(move |conn| collect::submit(conn, &registry, caller.as_ref(), &body, now))
+        .await?;
+    let answer = SubmissionResponse {
+        submission_id: id,
+        status: if new { "created" } else { "duplicate" }.to_owned(),
+    };
+    Ok(if new {
+        HttpResponse::Created().json(answer)
+    } else {
+        HttpResponse::Ok().json(answer)
+    })
+}

@@ -1,0 +1,173 @@
+//! API keys and roles: making secrets, storing only their hashes, and deciding who may do what.
+//!
+//! admin: everything. viewer: reports of the units in its scope and their descendants.
+//! counter: will issue receipt tokens for its units. kiosk: submits responses for the units in
+//! its scope and their descendants (a kiosk scoped to an MPP serves every unit in it).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDateTime;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConn;
+use crate::db::queries::{self, ApiKey, Unit};
+use crate::error::AppError;
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Reads reports of its units.
+    Viewer,
+    /// Issues receipt tokens for its units.
+    Counter,
+    /// Submits responses for its units.
+    Kiosk,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+            Role::Counter => "counter",
+            Role::Kiosk => "kiosk",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "viewer" => Ok(Role::Viewer),
+            "counter" => Ok(Role::Counter),
+            "kiosk" => Ok(Role::Kiosk),
+            other => Err(format!("`{other}` is not admin, viewer, counter or kiosk")),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex SHA-256 of a text.
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// A new secret key: `kp_` and 256 random bits in hex.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("kp_{}", hex(&bytes))
+}
+
+/// The caller behind a valid, unrevoked key.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Key id.
+    pub key_id: String,
+    /// Role.
+    pub role: Role,
+    /// Unit codes in scope.
+    pub units: Vec<String>,
+}
+
+impl Principal {
+    /// Whether `unit` is in this key's scope: one of its units or a descendant of one.
+    pub fn covers(&self, all: &[Unit], unit: &str) -> bool {
+        self.units
+            .iter()
+            .any(|root| queries::subtree(all, root).iter().any(|u| u.code == unit))
+    }
+
+    /// Admins pass; others get 403.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("this needs an admin key"))
+        }
+    }
+}
+
+/// A new key to create.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    /// Role.
+    pub role: Role,
+    /// Unit codes in scope.
+    pub units: Vec<String>,
+    /// Who or what holds it.
+    pub name: String,
+}
+
+/// Creates a key, returning its stored row and the secret, which is shown once and never stored.
+pub fn create_key(
+    conn: &mut DbConn,
+    key: &NewKey,
+    now: NaiveDateTime,
+) -> Result<(ApiKey, String), AppError> {
+    if key.role != Role::Admin && key.units.is_empty() {
+        return Err(AppError::field(
+            "units",
+            format!("a {} key needs at least one unit", key.role),
+        ));
+    }
+    for unit in &key.units {
+        if queries::find_unit(conn, unit)?.is_none() {
+            return Err(AppError::field("units", format!("unknown unit `{unit}`")));
+        }
+    }
+    let secret = new_secret();
+    let row = ApiKey {
+        id: uuid::Uuid::new_v4().to_string(),
+        key_hash: sha256_hex(&secret),
+        role: key.role.as_str().to_owned(),
+        units: serde_json::to_string(&key.units).expect("strings serialize"),
+        name: key.name.clone(),
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    queries::insert_key(conn, &row)?;
+    Ok((row, secret))
+}
+
+/// Resolves an `Authorization` header value to a principal: 401 when missing, unknown or revoked.
+pub fn authenticate(conn: &mut DbConn, header: Option<&str>) -> Result<Principal, AppError> {
+    let header =
+        header.ok_or_else(|| AppError::unauthorized("an Authorization: Bearer key is required"))?;
+    let secret = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AppError::unauthorized("the Authorization header must be `Bearer KEY`"))?;
+    let key = queries::find_key_by_hash(conn, &sha256_hex(secret))?
+        .ok_or_else(|| AppError::unauthorized("unknown key"))?;
+    if key.revoked_at.is_some() {
+        return Err(AppError::unauthorized("this key has been revoked"));
+    }
+    let role = key.role.parse().map_err(AppError::internal)?;
+    let units: Vec<String> = serde_json::from_str(&key.units).map_err(AppError::internal)?;
+    Ok(Principal {
+        key_id: key.id,
+        role,
+        units,
+    })
+}

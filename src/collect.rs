@@ -1,0 +1,317 @@
+//! Taking in a submission: checking it against the instrument and the units, deciding who may
+//! send it, and storing it exactly once per `submission_id`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::{Principal, Role};
+use crate::db::DbConn;
+use crate::db::queries::{self, ResponseRow, Stored};
+use crate::engine::Answers;
+use crate::error::AppError;
+use crate::instrument::{Instrument, ProfileKind, Registry};
+
+/// Longest suggestion accepted, in characters.
+pub const MAX_SUGGESTION: usize = 2000;
+
+/// The channels a response can come through.
+pub const CHANNELS: [&str; 4] = ["kiosk", "qr", "web", "paper"];
+
+/// A submission as clients send it (the contract's shape).
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionRequest {
+    /// Client-generated UUID; sending it again never counts twice.
+    pub submission_id: String,
+    /// Unit code.
+    pub unit: String,
+    /// Service code of the unit.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Instrument key, such as `skm-2017`.
+    pub instrument: String,
+    /// kiosk, qr, web or paper.
+    pub channel: String,
+    /// Item code to answer; null or absent is unanswered.
+    #[schema(value_type = Object)]
+    pub answers: BTreeMap<String, Value>,
+    /// Respondent profile; every field optional.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<BTreeMap<String, Value>>,
+    /// Free-text suggestion, at most 2,000 characters.
+    #[serde(default)]
+    pub suggestion: Option<String>,
+    /// Receipt token.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The client's clock (RFC 3339), kept to measure skew only.
+    #[serde(default)]
+    pub client_time: Option<String>,
+}
+
+/// The answer to a submission.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SubmissionResponse {
+    /// The submission id.
+    pub submission_id: String,
+    /// `created` or `duplicate`.
+    pub status: String,
+}
+
+/// A submission that passed the checks that need no database.
+struct Checked {
+    answers: Answers,
+    profile: Option<BTreeMap<String, Value>>,
+    client_time: Option<NaiveDateTime>,
+    instrument_version: u32,
+}
+
+fn check(registry: &Registry, req: &SubmissionRequest) -> Result<Checked, AppError> {
+    let mut fields = BTreeMap::new();
+    if uuid::Uuid::parse_str(&req.submission_id).is_err() {
+        fields.insert("submission_id".to_owned(), "must be a UUID".to_owned());
+    }
+    if !CHANNELS.contains(&req.channel.as_str()) {
+        fields.insert(
+            "channel".to_owned(),
+            format!("must be one of {}", CHANNELS.join(", ")),
+        );
+    }
+    if req
+        .suggestion
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > MAX_SUGGESTION)
+    {
+        fields.insert(
+            "suggestion".to_owned(),
+            format!("must be at most {MAX_SUGGESTION} characters"),
+        );
+    }
+    let client_time = match &req.client_time {
+        None => None,
+        Some(t) => match DateTime::parse_from_rfc3339(t) {
+            Ok(t) => Some(t.naive_utc()),
+            Err(_) => {
+                fields.insert(
+                    "client_time".to_owned(),
+                    "must be an RFC 3339 time such as 2025-07-01T09:30:00+07:00".to_owned(),
+                );
+                None
+            }
+        },
+    };
+    let Some(instrument) = registry.get(&req.instrument) else {
+        fields.insert(
+            "instrument".to_owned(),
+            format!("unknown instrument `{}`", req.instrument),
+        );
+        return Err(AppError::invalid(fields));
+    };
+    let answers = check_answers(instrument, &req.answers, &mut fields);
+    if let Some(profile) = &req.profile {
+        check_profile(instrument, profile, &mut fields);
+    }
+    if !fields.is_empty() {
+        return Err(AppError::invalid(fields));
+    }
+    Ok(Checked {
+        answers,
+        profile: req.profile.clone(),
+        client_time,
+        instrument_version: instrument.version,
+    })
+}
+
+fn check_answers(
+    instrument: &Instrument,
+    given: &BTreeMap<String, Value>,
+    fields: &mut BTreeMap<String, String>,
+) -> Answers {
+    let mut values = vec![None; instrument.items.len()];
+    let range = format!(
+        "must be a whole number between {} and {}",
+        instrument.scale_min, instrument.scale_max
+    );
+    for (code, value) in given {
+        let at = format!("answers.{code}");
+        let Some(index) = instrument.item_index(code) else {
+            fields.insert(at, format!("unknown item for {}", instrument.key));
+            continue;
+        };
+        match value {
+            Value::Null => {}
+            Value::Number(n) => match n.as_i64() {
+                Some(v) if (instrument.scale_min..=instrument.scale_max).contains(&v) => {
+                    values[index] = Some(v)
+                }
+                _ => {
+                    fields.insert(at, range.clone());
+                }
+            },
+            _ => {
+                fields.insert(at, range.clone());
+            }
+        }
+    }
+    if values.iter().all(Option::is_none) && !fields.keys().any(|k| k.starts_with("answers.")) {
+        fields.insert(
+            "answers".to_owned(),
+            "at least one item must be answered".to_owned(),
+        );
+    }
+    Answers(values)
+}
+
+fn check_profile(
+    instrument: &Instrument,
+    profile: &BTreeMap<String, Value>,
+    fields: &mut BTreeMap<String, String>,
+) {
+    for (key, value) in profile {
+        let at = format!("profile.{key}");
+        let Some(field) = instrument.profile_field(key) else {
+            fields.insert(at, "unknown profile field".to_owned());
+            continue;
+        };
+        if value.is_null() {
+            continue;
+        }
+        match &field.kind {
+            ProfileKind::Choice { choices } => {
+                if !value
+                    .as_str()
+                    .is_some_and(|v| choices.iter().any(|c| c.code == v))
+                {
+                    let codes: Vec<&str> = choices.iter().map(|c| c.code.as_str()).collect();
+                    fields.insert(at, format!("must be one of {}", codes.join(", ")));
+                }
+            }
+            ProfileKind::Integer { min, max, .. } => {
+                if !value.as_i64().is_some_and(|v| (*min..=*max).contains(&v)) {
+                    fields.insert(
+                        at,
+                        format!("must be a whole number between {min} and {max}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The canonical content of a submission, hashed to tell a retry from a conflicting reuse.
+fn content_hash(req: &SubmissionRequest, answers: &Answers) -> String {
+    let canonical = serde_json::json!({
+        "unit": req.unit, "service": req.service, "instrument": req.instrument, "channel": req.channel,
+        "answers": answers.0, "profile": req.profile, "suggestion": req.suggestion, "client_time": req.client_time,
+    });
+    crate::auth::sha256_hex(&canonical.to_string())
+}
+
+/// Checks and stores a submission; returns whether it was new.
+pub fn submit(
+    conn: &mut DbConn,
+    registry: &Registry,
+    caller: Option<&Principal>,
+    req: &SubmissionRequest,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let checked = check(registry, req)?;
+    let unit = queries::find_unit(conn, &req.unit)?
+        .ok_or_else(|| AppError::field("unit", format!("unknown unit `{}`", req.unit)))?;
+    if !unit.active {
+        return Err(AppError::field(
+            "unit",
+            "this unit no longer takes responses",
+        ));
+    }
+    if let Some(service) = &req.service {
+        match queries::find_service(conn, &unit.code, service)? {
+            Some(s) if s.active => {}
+            Some(_) => {
+                return Err(AppError::field(
+                    "service",
+                    "this service no longer takes responses",
+                ));
+            }
+            None => {
+                return Err(AppError::field(
+                    "service",
+                    format!("unknown service `{service}` of unit {}", unit.code),
+                ));
+            }
+        }
+    }
+    authorize(conn, caller, req, &unit)?;
+    let answers_json: BTreeMap<&str, i64> = registry
+        .get(&req.instrument)
+        .expect("checked")
+        .items
+        .iter()
+        .zip(&checked.answers.0)
+        .filter_map(|(item, v)| v.map(|v| (item.code.as_str(), v)))
+        .collect();
+    let row = ResponseRow {
+        submission_id: req.submission_id.to_ascii_lowercase(),
+        content_hash: content_hash(req, &checked.answers),
+        instrument: req.instrument.clone(),
+        instrument_version: i32::try_from(checked.instrument_version).unwrap_or(i32::MAX),
+        unit_code: unit.code.clone(),
+        service_code: req.service.clone(),
+        channel: req.channel.clone(),
+        answers: serde_json::to_string(&answers_json).expect("map serializes"),
+        profile: checked
+            .profile
+            .map(|p| serde_json::to_string(&p).expect("map serializes")),
+        suggestion: req.suggestion.clone(),
+        received_at: now,
+        client_time: checked.client_time,
+        flags: String::new(),
+        key_id: caller.map(|p| p.key_id.clone()),
+    };
+    match queries::insert_response(conn, &row)? {
+        Stored::New => Ok(true),
+        Stored::Repeat => Ok(false),
+        Stored::Conflict => Err(AppError::conflict(
+            "submission_id_conflict",
+            "this submission_id was already used for a submission with different content",
+        )),
+    }
+}
+
+fn authorize(
+    conn: &mut DbConn,
+    caller: Option<&Principal>,
+    req: &SubmissionRequest,
+    unit: &queries::Unit,
+) -> Result<(), AppError> {
+    if req.token.is_some() {
+        // Receipt tokens are issued by the channels work; until then no token is valid.
+        return Err(AppError::field("token", "unknown or invalid receipt token"));
+    }
+    match caller {
+        Some(p) if p.role == Role::Admin => Ok(()),
+        Some(p) if p.role == Role::Kiosk => {
+            let all = queries::list_units(conn)?;
+            if p.covers(&all, &unit.code) {
+                Ok(())
+            } else {
+                Err(AppError::forbidden(format!(
+                    "this kiosk key does not serve unit {}",
+                    unit.code
+                )))
+            }
+        }
+        Some(p) => Err(AppError::forbidden(format!(
+            "a {} key cannot submit responses",
+            p.role
+        ))),
+        None if unit.open_link && req.channel == "web" => Ok(()),
+        None => Err(AppError::unauthorized(
+            "this unit takes responses only from its kiosks and receipts; an Authorization key is required",
+        )),
+    }
+}

@@ -1,0 +1,349 @@
+//! Storage: the backend chosen from `DATABASE_URL`, connection pools, embedded migrations, and
+//! [`Db::read`]/[`Db::write`], which run blocking diesel work off the async workers.
+//!
+//! SQLite (bundled, WAL) is the default and has one writer connection, because SQLite admits
+//! one writer at a time and a queue in front of it beats lock contention. PostgreSQL shares
+//! one pool for reads and writes.
+
+pub mod queries;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. PostgreSQL is listed first so that diesel's own
+/// guessing, were it ever used, would not pick SQLite for a URL; we never let it guess.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// PostgreSQL.
+    Postgres(PgConnection),
+    /// SQLite.
+    Sqlite(SqliteConnection),
+}
+
+/// The backend a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbKind {
+    /// A SQLite file path.
+    Sqlite(String),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl DbKind {
+    /// Chooses the backend from the URL's scheme; never guesses.
+    pub fn from_url(url: &str) -> Result<DbKind, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbKind::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(DbKind::Sqlite(path.to_owned()));
+        }
+        if url.contains("://") {
+            return Err(format!(
+                "DATABASE_URL: unsupported scheme in `{}`; use a SQLite file path, sqlite://PATH or postgres://",
+                redact(url)
+            ));
+        }
+        if url.is_empty() {
+            return Err("DATABASE_URL: empty".to_owned());
+        }
+        Ok(DbKind::Sqlite(url.to_owned()))
+    }
+
+    fn connect(&self) -> Result<DbConn, ConnectionError> {
+        match self {
+            DbKind::Sqlite(path) => SqliteConnection::establish(path).map(DbConn::Sqlite),
+            DbKind::Postgres(url) => PgConnection::establish(url).map(DbConn::Postgres),
+        }
+    }
+}
+
+/// A URL with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// r2d2 manager that builds exactly the configured variant.
+#[derive(Debug, Clone)]
+pub struct ConnManager(DbKind);
+
+impl ManageConnection for ConnManager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, diesel::r2d2::Error> {
+        self.0
+            .connect()
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Per-connection settings: SQLite PRAGMAs, each its own statement and in this order.
+#[derive(Debug)]
+struct Customizer;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Customizer {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        let statements: &[&str] = match conn {
+            DbConn::Sqlite(_) => &[
+                "PRAGMA busy_timeout = 5000",
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA synchronous = NORMAL",
+            ],
+            DbConn::Postgres(_) => &[
+                "SET application_name = 'kepuasan'",
+                "SET statement_timeout = '30s'",
+            ],
+        };
+        for sql in statements {
+            conn.batch_execute(sql)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The database: a read pool and a write pool (the same pool on PostgreSQL).
+#[derive(Clone)]
+pub struct Db {
+    kind: DbKind,
+    read: Pool<ConnManager>,
+    write: Pool<ConnManager>,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DbInitError(pub String);
+
+fn pool(kind: &DbKind, size: u32) -> Result<Pool<ConnManager>, DbInitError> {
+    Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(Customizer))
+        .build(ConnManager(kind.clone()))
+        .map_err(|e| DbInitError(format!("cannot open the database: {e}")))
+}
+
+/// Applies pending migrations on a fresh connection of the chosen backend.
+pub fn migrate(kind: &DbKind) -> Result<usize, DbInitError> {
+    let fail = |e: &dyn std::fmt::Display| DbInitError(format!("migration failed: {e}"));
+    match kind {
+        DbKind::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path)
+                .map_err(|e| DbInitError(format!("cannot open SQLite file {path}: {e}")))?;
+            // WAL is a property of the file: set once here, not per connection.
+            conn.batch_execute("PRAGMA journal_mode = WAL")
+                .map_err(|e| fail(&e))?;
+            conn.batch_execute("PRAGMA foreign_keys = ON")
+                .map_err(|e| fail(&e))?;
+            conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(|e| fail(&e))
+        }
+        DbKind::Postgres(url) => {
+            let mut conn = PgConnection::establish(url).map_err(|e| {
+                DbInitError(format!(
+                    "cannot connect to PostgreSQL at {}: {e}",
+                    redact(url)
+                ))
+            })?;
+            conn.run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(|e| fail(&e))
+        }
+    }
+}
+
+/// Reverts every migration (used by the migration round-trip test).
+pub fn revert_all(kind: &DbKind) -> Result<(), DbInitError> {
+    let fail = |e: &dyn std::fmt::Display| DbInitError(format!("revert failed: {e}"));
+    match kind {
+        DbKind::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path).map_err(|e| fail(&e))?;
+            conn.revert_all_migrations(SQLITE_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| fail(&e))
+        }
+        DbKind::Postgres(url) => {
+            let mut conn = PgConnection::establish(url).map_err(|e| fail(&e))?;
+            conn.revert_all_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| fail(&e))
+        }
+    }
+}
+
+impl Db {
+    /// Migrates, then opens the pools.
+    pub fn open(url: &str) -> Result<Db, DbInitError> {
+        let kind = DbKind::from_url(url).map_err(DbInitError)?;
+        migrate(&kind)?;
+        let (read, write) = match &kind {
+            DbKind::Sqlite(_) => (pool(&kind, 4)?, pool(&kind, 1)?),
+            DbKind::Postgres(_) => {
+                let shared = pool(&kind, 10)?;
+                (shared.clone(), shared)
+            }
+        };
+        Ok(Db { kind, read, write })
+    }
+
+    /// The backend.
+    pub fn kind(&self) -> &DbKind {
+        &self.kind
+    }
+
+    /// Runs read-only work on a pooled connection off the async workers.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        actix_web::web::block(move || f(&mut *pool.get()?)).await?
+    }
+
+    /// Runs writing work on the writer connection off the async workers.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.write.clone();
+        actix_web::web::block(move || f(&mut *pool.get()?)).await?
+    }
+
+    /// Runs work synchronously on the writer connection (command line use).
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        f(&mut *self.write.get()?)
+    }
+
+    /// Runs work synchronously on a read connection (command line use).
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        f(&mut *self.read.get()?)
+    }
+}
+
+/// Runs `f` in a write transaction: IMMEDIATE on SQLite, so the write lock is taken up front
+/// (a deferred read-then-write transaction can fail with SQLITE_BUSY despite busy_timeout).
+pub fn write_tx<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            c.batch_execute("BEGIN IMMEDIATE")?;
+            let result = f(conn);
+            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            let DbConn::Sqlite(c) = conn else {
+                unreachable!("still SQLite")
+            };
+            match (result, c.batch_execute(end)) {
+                (Ok(v), Ok(())) => Ok(v),
+                (Ok(_), Err(e)) => {
+                    let _ = c.batch_execute("ROLLBACK");
+                    Err(e.into())
+                }
+                (Err(e), _) => Err(e),
+            }
+        }
+        DbConn::Postgres(_) => conn
+            .transaction(|conn| f(conn).map_err(TxError::App))
+            .map_err(TxError::into_app),
+    }
+}
+
+/// Carries an application error through diesel's transaction, which needs `From<diesel::Error>`.
+enum TxError {
+    App(AppError),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> TxError {
+        TxError::Db(e)
+    }
+}
+
+impl TxError {
+    fn into_app(self) -> AppError {
+        match self {
+            TxError::App(e) => e,
+            TxError::Db(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_comes_from_the_scheme_and_is_never_guessed() {
+        assert_eq!(
+            DbKind::from_url("kepuasan.db"),
+            Ok(DbKind::Sqlite("kepuasan.db".into()))
+        );
+        assert_eq!(
+            DbKind::from_url("sqlite:///var/lib/k.db"),
+            Ok(DbKind::Sqlite("/var/lib/k.db".into()))
+        );
+        assert!(matches!(
+            DbKind::from_url("postgres://u@h/db"),
+            Ok(DbKind::Postgres(_))
+        ));
+        assert!(matches!(
+            DbKind::from_url("postgresql://u@h/db"),
+            Ok(DbKind::Postgres(_))
+        ));
+        let e = DbKind::from_url("mysql://root:secret@h/db").unwrap_err();
+        assert!(e.contains("unsupported") && !e.contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:hunter2@db:5432/k"),
+            "postgres://app:***@db:5432/k"
+        );
+        assert_eq!(redact("postgres://app@db/k"), "postgres://app@db/k");
+    }
+}

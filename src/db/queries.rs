@@ -1,0 +1,373 @@
+//! Row types and the synchronous query functions over `&mut DbConn`, grouped by table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::DbConn;
+use super::schema::{api_keys, populations, responses, services, units};
+use crate::error::AppError;
+
+/// A public-service unit, or a parent such as an MPP or a district.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = units)]
+pub struct Unit {
+    /// Stable code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// IANA time zone, such as `Asia/Jakarta`.
+    pub timezone: String,
+    /// Parent unit (an MPP or district).
+    #[serde(rename = "parent")]
+    pub parent_code: Option<String>,
+    /// Whether an open survey link (`/u/{unit}`) is allowed.
+    pub open_link: bool,
+    /// Whether the unit takes responses.
+    pub active: bool,
+    /// When it was created (UTC).
+    #[schema(value_type = String)]
+    pub created_at: NaiveDateTime,
+}
+
+/// A service (jenis layanan) of a unit.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = services)]
+pub struct Service {
+    /// Unit code.
+    #[serde(rename = "unit")]
+    pub unit_code: String,
+    /// Service code, unique within the unit.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Whether the service takes responses.
+    pub active: bool,
+    /// When it was created (UTC).
+    #[schema(value_type = String)]
+    pub created_at: NaiveDateTime,
+}
+
+/// An API key; only the SHA-256 of the secret is stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKey {
+    /// Public id, used to list and revoke.
+    pub id: String,
+    /// Hex SHA-256 of the secret.
+    pub key_hash: String,
+    /// admin, viewer, counter or kiosk.
+    pub role: String,
+    /// JSON array of unit codes in scope.
+    pub units: String,
+    /// Who or what holds it.
+    pub name: String,
+    /// Created (UTC).
+    pub created_at: NaiveDateTime,
+    /// Last used (UTC).
+    pub last_used_at: Option<NaiveDateTime>,
+    /// Revoked (UTC).
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// A stored response.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = responses)]
+pub struct ResponseRow {
+    /// Client-generated id; a retry with the same id is the same submission.
+    pub submission_id: String,
+    /// SHA-256 of the canonical content, to tell a retry from a conflicting reuse.
+    pub content_hash: String,
+    /// Instrument key.
+    pub instrument: String,
+    /// Instrument version.
+    pub instrument_version: i32,
+    /// Unit code.
+    pub unit_code: String,
+    /// Service code.
+    pub service_code: Option<String>,
+    /// kiosk, qr, web or paper.
+    pub channel: String,
+    /// JSON object of item code to answer.
+    pub answers: String,
+    /// JSON object of the profile.
+    pub profile: Option<String>,
+    /// Free-text suggestion, verbatim.
+    pub suggestion: Option<String>,
+    /// Server receive time (UTC); decides the period.
+    pub received_at: NaiveDateTime,
+    /// The client's own clock, kept to measure skew.
+    pub client_time: Option<NaiveDateTime>,
+    /// Comma-separated quality flags.
+    pub flags: String,
+    /// Id of the key that submitted it.
+    pub key_id: Option<String>,
+}
+
+/// People served by a unit in a period.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = populations)]
+pub struct Population {
+    /// Unit code.
+    #[serde(rename = "unit")]
+    pub unit_code: String,
+    /// Period string.
+    pub period: String,
+    /// People served.
+    pub population: i64,
+    /// Last set (UTC).
+    #[schema(value_type = String)]
+    pub updated_at: NaiveDateTime,
+}
+
+// ---- units ------------------------------------------------------------------------------------
+
+/// Inserts a unit.
+pub fn insert_unit(conn: &mut DbConn, unit: &Unit) -> Result<(), AppError> {
+    diesel::insert_into(units::table)
+        .values(unit)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The unit with this code.
+pub fn find_unit(conn: &mut DbConn, code: &str) -> Result<Option<Unit>, AppError> {
+    Ok(units::table
+        .find(code)
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every unit, by code.
+pub fn list_units(conn: &mut DbConn) -> Result<Vec<Unit>, AppError> {
+    Ok(units::table
+        .order(units::code)
+        .select(Unit::as_select())
+        .load(conn)?)
+}
+
+/// Writes a unit's changeable fields.
+pub fn update_unit(conn: &mut DbConn, unit: &Unit) -> Result<(), AppError> {
+    diesel::update(units::table.find(&unit.code))
+        .set((
+            units::name.eq(&unit.name),
+            units::timezone.eq(&unit.timezone),
+            units::parent_code.eq(&unit.parent_code),
+            units::open_link.eq(unit.open_link),
+            units::active.eq(unit.active),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A unit and all its descendants, the unit first.
+pub fn subtree(all: &[Unit], root: &str) -> Vec<Unit> {
+    let mut out: Vec<Unit> = all.iter().filter(|u| u.code == root).cloned().collect();
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i].code.clone();
+        for child in all
+            .iter()
+            .filter(|u| u.parent_code.as_deref() == Some(parent.as_str()))
+        {
+            if !out.iter().any(|u| u.code == child.code) {
+                out.push(child.clone());
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+// ---- services ---------------------------------------------------------------------------------
+
+/// Inserts a service.
+pub fn insert_service(conn: &mut DbConn, service: &Service) -> Result<(), AppError> {
+    diesel::insert_into(services::table)
+        .values(service)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A unit's service.
+pub fn find_service(
+    conn: &mut DbConn,
+    unit: &str,
+    code: &str,
+) -> Result<Option<Service>, AppError> {
+    Ok(services::table
+        .find((unit, code))
+        .select(Service::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A unit's services, by code.
+pub fn list_services(conn: &mut DbConn, unit: &str) -> Result<Vec<Service>, AppError> {
+    Ok(services::table
+        .filter(services::unit_code.eq(unit))
+        .order(services::code)
+        .select(Service::as_select())
+        .load(conn)?)
+}
+
+/// Writes a service's name and active flag.
+pub fn update_service(conn: &mut DbConn, service: &Service) -> Result<(), AppError> {
+    diesel::update(services::table.find((&service.unit_code, &service.code)))
+        .set((
+            services::name.eq(&service.name),
+            services::active.eq(service.active),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+// ---- keys -------------------------------------------------------------------------------------
+
+/// Inserts a key.
+pub fn insert_key(conn: &mut DbConn, key: &ApiKey) -> Result<(), AppError> {
+    diesel::insert_into(api_keys::table)
+        .values(key)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The key whose secret hashes to `hash`.
+pub fn find_key_by_hash(conn: &mut DbConn, hash: &str) -> Result<Option<ApiKey>, AppError> {
+    Ok(api_keys::table
+        .filter(api_keys::key_hash.eq(hash))
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every key, newest first.
+pub fn list_keys(conn: &mut DbConn) -> Result<Vec<ApiKey>, AppError> {
+    Ok(api_keys::table
+        .order(api_keys::created_at.desc())
+        .select(ApiKey::as_select())
+        .load(conn)?)
+}
+
+/// Marks a key revoked; false when there is no such key.
+pub fn revoke_key(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<bool, AppError> {
+    let n = diesel::update(
+        api_keys::table
+            .find(id)
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n == 1 || api_keys::table.find(id).count().get_result::<i64>(conn)? == 1)
+}
+
+/// Records a key's use.
+pub fn touch_key(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
+    diesel::update(api_keys::table.find(id))
+        .set(api_keys::last_used_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+// ---- responses --------------------------------------------------------------------------------
+
+/// What storing a submission did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// A new response was committed.
+    New,
+    /// The same submission was already stored (same content).
+    Repeat,
+    /// The id is taken by a submission with other content.
+    Conflict,
+}
+
+/// Stores a response once per submission id. The insert is a single atomic statement, so
+/// concurrent retries of one id store exactly one row; the losers compare content hashes.
+pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, AppError> {
+    match diesel::insert_into(responses::table)
+        .values(row)
+        .execute(conn)
+    {
+        Ok(_) => Ok(Stored::New),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            let existing: String = responses::table
+                .find(&row.submission_id)
+                .select(responses::content_hash)
+                .first(conn)?;
+            Ok(if existing == row.content_hash {
+                Stored::Repeat
+            } else {
+                Stored::Conflict
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Responses of one unit received in `[from, to)` (UTC), optionally for one service.
+pub fn responses_between(
+    conn: &mut DbConn,
+    unit: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    service: Option<&str>,
+) -> Result<Vec<ResponseRow>, AppError> {
+    let mut query = responses::table
+        .filter(responses::unit_code.eq(unit))
+        .filter(responses::received_at.ge(from))
+        .filter(responses::received_at.lt(to))
+        .into_boxed();
+    if let Some(service) = service {
+        query = query.filter(responses::service_code.eq(service));
+    }
+    Ok(query
+        .order(responses::received_at)
+        .select(ResponseRow::as_select())
+        .load(conn)?)
+}
+
+/// How many responses are stored in all (used by tests and the demo).
+pub fn count_responses(conn: &mut DbConn) -> Result<i64, AppError> {
+    Ok(responses::table.count().get_result(conn)?)
+}
+
+// ---- populations ------------------------------------------------------------------------------
+
+/// Sets the population of a unit and period, replacing any earlier value.
+pub fn set_population(conn: &mut DbConn, row: &Population) -> Result<(), AppError> {
+    // No ON CONFLICT through the multi-backend connection: delete and insert in one transaction.
+    super::write_tx(conn, |conn| {
+        diesel::delete(populations::table.find((&row.unit_code, &row.period))).execute(conn)?;
+        diesel::insert_into(populations::table)
+            .values(row)
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// The population of a unit and period.
+pub fn find_population(
+    conn: &mut DbConn,
+    unit: &str,
+    period: &str,
+) -> Result<Option<i64>, AppError> {
+    Ok(populations::table
+        .find((unit, period))
+        .select(populations::population)
+        .first(conn)
+        .optional()?)
+}
+
+/// A unit's populations, by period.
+pub fn list_populations(conn: &mut DbConn, unit: &str) -> Result<Vec<Population>, AppError> {
+    Ok(populations::table
+        .filter(populations::unit_code.eq(unit))
+        .order(populations::period)
+        .select(Population::as_select())
+        .load(conn)?)
+}

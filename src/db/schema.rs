@@ -1,0 +1,70 @@
+//! The database tables as diesel sees them; common SQL types only, so one schema serves
+//! SQLite and PostgreSQL (see `migrations/sqlite` and `migrations/postgres`).
+
+diesel::table! {
+    units (code) {
+        code -> Text,
+        name -> Text,
+        timezone -> Text,
+        parent_code -> Nullable<Text>,
+        open_link -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (unit_code, code) {
+        unit_code -> Text,
+        code -> Text,
+        name -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        key_hash -> Text,
+        role -> Text,
+        units -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    responses (submission_id) {
+        submission_id -> Text,
+        content_hash -> Text,
+        instrument -> Text,
+        instrument_version -> Integer,
+        unit_code -> Text,
+        service_code -> Nullable<Text>,
+        channel -> Text,
+        answers -> Text,
+        profile -> Nullable<Text>,
+        suggestion -> Nullable<Text>,
+        received_at -> Timestamp,
+        client_time -> Nullable<Timestamp>,
+        flags -> Text,
+        key_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    populations (unit_code, period) {
+        unit_code -> Text,
+        period -> Text,
+        population -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(services -> units (unit_code));
+diesel::joinable!(responses -> units (unit_code));
+diesel::joinable!(populations -> units (unit_code));
+diesel::allow_tables_to_appear_in_same_query!(units, services, api_keys, responses, populations);

@@ -1,0 +1,194 @@
+//! Application errors and how each becomes an HTTP response, in one place.
+//!
+//! Policy: every client mistake is a 4xx with a stable snake_case `error` code, a sentence in
+//! `message`, and `fields` naming each bad field. A busy or unreachable database is 503 with
+//! Retry-After so clients retry. Anything else is a bug: 500 `internal`, logged with its
+//! request id, with a generic body. Bodies are `{"error", "message", "fields"?}`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+
+/// An error with its HTTP status and stable code.
+#[derive(Debug, Clone)]
+pub struct AppError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable snake_case code.
+    pub code: &'static str,
+    /// A human sentence.
+    pub message: String,
+    /// Field path to problem, for validation errors.
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// The JSON body of an error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code.
+    pub error: String,
+    /// A human sentence.
+    pub message: String,
+    /// Field path to problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+impl AppError {
+    /// An error with a status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
+        AppError {
+            status,
+            code,
+            message: message.into(),
+            fields: None,
+        }
+    }
+
+    /// 422: fields that fail validation.
+    pub fn invalid(fields: BTreeMap<String, String>) -> AppError {
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        AppError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "validation_failed",
+            message: format!("invalid field(s): {}", names.join(", ")),
+            fields: Some(fields),
+        }
+    }
+
+    /// 422 for one field.
+    pub fn field(field: impl Into<String>, problem: impl Into<String>) -> AppError {
+        AppError::invalid(BTreeMap::from([(field.into(), problem.into())]))
+    }
+
+    /// 400: a request that cannot be read.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 404.
+    pub fn not_found(what: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+
+    /// 401: no key, an unknown key or a revoked key.
+    pub fn unauthorized(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403: a valid key that may not do this.
+    pub fn forbidden(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 409.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 503: the database is busy or unreachable; retry shortly.
+    pub fn unavailable(message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::SERVICE_UNAVAILABLE, "db_unavailable", message)
+    }
+
+    /// 500: a bug. The cause is logged; the body stays generic.
+    pub fn internal(cause: impl fmt::Display) -> AppError {
+        tracing::error!(%cause, "internal error");
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; it has been logged",
+        )
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "2"));
+        }
+        response.json(ErrorBody {
+            error: self.code.to_owned(),
+            message: self.message.clone(),
+            fields: self.fields.clone(),
+        })
+    }
+}
+
+/// Whether a database error means "try again": locked, busy, or the connection is gone.
+fn is_transient(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "database is locked",
+        "database is busy",
+        "connection",
+        "terminating",
+        "server closed",
+        "read-only",
+        "disk is full",
+        "disk i/o",
+        "readonly",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
+}
+
+impl From<DieselError> for AppError {
+    fn from(e: DieselError) -> AppError {
+        match &e {
+            DieselError::NotFound => AppError::not_found("not found"),
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::conflict("conflict", "already exists")
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "reference_not_found",
+                    info.message().to_owned(),
+                )
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                AppError::unavailable("the database connection was lost")
+            }
+            DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
+                tracing::warn!(error = %info.message(), "database unavailable");
+                AppError::unavailable("the database is busy or unavailable; retry shortly")
+            }
+            _ => AppError::internal(e),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> AppError {
+        tracing::warn!(error = %e, "no database connection");
+        AppError::unavailable("the database is busy or unavailable; retry shortly")
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> AppError {
+        AppError::internal(e)
+    }
+}

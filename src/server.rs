@@ -1,0 +1,42 @@
+//! Building the shared state and running the HTTP server.
+
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, middleware};
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::instrument::Registry;
+use crate::state::{AppState, Clock, SystemClock};
+
+/// Opens the database (migrating it) and loads the instruments.
+pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
+    let registry = Registry::load(settings.survey_defs.as_deref()).map_err(|e| e.to_string())?;
+    let db = Db::open(&settings.database_url).map_err(|e| e.to_string())?;
+    Ok(AppState {
+        db,
+        registry: Arc::new(registry),
+        settings: Arc::new(settings),
+        clock,
+    })
+}
+
+/// The state with the system clock.
+pub fn system_state(settings: Settings) -> Result<AppState, String> {
+    state(settings, Arc::new(SystemClock))
+}
+
+/// Serves the API until the process is told to stop.
+pub async fn run(state: AppState) -> std::io::Result<()> {
+    let bind = state.settings.bind.clone();
+    tracing::info!(%bind, "kepuasan listening");
+    HttpServer::new(move || {
+        App::new()
+            .wrap(middleware::Logger::new("%r %s %Dms"))
+            .configure(crate::api::configure(state.clone()))
+    })
+    .bind(&bind)?
+    .shutdown_timeout(10)
+    .run()
+    .await
+}
