@@ -1,4 +1,6 @@
-//! The one integration test binary: drives the real `kepuasan` binary and, later, the real
-//! HTTP service over SQLite and PostgreSQL.
+//! The one integration test binary: the real `kepuasan` binary and the real HTTP service over
+//! SQLite and PostgreSQL.
 
+mod api;
 mod cli;
+mod common;

@@ -1,0 +1,683 @@
+//! The HTTP API on SQLite and PostgreSQL: roles, idempotency, periods, bad input.
+
+use actix_web::test::TestRequest;
+use kepuasan::auth::Role;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::common::*;
+
+/// An MPP in Jayapura (WIT) with two child units, one service, and keys of every role.
+struct World {
+    admin: String,
+    viewer_a: String,
+    viewer_mpp: String,
+    kiosk_mpp: String,
+    counter_a: String,
+}
+
+async fn world<S>(app: &TestApp, svc: &S) -> World
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let admin = app.admin.clone();
+    for body in [
+        json!({"code": "mpp-jpr", "name": "MPP Kota Jayapura", "timezone": "Asia/Jayapura"}),
+        json!({"code": "unit-a", "name": "Disdukcapil Jayapura", "timezone": "Asia/Jayapura", "parent": "mpp-jpr"}),
+        json!({"code": "unit-b", "name": "Samsat Jayapura", "timezone": "Asia/Jayapura", "parent": "mpp-jpr"}),
+    ] {
+        let (status, created) = send(svc, post("/api/v1/units", Some(&admin), &body)).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let (status, _) = send(
+        svc,
+        post(
+            "/api/v1/units/unit-a/services",
+            Some(&admin),
+            &json!({"code": "ktp-el", "name": "KTP-el"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    World {
+        viewer_a: app.key(Role::Viewer, &["unit-a"]),
+        viewer_mpp: app.key(Role::Viewer, &["mpp-jpr"]),
+        kiosk_mpp: app.key(Role::Kiosk, &["mpp-jpr"]),
+        counter_a: app.key(Role::Counter, &["unit-a"]),
+        admin,
+    }
+}
+
+const REPORT_A: &str = "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3";
+const REPORT_B: &str = "/api/v1/reports/ikm?unit=unit-b&period=2025-Q3";
+
+async fn each_role_gets_exactly_what_it_should(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let unit_body = json!({"code": "unit-x", "name": "X", "timezone": "Asia/Jakarta"});
+    // (request builder, expected status for admin, viewer_a, viewer_mpp, kiosk_mpp, counter_a, no key)
+    type Make = Box<dyn Fn(Option<&str>) -> TestRequest>;
+    let cases: Vec<(&str, Make, [u16; 6])> = vec![
+        (
+            "create unit",
+            Box::new(move |k| post("/api/v1/units", k, &unit_body)),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "list keys",
+            Box::new(|k| get("/api/v1/keys", k)),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "create key",
+            Box::new(|k| {
+                post(
+                    "/api/v1/keys",
+                    k,
+                    &json!({"role": "viewer", "units": ["unit-b"]}),
+                )
+            }),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "report of A",
+            Box::new(|k| get(REPORT_A, k)),
+            [200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "report of B",
+            Box::new(|k| get(REPORT_B, k)),
+            [200, 403, 200, 403, 403, 401],
+        ),
+        (
+            "services of A",
+            Box::new(|k| get("/api/v1/units/unit-a/services", k)),
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
+            "submit to A",
+            Box::new(|k| post("/api/v1/responses", k, &submission("unit-a", [4; 9]))),
+            [201, 403, 403, 201, 403, 401],
+        ),
+        (
+            "set population",
+            Box::new(|k| {
+                with_key(
+                    TestRequest::put()
+                        .uri("/api/v1/units/unit-a/populations/2025-Q3")
+                        .set_json(json!({"population": 500})),
+                    k,
+                )
+            }),
+            [200, 403, 403, 403, 403, 401],
+        ),
+    ];
+    let keys = [
+        Some(w.admin.as_str()),
+        Some(&w.viewer_a),
+        Some(&w.viewer_mpp),
+        Some(&w.kiosk_mpp),
+        Some(&w.counter_a),
+        None,
+    ];
+    for (name, make, expected) in &cases {
+        for (key, want) in keys.iter().zip(expected) {
+            let (status, body) = send(&svc, make(*key)).await;
+            assert_eq!(
+                status,
+                *want,
+                "{name} with key #{:?}: {body}",
+                keys.iter().position(|k| k == key)
+            );
+            if status >= 400 {
+                assert!(
+                    body["error"].is_string() && body["message"].is_string(),
+                    "{name}: {body}"
+                );
+            }
+        }
+    }
+    // A revoked key gets 401.
+    let (_, keys_list) = send(&svc, get("/api/v1/keys", Some(&w.admin))).await;
+    let viewer_id = keys_list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["units"] == json!(["unit-a"]) && k["role"] == "viewer")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        keys_list
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k.get("secret").is_none()),
+        "secrets never listed"
+    );
+    let (status, _) = send(
+        &svc,
+        with_key(
+            TestRequest::delete().uri(&format!("/api/v1/keys/{viewer_id}")),
+            Some(&w.admin),
+        ),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, body) = send(&svc, get(REPORT_A, Some(&w.viewer_a))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let (status, _) = send(&svc, get(REPORT_A, Some("kp_not-a-key"))).await;
+    assert_eq!(status, 401);
+}
+
+async fn a_resent_submission_counts_once_and_a_reused_id_conflicts(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let body = submission("unit-a", [4, 3, 3, 4, 4, 4, 4, 3, 3]);
+    let (status, first) = send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &body)).await;
+    assert_eq!((status, first["status"].as_str()), (201, Some("created")));
+    let (status, again) = send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &body)).await;
+    assert_eq!(
+        (status, again["submission_id"].clone()),
+        (200, first["submission_id"].clone())
+    );
+    let mut other = body.clone();
+    other["answers"]["U1"] = json!(1);
+    let (status, conflict) =
+        send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &other)).await;
+    assert_eq!(
+        (status, conflict["error"].as_str()),
+        (409, Some("submission_id_conflict"))
+    );
+    assert_eq!(app.response_count(), 1);
+}
+
+async fn fifty_concurrent_submissions_with_one_id_store_one_response(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let body = submission("unit-a", [3; 9]);
+    let requests =
+        (0..50).map(|_| send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &body)));
+    let results = futures::future::join_all(requests).await;
+    let created = results.iter().filter(|(s, _)| *s == 201).count();
+    let repeats = results.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(
+        (created, repeats),
+        (1, 49),
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert_eq!(app.response_count(), 1);
+    let mut other = body.clone();
+    other["answers"]["U9"] = json!(4);
+    let (status, _) = send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &other)).await;
+    assert_eq!(status, 409);
+    assert_eq!(app.response_count(), 1);
+}
+
+async fn report_ikm(
+    svc: &impl actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+    key: &str,
+    unit: &str,
+    period: &str,
+) -> Value {
+    let (status, body) = send(
+        svc,
+        get(
+            &format!("/api/v1/reports/ikm?unit={unit}&period={period}"),
+            Some(key),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn responses_count_in_the_quarter_of_their_units_local_time(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    // 2025-03-31 23:30 WIT = 14:30 UTC: Q1. 2025-04-01 00:30 WIT = 2025-03-31 15:30 UTC: Q2.
+    app.clock.set(at("2025-03-31 14:30:00"));
+    let (status, _) = send(
+        &svc,
+        post(
+            "/api/v1/responses",
+            Some(&w.kiosk_mpp),
+            &submission("unit-a", [4; 9]),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    app.clock.set(at("2025-03-31 15:30:00"));
+    let mut late = submission("unit-a", [2; 9]);
+    late["client_time"] = json!("2025-03-31T23:59:00+09:00"); // a client clock never decides the period
+    let (status, _) = send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &late)).await;
+    assert_eq!(status, 201);
+    let q1 = report_ikm(&svc, &w.admin, "unit-a", "2025-Q1").await;
+    assert_eq!(
+        (q1["respondents"].as_u64(), q1["ikm"].as_f64()),
+        (Some(1), Some(100.0))
+    );
+    assert_eq!(
+        (
+            q1["from"].as_str(),
+            q1["to"].as_str(),
+            q1["timezone"].as_str()
+        ),
+        (
+            Some("2025-01-01"),
+            Some("2025-03-31"),
+            Some("Asia/Jayapura")
+        )
+    );
+    let q2 = report_ikm(&svc, &w.admin, "unit-a", "2025-Q2").await;
+    assert_eq!(
+        (
+            q2["respondents"].as_u64(),
+            q2["ikm"].as_f64(),
+            q2["grade"].as_str()
+        ),
+        (Some(1), Some(50.0), Some("D"))
+    );
+    // The day range form and the month form agree with the quarter.
+    let april = report_ikm(&svc, &w.admin, "unit-a", "2025-04-01..2025-04-30").await;
+    assert_eq!(april["respondents"].as_u64(), Some(1));
+    let march = report_ikm(&svc, &w.admin, "unit-a", "2025-03").await;
+    assert_eq!(march["respondents"].as_u64(), Some(1));
+}
+
+async fn a_parent_pools_children_each_cut_at_its_own_midnight(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    // A Jakarta (WIB, UTC+7) unit under the Jayapura MPP. 2025-06-30 16:30 UTC is
+    // 2025-07-01 01:30 WIT (Q3 for unit-a) but 2025-06-30 23:30 WIB (Q2 for unit-c).
+    let (status, _) = send(&svc, post("/api/v1/units", Some(&w.admin), &json!({"code": "unit-c", "name": "C", "timezone": "Asia/Jakarta", "parent": "mpp-jpr"}))).await;
+    assert_eq!(status, 201);
+    app.clock.set(at("2025-06-30 16:30:00"));
+    for unit in ["unit-a", "unit-c"] {
+        let (status, _) = send(
+            &svc,
+            post(
+                "/api/v1/responses",
+                Some(&w.admin),
+                &submission(unit, [3; 9]),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let q3 = report_ikm(&svc, &w.viewer_mpp, "mpp-jpr", "2025-Q3").await;
+    assert_eq!(q3["respondents"].as_u64(), Some(1));
+    let q2 = report_ikm(&svc, &w.viewer_mpp, "mpp-jpr", "2025-Q2").await;
+    assert_eq!(
+        (q2["respondents"].as_u64(), q2["ikm"].as_f64()),
+        (Some(1), Some(75.0))
+    );
+    let units: Vec<&str> = q3["units_included"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["mpp-jpr", "unit-a", "unit-b", "unit-c"]);
+}
+
+async fn the_report_carries_sample_adequacy_and_suppresses_small_profile_cells(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    // Six respondents: five women, one man. The man's cell (1 < 5) is suppressed.
+    for i in 0..6 {
+        let mut body = submission("unit-a", [4, 4, 4, 4, 3, 3, 3, 3, 3]);
+        body["profile"] = json!({"gender": if i == 0 { "L" } else { "P" }, "age": 30, "education": "SMA", "occupation": "Swasta"});
+        body["service"] = json!("ktp-el");
+        let (status, b) = send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &body)).await;
+        assert_eq!(status, 201, "{b}");
+    }
+    let (status, _) = send(
+        &svc,
+        with_key(
+            TestRequest::put()
+                .uri("/api/v1/units/unit-a/populations/2025-Q3")
+                .set_json(json!({"population": 50})),
+            Some(&w.admin),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let r = report_ikm(&svc, &w.viewer_a, "unit-a", "2025-Q3").await;
+    // (4 × 4 + 5 × 3) / 9 = 31/9 = 3,4444; × 25 = 86,11 (B).
+    assert_eq!(
+        (
+            r["ikm"].as_f64(),
+            r["grade"].as_str(),
+            r["performance"].as_str()
+        ),
+        (Some(86.11), Some("B"), Some("Baik"))
+    );
+    assert_eq!(
+        (
+            r["sample"]["population"].as_u64(),
+            r["sample"]["minimum"].as_u64(),
+            r["sample"]["adequate"].as_bool()
+        ),
+        (Some(50), Some(44), Some(false))
+    );
+    let gender = r["profile"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "gender")
+        .unwrap();
+    let cell = |c: &str| {
+        gender["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["category"] == c)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (
+            cell("L")["suppressed"].as_bool(),
+            cell("L")["respondents"].clone()
+        ),
+        (Some(true), Value::Null)
+    );
+    assert_eq!(
+        (cell("P")["respondents"].as_u64(), cell("P")["ikm"].as_f64()),
+        (Some(5), Some(86.11))
+    );
+    let service_only = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3&service=ktp-el&mode=form-0.111",
+            Some(&w.admin),
+        ),
+    )
+    .await
+    .1;
+    assert_eq!(
+        (
+            service_only["respondents"].as_u64(),
+            service_only["mode"].as_str()
+        ),
+        (Some(6), Some("form-0.111"))
+    );
+}
+
+/// Bad input of every kind: a 4xx in the contract's shape naming the field, nothing stored.
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let k = Some(w.kiosk_mpp.as_str());
+    let good = submission("unit-a", [4; 9]);
+    let with = |path: &str, value: Value| {
+        let mut b = good.clone();
+        let mut target = &mut b;
+        let parts: Vec<&str> = path.split('.').collect();
+        for part in &parts[..parts.len() - 1] {
+            target = &mut target[*part];
+        }
+        target[parts[parts.len() - 1]] = value;
+        b
+    };
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("unit");
+    let json_cases: Vec<(&str, Value, u16, &str)> = vec![
+        ("answer 0", with("answers.U3", json!(0)), 422, "answers.U3"),
+        ("answer 5", with("answers.U3", json!(5)), 422, "answers.U3"),
+        (
+            "answer text",
+            with("answers.U1", json!("4")),
+            422,
+            "answers.U1",
+        ),
+        (
+            "unknown item",
+            with("answers.U10", json!(4)),
+            422,
+            "answers.U10",
+        ),
+        (
+            "unknown unit",
+            with("unit", json!("no-such-unit")),
+            422,
+            "unit",
+        ),
+        (
+            "unknown service",
+            with("service", json!("no-such-service")),
+            422,
+            "service",
+        ),
+        (
+            "unknown instrument",
+            with("instrument", json!("skm-1999")),
+            422,
+            "instrument",
+        ),
+        ("bad channel", with("channel", json!("fax")), 422, "channel"),
+        (
+            "bad id",
+            with("submission_id", json!("not-a-uuid")),
+            422,
+            "submission_id",
+        ),
+        (
+            "bad profile",
+            with("profile", json!({"education": "PhD"})),
+            422,
+            "profile.education",
+        ),
+        (
+            "forbidden profile field",
+            with("profile", json!({"religion": "x"})),
+            422,
+            "profile.religion",
+        ),
+        (
+            "age out of range",
+            with("profile", json!({"age": 300})),
+            422,
+            "profile.age",
+        ),
+        (
+            "long suggestion",
+            with("suggestion", json!("a".repeat(2001))),
+            422,
+            "suggestion",
+        ),
+        (
+            "bad client time",
+            with("client_time", json!("yesterday")),
+            422,
+            "client_time",
+        ),
+        ("unknown field", with("name", json!("Budi")), 422, "name"),
+        ("missing field", missing, 422, "unit"),
+        ("no answers", with("answers", json!({})), 422, "answers"),
+    ];
+    for (name, body, want, field) in json_cases {
+        let (status, resp) = send(&svc, post("/api/v1/responses", k, &body)).await;
+        assert_eq!(status, want, "{name}: {resp}");
+        assert!(
+            resp["error"].is_string() && resp["message"].is_string(),
+            "{name}: {resp}"
+        );
+        assert!(
+            resp["fields"][field].is_string(),
+            "{name}: field {field} not named in {resp}"
+        );
+    }
+    let raw = |bytes: Vec<u8>, content_type: &str| {
+        with_key(
+            TestRequest::post()
+                .uri("/api/v1/responses")
+                .insert_header(("Content-Type", content_type.to_owned()))
+                .set_payload(bytes),
+            k,
+        )
+    };
+    let big = serde_json::to_vec(&with("suggestion", json!("x".repeat(17 * 1024)))).unwrap();
+    let raw_cases: Vec<(&str, TestRequest, u16, &str)> = vec![
+        (
+            "malformed JSON",
+            raw(b"{\"submission_id\": ".to_vec(), "application/json"),
+            400,
+            "malformed_json",
+        ),
+        (
+            "wrong content type",
+            raw(serde_json::to_vec(&good).unwrap(), "text/plain"),
+            415,
+            "unsupported_content_type",
+        ),
+        (
+            "17 KiB body",
+            raw(big, "application/json"),
+            413,
+            "body_too_large",
+        ),
+        (
+            "invalid UTF-8",
+            raw(b"{\"unit\": \"\xff\xfe\"}".to_vec(), "application/json"),
+            400,
+            "malformed_json",
+        ),
+    ];
+    for (name, req, want, code) in raw_cases {
+        let (status, resp) = send(&svc, req).await;
+        assert_eq!(
+            (status, resp["error"].as_str()),
+            (want, Some(code)),
+            "{name}: {resp}"
+        );
+    }
+    let (status, resp) = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q9",
+            Some(&w.admin),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, resp["fields"]["period"].is_string()),
+        (422, true),
+        "{resp}"
+    );
+    let (status, resp) = send(&svc, get("/api/v1/reports/ikm?unit=unit-a", Some(&w.admin))).await;
+    assert_eq!(status, 422, "{resp}");
+    let (status, resp) = send(
+        &svc,
+        post(
+            "/api/v1/units",
+            Some(&w.admin),
+            &json!({"code": "z", "name": "Z", "timezone": "Mars/Olympus"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, resp["fields"]["timezone"].is_string()),
+        (422, true)
+    );
+    assert_eq!(app.response_count(), 0, "nothing was stored");
+
+    // SQL-looking text is stored verbatim and harmlessly.
+    let sneaky = "Robert'); DROP TABLE responses;-- \"%_\\";
+    let (status, _) = send(
+        &svc,
+        post("/api/v1/responses", k, &with("suggestion", json!(sneaky))),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(app.response_count(), 1);
+    let rows = app
+        .state
+        .db
+        .read_blocking(|c| {
+            kepuasan::db::queries::responses_between(
+                c,
+                "unit-a",
+                at("2000-01-01 00:00:00"),
+                at("2100-01-01 00:00:00"),
+                None,
+            )
+        })
+        .unwrap();
+    assert_eq!(rows[0].suggestion.as_deref(), Some(sneaky));
+}
+
+async fn instruments_are_served_in_both_languages(app: TestApp) {
+    let svc = app.service().await;
+    let (status, skm) = send(&svc, get("/api/v1/instruments/skm-2017", None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(skm["items"].as_array().unwrap().len(), 9);
+    assert_eq!(skm["items"][3]["answers"][3]["id"], "Gratis");
+    assert_eq!(skm["items"][3]["answers"][3]["en"], "Free");
+    let (status, missing) = send(&svc, get("/api/v1/instruments/nope", None)).await;
+    assert_eq!(
+        (status, missing["error"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, _) = send(&svc, get("/healthz", None)).await;
+    assert_eq!(status, 200);
+}
+
+async fn an_open_link_unit_takes_web_responses_without_a_key(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let mut body = submission("unit-b", [3; 9]);
+    body["channel"] = json!("web");
+    let (status, _) = send(&svc, post("/api/v1/responses", None, &body)).await;
+    assert_eq!(status, 401, "closed until the unit allows an open link");
+    let patch = with_key(
+        TestRequest::patch()
+            .uri("/api/v1/units/unit-b")
+            .set_json(json!({"open_link": true})),
+        Some(&w.admin),
+    );
+    assert_eq!(send(&svc, patch).await.0, 200);
+    assert_eq!(
+        send(&svc, post("/api/v1/responses", None, &body)).await.0,
+        201
+    );
+    let deactivate = with_key(
+        TestRequest::patch()
+            .uri("/api/v1/units/unit-b")
+            .set_json(json!({"active": false})),
+        Some(&w.admin),
+    );
+    assert_eq!(send(&svc, deactivate).await.0, 200);
+    let (status, resp) = send(
+        &svc,
+        post("/api/v1/responses", None, &submission("unit-b", [3; 9])),
+    )
+    .await;
+    assert_eq!((status, resp["fields"]["unit"].is_string()), (422, true));
+}
+
+both_backends!(
+    each_role_gets_exactly_what_it_should,
+    a_resent_submission_counts_once_and_a_reused_id_conflicts,
+    fifty_concurrent_submissions_with_one_id_store_one_response,
+    responses_count_in_the_quarter_of_their_units_local_time,
+    a_parent_pools_children_each_cut_at_its_own_midnight,
+    the_report_carries_sample_adequacy_and_suppresses_small_profile_cells,
+    bad_input_gets_a_clear_4xx_and_changes_nothing,
+    instruments_are_served_in_both_languages,
+    an_open_link_unit_takes_web_responses_without_a_key,
+);

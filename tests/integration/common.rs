@@ -1,0 +1,229 @@
+//! TestApp: the real state and routes over a fresh SQLite file or a fresh PostgreSQL database.
+
+use std::sync::Arc;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::{App, test};
+use chrono::NaiveDateTime;
+use diesel::{Connection, RunQueryDsl};
+use kepuasan::auth::{NewKey, Role, create_key};
+use kepuasan::config::Settings;
+use kepuasan::state::{AppState, FixedClock};
+use serde_json::Value;
+
+/// Whether tests that need PostgreSQL or Chromium must run rather than skip.
+pub fn require_all() -> bool {
+    std::env::var("KEPUASAN_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// The PostgreSQL server the tests use.
+pub fn pg_base() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Skips (or, under KEPUASAN_REQUIRE_ALL=1, fails) with a reason.
+pub fn skip(reason: &str) {
+    assert!(!require_all(), "KEPUASAN_REQUIRE_ALL=1 but {reason}");
+    println!("SKIPPED: {reason}");
+}
+
+/// A PostgreSQL database made for one test and dropped after it.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Option<PgDatabase> {
+        let base = pg_base();
+        let mut admin = match diesel::PgConnection::establish(&base) {
+            Ok(c) => c,
+            Err(e) => {
+                skip(&format!("PostgreSQL is not reachable at {base}: {e}"));
+                return None;
+            }
+        };
+        let name = format!("kepuasan_test_{}", uuid::Uuid::new_v4().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
+        Some(PgDatabase {
+            url: format!("{prefix}/{name}"),
+            name,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = diesel::PgConnection::establish(&pg_base()) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin);
+        }
+    }
+}
+
+/// Where a test's database lives.
+#[allow(dead_code, reason = "held only for its Drop")]
+pub enum Place {
+    Sqlite(tempfile::TempDir),
+    Postgres(PgDatabase),
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub clock: Arc<FixedClock>,
+    pub admin: String,
+    /// Keeps the database alive until the test ends; dropped with it.
+    pub _place: Place,
+}
+
+pub fn at(text: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").expect("test time")
+}
+
+impl TestApp {
+    fn build(url: String, place: Place) -> TestApp {
+        let clock = Arc::new(FixedClock::at(at("2025-08-15 03:00:00")));
+        let settings = Settings {
+            database_url: url,
+            bind: "127.0.0.1:0".into(),
+            survey_defs: None,
+        };
+        let state = kepuasan::server::state(settings, clock.clone()).expect("state");
+        let (_, admin) = state
+            .db
+            .write_blocking(|c| {
+                create_key(
+                    c,
+                    &NewKey {
+                        role: Role::Admin,
+                        units: vec![],
+                        name: "test admin".into(),
+                    },
+                    at("2025-01-01 00:00:00"),
+                )
+            })
+            .unwrap();
+        TestApp {
+            state,
+            clock,
+            admin,
+            _place: place,
+        }
+    }
+
+    pub fn sqlite() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.db").to_str().unwrap().to_owned();
+        TestApp::build(path, Place::Sqlite(dir))
+    }
+
+    pub fn postgres() -> Option<TestApp> {
+        let db = PgDatabase::create()?;
+        Some(TestApp::build(db.url.clone(), Place::Postgres(db)))
+    }
+
+    pub async fn service(
+        &self,
+    ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>
+    {
+        test::init_service(App::new().configure(kepuasan::api::configure(self.state.clone()))).await
+    }
+
+    /// Creates a key directly and returns its secret.
+    pub fn key(&self, role: Role, units: &[&str]) -> String {
+        let new = NewKey {
+            role,
+            units: units.iter().map(|u| (*u).to_owned()).collect(),
+            name: format!("test {role}"),
+        };
+        self.state
+            .db
+            .write_blocking(|c| create_key(c, &new, at("2025-01-01 00:00:00")))
+            .unwrap()
+            .1
+    }
+
+    pub fn response_count(&self) -> i64 {
+        self.state
+            .db
+            .read_blocking(kepuasan::db::queries::count_responses)
+            .unwrap()
+    }
+}
+
+/// Sends a request and returns status and JSON body (Null when the body is empty).
+pub async fn send<S>(app: &S, req: test::TestRequest) -> (u16, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let resp = test::call_service(app, req.to_request()).await;
+    let status = resp.status().as_u16();
+    let bytes = test::read_body(resp).await;
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    (status, body)
+}
+
+pub fn get(path: &str, key: Option<&str>) -> test::TestRequest {
+    with_key(test::TestRequest::get().uri(path), key)
+}
+
+pub fn post(path: &str, key: Option<&str>, body: &Value) -> test::TestRequest {
+    with_key(test::TestRequest::post().uri(path).set_json(body), key)
+}
+
+pub fn with_key(req: test::TestRequest, key: Option<&str>) -> test::TestRequest {
+    match key {
+        Some(k) => req.insert_header(("Authorization", format!("Bearer {k}"))),
+        None => req,
+    }
+}
+
+/// A complete valid submission.
+pub fn submission(unit: &str, answers: [i64; 9]) -> Value {
+    let codes = ["U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8", "U9"];
+    let answers: serde_json::Map<String, Value> = codes
+        .iter()
+        .zip(answers)
+        .map(|(c, v)| ((*c).to_owned(), Value::from(v)))
+        .collect();
+    serde_json::json!({
+        "submission_id": uuid::Uuid::new_v4().to_string(),
+        "unit": unit,
+        "instrument": "skm-2017",
+        "channel": "kiosk",
+        "answers": answers,
+    })
+}
+
+/// Runs an async test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    super::$name($crate::common::TestApp::sqlite()).await;
+                }
+                #[actix_web::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::common::TestApp::postgres() {
+                        super::$name(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
