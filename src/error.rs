@@ -24,6 +24,8 @@ pub struct AppError {
     pub message: String,
     /// Field path to problem, for validation errors.
     pub fields: Option<BTreeMap<String, String>>,
+    /// For a 500, the cause: logged with the request id, never sent to the client.
+    pub cause: Option<String>,
 }
 
 /// The JSON body of an error.
@@ -46,6 +48,7 @@ impl AppError {
             code,
             message: message.into(),
             fields: None,
+            cause: None,
         }
     }
 
@@ -57,6 +60,7 @@ impl AppError {
             code: "validation_failed",
             message: format!("invalid field(s): {}", names.join(", ")),
             fields: Some(fields),
+            cause: None,
         }
     }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::principal;
 use crate::auth::{self, NewKey, Role};
 use crate::db::queries::{self, Population, Service, Unit};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::period::{Period, parse_timezone};
 use crate::state::AppState;
 
@@ -44,7 +44,7 @@ fn check_timezone(tz: &str) -> Result<(), AppError> {
 }
 
 /// Body of `POST /units`.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnitRequest {
     /// Stable code.
@@ -97,7 +97,9 @@ pub fn create_unit_in(
     Ok(unit)
 }
 
-pub(super) async fn create_unit(
+#[utoipa::path(post, path = "/api/v1/units", tag = "units", request_body = CreateUnitRequest, security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = Unit), (status = 409, description = "The code is taken", body = ErrorBody), (status = 422, description = "Invalid field", body = ErrorBody)))]
+pub async fn create_unit(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<CreateUnitRequest>,
@@ -111,7 +113,9 @@ pub(super) async fn create_unit(
     Ok(HttpResponse::Created().json(unit))
 }
 
-pub(super) async fn list_units(
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])),
+    responses((status = 200, description = "Units the key can see", body = [Unit])))]
+pub async fn list_units(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -125,12 +129,13 @@ pub(super) async fn list_units(
 }
 
 /// Body of `PATCH /units/{unit}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnitRequest {
     name: Option<String>,
     timezone: Option<String>,
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
     parent: Option<Option<String>>,
     open_link: Option<bool>,
     active: Option<bool>,
@@ -147,7 +152,9 @@ mod double_option {
     }
 }
 
-pub(super) async fn update_unit(
+#[utoipa::path(patch, path = "/api/v1/units/{unit}", tag = "units", request_body = UpdateUnitRequest, params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 200, description = "Updated", body = Unit), (status = 404, description = "Unknown unit", body = ErrorBody)))]
+pub async fn update_unit(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -203,7 +210,7 @@ pub(super) async fn update_unit(
 }
 
 /// Body of `POST /units/{unit}/services`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceRequest {
     /// Code, unique within the unit.
@@ -241,7 +248,9 @@ pub fn create_service_in(
     Ok(service)
 }
 
-pub(super) async fn create_service(
+#[utoipa::path(post, path = "/api/v1/units/{unit}/services", tag = "units", request_body = CreateServiceRequest, params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = Service), (status = 409, description = "The code is taken", body = ErrorBody)))]
+pub async fn create_service(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -260,7 +269,9 @@ pub(super) async fn create_service(
 }
 
 /// Services are public to any key that covers the unit (kiosks list them for respondents).
-pub(super) async fn list_services(
+#[utoipa::path(get, path = "/api/v1/units/{unit}/services", tag = "units", params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 200, description = "The unit's services", body = [Service])))]
+pub async fn list_services(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -286,14 +297,16 @@ pub(super) async fn list_services(
 }
 
 /// Body of `PATCH /units/{unit}/services/{service}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceRequest {
     name: Option<String>,
     active: Option<bool>,
 }
 
-pub(super) async fn update_service(
+#[utoipa::path(patch, path = "/api/v1/units/{unit}/services/{service}", tag = "units", request_body = UpdateServiceRequest, params(("unit" = String, Path, description = "Unit code"), ("service" = String, Path, description = "Service code")), security(("bearer" = [])),
+    responses((status = 200, description = "Updated", body = Service)))]
+pub async fn update_service(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -323,7 +336,7 @@ pub(super) async fn update_service(
 }
 
 /// Body of `POST /keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
     role: String,
@@ -334,7 +347,7 @@ pub struct CreateKeyRequest {
 }
 
 /// A key as listed: never the secret.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     /// Public id.
     pub id: String,
@@ -371,7 +384,9 @@ impl KeyView {
     }
 }
 
-pub(super) async fn create_key(
+#[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = CreateKeyRequest, security(("bearer" = [])),
+    responses((status = 201, description = "Created; `secret` is shown only here", body = KeyView)))]
+pub async fn create_key(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<CreateKeyRequest>,
@@ -394,7 +409,9 @@ pub(super) async fn create_key(
     Ok(HttpResponse::Created().json(KeyView::of(row, Some(secret))))
 }
 
-pub(super) async fn list_keys(
+#[utoipa::path(get, path = "/api/v1/keys", tag = "keys", security(("bearer" = [])),
+    responses((status = 200, description = "Keys, never their secrets", body = [KeyView])))]
+pub async fn list_keys(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
@@ -407,7 +424,9 @@ pub(super) async fn list_keys(
     ))
 }
 
-pub(super) async fn revoke_key(
+#[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys", params(("id" = String, Path, description = "Key id")), security(("bearer" = [])),
+    responses((status = 204, description = "Revoked"), (status = 404, description = "Unknown key", body = ErrorBody)))]
+pub async fn revoke_key(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -427,13 +446,15 @@ pub(super) async fn revoke_key(
 }
 
 /// Body of `PUT /units/{unit}/populations/{period}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationRequest {
     population: i64,
 }
 
-pub(super) async fn set_population(
+#[utoipa::path(put, path = "/api/v1/units/{unit}/populations/{period}", tag = "units", request_body = PopulationRequest, params(("unit" = String, Path, description = "Unit code"), ("period" = String, Path, description = "Period, e.g. 2025-Q3")), security(("bearer" = [])),
+    responses((status = 200, description = "Set", body = Population)))]
+pub async fn set_population(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -469,7 +490,9 @@ pub(super) async fn set_population(
     Ok(HttpResponse::Ok().json(row))
 }
 
-pub(super) async fn list_populations(
+#[utoipa::path(get, path = "/api/v1/units/{unit}/populations", tag = "units", params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 200, description = "Populations by period", body = [Population])))]
+pub async fn list_populations(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,

@@ -2,15 +2,15 @@
 //! shares (authentication, JSON and query errors in the contract's shape).
 
 pub mod admin;
-mod reports;
-mod responses;
+pub mod reports;
+pub mod responses;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use crate::auth::{self, Principal};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 
 /// Largest request body accepted.
@@ -29,6 +29,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::default().limit(MAX_BODY))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .route("/healthz", web::get().to(healthz))
+            .route("/openapi.json", web::get().to(openapi_json))
             .service(
                 web::scope("/api/v1")
                     .route("/instruments", web::get().to(list_instruments))
@@ -75,7 +76,8 @@ async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
 }
 
 /// Liveness.
-async fn healthz() -> HttpResponse {
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
+pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
@@ -86,7 +88,8 @@ struct InstrumentSummary<'a> {
     title: &'a crate::instrument::Text,
 }
 
-async fn list_instruments(state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments", responses((status = 200, description = "Instrument keys, versions and titles", body = Object)))]
+pub async fn list_instruments(state: web::Data<AppState>) -> HttpResponse {
     let list: Vec<InstrumentSummary<'_>> = state
         .registry
         .iter()
@@ -99,7 +102,9 @@ async fn list_instruments(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(list)
 }
 
-async fn get_instrument(
+#[utoipa::path(get, path = "/api/v1/instruments/{key}", tag = "instruments", params(("key" = String, Path, description = "Instrument key, e.g. skm-2017")),
+    responses((status = 200, description = "Items, questions, answer labels (id, en), grades, modes and profile fields", body = Object), (status = 404, description = "Unknown instrument", body = ErrorBody)))]
+pub async fn get_instrument(
     state: web::Data<AppState>,
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -108,6 +113,31 @@ async fn get_instrument(
         .get(&key)
         .ok_or_else(|| AppError::not_found(format!("unknown instrument `{key}`")))?;
     Ok(HttpResponse::Ok().json(instrument.as_ref()))
+}
+
+/// Gives every request an id, returned in `X-Request-Id`, and logs the cause of any 500 with it.
+pub async fn request_id(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let mut res = next.call(req).await?;
+    if res.status().is_server_error() {
+        let cause = res
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<AppError>())
+            .and_then(|e| e.cause.clone());
+        tracing::error!(request_id = %id, %method, %path, cause = cause.as_deref().unwrap_or("unknown"), "internal error");
+    }
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            value,
+        );
+    }
+    Ok(res.map_into_boxed_body())
 }
 
 /// The caller's key, or 401.
@@ -191,4 +221,38 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         actix_web::ResponseError::error_response(&app),
     )
     .into()
+}
+
+/// The OpenAPI document of every endpoint.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "kepuasan", description = "Survei Kepuasan Masyarakat collection and the IKM of PermenPAN-RB 14/2017. See docs/api.md for how kiosks, receipt printers and queue systems integrate."),
+    paths(
+        healthz, list_instruments, get_instrument,
+        admin::create_unit, admin::list_units, admin::update_unit,
+        admin::create_service, admin::list_services, admin::update_service,
+        admin::set_population, admin::list_populations,
+        admin::create_key, admin::list_keys, admin::revoke_key,
+        responses::submit, reports::ikm,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi_json() -> HttpResponse {
+    use utoipa::OpenApi;
+    HttpResponse::Ok().json(ApiDoc::openapi())
 }

@@ -6,24 +6,33 @@ use serde::Deserialize;
 use super::principal;
 use crate::auth::Role;
 use crate::db::queries;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::period::Period;
 use crate::reporting::{self, ReportRequest};
 use crate::state::AppState;
 
 /// Query of the report endpoint.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct IkmQuery {
+    /// Unit code.
     unit: String,
+    /// Period: 2025, 2025-S1, 2025-Q3, 2025-07 or 2025-07-01..2025-09-30.
     period: String,
+    /// One service only.
     service: Option<String>,
+    /// Mode: exact (default) or form-0.111.
     mode: Option<String>,
+    /// Instrument key, skm-2017 by default.
     instrument: Option<String>,
 }
 
 /// Admins see every unit; viewers the units in their scope and their descendants.
-pub(super) async fn ikm(
+#[utoipa::path(get, path = "/api/v1/reports/ikm", tag = "reports", params(IkmQuery), security(("bearer" = [])),
+    responses((status = 200, description = "The report: unit, period, from, to, timezone, instrument, mode, respondents, items (code, name, answered, total, distribution, nrr, ikm, grade), index, ikm, grade, performance, priorities, statistics, sample, calculation, notices, profile", body = Object),
+        (status = 403, description = "Outside the key's units", body = ErrorBody), (status = 422, description = "Invalid parameter", body = ErrorBody)))]
+pub async fn ikm(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<IkmQuery>,

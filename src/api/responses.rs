@@ -4,11 +4,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::optional_principal;
 use crate::collect::{self, SubmissionRequest, SubmissionResponse};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 
 /// 201 for a new submission, 200 for a repeat of a stored one, 409 for a reused id.
-pub(super) async fn submit(
+#[utoipa::path(post, path = "/api/v1/responses", tag = "responses", request_body = SubmissionRequest, security((), ("bearer" = [])),
+    responses((status = 201, description = "Stored", body = SubmissionResponse), (status = 200, description = "Already stored (same content)", body = SubmissionResponse),
+        (status = 409, description = "The id was used for other content", body = ErrorBody), (status = 422, description = "Invalid field", body = ErrorBody),
+        (status = 503, description = "Database busy; retry", body = ErrorBody)))]
+pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<SubmissionRequest>,

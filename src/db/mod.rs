@@ -1,7 +1,8 @@
 //! Storage: the backend chosen from `DATABASE_URL`, connection pools, embedded migrations, and
 //! [`Db::read`]/[`Db::write`], which run blocking diesel work off the async workers.
 //!
-//! SQLite (bundled, WAL) is the default and has one writer connection, because SQLite admits
+//! SQLite (bundled, WAL, synchronous=FULL so an acknowledged response survives a power cut) is
+//! the default and has one writer connection, because SQLite admits
 //! one writer at a time and a queue in front of it beats lock contention. PostgreSQL shares
 //! one pool for reads and writes.
 
@@ -118,7 +119,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Customizer {
             DbConn::Sqlite(_) => &[
                 "PRAGMA busy_timeout = 5000",
                 "PRAGMA foreign_keys = ON",
-                "PRAGMA synchronous = NORMAL",
+                "PRAGMA synchronous = FULL",
             ],
             DbConn::Postgres(_) => &[
                 "SET application_name = 'kepuasan'",

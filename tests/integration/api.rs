@@ -670,7 +670,49 @@ async fn an_open_link_unit_takes_web_responses_without_a_key(app: TestApp) {
     assert_eq!((status, resp["fields"]["unit"].is_string()), (422, true));
 }
 
+async fn the_openapi_document_describes_every_endpoint(app: TestApp) {
+    let svc = app.service().await;
+    let (status, doc) = send(&svc, get("/openapi.json", None)).await;
+    assert_eq!(status, 200);
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for path in [
+        "/healthz",
+        "/api/v1/instruments",
+        "/api/v1/instruments/{key}",
+        "/api/v1/units",
+        "/api/v1/units/{unit}",
+        "/api/v1/units/{unit}/services",
+        "/api/v1/units/{unit}/services/{service}",
+        "/api/v1/units/{unit}/populations",
+        "/api/v1/units/{unit}/populations/{period}",
+        "/api/v1/keys",
+        "/api/v1/keys/{id}",
+        "/api/v1/responses",
+        "/api/v1/reports/ikm",
+    ] {
+        assert!(paths.contains(&path), "{path} missing from {paths:?}");
+    }
+    assert!(doc["components"]["schemas"]["SubmissionRequest"]["properties"]["answers"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    // Every answer carries a request id, and unknown paths get the contract's 404 shape.
+    let resp = actix_web::test::call_service(&svc, get("/nowhere", None).to_request()).await;
+    assert_eq!(resp.status().as_u16(), 404);
+    assert_eq!(
+        resp.headers().get("x-request-id").map(|v| v.len()),
+        Some(32)
+    );
+}
+
 both_backends!(
+    the_openapi_document_describes_every_endpoint,
     each_role_gets_exactly_what_it_should,
     a_resent_submission_counts_once_and_a_reused_id_conflicts,
     fifty_concurrent_submissions_with_one_id_store_one_response,

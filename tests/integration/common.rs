@@ -133,7 +133,12 @@ impl TestApp {
         &self,
     ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>
     {
-        test::init_service(App::new().configure(kepuasan::api::configure(self.state.clone()))).await
+        test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(kepuasan::api::request_id))
+                .configure(kepuasan::api::configure(self.state.clone())),
+        )
+        .await
     }
 
     /// Creates a key directly and returns its secret.

@@ -1,0 +1,153 @@
+//! The real server process killed with SIGKILL while clients submit: every acknowledged
+//! response is there after a restart, none twice.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn kepuasan(db: &str, bind: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kepuasan"));
+    cmd.env("DATABASE_URL", db)
+        .env("KEPUASAN_BIND", bind)
+        .env("RUST_LOG", "warn")
+        .env_remove("KEPUASAN_CONFIG");
+    cmd
+}
+
+fn start(db: &str, bind: &str) -> Child {
+    let mut child = kepuasan(db, bind)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if client
+            .get(format!("http://{bind}/healthz"))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start on {bind}");
+}
+
+#[test]
+fn every_acknowledged_response_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db").to_str().unwrap().to_owned();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let out = kepuasan(&db, &bind)
+        .args(["keys", "create", "--role", "admin", "--name", "crash test"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let admin = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let out = kepuasan(&db, &bind)
+        .args(["units", "add", "unit-a", "--name", "Unit A"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    let mut server = start(&db, &bind);
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (acked, bind, admin) = (acked.clone(), bind.clone(), admin.clone());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(2)).build().unwrap();
+                // Bounded: at most 2,000 submissions or 15 seconds per client.
+                for _ in 0..2000 {
+                    if started.elapsed() > Duration::from_secs(15) {
+                        break;
+                    }
+                    let id = uuid::Uuid::new_v4().to_string();
+                    let body = json!({"submission_id": id, "unit": "unit-a", "instrument": "skm-2017", "channel": "kiosk",
+                        "answers": {"U1": 4, "U2": 3, "U3": 3, "U4": 4, "U5": 4, "U6": 4, "U7": 4, "U8": 3, "U9": 3}});
+                    match client.post(format!("http://{bind}/api/v1/responses")).bearer_auth(&admin).json(&body).send() {
+                        Ok(r) if r.status().as_u16() == 201 => acked.lock().unwrap().push(id),
+                        Ok(r) => panic!("unexpected status {}", r.status()),
+                        Err(_) => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Kill once a good number of responses have been acknowledged (or after 5 s).
+    while acked.lock().unwrap().len() < 300 && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 50,
+        "only {} acknowledged before the kill",
+        acked.len()
+    );
+
+    let mut server = start(&db, &bind);
+    let state = kepuasan::server::system_state(kepuasan::config::Settings {
+        database_url: db.clone(),
+        bind: bind.clone(),
+        survey_defs: None,
+    })
+    .unwrap();
+    let rows = state
+        .db
+        .read_blocking(|c| {
+            kepuasan::db::queries::responses_between(
+                c,
+                "unit-a",
+                crate::common::at("2000-01-01 00:00:00"),
+                crate::common::at("2100-01-01 00:00:00"),
+                None,
+            )
+        })
+        .unwrap();
+    let stored: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r.submission_id.as_str()).collect();
+    assert_eq!(stored.len(), rows.len(), "no submission stored twice");
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|id| !stored.contains(id.as_str()))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged responses lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -1,0 +1,76 @@
+//! Migrations on both backends: up, down, up again, and the tables match `schema.rs`.
+
+use diesel::prelude::*;
+use kepuasan::db::schema::{api_keys, populations, responses, services, units};
+use kepuasan::db::{Db, DbConn, DbKind};
+
+use crate::common::PgDatabase;
+
+/// Selecting every column of schema.rs from every table proves no column is missing, and the
+/// column counts from the catalogue prove there is none extra.
+fn schema_matches(db: &Db) {
+    db.read_blocking(|conn| {
+        units::table.select(units::all_columns).limit(0).load::<kepuasan::db::queries::Unit>(conn)?;
+        services::table.select(services::all_columns).limit(0).load::<kepuasan::db::queries::Service>(conn)?;
+        api_keys::table.select(api_keys::all_columns).limit(0).load::<kepuasan::db::queries::ApiKey>(conn)?;
+        responses::table.select(responses::all_columns).limit(0).load::<kepuasan::db::queries::ResponseRow>(conn)?;
+        populations::table.select(populations::all_columns).limit(0).load::<kepuasan::db::queries::Population>(conn)?;
+        for (table, columns) in [("units", 7), ("services", 5), ("api_keys", 8), ("responses", 14), ("populations", 4)] {
+            let sql = match conn {
+                DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
+                DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),
+            };
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let count: Count = diesel::sql_query(sql).get_result(conn)?;
+            assert_eq!(count.n, columns, "columns of {table}");
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+fn round_trip(url: &str) {
+    let kind = DbKind::from_url(url).unwrap();
+    assert!(kepuasan::db::migrate(&kind).unwrap() >= 1);
+    kepuasan::db::revert_all(&kind).unwrap();
+    assert!(
+        kepuasan::db::migrate(&kind).unwrap() >= 1,
+        "every migration applies again after its down.sql"
+    );
+    assert_eq!(kepuasan::db::migrate(&kind).unwrap(), 0, "nothing pending");
+    let db = Db::open(url).unwrap();
+    schema_matches(&db);
+}
+
+#[test]
+fn sqlite_migrations_go_down_and_up_and_match_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    round_trip(dir.path().join("m.db").to_str().unwrap());
+}
+
+#[test]
+fn postgres_migrations_go_down_and_up_and_match_the_schema() {
+    if let Some(db) = PgDatabase::create() {
+        round_trip(&db.url);
+    }
+}
+
+#[test]
+fn both_trees_have_the_same_migrations() {
+    let names = |backend: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(format!(
+            "{}/migrations/{backend}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+}
