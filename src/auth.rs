@@ -86,9 +86,18 @@ pub struct Principal {
     pub role: Role,
     /// Unit codes in scope.
     pub units: Vec<String>,
+    /// When the key was last recorded as used.
+    pub last_used_at: Option<NaiveDateTime>,
 }
 
 impl Principal {
+    /// Whether the key's last use should be written down again (at most once a minute, so
+    /// reading does not turn every request into a write).
+    pub fn use_is_stale(&self, now: NaiveDateTime) -> bool {
+        self.last_used_at
+            .is_none_or(|t| now - t > chrono::Duration::minutes(1))
+    }
+
     /// Whether `unit` is in this key's scope: one of its units or a descendant of one.
     pub fn covers(&self, all: &[Unit], unit: &str) -> bool {
         self.units
@@ -169,5 +178,6 @@ pub fn authenticate(conn: &mut DbConn, header: Option<&str>) -> Result<Principal
         key_id: key.id,
         role,
         units,
+        last_used_at: key.last_used_at,
     })
 }

@@ -143,10 +143,23 @@ pub async fn request_id(
 /// The caller's key, or 401.
 pub(crate) async fn principal(state: &AppState, req: &HttpRequest) -> Result<Principal, AppError> {
     let header = bearer(req)?;
-    state
+    let principal = state
         .db
         .read(move |conn| auth::authenticate(conn, header.as_deref()))
-        .await
+        .await?;
+    let now = state.clock.now();
+    if principal.use_is_stale(now) {
+        // Bookkeeping, at most once a minute per key: a failure is logged, never returned.
+        let id = principal.key_id.clone();
+        if let Err(e) = state
+            .db
+            .write(move |conn| crate::db::queries::touch_key(conn, &id, now))
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a key's last use");
+        }
+    }
+    Ok(principal)
 }
 
 /// The caller's key if one was sent (a wrong one is still 401).

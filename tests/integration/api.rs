@@ -141,8 +141,33 @@ async fn each_role_gets_exactly_what_it_should(app: TestApp) {
             }
         }
     }
-    // A revoked key gets 401.
-    let (_, keys_list) = send(&svc, get("/api/v1/keys", Some(&w.admin))).await;
+    // Use is recorded; a revoked key gets 401.
+    let keys_list = send(&svc, get("/api/v1/keys", Some(&w.admin))).await.1;
+    let used = |units: Value, role: &str| {
+        let keys = keys_list.as_array().unwrap();
+        keys.iter()
+            .find(|k| k["units"] == units && k["role"] == role)
+            .unwrap()["last_used_at"]
+            .clone()
+    };
+    assert_eq!(
+        used(json!([]), "admin"),
+        json!("2025-08-15T03:00:00"),
+        "{keys_list}"
+    );
+    assert_eq!(
+        used(json!(["unit-a"]), "counter"),
+        json!("2025-08-15T03:00:00")
+    );
+    assert_eq!(used(json!(["unit-b"]), "viewer"), Value::Null, "never used");
+    assert!(
+        keys_list
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k.get("secret").is_none()),
+        "secrets never listed"
+    );
     let viewer_id = keys_list
         .as_array()
         .unwrap()
@@ -709,6 +734,31 @@ async fn the_openapi_document_describes_every_endpoint(app: TestApp) {
         resp.headers().get("x-request-id").map(|v| v.len()),
         Some(32)
     );
+}
+
+/// A database that goes away gives 503 with Retry-After, not 500.
+#[actix_web::test]
+async fn a_vanished_database_gives_503_with_retry_after() {
+    let Some(app) = TestApp::postgres() else {
+        return;
+    };
+    let svc = app.service().await;
+    let Place::Postgres(db) = &app._place else {
+        unreachable!("a PostgreSQL app")
+    };
+    db.drop_now();
+    let resp =
+        actix_web::test::call_service(&svc, get("/api/v1/units", Some(&app.admin)).to_request())
+            .await;
+    assert_eq!(resp.status().as_u16(), 503);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
+    let body: Value = actix_web::test::read_body_json(resp).await;
+    assert_eq!(body["error"], "db_unavailable");
 }
 
 both_backends!(

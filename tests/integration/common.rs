@@ -56,15 +56,19 @@ impl PgDatabase {
     }
 }
 
+impl PgDatabase {
+    /// Drops the database now, cutting every connection to it.
+    pub fn drop_now(&self) {
+        if let Ok(mut admin) = diesel::PgConnection::establish(&pg_base()) {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = diesel::sql_query(sql).execute(&mut admin);
+        }
+    }
+}
+
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        if let Ok(mut admin) = diesel::PgConnection::establish(&pg_base()) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
-        }
+        self.drop_now();
     }
 }
 
