@@ -89,6 +89,33 @@ pub enum Command {
     Services(ServicesCommand),
     /// Print a unit's report from the database.
     Report(ReportArgs),
+    /// Receipt tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// `kepuasan tokens ...`
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Mint offline receipt tokens with the unit's signing secret (needs KEPUASAN_SECRET),
+    /// one survey URL per line.
+    Mint {
+        /// Unit code.
+        #[arg(long)]
+        unit: String,
+        /// Service code.
+        #[arg(long)]
+        service: Option<String>,
+        /// Transaction number; with --count, a running number is appended.
+        #[arg(long)]
+        transaction: Option<String>,
+        /// Local issue date, YYYY-MM-DD; today by default.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// How many tokens (each needs its own transaction number).
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
 }
 
 /// `kepuasan keys ...`
@@ -137,6 +164,11 @@ pub enum UnitsCommand {
     },
     /// List units.
     List,
+    /// Print a unit's signing secret for minting offline receipt tokens (needs KEPUASAN_SECRET).
+    SigningSecret {
+        /// Unit code.
+        code: String,
+    },
 }
 
 /// `kepuasan services ...`
@@ -247,6 +279,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Units(command) => units(command)?,
         Command::Services(command) => services(command)?,
         Command::Report(args) => report(&args)?,
+        Command::Tokens(command) => tokens_command(command)?,
     };
     out.write_all(output.as_bytes())
         .map_err(|e| CliError(e.to_string()))
@@ -505,6 +538,20 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             json(&unit)
         }
         UnitsCommand::List => json(&state.db.read_blocking(queries::list_units).map_err(app)?),
+        UnitsCommand::SigningSecret { code } => {
+            let unit = state
+                .db
+                .read_blocking(|c| queries::find_unit(c, &code))
+                .map_err(app)?
+                .ok_or_else(|| CliError(format!("unit: unknown unit `{code}`")))?;
+            let master = state.settings.secret.as_deref().ok_or_else(|| {
+                CliError("KEPUASAN_SECRET is not set; signing secrets derive from it".into())
+            })?;
+            Ok(format!(
+                "{}\n",
+                crate::tokens::unit_secret(master, &unit.code)
+            ))
+        }
     }
 }
 
@@ -556,4 +603,59 @@ fn report(args: &ReportArgs) -> Result<String, CliError> {
         }
         None => Ok(text),
     }
+}
+
+fn tokens_command(command: TokensCommand) -> Result<String, CliError> {
+    let TokensCommand::Mint {
+        unit,
+        service,
+        transaction,
+        date,
+        count,
+    } = command;
+    let state = open_state()?;
+    let found = state
+        .db
+        .read_blocking(|c| queries::find_unit(c, &unit))
+        .map_err(app)?
+        .ok_or_else(|| CliError(format!("unit: unknown unit `{unit}`")))?;
+    let master = state.settings.secret.as_deref().ok_or_else(|| {
+        CliError(
+            "KEPUASAN_SECRET is not set; offline tokens are signed with secrets derived from it"
+                .into(),
+        )
+    })?;
+    let tz = crate::period::parse_timezone(&found.timezone)
+        .ok_or_else(|| CliError(format!("unit {unit} has a bad time zone")))?;
+    let issued = date.unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
+    if count > 1 && transaction.is_none() {
+        return Err(CliError(
+            "transaction: --count needs --transaction, so that every receipt has its own number"
+                .into(),
+        ));
+    }
+    let secret = crate::tokens::unit_secret(master, &found.code);
+    let mut out = String::new();
+    for i in 1..=count {
+        let transaction = transaction.as_ref().map(|t| {
+            if count > 1 {
+                format!("{t}-{i}")
+            } else {
+                t.clone()
+            }
+        });
+        let claims = crate::tokens::Claims {
+            unit: found.code.clone(),
+            service: service.clone(),
+            transaction,
+            issued,
+        };
+        let token = crate::tokens::mint_offline(&secret, &claims).map_err(CliError)?;
+        out.push_str(&crate::tokens::survey_url(
+            &state.settings.public_url,
+            &token,
+        ));
+        out.push('\n');
+    }
+    Ok(out)
 }

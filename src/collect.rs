@@ -13,6 +13,7 @@ use crate::db::queries::{self, ResponseRow, Stored};
 use crate::engine::Answers;
 use crate::error::AppError;
 use crate::instrument::{Instrument, ProfileKind, Registry};
+use crate::tokens::{self, TokenSettings};
 
 /// Longest suggestion accepted, in characters.
 pub const MAX_SUGGESTION: usize = 2000;
@@ -215,6 +216,7 @@ fn content_hash(req: &SubmissionRequest, answers: &Answers) -> String {
 pub fn submit(
     conn: &mut DbConn,
     registry: &Registry,
+    token_settings: &TokenSettings,
     caller: Option<&Principal>,
     req: &SubmissionRequest,
     now: NaiveDateTime,
@@ -228,7 +230,22 @@ pub fn submit(
             "this unit no longer takes responses",
         ));
     }
-    if let Some(service) = &req.service {
+    let accepted = authorize(conn, token_settings, caller, req, &unit, now)?;
+    // A receipt names the service; the respondent need not.
+    let service = match (
+        &req.service,
+        accepted.as_ref().and_then(|a| a.claims.service.clone()),
+    ) {
+        (Some(given), Some(on_receipt)) if *given != on_receipt => {
+            return Err(AppError::field(
+                "service",
+                format!("the receipt is for service `{on_receipt}`"),
+            ));
+        }
+        (Some(given), _) => Some(given.clone()),
+        (None, on_receipt) => on_receipt,
+    };
+    if let Some(service) = &service {
         match queries::find_service(conn, &unit.code, service)? {
             Some(s) if s.active => {}
             Some(_) => {
@@ -245,10 +262,8 @@ pub fn submit(
             }
         }
     }
-    authorize(conn, caller, req, &unit)?;
-    let answers_json: BTreeMap<&str, i64> = registry
-        .get(&req.instrument)
-        .expect("checked")
+    let instrument = registry.get(&req.instrument).expect("checked");
+    let answers_json: BTreeMap<&str, i64> = instrument
         .items
         .iter()
         .zip(&checked.answers.0)
@@ -260,7 +275,7 @@ pub fn submit(
         instrument: req.instrument.clone(),
         instrument_version: i32::try_from(checked.instrument_version).unwrap_or(i32::MAX),
         unit_code: unit.code.clone(),
-        service_code: req.service.clone(),
+        service_code: service,
         channel: req.channel.clone(),
         answers: serde_json::to_string(&answers_json).expect("map serializes"),
         profile: checked
@@ -272,7 +287,24 @@ pub fn submit(
         flags: String::new(),
         key_id: caller.map(|p| p.key_id.clone()),
     };
-    match queries::insert_response(conn, &row)? {
+    // The response and the spending of its receipt commit together or not at all. On
+    // PostgreSQL two concurrent transactions can both find the id (or the receipt) unused and
+    // one then loses at the unique index; running it again sees the winner's row.
+    let mut attempt = 0;
+    let stored = loop {
+        let result = crate::db::write_tx(conn, |conn| {
+            let stored = queries::insert_response(conn, &row)?;
+            if let (Stored::New, Some(accepted)) = (&stored, &accepted) {
+                tokens::spend(conn, &accepted.spend_key, &row.submission_id, now)?;
+            }
+            Ok(stored)
+        });
+        match result {
+            Err(e) if e.code == "conflict" && attempt < 3 => attempt += 1,
+            other => break other?,
+        }
+    };
+    match stored {
         Stored::New => Ok(true),
         Stored::Repeat => Ok(false),
         Stored::Conflict => Err(AppError::conflict(
@@ -282,22 +314,28 @@ pub fn submit(
     }
 }
 
+/// Who may submit: a receipt token (anyone holding the receipt), an admin, a kiosk of the
+/// unit or one of its parents, or anyone at all for a unit with an open link.
 fn authorize(
     conn: &mut DbConn,
+    token_settings: &TokenSettings,
     caller: Option<&Principal>,
     req: &SubmissionRequest,
     unit: &queries::Unit,
-) -> Result<(), AppError> {
-    if req.token.is_some() {
-        // Receipt tokens are issued by the channels work; until then no token is valid.
-        return Err(AppError::field("token", "unknown or invalid receipt token"));
+    now: NaiveDateTime,
+) -> Result<Option<tokens::Accepted>, AppError> {
+    if let Some(token) = &req.token {
+        let tz = crate::period::parse_timezone(&unit.timezone)
+            .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", unit.code)))?;
+        let today = chrono::TimeZone::from_utc_datetime(&tz, &now).date_naive();
+        return tokens::accept(conn, token_settings, token, &unit.code, today, now).map(Some);
     }
     match caller {
-        Some(p) if p.role == Role::Admin => Ok(()),
+        Some(p) if p.role == Role::Admin => Ok(None),
         Some(p) if p.role == Role::Kiosk => {
             let all = queries::list_units(conn)?;
             if p.covers(&all, &unit.code) {
-                Ok(())
+                Ok(None)
             } else {
                 Err(AppError::forbidden(format!(
                     "this kiosk key does not serve unit {}",
@@ -309,7 +347,7 @@ fn authorize(
             "a {} key cannot submit responses",
             p.role
         ))),
-        None if unit.open_link && req.channel == "web" => Ok(()),
+        None if unit.open_link && req.channel == "web" => Ok(None),
         None => Err(AppError::unauthorized(
             "this unit takes responses only from its kiosks and receipts; an Authorization key is required",
         )),

@@ -2,7 +2,8 @@
 //!
 //! Every setting has a default, so `kepuasan serve` needs nothing. `KEPUASAN_CONFIG` names a TOML
 //! file whose keys are the lower-case setting names without the prefix (`bind`,
-//! `database_url`, `survey_defs`); the environment wins over the file.
+//! `database_url`, `survey_defs`, `secret`, `public_url`, `token_days`); the environment wins
+//! over the file.
 
 use std::path::PathBuf;
 
@@ -18,6 +19,27 @@ pub struct Settings {
     /// `KEPUASAN_SURVEY_DEFS`: a directory of instrument files that add to or override the
     /// built-in ones.
     pub survey_defs: Option<PathBuf>,
+    /// `KEPUASAN_SECRET`: the master secret units' offline signing secrets derive from; offline
+    /// receipt tokens are refused without it. Never logged.
+    pub secret: Option<String>,
+    /// `KEPUASAN_PUBLIC_URL`: the address respondents reach, for survey links and QR codes;
+    /// default `http://` and the bind address.
+    pub public_url: String,
+    /// `KEPUASAN_TOKEN_DAYS`: how many days a receipt token stays valid (default 14).
+    pub token_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            database_url: Self::DEFAULT_DATABASE_URL.to_owned(),
+            bind: Self::DEFAULT_BIND.to_owned(),
+            survey_defs: None,
+            secret: None,
+            public_url: format!("http://{}", Self::DEFAULT_BIND),
+            token_days: crate::tokens::DEFAULT_VALID_DAYS,
+        }
+    }
 }
 
 /// The file form of the settings; every key optional.
@@ -27,9 +49,20 @@ struct FileSettings {
     database_url: Option<String>,
     bind: Option<String>,
     survey_defs: Option<PathBuf>,
+    secret: Option<String>,
+    public_url: Option<String>,
+    token_days: Option<u32>,
 }
 
 impl Settings {
+    /// What receipt-token checks need.
+    pub fn token_settings(&self) -> crate::tokens::TokenSettings {
+        crate::tokens::TokenSettings {
+            master: self.secret.clone(),
+            valid_days: self.token_days,
+        }
+    }
+
     /// Default database: a SQLite file in the working directory.
     pub const DEFAULT_DATABASE_URL: &'static str = "kepuasan.db";
     /// Default listening address.
@@ -51,16 +84,31 @@ impl Settings {
             }
             None => FileSettings::default(),
         };
+        let bind = var("KEPUASAN_BIND")
+            .or(file.bind)
+            .unwrap_or_else(|| Self::DEFAULT_BIND.to_owned());
+        let token_days = match var("KEPUASAN_TOKEN_DAYS") {
+            Some(text) => text.parse().map_err(|_| {
+                format!("KEPUASAN_TOKEN_DAYS: `{text}` is not a whole number of days")
+            })?,
+            None => file.token_days.unwrap_or(crate::tokens::DEFAULT_VALID_DAYS),
+        };
+        if token_days == 0 {
+            return Err("KEPUASAN_TOKEN_DAYS: must be at least 1".to_owned());
+        }
         Ok(Settings {
             database_url: var("DATABASE_URL")
                 .or(file.database_url)
                 .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned()),
-            bind: var("KEPUASAN_BIND")
-                .or(file.bind)
-                .unwrap_or_else(|| Self::DEFAULT_BIND.to_owned()),
+            public_url: var("KEPUASAN_PUBLIC_URL")
+                .or(file.public_url)
+                .unwrap_or_else(|| format!("http://{bind}")),
+            bind,
             survey_defs: var("KEPUASAN_SURVEY_DEFS")
                 .map(PathBuf::from)
                 .or(file.survey_defs),
+            secret: var("KEPUASAN_SECRET").or(file.secret),
+            token_days,
         })
     }
 }

@@ -21,3 +21,4 @@ pub mod reporting;
 pub mod server;
 pub mod state;
 pub mod text;
+pub mod tokens;

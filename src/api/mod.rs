@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod reports;
 pub mod responses;
+pub mod tokens;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -60,6 +61,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/keys", web::post().to(admin::create_key))
                     .route("/keys", web::get().to(admin::list_keys))
                     .route("/keys/{id}", web::delete().to(admin::revoke_key))
+                    .route(
+                        "/units/{unit}/receipt-tokens",
+                        web::post().to(tokens::issue),
+                    )
                     .route("/responses", web::post().to(responses::submit))
                     .route("/reports/ikm", web::get().to(reports::ikm)),
             )
@@ -246,7 +251,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         admin::create_service, admin::list_services, admin::update_service,
         admin::set_population, admin::list_populations,
         admin::create_key, admin::list_keys, admin::revoke_key,
-        responses::submit, reports::ikm,
+        responses::submit, reports::ikm, tokens::issue,
     ),
     modifiers(&BearerAuth),
 )]

@@ -20,11 +20,21 @@ pub async fn submit(
     let caller = optional_principal(&state, &req).await?;
     let now = state.clock.now();
     let registry = state.registry.clone();
+    let token_settings = state.settings.token_settings();
     let body = body.into_inner();
     let id = body.submission_id.to_ascii_lowercase();
     let new = state
         .db
-        .write(move |conn| collect::submit(conn, &registry, caller.as_ref(), &body, now))
+        .write(move |conn| {
+            collect::submit(
+                conn,
+                &registry,
+                &token_settings,
+                caller.as_ref(),
+                &body,
+                now,
+            )
+        })
         .await?;
     let answer = SubmissionResponse {
         submission_id: id,

@@ -283,29 +283,24 @@ pub enum Stored {
     Conflict,
 }
 
-/// Stores a response once per submission id. The insert is a single atomic statement, so
-/// concurrent retries of one id store exactly one row; the losers compare content hashes.
+/// Stores a response once per submission id: a stored id with the same content is a repeat,
+/// with other content a conflict. Run it inside [`super::write_tx`]; a concurrent insert of the
+/// same id that slips between the look-up and the insert fails at the primary key.
 pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, AppError> {
-    match diesel::insert_into(responses::table)
-        .values(row)
-        .execute(conn)
-    {
-        Ok(_) => Ok(Stored::New),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => {
-            let existing: String = responses::table
-                .find(&row.submission_id)
-                .select(responses::content_hash)
-                .first(conn)?;
-            Ok(if existing == row.content_hash {
-                Stored::Repeat
-            } else {
-                Stored::Conflict
-            })
+    let existing: Option<String> = responses::table
+        .find(&row.submission_id)
+        .select(responses::content_hash)
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some(hash) if hash == row.content_hash => Ok(Stored::Repeat),
+        Some(_) => Ok(Stored::Conflict),
+        None => {
+            diesel::insert_into(responses::table)
+                .values(row)
+                .execute(conn)?;
+            Ok(Stored::New)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

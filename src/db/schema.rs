@@ -67,4 +67,33 @@ diesel::table! {
 diesel::joinable!(services -> units (unit_code));
 diesel::joinable!(responses -> units (unit_code));
 diesel::joinable!(populations -> units (unit_code));
-diesel::allow_tables_to_appear_in_same_query!(units, services, api_keys, responses, populations);
+
+diesel::table! {
+    receipt_tokens (token_hash) {
+        token_hash -> Text,
+        unit_code -> Text,
+        service_code -> Nullable<Text>,
+        transaction_ref -> Nullable<Text>,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        key_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    token_spends (token_hash) {
+        token_hash -> Text,
+        submission_id -> Text,
+        spent_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    services,
+    api_keys,
+    responses,
+    populations,
+    receipt_tokens,
+    token_spends
+);

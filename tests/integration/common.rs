@@ -98,6 +98,8 @@ impl TestApp {
             database_url: url,
             bind: "127.0.0.1:0".into(),
             survey_defs: None,
+            secret: Some("integration-test-master-secret".into()),
+            ..Default::default()
         };
         let state = kepuasan::server::state(settings, clock.clone()).expect("state");
         let (_, admin) = state

@@ -121,6 +121,7 @@ fn every_acknowledged_response_survives_sigkill() {
         database_url: db.clone(),
         bind: bind.clone(),
         survey_defs: None,
+        ..Default::default()
     })
     .unwrap();
     let rows = state

@@ -6,3 +6,4 @@ mod cli;
 mod common;
 mod crash;
 mod migrations;
+mod tokens;

@@ -1,7 +1,9 @@
 //! Migrations on both backends: up, down, up again, and the tables match `schema.rs`.
 
 use diesel::prelude::*;
-use kepuasan::db::schema::{api_keys, populations, responses, services, units};
+use kepuasan::db::schema::{
+    api_keys, populations, receipt_tokens, responses, services, token_spends, units,
+};
 use kepuasan::db::{Db, DbConn, DbKind};
 
 use crate::common::PgDatabase;
@@ -14,8 +16,10 @@ fn schema_matches(db: &Db) {
         services::table.select(services::all_columns).limit(0).load::<kepuasan::db::queries::Service>(conn)?;
         api_keys::table.select(api_keys::all_columns).limit(0).load::<kepuasan::db::queries::ApiKey>(conn)?;
         responses::table.select(responses::all_columns).limit(0).load::<kepuasan::db::queries::ResponseRow>(conn)?;
+        receipt_tokens::table.select(receipt_tokens::all_columns).limit(0).execute(conn)?;
+        token_spends::table.select(token_spends::all_columns).limit(0).execute(conn)?;
         populations::table.select(populations::all_columns).limit(0).load::<kepuasan::db::queries::Population>(conn)?;
-        for (table, columns) in [("units", 7), ("services", 5), ("api_keys", 8), ("responses", 14), ("populations", 4)] {
+        for (table, columns) in [("units", 7), ("services", 5), ("api_keys", 8), ("responses", 14), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),

@@ -1,0 +1,2 @@
+DROP TABLE token_spends;
+DROP TABLE receipt_tokens;

@@ -1,0 +1,316 @@
+//! Receipt tokens over HTTP on both backends: one receipt, one response.
+
+use kepuasan::auth::Role;
+use kepuasan::tokens::{Claims, mint_offline, unit_secret};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::common::*;
+
+async fn setup<S>(app: &TestApp, svc: &S) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    for body in [
+        json!({"code": "unit-a", "name": "Disdukcapil", "timezone": "Asia/Makassar"}),
+        json!({"code": "unit-b", "name": "Samsat", "timezone": "Asia/Makassar"}),
+    ] {
+        assert_eq!(
+            send(svc, post("/api/v1/units", Some(&app.admin), &body))
+                .await
+                .0,
+            201
+        );
+    }
+    assert_eq!(
+        send(
+            svc,
+            post(
+                "/api/v1/units/unit-a/services",
+                Some(&app.admin),
+                &json!({"code": "ktp-el", "name": "KTP-el"})
+            )
+        )
+        .await
+        .0,
+        201
+    );
+    app.key(Role::Counter, &["unit-a"])
+}
+
+fn with_token(unit: &str, token: &str) -> Value {
+    let mut body = submission(unit, [4, 4, 3, 4, 4, 4, 4, 3, 4]);
+    body["channel"] = json!("qr");
+    body["token"] = json!(token);
+    body
+}
+
+async fn a_server_token_is_spent_by_the_first_response_only(app: TestApp) {
+    let svc = app.service().await;
+    let counter = setup(&app, &svc).await;
+    let (status, issued) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/receipt-tokens",
+            Some(&counter),
+            &json!({"service": "ktp-el", "transaction": "A-0231"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    let token = issued["token"].as_str().unwrap();
+    assert!(
+        issued["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/s/{token}"))
+    );
+    assert!(issued["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(
+        issued["qr_png_base64"]
+            .as_str()
+            .unwrap()
+            .starts_with("iVBORw0KGgo"),
+        "a PNG"
+    );
+    let first = with_token("unit-a", token);
+    let (status, _) = send(&svc, post("/api/v1/responses", None, &first)).await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        send(&svc, post("/api/v1/responses", None, &first)).await.0,
+        200,
+        "a retry of the same submission is fine"
+    );
+    let (status, body) = send(
+        &svc,
+        post("/api/v1/responses", None, &with_token("unit-a", token)),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("token_spent")));
+    assert_eq!(app.response_count(), 1);
+    // The receipt's service is filled in.
+    let rows = app
+        .state
+        .db
+        .read_blocking(|c| {
+            kepuasan::db::queries::responses_between(
+                c,
+                "unit-a",
+                at("2000-01-01 00:00:00"),
+                at("2100-01-01 00:00:00"),
+                None,
+            )
+        })
+        .unwrap();
+    assert_eq!(rows[0].service_code.as_deref(), Some("ktp-el"));
+}
+
+async fn forged_expired_and_other_unit_tokens_are_refused(app: TestApp) {
+    let svc = app.service().await;
+    let counter = setup(&app, &svc).await;
+    let (_, issued) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/receipt-tokens",
+            Some(&counter),
+            &json!({}),
+        ),
+    )
+    .await;
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    let cases = [
+        (with_token("unit-a", &forged), "invalid_token"),
+        (with_token("unit-a", "k1.bm90aGluZw.AAAA"), "invalid_token"),
+        (with_token("unit-b", &token), "token_other_unit"),
+    ];
+    for (body, code) in cases {
+        let (status, resp) = send(&svc, post("/api/v1/responses", None, &body)).await;
+        assert_eq!(
+            (status, resp["error"].as_str()),
+            (422, Some(code)),
+            "{resp}"
+        );
+        assert!(resp["fields"]["token"].is_string());
+    }
+    app.clock.set(at("2025-08-29 03:00:01")); // 14 days and a second after issue
+    let (status, resp) = send(
+        &svc,
+        post("/api/v1/responses", None, &with_token("unit-a", &token)),
+    )
+    .await;
+    assert_eq!(
+        (status, resp["error"].as_str()),
+        (422, Some("token_expired"))
+    );
+    assert_eq!(app.response_count(), 0);
+    // Only a counter of the unit (or an admin) issues its tokens.
+    let other_counter = app.key(Role::Counter, &["unit-b"]);
+    assert_eq!(
+        send(
+            &svc,
+            post(
+                "/api/v1/units/unit-a/receipt-tokens",
+                Some(&other_counter),
+                &json!({})
+            )
+        )
+        .await
+        .0,
+        403
+    );
+    let kiosk = app.key(Role::Kiosk, &["unit-a"]);
+    assert_eq!(
+        send(
+            &svc,
+            post(
+                "/api/v1/units/unit-a/receipt-tokens",
+                Some(&kiosk),
+                &json!({})
+            )
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, resp) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/receipt-tokens",
+            Some(&counter),
+            &json!({"service": "nope"}),
+        ),
+    )
+    .await;
+    assert_eq!((status, resp["fields"]["service"].is_string()), (422, true));
+}
+
+async fn sixty_four_concurrent_submissions_with_one_token_accept_exactly_one(app: TestApp) {
+    let svc = app.service().await;
+    let counter = setup(&app, &svc).await;
+    let (_, issued) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/receipt-tokens",
+            Some(&counter),
+            &json!({}),
+        ),
+    )
+    .await;
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let bodies: Vec<Value> = (0..64).map(|_| with_token("unit-a", &token)).collect();
+    let results = futures::future::join_all(
+        bodies
+            .iter()
+            .map(|b| send(&svc, post("/api/v1/responses", None, b))),
+    )
+    .await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        63,
+        "{statuses:?}"
+    );
+    assert_eq!(app.response_count(), 1);
+}
+
+async fn offline_tokens_minted_with_the_units_secret_are_accepted_once(app: TestApp) {
+    let svc = app.service().await;
+    setup(&app, &svc).await;
+    let master = app
+        .state
+        .settings
+        .secret
+        .clone()
+        .expect("tests set a master secret");
+    // The clock is 2025-08-15 03:00 UTC, 11:00 WITA.
+    let claims = |issued: &str, unit: &str| Claims {
+        unit: unit.into(),
+        service: Some("ktp-el".into()),
+        transaction: Some("B-77".into()),
+        issued: chrono::NaiveDate::parse_from_str(issued, "%Y-%m-%d").unwrap(),
+    };
+    let token = mint_offline(
+        &unit_secret(&master, "unit-a"),
+        &claims("2025-08-10", "unit-a"),
+    )
+    .unwrap();
+    assert_eq!(
+        send(
+            &svc,
+            post("/api/v1/responses", None, &with_token("unit-a", &token))
+        )
+        .await
+        .0,
+        201
+    );
+    let (status, resp) = send(
+        &svc,
+        post("/api/v1/responses", None, &with_token("unit-a", &token)),
+    )
+    .await;
+    assert_eq!((status, resp["error"].as_str()), (409, Some("token_spent")));
+    let wrong_key = mint_offline(
+        &unit_secret(&master, "unit-b"),
+        &claims("2025-08-10", "unit-a"),
+    )
+    .unwrap();
+    assert_eq!(
+        send(
+            &svc,
+            post("/api/v1/responses", None, &with_token("unit-a", &wrong_key))
+        )
+        .await
+        .1["error"],
+        "invalid_token"
+    );
+    let old = mint_offline(
+        &unit_secret(&master, "unit-a"),
+        &claims("2025-07-31", "unit-a"),
+    )
+    .unwrap();
+    assert_eq!(
+        send(
+            &svc,
+            post("/api/v1/responses", None, &with_token("unit-a", &old))
+        )
+        .await
+        .1["error"],
+        "token_expired"
+    );
+    let still_valid = mint_offline(
+        &unit_secret(&master, "unit-a"),
+        &claims("2025-08-01", "unit-a"),
+    )
+    .unwrap();
+    assert_eq!(
+        send(
+            &svc,
+            post(
+                "/api/v1/responses",
+                None,
+                &with_token("unit-a", &still_valid)
+            )
+        )
+        .await
+        .0,
+        201,
+        "day 14 is still valid"
+    );
+}
+
+both_backends!(
+    a_server_token_is_spent_by_the_first_response_only,
+    forged_expired_and_other_unit_tokens_are_refused,
+    sixty_four_concurrent_submissions_with_one_token_accept_exactly_one,
+    offline_tokens_minted_with_the_units_secret_are_accepted_once,
+);
