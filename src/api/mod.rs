@@ -31,6 +31,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .route("/healthz", web::get().to(healthz))
             .route("/openapi.json", web::get().to(openapi_json))
+            .configure(crate::pages::configure)
             .service(
                 web::scope("/api/v1")
                     .route("/instruments", web::get().to(list_instruments))

@@ -1,0 +1,360 @@
+// kepuasan respondent pages: the MPP exit kiosk and the phone survey. No framework, no
+// network fetches beyond this server. Completed surveys go to an IndexedDB outbox first and are
+// sent from there, so a dropped network never loses one and a retry never counts twice.
+"use strict";
+
+(function () {
+  const CONFIG = JSON.parse(document.getElementById("kepuasan-config").textContent || "{}");
+  const KIOSK = CONFIG.mode === "kiosk";
+  const KEY_STORE = "kepuasan.kiosk_key";
+  const T = {
+    id: {
+      title: "Survei Kepuasan Masyarakat",
+      lang: "English", langLabel: "Switch to English",
+      readAloud: "Bacakan", readAloudOn: "Bacakan: aktif",
+      chooseUnit: "Layanan instansi mana yang baru Anda terima?",
+      search: "Cari instansi", searchLabel: "Cari nama instansi",
+      chooseService: "Jenis layanan apa yang Anda terima?", skipService: "Lewati",
+      question: "Pertanyaan", of: "dari", back: "Kembali", next: "Lanjut",
+      profileTitle: "Tentang Anda (boleh dilewati)",
+      age: "Usia (tahun)",
+      suggestionTitle: "Saran atau masukan (boleh dikosongkan)",
+      suggestionLabel: "Tulis saran Anda",
+      send: "Kirim", skip: "Lewati",
+      thanks: "Terima kasih!", thanksText: "Penilaian Anda membantu kami memperbaiki pelayanan.",
+      again: "Isi survei baru",
+      queued: "Antrean terkirim", offline: "Tersimpan di perangkat, akan dikirim otomatis.",
+      enrolTitle: "Daftarkan kiosk ini", enrolText: "Masukkan kunci kiosk dari administrator.",
+      enrolLabel: "Kunci kiosk", enrolButton: "Simpan",
+      enrolFailed: "Kunci tidak dikenal atau tidak dapat menghubungi server.",
+      spentTitle: "Struk ini sudah dipakai", spentText: "Setiap struk hanya untuk satu survei. Terima kasih atas partisipasi Anda.",
+      invalidTitle: "Tautan survei tidak berlaku", invalidText: "Tautan ini tidak dikenal atau sudah kedaluwarsa.",
+      loading: "Memuat…", required: "Pilih salah satu jawaban.",
+      progress: "Kemajuan survei",
+    },
+    en: {
+      title: "Public Satisfaction Survey",
+      lang: "Bahasa Indonesia", langLabel: "Ganti ke Bahasa Indonesia",
+      readAloud: "Read aloud", readAloudOn: "Read aloud: on",
+      chooseUnit: "Which office served you just now?",
+      search: "Search offices", searchLabel: "Search office names",
+      chooseService: "Which service did you receive?", skipService: "Skip",
+      question: "Question", of: "of", back: "Back", next: "Next",
+      profileTitle: "About you (optional)",
+      age: "Age (years)",
+      suggestionTitle: "Suggestions (optional)",
+      suggestionLabel: "Write your suggestion",
+      send: "Send", skip: "Skip",
+      thanks: "Thank you!", thanksText: "Your answers help us improve the service.",
+      again: "Start a new survey",
+      queued: "Waiting to send", offline: "Saved on this device; it will be sent automatically.",
+      enrolTitle: "Enrol this kiosk", enrolText: "Enter the kiosk key from the administrator.",
+      enrolLabel: "Kiosk key", enrolButton: "Save",
+      enrolFailed: "Unknown key, or the server cannot be reached.",
+      spentTitle: "This receipt has been used", spentText: "Each receipt is for one survey. Thank you for taking part.",
+      invalidTitle: "This survey link is not valid", invalidText: "The link is unknown or has expired.",
+      loading: "Loading…", required: "Choose one answer.",
+      progress: "Survey progress",
+    },
+  };
+  const FACES = [
+    '<svg viewBox="0 0 64 64" aria-hidden="true"><circle cx="32" cy="32" r="29" fill="#f8d0c8" stroke="#8a1c0b" stroke-width="3"/><circle cx="22" cy="26" r="4" fill="#111"/><circle cx="42" cy="26" r="4" fill="#111"/><path d="M18 48 Q32 34 46 48" fill="none" stroke="#111" stroke-width="4" stroke-linecap="round"/></svg>',
+    '<svg viewBox="0 0 64 64" aria-hidden="true"><circle cx="32" cy="32" r="29" fill="#fbe3c2" stroke="#8a4b0b" stroke-width="3"/><circle cx="22" cy="26" r="4" fill="#111"/><circle cx="42" cy="26" r="4" fill="#111"/><path d="M20 46 Q32 40 44 46" fill="none" stroke="#111" stroke-width="4" stroke-linecap="round"/></svg>',
+    '<svg viewBox="0 0 64 64" aria-hidden="true"><circle cx="32" cy="32" r="29" fill="#e0f1cf" stroke="#3d6b0b" stroke-width="3"/><circle cx="22" cy="26" r="4" fill="#111"/><circle cx="42" cy="26" r="4" fill="#111"/><path d="M20 40 Q32 50 44 40" fill="none" stroke="#111" stroke-width="4" stroke-linecap="round"/></svg>',
+    '<svg viewBox="0 0 64 64" aria-hidden="true"><circle cx="32" cy="32" r="29" fill="#c9ecd9" stroke="#0b6b3a" stroke-width="3"/><circle cx="22" cy="25" r="4" fill="#111"/><circle cx="42" cy="25" r="4" fill="#111"/><path d="M16 38 Q32 58 48 38 Z" fill="#111"/></svg>',
+  ];
+
+  const state = {
+    lang: "id", speak: false, screen: "loading", instrument: null, units: [], services: [],
+    unit: CONFIG.unit || null, unitName: CONFIG.unit_name || "", service: CONFIG.service || null,
+    answers: {}, profile: {}, suggestion: "", step: 0, filter: "", queue: 0, note: "",
+  };
+  const app = document.getElementById("app");
+  const t = (k) => T[state.lang][k];
+  const key = () => localStorage.getItem(KEY_STORE);
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  const label = (o) => (state.lang === "id" ? o.id : o.en);
+
+  // ---- outbox (IndexedDB) -------------------------------------------------------------------
+  function db() {
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open("kepuasan", 1);
+      req.onupgradeneeded = () => req.result.createObjectStore("outbox", { keyPath: "submission_id" });
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  }
+  async function outbox(mode, fn) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const tx = d.transaction("outbox", mode);
+      const result = fn(tx.objectStore("outbox"));
+      tx.oncomplete = () => resolve(result && result.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const enqueue = (item) => outbox("readwrite", (s) => s.put(item));
+  const pending = () => outbox("readonly", (s) => s.getAll());
+  const drop = (id) => outbox("readwrite", (s) => s.delete(id));
+
+  let syncing = false;
+  async function sync() {
+    if (syncing) return;
+    syncing = true;
+    try {
+      const items = await pending();
+      for (const item of items) {
+        const headers = { "Content-Type": "application/json" };
+        if (KIOSK && key()) headers.Authorization = "Bearer " + key();
+        let res;
+        try {
+          const sentAt = Date.now();
+          res = await fetch("/api/v1/responses", { method: "POST", headers, body: JSON.stringify(item.body) });
+          const serverDate = Date.parse(res.headers.get("Date") || "");
+          if (!Number.isNaN(serverDate)) localStorage.setItem("kepuasan.clock_offset_ms", String(serverDate - (sentAt + Date.now()) / 2));
+        } catch (e) {
+          break; // offline: keep everything, try again later
+        }
+        if (res.status === 201 || res.status === 200) {
+          await drop(item.submission_id);
+        } else if (res.status === 409) {
+          const body = await res.json().catch(() => ({}));
+          await drop(item.submission_id);
+          if (body.error === "token_spent" && !KIOSK) { state.screen = "spent"; render(); }
+        } else if (res.status >= 400 && res.status < 500 && res.status !== 401 && res.status !== 408 && res.status !== 429) {
+          console.warn("kepuasan: a queued survey was refused", res.status, await res.text());
+          await drop(item.submission_id);
+        } else {
+          break; // 401 (re-enrol), 5xx, 503: keep and retry later
+        }
+      }
+    } finally {
+      syncing = false;
+      await updateQueue();
+    }
+  }
+  async function updateQueue() {
+    const n = (await pending()).length;
+    if (n !== state.queue) { state.queue = n; const b = document.getElementById("queue"); if (b) { b.hidden = n === 0; b.textContent = t("queued") + ": " + n; } }
+  }
+
+  // ---- API ------------------------------------------------------------------------------------
+  async function api(path) {
+    const headers = {};
+    if (KIOSK && key()) headers.Authorization = "Bearer " + key();
+    const res = await fetch(path, { headers });
+    if (!res.ok) throw new Error(path + " " + res.status);
+    return res.json();
+  }
+
+  // ---- speech ---------------------------------------------------------------------------------
+  function say(text) {
+    if (!state.speak || !("speechSynthesis" in window)) return;
+    speechSynthesis.cancel();
+    const u = new SpeechSynthesisUtterance(text);
+    u.lang = state.lang === "id" ? "id-ID" : "en-US";
+    speechSynthesis.speak(u);
+  }
+
+  // ---- idle reset (kiosk) ---------------------------------------------------------------------
+  const IDLE_MS = (Number(CONFIG.idle_seconds) || 45) * 1000;
+  let idleTimer = null;
+  function touch() {
+    if (!KIOSK) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => { if (!["units", "enrol", "loading"].includes(state.screen)) restart(); }, IDLE_MS);
+  }
+  ["pointerdown", "keydown", "input"].forEach((e) => document.addEventListener(e, touch, true));
+
+  function restart() {
+    Object.assign(state, { answers: {}, profile: {}, suggestion: "", step: 0, filter: "", note: "" });
+    if (KIOSK) { state.unit = null; state.unitName = ""; state.service = null; state.services = []; state.screen = "units"; }
+    else { state.service = CONFIG.service || null; state.screen = CONFIG.services && CONFIG.services.length && !CONFIG.service ? "services" : "item"; }
+    render();
+  }
+
+  // ---- screens --------------------------------------------------------------------------------
+  function header() {
+    return `<header><h1>${esc(t("title"))}${state.unitName ? " · " + esc(state.unitName) : ""}</h1>
+      <div class="tools"><span id="queue" class="badge" role="status" ${state.queue ? "" : "hidden"}>${esc(t("queued"))}: ${state.queue}</span>
+      <button class="small" data-act="speak" aria-pressed="${state.speak}">${esc(state.speak ? t("readAloudOn") : t("readAloud"))}</button>
+      <button class="small" data-act="lang" lang="${state.lang === "id" ? "en" : "id"}" aria-label="${esc(t("langLabel"))}">${esc(t("lang"))}</button></div></header>`;
+  }
+  const items = () => state.instrument.items;
+
+  function screenHtml() {
+    switch (state.screen) {
+      case "loading": return `<main><p>${esc(t("loading"))}</p></main>`;
+      case "enrol": return `<main><h2>${esc(t("enrolTitle"))}</h2><p class="hint">${esc(t("enrolText"))}</p>
+        <label for="enrol-key">${esc(t("enrolLabel"))}</label><input id="enrol-key" type="text" autocomplete="off">
+        <p class="hint" role="alert">${esc(state.note)}</p><button class="primary" data-act="enrol">${esc(t("enrolButton"))}</button></main>`;
+      case "units": {
+        const f = state.filter.toLowerCase();
+        const shown = state.units.filter((u) => u.name.toLowerCase().includes(f));
+        const search = state.units.length > 8 ? `<label class="hint" for="unit-search">${esc(t("searchLabel"))}</label><input id="unit-search" type="search" placeholder="${esc(t("search"))}" value="${esc(state.filter)}">` : "";
+        return `<main><h2 id="units-title">${esc(t("chooseUnit"))}</h2>${search}
+          <div class="tiles" role="list" aria-labelledby="units-title">${shown.map((u) => `<button role="listitem" data-unit="${esc(u.code)}">${esc(u.name)}</button>`).join("")}</div></main>`;
+      }
+      case "services": {
+        const list = KIOSK ? state.services : (CONFIG.services || []);
+        return `<main><h2 id="services-title">${esc(t("chooseService"))}</h2>
+          <div class="tiles" role="list" aria-labelledby="services-title">${list.map((s) => `<button role="listitem" data-service="${esc(s.code)}">${esc(s.name)}</button>`).join("")}</div>
+          <div class="nav">${KIOSK ? `<button data-act="back">${esc(t("back"))}</button>` : "<span></span>"}<button data-service="">${esc(t("skipService"))}</button></div></main>`;
+      }
+      case "item": {
+        const item = items()[state.step];
+        const n = items().length;
+        const chosen = state.answers[item.code];
+        const pct = Math.round((state.step / (n + 2)) * 100);
+        return `<main><div class="progress" role="progressbar" aria-label="${esc(t("progress"))}" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${pct}"><div style="width:${pct}%"></div></div>
+          <p class="hint">${esc(t("question"))} ${state.step + 1} ${esc(t("of"))} ${n} · ${esc(label(item.name))}</p>
+          <h2 id="q-${esc(item.code)}">${esc(label(item.question))}</h2>
+          <div class="answers" role="radiogroup" aria-labelledby="q-${esc(item.code)}">${item.answers.map((a, i) => `<button role="radio" aria-checked="${chosen === a.value}" data-answer="${a.value}">${FACES[Math.min(i, 3)]}<span>${esc(label(a))}</span></button>`).join("")}</div>
+          <div class="nav"><button data-act="back">${esc(t("back"))}</button><span></span></div></main>`;
+      }
+      case "profile": {
+        const fields = state.instrument.profile.filter((f) => f.kind === "choice");
+        const age = state.instrument.profile.find((f) => f.key === "age");
+        return `<main><h2>${esc(t("profileTitle"))}</h2><div class="profile">
+          ${fields.map((f) => `<fieldset><legend id="p-${esc(f.key)}">${esc(label(f.label))}</legend><div class="chips" role="group" aria-labelledby="p-${esc(f.key)}">${f.choices.map((c) => `<button data-field="${esc(f.key)}" data-value="${esc(c.code)}" aria-pressed="${state.profile[f.key] === c.code}">${esc(label(c))}</button>`).join("")}</div></fieldset>`).join("")}
+          ${age ? `<fieldset><legend><label for="age">${esc(t("age"))}</label></legend><input id="age" type="number" inputmode="numeric" min="${age.min}" max="${age.max}" value="${state.profile.age || ""}"></fieldset>` : ""}
+          </div><div class="nav"><button data-act="back">${esc(t("back"))}</button><button class="primary" data-act="next">${esc(t("next"))}</button></div></main>`;
+      }
+      case "suggestion": return `<main><h2><label for="suggestion">${esc(t("suggestionTitle"))}</label></h2>
+          <textarea id="suggestion" maxlength="2000" aria-label="${esc(t("suggestionLabel"))}">${esc(state.suggestion)}</textarea>
+          <div class="nav"><button data-act="back">${esc(t("back"))}</button><button class="primary" data-act="send">${esc(t("send"))}</button></div></main>`;
+      case "thanks": return `<main class="center"><h2 role="status">${esc(t("thanks"))}</h2><p>${esc(t("thanksText"))}</p>
+          ${state.note ? `<p class="hint">${esc(state.note)}</p>` : ""}${KIOSK ? `<p><button class="primary" data-act="again">${esc(t("again"))}</button></p>` : ""}</main>`;
+      case "spent": return `<main class="center"><h2>${esc(t("spentTitle"))}</h2><p>${esc(t("spentText"))}</p></main>`;
+      case "invalid": return `<main class="center"><h2>${esc(t("invalidTitle"))}</h2><p>${esc(t("invalidText"))}</p></main>`;
+      default: return "";
+    }
+  }
+
+  function render() {
+    document.documentElement.lang = state.lang;
+    app.innerHTML = header() + screenHtml();
+    const focus = app.querySelector("main h2, main input, main button");
+    if (focus && focus.tagName === "H2") { focus.tabIndex = -1; focus.focus({ preventScroll: true }); }
+    if (state.screen === "item") {
+      const item = items()[state.step];
+      say(label(item.question) + ". " + item.answers.map((a) => label(a)).join(", "));
+    }
+    const search = document.getElementById("unit-search");
+    if (search) search.addEventListener("input", (e) => { state.filter = e.target.value; const pos = e.target.selectionStart; render(); const s = document.getElementById("unit-search"); s.focus(); s.setSelectionRange(pos, pos); });
+  }
+
+  async function chooseUnit(code) {
+    const unit = state.units.find((u) => u.code === code);
+    state.unit = code; state.unitName = unit ? unit.name : code;
+    try { state.services = (await api(`/api/v1/units/${encodeURIComponent(code)}/services`)).filter((s) => s.active); } catch (e) { state.services = []; }
+    state.screen = state.services.length ? "services" : "item";
+    state.step = 0;
+    render();
+  }
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  async function send() {
+    const profile = {};
+    for (const [k, v] of Object.entries(state.profile)) if (v !== undefined && v !== "" && v !== null) profile[k] = v;
+    const body = {
+      submission_id: uuid(), unit: state.unit, instrument: state.instrument.key,
+      channel: KIOSK ? "kiosk" : (CONFIG.token ? "qr" : "web"), answers: state.answers,
+      client_time: new Date().toISOString(),
+    };
+    if (state.service) body.service = state.service;
+    if (Object.keys(profile).length) body.profile = profile;
+    if (state.suggestion.trim()) body.suggestion = state.suggestion.trim();
+    if (CONFIG.token) body.token = CONFIG.token;
+    await enqueue({ submission_id: body.submission_id, body });
+    state.screen = "thanks";
+    state.note = "";
+    render();
+    await sync();
+    if ((await pending()).some((p) => p.submission_id === body.submission_id)) { state.note = t("offline"); if (state.screen === "thanks") render(); }
+    if (KIOSK) setTimeout(() => { if (state.screen === "thanks") restart(); }, 8000);
+  }
+
+  app.addEventListener("click", async (e) => {
+    const b = e.target.closest("button");
+    if (!b) return;
+    const act = b.dataset.act;
+    if (act === "lang") { state.lang = state.lang === "id" ? "en" : "id"; render(); return; }
+    if (act === "speak") { state.speak = !state.speak; render(); return; }
+    if (act === "enrol") {
+      const k = document.getElementById("enrol-key").value.trim();
+      localStorage.setItem(KEY_STORE, k);
+      try { await startKiosk(); } catch (err) { localStorage.removeItem(KEY_STORE); state.note = t("enrolFailed"); state.screen = "enrol"; render(); }
+      return;
+    }
+    if (b.dataset.unit !== undefined) { await chooseUnit(b.dataset.unit); return; }
+    if (b.dataset.service !== undefined) { state.service = b.dataset.service || null; state.screen = "item"; state.step = 0; render(); return; }
+    if (b.dataset.answer !== undefined) {
+      const item = items()[state.step];
+      state.answers[item.code] = Number(b.dataset.answer);
+      if (state.step + 1 < items().length) state.step += 1; else state.screen = "profile";
+      render();
+      return;
+    }
+    if (b.dataset.field) {
+      const f = b.dataset.field;
+      state.profile[f] = state.profile[f] === b.dataset.value ? undefined : b.dataset.value;
+      render();
+      return;
+    }
+    if (act === "back") {
+      if (state.screen === "item" && state.step > 0) state.step -= 1;
+      else if (state.screen === "item") state.screen = (KIOSK ? state.services : (CONFIG.services || [])).length ? "services" : (KIOSK ? "units" : "item");
+      else if (state.screen === "services") state.screen = "units";
+      else if (state.screen === "profile") { state.screen = "item"; state.step = items().length - 1; }
+      else if (state.screen === "suggestion") state.screen = "profile";
+      render();
+      return;
+    }
+    if (act === "next") {
+      const age = document.getElementById("age");
+      if (age) state.profile.age = age.value ? Number(age.value) : undefined;
+      state.screen = "suggestion"; render(); return;
+    }
+    if (act === "send") { state.suggestion = document.getElementById("suggestion").value; await send(); return; }
+    if (act === "again") { restart(); }
+  });
+
+  async function startKiosk() {
+    state.instrument = await api("/api/v1/instruments/" + (CONFIG.instrument || "skm-2017"));
+    const units = await api("/api/v1/units");
+    const parents = new Set(units.map((u) => u.parent).filter(Boolean));
+    state.units = units.filter((u) => u.active && !parents.has(u.code)).sort((a, b) => a.name.localeCompare(b.name));
+    restart();
+  }
+
+  async function start() {
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
+    if (KIOSK && fromHash) { localStorage.setItem(KEY_STORE, fromHash); history.replaceState(null, "", location.pathname + location.search); }
+    if (CONFIG.screen) { state.screen = CONFIG.screen; render(); return; }
+    try {
+      if (KIOSK) {
+        if (!key()) { state.screen = "enrol"; render(); return; }
+        await startKiosk();
+      } else {
+        state.instrument = await api("/api/v1/instruments/" + (CONFIG.instrument || "skm-2017"));
+        restart();
+      }
+    } catch (e) {
+      if (KIOSK) { localStorage.removeItem(KEY_STORE); state.note = t("enrolFailed"); state.screen = "enrol"; render(); }
+    }
+    await updateQueue();
+    setInterval(sync, 10000);
+    window.addEventListener("online", sync);
+    sync();
+  }
+  window.kepuasanSync = sync; // for staff tools and tests
+  start();
+})();

@@ -1,0 +1,107 @@
+//! The respondent pages: the MPP exit kiosk (`/kiosk`), the receipt survey (`/s/{token}`) and
+//! the open link (`/u/{unit}`). Their assets are compiled into the binary; a page fetches
+//! nothing from anywhere but this server.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+
+use crate::db::queries;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tokens;
+
+const SURVEY_JS: &str = include_str!("assets/survey.js");
+const SURVEY_CSS: &str = include_str!("assets/survey.css");
+const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
+
+/// Adds the page routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/kiosk", web::get().to(kiosk))
+        .route("/s/{token}", web::get().to(receipt))
+        .route("/u/{unit}", web::get().to(open_link))
+        .route("/assets/survey.js", web::get().to(|| async { asset(SURVEY_JS, "text/javascript; charset=utf-8") }))
+        .route("/assets/survey.css", web::get().to(|| async { asset(SURVEY_CSS, "text/css; charset=utf-8") }));
+}
+
+fn asset(body: &'static str, content_type: &str) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, content_type.to_owned())).insert_header((header::CACHE_CONTROL, "no-cache")).body(body)
+}
+
+/// The page shell: the configuration travels as JSON data, never as inline script.
+fn page(config: &Value) -> HttpResponse {
+    let data = config.to_string().replace("</", "<\\/");
+    let html = format!(
+        "<!doctype html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Survei Kepuasan Masyarakat</title>\n<link rel=\"stylesheet\" href=\"/assets/survey.css\">\n</head>\n<body>\n\
+         <div id=\"app\" aria-live=\"polite\"><main><p>Memuat…</p></main></div>\n\
+         <script type=\"application/json\" id=\"kepuasan-config\">{data}</script>\n<script src=\"/assets/survey.js\"></script>\n</body>\n</html>\n"
+    );
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html)
+}
+
+#[derive(serde::Deserialize)]
+struct KioskQuery {
+    idle: Option<u32>,
+}
+
+async fn kiosk(query: web::Query<KioskQuery>) -> HttpResponse {
+    let idle = query.idle.unwrap_or(45).clamp(5, 600);
+    page(&json!({"mode": "kiosk", "idle_seconds": idle}))
+}
+
+fn active_services(services: Vec<queries::Service>) -> Value {
+    services.into_iter().filter(|s| s.active).map(|s| json!({"code": s.code, "name": s.name})).collect()
+}
+
+async fn receipt(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let settings = state.settings.token_settings();
+    let now = state.clock.now();
+    let config = state
+        .db
+        .read(move |conn| {
+            let Some(unit) = tokens::unit_of(conn, &token)? else { return Ok(json!({"mode": "phone", "screen": "invalid"})) };
+            let Some(found) = queries::find_unit(conn, &unit)?.filter(|u| u.active) else { return Ok(json!({"mode": "phone", "screen": "invalid"})) };
+            let tz = crate::period::parse_timezone(&found.timezone).ok_or_else(|| AppError::internal("bad time zone"))?;
+            let today = chrono::TimeZone::from_utc_datetime(&tz, &now).date_naive();
+            let accepted = match tokens::accept(conn, &settings, &token, &found.code, today, now) {
+                Ok(a) => a,
+                Err(e) if e.status.is_client_error() => return Ok(json!({"mode": "phone", "screen": "invalid"})),
+                Err(e) => return Err(e),
+            };
+            if tokens::is_spent(conn, &accepted.spend_key)? {
+                return Ok(json!({"mode": "phone", "screen": "spent", "unit_name": found.name}));
+            }
+            let service_name = match &accepted.claims.service {
+                Some(code) => queries::find_service(conn, &found.code, code)?.map(|s| s.name),
+                None => None,
+            };
+            let services = if accepted.claims.service.is_some() { json!([]) } else { active_services(queries::list_services(conn, &found.code)?) };
+            Ok(json!({"mode": "phone", "token": token, "unit": found.code, "unit_name": found.name,
+                "service": accepted.claims.service, "service_name": service_name, "services": services}))
+        })
+        .await?;
+    Ok(page(&config))
+}
+
+async fn open_link(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let config = state
+        .db
+        .read(move |conn| {
+            match queries::find_unit(conn, &code)? {
+                Some(unit) if unit.active && unit.open_link => {
+                    let services = active_services(queries::list_services(conn, &unit.code)?);
+                    Ok(json!({"mode": "phone", "unit": unit.code, "unit_name": unit.name, "services": services}))
+                }
+                _ => Ok(json!({"mode": "phone", "screen": "invalid"})),
+            }
+        })
+        .await?;
+    Ok(page(&config))
+}
