@@ -263,14 +263,22 @@ pub fn unit_of(conn: &mut DbConn, token: &str) -> Result<Option<String>, AppErro
         return Ok(parse_offline(token).map(|(_, _, claims)| claims.unit));
     }
     if token.starts_with("s1.") && token.len() <= 64 {
-        return Ok(receipt_tokens::table.find(sha256_hex(token)).select(receipt_tokens::unit_code).first(conn).optional()?);
+        return Ok(receipt_tokens::table
+            .find(sha256_hex(token))
+            .select(receipt_tokens::unit_code)
+            .first(conn)
+            .optional()?);
     }
     Ok(None)
 }
 
 /// Whether a token has been spent.
 pub fn is_spent(conn: &mut DbConn, spend_key: &str) -> Result<bool, AppError> {
-    Ok(token_spends::table.find(spend_key).count().get_result::<i64>(conn)? > 0)
+    Ok(token_spends::table
+        .find(spend_key)
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }
 
 /// Records that a token was spent by a submission; 409 when another submission spent it.

@@ -20,12 +20,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/kiosk", web::get().to(kiosk))
         .route("/s/{token}", web::get().to(receipt))
         .route("/u/{unit}", web::get().to(open_link))
-        .route("/assets/survey.js", web::get().to(|| async { asset(SURVEY_JS, "text/javascript; charset=utf-8") }))
-        .route("/assets/survey.css", web::get().to(|| async { asset(SURVEY_CSS, "text/css; charset=utf-8") }));
+        .route(
+            "/assets/survey.js",
+            web::get().to(|| async { asset(SURVEY_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/survey.css",
+            web::get().to(|| async { asset(SURVEY_CSS, "text/css; charset=utf-8") }),
+        );
 }
 
 fn asset(body: &'static str, content_type: &str) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, content_type.to_owned())).insert_header((header::CACHE_CONTROL, "no-cache")).body(body)
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
 }
 
 /// The page shell: the configuration travels as JSON data, never as inline script.
@@ -55,10 +64,17 @@ async fn kiosk(query: web::Query<KioskQuery>) -> HttpResponse {
 }
 
 fn active_services(services: Vec<queries::Service>) -> Value {
-    services.into_iter().filter(|s| s.active).map(|s| json!({"code": s.code, "name": s.name})).collect()
+    services
+        .into_iter()
+        .filter(|s| s.active)
+        .map(|s| json!({"code": s.code, "name": s.name}))
+        .collect()
 }
 
-async fn receipt(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn receipt(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
     let settings = state.settings.token_settings();
     let now = state.clock.now();
@@ -89,7 +105,10 @@ async fn receipt(state: web::Data<AppState>, path: web::Path<String>) -> Result<
     Ok(page(&config))
 }
 
-async fn open_link(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn open_link(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let code = path.into_inner();
     let config = state
         .db

@@ -2,6 +2,7 @@
 //! SQLite and PostgreSQL.
 
 mod api;
+mod browser;
 mod cli;
 mod common;
 mod crash;

@@ -193,12 +193,12 @@
         const shown = state.units.filter((u) => u.name.toLowerCase().includes(f));
         const search = state.units.length > 8 ? `<label class="hint" for="unit-search">${esc(t("searchLabel"))}</label><input id="unit-search" type="search" placeholder="${esc(t("search"))}" value="${esc(state.filter)}">` : "";
         return `<main><h2 id="units-title">${esc(t("chooseUnit"))}</h2>${search}
-          <div class="tiles" role="list" aria-labelledby="units-title">${shown.map((u) => `<button role="listitem" data-unit="${esc(u.code)}">${esc(u.name)}</button>`).join("")}</div></main>`;
+          <ul class="tiles" aria-labelledby="units-title">${shown.map((u) => `<li><button data-unit="${esc(u.code)}">${esc(u.name)}</button></li>`).join("")}</ul></main>`;
       }
       case "services": {
         const list = KIOSK ? state.services : (CONFIG.services || []);
         return `<main><h2 id="services-title">${esc(t("chooseService"))}</h2>
-          <div class="tiles" role="list" aria-labelledby="services-title">${list.map((s) => `<button role="listitem" data-service="${esc(s.code)}">${esc(s.name)}</button>`).join("")}</div>
+          <ul class="tiles" aria-labelledby="services-title">${list.map((s) => `<li><button data-service="${esc(s.code)}">${esc(s.name)}</button></li>`).join("")}</ul>
           <div class="nav">${KIOSK ? `<button data-act="back">${esc(t("back"))}</button>` : "<span></span>"}<button data-service="">${esc(t("skipService"))}</button></div></main>`;
       }
       case "item": {
@@ -274,11 +274,20 @@
     if (state.suggestion.trim()) body.suggestion = state.suggestion.trim();
     if (CONFIG.token) body.token = CONFIG.token;
     await enqueue({ submission_id: body.submission_id, body });
-    state.screen = "thanks";
     state.note = "";
-    render();
-    await sync();
-    if ((await pending()).some((p) => p.submission_id === body.submission_id)) { state.note = t("offline"); if (state.screen === "thanks") render(); }
+    if (KIOSK) {
+      // The next visitor should not wait for the network: thank now, send behind.
+      state.screen = "thanks";
+      render();
+      await sync();
+    } else {
+      // A phone may be closed the moment it says thanks: send first.
+      await sync();
+      if (state.screen === "spent") return;
+      state.screen = "thanks";
+    }
+    if ((await pending()).some((p) => p.submission_id === body.submission_id)) state.note = t("offline");
+    if (state.screen === "thanks") render();
     if (KIOSK) setTimeout(() => { if (state.screen === "thanks") restart(); }, 8000);
   }
 

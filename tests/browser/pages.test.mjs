@@ -1,0 +1,237 @@
+// The respondent pages in Debian's headless Chromium against the real kepuasan binary.
+// Run by `cargo test` (tests/integration/browser.rs), which passes KEPUASAN_BIN.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const BIN = process.env.KEPUASAN_BIN;
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const SHOTS = process.env.KEPUASAN_SCREENSHOTS; // a directory: keep screenshots for docs/
+const dir = mkdtempSync(path.join(os.tmpdir(), "kepuasan-browser-"));
+const env = { ...process.env, DATABASE_URL: path.join(dir, "b.db"), RUST_LOG: "warn" };
+let base, server, browser, admin, kiosk, counter;
+
+const cli = (...args) => execFileSync(BIN, args, { env, encoding: "utf8" }).trim();
+const lastLine = (s) => s.split("\n").pop();
+const year = String(new Date().getUTCFullYear());
+
+function freePort() {
+  return new Promise((resolve) => { const s = net.createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+}
+
+async function startServer() {
+  server = spawn(BIN, ["serve"], { env, stdio: "ignore" });
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    try { if ((await fetch(base + "/healthz")).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("server did not start");
+}
+
+async function stopServer() {
+  const exited = new Promise((r) => server.once("exit", r));
+  server.kill("SIGKILL");
+  await exited;
+}
+
+async function report(unit) {
+  const res = await fetch(`${base}/api/v1/reports/ikm?unit=${unit}&period=${year}`, { headers: { Authorization: "Bearer " + admin } });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+// The report once `ready(report)` holds (sending is asynchronous), or the last one after 15 s.
+async function reportWhen(unit, ready) {
+  const deadline = Date.now() + 15000;
+  let r = await report(unit);
+  while (!ready(r) && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 100));
+    r = await report(unit);
+  }
+  return r;
+}
+
+async function page(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, bypassCSP: true, locale: "id-ID" });
+  return context.newPage();
+}
+
+async function shot(p, name) {
+  if (SHOTS) { mkdirSync(SHOTS, { recursive: true }); await p.screenshot({ path: path.join(SHOTS, name + ".png") }); }
+}
+
+async function axe(p, where) {
+  await p.addScriptTag({ path: AXE });
+  const result = await p.evaluate(async () => window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`), [], `axe on ${where}`);
+}
+
+async function noScroll(p, where) {
+  const { sw, sh, w, h } = await p.evaluate(() => ({ sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight, w: innerWidth, h: innerHeight }));
+  assert.ok(sw <= w && sh <= h, `${where}: page scrolls (${sw}x${sh} in ${w}x${h})`);
+}
+
+async function answerAll(p, value, after) {
+  for (let i = 0; i < 9; i++) {
+    await p.locator("main h2").waitFor();
+    if (after) await after(i);
+    await p.click(`button[data-answer="${value}"]`);
+  }
+}
+
+before(async () => {
+  base = `http://127.0.0.1:${await freePort()}`;
+  env.KEPUASAN_BIND = base.slice("http://".length);
+  env.KEPUASAN_PUBLIC_URL = base;
+  admin = lastLine(cli("keys", "create", "--role", "admin", "--name", "browser tests"));
+  cli("units", "add", "mpp-test", "--name", "MPP Uji", "--timezone", "Asia/Makassar");
+  cli("units", "add", "dukcapil", "--name", "Disdukcapil Kota Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");
+  cli("units", "add", "samsat", "--name", "Samsat Kota Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");
+  cli("units", "add", "puskesmas", "--name", "Puskesmas Uji", "--timezone", "Asia/Makassar", "--open-link");
+  cli("services", "add", "--unit", "dukcapil", "ktp-el", "--name", "KTP-el");
+  cli("services", "add", "--unit", "dukcapil", "kk", "--name", "Kartu Keluarga");
+  kiosk = lastLine(cli("keys", "create", "--role", "kiosk", "--unit", "mpp-test", "--name", "kiosk 1"));
+  counter = lastLine(cli("keys", "create", "--role", "counter", "--unit", "dukcapil", "--name", "loket 1"));
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) server.kill("SIGKILL");
+});
+
+test("a complete kiosk survey appears in the report", async () => {
+  const p = await page();
+  await p.goto(`${base}/kiosk#key=${kiosk}`);
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  await shot(p, "kiosk-1-units");
+  await axe(p, "kiosk unit screen");
+  await p.getByRole("button", { name: "Disdukcapil Kota Uji" }).click();
+  await p.getByRole("heading", { name: "Jenis layanan apa yang Anda terima?" }).waitFor();
+  await shot(p, "kiosk-2-services");
+  await p.getByRole("button", { name: "KTP-el" }).click();
+  await answerAll(p, 4, async (i) => {
+    if (i === 0) {
+      await shot(p, "kiosk-3-question");
+      await axe(p, "kiosk question screen");
+      await noScroll(p, "kiosk question, landscape");
+      await p.setViewportSize({ width: 800, height: 1280 });
+      await noScroll(p, "kiosk question, portrait");
+      await p.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+  await p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" }).waitFor();
+  await p.getByRole("button", { name: "Perempuan" }).click();
+  await p.getByRole("button", { name: "SMA/SMK" }).click();
+  await p.fill("#age", "41");
+  await shot(p, "kiosk-4-profile");
+  await p.getByRole("button", { name: "Lanjut" }).click();
+  await p.fill("#suggestion", "Petugas ramah, antrean cepat.");
+  await shot(p, "kiosk-5-suggestion");
+  await p.getByRole("button", { name: "Kirim" }).click();
+  await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+  await shot(p, "kiosk-6-thanks");
+  await axe(p, "thank-you screen");
+  const r = await reportWhen("dukcapil", (x) => x.respondents >= 1);
+  assert.equal(r.respondents, 1);
+  assert.equal(r.ikm, 100);
+  assert.equal(r.grade, "A");
+  // English is one tap away.
+  await p.getByRole("button", { name: "Isi survei baru" }).click();
+  await p.getByRole("button", { name: "Switch to English" }).click();
+  await p.getByRole("heading", { name: "Which office served you just now?" }).waitFor();
+  assert.equal(await p.evaluate(() => document.documentElement.lang), "en");
+  await p.context().close();
+});
+
+test("an unfinished kiosk survey is discarded after the idle timeout", async () => {
+  const p = await page();
+  await p.goto(`${base}/kiosk?idle=5#key=${kiosk}`);
+  await p.getByRole("button", { name: "Samsat Kota Uji" }).click();
+  await p.click('button[data-answer="2"]');
+  await p.click('button[data-answer="2"]');
+  await p.getByText("Pertanyaan 3 dari 9").waitFor();
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor({ timeout: 9000 });
+  assert.equal((await report("samsat")).respondents, 0);
+  await p.context().close();
+});
+
+test("three surveys completed offline are counted exactly once after the server returns", async () => {
+  const p = await page();
+  await p.goto(`${base}/kiosk#key=${kiosk}`);
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  const before = (await report("samsat")).respondents;
+  await stopServer();
+  for (let n = 0; n < 3; n++) {
+    await p.getByRole("button", { name: "Samsat Kota Uji" }).click();
+    await answerAll(p, 3);
+    await p.getByRole("button", { name: "Lanjut" }).click();
+    await p.getByRole("button", { name: "Kirim" }).click();
+    await p.getByText("Tersimpan di perangkat, akan dikirim otomatis.").waitFor();
+    await p.getByRole("button", { name: "Isi survei baru" }).click();
+  }
+  await p.getByText("Antrean terkirim: 3").waitFor();
+  await startServer();
+  await p.evaluate(() => window.kepuasanSync());
+  await p.locator("#queue").waitFor({ state: "hidden" });
+  await p.reload();
+  await p.evaluate(() => window.kepuasanSync());
+  const r = await reportWhen("samsat", (x) => x.respondents - before >= 3);
+  assert.equal(r.respondents - before, 3);
+  assert.equal(r.ikm, 75);
+  await p.context().close();
+});
+
+test("a receipt survey on a 360-pixel phone is accepted once and refused the second time", async () => {
+  const res = await fetch(`${base}/api/v1/units/dukcapil/receipt-tokens`, {
+    method: "POST", headers: { Authorization: "Bearer " + counter, "Content-Type": "application/json" },
+    body: JSON.stringify({ service: "kk", transaction: "T-1" }),
+  });
+  assert.equal(res.status, 201);
+  const { url } = await res.json();
+  const p = await page({ width: 360, height: 740 });
+  await p.goto(url);
+  await p.locator("main h2").waitFor();
+  await shot(p, "phone-1-question");
+  await axe(p, "phone survey");
+  await noScroll(p, "phone question at 360 px");
+  await answerAll(p, 3);
+  await p.getByRole("button", { name: "Lanjut" }).click();
+  await p.getByRole("button", { name: "Kirim" }).click();
+  await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+  await shot(p, "phone-2-thanks");
+  await p.goto(url);
+  await p.getByRole("heading", { name: "Struk ini sudah dipakai" }).waitFor();
+  await shot(p, "phone-3-receipt-used");
+  const r = await reportWhen("dukcapil", (x) => x.respondents >= 2);
+  assert.equal(r.respondents, 2);
+  await p.context().close();
+});
+
+test("an open-link unit takes a phone survey without a key", async () => {
+  const p = await page({ width: 360, height: 740 });
+  await p.goto(`${base}/u/puskesmas`);
+  await answerAll(p, 2);
+  await p.getByRole("button", { name: "Lanjut" }).click();
+  await p.getByRole("button", { name: "Kirim" }).click();
+  await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+  await p.locator("#queue").waitFor({ state: "hidden" });
+  assert.equal((await reportWhen("puskesmas", (x) => x.respondents >= 1)).respondents, 1);
+  await p.goto(`${base}/u/samsat`);
+  await p.getByRole("heading", { name: "Tautan survei tidak berlaku" }).waitFor();
+  await p.context().close();
+});
