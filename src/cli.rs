@@ -116,6 +116,23 @@ pub enum TokensCommand {
         #[arg(long, default_value_t = 1)]
         count: u32,
     },
+    /// Issue one-use server tokens and write them as a printable A4 sheet of QR slips (HTML,
+    /// 12 to a page), for a unit whose receipts cannot print a QR code.
+    Sheet {
+        /// Unit code.
+        #[arg(long)]
+        unit: String,
+        /// Service code; any service of the unit when absent.
+        #[arg(long)]
+        service: Option<String>,
+        /// How many slips.
+        #[arg(long, default_value_t = crate::pages::sheet::DEFAULT_COUNT,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::pages::sheet::MAX_COUNT)))]
+        count: u32,
+        /// Where to write the sheet.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// `kepuasan keys ...`
@@ -132,6 +149,9 @@ pub enum KeysCommand {
         /// Who or what holds it.
         #[arg(long, default_value = "")]
         name: String,
+        /// For a kiosk key: also write the QR code of its enrolment address to this SVG file.
+        #[arg(long)]
+        enrol_qr: Option<PathBuf>,
     },
     /// List keys (never their secrets).
     List,
@@ -279,7 +299,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Units(command) => units(command)?,
         Command::Services(command) => services(command)?,
         Command::Report(args) => report(&args)?,
-        Command::Tokens(command) => tokens_command(command)?,
+        Command::Tokens(command) => tokens_command(command, lang)?,
     };
     out.write_all(output.as_bytes())
         .map_err(|e| CliError(e.to_string()))
@@ -476,7 +496,12 @@ fn demo(out: &mut dyn Write) -> Result<String, CliError> {
 fn keys(command: KeysCommand) -> Result<String, CliError> {
     let state = open_state()?;
     match command {
-        KeysCommand::Create { role, units, name } => {
+        KeysCommand::Create {
+            role,
+            units,
+            name,
+            enrol_qr,
+        } => {
             let role = role
                 .parse()
                 .map_err(|e: String| CliError(format!("role: {e}")))?;
@@ -486,8 +511,19 @@ fn keys(command: KeysCommand) -> Result<String, CliError> {
                     crate::auth::create_key(conn, &crate::auth::NewKey { role, units, name }, now())
                 })
                 .map_err(app)?;
+            let enrol = if role == crate::auth::Role::Kiosk {
+                let url = crate::pages::kiosk_enrol_url(&state.settings.public_url, &secret);
+                if let Some(path) = &enrol_qr {
+                    let (svg, _) = crate::tokens::qr(&url).map_err(CliError)?;
+                    std::fs::write(path, svg)
+                        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+                }
+                format!("enrol: {url}\n")
+            } else {
+                String::new()
+            };
             Ok(format!(
-                "id: {}\nrole: {}\nunits: {}\n{secret}\n",
+                "id: {}\nrole: {}\nunits: {}\n{enrol}{secret}\n",
                 row.id, row.role, row.units
             ))
         }
@@ -589,10 +625,13 @@ fn report(args: &ReportArgs) -> Result<String, CliError> {
         service: args.service.clone(),
         mode: args.mode.clone(),
         instrument: None,
+        exclude_flagged: false,
     };
     let report = state
         .db
-        .read_blocking(|conn| crate::reporting::unit_report(conn, &state.registry, &request))
+        .read_blocking(|conn| {
+            crate::reporting::unit_report(conn, &state.registry, &state.settings.flags, &request)
+        })
         .map_err(app)?;
     let text = json(&report)?;
     match &args.out {
@@ -605,14 +644,41 @@ fn report(args: &ReportArgs) -> Result<String, CliError> {
     }
 }
 
-fn tokens_command(command: TokensCommand) -> Result<String, CliError> {
-    let TokensCommand::Mint {
-        unit,
-        service,
-        transaction,
-        date,
-        count,
-    } = command;
+fn tokens_sheet(
+    unit: &str,
+    service: Option<&str>,
+    count: u32,
+    path: &PathBuf,
+    lang: Lang,
+) -> Result<String, CliError> {
+    let state = open_state()?;
+    let html = state
+        .db
+        .write_blocking(|conn| {
+            let issuer = state.settings.issuer(None, now());
+            crate::pages::sheet::issue(conn, &issuer, unit, service, count, lang)
+        })
+        .map_err(app)?;
+    std::fs::write(path, html).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    Ok(format!("{count} slips: {}\n", path.display()))
+}
+
+fn tokens_command(command: TokensCommand, lang: Lang) -> Result<String, CliError> {
+    let (unit, service, transaction, date, count) = match command {
+        TokensCommand::Sheet {
+            unit,
+            service,
+            count,
+            out,
+        } => return tokens_sheet(&unit, service.as_deref(), count, &out, lang),
+        TokensCommand::Mint {
+            unit,
+            service,
+            transaction,
+            date,
+            count,
+        } => (unit, service, transaction, date, count),
+    };
     let state = open_state()?;
     let found = state
         .db

@@ -13,6 +13,7 @@ use crate::db::queries::{self, ResponseRow, Stored};
 use crate::engine::Answers;
 use crate::error::AppError;
 use crate::instrument::{Instrument, ProfileKind, Registry};
+use crate::quality::{self, FlagRules};
 use crate::tokens::{self, TokenSettings};
 
 /// Longest suggestion accepted, in characters.
@@ -49,9 +50,20 @@ pub struct SubmissionRequest {
     /// Receipt token.
     #[serde(default)]
     pub token: Option<String>,
-    /// The client's clock (RFC 3339), kept to measure skew only.
+    /// The client's clock (RFC 3339) when the respondent finished, kept to measure skew only.
     #[serde(default)]
     pub client_time: Option<String>,
+    /// The client's clock (RFC 3339) when the respondent started; with `client_time` it tells
+    /// how long the survey took.
+    #[serde(default)]
+    pub started_at: Option<String>,
+    /// The device's clock minus the server's, in milliseconds, as measured at its last sync.
+    #[serde(default)]
+    pub clock_offset_ms: Option<i64>,
+    /// A stable id the collecting device chose for itself (a kiosk tablet); 1 to 64 letters,
+    /// digits, '-' or '_'.
+    #[serde(default)]
+    pub device_id: Option<String>,
 }
 
 /// The answer to a submission.
@@ -68,6 +80,7 @@ struct Checked {
     answers: Answers,
     profile: Option<BTreeMap<String, Value>>,
     client_time: Option<NaiveDateTime>,
+    started_at: Option<NaiveDateTime>,
     instrument_version: u32,
 }
 
@@ -92,19 +105,44 @@ fn check(registry: &Registry, req: &SubmissionRequest) -> Result<Checked, AppErr
             format!("must be at most {MAX_SUGGESTION} characters"),
         );
     }
-    let client_time = match &req.client_time {
+    let mut time = |field: &str, value: &Option<String>| match value
+        .as_deref()
+        .map(DateTime::parse_from_rfc3339)
+    {
         None => None,
-        Some(t) => match DateTime::parse_from_rfc3339(t) {
-            Ok(t) => Some(t.naive_utc()),
-            Err(_) => {
-                fields.insert(
-                    "client_time".to_owned(),
-                    "must be an RFC 3339 time such as 2025-07-01T09:30:00+07:00".to_owned(),
-                );
-                None
-            }
-        },
+        Some(Ok(t)) => Some(t.naive_utc()),
+        Some(Err(_)) => {
+            fields.insert(
+                field.to_owned(),
+                "must be an RFC 3339 time such as 2025-07-01T09:30:00+07:00".to_owned(),
+            );
+            None
+        }
     };
+    let client_time = time("client_time", &req.client_time);
+    let started_at = time("started_at", &req.started_at);
+    if let Some(device) = &req.device_id {
+        let ok = !device.is_empty()
+            && device.len() <= 64
+            && device
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            fields.insert(
+                "device_id".to_owned(),
+                "must be 1 to 64 letters, digits, '-' or '_'".to_owned(),
+            );
+        }
+    }
+    if req
+        .clock_offset_ms
+        .is_some_and(|ms| ms.unsigned_abs() > 366 * 24 * 3_600_000)
+    {
+        fields.insert(
+            "clock_offset_ms".to_owned(),
+            "must be within a year".to_owned(),
+        );
+    }
     let Some(instrument) = registry.get(&req.instrument) else {
         fields.insert(
             "instrument".to_owned(),
@@ -123,6 +161,7 @@ fn check(registry: &Registry, req: &SubmissionRequest) -> Result<Checked, AppErr
         answers,
         profile: req.profile.clone(),
         client_time,
+        started_at,
         instrument_version: instrument.version,
     })
 }
@@ -208,6 +247,7 @@ fn content_hash(req: &SubmissionRequest, answers: &Answers) -> String {
     let canonical = serde_json::json!({
         "unit": req.unit, "service": req.service, "instrument": req.instrument, "channel": req.channel,
         "answers": answers.0, "profile": req.profile, "suggestion": req.suggestion, "client_time": req.client_time,
+        "started_at": req.started_at, "device_id": req.device_id,
     });
     crate::auth::sha256_hex(&canonical.to_string())
 }
@@ -217,6 +257,7 @@ pub fn submit(
     conn: &mut DbConn,
     registry: &Registry,
     token_settings: &TokenSettings,
+    rules: &FlagRules,
     caller: Option<&Principal>,
     req: &SubmissionRequest,
     now: NaiveDateTime,
@@ -286,6 +327,14 @@ pub fn submit(
         client_time: checked.client_time,
         flags: String::new(),
         key_id: caller.map(|p| p.key_id.clone()),
+        started_at: checked.started_at,
+        clock_offset_ms: req.clock_offset_ms,
+        // A tablet names itself; otherwise a kiosk key stands for its device.
+        device_id: req.device_id.clone().or_else(|| {
+            caller
+                .filter(|p| p.role == Role::Kiosk)
+                .map(|p| format!("key:{}", p.key_id))
+        }),
     };
     // The response and the spending of its receipt commit together or not at all. On
     // PostgreSQL two concurrent transactions can both find the id (or the receipt) unused and
@@ -293,6 +342,19 @@ pub fn submit(
     let mut attempt = 0;
     let stored = loop {
         let result = crate::db::write_tx(conn, |conn| {
+            let candidate = quality::Candidate {
+                device: row.device_id.as_deref(),
+                started_at: row.started_at,
+                client_time: row.client_time,
+                received_at: now,
+                answers: &row.answers,
+                profile: row.profile.as_deref(),
+                suggestion: row.suggestion.as_deref(),
+            };
+            let row = ResponseRow {
+                flags: quality::flags(conn, rules, &candidate)?,
+                ..row.clone()
+            };
             let stored = queries::insert_response(conn, &row)?;
             if let (Stored::New, Some(accepted)) = (&stored, &accepted) {
                 tokens::spend(conn, &accepted.spend_key, &row.submission_id, now)?;

@@ -27,6 +27,8 @@ pub struct Settings {
     pub public_url: String,
     /// `KEPUASAN_TOKEN_DAYS`: how many days a receipt token stays valid (default 14).
     pub token_days: u32,
+    /// Abuse-control thresholds (flag, never drop).
+    pub flags: crate::quality::FlagRules,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             secret: None,
             public_url: format!("http://{}", Self::DEFAULT_BIND),
             token_days: crate::tokens::DEFAULT_VALID_DAYS,
+            flags: crate::quality::FlagRules::default(),
         }
     }
 }
@@ -52,6 +55,8 @@ struct FileSettings {
     secret: Option<String>,
     public_url: Option<String>,
     token_days: Option<u32>,
+    flag_min_seconds: Option<u32>,
+    flag_per_minute: Option<u32>,
 }
 
 impl Settings {
@@ -60,6 +65,20 @@ impl Settings {
         crate::tokens::TokenSettings {
             master: self.secret.clone(),
             valid_days: self.token_days,
+        }
+    }
+
+    /// Who issues server receipt tokens with these settings.
+    pub fn issuer<'a>(
+        &'a self,
+        key_id: Option<&'a str>,
+        now: chrono::NaiveDateTime,
+    ) -> crate::tokens::Issuer<'a> {
+        crate::tokens::Issuer {
+            key_id,
+            now,
+            valid_days: self.token_days,
+            public_url: &self.public_url,
         }
     }
 
@@ -96,7 +115,29 @@ impl Settings {
         if token_days == 0 {
             return Err("KEPUASAN_TOKEN_DAYS: must be at least 1".to_owned());
         }
+        let number = |name: &str, file_value: Option<u32>, default: u32| -> Result<u32, String> {
+            match var(name) {
+                Some(text) => text
+                    .parse()
+                    .map_err(|_| format!("{name}: `{text}` is not a whole number")),
+                None => Ok(file_value.unwrap_or(default)),
+            }
+        };
+        let defaults = crate::quality::FlagRules::default();
+        let flags = crate::quality::FlagRules {
+            min_seconds: number(
+                "KEPUASAN_FLAG_MIN_SECONDS",
+                file.flag_min_seconds,
+                defaults.min_seconds,
+            )?,
+            per_minute: number(
+                "KEPUASAN_FLAG_PER_MINUTE",
+                file.flag_per_minute,
+                defaults.per_minute,
+            )?,
+        };
         Ok(Settings {
+            flags,
             database_url: var("DATABASE_URL")
                 .or(file.database_url)
                 .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned()),

@@ -294,5 +294,8 @@ fn response(
         client_time: Some(received_at),
         flags: String::new(),
         key_id: None,
+        started_at: Some(received_at - Duration::seconds(rng.random_range(25..200))),
+        clock_offset_ms: None,
+        device_id: None,
     }
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod instrument;
 pub mod pages;
 pub mod period;
+pub mod quality;
 pub mod reporting;
 pub mod server;
 pub mod state;

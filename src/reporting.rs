@@ -11,6 +11,7 @@ use crate::engine::{self, Answers, IndexReport, Options, Tally};
 use crate::error::AppError;
 use crate::instrument::{Instrument, ProfileKind, Registry};
 use crate::period::{Period, parse_timezone};
+use crate::quality::{FlagRules, QualitySummary};
 
 /// Fewest respondents a profile cell may show; smaller cells are suppressed.
 pub const MIN_CELL: u64 = 5;
@@ -28,6 +29,8 @@ pub struct ReportRequest {
     pub mode: Option<String>,
     /// Instrument key; `skm-2017` by default.
     pub instrument: Option<String>,
+    /// Leave responses with quality flags out of the numbers.
+    pub exclude_flagged: bool,
 }
 
 /// One category of a profile breakdown.
@@ -82,6 +85,8 @@ pub struct UnitReport {
     pub report: IndexReport,
     /// Respondent profile breakdowns.
     pub profile: Vec<ProfileBreakdown>,
+    /// Data-quality flags, the responses included and excluded, and the rule applied.
+    pub quality: QualitySummary,
 }
 
 /// Profile key of a response for a field: the choice code or the age band.
@@ -124,6 +129,7 @@ fn band_labels(min: i64, max: i64, bands: &[i64]) -> Vec<String> {
 pub fn unit_report(
     conn: &mut DbConn,
     registry: &Registry,
+    rules: &FlagRules,
     req: &ReportRequest,
 ) -> Result<UnitReport, AppError> {
     let key = req.instrument.as_deref().unwrap_or("skm-2017");
@@ -162,7 +168,15 @@ pub fn unit_report(
 
     let mut tally = Tally::new(instrument);
     let mut groups: BTreeMap<(String, String), Tally> = BTreeMap::new();
+    let mut quality = QualitySummary {
+        rule: rules.describe(),
+        exclude_flagged: req.exclude_flagged,
+        ..QualitySummary::default()
+    };
     for row in rows.iter().filter(|r| r.instrument == instrument.key) {
+        if !quality.count(&row.flags) {
+            continue;
+        }
         let answers = stored_answers(instrument, row)?;
         tally.add_checked(&answers);
         let profile: BTreeMap<String, serde_json::Value> = row
@@ -200,6 +214,7 @@ pub fn unit_report(
         units_included: members.iter().map(|u| u.code.clone()).collect(),
         report,
         profile,
+        quality,
     })
 }
 

@@ -338,37 +338,69 @@ pub struct IssuedToken {
     pub qr_png_base64: String,
 }
 
-/// Issues and stores a server token.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "each is a distinct fact about the receipt"
-)]
-pub fn issue(
+/// Who issues server tokens, when, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Issuer<'a> {
+    /// The issuing key; `None` from the command line.
+    pub key_id: Option<&'a str>,
+    /// Issue time (UTC).
+    pub now: NaiveDateTime,
+    /// Days the token stays valid.
+    pub valid_days: u32,
+    /// The server's public base URL, for the survey link.
+    pub public_url: &'a str,
+}
+
+/// The unit a token is for (404 when unknown) and the name of its service (422 when the unit
+/// has no such service).
+pub fn find_target(
     conn: &mut DbConn,
     unit: &str,
     service: Option<&str>,
+) -> Result<(crate::db::queries::Unit, Option<String>), AppError> {
+    use crate::db::queries;
+    let found = queries::find_unit(conn, unit)?
+        .ok_or_else(|| AppError::not_found(format!("unknown unit `{unit}`")))?;
+    let service_name = match service {
+        None => None,
+        Some(code) => Some(
+            queries::find_service(conn, unit, code)?
+                .ok_or_else(|| {
+                    AppError::field(
+                        "service",
+                        format!("unknown service `{code}` of unit {unit}"),
+                    )
+                })?
+                .name,
+        ),
+    };
+    Ok((found, service_name))
+}
+
+/// Issues and stores a server token.
+pub fn issue(
+    conn: &mut DbConn,
+    issuer: &Issuer<'_>,
+    unit: &str,
+    service: Option<&str>,
     transaction: Option<&str>,
-    key_id: &str,
-    now: NaiveDateTime,
-    valid_days: u32,
-    public_url: &str,
 ) -> Result<IssuedToken, AppError> {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     let token = format!("s1.{}", URL_SAFE_NO_PAD.encode(bytes));
-    let expires_at = now + chrono::Duration::days(i64::from(valid_days));
+    let expires_at = issuer.now + chrono::Duration::days(i64::from(issuer.valid_days));
     diesel::insert_into(receipt_tokens::table)
         .values((
             receipt_tokens::token_hash.eq(sha256_hex(&token)),
             receipt_tokens::unit_code.eq(unit),
             receipt_tokens::service_code.eq(service),
             receipt_tokens::transaction_ref.eq(transaction),
-            receipt_tokens::issued_at.eq(now),
+            receipt_tokens::issued_at.eq(issuer.now),
             receipt_tokens::expires_at.eq(expires_at),
-            receipt_tokens::key_id.eq(key_id),
+            receipt_tokens::key_id.eq(issuer.key_id),
         ))
         .execute(conn)?;
-    let url = survey_url(public_url, &token);
+    let url = survey_url(issuer.public_url, &token);
     let (qr_svg, png) = qr(&url).map_err(AppError::internal)?;
     Ok(IssuedToken {
         token,

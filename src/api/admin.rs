@@ -366,6 +366,14 @@ pub struct KeyView {
     /// The secret, present only in the answer to its creation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// For a new kiosk key: the address that enrols a tablet (open it once on the tablet, or
+    /// scan `enrol_qr_svg` with it). The key travels in the URL fragment, which browsers never
+    /// send to a server, so it stays out of access logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrol_url: Option<String>,
+    /// The QR code of `enrol_url` as SVG.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrol_qr_svg: Option<String>,
 }
 
 impl KeyView {
@@ -380,6 +388,8 @@ impl KeyView {
             last_used_at: key.last_used_at,
             revoked_at: key.revoked_at,
             secret,
+            enrol_url: None,
+            enrol_qr_svg: None,
         }
     }
 }
@@ -406,7 +416,13 @@ pub async fn create_key(
         .db
         .write(move |conn| auth::create_key(conn, &new, now))
         .await?;
-    Ok(HttpResponse::Created().json(KeyView::of(row, Some(secret))))
+    let mut view = KeyView::of(row, Some(secret.clone()));
+    if role == Role::Kiosk {
+        let url = crate::pages::kiosk_enrol_url(&state.settings.public_url, &secret);
+        view.enrol_qr_svg = Some(crate::tokens::qr(&url).map_err(AppError::internal)?.0);
+        view.enrol_url = Some(url);
+    }
+    Ok(HttpResponse::Created().json(view))
 }
 
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", security(("bearer" = [])),

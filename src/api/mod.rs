@@ -66,6 +66,10 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         "/units/{unit}/receipt-tokens",
                         web::post().to(tokens::issue),
                     )
+                    .route(
+                        "/units/{unit}/receipt-sheets",
+                        web::post().to(tokens::sheet),
+                    )
                     .route("/responses", web::post().to(responses::submit))
                     .route("/reports/ikm", web::get().to(reports::ikm)),
             )
@@ -252,7 +256,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         admin::create_service, admin::list_services, admin::update_service,
         admin::set_population, admin::list_populations,
         admin::create_key, admin::list_keys, admin::revoke_key,
-        responses::submit, reports::ikm, tokens::issue,
+        responses::submit, reports::ikm, tokens::issue, tokens::sheet,
     ),
     modifiers(&BearerAuth),
 )]

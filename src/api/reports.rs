@@ -26,6 +26,8 @@ pub struct IkmQuery {
     mode: Option<String>,
     /// Instrument key, skm-2017 by default.
     instrument: Option<String>,
+    /// Leave responses with quality flags (too_fast, rate, repeat) out of the numbers.
+    exclude_flagged: Option<bool>,
 }
 
 /// Admins see every unit; viewers the units in their scope and their descendants.
@@ -49,8 +51,10 @@ pub async fn ikm(
         service: query.service,
         mode: query.mode,
         instrument: query.instrument,
+        exclude_flagged: query.exclude_flagged.unwrap_or(false),
     };
     let registry = state.registry.clone();
+    let rules = state.settings.flags;
     let report = state
         .db
         .read(move |conn| {
@@ -73,7 +77,7 @@ pub async fn ikm(
                     )));
                 }
             }
-            reporting::unit_report(conn, &registry, &request)
+            reporting::unit_report(conn, &registry, &rules, &request)
         })
         .await?;
     Ok(HttpResponse::Ok().json(report))

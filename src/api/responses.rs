@@ -21,6 +21,7 @@ pub async fn submit(
     let now = state.clock.now();
     let registry = state.registry.clone();
     let token_settings = state.settings.token_settings();
+    let rules = state.settings.flags;
     let body = body.into_inner();
     let id = body.submission_id.to_ascii_lowercase();
     let new = state
@@ -30,6 +31,7 @@ pub async fn submit(
                 conn,
                 &registry,
                 &token_settings,
+                &rules,
                 caller.as_ref(),
                 &body,
                 now,

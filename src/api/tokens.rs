@@ -1,12 +1,16 @@
-//! `POST /units/{unit}/receipt-tokens`: a counter system asks for a survey link per receipt.
+//! Receipt tokens over HTTP: `POST /units/{unit}/receipt-tokens` (a counter system asks for a
+//! survey link per receipt) and `POST /units/{unit}/receipt-sheets` (a printable A4 sheet of
+//! QR slips for a unit whose receipts cannot print one).
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::principal;
-use crate::auth::Role;
-use crate::db::queries;
+use crate::auth::{Principal, Role};
+use crate::db::{DbConn, queries};
 use crate::error::{AppError, ErrorBody};
+use crate::pages::sheet;
 use crate::state::AppState;
 use crate::tokens::{self, IssuedToken};
 
@@ -20,6 +24,37 @@ pub struct ReceiptTokenRequest {
     /// The unit's ticket or transaction number.
     #[serde(default)]
     pub transaction: Option<String>,
+}
+
+/// Body of a sheet request.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptSheetRequest {
+    /// Service the slips are for; any service of the unit when absent.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// How many slips, 1 to 120 (12 to an A4 page); 24 by default.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Language printed first: `id` (default) or `en`.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// Checks that the caller may issue tokens for `unit`: an admin, or a counter key whose scope
+/// covers it.
+fn authorize(conn: &mut DbConn, caller: &Principal, unit: &str) -> Result<(), AppError> {
+    let all = queries::list_units(conn)?;
+    if !all.iter().any(|u| u.code == unit) {
+        return Err(AppError::not_found(format!("unknown unit `{unit}`")));
+    }
+    if caller.role == Role::Admin || (caller.role == Role::Counter && caller.covers(&all, unit)) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "only a counter key of unit {unit} issues its receipt tokens"
+        )))
+    }
 }
 
 /// Issues a one-use receipt token with its survey URL and QR code.
@@ -51,40 +86,63 @@ pub async fn issue(
         })?;
     }
     let now = state.clock.now();
-    let (days, public_url) = (state.settings.token_days, state.settings.public_url.clone());
+    let settings = state.settings.clone();
     let issued = state
         .db
         .write(move |conn| {
-            let all = queries::list_units(conn)?;
-            if !all.iter().any(|u| u.code == unit) {
-                return Err(AppError::not_found(format!("unknown unit `{unit}`")));
-            }
-            let allowed = caller.role == Role::Admin
-                || (caller.role == Role::Counter && caller.covers(&all, &unit));
-            if !allowed {
-                return Err(AppError::forbidden(format!(
-                    "only a counter key of unit {unit} issues its receipt tokens"
-                )));
-            }
-            if let Some(service) = &body.service {
-                if queries::find_service(conn, &unit, service)?.is_none() {
-                    return Err(AppError::field(
-                        "service",
-                        format!("unknown service `{service}` of unit {unit}"),
-                    ));
-                }
-            }
+            authorize(conn, &caller, &unit)?;
+            tokens::find_target(conn, &unit, body.service.as_deref())?;
+            let issuer = settings.issuer(Some(&caller.key_id), now);
             tokens::issue(
                 conn,
+                &issuer,
                 &unit,
                 body.service.as_deref(),
                 body.transaction.as_deref(),
-                &caller.key_id,
-                now,
-                days,
-                &public_url,
             )
         })
         .await?;
     Ok(HttpResponse::Created().json(issued))
+}
+
+/// Issues `count` one-use tokens and returns them as a printable A4 page of QR slips.
+#[utoipa::path(post, path = "/api/v1/units/{unit}/receipt-sheets", tag = "receipts", request_body = ReceiptSheetRequest,
+    params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 201, description = "An HTML page sized for A4, 12 slips to a page, each with its own token", content_type = "text/html"),
+        (status = 403, description = "Not a counter of this unit", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody)))]
+pub async fn sheet(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<ReceiptSheetRequest>,
+) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let unit = path.into_inner();
+    let body = body.into_inner();
+    let count = body.count.unwrap_or(sheet::DEFAULT_COUNT);
+    if !(1..=sheet::MAX_COUNT).contains(&count) {
+        return Err(AppError::field(
+            "count",
+            format!("must be between 1 and {}", sheet::MAX_COUNT),
+        ));
+    }
+    let lang = match body.lang.as_deref() {
+        None | Some("id") => crate::instrument::Lang::Id,
+        Some("en") => crate::instrument::Lang::En,
+        Some(_) => return Err(AppError::field("lang", "must be `id` or `en`")),
+    };
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    let html = state
+        .db
+        .write(move |conn| {
+            authorize(conn, &caller, &unit)?;
+            let issuer = settings.issuer(Some(&caller.key_id), now);
+            sheet::issue(conn, &issuer, &unit, body.service.as_deref(), count, lang)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(html))
 }

@@ -102,6 +102,12 @@ pub struct ResponseRow {
     pub flags: String,
     /// Id of the key that submitted it.
     pub key_id: Option<String>,
+    /// When the respondent started, by the client's clock.
+    pub started_at: Option<NaiveDateTime>,
+    /// The device's clock offset against the server, measured at its last sync (ms).
+    pub clock_offset_ms: Option<i64>,
+    /// The device that collected it (a kiosk's own id, or its key).
+    pub device_id: Option<String>,
 }
 
 /// People served by a unit in a period.
@@ -303,6 +309,37 @@ pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, A
         }
     }
 }
+
+/// How many responses a device has sent since `since`.
+pub fn count_by_device_since(
+    conn: &mut DbConn,
+    device: &str,
+    since: NaiveDateTime,
+) -> Result<i64, AppError> {
+    Ok(responses::table
+        .filter(responses::device_id.eq(device))
+        .filter(responses::received_at.ge(since))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The last response of a device: (received_at, answers, profile, suggestion).
+pub fn last_by_device(conn: &mut DbConn, device: &str) -> Result<Option<DeviceRecent>, AppError> {
+    Ok(responses::table
+        .filter(responses::device_id.eq(device))
+        .order(responses::received_at.desc())
+        .select((
+            responses::received_at,
+            responses::answers,
+            responses::profile,
+            responses::suggestion,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// A device's response as the abuse checks see it: (received_at, answers, profile, suggestion).
+pub type DeviceRecent = (NaiveDateTime, String, Option<String>, Option<String>);
 
 /// Responses of one unit received in `[from, to)` (UTC), optionally for one service.
 pub fn responses_between(

@@ -52,6 +52,9 @@ diesel::table! {
         client_time -> Nullable<Timestamp>,
         flags -> Text,
         key_id -> Nullable<Text>,
+        started_at -> Nullable<Timestamp>,
+        clock_offset_ms -> Nullable<BigInt>,
+        device_id -> Nullable<Text>,
     }
 }
 

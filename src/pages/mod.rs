@@ -1,6 +1,8 @@
 //! The respondent pages: the MPP exit kiosk (`/kiosk`), the receipt survey (`/s/{token}`) and
 //! the open link (`/u/{unit}`). Their assets are compiled into the binary; a page fetches
-//! nothing from anywhere but this server.
+//! nothing from anywhere but this server. [`sheet`] renders the printable A4 sheet of QR slips.
+
+pub mod sheet;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -28,6 +30,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/assets/survey.css",
             web::get().to(|| async { asset(SURVEY_CSS, "text/css; charset=utf-8") }),
         );
+}
+
+/// The address that enrols a kiosk tablet with a kiosk key: the kiosk page keeps the key from
+/// the fragment, which the browser never sends to the server.
+pub fn kiosk_enrol_url(public_url: &str, secret: &str) -> String {
+    format!("{}/kiosk#key={secret}", public_url.trim_end_matches('/'))
 }
 
 fn asset(body: &'static str, content_type: &str) -> HttpResponse {

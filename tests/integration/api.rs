@@ -761,7 +761,108 @@ async fn a_vanished_database_gives_503_with_retry_after() {
     assert_eq!(body["error"], "db_unavailable");
 }
 
+async fn suspicious_responses_are_flagged_counted_and_can_be_left_out(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let mut sent = 0;
+    let mut submit = |answers: [i64; 9], device: &str, seconds: i64| {
+        let mut body = submission("unit-a", answers);
+        body["device_id"] = json!(device);
+        body["client_time"] = json!("2025-08-15T11:00:00+09:00");
+        body["started_at"] = json!(format!(
+            "2025-08-15T10:{:02}:{:02}+09:00",
+            59 - seconds / 60,
+            (60 - seconds % 60) % 60
+        ));
+        sent += 1;
+        body
+    };
+    // Device 1: seven different surveys within the same minute, each taking 90 s by its clock:
+    // the seventh exceeds 6 per minute.
+    for i in 0..7 {
+        let mut answers = [3; 9];
+        answers[i] = 4;
+        let (status, _) = send(
+            &svc,
+            post(
+                "/api/v1/responses",
+                Some(&w.kiosk_mpp),
+                &submit(answers, "tablet-1", 90),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    // Device 2: a survey done in 4 seconds, then the very same answers again.
+    for _ in 0..2 {
+        let (status, _) = send(
+            &svc,
+            post(
+                "/api/v1/responses",
+                Some(&w.kiosk_mpp),
+                &submit([1; 9], "tablet-2", 4),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    assert_eq!(sent, 9);
+    assert_eq!(
+        app.response_count(),
+        9,
+        "flagged responses are stored, never dropped"
+    );
+    let all = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+            Some(&w.admin),
+        ),
+    )
+    .await
+    .1;
+    let q = &all["quality"];
+    assert_eq!(
+        (
+            q["rate"].as_u64(),
+            q["too_fast"].as_u64(),
+            q["repeat"].as_u64()
+        ),
+        (Some(1), Some(2), Some(1)),
+        "{q}"
+    );
+    assert_eq!(
+        (
+            q["flagged"].as_u64(),
+            q["included"].as_u64(),
+            q["excluded"].as_u64()
+        ),
+        (Some(3), Some(9), Some(0))
+    );
+    assert!(q["rule"].as_str().unwrap().contains("10 s"));
+    assert_eq!(all["respondents"].as_u64(), Some(9));
+    let clean = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3&exclude_flagged=true",
+            Some(&w.admin),
+        ),
+    )
+    .await
+    .1;
+    assert_eq!(
+        (
+            clean["respondents"].as_u64(),
+            clean["quality"]["excluded"].as_u64()
+        ),
+        (Some(6), Some(3))
+    );
+    // Six surveys of (eight 3s and one 4): (6 × 9 × 3 + 6) / 54 = 3,1111; × 25 = 77,78.
+    assert_eq!(clean["ikm"].as_f64(), Some(77.78));
+}
+
 both_backends!(
+    suspicious_responses_are_flagged_counted_and_can_be_left_out,
     the_openapi_document_describes_every_endpoint,
     each_role_gets_exactly_what_it_should,
     a_resent_submission_counts_once_and_a_reused_id_conflicts,

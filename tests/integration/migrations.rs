@@ -19,7 +19,7 @@ fn schema_matches(db: &Db) {
         receipt_tokens::table.select(receipt_tokens::all_columns).limit(0).execute(conn)?;
         token_spends::table.select(token_spends::all_columns).limit(0).execute(conn)?;
         populations::table.select(populations::all_columns).limit(0).load::<kepuasan::db::queries::Population>(conn)?;
-        for (table, columns) in [("units", 7), ("services", 5), ("api_keys", 8), ("responses", 14), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3)] {
+        for (table, columns) in [("units", 7), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),

@@ -308,7 +308,160 @@ async fn offline_tokens_minted_with_the_units_secret_are_accepted_once(app: Test
     );
 }
 
+/// The tokens printed on a sheet, in order.
+fn sheet_tokens(html: &str) -> Vec<String> {
+    html.split("<span class=\"token\">")
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap().to_owned())
+        .collect()
+}
+
+async fn a_receipt_sheet_prints_fourteen_usable_one_use_tokens_on_two_pages(app: TestApp) {
+    let svc = app.service().await;
+    let counter = setup(&app, &svc).await;
+    let (status, html) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/receipt-sheets",
+            Some(&counter),
+            &json!({"service": "ktp-el", "count": 14}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{html}");
+    let html = html.as_str().expect("an HTML page, not JSON");
+    assert!(html.contains("size:A4"), "sized for A4");
+    assert!(html.contains("<html lang=\"id\">") && html.contains("Pindai dengan ponsel Anda"));
+    assert!(html.contains("Disdukcapil") && html.contains("KTP-el"));
+    // 12 slips to a page: 14 slips take two pages, each with its own QR code.
+    assert_eq!(html.matches("<section class=\"page\">").count(), 2);
+    assert_eq!(html.matches("<svg").count(), 14);
+    let tokens = sheet_tokens(html);
+    assert_eq!(tokens.len(), 14);
+    let distinct: std::collections::BTreeSet<&String> = tokens.iter().collect();
+    assert_eq!(distinct.len(), 14, "every slip has its own token");
+    // Issued 2025-08-15 03:00 UTC = 11:00 WITA; valid 14 days.
+    assert!(
+        html.contains("Berlaku s.d. 29-08-2025"),
+        "expiry in local time"
+    );
+    let (status, _) = send(
+        &svc,
+        post("/api/v1/responses", None, &with_token("unit-a", &tokens[3])),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, body) = send(
+        &svc,
+        post("/api/v1/responses", None, &with_token("unit-a", &tokens[3])),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("token_spent")));
+    assert_eq!(
+        send(
+            &svc,
+            post(
+                "/api/v1/responses",
+                None,
+                &with_token("unit-a", &tokens[13])
+            )
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(app.response_count(), 2);
+}
+
+async fn a_receipt_sheet_refuses_other_units_and_bad_counts(app: TestApp) {
+    let svc = app.service().await;
+    let counter = setup(&app, &svc).await;
+    let other = app.key(Role::Counter, &["unit-b"]);
+    let kiosk = app.key(Role::Kiosk, &["unit-a"]);
+    for key in [&other, &kiosk] {
+        let (status, body) = send(
+            &svc,
+            post(
+                "/api/v1/units/unit-a/receipt-sheets",
+                Some(key),
+                &json!({"count": 2}),
+            ),
+        )
+        .await;
+        assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+    }
+    for (body, field) in [
+        (json!({"count": 0}), "count"),
+        (json!({"count": 121}), "count"),
+        (json!({"service": "nope"}), "service"),
+        (json!({"lang": "fr"}), "lang"),
+    ] {
+        let (status, answer) = send(
+            &svc,
+            post("/api/v1/units/unit-a/receipt-sheets", Some(&counter), &body),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        assert!(answer["fields"][field].is_string(), "{answer}");
+    }
+    let (status, body) = send(
+        &svc,
+        post(
+            "/api/v1/units/nowhere/receipt-sheets",
+            Some(&counter),
+            &json!({}),
+        ),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    let count: i64 = app
+        .state
+        .db
+        .read_blocking(|c| {
+            use diesel::prelude::*;
+            Ok(kepuasan::db::schema::receipt_tokens::table
+                .count()
+                .get_result(c)?)
+        })
+        .unwrap();
+    assert_eq!(count, 0, "a refused sheet issues nothing");
+}
+
+async fn a_new_kiosk_key_comes_with_its_enrolment_address_and_qr(app: TestApp) {
+    let svc = app.service().await;
+    setup(&app, &svc).await;
+    let (status, body) = send(
+        &svc,
+        post(
+            "/api/v1/keys",
+            Some(&app.admin),
+            &json!({"role": "kiosk", "units": ["unit-a"], "name": "tablet exit 1"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let secret = body["secret"].as_str().unwrap();
+    assert_eq!(
+        body["enrol_url"].as_str(),
+        Some(format!("http://127.0.0.1:8080/kiosk#key={secret}").as_str())
+    );
+    assert!(body["enrol_qr_svg"].as_str().unwrap().contains("<svg"));
+    let (_, viewer) = send(
+        &svc,
+        post(
+            "/api/v1/keys",
+            Some(&app.admin),
+            &json!({"role": "viewer", "units": ["unit-a"]}),
+        ),
+    )
+    .await;
+    assert!(viewer.get("enrol_url").is_none(), "only kiosks enrol");
+}
+
 both_backends!(
+    a_receipt_sheet_prints_fourteen_usable_one_use_tokens_on_two_pages,
+    a_receipt_sheet_refuses_other_units_and_bad_counts,
+    a_new_kiosk_key_comes_with_its_enrolment_address_and_qr,
     a_server_token_is_spent_by_the_first_response_only,
     forged_expired_and_other_unit_tokens_are_refused,
     sixty_four_concurrent_submissions_with_one_token_accept_exactly_one,

@@ -72,6 +72,11 @@
   const app = document.getElementById("app");
   const t = (k) => T[state.lang][k];
   const key = () => localStorage.getItem(KEY_STORE);
+  function deviceId() {
+    let id = localStorage.getItem("kepuasan.device_id");
+    if (!id) { id = "dev-" + uuid().replace(/-/g, "").slice(0, 20); localStorage.setItem("kepuasan.device_id", id); }
+    return id;
+  }
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const label = (o) => (state.lang === "id" ? o.id : o.en);
 
@@ -107,9 +112,11 @@
         const headers = { "Content-Type": "application/json" };
         if (KIOSK && key()) headers.Authorization = "Bearer " + key();
         let res;
+        const offset = localStorage.getItem("kepuasan.clock_offset_ms");
+        const body = offset === null ? item.body : { ...item.body, clock_offset_ms: Math.round(-Number(offset)) };
         try {
           const sentAt = Date.now();
-          res = await fetch("/api/v1/responses", { method: "POST", headers, body: JSON.stringify(item.body) });
+          res = await fetch("/api/v1/responses", { method: "POST", headers, body: JSON.stringify(body) });
           const serverDate = Date.parse(res.headers.get("Date") || "");
           if (!Number.isNaN(serverDate)) localStorage.setItem("kepuasan.clock_offset_ms", String(serverDate - (sentAt + Date.now()) / 2));
         } catch (e) {
@@ -167,7 +174,7 @@
   ["pointerdown", "keydown", "input"].forEach((e) => document.addEventListener(e, touch, true));
 
   function restart() {
-    Object.assign(state, { answers: {}, profile: {}, suggestion: "", step: 0, filter: "", note: "" });
+    Object.assign(state, { answers: {}, profile: {}, suggestion: "", step: 0, filter: "", note: "", startedAt: null });
     if (KIOSK) { state.unit = null; state.unitName = ""; state.service = null; state.services = []; state.screen = "units"; }
     else { state.service = CONFIG.service || null; state.screen = CONFIG.services && CONFIG.services.length && !CONFIG.service ? "services" : "item"; }
     render();
@@ -237,6 +244,7 @@
     const focus = app.querySelector("main h2, main input, main button");
     if (focus && focus.tagName === "H2") { focus.tabIndex = -1; focus.focus({ preventScroll: true }); }
     if (state.screen === "item") {
+      if (!state.startedAt) state.startedAt = new Date().toISOString();
       const item = items()[state.step];
       say(label(item.question) + ". " + item.answers.map((a) => label(a)).join(", "));
     }
@@ -269,6 +277,8 @@
       channel: KIOSK ? "kiosk" : (CONFIG.token ? "qr" : "web"), answers: state.answers,
       client_time: new Date().toISOString(),
     };
+    if (state.startedAt) body.started_at = state.startedAt;
+    if (KIOSK) body.device_id = deviceId();
     if (state.service) body.service = state.service;
     if (Object.keys(profile).length) body.profile = profile;
     if (state.suggestion.trim()) body.suggestion = state.suggestion.trim();

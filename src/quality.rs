@@ -1,0 +1,139 @@
+//! Data-quality flags: abuse control that does not treat a busy kiosk as one respondent.
+//!
+//! A response is flagged, never dropped: `too_fast` when completed faster than the minimum
+//! (by the client's own clock, so skew cancels out), `rate` when its device sent more than the
+//! allowed number in the minute before it, and `repeat` when it is identical to the previous
+//! response from the same device. Reports count the flags and can leave flagged responses out.
+//! There is no per-address limit: one MPP kiosk serves hundreds of people a day.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::db::DbConn;
+use crate::db::queries;
+use crate::error::AppError;
+
+/// Completed faster than the minimum.
+pub const TOO_FAST: &str = "too_fast";
+/// More than the allowed number per device per minute.
+pub const RATE: &str = "rate";
+/// Identical to the device's previous response.
+pub const REPEAT: &str = "repeat";
+
+/// The thresholds, from the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FlagRules {
+    /// Fewest seconds a genuine survey takes (`KEPUASAN_FLAG_MIN_SECONDS`, default 10).
+    pub min_seconds: u32,
+    /// Most responses one device sends in a minute (`KEPUASAN_FLAG_PER_MINUTE`, default 6).
+    pub per_minute: u32,
+}
+
+impl Default for FlagRules {
+    fn default() -> FlagRules {
+        FlagRules {
+            min_seconds: 10,
+            per_minute: 6,
+        }
+    }
+}
+
+impl FlagRules {
+    /// The rule as the report states it.
+    pub fn describe(&self) -> String {
+        format!(
+            "flagged, never dropped: {TOO_FAST} under {} s from start to finish (client clock); {RATE} more than {} per device per minute; {REPEAT} identical to the device's previous response",
+            self.min_seconds, self.per_minute
+        )
+    }
+}
+
+/// What the checks look at in a new response.
+pub struct Candidate<'a> {
+    /// Device, if known.
+    pub device: Option<&'a str>,
+    /// Client start and finish times.
+    pub started_at: Option<NaiveDateTime>,
+    /// Client finish time.
+    pub client_time: Option<NaiveDateTime>,
+    /// Server receive time.
+    pub received_at: NaiveDateTime,
+    /// Stored answers JSON.
+    pub answers: &'a str,
+    /// Stored profile JSON.
+    pub profile: Option<&'a str>,
+    /// Suggestion.
+    pub suggestion: Option<&'a str>,
+}
+
+/// The flags of a new response, comma separated (empty when clean). Run it in the write
+/// transaction that stores the response, so that the device's history is consistent.
+pub fn flags(conn: &mut DbConn, rules: &FlagRules, c: &Candidate<'_>) -> Result<String, AppError> {
+    let mut flags = Vec::new();
+    if let (Some(start), Some(end)) = (c.started_at, c.client_time) {
+        if end - start < chrono::Duration::seconds(i64::from(rules.min_seconds)) {
+            flags.push(TOO_FAST);
+        }
+    }
+    if let Some(device) = c.device {
+        let since = c.received_at - chrono::Duration::minutes(1);
+        if queries::count_by_device_since(conn, device, since)? >= i64::from(rules.per_minute) {
+            flags.push(RATE);
+        }
+        if let Some((_, answers, profile, suggestion)) = queries::last_by_device(conn, device)? {
+            if answers == c.answers
+                && profile.as_deref() == c.profile
+                && suggestion.as_deref() == c.suggestion
+            {
+                flags.push(REPEAT);
+            }
+        }
+    }
+    Ok(flags.join(","))
+}
+
+/// Counts of flags in a report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QualitySummary {
+    /// The rule applied.
+    pub rule: String,
+    /// Whether flagged responses were left out of the numbers.
+    pub exclude_flagged: bool,
+    /// Responses with any flag.
+    pub flagged: u64,
+    /// Responses with `too_fast`.
+    pub too_fast: u64,
+    /// Responses with `rate`.
+    pub rate: u64,
+    /// Responses with `repeat`.
+    pub repeat: u64,
+    /// Responses counted in the report.
+    pub included: u64,
+    /// Responses left out.
+    pub excluded: u64,
+}
+
+impl QualitySummary {
+    /// Counts one response's flags; returns whether it is counted in the report.
+    pub fn count(&mut self, flags: &str) -> bool {
+        let flagged = !flags.is_empty();
+        for flag in flags.split(',') {
+            match flag {
+                TOO_FAST => self.too_fast += 1,
+                RATE => self.rate += 1,
+                REPEAT => self.repeat += 1,
+                _ => {}
+            }
+        }
+        if flagged {
+            self.flagged += 1;
+        }
+        let include = !(flagged && self.exclude_flagged);
+        if include {
+            self.included += 1
+        } else {
+            self.excluded += 1
+        }
+        include
+    }
+}
