@@ -92,6 +92,11 @@ pub fn flags(conn: &mut DbConn, rules: &FlagRules, c: &Candidate<'_>) -> Result<
     Ok(flags.join(","))
 }
 
+/// Whether a stored flag list carries any flag.
+pub fn is_flagged(flags: &str) -> bool {
+    !flags.is_empty()
+}
+
 /// Counts of flags in a report.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct QualitySummary {
@@ -116,7 +121,7 @@ pub struct QualitySummary {
 impl QualitySummary {
     /// Counts one response's flags; returns whether it is counted in the report.
     pub fn count(&mut self, flags: &str) -> bool {
-        let flagged = !flags.is_empty();
+        let flagged = is_flagged(flags);
         for flag in flags.split(',') {
             match flag {
                 TOO_FAST => self.too_fast += 1,

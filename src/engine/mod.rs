@@ -477,6 +477,63 @@ fn statistics(
     }
 }
 
+/// A parent unit's IKM with each child weighted by the people it served.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeightedRollup {
+    /// How it was computed.
+    pub method: &'static str,
+    /// Σ population × child's exact converted IKM / Σ population, rounded once, half-up.
+    pub ikm: Fixed,
+    /// Mutu of the rounded value.
+    pub grade: String,
+    /// Kinerja in Bahasa Indonesia.
+    pub performance: String,
+    /// Kinerja in English.
+    pub performance_en: String,
+    /// The populations added up.
+    pub population: u64,
+}
+
+/// Weights each child's exact converted IKM by its population: `None` when no child has both
+/// an IKM and a population, or when a child with responses has no population (the weighting
+/// would then silently drop it).
+pub fn weighted_rollup(
+    instrument: &Instrument,
+    children: &[(&Tally, Option<u64>)],
+    mode: Option<&str>,
+) -> Result<Option<WeightedRollup>, EngineError> {
+    let mode = resolve_mode(instrument, mode)?;
+    let weights = instrument.weights_for(mode);
+    let (mut sum, mut population) = (qi(0), 0u64);
+    for (tally, pop) in children {
+        if tally.respondents == 0 {
+            continue;
+        }
+        let Some(pop) = pop else { return Ok(None) };
+        let Some(converted) = core(instrument, tally, mode, &weights).converted else {
+            return Ok(None);
+        };
+        sum += converted * qi(i64::try_from(*pop).unwrap_or(i64::MAX));
+        population += pop;
+    }
+    if population == 0 {
+        return Ok(None);
+    }
+    let ikm = Fixed::round_half_up(
+        &(sum / qi(i64::try_from(population).unwrap_or(i64::MAX))),
+        digits::IKM,
+    );
+    let band = instrument.grade(&ikm);
+    Ok(Some(WeightedRollup {
+        method: "each child's exact IKM weighted by its population, rounded once, half-up, to 2 decimals",
+        grade: band.letter.clone(),
+        performance: band.performance.id.clone(),
+        performance_en: band.performance.en.clone(),
+        ikm,
+        population,
+    }))
+}
+
 /// Welch's test between two tallies of one instrument (two periods, two services).
 pub fn compare(instrument: &Instrument, current: &Tally, previous: &Tally) -> Option<stats::Welch> {
     let a = stats::score_moments(current, instrument.conversion)?;

@@ -167,6 +167,53 @@ fn the_grade_table_reads_band_edges_as_printed() {
 }
 
 #[test]
+fn a_population_weighted_rollup_weights_each_childs_exact_ikm() {
+    // Child A: one all-4 response, IKM 100, population 300. Child B: one all-2 response,
+    // IKM 2 × 25 = 50, population 100. Weighted: (300 × 100 + 100 × 50) / 400 = 87,50: B.
+    // Pooled over respondents it would be (100 + 50) / 2 = 75,00: C.
+    let skm = skm();
+    let (a, b) = (uniform(&skm, 1, 1, 4), uniform(&skm, 1, 0, 2));
+    let w = weighted_rollup(&skm, &[(&a, Some(300)), (&b, Some(100))], None)
+        .unwrap()
+        .unwrap();
+    assert_eq!((w.ikm.format(','), w.grade.as_str()), ("87,50".into(), "B"));
+    assert_eq!(w.population, 400);
+    let mut pooled = a.clone();
+    pooled.merge(&b);
+    assert_eq!(ikm_text(&report(&skm, &pooled, None)), "75,00");
+    // Exactness: thirds. A: IKM 100 × 1; B: 50 × 2 → 200/3 = 66,666... → 66,67 (C).
+    let w = weighted_rollup(&skm, &[(&a, Some(1)), (&b, Some(2))], None)
+        .unwrap()
+        .unwrap();
+    assert_eq!((w.ikm.format(','), w.grade.as_str()), ("66,67".into(), "C"));
+}
+
+#[test]
+fn a_weighted_rollup_needs_a_population_for_every_child_with_responses() {
+    let skm = skm();
+    let (a, b, empty) = (
+        uniform(&skm, 1, 1, 4),
+        uniform(&skm, 1, 0, 2),
+        Tally::new(&skm),
+    );
+    assert!(
+        weighted_rollup(&skm, &[(&a, Some(300)), (&b, None)], None)
+            .unwrap()
+            .is_none()
+    );
+    // A child with no responses needs no population and adds nothing.
+    let w = weighted_rollup(&skm, &[(&a, Some(300)), (&empty, None)], None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.ikm.format(','), "100,00");
+    assert!(
+        weighted_rollup(&skm, &[(&empty, None)], None)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
 fn a_blank_answer_drops_out_of_its_own_item_only() {
     // r1: all 4. r2: U1 blank, the rest 2. U1: answered 1, total 4, NRR 4. U2..U9: answered 2,
     // total 6, NRR 3. Index = (4 + 8 × 3) / 9 = 28/9; IKM = 700/9 = 77,777... -> 77,78, B.

@@ -8,15 +8,15 @@ use crate::both_backends;
 use crate::common::*;
 
 /// An MPP in Jayapura (WIT) with two child units, one service, and keys of every role.
-struct World {
-    admin: String,
-    viewer_a: String,
-    viewer_mpp: String,
-    kiosk_mpp: String,
-    counter_a: String,
+pub(crate) struct World {
+    pub admin: String,
+    pub viewer_a: String,
+    pub viewer_mpp: String,
+    pub kiosk_mpp: String,
+    pub counter_a: String,
 }
 
-async fn world<S>(app: &TestApp, svc: &S) -> World
+pub(crate) async fn world<S>(app: &TestApp, svc: &S) -> World
 where
     S: actix_web::dev::Service<
             actix_http::Request,

@@ -1,0 +1,539 @@
+//! A unit's full report from the database: its responses (and its descendants', each cut at its
+//! own local midnight) tallied for one period and handed to the engine, with breakdowns by
+//! service, channel, child unit and respondent profile, the suggestions, the trend over the
+//! previous periods and the roll-up rules. Exports ([`crate::export`]) render this one value.
+
+pub mod profile;
+
+use std::collections::BTreeMap;
+
+use chrono::TimeZone;
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::db::DbConn;
+use crate::db::queries::{self, ResponseRow, Unit};
+use crate::engine::exact::Fixed;
+use crate::engine::stats::Welch;
+use crate::engine::{self, Answers, IndexReport, Options, Tally, WeightedRollup};
+use crate::error::AppError;
+use crate::instrument::{Instrument, Registry};
+use crate::period::{Period, parse_timezone};
+use crate::quality::{self, FlagRules, QualitySummary};
+pub use profile::{MIN_CELL, ProfileBreakdown, ProfileCell};
+
+/// How many periods before the reported one the trend shows.
+pub const TREND_PERIODS: usize = 4;
+
+/// What a report is asked for.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    /// Unit code.
+    pub unit: String,
+    /// Period.
+    pub period: Period,
+    /// One service only.
+    pub service: Option<String>,
+    /// Mode key.
+    pub mode: Option<String>,
+    /// Instrument key; `skm-2017` by default.
+    pub instrument: Option<String>,
+    /// Leave responses with quality flags out of the numbers.
+    pub exclude_flagged: bool,
+}
+
+/// The score of one group of responses: a service, a channel, a child unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupScore {
+    /// The group's code (service code, channel, unit code); `None` for responses that named no
+    /// service.
+    pub code: Option<String>,
+    /// Name in Bahasa Indonesia.
+    pub name: String,
+    /// Name in English.
+    pub name_en: String,
+    /// The unit the group belongs to (services of a pooled parent report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Responses counted.
+    pub respondents: u64,
+    /// The group's IKM.
+    pub ikm: Option<Fixed>,
+    /// Its grade.
+    pub grade: Option<String>,
+    /// People served in the period, for child units that have it set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub population: Option<u64>,
+}
+
+/// A respondent's suggestion (saran), as written.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    /// Local date it was received.
+    pub date: String,
+    /// Unit it was for.
+    pub unit: String,
+    /// Service, if named.
+    pub service: Option<String>,
+    /// Channel.
+    pub channel: String,
+    /// The text, verbatim.
+    pub text: String,
+}
+
+/// One period of the trend.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendPoint {
+    /// Period.
+    pub period: String,
+    /// Responses counted.
+    pub respondents: u64,
+    /// IKM.
+    pub ikm: Option<Fixed>,
+    /// Grade.
+    pub grade: Option<String>,
+    /// This IKM minus the previous period's, as printed.
+    pub change: Option<Fixed>,
+    /// Welch's test of this period's respondents against the previous period's.
+    pub comparison: Option<Welch>,
+    /// Whether the change is significant at 5%.
+    pub significant: Option<bool>,
+}
+
+/// How a parent unit's numbers are rolled up from its children.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollup {
+    /// The rule behind the headline numbers.
+    pub rule: &'static str,
+    /// The IKM with each child weighted by its population, when every child with responses
+    /// has one for the period.
+    pub population_weighted: Option<WeightedRollup>,
+    /// The child units ranked by IKM, highest first (units without an IKM last).
+    pub children: Vec<GroupScore>,
+}
+
+/// The report of a unit and period.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitReport {
+    /// Unit code.
+    pub unit: String,
+    /// Unit name.
+    pub unit_name: String,
+    /// Period as asked.
+    pub period: String,
+    /// First local day.
+    pub from: String,
+    /// Last local day, inclusive.
+    pub to: String,
+    /// The unit's time zone (children are cut at their own).
+    pub timezone: String,
+    /// Service, when the report is of one.
+    pub service: Option<String>,
+    /// Units whose responses are pooled here.
+    pub units_included: Vec<String>,
+    /// The engine's report.
+    #[serde(flatten)]
+    pub report: IndexReport,
+    /// The IKM per service.
+    pub services: Vec<GroupScore>,
+    /// The IKM per channel (kiosk, receipt QR, open link, paper).
+    pub channels: Vec<GroupScore>,
+    /// Respondent profile breakdowns.
+    pub profile: Vec<ProfileBreakdown>,
+    /// Suggestions, newest first.
+    pub suggestions: Vec<Suggestion>,
+    /// The previous periods and this one, oldest first.
+    pub trend: Vec<TrendPoint>,
+    /// For a unit with children: the roll-up rules and the children ranked.
+    pub rollup: Option<Rollup>,
+    /// Data-quality flags, the responses included and excluded, and the rule applied.
+    pub quality: QualitySummary,
+}
+
+/// The units a report covers, with their time zones and the direct child each belongs to.
+struct Scope {
+    unit: Unit,
+    members: Vec<(Unit, Tz)>,
+    /// member code -> the direct child of the reported unit it sits under (itself for a child).
+    child_of: BTreeMap<String, String>,
+    children: Vec<Unit>,
+}
+
+impl Scope {
+    fn load(conn: &mut DbConn, code: &str) -> Result<Scope, AppError> {
+        let all = queries::list_units(conn)?;
+        let unit = all
+            .iter()
+            .find(|u| u.code == code)
+            .cloned()
+            .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
+        let members = queries::subtree(&all, code)
+            .into_iter()
+            .map(|m| {
+                let tz = parse_timezone(&m.timezone).ok_or_else(|| {
+                    AppError::internal(format!("unit {} has a bad time zone", m.code))
+                })?;
+                Ok((m, tz))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let children: Vec<Unit> = all
+            .iter()
+            .filter(|u| u.parent_code.as_deref() == Some(code))
+            .cloned()
+            .collect();
+        let parent_of: BTreeMap<&str, &str> = all
+            .iter()
+            .filter_map(|u| u.parent_code.as_deref().map(|p| (u.code.as_str(), p)))
+            .collect();
+        let mut child_of = BTreeMap::new();
+        for (m, _) in members.iter().skip(1) {
+            let mut at = m.code.as_str();
+            while let Some(&parent) = parent_of.get(at) {
+                if parent == code {
+                    child_of.insert(m.code.clone(), at.to_owned());
+                    break;
+                }
+                at = parent;
+            }
+        }
+        Ok(Scope {
+            unit,
+            members,
+            child_of,
+            children,
+        })
+    }
+
+    /// Every response of the scope in a period, for the instrument.
+    fn rows(
+        &self,
+        conn: &mut DbConn,
+        period: &Period,
+        service: Option<&str>,
+        instrument: &str,
+    ) -> Result<Vec<ResponseRow>, AppError> {
+        let mut rows = Vec::new();
+        for (member, tz) in &self.members {
+            let (from, to) = period.utc_range(*tz);
+            rows.extend(
+                queries::responses_between(conn, &member.code, from, to, service)?
+                    .into_iter()
+                    .filter(|r| r.instrument == instrument),
+            );
+        }
+        Ok(rows)
+    }
+
+    fn tz_of(&self, unit: &str) -> Tz {
+        self.members
+            .iter()
+            .find(|(m, _)| m.code == unit)
+            .map_or(self.members[0].1, |(_, tz)| *tz)
+    }
+}
+
+/// Channel names in both languages.
+fn channel_name(channel: &str) -> (&'static str, &'static str) {
+    match channel {
+        "kiosk" => ("Kios survei", "Survey kiosk"),
+        "qr" => ("Kode QR pada struk", "Receipt QR code"),
+        "web" => ("Tautan terbuka", "Open link"),
+        "paper" => ("Kuesioner kertas", "Paper questionnaire"),
+        _ => ("Lainnya", "Other"),
+    }
+}
+
+fn score(
+    instrument: &Instrument,
+    tally: &Tally,
+    options: &Options,
+) -> Result<(Option<Fixed>, Option<String>), AppError> {
+    let r = engine::compute(instrument, tally, options)
+        .map_err(|e| AppError::field("mode", e.to_string()))?;
+    Ok((r.ikm, r.grade))
+}
+
+/// Tallies of the groups a report breaks down by, keyed by group.
+type Groups<K> = BTreeMap<K, Tally>;
+
+fn add_to<K: Ord>(groups: &mut Groups<K>, key: K, instrument: &Instrument, answers: &Answers) {
+    groups
+        .entry(key)
+        .or_insert_with(|| Tally::new(instrument))
+        .add_checked(answers);
+}
+
+/// Builds the report of a unit and period.
+pub fn unit_report(
+    conn: &mut DbConn,
+    registry: &Registry,
+    rules: &FlagRules,
+    req: &ReportRequest,
+) -> Result<UnitReport, AppError> {
+    let key = req.instrument.as_deref().unwrap_or("skm-2017");
+    let instrument = registry
+        .get(key)
+        .ok_or_else(|| AppError::field("instrument", format!("unknown instrument `{key}`")))?;
+    let scope = Scope::load(conn, &req.unit)?;
+    let unit = &scope.unit;
+    if let Some(service) = &req.service {
+        if queries::find_service(conn, &unit.code, service)?.is_none() {
+            return Err(AppError::field(
+                "service",
+                format!("unknown service `{service}` of unit {}", unit.code),
+            ));
+        }
+    }
+    engine::resolve_mode(instrument, req.mode.as_deref())
+        .map_err(|e| AppError::field("mode", e.to_string()))?;
+    let period_text = req.period.to_string();
+    let population = queries::find_population(conn, &unit.code, &period_text)?;
+    let rows = scope.rows(conn, &req.period, req.service.as_deref(), key)?;
+
+    let mut tally = Tally::new(instrument);
+    let mut profiles = profile::ProfileTallies::default();
+    let mut services: Groups<(String, Option<String>)> = BTreeMap::new();
+    let mut channels: Groups<String> = BTreeMap::new();
+    let mut children: Groups<String> = BTreeMap::new();
+    let mut suggestions = Vec::new();
+    let mut quality = QualitySummary {
+        rule: rules.describe(),
+        exclude_flagged: req.exclude_flagged,
+        ..QualitySummary::default()
+    };
+    for row in &rows {
+        if !quality.count(&row.flags) {
+            continue;
+        }
+        let answers = stored_answers(instrument, row)?;
+        tally.add_checked(&answers);
+        profiles.add(instrument, row.profile.as_deref(), &answers)?;
+        let service_key = (row.unit_code.clone(), row.service_code.clone());
+        add_to(&mut services, service_key, instrument, &answers);
+        add_to(&mut channels, row.channel.clone(), instrument, &answers);
+        if let Some(child) = scope.child_of.get(&row.unit_code) {
+            add_to(&mut children, child.clone(), instrument, &answers);
+        }
+        if let Some(text) = row.suggestion.as_deref().filter(|t| !t.trim().is_empty()) {
+            let tz = scope.tz_of(&row.unit_code);
+            suggestions.push(Suggestion {
+                date: tz
+                    .from_utc_datetime(&row.received_at)
+                    .date_naive()
+                    .to_string(),
+                unit: row.unit_code.clone(),
+                service: row.service_code.clone(),
+                channel: row.channel.clone(),
+                text: text.to_owned(),
+            });
+        }
+    }
+    suggestions.reverse();
+    let options = Options {
+        mode: req.mode.clone(),
+        population: population.and_then(|p| u64::try_from(p).ok()),
+        ..Options::default()
+    };
+    let plain = Options {
+        population: None,
+        ..options.clone()
+    };
+    let report = engine::compute(instrument, &tally, &options)
+        .map_err(|e| AppError::field("mode", e.to_string()))?;
+    let profile = profile::breakdowns(instrument, &profiles, &options)?;
+
+    let mut service_names: BTreeMap<(String, String), String> = BTreeMap::new();
+    for (member, _) in &scope.members {
+        for s in queries::list_services(conn, &member.code)? {
+            service_names.insert((member.code.clone(), s.code), s.name);
+        }
+    }
+    let pooled = scope.members.len() > 1;
+    let services = services
+        .iter()
+        .map(|((unit_code, code), t)| {
+            let (ikm, grade) = score(instrument, t, &plain)?;
+            let name = code
+                .as_ref()
+                .and_then(|c| service_names.get(&(unit_code.clone(), c.clone())).cloned());
+            Ok(GroupScore {
+                name: name.clone().unwrap_or_else(|| "Tanpa layanan".to_owned()),
+                name_en: name.unwrap_or_else(|| "No service named".to_owned()),
+                code: code.clone(),
+                unit: pooled.then(|| unit_code.clone()),
+                respondents: t.respondents,
+                ikm,
+                grade,
+                population: None,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let channels = channels
+        .iter()
+        .map(|(code, t)| {
+            let (ikm, grade) = score(instrument, t, &plain)?;
+            let (name, name_en) = channel_name(code);
+            Ok(GroupScore {
+                code: Some(code.clone()),
+                name: name.to_owned(),
+                name_en: name_en.to_owned(),
+                unit: None,
+                respondents: t.respondents,
+                ikm,
+                grade,
+                population: None,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let rollup = if scope.children.is_empty() || req.service.is_some() {
+        None
+    } else {
+        Some(rollup(
+            conn,
+            instrument,
+            &scope,
+            &children,
+            &plain,
+            &period_text,
+        )?)
+    };
+    let trend = trend(
+        conn,
+        instrument,
+        &scope,
+        req,
+        &plain,
+        &tally,
+        report.ikm.as_ref(),
+    )?;
+    Ok(UnitReport {
+        unit: unit.code.clone(),
+        unit_name: unit.name.clone(),
+        period: period_text,
+        from: req.period.first.to_string(),
+        to: req.period.last.to_string(),
+        timezone: unit.timezone.clone(),
+        service: req.service.clone(),
+        units_included: scope.members.iter().map(|(u, _)| u.code.clone()).collect(),
+        report,
+        services,
+        channels,
+        profile,
+        suggestions,
+        trend,
+        rollup,
+        quality,
+    })
+}
+
+fn rollup(
+    conn: &mut DbConn,
+    instrument: &Instrument,
+    scope: &Scope,
+    tallies: &Groups<String>,
+    options: &Options,
+    period: &str,
+) -> Result<Rollup, AppError> {
+    let empty = Tally::new(instrument);
+    let mut children = Vec::new();
+    let mut weighted_input = Vec::new();
+    for child in &scope.children {
+        let t = tallies.get(&child.code).unwrap_or(&empty);
+        let population = queries::find_population(conn, &child.code, period)?
+            .and_then(|p| u64::try_from(p).ok());
+        let (ikm, grade) = score(instrument, t, options)?;
+        weighted_input.push((t, population));
+        children.push(GroupScore {
+            code: Some(child.code.clone()),
+            name: child.name.clone(),
+            name_en: child.name.clone(),
+            unit: None,
+            respondents: t.respondents,
+            ikm,
+            grade,
+            population,
+        });
+    }
+    let population_weighted =
+        engine::weighted_rollup(instrument, &weighted_input, options.mode.as_deref())
+            .map_err(|e| AppError::field("mode", e.to_string()))?;
+    children.sort_by(|a, b| {
+        b.ikm
+            .is_some()
+            .cmp(&a.ikm.is_some())
+            .then_with(|| b.ikm.cmp(&a.ikm))
+            .then_with(|| b.respondents.cmp(&a.respondents))
+            .then_with(|| a.code.cmp(&b.code))
+    });
+    Ok(Rollup {
+        rule: "pooled over respondents: every response of the unit and its descendants counts once, each unit cut at its own local midnight; population_weighted weights each child's IKM by the people it served",
+        population_weighted,
+        children,
+    })
+}
+
+fn trend(
+    conn: &mut DbConn,
+    instrument: &Instrument,
+    scope: &Scope,
+    req: &ReportRequest,
+    options: &Options,
+    current: &Tally,
+    current_ikm: Option<&Fixed>,
+) -> Result<Vec<TrendPoint>, AppError> {
+    let mut periods = vec![req.period.previous()];
+    while periods.len() < TREND_PERIODS {
+        let before = periods.last().expect("non-empty").previous();
+        periods.push(before);
+    }
+    periods.reverse();
+    let mut points: Vec<(String, Tally, Option<Fixed>, Option<String>)> = Vec::new();
+    for period in &periods {
+        let mut t = Tally::new(instrument);
+        for row in scope.rows(conn, period, req.service.as_deref(), &instrument.key)? {
+            if req.exclude_flagged && quality::is_flagged(&row.flags) {
+                continue;
+            }
+            t.add_checked(&stored_answers(instrument, &row)?);
+        }
+        let (ikm, grade) = score(instrument, &t, options)?;
+        points.push((period.to_string(), t, ikm, grade));
+    }
+    let grade = current_ikm.map(|v| instrument.grade(v).letter.clone());
+    points.push((
+        req.period.to_string(),
+        current.clone(),
+        current_ikm.cloned(),
+        grade,
+    ));
+    let mut out: Vec<TrendPoint> = Vec::new();
+    for (i, (period, t, ikm, grade)) in points.iter().enumerate() {
+        let previous = i.checked_sub(1).map(|j| &points[j]);
+        let change = match (ikm, previous.and_then(|p| p.2.as_ref())) {
+            (Some(now), Some(before)) => Some(Fixed::round_half_up(
+                &(now.to_q() - before.to_q()),
+                engine::digits::IKM,
+            )),
+            _ => None,
+        };
+        let comparison = previous.and_then(|p| engine::compare(instrument, t, &p.1));
+        out.push(TrendPoint {
+            period: period.clone(),
+            respondents: t.respondents,
+            ikm: ikm.clone(),
+            grade: grade.clone(),
+            change,
+            significant: comparison.as_ref().map(|w| w.significant),
+            comparison,
+        });
+    }
+    Ok(out)
+}
+
+/// The answers of a stored row, checked again against the instrument.
+pub fn stored_answers(instrument: &Instrument, row: &ResponseRow) -> Result<Answers, AppError> {
+    let map: BTreeMap<String, i64> =
+        serde_json::from_str(&row.answers).map_err(AppError::internal)?;
+    Answers::from_pairs(instrument, map.iter().map(|(k, v)| (k.as_str(), *v)))
+        .map_err(AppError::internal)
+}
