@@ -222,9 +222,12 @@ pub struct ReportArgs {
     /// Computation mode.
     #[arg(long)]
     pub mode: Option<String>,
-    /// Output format (json; csv, xlsx and pdf come with the reports work).
+    /// Output format: json, csv, xlsx or pdf (xlsx and pdf need --out).
     #[arg(long, default_value = "json")]
     pub format: String,
+    /// CSV: semicolons between fields and decimal commas, as Indonesian spreadsheets expect.
+    #[arg(long)]
+    pub semicolon: bool,
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -298,7 +301,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Keys(command) => keys(command)?,
         Command::Units(command) => units(command)?,
         Command::Services(command) => services(command)?,
-        Command::Report(args) => report(&args)?,
+        Command::Report(args) => report(&args, lang)?,
         Command::Tokens(command) => tokens_command(command, lang)?,
     };
     out.write_all(output.as_bytes())
@@ -607,11 +610,16 @@ fn services(command: ServicesCommand) -> Result<String, CliError> {
     }
 }
 
-fn report(args: &ReportArgs) -> Result<String, CliError> {
-    if args.format != "json" {
+fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
+    use crate::export::Format;
+    let format: Format = args
+        .format
+        .parse()
+        .map_err(|e: String| CliError(format!("format: {e}")))?;
+    if matches!(format, Format::Xlsx | Format::Pdf) && args.out.is_none() {
         return Err(CliError(format!(
-            "format: `{}` is not available yet; use json",
-            args.format
+            "out: a {} report is a binary file; name it with --out",
+            format.extension()
         )));
     }
     let period = args
@@ -627,20 +635,39 @@ fn report(args: &ReportArgs) -> Result<String, CliError> {
         instrument: None,
         exclude_flagged: false,
     };
-    let report = state
+    let options = crate::export::ExportOptions {
+        lang,
+        semicolon: args.semicolon,
+        grade_boundaries: Vec::new(),
+        verify_url: None,
+    };
+    let context = crate::reporting::ExportContext {
+        now: now(),
+        public_url: &state.settings.public_url,
+    };
+    // A PDF records its verification code: a write.
+    let (report, bytes) = state
         .db
-        .read_blocking(|conn| {
-            crate::reporting::unit_report(conn, &state.registry, &state.settings.flags, &request)
+        .write_blocking(|conn| {
+            crate::reporting::export(
+                conn,
+                &state.registry,
+                &state.settings.flags,
+                &request,
+                format,
+                &options,
+                &context,
+            )
         })
         .map_err(app)?;
-    let text = json(&report)?;
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &text)
+            std::fs::write(path, &bytes)
                 .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
             Ok(String::new())
         }
-        None => Ok(text),
+        None if format == Format::Json => json(&report),
+        None => String::from_utf8(bytes).map_err(|e| CliError(e.to_string())),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod instrument;
 pub mod pages;
 pub mod period;

@@ -70,23 +70,22 @@ pub struct Candidate<'a> {
 /// transaction that stores the response, so that the device's history is consistent.
 pub fn flags(conn: &mut DbConn, rules: &FlagRules, c: &Candidate<'_>) -> Result<String, AppError> {
     let mut flags = Vec::new();
-    if let (Some(start), Some(end)) = (c.started_at, c.client_time) {
-        if end - start < chrono::Duration::seconds(i64::from(rules.min_seconds)) {
-            flags.push(TOO_FAST);
-        }
+    if let (Some(start), Some(end)) = (c.started_at, c.client_time)
+        && end - start < chrono::Duration::seconds(i64::from(rules.min_seconds))
+    {
+        flags.push(TOO_FAST);
     }
     if let Some(device) = c.device {
         let since = c.received_at - chrono::Duration::minutes(1);
         if queries::count_by_device_since(conn, device, since)? >= i64::from(rules.per_minute) {
             flags.push(RATE);
         }
-        if let Some((_, answers, profile, suggestion)) = queries::last_by_device(conn, device)? {
-            if answers == c.answers
-                && profile.as_deref() == c.profile
-                && suggestion.as_deref() == c.suggestion
-            {
-                flags.push(REPEAT);
-            }
+        if let Some((_, answers, profile, suggestion)) = queries::last_by_device(conn, device)?
+            && answers == c.answers
+            && profile.as_deref() == c.profile
+            && suggestion.as_deref() == c.suggestion
+        {
+            flags.push(REPEAT);
         }
     }
     Ok(flags.join(","))

@@ -240,13 +240,13 @@ pub fn accept(
     } else {
         return Err(invalid());
     };
-    if let Some(expires) = expires_on {
-        if today > expires {
-            return Err(token_error(
-                "token_expired",
-                format!("this receipt token was valid until {expires}"),
-            ));
-        }
+    if let Some(expires) = expires_on
+        && today > expires
+    {
+        return Err(token_error(
+            "token_expired",
+            format!("this receipt token was valid until {expires}"),
+        ));
     }
     if claims.unit != unit {
         return Err(token_error(

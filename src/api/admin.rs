@@ -70,13 +70,13 @@ pub fn create_unit_in(
     check_code("code", &body.code)?;
     check_name("name", &body.name)?;
     check_timezone(&body.timezone)?;
-    if let Some(parent) = &body.parent {
-        if queries::find_unit(conn, parent)?.is_none() {
-            return Err(AppError::field(
-                "parent",
-                format!("unknown unit `{parent}`"),
-            ));
-        }
+    if let Some(parent) = &body.parent
+        && queries::find_unit(conn, parent)?.is_none()
+    {
+        return Err(AppError::field(
+            "parent",
+            format!("unknown unit `{parent}`"),
+        ));
     }
     if queries::find_unit(conn, &body.code)?.is_some() {
         return Err(AppError::conflict(

@@ -1,5 +1,7 @@
-//! `GET /reports/ikm`: a unit's IKM report for a period.
+//! `GET /reports/ikm`: a unit's IKM report for a period, as JSON or as a CSV, XLSX or PDF
+//! download.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
@@ -7,6 +9,8 @@ use super::principal;
 use crate::auth::Role;
 use crate::db::queries;
 use crate::error::{AppError, ErrorBody};
+use crate::export::{self, ExportOptions, Format};
+use crate::instrument::Lang;
 use crate::period::Period;
 use crate::reporting::{self, ReportRequest};
 use crate::state::AppState;
@@ -28,6 +32,12 @@ pub struct IkmQuery {
     instrument: Option<String>,
     /// Leave responses with quality flags (too_fast, rate, repeat) out of the numbers.
     exclude_flagged: Option<bool>,
+    /// json (default), csv, xlsx or pdf; the other formats come as a download.
+    format: Option<String>,
+    /// CSV: `comma` (default, decimal points) or `semicolon` (decimal commas).
+    delimiter: Option<String>,
+    /// Language of an export's headings: id (default) or en.
+    lang: Option<String>,
 }
 
 /// Admins see every unit; viewers the units in their scope and their descendants.
@@ -41,6 +51,28 @@ pub async fn ikm(
 ) -> Result<HttpResponse, AppError> {
     let caller = principal(&state, &req).await?;
     let query = query.into_inner();
+    let format: Format = match query.format.as_deref() {
+        None => Format::Json,
+        Some(f) => f
+            .parse()
+            .map_err(|e: String| AppError::field("format", e))?,
+    };
+    let semicolon = match query.delimiter.as_deref() {
+        None | Some("comma") => false,
+        Some("semicolon") => true,
+        Some(_) => return Err(AppError::field("delimiter", "must be comma or semicolon")),
+    };
+    let lang = match query.lang.as_deref() {
+        None | Some("id") => Lang::Id,
+        Some("en") => Lang::En,
+        Some(_) => return Err(AppError::field("lang", "must be id or en")),
+    };
+    let options = ExportOptions {
+        lang,
+        semicolon,
+        grade_boundaries: Vec::new(),
+        verify_url: None,
+    };
     let period: Period = query
         .period
         .parse()
@@ -55,30 +87,56 @@ pub async fn ikm(
     };
     let registry = state.registry.clone();
     let rules = state.settings.flags;
-    let report = state
-        .db
-        .read(move |conn| {
-            match caller.role {
-                Role::Admin => {}
-                Role::Viewer => {
-                    let all = queries::list_units(conn)?;
-                    if all.iter().any(|u| u.code == request.unit)
-                        && !caller.covers(&all, &request.unit)
-                    {
-                        return Err(AppError::forbidden(format!(
-                            "this key cannot read the reports of unit {}",
-                            request.unit
-                        )));
-                    }
-                }
-                other => {
+    let settings = state.settings.clone();
+    let now = state.clock.now();
+    let job = move |conn: &mut crate::db::DbConn| {
+        match caller.role {
+            Role::Admin => {}
+            Role::Viewer => {
+                let all = queries::list_units(conn)?;
+                if all.iter().any(|u| u.code == request.unit) && !caller.covers(&all, &request.unit)
+                {
                     return Err(AppError::forbidden(format!(
-                        "a {other} key cannot read reports"
+                        "this key cannot read the reports of unit {}",
+                        request.unit
                     )));
                 }
             }
-            reporting::unit_report(conn, &registry, &rules, &request)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(report))
+            other => {
+                return Err(AppError::forbidden(format!(
+                    "a {other} key cannot read reports"
+                )));
+            }
+        }
+        if format == Format::Json {
+            let report = reporting::unit_report(conn, &registry, &rules, &request)?;
+            return Ok((report, Vec::new()));
+        }
+        let context = reporting::ExportContext {
+            now,
+            public_url: &settings.public_url,
+        };
+        reporting::export(
+            conn, &registry, &rules, &request, format, &options, &context,
+        )
+    };
+    // A PDF records its verification code: a write.
+    let (report, bytes) = if format == Format::Pdf {
+        state.db.write(job).await?
+    } else {
+        state.db.read(job).await?
+    };
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, format.content_type()))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}\"",
+                export::file_name(&report, format)
+            ),
+        ))
+        .body(bytes))
 }

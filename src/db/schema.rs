@@ -91,6 +91,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_verifications (code) {
+        code -> Text,
+        unit_code -> Text,
+        period -> Text,
+        service_code -> Nullable<Text>,
+        mode -> Text,
+        instrument -> Text,
+        respondents -> BigInt,
+        ikm -> Nullable<Text>,
+        grade -> Nullable<Text>,
+        items -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     services,
@@ -98,5 +114,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     responses,
     populations,
     receipt_tokens,
-    token_spends
+    token_spends,
+    report_verifications
 );

@@ -94,15 +94,15 @@ impl Answers {
             "answers aligned with the instrument"
         );
         for (item, value) in instrument.items.iter().zip(&self.0) {
-            if let Some(v) = *value {
-                if v < instrument.scale_min || v > instrument.scale_max {
-                    return Err(AnswerError::OutOfRange {
-                        code: item.code.clone(),
-                        value: v,
-                        min: instrument.scale_min,
-                        max: instrument.scale_max,
-                    });
-                }
+            if let Some(v) = *value
+                && (v < instrument.scale_min || v > instrument.scale_max)
+            {
+                return Err(AnswerError::OutOfRange {
+                    code: item.code.clone(),
+                    value: v,
+                    min: instrument.scale_min,
+                    max: instrument.scale_max,
+                });
             }
         }
         if self.0.iter().all(Option::is_none) {

@@ -445,10 +445,10 @@ impl RawInstrument {
         for (i, m) in self.modes.into_iter().enumerate() {
             c.code(&format!("modes[{i}].key"), &m.key)?;
             c.text(&format!("modes[{i}].description"), &m.description)?;
-            if let Some(w) = &m.weight {
-                if *w <= Fixed::parse("0").expect("zero parses") {
-                    return c.fail(format!("modes[{i}].weight"), "must be positive");
-                }
+            if let Some(w) = &m.weight
+                && *w <= Fixed::parse("0").expect("zero parses")
+            {
+                return c.fail(format!("modes[{i}].weight"), "must be positive");
             }
             if m.index_decimals.is_some_and(|d| d > 9) {
                 return c.fail(format!("modes[{i}].index_decimals"), "must be at most 9");

@@ -1,8 +1,10 @@
 //! The respondent pages: the MPP exit kiosk (`/kiosk`), the receipt survey (`/s/{token}`) and
 //! the open link (`/u/{unit}`). Their assets are compiled into the binary; a page fetches
-//! nothing from anywhere but this server. [`sheet`] renders the printable A4 sheet of QR slips.
+//! nothing from anywhere but this server. [`sheet`] renders the printable A4 sheet of QR slips;
+//! [`verify`] the public page behind a printed report's verification code.
 
 pub mod sheet;
+pub mod verify;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -22,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/kiosk", web::get().to(kiosk))
         .route("/s/{token}", web::get().to(receipt))
         .route("/u/{unit}", web::get().to(open_link))
+        .route("/verify/{code}", web::get().to(verify::show))
         .route(
             "/assets/survey.js",
             web::get().to(|| async { asset(SURVEY_JS, "text/javascript; charset=utf-8") }),

@@ -4,6 +4,7 @@
 //! previous periods and the roll-up rules. Exports ([`crate::export`]) render this one value.
 
 pub mod profile;
+pub mod verify;
 
 use std::collections::BTreeMap;
 
@@ -276,13 +277,13 @@ pub fn unit_report(
         .ok_or_else(|| AppError::field("instrument", format!("unknown instrument `{key}`")))?;
     let scope = Scope::load(conn, &req.unit)?;
     let unit = &scope.unit;
-    if let Some(service) = &req.service {
-        if queries::find_service(conn, &unit.code, service)?.is_none() {
-            return Err(AppError::field(
-                "service",
-                format!("unknown service `{service}` of unit {}", unit.code),
-            ));
-        }
+    if let Some(service) = &req.service
+        && queries::find_service(conn, &unit.code, service)?.is_none()
+    {
+        return Err(AppError::field(
+            "service",
+            format!("unknown service `{service}` of unit {}", unit.code),
+        ));
     }
     engine::resolve_mode(instrument, req.mode.as_deref())
         .map_err(|e| AppError::field("mode", e.to_string()))?;
@@ -528,6 +529,127 @@ fn trend(
         });
     }
     Ok(out)
+}
+
+/// Where and when an export is made: a PDF records a verification code, so it needs the time
+/// and the public address the code's page lives at.
+#[derive(Debug, Clone)]
+pub struct ExportContext<'a> {
+    /// Now (UTC).
+    pub now: chrono::NaiveDateTime,
+    /// The server's public base URL.
+    pub public_url: &'a str,
+}
+
+/// A report rendered in an export format, with the report itself. A PDF stores a verification
+/// code (a write: run it on a writing connection).
+pub fn export(
+    conn: &mut DbConn,
+    registry: &Registry,
+    rules: &FlagRules,
+    req: &ReportRequest,
+    format: crate::export::Format,
+    options: &crate::export::ExportOptions,
+    context: &ExportContext<'_>,
+) -> Result<(UnitReport, Vec<u8>), AppError> {
+    let report = unit_report(conn, registry, rules, req)?;
+    let verify_url = if format == crate::export::Format::Pdf {
+        let code = verify::record(conn, &report, context.now)?;
+        Some(verify::url(context.public_url, &code))
+    } else {
+        None
+    };
+    let raw = if format == crate::export::Format::Xlsx {
+        raw_responses(conn, registry, req)?
+    } else {
+        Vec::new()
+    };
+    let instrument = registry
+        .get(&report.report.instrument)
+        .ok_or_else(|| AppError::internal("instrument vanished"))?;
+    let options = crate::export::ExportOptions {
+        verify_url,
+        grade_boundaries: instrument
+            .grades
+            .iter()
+            .skip(1)
+            .map(|g| g.min.to_f64())
+            .collect(),
+        ..options.clone()
+    };
+    let bytes = crate::export::render(&report, &raw, format, &options)?;
+    Ok((report, bytes))
+}
+
+/// One stored response as the raw-data sheet shows it: nothing that identifies a person.
+#[derive(Debug, Clone, Serialize)]
+pub struct RawResponse {
+    /// Local date and time it was received, in its unit's time zone.
+    pub received: String,
+    /// Unit code.
+    pub unit: String,
+    /// Service code.
+    pub service: Option<String>,
+    /// Channel.
+    pub channel: String,
+    /// Answers in the instrument's item order; `None` when unanswered.
+    pub answers: Vec<Option<i64>>,
+    /// gender, age, education, occupation as given.
+    pub profile: [Option<String>; 4],
+    /// Quality flags, comma separated.
+    pub flags: String,
+}
+
+/// The responses behind a report, oldest first, for the raw-data sheet of an export.
+pub fn raw_responses(
+    conn: &mut DbConn,
+    registry: &Registry,
+    req: &ReportRequest,
+) -> Result<Vec<RawResponse>, AppError> {
+    let key = req.instrument.as_deref().unwrap_or("skm-2017");
+    let instrument = registry
+        .get(key)
+        .ok_or_else(|| AppError::field("instrument", format!("unknown instrument `{key}`")))?;
+    let scope = Scope::load(conn, &req.unit)?;
+    let mut rows = scope.rows(conn, &req.period, req.service.as_deref(), key)?;
+    rows.sort_by_key(|r| r.received_at);
+    rows.iter()
+        .filter(|r| !(req.exclude_flagged && quality::is_flagged(&r.flags)))
+        .map(|row| {
+            let answers = stored_answers(instrument, row)?;
+            let profile: BTreeMap<String, serde_json::Value> = row
+                .profile
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(AppError::internal)?
+                .unwrap_or_default();
+            let field = |k: &str| {
+                profile.get(k).map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            };
+            Ok(RawResponse {
+                received: scope
+                    .tz_of(&row.unit_code)
+                    .from_utc_datetime(&row.received_at)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                unit: row.unit_code.clone(),
+                service: row.service_code.clone(),
+                channel: row.channel.clone(),
+                answers: answers.0,
+                profile: [
+                    field("gender"),
+                    field("age"),
+                    field("education"),
+                    field("occupation"),
+                ],
+                flags: row.flags.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The answers of a stored row, checked again against the instrument.

@@ -34,12 +34,20 @@ fn with(mut body: Value, extra: Value) -> Value {
     body
 }
 
-async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(app: TestApp) {
-    let svc = app.service().await;
-    let w = world(&app, &svc).await;
+/// The responses of the report tests: 2025-Q2 three all-2 at unit-a; 2025-Q3 unit-a two
+/// all-4 kiosk responses for ktp-el (one with a suggestion), unit-b two all-2 on paper.
+async fn fill<S>(app: &TestApp, svc: &S) -> crate::api::World
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let w = world(app, svc).await;
     // 2025-Q2: three all-2 responses at unit-a: IKM 2 × 25 = 50,00.
     app.clock.set(at("2025-05-10 02:00:00"));
-    submit_n(&svc, &w.admin, &submission("unit-a", [2; 9]), 3).await;
+    submit_n(svc, &w.admin, &submission("unit-a", [2; 9]), 3).await;
     // 2025-Q3 (2025-08-15 03:00 UTC = 12:00 WIT): unit-a two all-4 kiosk responses for
     // ktp-el, one with a suggestion; unit-b two all-2 paper questionnaires.
     app.clock.set(at("2025-08-15 03:00:00"));
@@ -47,9 +55,9 @@ async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(a
         submission("unit-a", [4; 9]),
         json!({"service": "ktp-el", "channel": "kiosk"}),
     );
-    submit_n(&svc, &w.kiosk_mpp, &kiosk, 1).await;
+    submit_n(svc, &w.kiosk_mpp, &kiosk, 1).await;
     submit_n(
-        &svc,
+        svc,
         &w.kiosk_mpp,
         &with(
             kiosk,
@@ -59,7 +67,13 @@ async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(a
     )
     .await;
     let paper = with(submission("unit-b", [2; 9]), json!({"channel": "paper"}));
-    submit_n(&svc, &w.admin, &paper, 2).await;
+    submit_n(svc, &w.admin, &paper, 2).await;
+    w
+}
+
+async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(app: TestApp) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
 
     let r = send(
         &svc,
@@ -217,4 +231,197 @@ async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(a
     assert_eq!(a["respondents"].as_u64(), Some(2));
 }
 
-both_backends!(the_full_report_breaks_down_by_service_channel_and_child_with_a_trend,);
+/// Status, headers and raw body of a GET.
+async fn download<S>(svc: &S, path: &str, key: &str) -> (u16, String, String, Vec<u8>)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let resp = actix_web::test::call_service(svc, get(path, Some(key)).to_request()).await;
+    let status = resp.status().as_u16();
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let (ctype, disposition) = (header("content-type"), header("content-disposition"));
+    let body = actix_web::test::read_body(resp).await.to_vec();
+    (status, ctype, disposition, body)
+}
+
+fn id_number(v: &Value) -> String {
+    v.as_f64()
+        .map_or("-".into(), |f| format!("{f:.2}").replace('.', ","))
+}
+
+async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
+    use calamine::{Data, Reader};
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    let base = "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3";
+    let json_report = send(&svc, get(base, Some(&w.viewer_mpp))).await.1;
+    let items = json_report["items"].as_array().unwrap().clone();
+    assert_eq!(json_report["ikm"].as_f64(), Some(75.0));
+
+    // CSV, semicolons and decimal commas, UTF-8 with BOM.
+    let (status, ctype, disposition, body) = download(
+        &svc,
+        &format!("{base}&format=csv&delimiter=semicolon"),
+        &w.viewer_mpp,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/csv"), "{ctype}");
+    assert!(
+        disposition.contains("ikm-mpp-jpr-2025-Q3.csv"),
+        "{disposition}"
+    );
+    assert!(body.starts_with("\u{feff}".as_bytes()), "a byte-order mark");
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("\r\nIKM;75,00\r\n"), "{text}");
+    assert!(text.contains("Mutu;C\r\n"));
+    for item in &items {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{};", item["code"].as_str().unwrap())))
+            .unwrap_or_else(|| panic!("a line for {}", item["code"]));
+        let cells: Vec<&str> = line.split(';').collect();
+        // Code;Name;Answered;Total;1;2;3;4;NRR;Weighted;IKM;Grade
+        assert_eq!(cells[2], item["answered"].to_string());
+        assert_eq!(cells[3], item["total"].to_string());
+        let nrr = item["nrr"].as_f64().unwrap();
+        assert_eq!(cells[8], format!("{nrr:.3}").replace('.', ","));
+        assert_eq!(cells[10], id_number(&item["ikm"]));
+        assert_eq!(cells[11], item["grade"].as_str().unwrap());
+    }
+
+    // XLSX, read back with calamine: numbers stored as numbers.
+    let (status, ctype, _, body) =
+        download(&svc, &format!("{base}&format=xlsx"), &w.viewer_mpp).await;
+    assert_eq!(status, 200);
+    assert!(ctype.contains("spreadsheetml"), "{ctype}");
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(body)).unwrap();
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "Ringkasan",
+            "Unsur",
+            "IKM per layanan",
+            "Profil responden",
+            "Saran dan masukan",
+            "Data"
+        ]
+    );
+    let summary = book.worksheet_range("Ringkasan").unwrap();
+    let value_of = |label: &str| {
+        summary
+            .rows()
+            .find(|r| r.first() == Some(&Data::String(label.into())))
+            .and_then(|r| r.get(1).cloned())
+    };
+    assert_eq!(value_of("IKM"), Some(Data::Float(75.0)));
+    assert_eq!(value_of("Jumlah responden"), Some(Data::Float(4.0)));
+    assert_eq!(value_of("Mutu"), Some(Data::String("C".into())));
+    let sheet = book.worksheet_range("Unsur").unwrap();
+    for item in &items {
+        let code = item["code"].as_str().unwrap();
+        let row = sheet
+            .rows()
+            .find(|r| r.first() == Some(&Data::String(code.into())))
+            .unwrap();
+        assert_eq!(row[8], Data::Float(item["nrr"].as_f64().unwrap()));
+        assert_eq!(row[10], Data::Float(item["ikm"].as_f64().unwrap()));
+    }
+    let raw = book.worksheet_range("Data").unwrap();
+    assert_eq!(
+        raw.rows().count(),
+        2 + 4,
+        "title, header and the four responses"
+    );
+    let suggestions = book.worksheet_range("Saran dan masukan").unwrap();
+    assert!(
+        suggestions
+            .rows()
+            .any(|r| r.contains(&Data::String("Antrean cepat, petugas ramah.".into())))
+    );
+
+    // PDF, read back with pdftotext.
+    let (status, ctype, _, body) =
+        download(&svc, &format!("{base}&format=pdf"), &w.viewer_mpp).await;
+    assert_eq!((status, ctype.as_str()), (200, "application/pdf"));
+    assert!(body.starts_with(b"%PDF-"));
+    match pdf_text(&body) {
+        None => skip("pdftotext (Debian poppler-utils) is not installed; scripts/test installs it"),
+        Some(text) => {
+            assert!(text.contains("MPP Kota Jayapura"), "{text}");
+            assert!(
+                text.contains("75,00") && text.contains("Mutu C · Kurang baik"),
+                "{text}"
+            );
+            for item in &items {
+                let row = text
+                    .lines()
+                    .find(|l| {
+                        l.trim_start()
+                            .starts_with(&format!("{} ", item["code"].as_str().unwrap()))
+                    })
+                    .unwrap_or_else(|| panic!("a row for {} in\n{text}", item["code"]));
+                assert!(row.contains(&id_number(&item["ikm"])), "{row}");
+            }
+            assert!(text.contains("Kepala MPP Kota Jayapura"));
+            // The verification code printed on the PDF opens the numbers the server stored.
+            let url = text
+                .split_whitespace()
+                .find(|w| w.contains("/verify/"))
+                .unwrap_or_else(|| panic!("a verification address in\n{text}"));
+            let code = url.rsplit('/').next().unwrap();
+            assert_eq!(code.len(), 12, "{code}");
+            let (status, page) =
+                send(&svc, get(&format!("/verify/{}", code.to_lowercase()), None)).await;
+            assert_eq!(status, 200, "typed in lower case, still found");
+            let page = page.as_str().unwrap();
+            assert!(
+                page.contains("<strong>75,00</strong>") && page.contains("<strong>C</strong>"),
+                "{page}"
+            );
+            assert!(page.contains("MPP Kota Jayapura (mpp-jpr)") && page.contains("2025-Q3"));
+            assert!(
+                page.contains("<td>U4</td><td class=\"n\">75,00</td>"),
+                "{page}"
+            );
+        }
+    }
+    let (status, page) = send(&svc, get("/verify/AAAA-BBBB-CC", None)).await;
+    assert_eq!(status, 404);
+    assert!(
+        page.as_str()
+            .unwrap()
+            .contains("Kode verifikasi tidak dikenal")
+    );
+
+    let (status, body) = send(&svc, get(&format!("{base}&format=docx"), Some(&w.admin))).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["format"].is_string(), "{body}");
+}
+
+/// The text of a PDF by poppler's pdftotext, or `None` when it is not installed.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "pdftotext failed");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+both_backends!(
+    the_full_report_breaks_down_by_service_channel_and_child_with_a_trend,
+    every_export_carries_the_numbers_of_the_json_report,
+);

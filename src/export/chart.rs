@@ -1,0 +1,191 @@
+//! Charts as SVG, drawn with plotters: the items' IKM as bars coloured by grade with the grade
+//! boundaries marked, and the trend of the IKM over periods. The PDF embeds them and the
+//! dashboard serves them, so a chart is drawn the same way everywhere.
+
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
+use plotters::prelude::*;
+
+use crate::error::AppError;
+
+fn fail(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("chart: {e}"))
+}
+
+/// A grade's bar colour (colour-blind safe, dark enough for white-on-colour contrast).
+fn grade_colour(grade: Option<&str>) -> RGBColor {
+    match grade {
+        Some("A") => RGBColor(0, 114, 178),
+        Some("B") => RGBColor(0, 128, 96),
+        Some("C") => RGBColor(204, 121, 0),
+        Some("D") => RGBColor(180, 40, 40),
+        _ => RGBColor(150, 150, 150),
+    }
+}
+
+/// One bar: label, value on the 25-100 scale (`None` when not computable), grade.
+pub struct Bar<'a> {
+    /// Label under the bar (an item code).
+    pub label: &'a str,
+    /// Its value.
+    pub value: Option<f64>,
+    /// Its grade.
+    pub grade: Option<&'a str>,
+}
+
+/// Vertical bars on a 0-100 axis, with dashed lines at the grade boundaries and each value
+/// printed above its bar (`decimal` is the reader's decimal separator).
+pub fn bars(
+    title: &str,
+    bars: &[Bar<'_>],
+    boundaries: &[f64],
+    decimal: char,
+    size: (u32, u32),
+) -> Result<String, AppError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(fail)?;
+        let n = bars.len().max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(24)
+            .y_label_area_size(36)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..105f64)
+            .map_err(fail)?;
+        let labels: Vec<String> = bars.iter().map(|b| b.label.to_owned()).collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .y_labels(6)
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|x: &SegmentValue<usize>| match x {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .label_style(("sans-serif", 11))
+            .draw()
+            .map_err(fail)?;
+        chart
+            .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
+                let v = b.value?;
+                let mut rect = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), v),
+                    ],
+                    grade_colour(b.grade).filled(),
+                );
+                rect.set_margin(0, 0, 6, 6);
+                Some(rect)
+            }))
+            .map_err(fail)?;
+        chart
+            .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
+                let v = b.value?;
+                let text = format!("{v:.2}").replace('.', &decimal.to_string());
+                Some(Text::new(
+                    text,
+                    (SegmentValue::CenterOf(i), v + 4.5),
+                    ("sans-serif", 10).into_font().color(&BLACK).pos(
+                        plotters::style::text_anchor::Pos::new(
+                            plotters::style::text_anchor::HPos::Center,
+                            plotters::style::text_anchor::VPos::Bottom,
+                        ),
+                    ),
+                ))
+            }))
+            .map_err(fail)?;
+        for &b in boundaries {
+            boundary(&mut chart, n, b)?;
+        }
+        root.present().map_err(fail)?;
+    }
+    Ok(svg)
+}
+
+type BarChart<'a> = ChartContext<
+    'a,
+    SVGBackend<'a>,
+    Cartesian2d<plotters::coord::ranged1d::SegmentedCoord<RangedCoordusize>, RangedCoordf64>,
+>;
+
+fn boundary(chart: &mut BarChart<'_>, n: usize, at: f64) -> Result<(), AppError> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(SegmentValue::Exact(0), at), (SegmentValue::Exact(n), at)],
+            4,
+            3,
+            ShapeStyle::from(&RGBColor(90, 90, 90)).stroke_width(1),
+        ))
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// The IKM over periods as a line with points; periods without an IKM are left out.
+pub fn trend(
+    title: &str,
+    points: &[(String, Option<f64>)],
+    decimal: char,
+    size: (u32, u32),
+) -> Result<String, AppError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(fail)?;
+        let n = points.len().max(1);
+        let labels: Vec<String> = points.iter().map(|p| p.0.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 15))
+            .margin(10)
+            .x_label_area_size(24)
+            .y_label_area_size(36)
+            .build_cartesian_2d(0f64..(n as f64 - 0.5).max(0.5), 25f64..105f64)
+            .map_err(fail)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .x_labels(n)
+            .x_label_formatter(&|x: &f64| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(("sans-serif", 11))
+            .draw()
+            .map_err(fail)?;
+        let known: Vec<(f64, f64)> = points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.1.map(|v| (i as f64, v)))
+            .collect();
+        let blue = RGBColor(0, 90, 160);
+        chart
+            .draw_series(LineSeries::new(known.clone(), blue.stroke_width(2)))
+            .map_err(fail)?;
+        chart
+            .draw_series(
+                known
+                    .iter()
+                    .map(|&(x, y)| Circle::new((x, y), 4, blue.filled())),
+            )
+            .map_err(fail)?;
+        chart
+            .draw_series(known.iter().map(|&(x, y)| {
+                Text::new(
+                    format!("{y:.2}").replace('.', &decimal.to_string()),
+                    (x - 0.15, y + 7.0),
+                    ("sans-serif", 10),
+                )
+            }))
+            .map_err(fail)?;
+        root.present().map_err(fail)?;
+    }
+    Ok(svg)
+}

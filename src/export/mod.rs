@@ -1,0 +1,515 @@
+//! Exports of a unit's report: CSV (the tabulation), XLSX (a sheet per part, numbers stored as
+//! numbers) and PDF (the SKM result document). All three render one [`UnitReport`]; its parts
+//! are laid out once, as [`Section`]s, and each format writes the sections its own way.
+
+pub mod chart;
+pub mod csv;
+pub mod pdf;
+pub mod words;
+pub mod xlsx;
+
+use std::str::FromStr;
+
+use crate::engine::exact::Fixed;
+use crate::instrument::Lang;
+use crate::reporting::{GroupScore, RawResponse, UnitReport};
+use words::{Words, words};
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The report's JSON.
+    Json,
+    /// The tabulation as CSV (UTF-8 with a byte-order mark).
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
+    /// The SKM result document.
+    Pdf,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s {
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            "xlsx" => Ok(Format::Xlsx),
+            "pdf" => Ok(Format::Pdf),
+            _ => Err(format!("`{s}` is not a format; use json, csv, xlsx or pdf")),
+        }
+    }
+}
+
+impl Format {
+    /// The MIME type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Pdf => "application/pdf",
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
+/// How an export is written.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Language of headings and labels.
+    pub lang: Lang,
+    /// CSV only: semicolons between fields and decimal commas, as Indonesian spreadsheets
+    /// expect; otherwise commas and decimal points.
+    pub semicolon: bool,
+    /// PDF only: the address anyone can open to confirm the numbers on the server, printed
+    /// with its QR code.
+    pub verify_url: Option<String>,
+    /// PDF only: where the instrument's grade bands meet on the converted scale, drawn on the
+    /// item chart.
+    pub grade_boundaries: Vec<f64>,
+}
+
+/// Renders a report in a format; `raw` feeds the XLSX raw-data sheet.
+pub fn render(
+    report: &UnitReport,
+    raw: &[RawResponse],
+    format: Format,
+    options: &ExportOptions,
+) -> Result<Vec<u8>, crate::error::AppError> {
+    match format {
+        Format::Json => serde_json::to_vec_pretty(report).map_err(crate::error::AppError::internal),
+        Format::Csv => csv::write(report, options),
+        Format::Xlsx => xlsx::write(report, raw, options),
+        Format::Pdf => pdf::write(report, options),
+    }
+}
+
+/// A suggested file name for an export of a report.
+pub fn file_name(report: &UnitReport, format: Format) -> String {
+    let service = report
+        .service
+        .as_deref()
+        .map(|s| format!("-{s}"))
+        .unwrap_or_default();
+    format!(
+        "ikm-{}{service}-{}.{}",
+        report.unit,
+        report.period.replace("..", "_"),
+        format.extension()
+    )
+}
+
+/// One cell of a section.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A regulation number as printed (exact, rounded).
+    Fixed(Fixed),
+    /// A count.
+    Count(u64),
+    /// An estimate with its printed decimals.
+    Estimate(f64, usize),
+    /// Nothing.
+    Empty,
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+    fn fixed(v: Option<&Fixed>) -> Cell {
+        v.map_or(Cell::Empty, |v| Cell::Fixed(v.clone()))
+    }
+    fn opt_text(v: Option<&str>) -> Cell {
+        v.map_or(Cell::Empty, |v| Cell::Text(v.to_owned()))
+    }
+
+    /// The cell as text with the given decimal separator.
+    pub fn display(&self, decimal: char) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Fixed(v) => v.format(decimal),
+            Cell::Count(n) => n.to_string(),
+            Cell::Estimate(v, d) => format!("{v:.d$}").replace('.', &decimal.to_string()),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// Which sheet of the workbook a section belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sheet {
+    /// Summary.
+    Summary,
+    /// Items.
+    Items,
+    /// Services, channels, child units and the trend.
+    Groups,
+    /// Respondent profile.
+    Profile,
+    /// Suggestions.
+    Suggestions,
+}
+
+/// A titled table of the report.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Its sheet.
+    pub sheet: Sheet,
+    /// Title.
+    pub title: String,
+    /// Column headings; empty for a list of label/value pairs.
+    pub header: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+fn pick(lang: Lang, id: &str, en: &str) -> String {
+    if lang == Lang::Id { id } else { en }.to_owned()
+}
+
+fn group_rows(groups: &[GroupScore], lang: Lang, with_population: bool) -> Vec<Vec<Cell>> {
+    groups
+        .iter()
+        .map(|g| {
+            let mut row = vec![
+                Cell::opt_text(g.code.as_deref()),
+                Cell::text(match &g.unit {
+                    Some(unit) => format!("{} ({unit})", pick(lang, &g.name, &g.name_en)),
+                    None => pick(lang, &g.name, &g.name_en),
+                }),
+                Cell::Count(g.respondents),
+                Cell::fixed(g.ikm.as_ref()),
+                Cell::opt_text(g.grade.as_deref()),
+            ];
+            if with_population {
+                row.push(g.population.map_or(Cell::Empty, Cell::Count));
+            }
+            row
+        })
+        .collect()
+}
+
+fn group_header(w: &Words, first: &str, with_population: bool) -> Vec<String> {
+    let mut h = vec![
+        w.code.to_owned(),
+        first.to_owned(),
+        w.respondents.to_owned(),
+        w.ikm.to_owned(),
+        w.grade.to_owned(),
+    ];
+    if with_population {
+        h.push(w.population.to_owned());
+    }
+    h
+}
+
+/// The report laid out as sections, in reading order.
+pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
+    let w = words(lang);
+    let rep = &r.report;
+    let kv = |label: &str, value: Cell| vec![Cell::text(label), value];
+    let mut summary = vec![
+        kv(w.unit, Cell::text(format!("{} ({})", r.unit_name, r.unit))),
+        kv(
+            w.period,
+            Cell::text(format!("{} ({} .. {})", r.period, r.from, r.to)),
+        ),
+        kv(w.timezone, Cell::text(&r.timezone)),
+        kv(
+            w.service,
+            Cell::text(r.service.clone().unwrap_or_else(|| w.all_services.into())),
+        ),
+        kv(
+            w.instrument,
+            Cell::text(format!("{} v{}", rep.instrument, rep.instrument_version)),
+        ),
+        kv(w.mode, Cell::text(&rep.mode)),
+        kv(w.respondents, Cell::Count(rep.respondents)),
+        kv(w.index, Cell::fixed(rep.index.as_ref())),
+        kv(w.ikm, Cell::fixed(rep.ikm.as_ref())),
+        kv(w.grade, Cell::opt_text(rep.grade.as_deref())),
+        kv(
+            w.performance,
+            Cell::opt_text(if lang == Lang::Id {
+                rep.performance.as_deref()
+            } else {
+                rep.performance_en.as_deref()
+            }),
+        ),
+        kv(w.priorities, Cell::text(rep.priorities.join(", "))),
+    ];
+    if let Some(ci) = &rep.statistics.confidence_interval {
+        summary.push(vec![
+            Cell::text(w.interval),
+            Cell::Estimate(ci.lower, 2),
+            Cell::Estimate(ci.upper, 2),
+        ]);
+    }
+    if let Some(alpha) = rep.statistics.reliability.as_ref().and_then(|r| r.alpha) {
+        summary.push(kv(w.reliability, Cell::Estimate(alpha, 3)));
+    }
+    if let Some(s) = &rep.sample {
+        summary.push(kv(w.population, Cell::Count(s.size.population)));
+        summary.push(kv(w.minimum_sample, Cell::Count(s.size.minimum)));
+        summary.push(kv(
+            w.adequate,
+            Cell::text(if s.adequate { w.yes } else { w.no }),
+        ));
+    }
+    if let Some(weighted) = r
+        .rollup
+        .as_ref()
+        .and_then(|x| x.population_weighted.as_ref())
+    {
+        summary.push(vec![
+            Cell::text(w.population_weighted),
+            Cell::Fixed(weighted.ikm.clone()),
+            Cell::text(&weighted.grade),
+        ]);
+    }
+    let q = &r.quality;
+    summary.push(vec![
+        Cell::text(w.quality),
+        Cell::text(format!(
+            "{} {}, {} {}, {} {}",
+            w.flagged, q.flagged, w.included, q.included, w.excluded, q.excluded
+        )),
+    ]);
+    for notice in &rep.notices {
+        summary.push(kv(
+            w.notices,
+            Cell::text(pick(lang, &notice.id, &notice.en)),
+        ));
+    }
+    let calc = &rep.calculation;
+    let calculation = vec![
+        kv(w.instrument, Cell::text(&calc.regulation)),
+        kv(
+            w.mode,
+            Cell::text(pick(
+                lang,
+                &calc.mode_description,
+                &calc.mode_description_en,
+            )),
+        ),
+        kv(w.rounding, Cell::text(&calc.rounding)),
+        kv(
+            w.rollup,
+            Cell::text(
+                r.rollup
+                    .as_ref()
+                    .map_or("one unit: every counted response once", |x| x.rule),
+            ),
+        ),
+        kv(w.quality, Cell::text(&q.rule)),
+    ];
+
+    let values: Vec<String> = rep
+        .items
+        .first()
+        .map(|i| i.distribution.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut item_header = vec![
+        w.code.to_owned(),
+        w.item.to_owned(),
+        w.answered.to_owned(),
+        w.total.to_owned(),
+    ];
+    item_header.extend(values.iter().map(|v| format!("{} {v}", w.value)));
+    item_header.extend([
+        w.nrr.to_owned(),
+        w.weighted_nrr.to_owned(),
+        w.item_ikm.to_owned(),
+        w.grade.to_owned(),
+    ]);
+    let items = rep
+        .items
+        .iter()
+        .map(|i| {
+            let mut row = vec![
+                Cell::text(&i.code),
+                Cell::text(pick(lang, &i.name, &i.name_en)),
+                Cell::Count(i.answered),
+                Cell::Count(i.total),
+            ];
+            row.extend(
+                values
+                    .iter()
+                    .map(|v| Cell::Count(i.distribution.get(v).copied().unwrap_or(0))),
+            );
+            row.extend([
+                Cell::fixed(i.nrr.as_ref()),
+                Cell::fixed(i.weighted_nrr.as_ref()),
+                Cell::fixed(i.ikm.as_ref()),
+                Cell::opt_text(i.grade.as_deref()),
+            ]);
+            row
+        })
+        .collect();
+
+    let mut out = vec![
+        Section {
+            sheet: Sheet::Summary,
+            title: w.title.to_owned(),
+            header: vec![],
+            rows: summary,
+        },
+        Section {
+            sheet: Sheet::Items,
+            title: w.items.to_owned(),
+            header: item_header,
+            rows: items,
+        },
+        Section {
+            sheet: Sheet::Groups,
+            title: w.services.to_owned(),
+            header: group_header(w, w.service, false),
+            rows: group_rows(&r.services, lang, false),
+        },
+        Section {
+            sheet: Sheet::Groups,
+            title: w.channels.to_owned(),
+            header: group_header(w, w.channel, false),
+            rows: group_rows(&r.channels, lang, false),
+        },
+    ];
+    if let Some(rollup) = &r.rollup {
+        out.push(Section {
+            sheet: Sheet::Groups,
+            title: w.children.to_owned(),
+            header: group_header(w, w.unit, true),
+            rows: group_rows(&rollup.children, lang, true),
+        });
+    }
+    out.push(Section {
+        sheet: Sheet::Groups,
+        title: w.trend.to_owned(),
+        header: vec![
+            w.period.into(),
+            w.respondents.into(),
+            w.ikm.into(),
+            w.grade.into(),
+            w.change.into(),
+            w.significant.into(),
+        ],
+        rows: r
+            .trend
+            .iter()
+            .map(|t| {
+                vec![
+                    Cell::text(&t.period),
+                    Cell::Count(t.respondents),
+                    Cell::fixed(t.ikm.as_ref()),
+                    Cell::opt_text(t.grade.as_deref()),
+                    Cell::fixed(t.change.as_ref()),
+                    t.significant
+                        .map_or(Cell::Empty, |s| Cell::text(if s { w.yes } else { w.no })),
+                ]
+            })
+            .collect(),
+    });
+    let mut profile_rows = Vec::new();
+    for b in &r.profile {
+        for c in &b.cells {
+            profile_rows.push(vec![
+                Cell::text(&b.label),
+                Cell::text(pick(lang, &c.label, &c.label_en)),
+                c.respondents.map_or(Cell::text(w.suppressed), Cell::Count),
+                Cell::fixed(c.ikm.as_ref()),
+            ]);
+        }
+    }
+    out.push(Section {
+        sheet: Sheet::Profile,
+        title: w.profile.to_owned(),
+        header: vec![
+            w.profile.into(),
+            w.category.into(),
+            w.respondents.into(),
+            w.ikm.into(),
+        ],
+        rows: profile_rows,
+    });
+    out.push(Section {
+        sheet: Sheet::Suggestions,
+        title: w.suggestions.to_owned(),
+        header: vec![
+            w.date.into(),
+            w.unit.into(),
+            w.service.into(),
+            w.channel.into(),
+            w.text.into(),
+        ],
+        rows: r
+            .suggestions
+            .iter()
+            .map(|s| {
+                vec![
+                    Cell::text(&s.date),
+                    Cell::text(&s.unit),
+                    Cell::opt_text(s.service.as_deref()),
+                    Cell::text(&s.channel),
+                    Cell::text(&s.text),
+                ]
+            })
+            .collect(),
+    });
+    out.push(Section {
+        sheet: Sheet::Summary,
+        title: w.calculation.to_owned(),
+        header: vec![],
+        rows: calculation,
+    });
+    out
+}
+
+/// The raw responses as a section (XLSX only; CSV is the tabulation).
+pub fn raw_section(raw: &[RawResponse], item_codes: &[String], lang: Lang) -> Section {
+    let w = words(lang);
+    let mut header = vec![
+        w.received.to_owned(),
+        w.unit.to_owned(),
+        w.service.to_owned(),
+        w.channel.to_owned(),
+    ];
+    header.extend(item_codes.iter().cloned());
+    header.extend(["gender", "age", "education", "occupation"].map(str::to_owned));
+    header.push(w.flags.to_owned());
+    let rows = raw
+        .iter()
+        .map(|x| {
+            let mut row = vec![
+                Cell::text(&x.received),
+                Cell::text(&x.unit),
+                Cell::opt_text(x.service.as_deref()),
+                Cell::text(&x.channel),
+            ];
+            row.extend(
+                x.answers
+                    .iter()
+                    .map(|a| a.map_or(Cell::Empty, |v| Cell::Count(v.unsigned_abs()))),
+            );
+            row.extend(x.profile.iter().map(|p| Cell::opt_text(p.as_deref())));
+            row.push(Cell::text(&x.flags));
+            row
+        })
+        .collect();
+    Section {
+        sheet: Sheet::Summary,
+        title: w.raw.to_owned(),
+        header,
+        rows,
+    }
+}

@@ -1,0 +1,786 @@
+//! The report as a PDF in the shape of an official SKM result: identity and period, method
+//! and sample, the item table with NRR and grades, the IKM with grade and kinerja, a bar chart
+//! of the items, breakdowns, trend, profile, priorities, suggestions, calculation notes, a
+//! verification code with its QR, and a signature block. Drawn with krilla; the DejaVu Sans
+//! Condensed fonts (Bitstream Vera licence, `fonts/LICENSE`) are embedded, so Indonesian text
+//! renders the same everywhere.
+//!
+//! The document is first laid out as a list of drawing operations per page (so tables can break
+//! across pages and footers can say "page i of n"), then drawn.
+
+use std::sync::{Arc, OnceLock};
+
+use krilla::Document;
+use krilla::color::rgb;
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
+use krilla::text::{Font, TextDirection};
+use krilla_svg::{SurfaceExt, SvgSettings};
+
+use super::words::words;
+use super::{Cell, ExportOptions, Section, Sheet, chart, sections};
+use crate::error::AppError;
+use crate::instrument::Lang;
+use crate::reporting::UnitReport;
+
+const REGULAR: &[u8] = include_bytes!("fonts/DejaVuSansCondensed.ttf");
+const BOLD: &[u8] = include_bytes!("fonts/DejaVuSansCondensed-Bold.ttf");
+
+const PAGE_W: f32 = 595.28;
+const PAGE_H: f32 = 841.89;
+const MARGIN: f32 = 48.0;
+const BOTTOM: f32 = PAGE_H - 60.0;
+const TEXT_W: f32 = PAGE_W - 2.0 * MARGIN;
+
+type Colour = (u8, u8, u8);
+const BLACK: Colour = (0, 0, 0);
+const GREY: Colour = (90, 90, 90);
+const SHADE: Colour = (236, 240, 244);
+
+/// One drawing operation.
+enum Op {
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        colour: Colour,
+        text: String,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        fill: Colour,
+    },
+    Line {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+    },
+    Svg {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        tree: Box<usvg::Tree>,
+    },
+}
+
+struct Faces {
+    regular: ttf_parser::Face<'static>,
+    bold: ttf_parser::Face<'static>,
+}
+
+fn faces() -> &'static Faces {
+    static FACES: OnceLock<Faces> = OnceLock::new();
+    FACES.get_or_init(|| Faces {
+        regular: ttf_parser::Face::parse(REGULAR, 0).expect("embedded font parses"),
+        bold: ttf_parser::Face::parse(BOLD, 0).expect("embedded font parses"),
+    })
+}
+
+/// Width of a text in points.
+fn width(text: &str, size: f32, bold: bool) -> f32 {
+    let face = if bold {
+        &faces().bold
+    } else {
+        &faces().regular
+    };
+    let units: u32 = text
+        .chars()
+        .map(|c| {
+            face.glyph_index(c)
+                .and_then(|g| face.glyph_hor_advance(g))
+                .map_or(500, u32::from)
+        })
+        .sum();
+    units as f32 * size / f32::from(face.units_per_em())
+}
+
+/// Splits a text into lines no wider than `max`.
+fn wrap(text: &str, size: f32, bold: bool, max: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            let candidate = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
+            if width(&candidate, size, bold) <= max || line.is_empty() {
+                line = candidate;
+            } else {
+                lines.push(std::mem::replace(&mut line, word.to_owned()));
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// The pages being laid out and the cursor.
+struct Layout {
+    pages: Vec<Vec<Op>>,
+    y: f32,
+    fontdb: Arc<usvg::fontdb::Database>,
+}
+
+impl Layout {
+    fn new() -> Layout {
+        let mut db = usvg::fontdb::Database::new();
+        db.load_font_data(REGULAR.to_vec());
+        db.load_font_data(BOLD.to_vec());
+        db.set_sans_serif_family("DejaVu Sans");
+        Layout {
+            pages: vec![Vec::new()],
+            y: MARGIN,
+            fontdb: Arc::new(db),
+        }
+    }
+
+    fn ops(&mut self) -> &mut Vec<Op> {
+        self.pages.last_mut().expect("a page")
+    }
+
+    /// Starts a new page unless `h` more points fit on this one.
+    fn need(&mut self, h: f32) {
+        if self.y + h > BOTTOM {
+            self.pages.push(Vec::new());
+            self.y = MARGIN;
+        }
+    }
+
+    fn text_at(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Colour, text: &str) {
+        self.ops().push(Op::Text {
+            x,
+            y,
+            size,
+            bold,
+            colour,
+            text: text.to_owned(),
+        });
+    }
+
+    /// A wrapped paragraph at the cursor.
+    fn paragraph(&mut self, text: &str, size: f32, bold: bool, indent: f32) {
+        for line in wrap(text, size, bold, TEXT_W - indent) {
+            self.need(size * 1.35);
+            self.y += size * 1.35;
+            self.text_at(MARGIN + indent, self.y, size, bold, BLACK, &line);
+        }
+    }
+
+    fn centered(&mut self, text: &str, size: f32, bold: bool) {
+        for line in wrap(text, size, bold, TEXT_W) {
+            self.need(size * 1.4);
+            self.y += size * 1.4;
+            let x = MARGIN + (TEXT_W - width(&line, size, bold)) / 2.0;
+            self.text_at(x, self.y, size, bold, BLACK, &line);
+        }
+    }
+
+    fn heading(&mut self, text: &str) {
+        self.need(90.0);
+        self.y += 14.0;
+        self.paragraph(text, 11.5, true, 0.0);
+        self.y += 3.0;
+        let y = self.y;
+        self.ops().push(Op::Line {
+            x1: MARGIN,
+            y1: y,
+            x2: PAGE_W - MARGIN,
+            y2: y,
+        });
+        self.y += 2.0;
+    }
+
+    /// A table: columns get the given fractions of the text width; numbers align right.
+    fn table(
+        &mut self,
+        header: &[String],
+        rows: &[Vec<String>],
+        fractions: &[f32],
+        numeric: &[bool],
+    ) {
+        const SIZE: f32 = 8.5;
+        const LINE: f32 = 10.5;
+        let widths: Vec<f32> = fractions.iter().map(|f| f * TEXT_W).collect();
+        let layout_row = |cells: &[String], bold: bool| -> Vec<Vec<String>> {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| wrap(c, SIZE, bold, w - 6.0))
+                .collect()
+        };
+        let head = layout_row(header, true);
+        let head_h = head.iter().map(Vec::len).max().unwrap_or(1) as f32 * LINE + 5.0;
+        let draw_row = |me: &mut Layout, lines: &[Vec<String>], bold: bool, shade: bool| {
+            let h = lines.iter().map(Vec::len).max().unwrap_or(1) as f32 * LINE + 5.0;
+            if shade {
+                let y = me.y;
+                me.ops().push(Op::Rect {
+                    x: MARGIN,
+                    y,
+                    w: TEXT_W,
+                    h,
+                    fill: SHADE,
+                });
+            }
+            let mut x = MARGIN;
+            for (i, cell) in lines.iter().enumerate() {
+                for (j, line) in cell.iter().enumerate() {
+                    let tx = if numeric.get(i).copied().unwrap_or(false) {
+                        x + widths[i] - 3.0 - width(line, SIZE, bold)
+                    } else {
+                        x + 3.0
+                    };
+                    let ty = me.y + LINE * (j as f32 + 1.0);
+                    me.text_at(tx, ty, SIZE, bold, BLACK, line);
+                }
+                x += widths[i];
+            }
+            me.y += h;
+        };
+        self.need(head_h + 2.0 * LINE);
+        draw_row(self, &head, true, true);
+        for (n, row) in rows.iter().enumerate() {
+            let lines = layout_row(row, false);
+            let h = lines.iter().map(Vec::len).max().unwrap_or(1) as f32 * LINE + 5.0;
+            if self.y + h > BOTTOM {
+                self.need(BOTTOM);
+                draw_row(self, &head, true, true);
+            }
+            draw_row(self, &lines, false, n % 2 == 1);
+        }
+        let y = self.y;
+        self.ops().push(Op::Line {
+            x1: MARGIN,
+            y1: y,
+            x2: PAGE_W - MARGIN,
+            y2: y,
+        });
+    }
+
+    /// A section of the report as a table (or label/value lines when it has no header).
+    fn section(&mut self, s: &Section, decimal: char, fractions: &[f32]) {
+        let rows: Vec<Vec<String>> = s
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.display(decimal)).collect())
+            .collect();
+        // A column is numeric when any of its cells is a number.
+        let numeric: Vec<bool> = (0..s.header.len())
+            .map(|col| {
+                s.rows.iter().any(|r| {
+                    matches!(
+                        r.get(col),
+                        Some(Cell::Fixed(_) | Cell::Count(_) | Cell::Estimate(..))
+                    )
+                })
+            })
+            .collect();
+        self.table(&s.header, &rows, fractions, &numeric);
+    }
+
+    fn svg(&mut self, svg: &str, w: f32, h: f32) -> Result<(), AppError> {
+        let options = usvg::Options {
+            fontdb: self.fontdb.clone(),
+            font_family: "DejaVu Sans".to_owned(),
+            ..usvg::Options::default()
+        };
+        let tree = usvg::Tree::from_str(svg, &options).map_err(AppError::internal)?;
+        self.need(h + 6.0);
+        self.y += 6.0;
+        let (x, y) = (MARGIN + (TEXT_W - w) / 2.0, self.y);
+        self.ops().push(Op::Svg {
+            x,
+            y,
+            w,
+            h,
+            tree: Box::new(tree),
+        });
+        self.y += h;
+        Ok(())
+    }
+}
+
+fn fill(surface: &mut Surface<'_>, (r, g, b): Colour) {
+    surface.set_fill(Some(Fill {
+        paint: rgb::Color::new(r, g, b).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }));
+}
+
+fn draw(pages: Vec<Vec<Op>>, footer: &str, lang: Lang) -> Result<Vec<u8>, AppError> {
+    let regular =
+        Font::new(REGULAR.to_vec().into(), 0).ok_or_else(|| AppError::internal("font"))?;
+    let bold = Font::new(BOLD.to_vec().into(), 0).ok_or_else(|| AppError::internal("font"))?;
+    let mut document = Document::new();
+    let total = pages.len();
+    for (number, ops) in pages.into_iter().enumerate() {
+        let settings =
+            PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| AppError::internal("page size"))?;
+        let mut page = document.start_page_with(settings);
+        let mut surface = page.surface();
+        let page_text = if lang == Lang::Id {
+            format!("{footer} · halaman {} dari {total}", number + 1)
+        } else {
+            format!("{footer} · page {} of {total}", number + 1)
+        };
+        let footer_op = Op::Text {
+            x: MARGIN,
+            y: PAGE_H - 30.0,
+            size: 7.5,
+            bold: false,
+            colour: GREY,
+            text: page_text,
+        };
+        for op in ops.into_iter().chain(std::iter::once(footer_op)) {
+            match op {
+                Op::Text {
+                    x,
+                    y,
+                    size,
+                    bold: is_bold,
+                    colour,
+                    text,
+                } => {
+                    fill(&mut surface, colour);
+                    let font = if is_bold {
+                        bold.clone()
+                    } else {
+                        regular.clone()
+                    };
+                    surface.draw_text(
+                        Point::from_xy(x, y),
+                        font,
+                        size,
+                        &text,
+                        false,
+                        TextDirection::Auto,
+                    );
+                }
+                Op::Rect {
+                    x,
+                    y,
+                    w,
+                    h,
+                    fill: c,
+                } => {
+                    let mut pb = PathBuilder::new();
+                    if let Some(rect) = Rect::from_xywh(x, y, w, h) {
+                        pb.push_rect(rect);
+                    }
+                    if let Some(path) = pb.finish() {
+                        fill(&mut surface, c);
+                        surface.set_stroke(None);
+                        surface.draw_path(&path);
+                    }
+                }
+                Op::Line { x1, y1, x2, y2 } => {
+                    let mut pb = PathBuilder::new();
+                    pb.move_to(x1, y1);
+                    pb.line_to(x2, y2);
+                    if let Some(path) = pb.finish() {
+                        surface.set_fill(None);
+                        surface.set_stroke(Some(Stroke {
+                            paint: rgb::Color::new(120, 120, 120).into(),
+                            width: 0.6,
+                            ..Stroke::default()
+                        }));
+                        surface.draw_path(&path);
+                        surface.set_stroke(None);
+                    }
+                }
+                Op::Svg { x, y, w, h, tree } => {
+                    surface.push_transform(&Transform::from_translate(x, y));
+                    if let Some(size) = Size::from_wh(w, h) {
+                        surface.draw_svg(&tree, size, SvgSettings::default());
+                    }
+                    surface.pop();
+                }
+            }
+        }
+        surface.finish();
+        page.finish();
+    }
+    document
+        .finish()
+        .map_err(|e| AppError::internal(format!("pdf: {e:?}")))
+}
+
+fn pick<'a>(lang: Lang, id: &'a str, en: &'a str) -> &'a str {
+    if lang == Lang::Id { id } else { en }
+}
+
+fn local_date(date: &str) -> String {
+    // 2025-07-01 -> 01-07-2025, as Indonesian documents write dates.
+    let parts: Vec<&str> = date.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] => format!("{d}-{m}-{y}"),
+        _ => date.to_owned(),
+    }
+}
+
+/// Writes the PDF.
+pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppError> {
+    let lang = options.lang;
+    let w = words(lang);
+    let decimal = if lang == Lang::Id { ',' } else { '.' };
+    let num = |v: Option<&crate::engine::exact::Fixed>| {
+        v.map_or_else(|| "-".to_owned(), |v| crate::text::number(v, lang))
+    };
+    let rep = &r.report;
+    let all = sections(r, lang);
+    let section = |sheet: Sheet, title: &str| {
+        all.iter()
+            .find(|s| s.sheet == sheet && s.title == title)
+            .cloned()
+    };
+    let mut l = Layout::new();
+
+    l.centered(&w.title.to_uppercase(), 15.0, true);
+    l.centered(&r.unit_name, 13.0, true);
+    let service = r
+        .service
+        .as_ref()
+        .and_then(|code| {
+            r.services
+                .iter()
+                .find(|s| s.code.as_deref() == Some(code))
+                .map(|s| s.name.clone())
+        })
+        .or_else(|| r.service.clone())
+        .unwrap_or_else(|| w.all_services.to_owned());
+    l.centered(
+        &format!(
+            "{} {} ({} {} {}) · {} · {}",
+            w.period,
+            r.period,
+            local_date(&r.from),
+            pick(lang, "s.d.", "to"),
+            local_date(&r.to),
+            r.timezone,
+            service
+        ),
+        9.5,
+        false,
+    );
+
+    // The result box.
+    l.y += 12.0;
+    l.need(70.0);
+    let top = l.y;
+    l.ops().push(Op::Rect {
+        x: MARGIN,
+        y: top,
+        w: TEXT_W,
+        h: 62.0,
+        fill: SHADE,
+    });
+    l.text_at(MARGIN + 14.0, top + 22.0, 10.0, false, GREY, w.ikm);
+    l.text_at(
+        MARGIN + 14.0,
+        top + 50.0,
+        26.0,
+        true,
+        BLACK,
+        &num(rep.ikm.as_ref()),
+    );
+    let grade_line = format!(
+        "{} {} · {}",
+        w.grade,
+        rep.grade.as_deref().unwrap_or("-"),
+        pick(
+            lang,
+            rep.performance.as_deref().unwrap_or("-"),
+            rep.performance_en.as_deref().unwrap_or("-")
+        )
+    );
+    l.text_at(MARGIN + 190.0, top + 28.0, 14.0, true, BLACK, &grade_line);
+    let counts = format!(
+        "{} {} · {} {}",
+        w.index,
+        num(rep.index.as_ref()),
+        rep.respondents,
+        pick(lang, "responden", "respondents")
+    );
+    l.text_at(MARGIN + 190.0, top + 47.0, 9.5, false, BLACK, &counts);
+    l.y = top + 62.0;
+
+    // Method and sample.
+    l.heading(pick(lang, "Metode dan sampel", "Method and sample"));
+    let calc = &rep.calculation;
+    let mut method = format!(
+        "{} {} v{} ({}); {} {}: {}.",
+        w.instrument,
+        rep.instrument,
+        rep.instrument_version,
+        calc.regulation,
+        w.mode,
+        rep.mode,
+        pick(lang, &calc.mode_description, &calc.mode_description_en)
+    );
+    match &rep.sample {
+        Some(s) => method.push_str(&format!(
+            " {} {}; {} {}; {} {}: {}.",
+            w.population,
+            s.size.population,
+            w.minimum_sample,
+            s.size.minimum,
+            w.respondents,
+            s.collected,
+            if s.adequate {
+                w.adequate
+            } else {
+                pick(lang, "belum memenuhi", "not adequate")
+            }
+        )),
+        None => method.push_str(&format!(" {} {}.", w.respondents, rep.respondents)),
+    }
+    if let Some(ci) = &rep.statistics.confidence_interval {
+        method.push_str(&format!(
+            " {}: {} – {}.",
+            w.interval,
+            crate::text::estimate(ci.lower, 2, lang),
+            crate::text::estimate(ci.upper, 2, lang)
+        ));
+    }
+    if let Some(alpha) = rep.statistics.reliability.as_ref().and_then(|x| x.alpha) {
+        method.push_str(&format!(
+            " {}: {}.",
+            w.reliability,
+            crate::text::estimate(alpha, 3, lang)
+        ));
+    }
+    l.paragraph(&method, 9.0, false, 0.0);
+    for notice in &rep.notices {
+        l.paragraph(
+            &format!("• {}", pick(lang, &notice.id, &notice.en)),
+            9.0,
+            false,
+            0.0,
+        );
+    }
+
+    // Items.
+    l.heading(&format!(
+        "{} ({})",
+        w.items,
+        pick(lang, "nilai per unsur", "per item")
+    ));
+    let items: Vec<Vec<String>> = rep
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                i.code.clone(),
+                pick(lang, &i.name, &i.name_en).to_owned(),
+                i.answered.to_string(),
+                num(i.nrr.as_ref()),
+                num(i.weighted_nrr.as_ref()),
+                num(i.ikm.as_ref()),
+                i.grade.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    l.table(
+        &[
+            w.code.into(),
+            w.item.into(),
+            w.answered.into(),
+            w.nrr.into(),
+            w.weighted_nrr.into(),
+            w.item_ikm.into(),
+            w.grade.into(),
+        ],
+        &items,
+        &[0.07, 0.41, 0.1, 0.1, 0.13, 0.11, 0.08],
+        &[false, false, true, true, true, true, false],
+    );
+    let bars: Vec<chart::Bar<'_>> = rep
+        .items
+        .iter()
+        .map(|i| chart::Bar {
+            label: &i.code,
+            value: i.ikm.as_ref().map(|v| v.to_f64()),
+            grade: i.grade.as_deref(),
+        })
+        .collect();
+    let svg = chart::bars(
+        pick(lang, "IKM per unsur", "IKM by item"),
+        &bars,
+        &options.grade_boundaries,
+        decimal,
+        (620, 250),
+    )?;
+    l.svg(&svg, TEXT_W * 0.9, TEXT_W * 0.9 * 250.0 / 620.0)?;
+
+    // Priorities.
+    l.heading(w.priorities);
+    for (n, code) in rep.priorities.iter().enumerate() {
+        if let Some(i) = rep.items.iter().find(|i| &i.code == code) {
+            l.paragraph(
+                &format!(
+                    "{}. {} {} — {} {}, {} {}",
+                    n + 1,
+                    i.code,
+                    pick(lang, &i.name, &i.name_en),
+                    w.item_ikm,
+                    num(i.ikm.as_ref()),
+                    w.grade,
+                    i.grade.as_deref().unwrap_or("-")
+                ),
+                9.0,
+                false,
+                0.0,
+            );
+        }
+    }
+
+    // Breakdowns.
+    let group_fractions = [0.16, 0.44, 0.14, 0.14, 0.12];
+    for title in [w.services, w.channels] {
+        if let Some(s) = section(Sheet::Groups, title).filter(|s| !s.rows.is_empty()) {
+            l.heading(title);
+            l.section(&s, decimal, &group_fractions);
+        }
+    }
+    if let Some(s) = section(Sheet::Groups, w.children).filter(|s| !s.rows.is_empty()) {
+        l.heading(w.children);
+        l.section(&s, decimal, &[0.15, 0.37, 0.13, 0.12, 0.1, 0.13]);
+        if let Some(weighted) = r
+            .rollup
+            .as_ref()
+            .and_then(|x| x.population_weighted.as_ref())
+        {
+            l.paragraph(
+                &format!(
+                    "{}: {} ({} {}).",
+                    w.population_weighted,
+                    crate::text::number(&weighted.ikm, lang),
+                    w.grade,
+                    weighted.grade
+                ),
+                9.0,
+                false,
+                0.0,
+            );
+        }
+    }
+    if let Some(s) = section(Sheet::Groups, w.trend) {
+        l.heading(w.trend);
+        l.section(&s, decimal, &[0.2, 0.16, 0.16, 0.12, 0.16, 0.2]);
+        let points: Vec<(String, Option<f64>)> = r
+            .trend
+            .iter()
+            .map(|t| (t.period.clone(), t.ikm.as_ref().map(|v| v.to_f64())))
+            .collect();
+        let svg = chart::trend(
+            pick(lang, "Tren IKM", "IKM trend"),
+            &points,
+            decimal,
+            (620, 210),
+        )?;
+        l.svg(&svg, TEXT_W * 0.8, TEXT_W * 0.8 * 210.0 / 620.0)?;
+    }
+    if let Some(s) = section(Sheet::Profile, w.profile) {
+        l.heading(w.profile);
+        l.section(&s, decimal, &[0.25, 0.35, 0.22, 0.18]);
+    }
+    if !r.suggestions.is_empty() {
+        l.heading(w.suggestions);
+        const SHOWN: usize = 30;
+        for s in r.suggestions.iter().take(SHOWN) {
+            l.paragraph(
+                &format!(
+                    "• {} ({}, {}{}) {}",
+                    local_date(&s.date),
+                    s.unit,
+                    s.service
+                        .as_deref()
+                        .map(|x| format!("{x}, "))
+                        .unwrap_or_default(),
+                    s.channel,
+                    s.text
+                ),
+                8.5,
+                false,
+                0.0,
+            );
+        }
+        if r.suggestions.len() > SHOWN {
+            l.paragraph(
+                &pick(
+                    lang,
+                    "… {n} saran lainnya ada di lampiran XLSX.",
+                    "… {n} more suggestions are in the XLSX export.",
+                )
+                .replace("{n}", &(r.suggestions.len() - SHOWN).to_string()),
+                8.5,
+                false,
+                0.0,
+            );
+        }
+    }
+    if let Some(s) = section(Sheet::Summary, w.calculation) {
+        l.heading(w.calculation);
+        for row in &s.rows {
+            let line: Vec<String> = row.iter().map(|c| c.display(decimal)).collect();
+            l.paragraph(&line.join(": "), 8.5, false, 0.0);
+        }
+    }
+
+    // Verification and signature.
+    if let Some(url) = &options.verify_url {
+        l.heading(pick(lang, "Verifikasi", "Verification"));
+        l.paragraph(
+            pick(
+                lang,
+                "Pindai kode QR atau buka alamat berikut untuk memastikan bahwa angka-angka ini adalah hasil perhitungan server:",
+                "Scan the QR code or open this address to confirm that these are the numbers the server computed:",
+            ),
+            8.5,
+            false,
+            0.0,
+        );
+        l.paragraph(url, 8.5, true, 0.0);
+        let (qr, _) = crate::tokens::qr(url).map_err(AppError::internal)?;
+        l.svg(&qr, 90.0, 90.0)?;
+    }
+    l.need(110.0);
+    l.y += 24.0;
+    let sign_x = MARGIN + TEXT_W * 0.58;
+    let lines = [
+        pick(lang, "Mengetahui,", "Acknowledged,").to_owned(),
+        format!("{} {}", pick(lang, "Kepala", "Head of"), r.unit_name),
+    ];
+    for line in lines {
+        for part in wrap(&line, 9.5, false, TEXT_W * 0.42) {
+            l.y += 13.0;
+            l.text_at(sign_x, l.y, 9.5, false, BLACK, &part);
+        }
+    }
+    l.y += 56.0;
+    l.text_at(
+        sign_x,
+        l.y,
+        9.5,
+        false,
+        BLACK,
+        "(______________________________)",
+    );
+    l.y += 13.0;
+    l.text_at(sign_x, l.y, 9.5, false, BLACK, "NIP.");
+
+    let footer = format!("kepuasan · {} · {}", r.unit, r.period);
+    draw(l.pages, &footer, lang)
+}
