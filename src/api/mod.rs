@@ -71,7 +71,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         web::post().to(tokens::sheet),
                     )
                     .route("/responses", web::post().to(responses::submit))
-                    .route("/reports/ikm", web::get().to(reports::ikm)),
+                    .route("/reports/ikm", web::get().to(reports::ikm))
+                    .route("/reports/ikm/chart/{kind}", web::get().to(reports::chart)),
             )
             .default_service(web::to(not_found));
     }
@@ -256,7 +257,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         admin::create_service, admin::list_services, admin::update_service,
         admin::set_population, admin::list_populations,
         admin::create_key, admin::list_keys, admin::revoke_key,
-        responses::submit, reports::ikm, tokens::issue, tokens::sheet,
+        responses::submit, reports::ikm, reports::chart, tokens::issue, tokens::sheet,
     ),
     modifiers(&BearerAuth),
 )]

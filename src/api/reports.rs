@@ -6,10 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::principal;
-use crate::auth::Role;
+use crate::auth::{Principal, Role};
+use crate::db::DbConn;
 use crate::db::queries;
 use crate::error::{AppError, ErrorBody};
-use crate::export::{self, ExportOptions, Format};
+use crate::export::{self, ExportOptions, Format, chart};
 use crate::instrument::Lang;
 use crate::period::Period;
 use crate::reporting::{self, ReportRequest};
@@ -40,9 +41,55 @@ pub struct IkmQuery {
     lang: Option<String>,
 }
 
+impl IkmQuery {
+    fn lang(&self) -> Result<Lang, AppError> {
+        match self.lang.as_deref() {
+            None | Some("id") => Ok(Lang::Id),
+            Some("en") => Ok(Lang::En),
+            Some(_) => Err(AppError::field("lang", "must be id or en")),
+        }
+    }
+
+    fn request(&self) -> Result<ReportRequest, AppError> {
+        let period: Period = self
+            .period
+            .parse()
+            .map_err(|e: crate::period::PeriodError| AppError::field("period", e.to_string()))?;
+        Ok(ReportRequest {
+            unit: self.unit.clone(),
+            period,
+            service: self.service.clone(),
+            mode: self.mode.clone(),
+            instrument: self.instrument.clone(),
+            exclude_flagged: self.exclude_flagged.unwrap_or(false),
+        })
+    }
+}
+
+/// Admins read every unit's reports; viewers those of the units in their scope and their
+/// descendants; other roles none.
+fn may_read(conn: &mut DbConn, caller: &Principal, unit: &str) -> Result<(), AppError> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::Viewer => {
+            let all = queries::list_units(conn)?;
+            if all.iter().any(|u| u.code == unit) && !caller.covers(&all, unit) {
+                Err(AppError::forbidden(format!(
+                    "this key cannot read the reports of unit {unit}"
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        other => Err(AppError::forbidden(format!(
+            "a {other} key cannot read reports"
+        ))),
+    }
+}
+
 /// Admins see every unit; viewers the units in their scope and their descendants.
 #[utoipa::path(get, path = "/api/v1/reports/ikm", tag = "reports", params(IkmQuery), security(("bearer" = [])),
-    responses((status = 200, description = "The report: unit, period, from, to, timezone, instrument, mode, respondents, items (code, name, answered, total, distribution, nrr, ikm, grade), index, ikm, grade, performance, priorities, statistics, sample, calculation, notices, profile", body = Object),
+    responses((status = 200, description = "The report: unit, period, from, to, timezone, instrument, mode, respondents, items (code, name, answered, total, distribution, nrr, ikm, grade), index, ikm, grade, performance, priorities, statistics, sample, calculation, notices, profile, services, channels, suggestions, trend, rollup, quality; with format=csv|xlsx|pdf the export as a download", body = Object),
         (status = 403, description = "Outside the key's units", body = ErrorBody), (status = 422, description = "Invalid parameter", body = ErrorBody)))]
 pub async fn ikm(
     state: web::Data<AppState>,
@@ -62,52 +109,19 @@ pub async fn ikm(
         Some("semicolon") => true,
         Some(_) => return Err(AppError::field("delimiter", "must be comma or semicolon")),
     };
-    let lang = match query.lang.as_deref() {
-        None | Some("id") => Lang::Id,
-        Some("en") => Lang::En,
-        Some(_) => return Err(AppError::field("lang", "must be id or en")),
-    };
     let options = ExportOptions {
-        lang,
+        lang: query.lang()?,
         semicolon,
         grade_boundaries: Vec::new(),
         verify_url: None,
     };
-    let period: Period = query
-        .period
-        .parse()
-        .map_err(|e: crate::period::PeriodError| AppError::field("period", e.to_string()))?;
-    let request = ReportRequest {
-        unit: query.unit,
-        period,
-        service: query.service,
-        mode: query.mode,
-        instrument: query.instrument,
-        exclude_flagged: query.exclude_flagged.unwrap_or(false),
-    };
+    let request = query.request()?;
     let registry = state.registry.clone();
     let rules = state.settings.flags;
     let settings = state.settings.clone();
     let now = state.clock.now();
-    let job = move |conn: &mut crate::db::DbConn| {
-        match caller.role {
-            Role::Admin => {}
-            Role::Viewer => {
-                let all = queries::list_units(conn)?;
-                if all.iter().any(|u| u.code == request.unit) && !caller.covers(&all, &request.unit)
-                {
-                    return Err(AppError::forbidden(format!(
-                        "this key cannot read the reports of unit {}",
-                        request.unit
-                    )));
-                }
-            }
-            other => {
-                return Err(AppError::forbidden(format!(
-                    "a {other} key cannot read reports"
-                )));
-            }
-        }
+    let job = move |conn: &mut DbConn| {
+        may_read(conn, &caller, &request.unit)?;
         if format == Format::Json {
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
             return Ok((report, Vec::new()));
@@ -139,4 +153,51 @@ pub async fn ikm(
             ),
         ))
         .body(bytes))
+}
+
+/// A chart of the report as SVG: `items` (each item's IKM, coloured by grade, with the grade
+/// boundaries) or `trend` (the IKM over the previous periods and this one).
+#[utoipa::path(get, path = "/api/v1/reports/ikm/chart/{kind}", tag = "reports", params(("kind" = String, Path, description = "items or trend"), IkmQuery), security(("bearer" = [])),
+    responses((status = 200, description = "The chart", content_type = "image/svg+xml"),
+        (status = 403, description = "Outside the key's units", body = ErrorBody), (status = 422, description = "Invalid parameter", body = ErrorBody)))]
+pub async fn chart(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    kind: web::Path<String>,
+    query: web::Query<IkmQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let kind = kind.into_inner();
+    let kind = match kind.as_str() {
+        "items" => chart::Kind::Items,
+        "trend" => chart::Kind::Trend,
+        _ => {
+            return Err(AppError::not_found(format!(
+                "no chart `{kind}`; use items or trend"
+            )));
+        }
+    };
+    let query = query.into_inner();
+    if query.format.is_some() || query.delimiter.is_some() {
+        return Err(AppError::field("format", "a chart is always SVG"));
+    }
+    let lang = query.lang()?;
+    let request = query.request()?;
+    let registry = state.registry.clone();
+    let rules = state.settings.flags;
+    let svg = state
+        .db
+        .read(move |conn| {
+            may_read(conn, &caller, &request.unit)?;
+            let report = reporting::unit_report(conn, &registry, &rules, &request)?;
+            let instrument = registry
+                .get(&report.report.instrument)
+                .ok_or_else(|| AppError::internal("instrument vanished"))?;
+            chart::of_report(&report, kind, lang, &instrument.grade_boundaries())
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "image/svg+xml"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(svg))
 }

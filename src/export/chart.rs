@@ -6,6 +6,67 @@ use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 
 use crate::error::AppError;
+use crate::instrument::Lang;
+use crate::reporting::UnitReport;
+
+/// Which chart of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Each item's IKM.
+    Items,
+    /// The IKM over the trend's periods.
+    Trend,
+}
+
+/// A chart of a report, titled in the reader's language, with its decimal separator.
+pub fn of_report(
+    report: &UnitReport,
+    kind: Kind,
+    lang: Lang,
+    boundaries: &[f64],
+) -> Result<String, AppError> {
+    let decimal = if lang == Lang::Id { ',' } else { '.' };
+    let title = |id: &str, en: &str| if lang == Lang::Id { id } else { en }.to_owned();
+    match kind {
+        Kind::Items => {
+            let items: Vec<Bar<'_>> = report
+                .report
+                .items
+                .iter()
+                .map(|i| Bar {
+                    label: &i.code,
+                    value: i.ikm.as_ref().map(|v| v.to_f64()),
+                    grade: i.grade.as_deref(),
+                })
+                .collect();
+            bars(
+                &title("IKM per unsur", "IKM by item"),
+                &items,
+                boundaries,
+                decimal,
+                ITEMS_SIZE,
+            )
+        }
+        Kind::Trend => {
+            let points: Vec<(String, Option<f64>)> = report
+                .trend
+                .iter()
+                .map(|t| (t.period.clone(), t.ikm.as_ref().map(|v| v.to_f64())))
+                .collect();
+            trend(
+                &title("Tren IKM", "IKM trend"),
+                &points,
+                decimal,
+                TREND_SIZE,
+            )
+        }
+    }
+}
+
+/// Pixel size of the item chart.
+pub const ITEMS_SIZE: (u32, u32) = (620, 250);
+/// Pixel size of the trend chart.
+pub const TREND_SIZE: (u32, u32) = (620, 210);
 
 fn fail(e: impl std::fmt::Display) -> AppError {
     AppError::internal(format!("chart: {e}"))
@@ -34,7 +95,7 @@ pub struct Bar<'a> {
 
 /// Vertical bars on a 0-100 axis, with dashed lines at the grade boundaries and each value
 /// printed above its bar (`decimal` is the reader's decimal separator).
-pub fn bars(
+fn bars(
     title: &str,
     bars: &[Bar<'_>],
     boundaries: &[f64],
@@ -124,7 +185,7 @@ fn boundary(chart: &mut BarChart<'_>, n: usize, at: f64) -> Result<(), AppError>
 }
 
 /// The IKM over periods as a line with points; periods without an IKM are left out.
-pub fn trend(
+fn trend(
     title: &str,
     points: &[(String, Option<f64>)],
     decimal: char,

@@ -606,23 +606,9 @@ pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppErro
         &[0.07, 0.41, 0.1, 0.1, 0.13, 0.11, 0.08],
         &[false, false, true, true, true, true, false],
     );
-    let bars: Vec<chart::Bar<'_>> = rep
-        .items
-        .iter()
-        .map(|i| chart::Bar {
-            label: &i.code,
-            value: i.ikm.as_ref().map(|v| v.to_f64()),
-            grade: i.grade.as_deref(),
-        })
-        .collect();
-    let svg = chart::bars(
-        pick(lang, "IKM per unsur", "IKM by item"),
-        &bars,
-        &options.grade_boundaries,
-        decimal,
-        (620, 250),
-    )?;
-    l.svg(&svg, TEXT_W * 0.9, TEXT_W * 0.9 * 250.0 / 620.0)?;
+    let svg = chart::of_report(r, chart::Kind::Items, lang, &options.grade_boundaries)?;
+    let (cw, ch) = chart::ITEMS_SIZE;
+    l.svg(&svg, TEXT_W * 0.9, TEXT_W * 0.9 * ch as f32 / cw as f32)?;
 
     // Priorities.
     l.heading(w.priorities);
@@ -679,18 +665,9 @@ pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppErro
     if let Some(s) = section(Sheet::Groups, w.trend) {
         l.heading(w.trend);
         l.section(&s, decimal, &[0.2, 0.16, 0.16, 0.12, 0.16, 0.2]);
-        let points: Vec<(String, Option<f64>)> = r
-            .trend
-            .iter()
-            .map(|t| (t.period.clone(), t.ikm.as_ref().map(|v| v.to_f64())))
-            .collect();
-        let svg = chart::trend(
-            pick(lang, "Tren IKM", "IKM trend"),
-            &points,
-            decimal,
-            (620, 210),
-        )?;
-        l.svg(&svg, TEXT_W * 0.8, TEXT_W * 0.8 * 210.0 / 620.0)?;
+        let svg = chart::of_report(r, chart::Kind::Trend, lang, &[])?;
+        let (cw, ch) = chart::TREND_SIZE;
+        l.svg(&svg, TEXT_W * 0.8, TEXT_W * 0.8 * ch as f32 / cw as f32)?;
     }
     if let Some(s) = section(Sheet::Profile, w.profile) {
         l.heading(w.profile);

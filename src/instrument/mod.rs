@@ -239,6 +239,12 @@ impl Instrument {
             .unwrap_or(&self.grades[0])
     }
 
+    /// Where the grade bands meet on the converted scale: each band's lowest value but the
+    /// first's (65, 76.61, 88.31 for skm-2017), for charts.
+    pub fn grade_boundaries(&self) -> Vec<f64> {
+        self.grades.iter().skip(1).map(|g| g.min.to_f64()).collect()
+    }
+
     /// The profile field with this key.
     pub fn profile_field(&self, key: &str) -> Option<&ProfileField> {
         self.profile.iter().find(|f| f.key == key)

@@ -1,7 +1,8 @@
 //! The respondent pages: the MPP exit kiosk (`/kiosk`), the receipt survey (`/s/{token}`) and
 //! the open link (`/u/{unit}`). Their assets are compiled into the binary; a page fetches
 //! nothing from anywhere but this server. [`sheet`] renders the printable A4 sheet of QR slips;
-//! [`verify`] the public page behind a printed report's verification code.
+//! [`verify`] the public page behind a printed report's verification code; `/dashboard`
+//! is the IKM dashboard for unit heads and administrators.
 
 pub mod sheet;
 pub mod verify;
@@ -17,6 +18,8 @@ use crate::tokens;
 
 const SURVEY_JS: &str = include_str!("assets/survey.js");
 const SURVEY_CSS: &str = include_str!("assets/survey.css");
+const DASHBOARD_JS: &str = include_str!("assets/dashboard.js");
+const DASHBOARD_CSS: &str = include_str!("assets/dashboard.css");
 const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 
 /// Adds the page routes.
@@ -25,6 +28,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/s/{token}", web::get().to(receipt))
         .route("/u/{unit}", web::get().to(open_link))
         .route("/verify/{code}", web::get().to(verify::show))
+        .route("/dashboard", web::get().to(dashboard))
+        .route(
+            "/assets/dashboard.js",
+            web::get().to(|| async { asset(DASHBOARD_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/dashboard.css",
+            web::get().to(|| async { asset(DASHBOARD_CSS, "text/css; charset=utf-8") }),
+        )
         .route(
             "/assets/survey.js",
             web::get().to(|| async { asset(SURVEY_JS, "text/javascript; charset=utf-8") }),
@@ -50,12 +62,23 @@ fn asset(body: &'static str, content_type: &str) -> HttpResponse {
 
 /// The page shell: the configuration travels as JSON data, never as inline script.
 fn page(config: &Value) -> HttpResponse {
+    shell("Survei Kepuasan Masyarakat", "survey", config)
+}
+
+/// The IKM dashboard for unit heads and administrators (it signs in with a viewer or admin
+/// key kept for the browser session only).
+async fn dashboard() -> HttpResponse {
+    shell("Dasbor IKM", "dashboard", &json!({}))
+}
+
+/// A page that loads `/assets/{assets}.css` and `/assets/{assets}.js`.
+fn shell(title: &str, assets: &str, config: &Value) -> HttpResponse {
     let data = config.to_string().replace("</", "<\\/");
     let html = format!(
         "<!doctype html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Survei Kepuasan Masyarakat</title>\n<link rel=\"stylesheet\" href=\"/assets/survey.css\">\n</head>\n<body>\n\
+         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/assets/{assets}.css\">\n</head>\n<body>\n\
          <div id=\"app\" aria-live=\"polite\"><main><p>Memuat…</p></main></div>\n\
-         <script type=\"application/json\" id=\"kepuasan-config\">{data}</script>\n<script src=\"/assets/survey.js\"></script>\n</body>\n</html>\n"
+         <script type=\"application/json\" id=\"kepuasan-config\">{data}</script>\n<script src=\"/assets/{assets}.js\"></script>\n</body>\n</html>\n"
     );
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))

@@ -569,12 +569,7 @@ pub fn export(
         .ok_or_else(|| AppError::internal("instrument vanished"))?;
     let options = crate::export::ExportOptions {
         verify_url,
-        grade_boundaries: instrument
-            .grades
-            .iter()
-            .skip(1)
-            .map(|g| g.min.to_f64())
-            .collect(),
+        grade_boundaries: instrument.grade_boundaries(),
         ..options.clone()
     };
     let bytes = crate::export::render(&report, &raw, format, &options)?;

@@ -235,3 +235,45 @@ test("an open-link unit takes a phone survey without a key", async () => {
   await p.getByRole("heading", { name: "Tautan survei tidak berlaku" }).waitFor();
   await p.context().close();
 });
+
+test("the dashboard shows the report's numbers, its charts and working downloads", async () => {
+  const viewer = lastLine(cli("keys", "create", "--role", "viewer", "--unit", "mpp-test", "--name", "kepala MPP"));
+  const r = await report("dukcapil");
+  assert.ok(r.respondents >= 1, "earlier tests left responses at dukcapil");
+  const p = await page();
+  await p.goto(`${base}/dashboard`);
+  await p.getByLabel("Kunci akses").fill("kp_not-a-key");
+  await p.getByRole("button", { name: "Masuk" }).click();
+  await p.getByRole("alert").filter({ hasText: "Kunci tidak dikenal" }).waitFor();
+  await p.getByLabel("Kunci akses").fill(viewer);
+  await p.getByRole("button", { name: "Masuk" }).click();
+  await p.getByLabel("Unit", { exact: true }).selectOption("dukcapil");
+  await p.getByLabel("Periode").fill(year);
+  await p.getByRole("button", { name: "Tampilkan" }).click();
+  await p.locator("#chart-items svg").waitFor();
+  const id = (v, d = 2) => v.toFixed(d).replace(".", ",");
+  assert.equal(await p.locator("#ikm-value").textContent(), id(r.ikm));
+  assert.match(await p.locator("#grade-value").textContent(), new RegExp(`Mutu ${r.grade} · ${r.performance}`));
+  for (const item of r.items) {
+    const row = p.locator("tbody tr", { has: p.locator("td", { hasText: new RegExp(`^${item.code}$`) }) });
+    assert.equal(await row.locator("td").nth(4).textContent(), id(item.ikm), `${item.code} IKM`);
+  }
+  await p.locator("#chart-trend svg").waitFor();
+  await shot(p, "dashboard");
+  await axe(p, "dashboard");
+  for (const [name, ext, magic] of [["XLSX", "xlsx", "PK"], ["PDF", "pdf", "%PDF"], ["CSV", "csv", "\ufeff"]]) {
+    const [dl] = await Promise.all([p.waitForEvent("download"), p.getByRole("button", { name, exact: true }).click()]);
+    assert.equal(dl.suggestedFilename(), `ikm-dukcapil-${year}.${ext}`);
+    const file = await dl.path();
+    const head = (await import("node:fs")).readFileSync(file).subarray(0, 8).toString("utf8");
+    assert.ok(head.startsWith(magic), `${name} starts with ${magic}: ${JSON.stringify(head)}`);
+  }
+  // English is one tap away.
+  await p.getByRole("button", { name: "English" }).click();
+  await p.getByRole("heading", { name: "Scores by item" }).waitFor();
+  assert.equal(await p.locator("#ikm-value").textContent(), r.ikm.toFixed(2));
+  // A viewer of the MPP cannot read a unit outside it.
+  const outside = await fetch(`${base}/api/v1/reports/ikm?unit=puskesmas&period=${year}`, { headers: { Authorization: "Bearer " + viewer } });
+  assert.equal(outside.status, 403);
+  await p.context().close();
+});

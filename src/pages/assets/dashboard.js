@@ -1,0 +1,213 @@
+// The IKM dashboard for unit heads and administrators: sign in with a viewer or admin key,
+// choose unit, period and service, read the numbers, the charts (server-rendered SVG), the
+// weakest items, the trend, the units below, the suggestions, and download each export.
+// Bahasa Indonesia first, English one tap away. Everything comes from this server.
+(function () {
+  "use strict";
+  const KEY = "kepuasan.dashboard.key";
+  const LANG = "kepuasan.dashboard.lang";
+  const T = {
+    id: {
+      title: "Dasbor IKM", signInTitle: "Masuk", signInText: "Masukkan kunci akses viewer atau admin dari administrator.",
+      keyLabel: "Kunci akses", signIn: "Masuk", signOut: "Keluar", badKey: "Kunci tidak dikenal atau sudah dicabut.",
+      unit: "Unit", period: "Periode", periodHint: "Contoh: 2026-Q3, 2026-S1, 2026, 2026-07", service: "Layanan",
+      allServices: "Semua layanan", show: "Tampilkan", loading: "Memuat…", noUnits: "Kunci ini tidak mencakup unit mana pun.",
+      respondents: "responden", index: "indeks", grade: "Mutu", items: "Nilai per unsur", code: "Kode", item: "Unsur",
+      answered: "Menjawab", nrr: "NRR", itemIkm: "IKM unsur", priorities: "Prioritas perbaikan", trend: "Tren",
+      change: "Perubahan", significant: "Signifikan", yes: "ya", no: "tidak", children: "Unit di bawahnya",
+      suggestions: "Saran dan masukan", noSuggestions: "Belum ada saran pada periode ini.", downloads: "Unduh laporan",
+      csvSemicolon: "CSV (titik koma)", notices: "Catatan", weighted: "IKM tertimbang populasi",
+      error: "Gagal memuat", language: "English", chartItems: "Grafik IKM per unsur", chartTrend: "Grafik tren IKM",
+      periodCol: "Periode",
+    },
+    en: {
+      title: "IKM dashboard", signInTitle: "Sign in", signInText: "Enter a viewer or admin key from your administrator.",
+      keyLabel: "Access key", signIn: "Sign in", signOut: "Sign out", badKey: "Unknown or revoked key.",
+      unit: "Unit", period: "Period", periodHint: "For example: 2026-Q3, 2026-S1, 2026, 2026-07", service: "Service",
+      allServices: "All services", show: "Show", loading: "Loading…", noUnits: "This key covers no unit.",
+      respondents: "respondents", index: "index", grade: "Grade", items: "Scores by item", code: "Code", item: "Item",
+      answered: "Answered", nrr: "NRR", itemIkm: "Item IKM", priorities: "Priorities", trend: "Trend",
+      change: "Change", significant: "Significant", yes: "yes", no: "no", children: "Units below",
+      suggestions: "Suggestions", noSuggestions: "No suggestions in this period yet.", downloads: "Download the report",
+      csvSemicolon: "CSV (semicolons)", notices: "Notices", weighted: "Population-weighted IKM",
+      error: "Could not load", language: "Bahasa Indonesia", chartItems: "Chart of the IKM by item", chartTrend: "Chart of the IKM trend",
+      periodCol: "Period",
+    },
+  };
+  const app = document.getElementById("app");
+  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, charts: {}, error: "" };
+  const t = (k) => T[state.lang][k];
+  const key = () => sessionStorage.getItem(KEY);
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  const num = (v, d = 2) => (v === null || v === undefined ? "-" : (state.lang === "id" ? Number(v).toFixed(d).replace(".", ",") : Number(v).toFixed(d)));
+  const pick = (id, en) => (state.lang === "id" ? id : en);
+
+  function currentQuarter() {
+    const now = new Date();
+    return `${now.getFullYear()}-Q${Math.floor(now.getMonth() / 3) + 1}`;
+  }
+
+  async function api(path) {
+    const res = await fetch(path, { headers: { Authorization: "Bearer " + key() } });
+    if (res.status === 401) { sessionStorage.removeItem(KEY); state.error = t("badKey"); render(); throw new Error("401"); }
+    return res;
+  }
+
+  function query() {
+    const q = new URLSearchParams({ unit: state.unit, period: state.period });
+    if (state.service) q.set("service", state.service);
+    return q;
+  }
+
+  async function loadUnits() {
+    const res = await api("/api/v1/units");
+    state.units = await res.json();
+    if (!state.unit && state.units.length) {
+      const top = state.units.find((u) => !state.units.some((p) => p.code === u.parent)) || state.units[0];
+      state.unit = top.code;
+    }
+    state.period = state.period || currentQuarter();
+    await loadServices();
+  }
+
+  async function loadServices() {
+    state.services = [];
+    if (!state.unit) return;
+    const res = await api(`/api/v1/units/${encodeURIComponent(state.unit)}/services`);
+    if (res.ok) state.services = await res.json();
+  }
+
+  async function loadReport() {
+    state.report = null; state.charts = {}; state.error = "";
+    render();
+    const res = await api("/api/v1/reports/ikm?" + query());
+    const body = await res.json();
+    if (!res.ok) { state.error = `${t("error")}: ${body.message}`; render(); return; }
+    state.report = body;
+    const q = query(); q.set("lang", state.lang);
+    for (const kind of ["items", "trend"]) {
+      const c = await api(`/api/v1/reports/ikm/chart/${kind}?` + q);
+      if (c.ok) state.charts[kind] = await c.text();
+    }
+    render();
+  }
+
+  async function download(format, extra) {
+    const q = query(); q.set("format", format); q.set("lang", state.lang);
+    for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
+    const res = await api("/api/v1/reports/ikm?" + q);
+    if (!res.ok) { const body = await res.json(); state.error = `${t("error")}: ${body.message}`; render(); return; }
+    const name = ((res.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/) || [])[1] || `ikm.${format}`;
+    const url = URL.createObjectURL(await res.blob());
+    const a = document.createElement("a");
+    a.href = url; a.download = name; document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  function table(head, rows, numeric) {
+    return `<div class="scroll"><table><thead><tr>${head.map((h, i) => `<th scope="col"${numeric[i] ? ' class="n"' : ""}>${esc(h)}</th>`).join("")}</tr></thead>
+      <tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ""}>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
+  }
+
+  function chart(kind, label) {
+    return state.charts[kind] ? `<div class="chart" id="chart-${kind}" role="img" aria-label="${esc(label)}">${state.charts[kind]}</div>` : "";
+  }
+
+  function reportView(r) {
+    const unit = state.units.find((u) => u.code === r.unit);
+    const grade = r.grade ? `${t("grade")} ${esc(r.grade)} · ${esc(pick(r.performance, r.performance_en))}` : "-";
+    const items = r.items.map((i) => [esc(i.code), esc(pick(i.name, i.name_en)), i.answered, num(i.nrr, 3), num(i.ikm), esc(i.grade || "-")]);
+    const byCode = Object.fromEntries(r.items.map((i) => [i.code, i]));
+    const trend = r.trend.map((p) => [esc(p.period), p.respondents, num(p.ikm), esc(p.grade || "-"), num(p.change),
+      p.significant === null || p.significant === undefined ? "-" : (p.significant ? t("yes") : t("no"))]);
+    const children = r.rollup ? r.rollup.children.map((c) => [esc(c.name), c.respondents, num(c.ikm), esc(c.grade || "-")]) : [];
+    const weighted = r.rollup && r.rollup.population_weighted;
+    return `<section aria-labelledby="result-title">
+      <h2 id="result-title">${esc(unit ? unit.name : r.unit)} · ${esc(r.period)}</h2>
+      <p class="hint">${esc(r.from)} – ${esc(r.to)} · ${esc(r.timezone)}${r.service ? " · " + esc(r.service) : ""}</p>
+      <div class="score grade-${esc(r.grade || "none")}">
+        <p class="ikm"><span>IKM</span> <strong id="ikm-value">${num(r.ikm)}</strong></p>
+        <p class="grade" id="grade-value">${grade}</p>
+        <p>${r.respondents} ${t("respondents")} · ${t("index")} ${num(r.index, 4)}</p>
+        ${weighted ? `<p>${t("weighted")}: ${num(weighted.ikm)} (${esc(weighted.grade)})</p>` : ""}
+      </div>
+      ${r.notices.length ? `<h3>${t("notices")}</h3><ul>${r.notices.map((n) => `<li>${esc(pick(n.id, n.en))}</li>`).join("")}</ul>` : ""}
+      <h3>${t("items")}</h3>
+      ${chart("items", t("chartItems"))}
+      ${table([t("code"), t("item"), t("answered"), t("nrr"), t("itemIkm"), t("grade")], items, [false, false, true, true, true, false])}
+      <h3>${t("priorities")}</h3>
+      <ol>${r.priorities.map((c) => `<li>${esc(c)} ${esc(pick(byCode[c].name, byCode[c].name_en))}: ${num(byCode[c].ikm)} (${esc(byCode[c].grade || "-")})</li>`).join("")}</ol>
+      <h3>${t("trend")}</h3>
+      ${chart("trend", t("chartTrend"))}
+      ${table([t("periodCol"), t("respondents"), "IKM", t("grade"), t("change"), t("significant")], trend, [false, true, true, false, true, false])}
+      ${children.length ? `<h3>${t("children")}</h3>${table([t("unit"), t("respondents"), "IKM", t("grade")], children, [false, true, true, false])}` : ""}
+      <h3>${t("suggestions")}</h3>
+      ${r.suggestions.length ? `<ul class="suggestions">${r.suggestions.slice(0, 20).map((s) => `<li><span class="hint">${esc(s.date)} · ${esc(s.unit)}${s.service ? " · " + esc(s.service) : ""} · ${esc(s.channel)}</span><br>${esc(s.text)}</li>`).join("")}</ul>` : `<p>${t("noSuggestions")}</p>`}
+      <h3>${t("downloads")}</h3>
+      <p class="downloads">
+        <button type="button" data-download="csv">CSV</button>
+        <button type="button" data-download="csv" data-delimiter="semicolon">${t("csvSemicolon")}</button>
+        <button type="button" data-download="xlsx">XLSX</button>
+        <button type="button" data-download="pdf">PDF</button>
+      </p>
+    </section>`;
+  }
+
+  function render() {
+    document.documentElement.lang = state.lang;
+    document.title = t("title");
+    const header = `<header><h1>${t("title")}</h1><div class="tools">
+      <button type="button" id="lang" lang="${state.lang === "id" ? "en" : "id"}">${t("language")}</button>
+      ${key() ? `<button type="button" id="sign-out">${t("signOut")}</button>` : ""}</div></header>`;
+    if (!key()) {
+      app.innerHTML = `${header}<main><h2>${t("signInTitle")}</h2><p>${t("signInText")}</p>
+        <form id="sign-in"><label for="key">${t("keyLabel")}</label>
+        <input id="key" type="password" autocomplete="off" required>
+        <button type="submit">${t("signIn")}</button></form>
+        ${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ""}</main>`;
+    } else {
+      const units = state.units.map((u) => `<option value="${esc(u.code)}"${u.code === state.unit ? " selected" : ""}>${esc(u.name)} (${esc(u.code)})</option>`).join("");
+      const services = state.services.filter((s) => s.active).map((s) => `<option value="${esc(s.code)}"${s.code === state.service ? " selected" : ""}>${esc(s.name)}</option>`).join("");
+      app.innerHTML = `${header}<main>
+        ${state.units.length ? `<form id="controls">
+          <div><label for="unit">${t("unit")}</label><select id="unit">${units}</select></div>
+          <div><label for="period">${t("period")}</label><input id="period" value="${esc(state.period || "")}" aria-describedby="period-hint" required>
+            <span class="hint" id="period-hint">${t("periodHint")}</span></div>
+          <div><label for="service">${t("service")}</label><select id="service"><option value="">${t("allServices")}</option>${services}</select></div>
+          <div><button type="submit">${t("show")}</button></div>
+        </form>` : `<p>${t("noUnits")}</p>`}
+        ${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ""}
+        <div id="result" aria-live="polite">${state.report ? reportView(state.report) : (state.unit && !state.error ? `<p>${t("loading")}</p>` : "")}</div>
+      </main>`;
+    }
+    bind();
+  }
+
+  function bind() {
+    const on = (sel, ev, fn) => { const el = document.querySelector(sel); if (el) el.addEventListener(ev, fn); };
+    on("#lang", "click", () => { state.lang = state.lang === "id" ? "en" : "id"; localStorage.setItem(LANG, state.lang); if (state.report) loadReport().catch(() => {}); else render(); });
+    on("#sign-out", "click", () => { sessionStorage.removeItem(KEY); Object.assign(state, { units: [], unit: null, report: null, error: "" }); render(); });
+    on("#sign-in", "submit", async (e) => {
+      e.preventDefault();
+      sessionStorage.setItem(KEY, document.getElementById("key").value.trim());
+      state.error = "";
+      try { await loadUnits(); render(); if (state.unit) await loadReport(); } catch (err) { /* shown */ }
+    });
+    on("#unit", "change", async (e) => { state.unit = e.target.value; state.service = ""; await loadServices().catch(() => {}); render(); });
+    on("#service", "change", (e) => { state.service = e.target.value; });
+    on("#period", "change", (e) => { state.period = e.target.value.trim(); });
+    on("#controls", "submit", (e) => {
+      e.preventDefault();
+      state.period = document.getElementById("period").value.trim();
+      state.service = document.getElementById("service").value;
+      loadReport().catch(() => {});
+    });
+    document.querySelectorAll("[data-download]").forEach((b) => b.addEventListener("click", () => {
+      const extra = b.dataset.delimiter ? { delimiter: b.dataset.delimiter } : {};
+      download(b.dataset.download, extra).catch(() => {});
+    }));
+  }
+
+  render();
+  if (key()) loadUnits().then(() => { render(); if (state.unit) return loadReport(); }).catch(() => {});
+})();
