@@ -78,6 +78,19 @@ pub enum Command {
     Migrate,
     /// Fill an empty database with a demo MPP: a dozen units and a year of responses.
     Demo,
+    /// Import paper questionnaires from a CSV or XLSX file (columns U1..U9, unit, service,
+    /// date, and optionally gender, age, education, occupation, suggestion); prints what was
+    /// imported and every bad row. Importing the same file twice stores its rows once.
+    Import {
+        /// The CSV or XLSX file.
+        file: PathBuf,
+        /// Check every row and store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Unit of rows without a unit column.
+        #[arg(long)]
+        unit: Option<String>,
+    },
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -298,6 +311,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Serve { demo } => return serve(demo, out),
         Command::Migrate => migrate()?,
         Command::Demo => demo(out)?,
+        Command::Import {
+            file,
+            dry_run,
+            unit,
+        } => import(&file, dry_run, unit.as_deref())?,
         Command::Keys(command) => keys(command)?,
         Command::Units(command) => units(command)?,
         Command::Services(command) => services(command)?,
@@ -669,6 +687,35 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         None if format == Format::Json => json(&report),
         None => String::from_utf8(bytes).map_err(|e| CliError(e.to_string())),
     }
+}
+
+fn import(file: &PathBuf, dry_run: bool, unit: Option<&str>) -> Result<String, CliError> {
+    let bytes = std::fs::read(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
+    let state = open_state()?;
+    // The operator at the console acts as an administrator.
+    let operator = crate::auth::Principal {
+        key_id: "command-line".into(),
+        role: crate::auth::Role::Admin,
+        units: Vec::new(),
+        last_used_at: None,
+    };
+    let token_settings = state.settings.token_settings();
+    let report = state
+        .db
+        .write_blocking(|conn| {
+            crate::import::import(
+                conn,
+                &state.registry,
+                &token_settings,
+                &operator,
+                &bytes,
+                unit,
+                dry_run,
+                now(),
+            )
+        })
+        .map_err(app)?;
+    json(&report)
 }
 
 fn tokens_sheet(

@@ -262,6 +262,74 @@ pub fn submit(
     req: &SubmissionRequest,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
+    let Prepared { row, accepted } =
+        prepare(conn, registry, token_settings, caller, req, now, now)?;
+    // The response and the spending of its receipt commit together or not at all. On
+    // PostgreSQL two concurrent transactions can both find the id (or the receipt) unused and
+    // one then loses at the unique index; running it again sees the winner's row.
+    let mut attempt = 0;
+    let stored = loop {
+        let result = crate::db::write_tx(conn, |conn| {
+            let candidate = quality::Candidate {
+                device: row.device_id.as_deref(),
+                started_at: row.started_at,
+                client_time: row.client_time,
+                received_at: now,
+                answers: &row.answers,
+                profile: row.profile.as_deref(),
+                suggestion: row.suggestion.as_deref(),
+            };
+            let row = ResponseRow {
+                flags: quality::flags(conn, rules, &candidate)?,
+                ..row.clone()
+            };
+            let stored = queries::insert_response(conn, &row)?;
+            if let (Stored::New, Some(accepted)) = (&stored, &accepted) {
+                tokens::spend(conn, &accepted.spend_key, &row.submission_id, now)?;
+            }
+            Ok(stored)
+        });
+        match result {
+            Err(e) if e.code == "conflict" && attempt < 3 => attempt += 1,
+            other => break other?,
+        }
+    };
+    outcome(stored)
+}
+
+/// Whether a stored response was new (`true`) or a repeat of one already stored (`false`); a
+/// reused id with other content is a 409.
+pub fn outcome(stored: Stored) -> Result<bool, AppError> {
+    match stored {
+        Stored::New => Ok(true),
+        Stored::Repeat => Ok(false),
+        Stored::Conflict => Err(AppError::conflict(
+            "submission_id_conflict",
+            "this submission_id was already used for a submission with different content",
+        )),
+    }
+}
+
+/// A submission that passed every check, as the row to store and the receipt it spends.
+pub struct Prepared {
+    /// The row (without quality flags).
+    pub row: ResponseRow,
+    /// The receipt token it spends, if any.
+    pub accepted: Option<tokens::Accepted>,
+}
+
+/// Checks a submission against the instrument, the unit and service, and the caller's
+/// rights, and builds its row, received at `received_at` (a paper questionnaire's own date;
+/// otherwise `now`).
+pub fn prepare(
+    conn: &mut DbConn,
+    registry: &Registry,
+    token_settings: &TokenSettings,
+    caller: Option<&Principal>,
+    req: &SubmissionRequest,
+    received_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<Prepared, AppError> {
     let checked = check(registry, req)?;
     let unit = queries::find_unit(conn, &req.unit)?
         .ok_or_else(|| AppError::field("unit", format!("unknown unit `{}`", req.unit)))?;
@@ -323,7 +391,7 @@ pub fn submit(
             .profile
             .map(|p| serde_json::to_string(&p).expect("map serializes")),
         suggestion: req.suggestion.clone(),
-        received_at: now,
+        received_at,
         client_time: checked.client_time,
         flags: String::new(),
         key_id: caller.map(|p| p.key_id.clone()),
@@ -336,48 +404,12 @@ pub fn submit(
                 .map(|p| format!("key:{}", p.key_id))
         }),
     };
-    // The response and the spending of its receipt commit together or not at all. On
-    // PostgreSQL two concurrent transactions can both find the id (or the receipt) unused and
-    // one then loses at the unique index; running it again sees the winner's row.
-    let mut attempt = 0;
-    let stored = loop {
-        let result = crate::db::write_tx(conn, |conn| {
-            let candidate = quality::Candidate {
-                device: row.device_id.as_deref(),
-                started_at: row.started_at,
-                client_time: row.client_time,
-                received_at: now,
-                answers: &row.answers,
-                profile: row.profile.as_deref(),
-                suggestion: row.suggestion.as_deref(),
-            };
-            let row = ResponseRow {
-                flags: quality::flags(conn, rules, &candidate)?,
-                ..row.clone()
-            };
-            let stored = queries::insert_response(conn, &row)?;
-            if let (Stored::New, Some(accepted)) = (&stored, &accepted) {
-                tokens::spend(conn, &accepted.spend_key, &row.submission_id, now)?;
-            }
-            Ok(stored)
-        });
-        match result {
-            Err(e) if e.code == "conflict" && attempt < 3 => attempt += 1,
-            other => break other?,
-        }
-    };
-    match stored {
-        Stored::New => Ok(true),
-        Stored::Repeat => Ok(false),
-        Stored::Conflict => Err(AppError::conflict(
-            "submission_id_conflict",
-            "this submission_id was already used for a submission with different content",
-        )),
-    }
+    Ok(Prepared { row, accepted })
 }
 
 /// Who may submit: a receipt token (anyone holding the receipt), an admin, a kiosk of the
-/// unit or one of its parents, or anyone at all for a unit with an open link.
+/// unit or one of its parents, a counter of the unit entering paper questionnaires, or anyone
+/// at all for a unit with an open link.
 fn authorize(
     conn: &mut DbConn,
     token_settings: &TokenSettings,
@@ -394,14 +426,14 @@ fn authorize(
     }
     match caller {
         Some(p) if p.role == Role::Admin => Ok(None),
-        Some(p) if p.role == Role::Kiosk => {
+        Some(p) if p.role == Role::Kiosk || (p.role == Role::Counter && req.channel == "paper") => {
             let all = queries::list_units(conn)?;
             if p.covers(&all, &unit.code) {
                 Ok(None)
             } else {
                 Err(AppError::forbidden(format!(
-                    "this kiosk key does not serve unit {}",
-                    unit.code
+                    "this {} key does not serve unit {}",
+                    p.role, unit.code
                 )))
             }
         }

@@ -2,6 +2,7 @@
 //! shares (authentication, JSON and query errors in the contract's shape).
 
 pub mod admin;
+pub mod imports;
 pub mod reports;
 pub mod responses;
 pub mod tokens;
@@ -71,6 +72,11 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         web::post().to(tokens::sheet),
                     )
                     .route("/responses", web::post().to(responses::submit))
+                    .service(
+                        web::resource("/imports")
+                            .app_data(web::PayloadConfig::default().limit(imports::MAX_FILE))
+                            .route(web::post().to(imports::import)),
+                    )
                     .route("/reports/ikm", web::get().to(reports::ikm))
                     .route("/reports/ikm/chart/{kind}", web::get().to(reports::chart)),
             )
@@ -257,7 +263,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         admin::create_service, admin::list_services, admin::update_service,
         admin::set_population, admin::list_populations,
         admin::create_key, admin::list_keys, admin::revoke_key,
-        responses::submit, reports::ikm, reports::chart, tokens::issue, tokens::sheet,
+        responses::submit, imports::import, reports::ikm, reports::chart, tokens::issue, tokens::sheet,
     ),
     modifiers(&BearerAuth),
 )]

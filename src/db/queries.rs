@@ -293,12 +293,7 @@ pub enum Stored {
 /// with other content a conflict. Run it inside [`super::write_tx`]; a concurrent insert of the
 /// same id that slips between the look-up and the insert fails at the primary key.
 pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, AppError> {
-    let existing: Option<String> = responses::table
-        .find(&row.submission_id)
-        .select(responses::content_hash)
-        .first(conn)
-        .optional()?;
-    match existing {
+    match find_content_hash(conn, &row.submission_id)? {
         Some(hash) if hash == row.content_hash => Ok(Stored::Repeat),
         Some(_) => Ok(Stored::Conflict),
         None => {
@@ -308,6 +303,18 @@ pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, A
             Ok(Stored::New)
         }
     }
+}
+
+/// The content hash of the response stored under a submission id, if any.
+pub fn find_content_hash(
+    conn: &mut DbConn,
+    submission_id: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(responses::table
+        .find(submission_id)
+        .select(responses::content_hash)
+        .first(conn)
+        .optional()?)
 }
 
 /// How many responses a device has sent since `since`.

@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod common;
 mod crash;
+mod imports;
 mod migrations;
 mod reports;
 mod tokens;

@@ -1,0 +1,386 @@
+//! Importing paper questionnaires from CSV or XLSX: the columns of `kepuasan ikm` (U1..U9,
+//! a blank cell an unanswered item) plus `unit`, `service` and `date`, and optionally the
+//! profile (`gender`, `age`, `education`, `occupation`) and `suggestion`. Every row goes
+//! through the same checks as a live submission.
+//!
+//! A dry run stores nothing and names every bad row with its line and reason. A real run
+//! stores the good rows in one transaction, tagged channel `paper`, received at noon of the
+//! questionnaire's date in its unit's time zone, and lists the bad ones. Each row's
+//! submission id is derived from its content (and how many identical rows came before it in
+//! the file), so importing the same file again stores nothing new, and a file with rows added
+//! stores only the added ones.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::auth::Principal;
+use crate::collect::{self, SubmissionRequest};
+use crate::db::queries;
+use crate::db::{self, DbConn};
+use crate::error::AppError;
+use crate::instrument::Registry;
+use crate::tokens::TokenSettings;
+
+/// Most rows one import takes.
+pub const MAX_ROWS: usize = 20_000;
+
+/// A file's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// CSV, comma or semicolon delimited, UTF-8 with or without a byte-order mark.
+    Csv,
+    /// An Excel workbook; its first sheet is read.
+    Xlsx,
+}
+
+impl FileKind {
+    /// The kind of a file from its first bytes (an XLSX file is a ZIP archive).
+    pub fn sniff(bytes: &[u8]) -> FileKind {
+        if bytes.starts_with(b"PK\x03\x04") {
+            FileKind::Xlsx
+        } else {
+            FileKind::Csv
+        }
+    }
+}
+
+/// A bad row: its line and what is wrong, by field.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RowError {
+    /// Line of the file (the header is line 1).
+    pub line: u64,
+    /// Field (column) to problem.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// What an import did, or would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    /// Whether nothing was stored.
+    pub dry_run: bool,
+    /// Questionnaire rows read (blank lines skipped).
+    pub rows: u64,
+    /// Rows that pass every check.
+    pub valid: u64,
+    /// Rows stored now (0 in a dry run).
+    pub imported: u64,
+    /// Valid rows already stored by an earlier import of the same questionnaires.
+    pub already_imported: u64,
+    /// Every bad row, in file order.
+    pub errors: Vec<RowError>,
+}
+
+/// A row of the file: its line and its cells by lower-case header.
+struct Row {
+    line: u64,
+    cells: HashMap<String, String>,
+}
+
+fn whole_file(problem: impl Into<String>) -> AppError {
+    AppError::field("file", problem)
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| whole_file(format!("the file is not UTF-8 text ({e})")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(crate::csv_input::detect_delimiter(text))
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| whole_file(format!("cannot read the header line: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| whole_file(format!("unreadable CSV: {e}")))?;
+        let line = record.position().map_or(0, |p| p.line());
+        rows.push(Row {
+            line,
+            cells: headers
+                .iter()
+                .cloned()
+                .zip(record.iter().map(|c| c.trim().to_owned()))
+                .collect(),
+        });
+    }
+    Ok(rows)
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
+    use calamine::{Data, Reader};
+    let mut book = calamine::Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| whole_file(format!("not a readable XLSX workbook: {e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| whole_file("the workbook has no sheet"))?
+        .map_err(|e| whole_file(format!("cannot read the first sheet: {e}")))?;
+    let text = |d: &Data| -> String {
+        match d {
+            Data::Empty => String::new(),
+            Data::String(s) => s.trim().to_owned(),
+            Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+            Data::Float(f) => f.to_string(),
+            Data::Int(i) => i.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(dt) => dt
+                .as_datetime()
+                .map_or_else(|| dt.to_string(), |d| d.date().to_string()),
+            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Error(e) => format!("#{e:?}"),
+        }
+    };
+    let first_row = range.start().map_or(0, |(r, _)| r);
+    let mut rows = range.rows();
+    let headers: Vec<String> = rows
+        .next()
+        .ok_or_else(|| whole_file("the first sheet is empty"))?
+        .iter()
+        .map(|h| text(h).to_lowercase())
+        .collect();
+    Ok(rows
+        .enumerate()
+        .map(|(i, cells)| Row {
+            line: u64::from(first_row) + i as u64 + 2,
+            cells: headers
+                .iter()
+                .cloned()
+                .zip(cells.iter().map(text))
+                .collect(),
+        })
+        .collect())
+}
+
+/// A cell by any of its accepted header names (English first, then Indonesian).
+fn cell<'a>(row: &'a Row, names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|n| row.cells.get(*n))
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+}
+
+/// A questionnaire date as written: 2025-07-14, 14/07/2025 or 14-07-2025.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
+}
+
+/// The submission a row stands for, or the problems that stop it being one.
+fn submission(
+    row: &Row,
+    default_unit: Option<&str>,
+    instrument: &crate::instrument::Instrument,
+) -> Result<(SubmissionRequest, NaiveDate), BTreeMap<String, String>> {
+    let mut fields = BTreeMap::new();
+    let unit = cell(row, &["unit", "unit_code"]).or(default_unit);
+    if unit.is_none() {
+        fields.insert("unit".into(), "is missing".into());
+    }
+    let date = match cell(row, &["date", "tanggal"]) {
+        None => {
+            fields.insert("date".into(), "is missing".into());
+            None
+        }
+        Some(d) => parse_date(d).or_else(|| {
+            fields.insert(
+                "date".into(),
+                format!("`{d}` is not a date such as 2025-07-14 or 14/07/2025"),
+            );
+            None
+        }),
+    };
+    let mut answers = BTreeMap::new();
+    for item in &instrument.items {
+        let code = item.code.to_lowercase();
+        match row.cells.get(&code).map(String::as_str) {
+            None | Some("") => {}
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) => {
+                    answers.insert(item.code.clone(), Value::from(n));
+                }
+                Err(_) => {
+                    fields.insert(
+                        format!("answers.{}", item.code),
+                        format!("`{v}` is not a whole number"),
+                    );
+                }
+            },
+        }
+    }
+    let mut profile = BTreeMap::new();
+    for (key, names) in [
+        ("gender", ["gender", "jenis_kelamin"]),
+        ("age", ["age", "usia"]),
+        ("education", ["education", "pendidikan"]),
+        ("occupation", ["occupation", "pekerjaan"]),
+    ] {
+        if let Some(v) = cell(row, &names) {
+            let value = match key {
+                "age" => v
+                    .parse::<i64>()
+                    .map_or_else(|_| Value::from(v), Value::from),
+                _ => Value::from(v),
+            };
+            profile.insert(key.to_owned(), value);
+        }
+    }
+    if !fields.is_empty() {
+        return Err(fields);
+    }
+    let req = SubmissionRequest {
+        submission_id: String::new(),
+        unit: unit.expect("checked").to_owned(),
+        service: cell(row, &["service", "layanan"]).map(str::to_owned),
+        instrument: instrument.key.clone(),
+        channel: "paper".into(),
+        answers,
+        profile: (!profile.is_empty()).then_some(profile),
+        suggestion: cell(row, &["suggestion", "saran"]).map(str::to_owned),
+        token: None,
+        client_time: None,
+        started_at: None,
+        clock_offset_ms: None,
+        device_id: None,
+    };
+    Ok((req, date.expect("checked")))
+}
+
+/// The submission id of a row: a hash of its content and of how many identical rows came
+/// before it in the file.
+fn derived_id(req: &SubmissionRequest, date: NaiveDate, occurrence: u32) -> String {
+    let canonical = serde_json::json!({
+        "v": 1, "unit": req.unit, "service": req.service, "instrument": req.instrument,
+        "date": date.to_string(), "answers": req.answers, "profile": req.profile,
+        "suggestion": req.suggestion, "occurrence": occurrence,
+    });
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// Imports a file (or checks it, in a dry run). `default_unit` serves rows without a unit
+/// column. The caller must be an admin or a counter of each row's unit.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is a distinct input of the import"
+)]
+pub fn import(
+    conn: &mut DbConn,
+    registry: &Registry,
+    token_settings: &TokenSettings,
+    caller: &Principal,
+    bytes: &[u8],
+    default_unit: Option<&str>,
+    dry_run: bool,
+    now: NaiveDateTime,
+) -> Result<ImportReport, AppError> {
+    let rows = match FileKind::sniff(bytes) {
+        FileKind::Csv => read_csv(bytes)?,
+        FileKind::Xlsx => read_xlsx(bytes)?,
+    };
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .filter(|r| r.cells.values().any(|v| !v.is_empty()))
+        .collect();
+    if rows.len() > MAX_ROWS {
+        return Err(whole_file(format!(
+            "{} rows; at most {MAX_ROWS} in one import",
+            rows.len()
+        )));
+    }
+    let instrument = registry
+        .get("skm-2017")
+        .ok_or_else(|| AppError::internal("the skm-2017 instrument is missing"))?;
+    let mut report = ImportReport {
+        dry_run,
+        rows: rows.len() as u64,
+        valid: 0,
+        imported: 0,
+        already_imported: 0,
+        errors: Vec::new(),
+    };
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    let mut good = Vec::new();
+    for row in &rows {
+        let prepared = submission(row, default_unit, instrument).and_then(|(mut req, date)| {
+            let key = derived_id(&req, date, 0);
+            let occurrence = seen.entry(key).or_insert(0);
+            req.submission_id = derived_id(&req, date, *occurrence);
+            *occurrence += 1;
+            let at = received_at(conn, &req.unit, date, now).map_err(to_fields)?;
+            collect::prepare(conn, registry, token_settings, Some(caller), &req, at, now)
+                .map_err(to_fields)
+        });
+        match prepared {
+            Ok(p) => good.push(p.row),
+            Err(fields) => report.errors.push(RowError {
+                line: row.line,
+                fields,
+            }),
+        }
+    }
+    report.valid = good.len() as u64;
+    if dry_run {
+        for row in &good {
+            if queries::find_content_hash(conn, &row.submission_id)?.is_some() {
+                report.already_imported += 1;
+            }
+        }
+        return Ok(report);
+    }
+    let (imported, already) = db::write_tx(conn, |conn| {
+        let (mut new, mut repeat) = (0, 0);
+        for row in &good {
+            if collect::outcome(queries::insert_response(conn, row)?)? {
+                new += 1;
+            } else {
+                repeat += 1;
+            }
+        }
+        Ok((new, repeat))
+    })?;
+    report.imported = imported;
+    report.already_imported = already;
+    Ok(report)
+}
+
+/// Noon of the questionnaire's date in its unit's time zone (UTC), refused in the future.
+fn received_at(
+    conn: &mut DbConn,
+    unit: &str,
+    date: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<NaiveDateTime, AppError> {
+    let found = queries::find_unit(conn, unit)?
+        .ok_or_else(|| AppError::field("unit", format!("unknown unit `{unit}`")))?;
+    let tz = crate::period::parse_timezone(&found.timezone)
+        .ok_or_else(|| AppError::internal(format!("unit {unit} has a bad time zone")))?;
+    let today = tz.from_utc_datetime(&now).date_naive();
+    if date > today {
+        return Err(AppError::field("date", format!("{date} is in the future")));
+    }
+    let noon = date.and_hms_opt(12, 0, 0).expect("noon exists");
+    Ok(tz
+        .from_local_datetime(&noon)
+        .earliest()
+        .map_or(noon, |t| t.naive_utc()))
+}
+
+/// An error of one row as field problems.
+fn to_fields(e: AppError) -> BTreeMap<String, String> {
+    e.fields
+        .unwrap_or_else(|| BTreeMap::from([("row".to_owned(), e.message)]))
+}

@@ -1,0 +1,195 @@
+//! Importing paper questionnaires on both backends: a dry run names every bad row and stores
+//! nothing; a real run stores the good rows once, however often the file comes again.
+
+use serde_json::Value;
+
+use crate::api::world;
+use crate::both_backends;
+use crate::common::*;
+
+const FILE: &str = "\u{feff}unit;service;date;U1;U2;U3;U4;U5;U6;U7;U8;U9;gender;age;suggestion
+unit-a;ktp-el;14/07/2025;4;4;4;4;4;4;4;4;4;P;34;Pelayanan cepat
+unit-a;;2025-07-15;3;3;3;3;3;3;3;3;3;;;
+unit-a;;2025-07-15;3;3;3;3;3;3;3;3;3;;;
+unit-b;;2025-08-01;2;2;2;2;2;2;2;2;;L;;
+unit-a;;2025-07-16;5;3;3;3;3;3;3;3;3;;;
+nowhere;;2025-07-16;3;3;3;3;3;3;3;3;3;;;
+unit-a;;31/02/2025;3;3;3;3;3;3;3;3;3;;;
+unit-a;;2025-07-16;x;3;3;3;3;3;3;3;3;;;
+unit-a;;2030-01-01;3;3;3;3;3;3;3;3;3;;;
+;;;;;;;;;;;;;;
+";
+
+async fn import<S>(svc: &S, key: &str, query: &str, body: Vec<u8>) -> (u16, Value)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    send(
+        svc,
+        actix_web::test::TestRequest::post()
+            .uri(&format!("/api/v1/imports{query}"))
+            .insert_header(("Authorization", format!("Bearer {key}")))
+            .insert_header(("Content-Type", "text/csv"))
+            .set_payload(body),
+    )
+    .await
+}
+
+fn error_lines(report: &Value) -> Vec<(u64, Vec<String>)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["fields"].as_object().unwrap().keys().cloned().collect(),
+            )
+        })
+        .collect()
+}
+
+async fn a_paper_file_imports_its_good_rows_once_and_names_every_bad_row(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let expected_errors = vec![
+        (6, vec!["answers.U1".to_owned()]),
+        (7, vec!["unit".to_owned()]),
+        (8, vec!["date".to_owned()]),
+        (9, vec!["answers.U1".to_owned()]),
+        (10, vec!["date".to_owned()]),
+    ];
+    let (status, dry) = import(&svc, &w.admin, "?dry_run=true", FILE.into()).await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(
+        (
+            dry["rows"].as_u64(),
+            dry["valid"].as_u64(),
+            dry["imported"].as_u64()
+        ),
+        (Some(9), Some(4), Some(0)),
+        "{dry}"
+    );
+    assert_eq!(error_lines(&dry), expected_errors, "{dry}");
+    assert_eq!(app.response_count(), 0, "a dry run stores nothing");
+
+    let (status, real) = import(&svc, &w.admin, "", FILE.into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (real["imported"].as_u64(), real["already_imported"].as_u64()),
+        (Some(4), Some(0)),
+        "{real}"
+    );
+    assert_eq!(error_lines(&real), expected_errors);
+    assert_eq!(
+        app.response_count(),
+        4,
+        "the two identical rows are two respondents"
+    );
+
+    let (_, again) = import(&svc, &w.admin, "", FILE.into()).await;
+    assert_eq!(
+        (
+            again["imported"].as_u64(),
+            again["already_imported"].as_u64()
+        ),
+        (Some(0), Some(4))
+    );
+    assert_eq!(
+        app.response_count(),
+        4,
+        "importing the same file again changes nothing"
+    );
+    let (_, dry_again) = import(&svc, &w.admin, "?dry_run=true", FILE.into()).await;
+    assert_eq!(dry_again["already_imported"].as_u64(), Some(4));
+
+    // unit-a in 2025-Q3: one all-4 and two all-3 questionnaires: (100 + 75 + 75) / 3 = 83,33.
+    let r = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+            Some(&w.admin),
+        ),
+    )
+    .await
+    .1;
+    assert_eq!(
+        (
+            r["respondents"].as_u64(),
+            r["ikm"].as_f64(),
+            r["grade"].as_str()
+        ),
+        (Some(3), Some(83.33), Some("B"))
+    );
+    assert_eq!(r["channels"][0]["code"], "paper");
+    assert_eq!(
+        r["suggestions"][0]["date"], "2025-07-14",
+        "dated by the questionnaire"
+    );
+    assert_eq!(r["suggestions"][0]["text"], "Pelayanan cepat");
+}
+
+async fn a_counter_imports_only_its_own_units_and_others_may_not_import(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let (status, report) = import(&svc, &w.counter_a, "", FILE.into()).await;
+    assert_eq!(status, 200, "{report}");
+    // The unit-b row (line 5) is refused to a counter of unit-a; the unit-a rows go in.
+    assert_eq!(report["imported"].as_u64(), Some(3), "{report}");
+    assert!(
+        error_lines(&report).contains(&(5, vec!["row".to_owned()])),
+        "{report}"
+    );
+    for key in [&w.viewer_a, &w.kiosk_mpp] {
+        let (status, body) = import(&svc, key, "", FILE.into()).await;
+        assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+    }
+    let (status, body) = import(&svc, &w.admin, "", b"\xff\xfe not text".to_vec()).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["file"].is_string(), "{body}");
+}
+
+async fn an_xlsx_file_and_a_file_over_16_kib_import_too(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let header = [
+        "date", "U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8", "U9", "saran",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, "2025-07-20").unwrap();
+    for c in 1..10 {
+        sheet.write_number(1, c, 4.0).unwrap();
+    }
+    sheet.write_string(1, 10, "Ruang tunggu nyaman").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let (status, report) = import(&svc, &w.admin, "?unit=unit-a", bytes).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["imported"].as_u64(), Some(1), "{report}");
+
+    // 600 identical questionnaires (about 24 KiB): 600 respondents, stored once each.
+    let mut big = String::from("unit,date,U1,U2,U3,U4,U5,U6,U7,U8,U9\n");
+    for _ in 0..600 {
+        big.push_str("unit-b,2025-07-21,3,3,3,3,3,3,3,3,3\n");
+    }
+    assert!(big.len() > 16 * 1024);
+    let (status, report) = import(&svc, &w.admin, "", big.clone().into_bytes()).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["imported"].as_u64(), Some(600));
+    let (_, report) = import(&svc, &w.admin, "", big.into_bytes()).await;
+    assert_eq!(report["already_imported"].as_u64(), Some(600));
+    assert_eq!(app.response_count(), 601);
+}
+
+both_backends!(
+    a_paper_file_imports_its_good_rows_once_and_names_every_bad_row,
+    a_counter_imports_only_its_own_units_and_others_may_not_import,
+    an_xlsx_file_and_a_file_over_16_kib_import_too,
+);
