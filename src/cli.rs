@@ -78,6 +78,9 @@ pub enum Command {
     Migrate,
     /// Fill an empty database with a demo MPP: a dozen units and a year of responses.
     Demo,
+    /// People served per unit and period, for sample adequacy and weighted roll-ups.
+    #[command(subcommand)]
+    Populations(PopulationsCommand),
     /// Import paper questionnaires from a CSV or XLSX file (columns U1..U9, unit, service,
     /// date, and optionally gender, age, education, occupation, suggestion); prints what was
     /// imported and every bad row. Importing the same file twice stores its rows once.
@@ -105,6 +108,33 @@ pub enum Command {
     /// Receipt tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+}
+
+/// `kepuasan populations ...`
+#[derive(Debug, Subcommand)]
+pub enum PopulationsCommand {
+    /// Set the number of people a unit served in a period.
+    Set {
+        /// Unit code.
+        #[arg(long)]
+        unit: String,
+        /// Period: 2025, 2025-S1, 2025-Q3, 2025-07 or 2025-07-01..2025-09-30.
+        #[arg(long)]
+        period: String,
+        /// People served.
+        population: i64,
+    },
+    /// Set many from a CSV or XLSX file with columns unit, period, population.
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
+    /// List a unit's populations.
+    List {
+        /// Unit code.
+        #[arg(long)]
+        unit: String,
+    },
 }
 
 /// `kepuasan tokens ...`
@@ -316,6 +346,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             dry_run,
             unit,
         } => import(&file, dry_run, unit.as_deref())?,
+        Command::Populations(command) => populations(command)?,
         Command::Keys(command) => keys(command)?,
         Command::Units(command) => units(command)?,
         Command::Services(command) => services(command)?,
@@ -686,6 +717,40 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         }
         None if format == Format::Json => json(&report),
         None => String::from_utf8(bytes).map_err(|e| CliError(e.to_string())),
+    }
+}
+
+fn populations(command: PopulationsCommand) -> Result<String, CliError> {
+    let state = open_state()?;
+    match command {
+        PopulationsCommand::Set {
+            unit,
+            period,
+            population,
+        } => json(
+            &state
+                .db
+                .write_blocking(|conn| {
+                    crate::api::admin::set_population_in(conn, &unit, &period, population, now())
+                })
+                .map_err(app)?,
+        ),
+        PopulationsCommand::Import { file } => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
+            json(
+                &state
+                    .db
+                    .write_blocking(|conn| crate::import::populations(conn, &bytes, now()))
+                    .map_err(app)?,
+            )
+        }
+        PopulationsCommand::List { unit } => json(
+            &state
+                .db
+                .read_blocking(|conn| queries::list_populations(conn, &unit))
+                .map_err(app)?,
+        ),
     }
 }
 

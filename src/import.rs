@@ -1,4 +1,5 @@
-//! Importing paper questionnaires from CSV or XLSX: the columns of `kepuasan ikm` (U1..U9,
+//! Importing files: paper questionnaires, and populations (people served per unit and
+//! period). Paper questionnaires come from CSV or XLSX with the columns of `kepuasan ikm` (U1..U9,
 //! a blank cell an unanswered item) plus `unit`, `service` and `date`, and optionally the
 //! profile (`gender`, `age`, `education`, `occupation`) and `suggestion`. Every row goes
 //! through the same checks as a live submission.
@@ -355,6 +356,77 @@ pub fn import(
     report.imported = imported;
     report.already_imported = already;
     Ok(report)
+}
+
+/// What a population file did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PopulationReport {
+    /// Rows read.
+    pub rows: u64,
+    /// Populations set.
+    pub set: u64,
+    /// Every bad row, in file order.
+    pub errors: Vec<RowError>,
+}
+
+/// Sets the populations of a file (CSV or XLSX; columns `unit`, `period`, `population`, or
+/// `populasi`), each row on its own (setting one is atomic); a bad row is named and left out.
+pub fn populations(
+    conn: &mut DbConn,
+    bytes: &[u8],
+    now: NaiveDateTime,
+) -> Result<PopulationReport, AppError> {
+    let rows = match FileKind::sniff(bytes) {
+        FileKind::Csv => read_csv(bytes)?,
+        FileKind::Xlsx => read_xlsx(bytes)?,
+    };
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .filter(|r| r.cells.values().any(|v| !v.is_empty()))
+        .collect();
+    {
+        let mut report = PopulationReport {
+            rows: rows.len() as u64,
+            set: 0,
+            errors: Vec::new(),
+        };
+        for row in &rows {
+            let result = match (
+                cell(row, &["unit"]),
+                cell(row, &["period", "periode"]),
+                cell(row, &["population", "populasi"]),
+            ) {
+                (Some(unit), Some(period), Some(n)) => match n.replace(['.', ' '], "").parse() {
+                    Ok(n) => crate::api::admin::set_population_in(conn, unit, period, n, now)
+                        .map(|_| ())
+                        .map_err(|e| {
+                            if e.fields.is_none() {
+                                BTreeMap::from([("unit".to_owned(), e.message)])
+                            } else {
+                                to_fields(e)
+                            }
+                        }),
+                    Err(_) => Err(BTreeMap::from([(
+                        "population".to_owned(),
+                        format!("`{n}` is not a whole number"),
+                    )])),
+                },
+                (unit, period, n) => Err([("unit", unit), ("period", period), ("population", n)]
+                    .into_iter()
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(k, _)| (k.to_owned(), "is missing".to_owned()))
+                    .collect()),
+            };
+            match result {
+                Ok(()) => report.set += 1,
+                Err(fields) => report.errors.push(RowError {
+                    line: row.line,
+                    fields,
+                }),
+            }
+        }
+        Ok(report)
+    }
 }
 
 /// Noon of the questionnaire's date in its unit's time zone (UTC), refused in the future.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::principal;
 use crate::auth::{self, NewKey, Role};
+use crate::db::DbConn;
 use crate::db::queries::{self, Population, Service, Unit};
 use crate::error::{AppError, ErrorBody};
 use crate::period::{Period, parse_timezone};
@@ -478,32 +479,61 @@ pub async fn set_population(
 ) -> Result<HttpResponse, AppError> {
     principal(&state, &req).await?.require_admin()?;
     let (unit, period) = path.into_inner();
+    let (population, now) = (body.population, state.clock.now());
+    let row = state
+        .db
+        .write(move |conn| set_population_in(conn, &unit, &period, population, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(row))
+}
+
+/// Sets the people a unit served in a period, replacing any earlier figure: the period in the
+/// contract's syntax, at least 1 person, a known unit. Used by the API, the command line and
+/// population files.
+pub fn set_population_in(
+    conn: &mut DbConn,
+    unit: &str,
+    period: &str,
+    population: i64,
+    now: chrono::NaiveDateTime,
+) -> Result<Population, AppError> {
     let period: Period = period
         .parse()
         .map_err(|e: crate::period::PeriodError| AppError::field("period", e.to_string()))?;
-    if body.population < 1 {
+    if population < 1 {
         return Err(AppError::field("population", "must be at least 1"));
     }
+    if queries::find_unit(conn, unit)?.is_none() {
+        return Err(AppError::not_found(format!("unknown unit `{unit}`")));
+    }
     let row = Population {
-        unit_code: unit,
+        unit_code: unit.to_owned(),
         period: period.to_string(),
-        population: body.population,
-        updated_at: state.clock.now(),
+        population,
+        updated_at: now,
     };
-    let row = state
+    queries::set_population(conn, &row)?;
+    Ok(row)
+}
+
+/// Sets many populations from a CSV file (columns `unit`, `period`, `population`); every
+/// good row is set and every bad row named.
+#[utoipa::path(post, path = "/api/v1/populations", tag = "units", security(("bearer" = [])),
+    request_body(content = String, description = "CSV with columns unit, period, population", content_type = "text/csv"),
+    responses((status = 200, description = "How many were set, and every bad row with its line and reason", body = Object),
+        (status = 422, description = "Not a readable file", body = ErrorBody)))]
+pub async fn import_populations(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    principal(&state, &req).await?.require_admin()?;
+    let now = state.clock.now();
+    let report = state
         .db
-        .write(move |conn| {
-            if queries::find_unit(conn, &row.unit_code)?.is_none() {
-                return Err(AppError::not_found(format!(
-                    "unknown unit `{}`",
-                    row.unit_code
-                )));
-            }
-            queries::set_population(conn, &row)?;
-            Ok(row)
-        })
+        .write(move |conn| crate::import::populations(conn, &body, now))
         .await?;
-    Ok(HttpResponse::Ok().json(row))
+    Ok(HttpResponse::Ok().json(report))
 }
 
 #[utoipa::path(get, path = "/api/v1/units/{unit}/populations", tag = "units", params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),

@@ -60,6 +60,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         "/units/{unit}/populations/{period}",
                         web::put().to(admin::set_population),
                     )
+                    .route("/populations", web::post().to(admin::import_populations))
                     .route("/keys", web::post().to(admin::create_key))
                     .route("/keys", web::get().to(admin::list_keys))
                     .route("/keys/{id}", web::delete().to(admin::revoke_key))
@@ -261,7 +262,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         healthz, list_instruments, get_instrument,
         admin::create_unit, admin::list_units, admin::update_unit,
         admin::create_service, admin::list_services, admin::update_service,
-        admin::set_population, admin::list_populations,
+        admin::set_population, admin::list_populations, admin::import_populations,
         admin::create_key, admin::list_keys, admin::revoke_key,
         responses::submit, imports::import, reports::ikm, reports::chart, tokens::issue, tokens::sheet,
     ),

@@ -183,3 +183,117 @@ fn extra_instruments_come_from_the_configured_directory() {
         .unwrap();
     assert!(stdout(&output).contains("IKM: 75,00"));
 }
+
+fn kepuasan_db(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env_remove("KEPUASAN_LANG")
+        .env_remove("KEPUASAN_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn populations_and_paper_questionnaires_come_in_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db").to_str().unwrap().to_owned();
+    let run = |args: &[&str]| stdout(&kepuasan_db(&db, args));
+    run(&["migrate"]);
+    run(&[
+        "units",
+        "add",
+        "u1",
+        "--name",
+        "Kantor Uji",
+        "--timezone",
+        "Asia/Jakarta",
+    ]);
+    let set: serde_json::Value = serde_json::from_str(&run(&[
+        "populations",
+        "set",
+        "--unit",
+        "u1",
+        "--period",
+        "2025-Q3",
+        "600",
+    ]))
+    .unwrap();
+    assert_eq!(
+        (set["period"].as_str(), set["population"].as_i64()),
+        (Some("2025-Q3"), Some(600))
+    );
+    let file = write(
+        &dir,
+        "pop.csv",
+        "unit;period;population\nu1;2025-Q4;1.200\nu1;2025-Q5;10\nnowhere;2025;5\nu1;2025-Q2;banyak\n",
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&run(&["populations", "import", &file])).unwrap();
+    assert_eq!(report["set"].as_u64(), Some(1), "{report}");
+    let errors: Vec<(u64, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = e["fields"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .next()
+                .unwrap()
+                .clone();
+            (e["line"].as_u64().unwrap(), field)
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "period".to_owned()),
+            (4, "unit".to_owned()),
+            (5, "population".to_owned())
+        ]
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&run(&["populations", "list", "--unit", "u1"])).unwrap();
+    let figures: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["population"].as_i64().unwrap())
+        .collect();
+    assert_eq!(figures, [600, 1200]);
+
+    let paper = write(
+        &dir,
+        "paper.csv",
+        "tanggal,U1,U2,U3,U4,U5,U6,U7,U8,U9\n01/07/2025,4,4,4,4,4,4,4,4,4\n02/07/2025,4,4,4,4,4,4,4,4,7\n",
+    );
+    let dry: serde_json::Value =
+        serde_json::from_str(&run(&["import", &paper, "--unit", "u1", "--dry-run"])).unwrap();
+    assert_eq!(
+        (dry["valid"].as_u64(), dry["imported"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(dry["errors"][0]["line"].as_u64(), Some(3));
+    assert!(
+        dry["errors"][0]["fields"]["answers.U9"].is_string(),
+        "{dry}"
+    );
+    let real: serde_json::Value =
+        serde_json::from_str(&run(&["import", &paper, "--unit", "u1"])).unwrap();
+    assert_eq!(real["imported"].as_u64(), Some(1));
+    // Krejcie & Morgan for N = 600: 3,841 × 600 × 0,25 / (0,0025 × 599 + 3,841 × 0,25) = 234,4 -> 234.
+    let r: serde_json::Value =
+        serde_json::from_str(&run(&["report", "--unit", "u1", "--period", "2025-Q3"])).unwrap();
+    assert_eq!(r["respondents"].as_u64(), Some(1));
+    assert_eq!(r["ikm"].as_f64(), Some(100.0));
+    assert_eq!(
+        (
+            r["sample"]["population"].as_u64(),
+            r["sample"]["minimum"].as_u64(),
+            r["sample"]["adequate"].as_bool()
+        ),
+        (Some(600), Some(234), Some(false))
+    );
+}

@@ -193,3 +193,30 @@ both_backends!(
     a_counter_imports_only_its_own_units_and_others_may_not_import,
     an_xlsx_file_and_a_file_over_16_kib_import_too,
 );
+
+async fn populations_come_in_from_a_csv_file_over_http(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let post_file = |key: &str, body: &'static str| {
+        actix_web::test::TestRequest::post()
+            .uri("/api/v1/populations")
+            .insert_header(("Authorization", format!("Bearer {key}")))
+            .insert_header(("Content-Type", "text/csv"))
+            .set_payload(body)
+    };
+    let file = "unit,period,population\nunit-a,2025-Q3,100\nunit-b,2025-Q3,300\nunit-b,2025-Q3,0\n";
+    let (status, body) = send(&svc, post_file(&w.viewer_a, file)).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+    let (status, report) = send(&svc, post_file(&w.admin, file)).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["set"].as_u64(), Some(2));
+    assert_eq!(error_lines(&report), [(4, vec!["population".to_owned()])]);
+    let (_, list) = send(
+        &svc,
+        get("/api/v1/units/unit-b/populations", Some(&w.admin)),
+    )
+    .await;
+    assert_eq!(list[0]["population"].as_i64(), Some(300));
+}
+
+both_backends!(populations_come_in_from_a_csv_file_over_http,);
