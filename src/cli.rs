@@ -81,6 +81,9 @@ pub enum Command {
     /// People served per unit and period, for sample adequacy and weighted roll-ups.
     #[command(subcommand)]
     Populations(PopulationsCommand),
+    /// Follow-up plans (rencana tindak lanjut) of a unit.
+    #[command(subcommand, name = "follow-ups")]
+    FollowUps(FollowUpsCommand),
     /// Import paper questionnaires from a CSV or XLSX file (columns U1..U9, unit, service,
     /// date, and optionally gender, age, education, occupation, suggestion); prints what was
     /// imported and every bad row. Importing the same file twice stores its rows once.
@@ -108,6 +111,52 @@ pub enum Command {
     /// Receipt tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+}
+
+/// `kepuasan follow-ups ...`
+#[derive(Debug, Subcommand)]
+pub enum FollowUpsCommand {
+    /// Add an action to a unit's plan for a period.
+    Add {
+        /// Unit code.
+        #[arg(long)]
+        unit: String,
+        /// Period, such as 2025-Q3.
+        #[arg(long)]
+        period: String,
+        /// Item code, such as U3.
+        #[arg(long)]
+        item: String,
+        /// What will be done.
+        #[arg(long)]
+        action: String,
+        /// Who is responsible.
+        #[arg(long)]
+        owner: String,
+        /// Due date, YYYY-MM-DD.
+        #[arg(long)]
+        due: String,
+    },
+    /// A unit's plans.
+    List {
+        /// Unit code.
+        #[arg(long)]
+        unit: String,
+        /// Only this period.
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Set an action's status (planned, in_progress, done, cancelled) and note.
+    Set {
+        /// The action's id.
+        id: String,
+        /// New status.
+        #[arg(long)]
+        status: Option<String>,
+        /// A note on progress.
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 /// `kepuasan populations ...`
@@ -347,6 +396,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             unit,
         } => import(&file, dry_run, unit.as_deref())?,
         Command::Populations(command) => populations(command)?,
+        Command::FollowUps(command) => follow_ups(command)?,
         Command::Keys(command) => keys(command)?,
         Command::Units(command) => units(command)?,
         Command::Services(command) => services(command)?,
@@ -717,6 +767,60 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         }
         None if format == Format::Json => json(&report),
         None => String::from_utf8(bytes).map_err(|e| CliError(e.to_string())),
+    }
+}
+
+fn follow_ups(command: FollowUpsCommand) -> Result<String, CliError> {
+    use crate::followup;
+    let state = open_state()?;
+    match command {
+        FollowUpsCommand::Add {
+            unit,
+            period,
+            item,
+            action,
+            owner,
+            due,
+        } => {
+            let instrument = registry()?
+                .get("skm-2017")
+                .cloned()
+                .ok_or_else(|| CliError("the skm-2017 instrument is missing".into()))?;
+            let req = followup::NewFollowUpRequest {
+                period,
+                item,
+                action,
+                owner,
+                due,
+                status: None,
+                note: None,
+            };
+            json(
+                &state
+                    .db
+                    .write_blocking(|conn| followup::create(conn, &instrument, &unit, &req, now()))
+                    .map_err(app)?,
+            )
+        }
+        FollowUpsCommand::List { unit, period } => json(
+            &state
+                .db
+                .read_blocking(|conn| followup::list(conn, &unit, period.as_deref()))
+                .map_err(app)?,
+        ),
+        FollowUpsCommand::Set { id, status, note } => {
+            let req = followup::UpdateFollowUpRequest {
+                status,
+                note,
+                ..Default::default()
+            };
+            json(
+                &state
+                    .db
+                    .write_blocking(|conn| followup::update(conn, &id, &req, now()))
+                    .map_err(app)?,
+            )
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod followup;
 pub mod import;
 pub mod instrument;
 pub mod pages;

@@ -2,6 +2,7 @@
 //! shares (authentication, JSON and query errors in the contract's shape).
 
 pub mod admin;
+pub mod followups;
 pub mod imports;
 pub mod reports;
 pub mod responses;
@@ -11,7 +12,8 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use crate::auth::{self, Principal};
+use crate::auth::{self, Principal, Role};
+use crate::db::{DbConn, queries};
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 
@@ -61,6 +63,12 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         web::put().to(admin::set_population),
                     )
                     .route("/populations", web::post().to(admin::import_populations))
+                    .route(
+                        "/units/{unit}/follow-ups",
+                        web::post().to(followups::create),
+                    )
+                    .route("/units/{unit}/follow-ups", web::get().to(followups::list))
+                    .route("/follow-ups/{id}", web::patch().to(followups::update))
                     .route("/keys", web::post().to(admin::create_key))
                     .route("/keys", web::get().to(admin::list_keys))
                     .route("/keys/{id}", web::delete().to(admin::revoke_key))
@@ -82,6 +90,31 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/reports/ikm/chart/{kind}", web::get().to(reports::chart)),
             )
             .default_service(web::to(not_found));
+    }
+}
+
+/// Admins read (and plan for) every unit; viewers the units in their scope and their
+/// descendants; other roles none.
+pub(crate) fn may_read_unit(
+    conn: &mut DbConn,
+    caller: &Principal,
+    unit: &str,
+) -> Result<(), AppError> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::Viewer => {
+            let all = queries::list_units(conn)?;
+            if all.iter().any(|u| u.code == unit) && !caller.covers(&all, unit) {
+                Err(AppError::forbidden(format!(
+                    "this key cannot read the reports of unit {unit}"
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        other => Err(AppError::forbidden(format!(
+            "a {other} key cannot read reports"
+        ))),
     }
 }
 
@@ -264,6 +297,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         admin::create_service, admin::list_services, admin::update_service,
         admin::set_population, admin::list_populations, admin::import_populations,
         admin::create_key, admin::list_keys, admin::revoke_key,
+        followups::create, followups::list, followups::update,
         responses::submit, imports::import, reports::ikm, reports::chart, tokens::issue, tokens::sheet,
     ),
     modifiers(&BearerAuth),

@@ -5,10 +5,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::principal;
-use crate::auth::{Principal, Role};
+use super::{may_read_unit, principal};
 use crate::db::DbConn;
-use crate::db::queries;
 use crate::error::{AppError, ErrorBody};
 use crate::export::{self, ExportOptions, Format, chart};
 use crate::instrument::Lang;
@@ -66,27 +64,6 @@ impl IkmQuery {
     }
 }
 
-/// Admins read every unit's reports; viewers those of the units in their scope and their
-/// descendants; other roles none.
-fn may_read(conn: &mut DbConn, caller: &Principal, unit: &str) -> Result<(), AppError> {
-    match caller.role {
-        Role::Admin => Ok(()),
-        Role::Viewer => {
-            let all = queries::list_units(conn)?;
-            if all.iter().any(|u| u.code == unit) && !caller.covers(&all, unit) {
-                Err(AppError::forbidden(format!(
-                    "this key cannot read the reports of unit {unit}"
-                )))
-            } else {
-                Ok(())
-            }
-        }
-        other => Err(AppError::forbidden(format!(
-            "a {other} key cannot read reports"
-        ))),
-    }
-}
-
 /// Admins see every unit; viewers the units in their scope and their descendants.
 #[utoipa::path(get, path = "/api/v1/reports/ikm", tag = "reports", params(IkmQuery), security(("bearer" = [])),
     responses((status = 200, description = "The report: unit, period, from, to, timezone, instrument, mode, respondents, items (code, name, answered, total, distribution, nrr, ikm, grade), index, ikm, grade, performance, priorities, statistics, sample, calculation, notices, profile, services, channels, suggestions, trend, rollup, quality; with format=csv|xlsx|pdf the export as a download", body = Object),
@@ -121,7 +98,7 @@ pub async fn ikm(
     let settings = state.settings.clone();
     let now = state.clock.now();
     let job = move |conn: &mut DbConn| {
-        may_read(conn, &caller, &request.unit)?;
+        may_read_unit(conn, &caller, &request.unit)?;
         if format == Format::Json {
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
             return Ok((report, Vec::new()));
@@ -188,7 +165,7 @@ pub async fn chart(
     let svg = state
         .db
         .read(move |conn| {
-            may_read(conn, &caller, &request.unit)?;
+            may_read_unit(conn, &caller, &request.unit)?;
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
             let instrument = registry
                 .get(&report.report.instrument)

@@ -107,6 +107,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    follow_ups (id) {
+        id -> Text,
+        unit_code -> Text,
+        period -> Text,
+        item_code -> Text,
+        action -> Text,
+        owner -> Text,
+        due -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     services,
@@ -115,5 +131,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     populations,
     receipt_tokens,
     token_spends,
-    report_verifications
+    report_verifications,
+    follow_ups
 );

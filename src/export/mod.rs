@@ -160,6 +160,8 @@ pub enum Sheet {
     Profile,
     /// Suggestions.
     Suggestions,
+    /// Follow-up plans.
+    FollowUps,
 }
 
 /// A titled table of the report.
@@ -466,6 +468,44 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
             })
             .collect(),
     });
+    let plan_header = vec![
+        w.item.to_owned(),
+        w.action.to_owned(),
+        w.owner.to_owned(),
+        w.due.to_owned(),
+        w.status.to_owned(),
+    ];
+    let plan_rows = |plans: &[crate::followup::FollowUp]| -> Vec<Vec<Cell>> {
+        plans
+            .iter()
+            .map(|p| {
+                vec![
+                    Cell::text(&p.item_code),
+                    Cell::text(&p.action),
+                    Cell::text(&p.owner),
+                    Cell::text(&p.due),
+                    Cell::text(crate::followup::status_label(&p.status, lang)),
+                ]
+            })
+            .collect()
+    };
+    out.push(Section {
+        sheet: Sheet::FollowUps,
+        title: w.follow_ups.to_owned(),
+        header: plan_header.clone(),
+        rows: plan_rows(&r.follow_ups.current),
+    });
+    if let Some(prev) = &r.follow_ups.previous {
+        out.push(Section {
+            sheet: Sheet::FollowUps,
+            title: format!(
+                "{} ({}): {} {} {}",
+                w.previous_follow_ups, prev.period, prev.done, w.done_of, prev.total
+            ),
+            header: plan_header,
+            rows: plan_rows(&prev.actions),
+        });
+    }
     out.push(Section {
         sheet: Sheet::Summary,
         title: w.calculation.to_owned(),

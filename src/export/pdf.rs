@@ -632,6 +632,25 @@ pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppErro
         }
     }
 
+    // Follow-up plans: this period's, and whether the previous period's were done.
+    for s in all.iter().filter(|s| s.sheet == Sheet::FollowUps) {
+        l.heading(&s.title);
+        if s.rows.is_empty() {
+            l.paragraph(
+                pick(
+                    lang,
+                    "Belum ada rencana tindak lanjut untuk periode ini.",
+                    "No follow-up plan for this period yet.",
+                ),
+                9.0,
+                false,
+                0.0,
+            );
+        } else {
+            l.section(s, decimal, &[0.08, 0.44, 0.2, 0.13, 0.15]);
+        }
+    }
+
     // Breakdowns.
     let group_fractions = [0.16, 0.44, 0.14, 0.14, 0.12];
     for title in [w.services, w.channels] {

@@ -61,6 +61,13 @@ pub struct Words {
     pub flags: &'static str,
     pub summary: &'static str,
     pub items: &'static str,
+    pub follow_ups: &'static str,
+    pub previous_follow_ups: &'static str,
+    pub action: &'static str,
+    pub owner: &'static str,
+    pub due: &'static str,
+    pub status: &'static str,
+    pub done_of: &'static str,
 }
 
 const ID: Words = Words {
@@ -121,6 +128,13 @@ const ID: Words = Words {
     flags: "Tanda",
     summary: "Ringkasan",
     items: "Unsur",
+    follow_ups: "Rencana tindak lanjut",
+    previous_follow_ups: "Tindak lanjut periode sebelumnya",
+    action: "Tindakan",
+    owner: "Penanggung jawab",
+    due: "Tenggat",
+    status: "Status",
+    done_of: "selesai dari",
 };
 
 const EN: Words = Words {
@@ -181,6 +195,13 @@ const EN: Words = Words {
     flags: "Flags",
     summary: "Summary",
     items: "Items",
+    follow_ups: "Follow-up plan",
+    previous_follow_ups: "Previous period's follow-up",
+    action: "Action",
+    owner: "Owner",
+    due: "Due",
+    status: "Status",
+    done_of: "done of",
 };
 
 /// The words of a language.

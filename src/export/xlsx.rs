@@ -1,5 +1,5 @@
 //! The report as an Excel workbook: sheets for the summary, items, services (with channels,
-//! child units and the trend), profile, suggestions and the raw responses. Numbers are stored
+//! child units and the trend), profile, suggestions, follow-up plans and the raw responses. Numbers are stored
 //! as numbers and formatted with the digits the report prints.
 
 use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
@@ -79,6 +79,7 @@ pub fn write(
         (Sheet::Groups, w.services),
         (Sheet::Profile, w.profile),
         (Sheet::Suggestions, w.suggestions),
+        (Sheet::FollowUps, w.follow_ups),
     ];
     let result: Result<Vec<u8>, XlsxError> = (|| {
         for (sheet, name) in sheets {

@@ -149,6 +149,8 @@ pub struct UnitReport {
     pub rollup: Option<Rollup>,
     /// Data-quality flags, the responses included and excluded, and the rule applied.
     pub quality: QualitySummary,
+    /// This period's follow-up plans and whether the previous period's were done.
+    pub follow_ups: crate::followup::FollowUpSummary,
 }
 
 /// The units a report covers, with their time zones and the direct child each belongs to.
@@ -407,6 +409,7 @@ pub fn unit_report(
         &tally,
         report.ikm.as_ref(),
     )?;
+    let follow_ups = crate::followup::summary(conn, &unit.code, &req.period)?;
     Ok(UnitReport {
         unit: unit.code.clone(),
         unit_name: unit.name.clone(),
@@ -424,6 +427,7 @@ pub fn unit_report(
         trend,
         rollup,
         quality,
+        follow_ups,
     })
 }
 

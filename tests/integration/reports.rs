@@ -313,6 +313,7 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
             "IKM per layanan",
             "Profil responden",
             "Saran dan masukan",
+            "Rencana tindak lanjut",
             "Data"
         ]
     );
@@ -421,7 +422,144 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
     Some(String::from_utf8(out.stdout).unwrap())
 }
 
+async fn follow_up_plans_show_in_the_report_and_the_next_period_says_whether_they_were_done(
+    app: TestApp,
+) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    let plan = |period: &str, item: &str, action: &str| json!({"period": period, "item": item, "action": action, "owner": "Kepala Seksi Pelayanan", "due": "2025-06-30"});
+    let mut ids = Vec::new();
+    for (item, action) in [
+        ("U3", "Tambah loket pada jam sibuk"),
+        ("U9", "Kotak pengaduan daring"),
+        ("U1", "Papan persyaratan baru"),
+    ] {
+        let (status, body) = send(
+            &svc,
+            post(
+                "/api/v1/units/unit-a/follow-ups",
+                Some(&w.viewer_a),
+                &plan("2025-Q2", item, action),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["status"], "planned");
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    // A unit head plans only for its own unit; bad fields are named.
+    let (status, _) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-b/follow-ups",
+            Some(&w.viewer_a),
+            &plan("2025-Q2", "U3", "x"),
+        ),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, body) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/follow-ups",
+            Some(&w.admin),
+            &json!({"period": "2025-Q5", "item": "U10", "action": " ", "owner": "A", "due": "31-12-2025", "status": "finished"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = body["fields"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, ["action", "due", "item", "period", "status"]);
+    for (id, status) in [
+        (&ids[0], "done"),
+        (&ids[1], "in_progress"),
+        (&ids[2], "cancelled"),
+    ] {
+        let (code, body) = send(
+            &svc,
+            actix_web::test::TestRequest::patch()
+                .uri(&format!("/api/v1/follow-ups/{id}"))
+                .insert_header(("Authorization", format!("Bearer {}", w.viewer_a)))
+                .set_json(json!({"status": status})),
+        )
+        .await;
+        assert_eq!((code, body["status"].as_str()), (200, Some(status)));
+    }
+    let (code, _) = send(
+        &svc,
+        actix_web::test::TestRequest::patch()
+            .uri("/api/v1/follow-ups/no-such-plan")
+            .insert_header(("Authorization", format!("Bearer {}", w.admin)))
+            .set_json(json!({"status": "done"})),
+    )
+    .await;
+    assert_eq!(code, 404);
+    let (_, this_quarter) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/follow-ups",
+            Some(&w.viewer_a),
+            &plan("2025-Q3", "U8", "Perbaiki ruang tunggu"),
+        ),
+    )
+    .await;
+    assert_eq!(this_quarter["period"], "2025-Q3");
+    let (_, q2) = send(
+        &svc,
+        get(
+            "/api/v1/units/unit-a/follow-ups?period=2025-Q2",
+            Some(&w.viewer_a),
+        ),
+    )
+    .await;
+    assert_eq!(q2.as_array().unwrap().len(), 3);
+
+    // The Q3 report: its own plan, and of Q2's two live actions (one cancelled) one done.
+    let r = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+            Some(&w.viewer_a),
+        ),
+    )
+    .await
+    .1;
+    let f = &r["follow_ups"];
+    assert_eq!(f["current"][0]["action"], "Perbaiki ruang tunggu");
+    assert_eq!(
+        (
+            f["previous"]["period"].as_str(),
+            f["previous"]["total"].as_u64(),
+            f["previous"]["done"].as_u64()
+        ),
+        (Some("2025-Q2"), Some(2), Some(1))
+    );
+    let (_, _, _, pdf) = download(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3&format=pdf",
+        &w.viewer_a,
+    )
+    .await;
+    match pdf_text(&pdf) {
+        None => skip("pdftotext (Debian poppler-utils) is not installed"),
+        Some(text) => {
+            assert!(text.contains("Perbaiki ruang tunggu"), "{text}");
+            assert!(
+                text.contains("Tindak lanjut periode sebelumnya (2025-Q2): 1 selesai dari 2"),
+                "{text}"
+            );
+            assert!(text.contains("Selesai") && text.contains("Dibatalkan"));
+        }
+    }
+}
+
 both_backends!(
+    follow_up_plans_show_in_the_report_and_the_next_period_says_whether_they_were_done,
     the_full_report_breaks_down_by_service_channel_and_child_with_a_trend,
     every_export_carries_the_numbers_of_the_json_report,
 );

@@ -1,0 +1,2 @@
+DROP INDEX follow_ups_unit_period;
+DROP TABLE follow_ups;

@@ -1,0 +1,108 @@
+//! Follow-up plans over HTTP: a unit head (a viewer of the unit) or an admin adds, lists and
+//! updates the unit's rencana tindak lanjut.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{may_read_unit, principal};
+use crate::error::{AppError, ErrorBody};
+use crate::followup::{self, FollowUp, NewFollowUpRequest, UpdateFollowUpRequest};
+use crate::state::AppState;
+
+/// Query of the list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FollowUpQuery {
+    /// Only this period's plans.
+    period: Option<String>,
+}
+
+/// Adds a plan to a unit.
+#[utoipa::path(post, path = "/api/v1/units/{unit}/follow-ups", tag = "follow-ups", request_body = NewFollowUpRequest,
+    params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 201, description = "Added", body = FollowUp), (status = 403, description = "Not an admin or a viewer of the unit", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<NewFollowUpRequest>,
+) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let unit = path.into_inner();
+    let body = body.into_inner();
+    let instrument = state
+        .registry
+        .get("skm-2017")
+        .cloned()
+        .ok_or_else(|| AppError::internal("the skm-2017 instrument is missing"))?;
+    let now = state.clock.now();
+    let row = state
+        .db
+        .write(move |conn| {
+            may_read_unit(conn, &caller, &unit)?;
+            followup::create(conn, &instrument, &unit, &body, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(row))
+}
+
+/// A unit's plans.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/follow-ups", tag = "follow-ups", params(("unit" = String, Path, description = "Unit code"), FollowUpQuery), security(("bearer" = [])),
+    responses((status = 200, description = "Plans by period and item", body = [FollowUp]), (status = 403, description = "Not an admin or a viewer of the unit", body = ErrorBody)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<FollowUpQuery>,
+) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let unit = path.into_inner();
+    let period = match &query.period {
+        None => None,
+        Some(p) => Some(
+            p.parse::<crate::period::Period>()
+                .map_err(|e| AppError::field("period", e.to_string()))?
+                .to_string(),
+        ),
+    };
+    let rows = state
+        .db
+        .read(move |conn| {
+            may_read_unit(conn, &caller, &unit)?;
+            if crate::db::queries::find_unit(conn, &unit)?.is_none() {
+                return Err(AppError::not_found(format!("unknown unit `{unit}`")));
+            }
+            followup::list(conn, &unit, period.as_deref())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Changes a plan: its status as work goes on, or any other field.
+#[utoipa::path(patch, path = "/api/v1/follow-ups/{id}", tag = "follow-ups", request_body = UpdateFollowUpRequest,
+    params(("id" = String, Path, description = "Plan id")), security(("bearer" = [])),
+    responses((status = 200, description = "Changed", body = FollowUp), (status = 404, description = "Unknown plan", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<UpdateFollowUpRequest>,
+) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let now = state.clock.now();
+    let row = state
+        .db
+        .write(move |conn| {
+            let found = followup::find(conn, &id)?
+                .ok_or_else(|| AppError::not_found("unknown follow-up"))?;
+            may_read_unit(conn, &caller, &found.unit_code)?;
+            followup::update(conn, &id, &body, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(row))
+}
