@@ -273,6 +273,9 @@ pub enum UnitsCommand {
         /// Allow an open survey link.
         #[arg(long)]
         open_link: bool,
+        /// Publish its results: a public page (/p/CODE) and an embeddable badge.
+        #[arg(long)]
+        public_results: bool,
     },
     /// List units.
     List,
@@ -661,6 +664,7 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             timezone,
             parent,
             open_link,
+            public_results,
         } => {
             let body = crate::api::admin::CreateUnitRequest {
                 code,
@@ -668,6 +672,7 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
                 timezone,
                 parent,
                 open_link,
+                public_results,
             };
             let unit = state
                 .db

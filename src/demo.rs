@@ -187,6 +187,7 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
                     timezone: tz.into(),
                     parent: None,
                     open_link: false,
+                    public_results: true,
                 },
                 now,
             )?;
@@ -201,6 +202,7 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
                     timezone: (*tz).into(),
                     parent: Some((*parent).into()),
                     open_link: true,
+                    public_results: true,
                 },
                 now,
             )?;

@@ -60,6 +60,9 @@ pub struct CreateUnitRequest {
     /// Allow an open survey link.
     #[serde(default)]
     pub open_link: bool,
+    /// Publish its results (a public page and an embeddable badge).
+    #[serde(default)]
+    pub public_results: bool,
 }
 
 /// Creates a unit (shared by the API and the command line).
@@ -93,6 +96,7 @@ pub fn create_unit_in(
         open_link: body.open_link,
         active: true,
         created_at: now,
+        public_results: body.public_results,
     };
     queries::insert_unit(conn, &unit)?;
     Ok(unit)
@@ -140,6 +144,7 @@ pub struct UpdateUnitRequest {
     parent: Option<Option<String>>,
     open_link: Option<bool>,
     active: Option<bool>,
+    public_results: Option<bool>,
 }
 
 /// Distinguishes an absent field from an explicit null.
@@ -201,6 +206,9 @@ pub async fn update_unit(
                 }
                 if let Some(active) = body.active {
                     unit.active = active;
+                }
+                if let Some(public) = body.public_results {
+                    unit.public_results = public;
                 }
                 queries::update_unit(conn, &unit)?;
                 Ok(unit)

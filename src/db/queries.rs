@@ -28,6 +28,8 @@ pub struct Unit {
     /// When it was created (UTC).
     #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
+    /// Whether its results are public (`/p/{unit}` and the badge).
+    pub public_results: bool,
 }
 
 /// A service (jenis layanan) of a unit.
@@ -162,6 +164,7 @@ pub fn update_unit(conn: &mut DbConn, unit: &Unit) -> Result<(), AppError> {
             units::parent_code.eq(&unit.parent_code),
             units::open_link.eq(unit.open_link),
             units::active.eq(unit.active),
+            units::public_results.eq(unit.public_results),
         ))
         .execute(conn)?;
     Ok(())

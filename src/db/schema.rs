@@ -10,6 +10,7 @@ diesel::table! {
         open_link -> Bool,
         active -> Bool,
         created_at -> Timestamp,
+        public_results -> Bool,
     }
 }
 

@@ -1,13 +1,15 @@
 //! The respondent pages: the MPP exit kiosk (`/kiosk`), the receipt survey (`/s/{token}`) and
 //! the open link (`/u/{unit}`). Their assets are compiled into the binary; a page fetches
 //! nothing from anywhere but this server. [`sheet`] renders the printable A4 sheet of QR slips;
-//! [`verify`] the public page behind a printed report's verification code; `/dashboard`
+//! [`verify`] the public page behind a printed report's verification code; [`public`] the published
+//! results and badge of units that switch them on; `/dashboard`
 //! is the IKM dashboard for unit heads and administrators.
 
+pub mod public;
 pub mod sheet;
 pub mod verify;
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
@@ -29,6 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/u/{unit}", web::get().to(open_link))
         .route("/verify/{code}", web::get().to(verify::show))
         .route("/dashboard", web::get().to(dashboard))
+        .route("/p/{unit}", web::get().to(public::page))
+        .route("/p/{unit}/badge.svg", web::get().to(public::badge))
         .route(
             "/assets/dashboard.js",
             web::get().to(|| async { asset(DASHBOARD_JS, "text/javascript; charset=utf-8") }),
@@ -45,6 +49,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/assets/survey.css",
             web::get().to(|| async { asset(SURVEY_CSS, "text/css; charset=utf-8") }),
         );
+}
+
+/// Escapes text for HTML.
+pub(crate) fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+const DOCUMENT_STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.5}\
+h1{font-size:1.5rem;margin-bottom:0}.en{color:#444;font-size:.9rem;margin-top:0}\
+.ok{background:#e6f4ea;border-left:6px solid #0b6b2e;padding:.75rem 1rem}.bad{background:#fdecea;border-left:6px solid #a4161a;padding:.75rem 1rem}\
+.score{background:#eef2f6;border-left:8px solid #0b3d62;padding:.75rem 1rem}.score strong{font-size:2.4rem}\
+table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc}td.n,th.n{text-align:right}\
+code{background:#f2f2f2;padding:.2rem .3rem;word-break:break-all}";
+
+/// A plain server-rendered page (no script) titled in Bahasa Indonesia with English beneath.
+pub(crate) fn document(status: StatusCode, title: (&str, &str), body: &str) -> HttpResponse {
+    let (id, en) = title;
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(format!(
+            "<!doctype html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{id}</title>\n<style>{DOCUMENT_STYLE}</style>\n</head>\n<body>\n<main>\n\
+             <h1>{id}</h1><p class=\"en\" lang=\"en\">{en}</p>\n{body}</main>\n</body>\n</html>\n"
+        ))
 }
 
 /// The address that enrols a kiosk tablet with a kiosk key: the kiosk page keeps the key from

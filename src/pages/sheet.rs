@@ -10,6 +10,8 @@ use crate::error::AppError;
 use crate::instrument::Lang;
 use crate::tokens::{self, IssuedToken, Issuer};
 
+use super::esc;
+
 /// Slips on a sheet when the request does not say.
 pub const DEFAULT_COUNT: u32 = 24;
 /// Most slips one request may issue.
@@ -51,13 +53,6 @@ fn words(lang: Lang) -> Words {
             any_service: "Any service",
         },
     }
-}
-
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Issues `count` tokens for a unit (and service) in one transaction and renders their sheet.

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::TimeZone;
 
@@ -14,29 +14,9 @@ use crate::error::AppError;
 use crate::reporting::verify;
 use crate::state::AppState;
 
-const STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.5}\
-h1{font-size:1.5rem;margin-bottom:0}.en{color:#444;font-size:.9rem;margin-top:0}\
-.ok{background:#e6f4ea;border-left:6px solid #0b6b2e;padding:.75rem 1rem}.bad{background:#fdecea;border-left:6px solid #a4161a;padding:.75rem 1rem}\
-table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc}td.n{text-align:right}";
+use super::{document, esc};
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn page(status: StatusCode, body: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(format!(
-            "<!doctype html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>Verifikasi hasil SKM</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
-             <h1>Verifikasi hasil SKM</h1><p class=\"en\" lang=\"en\">Verification of an SKM result</p>\n{body}</main>\n</body>\n</html>\n"
-        ))
-}
+const TITLE: (&str, &str) = ("Verifikasi hasil SKM", "Verification of an SKM result");
 
 /// Renders a stored IKM (decimal point) in Indonesian notation.
 fn id_number(text: Option<&str>) -> String {
@@ -61,8 +41,9 @@ pub async fn show(
         })
         .await?;
     let Some((v, unit)) = found else {
-        return Ok(page(
+        return Ok(document(
             StatusCode::NOT_FOUND,
+            TITLE,
             "<p class=\"bad\">Kode verifikasi tidak dikenal. Periksa kembali kode pada dokumen.<br>\
              <span lang=\"en\">Unknown verification code. Check the code on the document.</span></p>\n",
         ));
@@ -115,5 +96,5 @@ pub async fn show(
         ikm = id_number(v.ikm.as_deref()),
         grade = esc(v.grade.as_deref().unwrap_or("-")),
     );
-    Ok(page(StatusCode::OK, &body))
+    Ok(document(StatusCode::OK, TITLE, &body))
 }

@@ -22,7 +22,7 @@ fn schema_matches(db: &Db) {
         follow_ups::table.select(follow_ups::all_columns).limit(0).load::<kepuasan::followup::FollowUp>(conn)?;
         report_verifications::table.select(report_verifications::all_columns).limit(0).load::<kepuasan::reporting::verify::Verification>(conn)?;
         populations::table.select(populations::all_columns).limit(0).load::<kepuasan::db::queries::Population>(conn)?;
-        for (table, columns) in [("units", 7), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11)] {
+        for (table, columns) in [("units", 8), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),

@@ -558,7 +558,57 @@ async fn follow_up_plans_show_in_the_report_and_the_next_period_says_whether_the
     }
 }
 
+async fn published_results_and_badge_show_the_last_complete_quarter_when_switched_on(app: TestApp) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    let (status, page) = send(&svc, get("/p/unit-a", None)).await;
+    assert_eq!(status, 404);
+    assert!(page.as_str().unwrap().contains("tidak menerbitkan"));
+    let resp =
+        actix_web::test::call_service(&svc, get("/p/unit-a/badge.svg", None).to_request()).await;
+    assert_eq!(resp.status().as_u16(), 404);
+
+    let (status, unit) = send(
+        &svc,
+        actix_web::test::TestRequest::patch()
+            .uri("/api/v1/units/unit-a")
+            .insert_header(("Authorization", format!("Bearer {}", w.admin)))
+            .set_json(json!({"public_results": true})),
+    )
+    .await;
+    assert_eq!(
+        (status, unit["public_results"].as_bool()),
+        (200, Some(true))
+    );
+
+    // The clock is in 2025-Q3, so 2025-Q2 is the last complete quarter: three all-2
+    // questionnaires, IKM 2 × 25 = 50,00, D, Tidak baik.
+    let (status, page) = send(&svc, get("/p/unit-a", None)).await;
+    assert_eq!(status, 200);
+    let page = page.as_str().unwrap();
+    assert!(page.contains("<strong id=\"ikm\">50,00</strong>"), "{page}");
+    assert!(
+        page.contains("Mutu D · Tidak baik") && page.contains("2025-Q2"),
+        "{page}"
+    );
+    assert!(page.contains("<td>U1</td>") && page.contains("Disdukcapil Jayapura"));
+    assert!(page.contains("/p/unit-a/badge.svg"));
+    let resp =
+        actix_web::test::call_service(&svc, get("/p/unit-a/badge.svg", None).to_request()).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers().get("content-type").unwrap(), "image/svg+xml");
+    let svg = String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).unwrap();
+    assert!(
+        svg.contains(">IKM 2025-Q2<") && svg.contains(">50,00 D<"),
+        "{svg}"
+    );
+    assert!(svg.contains("role=\"img\""));
+    // Another unit stays private.
+    assert_eq!(send(&svc, get("/p/unit-b", None)).await.0, 404);
+}
+
 both_backends!(
+    published_results_and_badge_show_the_last_complete_quarter_when_switched_on,
     follow_up_plans_show_in_the_report_and_the_next_period_says_whether_they_were_done,
     the_full_report_breaks_down_by_service_channel_and_child_with_a_trend,
     every_export_carries_the_numbers_of_the_json_report,
