@@ -166,6 +166,11 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
         ));
     }
     let mut rng = StdRng::seed_from_u64(14_2017);
+    let registry = crate::instrument::Registry::built_in().map_err(AppError::internal)?;
+    let instrument = registry
+        .get("skm-2017")
+        .cloned()
+        .ok_or_else(|| AppError::internal("the skm-2017 instrument is missing"))?;
     write_tx(conn, |conn| {
         for (code, name, tz) in [
             (
@@ -217,6 +222,7 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
                     now,
                 )?;
             }
+            follow_up_plans(conn, &instrument, code, now)?;
             // About 60 to 140 responses a month over the past year.
             let count = rng.random_range(700..1700);
             for _ in 0..count {
@@ -227,6 +233,72 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
         }
         Ok(made)
     })
+}
+
+/// Follow-up plans for the weak items (U3 waiting time, U8 facilities): last quarter's, one
+/// done and one still running, and this quarter's.
+fn follow_up_plans(
+    conn: &mut DbConn,
+    instrument: &crate::instrument::Instrument,
+    unit: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    use crate::followup::{NewFollowUpRequest, UpdateFollowUpRequest, create, update};
+    let this = {
+        use chrono::Datelike;
+        crate::period::Period::quarter(now.year(), now.month0() / 3 + 1)
+    };
+    let plans = [
+        (
+            this.previous(),
+            "U3",
+            "Tambah satu loket pada jam sibuk (08.00-11.00)",
+            "Kepala Seksi Pelayanan",
+            this.previous().last,
+            Some("done"),
+        ),
+        (
+            this.previous(),
+            "U8",
+            "Ganti kursi ruang tunggu dan perbaiki pendingin ruangan",
+            "Kepala Subbagian Umum",
+            this.previous().last,
+            Some("in_progress"),
+        ),
+        (
+            this,
+            "U3",
+            "Antrean daring dengan perkiraan waktu tunggu",
+            "Kepala Seksi Pelayanan",
+            this.last,
+            None,
+        ),
+    ];
+    for (period, item, action, owner, due, status) in plans {
+        let plan = create(
+            conn,
+            instrument,
+            unit,
+            &NewFollowUpRequest {
+                period: period.to_string(),
+                item: item.into(),
+                action: action.into(),
+                owner: owner.into(),
+                due: due.to_string(),
+                status: None,
+                note: None,
+            },
+            now,
+        )?;
+        if let Some(status) = status {
+            let change = UpdateFollowUpRequest {
+                status: Some(status.into()),
+                ..Default::default()
+            };
+            update(conn, &plan.id, &change, now)?;
+        }
+    }
+    Ok(())
 }
 
 fn response(

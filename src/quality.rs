@@ -39,6 +39,14 @@ impl Default for FlagRules {
 }
 
 impl FlagRules {
+    /// The rule in Bahasa Indonesia.
+    pub fn describe_id(&self) -> String {
+        format!(
+            "ditandai, tidak pernah dibuang: {TOO_FAST} bila kurang dari {} detik dari mulai sampai selesai (jam perangkat); {RATE} bila lebih dari {} per perangkat per menit; {REPEAT} bila sama persis dengan respons sebelumnya dari perangkat yang sama",
+            self.min_seconds, self.per_minute
+        )
+    }
+
     /// The rule as the report states it.
     pub fn describe(&self) -> String {
         format!(
@@ -101,6 +109,8 @@ pub fn is_flagged(flags: &str) -> bool {
 pub struct QualitySummary {
     /// The rule applied.
     pub rule: String,
+    /// The rule in Bahasa Indonesia.
+    pub rule_id: String,
     /// Whether flagged responses were left out of the numbers.
     pub exclude_flagged: bool,
     /// Responses with any flag.

@@ -146,6 +146,14 @@ pub struct Calculation {
     pub weight_total: Fixed,
     /// The rounding rule.
     pub rounding: String,
+    /// The rounding rule in Bahasa Indonesia.
+    pub rounding_id: String,
+    /// How units are pooled (set by the reporting layer; the engine sees only a tally).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollup: Option<String>,
+    /// The same in Bahasa Indonesia.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollup_id: Option<String>,
 }
 
 /// The index report of one set of responses.
@@ -364,12 +372,21 @@ pub fn compute(
         SampleAdequacy { size, collected: tally.respondents, adequate }
     });
 
-    let rounding = match mode.index_decimals {
-        Some(d) => format!(
-            "index rounded half-up to {d} decimals, then × {}; IKM rounded half-up to 2 decimals; grade from the rounded IKM",
-            instrument.conversion
+    let (rounding, rounding_id) = match mode.index_decimals {
+        Some(d) => (
+            format!(
+                "index rounded half-up to {d} decimals, then × {}; IKM rounded half-up to 2 decimals; grade from the rounded IKM",
+                instrument.conversion
+            ),
+            format!(
+                "indeks dibulatkan setengah ke atas ke {d} desimal, lalu × {}; IKM dibulatkan setengah ke atas ke 2 desimal; mutu dibaca dari IKM yang sudah dibulatkan",
+                instrument.conversion
+            ),
         ),
-        None => "exact rational arithmetic; rounded once, half-up, at the end (IKM to 2 decimals, NRR to 3, weighted NRR and index to 4); grade from the rounded IKM".into(),
+        None => (
+            "exact rational arithmetic; rounded once, half-up, at the end (IKM to 2 decimals, NRR to 3, weighted NRR and index to 4); grade from the rounded IKM".into(),
+            "aritmetika rasional eksak; dibulatkan sekali, setengah ke atas, di akhir (IKM 2 desimal, NRR 3, NRR tertimbang dan indeks 4); mutu dibaca dari IKM yang sudah dibulatkan".into(),
+        ),
     };
 
     Ok(IndexReport {
@@ -403,6 +420,9 @@ pub fn compute(
             conversion: instrument.conversion,
             weight_total: Fixed::round_half_up(&weight_total, digits::WEIGHTED_NRR),
             rounding,
+            rounding_id,
+            rollup: None,
+            rollup_id: None,
         },
         notices,
     })

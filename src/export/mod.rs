@@ -306,16 +306,19 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
                 &calc.mode_description_en,
             )),
         ),
-        kv(w.rounding, Cell::text(&calc.rounding)),
+        kv(
+            w.rounding,
+            Cell::text(pick(lang, &calc.rounding_id, &calc.rounding)),
+        ),
         kv(
             w.rollup,
-            Cell::text(
-                r.rollup
-                    .as_ref()
-                    .map_or("one unit: every counted response once", |x| x.rule),
-            ),
+            Cell::opt_text(if lang == Lang::Id {
+                calc.rollup_id.as_deref()
+            } else {
+                calc.rollup.as_deref()
+            }),
         ),
-        kv(w.quality, Cell::text(&q.rule)),
+        kv(w.quality, Cell::text(pick(lang, &q.rule_id, &q.rule))),
     ];
 
     let values: Vec<String> = rep

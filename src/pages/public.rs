@@ -133,7 +133,7 @@ pub async fn page(
             state.settings.public_url.trim_end_matches('/'),
             r.unit
         )),
-        method = esc(&rep.calculation.rounding),
+        method = esc(&rep.calculation.rounding_id),
     );
     Ok(document(StatusCode::OK, TITLE, &body))
 }

@@ -23,6 +23,12 @@ use crate::period::{Period, parse_timezone};
 use crate::quality::{self, FlagRules, QualitySummary};
 pub use profile::{MIN_CELL, ProfileBreakdown, ProfileCell};
 
+/// How a parent unit's report pools its descendants.
+pub const ROLLUP_RULE: &str = "pooled over respondents: every response of the unit and its descendants counts once, each unit cut at its own local midnight; population_weighted weights each child's IKM by the people it served";
+
+/// [`ROLLUP_RULE`] in Bahasa Indonesia.
+pub const ROLLUP_RULE_ID: &str = "digabung per responden: setiap respons unit dan unit di bawahnya dihitung sekali, masing-masing dipotong pada tengah malam waktu setempatnya; IKM tertimbang populasi membobot IKM setiap unit anak dengan jumlah orang yang dilayaninya";
+
 /// How many periods before the reported one the trend shows.
 pub const TREND_PERIODS: usize = 4;
 
@@ -301,6 +307,7 @@ pub fn unit_report(
     let mut suggestions = Vec::new();
     let mut quality = QualitySummary {
         rule: rules.describe(),
+        rule_id: rules.describe_id(),
         exclude_flagged: req.exclude_flagged,
         ..QualitySummary::default()
     };
@@ -341,8 +348,18 @@ pub fn unit_report(
         population: None,
         ..options.clone()
     };
-    let report = engine::compute(instrument, &tally, &options)
+    let mut report = engine::compute(instrument, &tally, &options)
         .map_err(|e| AppError::field("mode", e.to_string()))?;
+    let (rollup_en, rollup_id) = if scope.members.len() > 1 {
+        (ROLLUP_RULE, ROLLUP_RULE_ID)
+    } else {
+        (
+            "one unit: every counted response once",
+            "satu unit: setiap respons yang dihitung masuk sekali",
+        )
+    };
+    report.calculation.rollup = Some(rollup_en.to_owned());
+    report.calculation.rollup_id = Some(rollup_id.to_owned());
     let profile = profile::breakdowns(instrument, &profiles, &options)?;
 
     let mut service_names: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -471,7 +488,7 @@ fn rollup(
             .then_with(|| a.code.cmp(&b.code))
     });
     Ok(Rollup {
-        rule: "pooled over respondents: every response of the unit and its descendants counts once, each unit cut at its own local midnight; population_weighted weights each child's IKM by the people it served",
+        rule: ROLLUP_RULE,
         population_weighted,
         children,
     })
