@@ -81,6 +81,12 @@ pub enum Command {
     /// People served per unit and period, for sample adequacy and weighted roll-ups.
     #[command(subcommand)]
     Populations(PopulationsCommand),
+    /// Copy the SQLite database to FILE, consistently, while the service runs (PostgreSQL:
+    /// use pg_dump; see docs/deployment.md).
+    Backup {
+        /// Where the copy goes; it must not exist.
+        file: PathBuf,
+    },
     /// Follow-up plans (rencana tindak lanjut) of a unit.
     #[command(subcommand, name = "follow-ups")]
     FollowUps(FollowUpsCommand),
@@ -400,6 +406,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         } => import(&file, dry_run, unit.as_deref())?,
         Command::Populations(command) => populations(command)?,
         Command::FollowUps(command) => follow_ups(command)?,
+        Command::Backup { file } => {
+            let state = open_state()?;
+            state
+                .db
+                .read_blocking(|conn| crate::db::backup(conn, &file))
+                .map_err(app)?;
+            format!("backup: {}\n", file.display())
+        }
         Command::Keys(command) => keys(command)?,
         Command::Units(command) => units(command)?,
         Command::Services(command) => services(command)?,
@@ -519,13 +533,19 @@ fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
         .map_err(|e| CliError(e.to_string()))
 }
 
+/// Logs to standard error, filtered by `RUST_LOG` (default `info`), as text or, with
+/// `KEPUASAN_LOG_FORMAT=json`, one JSON object a line for a log collector.
 fn init_logging() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if std::env::var("KEPUASAN_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 fn serve(demo_first: bool, out: &mut dyn Write) -> Result<(), CliError> {

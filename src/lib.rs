@@ -19,6 +19,7 @@ pub mod export;
 pub mod followup;
 pub mod import;
 pub mod instrument;
+pub mod metrics;
 pub mod pages;
 pub mod period;
 pub mod quality;

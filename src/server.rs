@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use actix_web::{App, HttpServer, middleware};
+use actix_web::HttpServer;
 
 use crate::config::Settings;
 use crate::db::Db;
@@ -18,6 +18,7 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
         registry: Arc::new(registry),
         settings: Arc::new(settings),
         clock,
+        metrics: crate::metrics::Metrics::new(),
     })
 }
 
@@ -30,13 +31,9 @@ pub fn system_state(settings: Settings) -> Result<AppState, String> {
 pub async fn run(state: AppState) -> std::io::Result<()> {
     let bind = state.settings.bind.clone();
     tracing::info!(%bind, "kepuasan listening");
-    HttpServer::new(move || {
-        App::new()
-            .wrap(middleware::Logger::new("%r %s %Dms"))
-            .configure(crate::api::configure(state.clone()))
-    })
-    .bind(&bind)?
-    .shutdown_timeout(10)
-    .run()
-    .await
+    HttpServer::new(move || crate::api::app(state.clone()))
+        .bind(&bind)?
+        .shutdown_timeout(10)
+        .run()
+        .await
 }

@@ -57,4 +57,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Prometheus metrics.
+    pub metrics: crate::metrics::Metrics,
 }

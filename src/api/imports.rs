@@ -71,5 +71,12 @@ pub async fn import(
     } else {
         state.db.write(job).await?
     };
+    let imported = &state.metrics.imported;
+    imported
+        .with_label_values(&["imported"])
+        .inc_by(report.imported);
+    imported
+        .with_label_values(&["already_imported"])
+        .inc_by(report.already_imported);
     Ok(HttpResponse::Ok().json(report))
 }

@@ -33,6 +33,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::default().limit(MAX_BODY))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics))
             .route("/openapi.json", web::get().to(openapi_json))
             .configure(crate::pages::configure)
             .service(
@@ -132,6 +134,40 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// Readiness: the database answers and every embedded migration is applied. 503 with
+/// Retry-After otherwise, so a load balancer sends traffic elsewhere.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "Ready"), (status = 503, description = "Database unreachable or migrations pending", body = ErrorBody)))]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let pending = state.db.read(crate::db::pending_migrations).await?;
+    if pending > 0 {
+        return Err(AppError::unavailable(format!(
+            "{pending} migration(s) pending; run `kepuasan migrate`"
+        )));
+    }
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"status": "ready", "database": "ok", "migrations": "current"})))
+}
+
+/// Prometheus metrics in the text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    for (pool, idle, in_use) in state.db.pool_state() {
+        let gauge = &state.metrics.db_connections;
+        gauge
+            .with_label_values(&[pool, "idle"])
+            .set(i64::from(idle));
+        gauge
+            .with_label_values(&[pool, "in_use"])
+            .set(i64::from(in_use));
+    }
+    HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .body(state.metrics.render())
+}
+
 #[derive(Serialize)]
 struct InstrumentSummary<'a> {
     key: &'a str,
@@ -166,14 +202,66 @@ pub async fn get_instrument(
     Ok(HttpResponse::Ok().json(instrument.as_ref()))
 }
 
-/// Gives every request an id, returned in `X-Request-Id`, and logs the cause of any 500 with it.
+/// The whole application, middleware included: what `serve` runs and what the tests drive.
+pub fn app(
+    state: AppState,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    actix_web::App::new()
+        .wrap(actix_web::middleware::from_fn(request_id))
+        .configure(configure(state))
+}
+
+/// A request path fit for the log: a receipt token (`/s/{token}`) is a bearer secret and is
+/// never written down.
+pub fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/s/") {
+        Some(_) => "/s/[token]".to_owned(),
+        None => path.to_owned(),
+    }
+}
+
+/// Gives every request an id, returned in `X-Request-Id`, logs the request (method, path
+/// without query or token, status, duration) and the cause of any 500 with it.
 pub async fn request_id(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let (method, path) = (req.method().clone(), req.path().to_owned());
+    let (method, path) = (req.method().clone(), loggable_path(req.path()));
+    let started = std::time::Instant::now();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
     let mut res = next.call(req).await?;
+    if let Some(m) = metrics {
+        let status = res.status().as_u16().to_string();
+        m.requests
+            .with_label_values(&[method.as_str(), &route, &status])
+            .inc();
+        m.latency
+            .with_label_values(&[&route])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    tracing::info!(
+        target: "kepuasan::http",
+        request_id = %id,
+        %method,
+        %path,
+        status = res.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
     if res.status().is_server_error() {
         let cause = res
             .response()
@@ -292,7 +380,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
 #[openapi(
     info(title = "kepuasan", description = "Survei Kepuasan Masyarakat collection and the IKM of PermenPAN-RB 14/2017. See docs/api.md for how kiosks, receipt printers and queue systems integrate."),
     paths(
-        healthz, list_instruments, get_instrument,
+        healthz, readyz, metrics, list_instruments, get_instrument,
         admin::create_unit, admin::list_units, admin::update_unit,
         admin::create_service, admin::list_services, admin::update_service,
         admin::set_population, admin::list_populations, admin::import_populations,

@@ -24,7 +24,16 @@ pub async fn submit(
     let rules = state.settings.flags;
     let body = body.into_inner();
     let id = body.submission_id.to_ascii_lowercase();
-    let new = state
+    // Count by the channels the contract knows; anything else is refused by the checks.
+    let channel: &'static str = match body.channel.as_str() {
+        "kiosk" => "kiosk",
+        "qr" => "qr",
+        "web" => "web",
+        "paper" => "paper",
+        _ => "other",
+    };
+    let counter = state.metrics.submissions.clone();
+    let result = state
         .db
         .write(move |conn| {
             collect::submit(
@@ -37,7 +46,14 @@ pub async fn submit(
                 now,
             )
         })
-        .await?;
+        .await;
+    let outcome = match &result {
+        Ok(true) => "created",
+        Ok(false) => "duplicate",
+        Err(_) => "refused",
+    };
+    counter.with_label_values(&[channel, outcome]).inc();
+    let new = result?;
     let answer = SubmissionResponse {
         submission_id: id,
         status: if new { "created" } else { "duplicate" }.to_owned(),

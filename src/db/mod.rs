@@ -180,10 +180,73 @@ pub fn migrate(kind: &DbKind) -> Result<usize, DbInitError> {
                     redact(url)
                 ))
             })?;
-            conn.run_pending_migrations(POSTGRES_MIGRATIONS)
+            // Several instances may start at once against one database: an advisory lock
+            // makes them migrate one after another (the lock ends with the session anyway).
+            conn.batch_execute("SELECT pg_advisory_lock(1420170001)")
+                .map_err(|e| fail(&e))?;
+            let result = conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len())
-                .map_err(|e| fail(&e))
+                .map_err(|e| fail(&e));
+            let _ = conn.batch_execute("SELECT pg_advisory_unlock(1420170001)");
+            result
         }
+    }
+}
+
+/// Copies a SQLite database to `target` with `VACUUM INTO`: a consistent snapshot taken while
+/// the service runs (WAL included), never a half-written file. PostgreSQL is backed up with its
+/// own tools (`pg_dump`), as `docs/deployment.md` describes.
+pub fn backup(conn: &mut DbConn, target: &std::path::Path) -> Result<(), AppError> {
+    if target.exists() {
+        return Err(AppError::field(
+            "file",
+            format!(
+                "{} exists; a backup never overwrites a file",
+                target.display()
+            ),
+        ));
+    }
+    match conn {
+        DbConn::Sqlite(c) => {
+            let path = target
+                .to_str()
+                .ok_or_else(|| AppError::field("file", "the path is not UTF-8"))?;
+            // VACUUM INTO takes a string literal, not a bound parameter: quote it.
+            c.batch_execute(&format!("VACUUM INTO '{}'", path.replace('\'', "''")))?;
+            Ok(())
+        }
+        DbConn::Postgres(_) => Err(AppError::field(
+            "database",
+            "PostgreSQL is backed up with pg_dump (for example `pg_dump -Fc \"$DATABASE_URL\" > kepuasan.dump`); see docs/deployment.md",
+        )),
+    }
+}
+
+/// How many embedded migrations the database has not applied yet (readiness).
+pub fn pending_migrations(conn: &mut DbConn) -> Result<usize, AppError> {
+    let fail = |e: &dyn std::fmt::Display| AppError::unavailable(format!("migrations: {e}"));
+    match conn {
+        DbConn::Sqlite(c) => c
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| fail(&e)),
+        DbConn::Postgres(c) => c
+            .pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| fail(&e)),
+    }
+}
+
+impl Db {
+    /// Connections of the read and write pools: (pool, idle, in use).
+    pub fn pool_state(&self) -> [(&'static str, u32, u32); 2] {
+        let of = |p: &Pool<ConnManager>| {
+            let s = p.state();
+            (s.idle_connections, s.connections - s.idle_connections)
+        };
+        let ((ri, ru), (wi, wu)) = (of(&self.read), of(&self.write));
+        [("read", ri, ru), ("write", wi, wu)]
     }
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::{App, test};
+use actix_web::test;
 use chrono::NaiveDateTime;
 use diesel::{Connection, RunQueryDsl};
 use kepuasan::auth::{NewKey, Role, create_key};
@@ -139,12 +139,7 @@ impl TestApp {
         &self,
     ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>
     {
-        test::init_service(
-            App::new()
-                .wrap(actix_web::middleware::from_fn(kepuasan::api::request_id))
-                .configure(kepuasan::api::configure(self.state.clone())),
-        )
-        .await
+        test::init_service(kepuasan::api::app(self.state.clone())).await
     }
 
     /// Creates a key directly and returns its secret.

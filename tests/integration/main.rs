@@ -8,5 +8,6 @@ mod common;
 mod crash;
 mod imports;
 mod migrations;
+mod ops;
 mod reports;
 mod tokens;

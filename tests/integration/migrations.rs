@@ -81,3 +81,22 @@ fn both_trees_have_the_same_migrations() {
     };
     assert_eq!(names("sqlite"), names("postgres"));
 }
+
+#[test]
+fn postgres_instances_starting_together_migrate_once() {
+    let Some(db) = PgDatabase::create() else {
+        return;
+    };
+    let kind = DbKind::from_url(&db.url).unwrap();
+    let applied: Vec<usize> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| kepuasan::db::migrate(&kind).expect("each instance starts")))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let total = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .unwrap()
+        .count();
+    assert_eq!(applied.iter().sum::<usize>(), total, "{applied:?}");
+    assert_eq!(kepuasan::db::migrate(&kind).unwrap(), 0);
+}

@@ -1,0 +1,175 @@
+//! Operations: readiness, metrics, logs that keep receipt tokens out, and backups.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::both_backends;
+use crate::common::*;
+
+async fn readiness_needs_the_database_and_every_migration(app: TestApp) {
+    let svc = app.service().await;
+    let (status, body) = send(&svc, get("/readyz", None)).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
+    // Take the migrations back: the service is alive but not ready.
+    let kind = kepuasan::db::DbKind::from_url(&app.state.settings.database_url).unwrap();
+    kepuasan::db::revert_all(&kind).unwrap();
+    let (status, body) = send(&svc, get("/readyz", None)).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("kepuasan migrate")
+    );
+    assert_eq!(send(&svc, get("/healthz", None)).await.0, 200);
+}
+
+async fn metrics_count_requests_and_submissions_by_channel(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let body = submission("unit-a", [4; 9]);
+    for _ in 0..2 {
+        send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &body)).await;
+    }
+    let mut bad = submission("unit-a", [4; 9]);
+    bad["answers"]["U1"] = json!(9);
+    assert_eq!(
+        send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &bad))
+            .await
+            .0,
+        422
+    );
+    let resp = actix_web::test::call_service(&svc, get("/metrics", None).to_request()).await;
+    assert!(
+        resp.headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = String::from_utf8(actix_web::test::read_body(resp).await.to_vec()).unwrap();
+    for line in [
+        "kepuasan_submissions_total{channel=\"kiosk\",outcome=\"created\"} 1",
+        "kepuasan_submissions_total{channel=\"kiosk\",outcome=\"duplicate\"} 1",
+        "kepuasan_submissions_total{channel=\"kiosk\",outcome=\"refused\"} 1",
+        "kepuasan_http_requests_total{method=\"POST\",route=\"/api/v1/responses\",status=\"201\"} 1",
+        "kepuasan_http_requests_total{method=\"POST\",route=\"/api/v1/responses\",status=\"422\"} 1",
+        "kepuasan_http_request_duration_seconds_count{route=\"/api/v1/responses\"} 3",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+    }
+    assert!(text.contains("kepuasan_db_connections{pool=\"write\",state=\"idle\"}"));
+}
+
+both_backends!(
+    readiness_needs_the_database_and_every_migration,
+    metrics_count_requests_and_submissions_by_channel,
+);
+
+fn cli(db: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env_remove("KEPUASAN_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db").to_str().unwrap().to_owned();
+    let admin = cli(&db, &["keys", "create", "--role", "admin"])
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    cli(&db, &["units", "add", "u1", "--name", "Unit Satu"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let log_path = dir.path().join("server.log");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+        .arg("serve")
+        .env("DATABASE_URL", &db)
+        .env("KEPUASAN_BIND", &bind)
+        .env("KEPUASAN_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env_remove("KEPUASAN_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.get(format!("http://{bind}/healthz")).send().is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let issued: serde_json::Value = client
+        .post(format!("http://{bind}/api/v1/units/u1/receipt-tokens"))
+        .bearer_auth(&admin)
+        .json(&json!({}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let page = client
+        .get(format!("http://{bind}/s/{token}"))
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    std::thread::sleep(Duration::from_millis(200));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut log = String::new();
+    std::fs::File::open(&log_path)
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(!log.contains(&token), "the token is in the log:\n{log}");
+    assert!(!log.contains(&admin), "the key is in the log");
+    let requests: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .filter(|v: &serde_json::Value| v["target"] == "kepuasan::http")
+        .collect();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r["fields"]["path"] == "/s/[token]" && r["fields"]["status"] == 200),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_backup_is_a_consistent_copy_that_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db").to_str().unwrap().to_owned();
+    cli(&db, &["units", "add", "u1", "--name", "Unit Satu"]);
+    let copy = dir.path().join("copy's.db");
+    let copy = copy.to_str().unwrap();
+    cli(&db, &["backup", copy]);
+    assert!(cli(copy, &["units", "list"]).contains("\"Unit Satu\""));
+    let again = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+        .args(["backup", copy])
+        .env("DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+}
