@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::instrument::{Instrument, ProfileKind, Registry};
 use crate::quality::{self, FlagRules};
 use crate::tokens::{self, TokenSettings};
+use diesel::connection::SimpleConnection;
 
 /// Longest suggestion accepted, in characters.
 pub const MAX_SUGGESTION: usize = 2000;
@@ -252,7 +253,7 @@ fn content_hash(req: &SubmissionRequest, answers: &Answers) -> String {
     crate::auth::sha256_hex(&canonical.to_string())
 }
 
-/// Checks and stores a submission; returns whether it was new.
+/// Checks and stores a submission in its own transaction; returns whether it was new.
 pub fn submit(
     conn: &mut DbConn,
     registry: &Registry,
@@ -262,39 +263,96 @@ pub fn submit(
     req: &SubmissionRequest,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    let Prepared { row, accepted } =
-        prepare(conn, registry, token_settings, caller, req, now, now)?;
-    // The response and the spending of its receipt commit together or not at all. On
-    // PostgreSQL two concurrent transactions can both find the id (or the receipt) unused and
-    // one then loses at the unique index; running it again sees the winner's row.
+    let prepared = prepare(conn, registry, token_settings, caller, req, now, now)?;
+    store(conn, rules, &prepared, now)
+}
+
+/// Stores a checked submission in its own transaction; returns whether it was new. On
+/// PostgreSQL two concurrent transactions can both find the id (or the receipt) unused and one
+/// then loses at the unique index; running it again sees the winner's row.
+pub fn store(
+    conn: &mut DbConn,
+    rules: &FlagRules,
+    prepared: &Prepared,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
     let mut attempt = 0;
-    let stored = loop {
-        let result = crate::db::write_tx(conn, |conn| {
-            let candidate = quality::Candidate {
-                device: row.device_id.as_deref(),
-                started_at: row.started_at,
-                client_time: row.client_time,
-                received_at: now,
-                answers: &row.answers,
-                profile: row.profile.as_deref(),
-                suggestion: row.suggestion.as_deref(),
-            };
-            let row = ResponseRow {
-                flags: quality::flags(conn, rules, &candidate)?,
-                ..row.clone()
-            };
-            let stored = queries::insert_response(conn, &row)?;
-            if let (Stored::New, Some(accepted)) = (&stored, &accepted) {
-                tokens::spend(conn, &accepted.spend_key, &row.submission_id, now)?;
-            }
-            Ok(stored)
-        });
-        match result {
+    loop {
+        match crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, prepared, now)) {
             Err(e) if e.code == "conflict" && attempt < 3 => attempt += 1,
-            other => break other?,
+            other => return outcome(other?),
         }
+    }
+}
+
+/// The writes of one submission, inside a transaction the caller holds: its quality flags
+/// (against the device's history, this transaction included), the row, and the spending of
+/// its receipt. The response and the spending commit together or not at all.
+fn store_in_tx(
+    conn: &mut DbConn,
+    rules: &FlagRules,
+    prepared: &Prepared,
+    now: NaiveDateTime,
+) -> Result<Stored, AppError> {
+    let row = &prepared.row;
+    let candidate = quality::Candidate {
+        device: row.device_id.as_deref(),
+        started_at: row.started_at,
+        client_time: row.client_time,
+        received_at: row.received_at,
+        answers: &row.answers,
+        profile: row.profile.as_deref(),
+        suggestion: row.suggestion.as_deref(),
     };
-    outcome(stored)
+    let row = ResponseRow {
+        flags: quality::flags(conn, rules, &candidate)?,
+        ..row.clone()
+    };
+    let stored = queries::insert_response(conn, &row)?;
+    if let (Stored::New, Some(accepted)) = (&stored, &prepared.accepted) {
+        tokens::spend(conn, &accepted.spend_key, &row.submission_id, now)?;
+    }
+    Ok(stored)
+}
+
+/// Stores a batch of checked submissions in one durable transaction (group commit), each in
+/// a savepoint of its own so that a refused one (a receipt spent by an earlier submission of
+/// the batch, a reused id) rolls back alone. Returns each submission's outcome in order. A
+/// submission that lost a race with another instance's transaction (`conflict`) is stored again
+/// on its own after the batch commits. If the transaction itself fails, nothing of the batch
+/// is stored and the error is returned for all.
+pub fn store_batch(
+    conn: &mut DbConn,
+    rules: &FlagRules,
+    batch: &[(Prepared, NaiveDateTime)],
+) -> Result<Vec<Result<bool, AppError>>, AppError> {
+    let mut results = crate::db::write_tx(conn, |conn| {
+        let mut results = Vec::with_capacity(batch.len());
+        for (prepared, now) in batch {
+            conn.batch_execute("SAVEPOINT kepuasan_item")?;
+            match store_in_tx(conn, rules, prepared, *now) {
+                Ok(stored) => {
+                    conn.batch_execute("RELEASE SAVEPOINT kepuasan_item")?;
+                    results.push(outcome(stored));
+                }
+                // The database itself failed: give up the whole batch.
+                Err(e) if e.status.is_server_error() => return Err(e),
+                Err(e) => {
+                    conn.batch_execute(
+                        "ROLLBACK TO SAVEPOINT kepuasan_item; RELEASE SAVEPOINT kepuasan_item",
+                    )?;
+                    results.push(Err(e));
+                }
+            }
+        }
+        Ok(results)
+    })?;
+    for (result, (prepared, now)) in results.iter_mut().zip(batch) {
+        if matches!(result, Err(e) if e.code == "conflict") {
+            *result = store(conn, rules, prepared, *now);
+        }
+    }
+    Ok(results)
 }
 
 /// Whether a stored response was new (`true`) or a repeat of one already stored (`false`); a
@@ -311,6 +369,7 @@ pub fn outcome(stored: Stored) -> Result<bool, AppError> {
 }
 
 /// A submission that passed every check, as the row to store and the receipt it spends.
+#[derive(Debug, Clone)]
 pub struct Prepared {
     /// The row (without quality flags).
     pub row: ResponseRow,

@@ -29,6 +29,9 @@ pub struct Settings {
     pub token_days: u32,
     /// Abuse-control thresholds (flag, never drop).
     pub flags: crate::quality::FlagRules,
+    /// `KEPUASAN_GROUP_COMMIT` (`on` by default): concurrent submissions share one durable
+    /// transaction; `off` commits each on its own.
+    pub group_commit: bool,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             public_url: format!("http://{}", Self::DEFAULT_BIND),
             token_days: crate::tokens::DEFAULT_VALID_DAYS,
             flags: crate::quality::FlagRules::default(),
+            group_commit: true,
         }
     }
 }
@@ -57,6 +61,7 @@ struct FileSettings {
     token_days: Option<u32>,
     flag_min_seconds: Option<u32>,
     flag_per_minute: Option<u32>,
+    group_commit: Option<bool>,
 }
 
 impl Settings {
@@ -136,7 +141,16 @@ impl Settings {
                 defaults.per_minute,
             )?,
         };
+        let group_commit = match var("KEPUASAN_GROUP_COMMIT").as_deref() {
+            None => file.group_commit.unwrap_or(true),
+            Some("on" | "true" | "1") => true,
+            Some("off" | "false" | "0") => false,
+            Some(other) => {
+                return Err(format!("KEPUASAN_GROUP_COMMIT: `{other}` is not on or off"));
+            }
+        };
         Ok(Settings {
+            group_commit,
             flags,
             database_url: var("DATABASE_URL")
                 .or(file.database_url)

@@ -28,3 +28,4 @@ pub mod server;
 pub mod state;
 pub mod text;
 pub mod tokens;
+pub mod writer;

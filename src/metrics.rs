@@ -3,7 +3,8 @@
 //! registry per application state, so tests and several servers in one process never mix.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
 };
 
 /// The application's metrics.
@@ -20,6 +21,10 @@ pub struct Metrics {
     pub imported: IntCounterVec,
     /// `kepuasan_db_connections{pool, state}`: `read`/`write` pools, `idle`/`in_use`.
     pub db_connections: IntGaugeVec,
+    /// `kepuasan_write_queue_depth`: submissions waiting for the writer.
+    pub write_queue: IntGauge,
+    /// `kepuasan_write_batch_size`: submissions per group commit.
+    pub batch_size: Histogram,
 }
 
 impl Default for Metrics {
@@ -69,12 +74,26 @@ impl Metrics {
             &["pool", "state"],
         )
         .expect("valid metric");
+        let write_queue = IntGauge::new(
+            "kepuasan_write_queue_depth",
+            "Submissions waiting for the writer",
+        )
+        .expect("valid metric");
+        let batch_size = Histogram::with_opts(
+            HistogramOpts::new("kepuasan_write_batch_size", "Submissions per group commit")
+                .buckets(vec![
+                    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0,
+                ]),
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(submissions.clone()),
             Box::new(imported.clone()),
             Box::new(db_connections.clone()),
+            Box::new(write_queue.clone()),
+            Box::new(batch_size.clone()),
         ] {
             registry.register(metric).expect("unique metric names");
         }
@@ -85,6 +104,8 @@ impl Metrics {
             submissions,
             imported,
             db_connections,
+            write_queue,
+            batch_size,
         }
     }
 

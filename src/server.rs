@@ -13,12 +13,17 @@ use crate::state::{AppState, Clock, SystemClock};
 pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
     let registry = Registry::load(settings.survey_defs.as_deref()).map_err(|e| e.to_string())?;
     let db = Db::open(&settings.database_url).map_err(|e| e.to_string())?;
+    let metrics = crate::metrics::Metrics::new();
+    let writer = settings
+        .group_commit
+        .then(|| crate::writer::Writer::start(db.clone(), settings.flags, metrics.clone()));
     Ok(AppState {
         db,
         registry: Arc::new(registry),
         settings: Arc::new(settings),
         clock,
-        metrics: crate::metrics::Metrics::new(),
+        metrics,
+        writer,
     })
 }
 

@@ -59,4 +59,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Prometheus metrics.
     pub metrics: crate::metrics::Metrics,
+    /// The group-commit writer; `None` when `KEPUASAN_GROUP_COMMIT=off`.
+    pub writer: Option<crate::writer::Writer>,
 }

@@ -33,20 +33,45 @@ pub async fn submit(
         _ => "other",
     };
     let counter = state.metrics.submissions.clone();
-    let result = state
-        .db
-        .write(move |conn| {
-            collect::submit(
-                conn,
-                &registry,
-                &token_settings,
-                &rules,
-                caller.as_ref(),
-                &body,
-                now,
-            )
-        })
-        .await;
+    let result = match &state.writer {
+        // Group commit: check on a reading connection, then join the writer's next batch.
+        Some(writer) => {
+            let prepared = state
+                .db
+                .read(move |conn| {
+                    collect::prepare(
+                        conn,
+                        &registry,
+                        &token_settings,
+                        caller.as_ref(),
+                        &body,
+                        now,
+                        now,
+                    )
+                })
+                .await;
+            match prepared {
+                Ok(prepared) => writer.store(prepared, now).await,
+                Err(e) => Err(e),
+            }
+        }
+        None => {
+            state
+                .db
+                .write(move |conn| {
+                    collect::submit(
+                        conn,
+                        &registry,
+                        &token_settings,
+                        &rules,
+                        caller.as_ref(),
+                        &body,
+                        now,
+                    )
+                })
+                .await
+        }
+    };
     let outcome = match &result {
         Ok(true) => "created",
         Ok(false) => "duplicate",

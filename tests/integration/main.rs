@@ -11,3 +11,4 @@ mod migrations;
 mod ops;
 mod reports;
 mod tokens;
+mod writer;

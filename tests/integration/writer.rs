@@ -1,0 +1,137 @@
+//! Group commit on both backends: one transaction for a batch, each submission's outcome its
+//! own.
+
+use kepuasan::auth::Role;
+use kepuasan::collect::{self, SubmissionRequest};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::common::*;
+
+async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let now = at("2025-08-15 03:00:00");
+    let settings = app.state.settings.clone();
+    let (_, issued) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/receipt-tokens",
+            Some(&w.counter_a),
+            &json!({}),
+        ),
+    )
+    .await;
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let request = |answers: [i64; 9], token: Option<&str>| -> SubmissionRequest {
+        let mut body = submission("unit-a", answers);
+        if let Some(t) = token {
+            body["token"] = json!(t);
+            body["channel"] = json!("qr");
+        }
+        serde_json::from_value(body).unwrap()
+    };
+    let plain = request([4; 9], None);
+    let mut conflicting = request([1; 9], None);
+    conflicting.submission_id = plain.submission_id.clone();
+    let batch_requests = [
+        plain.clone(),                 // new
+        plain.clone(),                 // the same again: a retry, not a second response
+        conflicting,                   // its id with other answers: 409
+        request([3; 9], Some(&token)), // spends the receipt
+        request([2; 9], Some(&token)), // the same receipt again: 409 token_spent
+        request([2; 9], None),         // new
+    ];
+    let kiosk = app.key(Role::Kiosk, &["mpp-jpr"]);
+    let caller = app
+        .state
+        .db
+        .read_blocking(|c| kepuasan::auth::authenticate(c, Some(&format!("Bearer {kiosk}"))))
+        .unwrap();
+    let token_settings = settings.token_settings();
+    let prepared: Vec<_> = batch_requests
+        .iter()
+        .map(|req| {
+            let caller = req.token.is_none().then_some(&caller);
+            let p = app
+                .state
+                .db
+                .read_blocking(|c| {
+                    collect::prepare(
+                        c,
+                        &app.state.registry,
+                        &token_settings,
+                        caller,
+                        req,
+                        now,
+                        now,
+                    )
+                })
+                .unwrap();
+            (p, now)
+        })
+        .collect();
+    let results = app
+        .state
+        .db
+        .write_blocking(|c| collect::store_batch(c, &settings.flags, &prepared))
+        .unwrap();
+    let outcomes: Vec<Result<bool, &str>> = results
+        .iter()
+        .map(|r| r.as_ref().map(|b| *b).map_err(|e| e.code))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            Ok(true),
+            Ok(false),
+            Err("submission_id_conflict"),
+            Ok(true),
+            Err("token_spent"),
+            Ok(true)
+        ]
+    );
+    assert_eq!(app.response_count(), 3, "exactly the three new responses");
+    // The refused ones left nothing behind: the receipt is spent by the fourth only.
+    let r = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+            Some(&w.admin),
+        ),
+    )
+    .await
+    .1;
+    // (4 + 3 + 2) / 3 = 3 → 75,00.
+    assert_eq!(
+        (r["respondents"].as_u64(), r["ikm"].as_f64()),
+        (Some(3), Some(75.0))
+    );
+}
+
+async fn concurrent_submissions_share_commits_and_each_is_stored_once(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let bodies: Vec<_> = (0..40).map(|_| submission("unit-a", [3; 9])).collect();
+    let answers = futures::future::join_all(
+        bodies
+            .iter()
+            .map(|b| send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), b))),
+    )
+    .await;
+    assert!(answers.iter().all(|(s, _)| *s == 201), "{answers:?}");
+    assert_eq!(app.response_count(), 40);
+    let text = send(&svc, get("/metrics", None)).await.1;
+    let text = text.as_str().unwrap();
+    let sum = text
+        .lines()
+        .find_map(|l| l.strip_prefix("kepuasan_write_batch_size_sum "))
+        .unwrap();
+    assert_eq!(sum, "40", "every submission went through the writer");
+    assert!(text.contains("kepuasan_write_queue_depth 0"), "{text}");
+}
+
+both_backends!(
+    a_batch_commits_together_and_answers_each_submission_alone,
+    concurrent_submissions_share_commits_and_each_is_stored_once,
+);
