@@ -329,18 +329,29 @@ pub fn store_batch(
     let mut results = crate::db::write_tx(conn, |conn| {
         let mut results = Vec::with_capacity(batch.len());
         for (prepared, now) in batch {
-            conn.batch_execute("SAVEPOINT kepuasan_item")?;
+            // A savepoint is needed where a submission can fail after it has written: the
+            // spending of a receipt comes after the row; and on PostgreSQL any failed statement
+            // (another instance's row at the unique index) would abort the whole transaction.
+            // On SQLite a submission without a receipt writes last or not at all.
+            let guarded = prepared.accepted.is_some() || matches!(conn, DbConn::Postgres(_));
+            if guarded {
+                conn.batch_execute("SAVEPOINT kepuasan_item")?;
+            }
             match store_in_tx(conn, rules, prepared, *now) {
                 Ok(stored) => {
-                    conn.batch_execute("RELEASE SAVEPOINT kepuasan_item")?;
+                    if guarded {
+                        conn.batch_execute("RELEASE SAVEPOINT kepuasan_item")?;
+                    }
                     results.push(outcome(stored));
                 }
                 // The database itself failed: give up the whole batch.
                 Err(e) if e.status.is_server_error() => return Err(e),
                 Err(e) => {
-                    conn.batch_execute(
-                        "ROLLBACK TO SAVEPOINT kepuasan_item; RELEASE SAVEPOINT kepuasan_item",
-                    )?;
+                    if guarded {
+                        conn.batch_execute(
+                            "ROLLBACK TO SAVEPOINT kepuasan_item; RELEASE SAVEPOINT kepuasan_item",
+                        )?;
+                    }
                     results.push(Err(e));
                 }
             }

@@ -85,7 +85,9 @@ pub fn flags(conn: &mut DbConn, rules: &FlagRules, c: &Candidate<'_>) -> Result<
     }
     if let Some(device) = c.device {
         let since = c.received_at - chrono::Duration::minutes(1);
-        if queries::count_by_device_since(conn, device, since)? >= i64::from(rules.per_minute) {
+        if queries::count_by_device_since(conn, device, since, rules.per_minute)?
+            >= i64::from(rules.per_minute)
+        {
             flags.push(RATE);
         }
         if let Some((_, answers, profile, suggestion)) = queries::last_by_device(conn, device)?

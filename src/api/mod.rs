@@ -286,6 +286,12 @@ pub(crate) async fn principal(state: &AppState, req: &HttpRequest) -> Result<Pri
         .db
         .read(move |conn| auth::authenticate(conn, header.as_deref()))
         .await?;
+    record_use(state, &principal).await;
+    Ok(principal)
+}
+
+/// Writes down a key's last use, at most once a minute per key.
+pub(crate) async fn record_use(state: &AppState, principal: &Principal) {
     let now = state.clock.now();
     if principal.use_is_stale(now) {
         // Bookkeeping, at most once a minute per key: a failure is logged, never returned.
@@ -298,7 +304,6 @@ pub(crate) async fn principal(state: &AppState, req: &HttpRequest) -> Result<Pri
             tracing::warn!(error = %e, "could not record a key's last use");
         }
     }
-    Ok(principal)
 }
 
 /// The caller's key if one was sent (a wrong one is still 401).
@@ -313,7 +318,8 @@ pub(crate) async fn optional_principal(
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<Option<String>, AppError> {
+/// The Authorization header, if any, as text.
+pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<String>, AppError> {
     req.headers()
         .get("authorization")
         .map(|v| {

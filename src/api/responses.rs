@@ -17,7 +17,6 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Json<SubmissionRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = optional_principal(&state, &req).await?;
     let now = state.clock.now();
     let registry = state.registry.clone();
     let token_settings = state.settings.token_settings();
@@ -34,12 +33,17 @@ pub async fn submit(
     };
     let counter = state.metrics.submissions.clone();
     let result = match &state.writer {
-        // Group commit: check on a reading connection, then join the writer's next batch.
+        // Group commit: authenticate and check on one reading connection, then join the
+        // writer's next batch.
         Some(writer) => {
-            let prepared = state
+            let header = super::bearer(&req)?;
+            let checked = state
                 .db
                 .read(move |conn| {
-                    collect::prepare(
+                    let caller = header
+                        .map(|h| crate::auth::authenticate(conn, Some(&h)))
+                        .transpose()?;
+                    let prepared = collect::prepare(
                         conn,
                         &registry,
                         &token_settings,
@@ -47,15 +51,22 @@ pub async fn submit(
                         &body,
                         now,
                         now,
-                    )
+                    )?;
+                    Ok((caller, prepared))
                 })
                 .await;
-            match prepared {
-                Ok(prepared) => writer.store(prepared, now).await,
+            match checked {
+                Ok((caller, prepared)) => {
+                    if let Some(caller) = &caller {
+                        super::record_use(&state, caller).await;
+                    }
+                    writer.store(prepared, now).await
+                }
                 Err(e) => Err(e),
             }
         }
         None => {
+            let caller = optional_principal(&state, &req).await?;
             state
                 .db
                 .write(move |conn| {

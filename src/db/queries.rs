@@ -320,17 +320,22 @@ pub fn find_content_hash(
         .optional()?)
 }
 
-/// How many responses a device has sent since `since`.
+/// How many responses a device has sent since `since`, counting no further than `cap`: the
+/// abuse check only asks whether a limit is reached, and a busy kiosk key would otherwise
+/// have every response of its last minute counted again for each new one.
 pub fn count_by_device_since(
     conn: &mut DbConn,
     device: &str,
     since: NaiveDateTime,
+    cap: u32,
 ) -> Result<i64, AppError> {
-    Ok(responses::table
+    let ids: Vec<String> = responses::table
         .filter(responses::device_id.eq(device))
         .filter(responses::received_at.ge(since))
-        .count()
-        .get_result(conn)?)
+        .select(responses::submission_id)
+        .limit(i64::from(cap))
+        .load(conn)?;
+    Ok(ids.len() as i64)
 }
 
 /// The last response of a device: (received_at, answers, profile, suggestion).
