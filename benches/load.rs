@@ -139,7 +139,9 @@ fn cli(db: &str, args: &[&str]) -> String {
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "kepuasan {args:?} on {db}: {} {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()

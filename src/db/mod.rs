@@ -150,7 +150,10 @@ pub struct DbInitError(pub String);
 fn pool(kind: &DbKind, size: u32) -> Result<Pool<ConnManager>, DbInitError> {
     Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        // No idle connections kept in reserve: r2d2 would open the replacement in a background
+        // thread after each checkout, and a short command that exits meanwhile (libpq in the
+        // middle of a TLS handshake while OpenSSL's exit handlers run) crashed with SIGSEGV.
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(5))
         .connection_customizer(Box::new(Customizer))
         .build(ConnManager(kind.clone()))
