@@ -160,6 +160,18 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
         .collect())
 }
 
+/// The rows of a CSV or XLSX file (told apart by their first bytes), blank rows left out.
+fn read_rows(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
+    let rows = match FileKind::sniff(bytes) {
+        FileKind::Csv => read_csv(bytes)?,
+        FileKind::Xlsx => read_xlsx(bytes)?,
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.cells.values().any(|v| !v.is_empty()))
+        .collect())
+}
+
 /// A cell by any of its accepted header names (English first, then Indonesian).
 fn cell<'a>(row: &'a Row, names: &[&str]) -> Option<&'a str> {
     names
@@ -288,14 +300,7 @@ pub fn import(
     dry_run: bool,
     now: NaiveDateTime,
 ) -> Result<ImportReport, AppError> {
-    let rows = match FileKind::sniff(bytes) {
-        FileKind::Csv => read_csv(bytes)?,
-        FileKind::Xlsx => read_xlsx(bytes)?,
-    };
-    let rows: Vec<Row> = rows
-        .into_iter()
-        .filter(|r| r.cells.values().any(|v| !v.is_empty()))
-        .collect();
+    let rows = read_rows(bytes)?;
     if rows.len() > MAX_ROWS {
         return Err(whole_file(format!(
             "{} rows; at most {MAX_ROWS} in one import",
@@ -376,57 +381,48 @@ pub fn populations(
     bytes: &[u8],
     now: NaiveDateTime,
 ) -> Result<PopulationReport, AppError> {
-    let rows = match FileKind::sniff(bytes) {
-        FileKind::Csv => read_csv(bytes)?,
-        FileKind::Xlsx => read_xlsx(bytes)?,
+    let rows = read_rows(bytes)?;
+    let mut report = PopulationReport {
+        rows: rows.len() as u64,
+        set: 0,
+        errors: Vec::new(),
     };
-    let rows: Vec<Row> = rows
-        .into_iter()
-        .filter(|r| r.cells.values().any(|v| !v.is_empty()))
-        .collect();
-    {
-        let mut report = PopulationReport {
-            rows: rows.len() as u64,
-            set: 0,
-            errors: Vec::new(),
+    for row in &rows {
+        let result = match (
+            cell(row, &["unit"]),
+            cell(row, &["period", "periode"]),
+            cell(row, &["population", "populasi"]),
+        ) {
+            (Some(unit), Some(period), Some(n)) => match n.replace(['.', ' '], "").parse() {
+                Ok(n) => crate::api::admin::set_population_in(conn, unit, period, n, now)
+                    .map(|_| ())
+                    .map_err(|e| {
+                        if e.fields.is_none() {
+                            BTreeMap::from([("unit".to_owned(), e.message)])
+                        } else {
+                            to_fields(e)
+                        }
+                    }),
+                Err(_) => Err(BTreeMap::from([(
+                    "population".to_owned(),
+                    format!("`{n}` is not a whole number"),
+                )])),
+            },
+            (unit, period, n) => Err([("unit", unit), ("period", period), ("population", n)]
+                .into_iter()
+                .filter(|(_, v)| v.is_none())
+                .map(|(k, _)| (k.to_owned(), "is missing".to_owned()))
+                .collect()),
         };
-        for row in &rows {
-            let result = match (
-                cell(row, &["unit"]),
-                cell(row, &["period", "periode"]),
-                cell(row, &["population", "populasi"]),
-            ) {
-                (Some(unit), Some(period), Some(n)) => match n.replace(['.', ' '], "").parse() {
-                    Ok(n) => crate::api::admin::set_population_in(conn, unit, period, n, now)
-                        .map(|_| ())
-                        .map_err(|e| {
-                            if e.fields.is_none() {
-                                BTreeMap::from([("unit".to_owned(), e.message)])
-                            } else {
-                                to_fields(e)
-                            }
-                        }),
-                    Err(_) => Err(BTreeMap::from([(
-                        "population".to_owned(),
-                        format!("`{n}` is not a whole number"),
-                    )])),
-                },
-                (unit, period, n) => Err([("unit", unit), ("period", period), ("population", n)]
-                    .into_iter()
-                    .filter(|(_, v)| v.is_none())
-                    .map(|(k, _)| (k.to_owned(), "is missing".to_owned()))
-                    .collect()),
-            };
-            match result {
-                Ok(()) => report.set += 1,
-                Err(fields) => report.errors.push(RowError {
-                    line: row.line,
-                    fields,
-                }),
-            }
+        match result {
+            Ok(()) => report.set += 1,
+            Err(fields) => report.errors.push(RowError {
+                line: row.line,
+                fields,
+            }),
         }
-        Ok(report)
     }
+    Ok(report)
 }
 
 /// Noon of the questionnaire's date in its unit's time zone (UTC), refused in the future.
