@@ -366,11 +366,14 @@ pub struct KeyView {
     pub units: Vec<String>,
     /// Holder.
     pub name: String,
-    /// Created (UTC).
+    /// Created (UTC, without a zone suffix).
+    #[schema(value_type = String)]
     pub created_at: chrono::NaiveDateTime,
-    /// Last used (UTC).
+    /// Last used (UTC, without a zone suffix).
+    #[schema(value_type = Option<String>)]
     pub last_used_at: Option<chrono::NaiveDateTime>,
-    /// Revoked (UTC).
+    /// Revoked (UTC, without a zone suffix).
+    #[schema(value_type = Option<String>)]
     pub revoked_at: Option<chrono::NaiveDateTime>,
     /// The secret, present only in the answer to its creation.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -175,7 +175,7 @@ struct InstrumentSummary<'a> {
     title: &'a crate::instrument::Text,
 }
 
-#[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments", responses((status = 200, description = "Instrument keys, versions and titles", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments", responses((status = 200, description = "Instrument keys, versions and titles", body = [Object])))]
 pub async fn list_instruments(state: web::Data<AppState>) -> HttpResponse {
     let list: Vec<InstrumentSummary<'_>> = state
         .registry
