@@ -171,3 +171,99 @@ fn every_acknowledged_response_survives_twenty_sigkills_under_load() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[test]
+fn sigterm_drains_the_queue_then_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("term.db").to_str().unwrap().to_owned();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let out = kepuasan(&db, &bind)
+        .args(["keys", "create", "--role", "admin"])
+        .output()
+        .unwrap();
+    let admin = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert!(
+        kepuasan(&db, &bind)
+            .args(["units", "add", "unit-a", "--name", "Unit A"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut server = start(&db, &bind);
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let (acked, bind, admin) = (acked.clone(), bind.clone(), admin.clone());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
+                // Bounded: at most 1,000 submissions or 10 seconds per client.
+                for _ in 0..1000 {
+                    if started.elapsed() > Duration::from_secs(10) {
+                        break;
+                    }
+                    let id = uuid::Uuid::new_v4().to_string();
+                    let body = json!({"submission_id": id, "unit": "unit-a", "instrument": "skm-2017", "channel": "kiosk",
+                        "answers": {"U1": 4, "U2": 3, "U3": 3, "U4": 4, "U5": 4, "U6": 4, "U7": 4, "U8": 3, "U9": 3}});
+                    match client
+                        .post(format!("http://{bind}/api/v1/responses"))
+                        .bearer_auth(&admin)
+                        .json(&body)
+                        .send()
+                    {
+                        Ok(r) if r.status().as_u16() == 201 => acked.lock().unwrap().push(id),
+                        _ => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    while acked.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    // actix stops accepting, lets in-flight requests finish (up to 10 s), then exits.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    for c in clients {
+        c.join().unwrap();
+    }
+    assert!(status.success(), "exit after SIGTERM: {status}");
+    let acked = acked.lock().unwrap().clone();
+    let state = kepuasan::server::system_state(kepuasan::config::Settings {
+        database_url: db.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    let stored = state
+        .db
+        .read_blocking(kepuasan::db::queries::count_responses)
+        .unwrap();
+    assert!(acked.len() >= 50, "only {} acknowledged", acked.len());
+    assert_eq!(
+        stored as usize,
+        acked.len(),
+        "stored = acknowledged, none lost"
+    );
+}
