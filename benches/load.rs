@@ -118,16 +118,19 @@ fn database(backend: &str, dir: &std::path::Path, name: &str) -> (String, Option
             let base = std::env::var("TEST_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let db = format!("kepuasan_load_{name}_{}", std::process::id());
-            let status = Command::new("psql")
-                .args([&base, "-qc", &format!("CREATE DATABASE {db}")])
-                .status()
-                .expect("psql runs");
-            assert!(status.success(), "cannot create {db}");
+            admin_sql(&base, &format!("CREATE DATABASE {db}"));
             let root = base.rsplit_once('/').unwrap().0;
             (format!("{root}/{db}"), Some(db))
         }
         other => panic!("unknown backend {other}"),
     }
+}
+
+/// Runs a statement on PostgreSQL's administrative database.
+fn admin_sql(base: &str, sql: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn = diesel::PgConnection::establish(base).expect("PostgreSQL is reachable");
+    diesel::sql_query(sql).execute(&mut conn).expect(sql);
 }
 
 fn cli(db: &str, args: &[&str]) -> String {
@@ -289,9 +292,7 @@ fn run(args: &Args, group_commit: bool, dir: &std::path::Path) -> Outcome {
     if let Some(name) = pg_name {
         let base = std::env::var("TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let _ = Command::new("psql")
-            .args([&base, "-qc", &format!("DROP DATABASE {name} WITH (FORCE)")])
-            .status();
+        admin_sql(&base, &format!("DROP DATABASE {name} WITH (FORCE)"));
     }
     let latencies_ms = Arc::try_unwrap(latencies).unwrap().into_inner().unwrap();
     let errors = *errors.lock().unwrap();
