@@ -87,6 +87,9 @@ pub enum Command {
         /// Where the copy goes; it must not exist.
         file: PathBuf,
     },
+    /// The stored tallies that reports read instead of rows.
+    #[command(subcommand)]
+    Tallies(TalliesCommand),
     /// Follow-up plans (rencana tindak lanjut) of a unit.
     #[command(subcommand, name = "follow-ups")]
     FollowUps(FollowUpsCommand),
@@ -162,6 +165,18 @@ pub enum FollowUpsCommand {
         /// A note on progress.
         #[arg(long)]
         note: Option<String>,
+    },
+}
+
+/// `kepuasan tallies ...`
+#[derive(Debug, Subcommand)]
+pub enum TalliesCommand {
+    /// Recompute the tallies from the stored responses, in one transaction (every unit, or
+    /// one); reports made meanwhile see the old tallies or the new.
+    Rebuild {
+        /// Only this unit.
+        #[arg(long)]
+        unit: Option<String>,
     },
 }
 
@@ -413,6 +428,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 .read_blocking(|conn| crate::db::backup(conn, &file))
                 .map_err(app)?;
             format!("backup: {}\n", file.display())
+        }
+        Command::Tallies(TalliesCommand::Rebuild { unit }) => {
+            let state = open_state()?;
+            let done = state
+                .db
+                .write_blocking(|conn| {
+                    crate::tallies::rebuild(conn, &state.registry, unit.as_deref())
+                })
+                .map_err(app)?;
+            format!(
+                "tallies rebuilt: {} units, {} responses\n",
+                done.units, done.responses
+            )
         }
         Command::Keys(command) => keys(command)?,
         Command::Units(command) => units(command)?,

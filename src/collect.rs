@@ -14,6 +14,7 @@ use crate::engine::Answers;
 use crate::error::AppError;
 use crate::instrument::{Instrument, ProfileKind, Registry};
 use crate::quality::{self, FlagRules};
+use crate::tallies;
 use crate::tokens::{self, TokenSettings};
 use diesel::connection::SimpleConnection;
 
@@ -278,7 +279,16 @@ pub fn store(
 ) -> Result<bool, AppError> {
     let mut attempt = 0;
     loop {
-        match crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, prepared, now)) {
+        let stored = crate::db::write_tx(conn, |conn| {
+            let (stored, flags) = store_in_tx(conn, rules, prepared, now)?;
+            if stored == Stored::New {
+                let mut pending = tallies::Pending::default();
+                pending.add(&prepared.entry, &flags);
+                pending.flush(conn)?;
+            }
+            Ok(stored)
+        });
+        match stored {
             Err(e) if e.code == "conflict" && attempt < 3 => attempt += 1,
             other => return outcome(other?),
         }
@@ -287,13 +297,14 @@ pub fn store(
 
 /// The writes of one submission, inside a transaction the caller holds: its quality flags
 /// (against the device's history, this transaction included), the row, and the spending of
-/// its receipt. The response and the spending commit together or not at all.
+/// its receipt. The response and the spending commit together or not at all. Returns what
+/// happened and the flags given, with which the caller adds the response to the tallies.
 fn store_in_tx(
     conn: &mut DbConn,
     rules: &FlagRules,
     prepared: &Prepared,
     now: NaiveDateTime,
-) -> Result<Stored, AppError> {
+) -> Result<(Stored, String), AppError> {
     let row = &prepared.row;
     let candidate = quality::Candidate {
         device: row.device_id.as_deref(),
@@ -312,7 +323,7 @@ fn store_in_tx(
     if let (Stored::New, Some(accepted)) = (&stored, &prepared.accepted) {
         tokens::spend(conn, &accepted.spend_key, &row.submission_id, now)?;
     }
-    Ok(stored)
+    Ok((stored, row.flags))
 }
 
 /// Stores a batch of checked submissions in one durable transaction (group commit), each in
@@ -328,6 +339,7 @@ pub fn store_batch(
 ) -> Result<Vec<Result<bool, AppError>>, AppError> {
     let mut results = crate::db::write_tx(conn, |conn| {
         let mut results = Vec::with_capacity(batch.len());
+        let mut pending = tallies::Pending::default();
         for (prepared, now) in batch {
             // A savepoint is needed where a submission can fail after it has written: the
             // spending of a receipt comes after the row; and on PostgreSQL any failed statement
@@ -338,9 +350,12 @@ pub fn store_batch(
                 conn.batch_execute("SAVEPOINT kepuasan_item")?;
             }
             match store_in_tx(conn, rules, prepared, *now) {
-                Ok(stored) => {
+                Ok((stored, flags)) => {
                     if guarded {
                         conn.batch_execute("RELEASE SAVEPOINT kepuasan_item")?;
+                    }
+                    if stored == Stored::New {
+                        pending.add(&prepared.entry, &flags);
                     }
                     results.push(outcome(stored));
                 }
@@ -356,6 +371,7 @@ pub fn store_batch(
                 }
             }
         }
+        pending.flush(conn)?;
         Ok(results)
     })?;
     for (result, (prepared, now)) in results.iter_mut().zip(batch) {
@@ -386,6 +402,8 @@ pub struct Prepared {
     pub row: ResponseRow,
     /// The receipt token it spends, if any.
     pub accepted: Option<tokens::Accepted>,
+    /// What it adds to the stored tallies.
+    pub entry: tallies::Entry,
 }
 
 /// Checks a submission against the instrument, the unit and service, and the caller's
@@ -474,7 +492,14 @@ pub fn prepare(
                 .map(|p| format!("key:{}", p.key_id))
         }),
     };
-    Ok(Prepared { row, accepted })
+    let tz = crate::period::parse_timezone(&unit.timezone)
+        .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", unit.code)))?;
+    let entry = tallies::Entry::of(instrument, tz, &row)?;
+    Ok(Prepared {
+        row,
+        accepted,
+        entry,
+    })
 }
 
 /// Who may submit: a receipt token (anyone holding the receipt), an admin, a kiosk of the

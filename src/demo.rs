@@ -225,11 +225,19 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
             follow_up_plans(conn, &instrument, code, now)?;
             // About 60 to 140 responses a month over the past year.
             let count = rng.random_range(700..1700);
+            let zone = crate::period::parse_timezone(tz)
+                .ok_or_else(|| AppError::internal(format!("bad demo time zone {tz}")))?;
+            let mut pending = crate::tallies::Pending::default();
             for _ in 0..count {
-                let row = response(&mut rng, code, services, *quality, now);
+                let row = response(&mut rng, code, services, *quality, now, 365);
                 queries::insert_response(conn, &row)?;
+                pending.add(
+                    &crate::tallies::Entry::of(&instrument, zone, &row)?,
+                    &row.flags,
+                );
                 made += 1;
             }
+            pending.flush(conn)?;
         }
         Ok(made)
     })
@@ -301,12 +309,16 @@ fn follow_up_plans(
     Ok(())
 }
 
-fn response(
+/// One synthetic response of a unit received in the `days` before `now`: answers shaped by the
+/// unit's quality (0 to 3) with the weak items real units have, a profile, sometimes a
+/// suggestion. The demo and the report benchmark's bulk loader both use it.
+pub fn response(
     rng: &mut StdRng,
     unit: &str,
     services: &[(&str, &str)],
     quality: u8,
     now: NaiveDateTime,
+    days: i64,
 ) -> ResponseRow {
     // Each unit has its typical strengths: U3 (time) and U8 (facilities) are weaker everywhere,
     // U4 (cost) is usually free. Quality shifts everything.
@@ -345,7 +357,7 @@ fn response(
         "education": education,
         "occupation": occupation,
     });
-    let received_at = now - Duration::minutes(rng.random_range(0..365 * 24 * 60));
+    let received_at = now - Duration::minutes(rng.random_range(0..days * 24 * 60));
     let channel = ["kiosk", "kiosk", "kiosk", "qr", "qr", "web", "paper"][rng.random_range(0..7)];
     let suggestion = rng
         .random_bool(0.18)

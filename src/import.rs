@@ -331,7 +331,7 @@ pub fn import(
                 .map_err(to_fields)
         });
         match prepared {
-            Ok(p) => good.push(p.row),
+            Ok(p) => good.push(p),
             Err(fields) => report.errors.push(RowError {
                 line: row.line,
                 fields,
@@ -340,8 +340,8 @@ pub fn import(
     }
     report.valid = good.len() as u64;
     if dry_run {
-        for row in &good {
-            if queries::find_content_hash(conn, &row.submission_id)?.is_some() {
+        for p in &good {
+            if queries::find_content_hash(conn, &p.row.submission_id)?.is_some() {
                 report.already_imported += 1;
             }
         }
@@ -349,13 +349,16 @@ pub fn import(
     }
     let (imported, already) = db::write_tx(conn, |conn| {
         let (mut new, mut repeat) = (0, 0);
-        for row in &good {
-            if collect::outcome(queries::insert_response(conn, row)?)? {
+        let mut pending = crate::tallies::Pending::default();
+        for p in &good {
+            if collect::outcome(queries::insert_response(conn, &p.row)?)? {
+                pending.add(&p.entry, &p.row.flags);
                 new += 1;
             } else {
                 repeat += 1;
             }
         }
+        pending.flush(conn)?;
         Ok((new, repeat))
     })?;
     report.imported = imported;

@@ -26,6 +26,7 @@ pub mod quality;
 pub mod reporting;
 pub mod server;
 pub mod state;
+pub mod tallies;
 pub mod text;
 pub mod tokens;
 pub mod writer;

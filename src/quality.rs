@@ -130,25 +130,26 @@ pub struct QualitySummary {
 }
 
 impl QualitySummary {
-    /// Counts one response's flags; returns whether it is counted in the report.
-    pub fn count(&mut self, flags: &str) -> bool {
+    /// Counts `n` responses that share one flag set; returns whether they are counted in the
+    /// report.
+    pub fn count(&mut self, flags: &str, n: u64) -> bool {
         let flagged = is_flagged(flags);
         for flag in flags.split(',') {
             match flag {
-                TOO_FAST => self.too_fast += 1,
-                RATE => self.rate += 1,
-                REPEAT => self.repeat += 1,
+                TOO_FAST => self.too_fast += n,
+                RATE => self.rate += n,
+                REPEAT => self.repeat += n,
                 _ => {}
             }
         }
         if flagged {
-            self.flagged += 1;
+            self.flagged += n;
         }
         let include = !(flagged && self.exclude_flagged);
         if include {
-            self.included += 1
+            self.included += n
         } else {
-            self.excluded += 1
+            self.excluded += n
         }
         include
     }

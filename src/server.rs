@@ -13,6 +13,12 @@ use crate::state::{AppState, Clock, SystemClock};
 pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
     let registry = Registry::load(settings.survey_defs.as_deref()).map_err(|e| e.to_string())?;
     let db = Db::open(&settings.database_url).map_err(|e| e.to_string())?;
+    if db
+        .write_blocking(|conn| crate::tallies::ensure(conn, &registry))
+        .map_err(|e| e.to_string())?
+    {
+        tracing::info!("built the tallies of the responses stored before tallies existed");
+    }
     let metrics = crate::metrics::Metrics::new();
     let writer = settings
         .group_commit

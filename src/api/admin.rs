@@ -169,6 +169,7 @@ pub async fn update_unit(
     principal(&state, &req).await?.require_admin()?;
     let code = path.into_inner();
     let body = body.into_inner();
+    let registry = state.registry.clone();
     let unit = state
         .db
         .write(move |conn| {
@@ -179,8 +180,10 @@ pub async fn update_unit(
                     check_name("name", &name)?;
                     unit.name = name.trim().to_owned();
                 }
+                let mut moved = false;
                 if let Some(tz) = body.timezone {
                     check_timezone(&tz)?;
+                    moved = tz != unit.timezone;
                     unit.timezone = tz;
                 }
                 if let Some(parent) = body.parent {
@@ -211,6 +214,10 @@ pub async fn update_unit(
                     unit.public_results = public;
                 }
                 queries::update_unit(conn, &unit)?;
+                if moved {
+                    // Its responses now fall on other local days: count them again.
+                    crate::tallies::rebuild_in_tx(conn, &registry, Some(&unit.code))?;
+                }
                 Ok(unit)
             })
         })

@@ -308,6 +308,20 @@ pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, A
     }
 }
 
+/// Inserts new responses many rows to a statement, for bulk loads of fresh ids (the report
+/// benchmark); a taken id fails the whole call.
+pub fn insert_new_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> Result<(), AppError> {
+    // 18 columns a row: 1,000 rows stay under both backends' limits on bound parameters.
+    for chunk in rows.chunks(1_000) {
+        let insert = diesel::insert_into(responses::table).values(chunk);
+        match conn {
+            DbConn::Postgres(pg) => insert.execute(pg)?,
+            DbConn::Sqlite(lite) => insert.execute(lite)?,
+        };
+    }
+    Ok(())
+}
+
 /// The content hash of the response stored under a submission id, if any.
 pub fn find_content_hash(
     conn: &mut DbConn,
@@ -375,6 +389,61 @@ pub fn responses_between(
     Ok(query
         .order(responses::received_at)
         .select(ResponseRow::as_select())
+        .load(conn)?)
+}
+
+/// A page of a unit's responses in submission id order, after the id `after` (`""` for the
+/// first page): for jobs that must visit every row without holding them all.
+pub fn responses_page(
+    conn: &mut DbConn,
+    unit: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<ResponseRow>, AppError> {
+    Ok(responses::table
+        .filter(responses::unit_code.eq(unit))
+        .filter(responses::submission_id.gt(after))
+        .order(responses::submission_id)
+        .limit(limit)
+        .select(ResponseRow::as_select())
+        .load(conn)?)
+}
+
+/// A response with a suggestion: (received_at, service, channel, flags, suggestion).
+pub type SuggestionRow = (NaiveDateTime, Option<String>, String, String, String);
+
+/// The responses of one unit in `[from, to)` (UTC) that carry a suggestion, optionally for one
+/// service and one instrument, newest first, at most `limit`; read through a partial index,
+/// so a report never walks the rows without one.
+pub fn suggestions_between(
+    conn: &mut DbConn,
+    unit: &str,
+    instrument: &str,
+    range: (NaiveDateTime, NaiveDateTime),
+    service: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SuggestionRow>, AppError> {
+    let mut query = responses::table
+        .filter(responses::unit_code.eq(unit))
+        .filter(responses::received_at.ge(range.0))
+        .filter(responses::received_at.lt(range.1))
+        .filter(responses::suggestion.is_not_null())
+        .filter(responses::suggestion.ne(""))
+        .filter(responses::instrument.eq(instrument))
+        .into_boxed();
+    if let Some(service) = service {
+        query = query.filter(responses::service_code.eq(service));
+    }
+    Ok(query
+        .order(responses::received_at.desc())
+        .limit(limit)
+        .select((
+            responses::received_at,
+            responses::service_code,
+            responses::channel,
+            responses::flags,
+            responses::suggestion.assume_not_null(),
+        ))
         .load(conn)?)
 }
 

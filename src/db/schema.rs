@@ -124,6 +124,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tallies (unit_code, instrument, span, service_code, channel, flags) {
+        unit_code -> Text,
+        instrument -> Text,
+        span -> Text,
+        service_code -> Text,
+        channel -> Text,
+        flags -> Text,
+        data -> Binary,
+    }
+}
+
+diesel::joinable!(tallies -> units (unit_code));
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     services,
@@ -133,5 +147,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     receipt_tokens,
     token_spends,
     report_verifications,
-    follow_ups
+    follow_ups,
+    tallies
 );

@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::instrument::{Instrument, Registry};
 use crate::period::{Period, parse_timezone};
 use crate::quality::{self, FlagRules, QualitySummary};
+use crate::tallies;
 pub use profile::{MIN_CELL, ProfileBreakdown, ProfileCell};
 
 /// How a parent unit's report pools its descendants.
@@ -31,6 +32,9 @@ pub const ROLLUP_RULE_ID: &str = "digabung per responden: setiap respons unit da
 
 /// How many periods before the reported one the trend shows.
 pub const TREND_PERIODS: usize = 4;
+
+/// The most suggestions a report lists, newest first.
+pub const MAX_SUGGESTIONS: usize = 1_000;
 
 /// What a report is asked for.
 #[derive(Debug, Clone)]
@@ -233,6 +237,63 @@ impl Scope {
         Ok(rows)
     }
 
+    /// The stored tallies of every unit of the scope in a period, with the unit each is of.
+    fn tallies(
+        &self,
+        conn: &mut DbConn,
+        period: &Period,
+        service: Option<&str>,
+        instrument: &str,
+    ) -> Result<Vec<(String, tallies::Group)>, AppError> {
+        let mut out = Vec::new();
+        for (member, _) in &self.members {
+            for group in tallies::load(conn, &member.code, instrument, period, service)? {
+                out.push((member.code.clone(), group));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest suggestions of the scope in the report's period, at most
+    /// [`MAX_SUGGESTIONS`], without those of flagged responses when they are left out.
+    fn suggestions(
+        &self,
+        conn: &mut DbConn,
+        req: &ReportRequest,
+        instrument: &str,
+    ) -> Result<Vec<Suggestion>, AppError> {
+        let mut found = Vec::new();
+        for (member, tz) in &self.members {
+            let rows = queries::suggestions_between(
+                conn,
+                &member.code,
+                instrument,
+                req.period.utc_range(*tz),
+                req.service.as_deref(),
+                MAX_SUGGESTIONS as i64,
+            )?;
+            for (at, service, channel, flags, text) in rows {
+                if text.trim().is_empty() || (req.exclude_flagged && quality::is_flagged(&flags)) {
+                    continue;
+                }
+                let date = tz.from_utc_datetime(&at).date_naive().to_string();
+                found.push((
+                    at,
+                    Suggestion {
+                        date,
+                        unit: member.code.clone(),
+                        service,
+                        channel,
+                        text,
+                    },
+                ));
+            }
+        }
+        found.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        found.truncate(MAX_SUGGESTIONS);
+        Ok(found.into_iter().map(|(_, s)| s).collect())
+    }
+
     fn tz_of(&self, unit: &str) -> Tz {
         self.members
             .iter()
@@ -265,11 +326,13 @@ fn score(
 /// Tallies of the groups a report breaks down by, keyed by group.
 type Groups<K> = BTreeMap<K, Tally>;
 
-fn add_to<K: Ord>(groups: &mut Groups<K>, key: K, instrument: &Instrument, answers: &Answers) {
-    groups
-        .entry(key)
-        .or_insert_with(|| Tally::new(instrument))
-        .add_checked(answers);
+fn add_to<K: Ord>(groups: &mut Groups<K>, key: K, tally: &Tally) {
+    match groups.get_mut(&key) {
+        Some(t) => t.merge(tally),
+        None => {
+            groups.insert(key, tally.clone());
+        }
+    }
 }
 
 /// Builds the report of a unit and period.
@@ -297,48 +360,33 @@ pub fn unit_report(
         .map_err(|e| AppError::field("mode", e.to_string()))?;
     let period_text = req.period.to_string();
     let population = queries::find_population(conn, &unit.code, &period_text)?;
-    let rows = scope.rows(conn, &req.period, req.service.as_deref(), key)?;
+    let groups = scope.tallies(conn, &req.period, req.service.as_deref(), key)?;
 
     let mut tally = Tally::new(instrument);
     let mut profiles = profile::ProfileTallies::default();
     let mut services: Groups<(String, Option<String>)> = BTreeMap::new();
     let mut channels: Groups<String> = BTreeMap::new();
     let mut children: Groups<String> = BTreeMap::new();
-    let mut suggestions = Vec::new();
     let mut quality = QualitySummary {
         rule: rules.describe(),
         rule_id: rules.describe_id(),
         exclude_flagged: req.exclude_flagged,
         ..QualitySummary::default()
     };
-    for row in &rows {
-        if !quality.count(&row.flags) {
+    for (member, group) in &groups {
+        let t = &group.bucket.tally;
+        if !quality.count(&group.flags, t.respondents) {
             continue;
         }
-        let answers = stored_answers(instrument, row)?;
-        tally.add_checked(&answers);
-        profiles.add(instrument, row.profile.as_deref(), &answers)?;
-        let service_key = (row.unit_code.clone(), row.service_code.clone());
-        add_to(&mut services, service_key, instrument, &answers);
-        add_to(&mut channels, row.channel.clone(), instrument, &answers);
-        if let Some(child) = scope.child_of.get(&row.unit_code) {
-            add_to(&mut children, child.clone(), instrument, &answers);
-        }
-        if let Some(text) = row.suggestion.as_deref().filter(|t| !t.trim().is_empty()) {
-            let tz = scope.tz_of(&row.unit_code);
-            suggestions.push(Suggestion {
-                date: tz
-                    .from_utc_datetime(&row.received_at)
-                    .date_naive()
-                    .to_string(),
-                unit: row.unit_code.clone(),
-                service: row.service_code.clone(),
-                channel: row.channel.clone(),
-                text: text.to_owned(),
-            });
+        tally.merge(t);
+        profiles.merge(&group.bucket.profile);
+        add_to(&mut services, (member.clone(), group.service.clone()), t);
+        add_to(&mut channels, group.channel.clone(), t);
+        if let Some(child) = scope.child_of.get(member) {
+            add_to(&mut children, child.clone(), t);
         }
     }
-    suggestions.reverse();
+    let suggestions = scope.suggestions(conn, req, key)?;
     let options = Options {
         mode: req.mode.clone(),
         population: population.and_then(|p| u64::try_from(p).ok()),
@@ -512,11 +560,10 @@ fn trend(
     let mut points: Vec<(String, Tally, Option<Fixed>, Option<String>)> = Vec::new();
     for period in &periods {
         let mut t = Tally::new(instrument);
-        for row in scope.rows(conn, period, req.service.as_deref(), &instrument.key)? {
-            if req.exclude_flagged && quality::is_flagged(&row.flags) {
-                continue;
+        for (_, group) in scope.tallies(conn, period, req.service.as_deref(), &instrument.key)? {
+            if !(req.exclude_flagged && quality::is_flagged(&group.flags)) {
+                t.merge(&group.bucket.tally);
             }
-            t.add_checked(&stored_answers(instrument, &row)?);
         }
         let (ikm, grade) = score(instrument, &t, options)?;
         points.push((period.to_string(), t, ikm, grade));

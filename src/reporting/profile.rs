@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, Answers, Options, Tally};
 use crate::error::AppError;
@@ -76,9 +76,56 @@ fn band_labels(min: i64, max: i64, bands: &[i64]) -> Vec<String> {
         .collect()
 }
 
-/// Tallies of each profile field's categories.
-#[derive(Debug, Default)]
-pub struct ProfileTallies(BTreeMap<(String, String), Tally>);
+/// The answer counts of one profile category: all its IKM needs, and additive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Respondents in the category.
+    pub respondents: u64,
+    /// `counts[item][value - scale_min]`, as in [`Tally::counts`].
+    pub counts: Vec<Vec<u64>>,
+}
+
+impl Cell {
+    fn add(&mut self, instrument: &Instrument, answers: &Answers) {
+        if self.counts.is_empty() {
+            self.counts = Tally::new(instrument).counts;
+        }
+        self.respondents += 1;
+        for (i, value) in answers.0.iter().enumerate() {
+            if let Some(v) = *value {
+                let slot = usize::try_from(v - instrument.scale_min).expect("checked answer");
+                self.counts[i][slot] += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Cell) {
+        if self.counts.is_empty() {
+            self.counts.clone_from(&other.counts);
+        } else {
+            for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+                for (a, b) in mine.iter_mut().zip(theirs) {
+                    *a += b;
+                }
+            }
+        }
+        self.respondents += other.respondents;
+    }
+
+    /// The cell as a tally the engine can score (its index needs the counts alone).
+    fn tally(&self, instrument: &Instrument) -> Tally {
+        let mut tally = Tally::new(instrument);
+        tally.respondents = self.respondents;
+        if !self.counts.is_empty() {
+            tally.counts.clone_from(&self.counts);
+        }
+        tally
+    }
+}
+
+/// The answer counts of each profile field's categories, keyed by (field, category).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileTallies(BTreeMap<(String, String), Cell>);
 
 impl ProfileTallies {
     /// Adds a response with its stored profile JSON.
@@ -98,10 +145,17 @@ impl ProfileTallies {
                 .unwrap_or_else(|| "not_given".to_owned());
             self.0
                 .entry((field.key.clone(), cat))
-                .or_insert_with(|| Tally::new(instrument))
-                .add_checked(answers);
+                .or_default()
+                .add(instrument, answers);
         }
         Ok(())
+    }
+
+    /// Adds the counts of another set of responses.
+    pub fn merge(&mut self, other: &ProfileTallies) {
+        for (key, cell) in &other.0 {
+            self.0.entry(key.clone()).or_default().merge(cell);
+        }
     }
 }
 
@@ -131,10 +185,13 @@ pub fn breakdowns(
                 "Not given".to_owned(),
             )))
             .map(|(category, label, label_en)| {
-                let tally = groups.0.get(&(field.key.clone(), category.clone()));
-                let n = tally.map_or(0, |t| t.respondents);
+                let tally = groups
+                    .0
+                    .get(&(field.key.clone(), category.clone()))
+                    .map(|cell| cell.tally(instrument));
+                let n = tally.as_ref().map_or(0, |t| t.respondents);
                 let suppressed = n > 0 && n < MIN_CELL;
-                let ikm = match tally {
+                let ikm = match &tally {
                     Some(t) if !suppressed => engine::compute(
                         instrument,
                         t,

@@ -10,5 +10,6 @@ mod imports;
 mod migrations;
 mod ops;
 mod reports;
+mod tallies;
 mod tokens;
 mod writer;

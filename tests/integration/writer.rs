@@ -112,6 +112,7 @@ async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp
 async fn concurrent_submissions_share_commits_and_each_is_stored_once(app: TestApp) {
     let svc = app.service().await;
     let w = crate::api::world(&app, &svc).await;
+    app.clock.set(at("2025-08-15 03:00:00"));
     let bodies: Vec<_> = (0..40).map(|_| submission("unit-a", [3; 9])).collect();
     let answers = futures::future::join_all(
         bodies
@@ -129,6 +130,21 @@ async fn concurrent_submissions_share_commits_and_each_is_stored_once(app: TestA
         .unwrap();
     assert_eq!(sum, "40", "every submission went through the writer");
     assert!(text.contains("kepuasan_write_queue_depth 0"), "{text}");
+    // The batches' tallies count each response once: 40 all-3 responses, 3 × 25 = 75,00.
+    let r = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=unit-a&period=2025-08",
+            Some(&w.admin),
+        ),
+    )
+    .await
+    .1;
+    assert_eq!(
+        (r["respondents"].as_u64(), r["ikm"].as_f64()),
+        (Some(40), Some(75.0)),
+        "{r}"
+    );
 }
 
 both_backends!(

@@ -1,0 +1,2 @@
+DROP INDEX responses_suggestions;
+DROP TABLE tallies;

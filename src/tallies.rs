@@ -1,0 +1,427 @@
+//! Stored tallies: the additive summaries a report reads instead of rows, kept per unit,
+//! instrument, local day and local month, service, channel and flag set, written in the same
+//! transaction as the responses they count, and rebuilt from the rows on demand.
+//!
+//! A response is added to two spans, its local day (`2026-07-14`) and its local month
+//! (`2026-07`), both in its unit's own time zone. A period is read as its whole months plus
+//! the days of any month it only partly covers, so a quarter reads three spans per group
+//! however many responses it holds.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::schema::tallies;
+use crate::db::{DbConn, queries};
+use crate::engine::Tally;
+use crate::error::AppError;
+use crate::instrument::{Instrument, Registry};
+use crate::period::{Period, parse_timezone};
+use crate::reporting::profile::ProfileTallies;
+use crate::reporting::stored_answers;
+
+/// What one stored tally row holds: the responses' tally and their profile counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// The engine's tally of the responses.
+    pub tally: Tally,
+    /// Their answer counts per profile category.
+    pub profile: ProfileTallies,
+}
+
+impl Bucket {
+    /// An empty bucket for an instrument.
+    pub fn new(instrument: &Instrument) -> Bucket {
+        Bucket {
+            tally: Tally::new(instrument),
+            profile: ProfileTallies::default(),
+        }
+    }
+
+    /// Adds another bucket of the same instrument.
+    pub fn merge(&mut self, other: &Bucket) {
+        self.tally.merge(&other.tally);
+        self.profile.merge(&other.profile);
+    }
+
+    fn encode(&self) -> Result<Vec<u8>, AppError> {
+        postcard::to_stdvec(self).map_err(AppError::internal)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Bucket, AppError> {
+        postcard::from_bytes(bytes).map_err(AppError::internal)
+    }
+}
+
+/// One response ready to be tallied: where it counts and what it adds. Its flag set is given
+/// when it is added, because the flags are decided when it is stored.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    unit: String,
+    instrument: String,
+    day: NaiveDate,
+    service: String,
+    channel: String,
+    bucket: Bucket,
+}
+
+impl Entry {
+    /// The entry of a stored row of a unit in time zone `tz`.
+    pub fn of(
+        instrument: &Instrument,
+        tz: Tz,
+        row: &queries::ResponseRow,
+    ) -> Result<Entry, AppError> {
+        let answers = stored_answers(instrument, row)?;
+        let mut bucket = Bucket::new(instrument);
+        bucket.tally.add_checked(&answers);
+        bucket
+            .profile
+            .add(instrument, row.profile.as_deref(), &answers)?;
+        Ok(Entry {
+            unit: row.unit_code.clone(),
+            instrument: row.instrument.clone(),
+            day: tz.from_utc_datetime(&row.received_at).date_naive(),
+            service: row.service_code.clone().unwrap_or_default(),
+            channel: row.channel.clone(),
+            bucket,
+        })
+    }
+}
+
+/// The primary key of a tally row.
+type Key = (String, String, String, String, String, String);
+
+/// Tallies to add, merged by key until [`Pending::flush`] writes them.
+#[derive(Debug, Default)]
+pub struct Pending(BTreeMap<Key, Bucket>);
+
+impl Pending {
+    /// Adds a stored response with its flags to its day and its month.
+    pub fn add(&mut self, entry: &Entry, flags: &str) {
+        for span in [
+            entry.day.format("%Y-%m-%d").to_string(),
+            entry.day.format("%Y-%m").to_string(),
+        ] {
+            let key = (
+                entry.unit.clone(),
+                entry.instrument.clone(),
+                span,
+                entry.service.clone(),
+                entry.channel.clone(),
+                flags.to_owned(),
+            );
+            match self.0.get_mut(&key) {
+                Some(bucket) => bucket.merge(&entry.bucket),
+                None => {
+                    self.0.insert(key, entry.bucket.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether nothing waits to be written.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds everything to the stored tallies, inside the caller's transaction. Keys are
+    /// written in one order everywhere, so two PostgreSQL instances locking the same rows
+    /// cannot deadlock.
+    pub fn flush(self, conn: &mut DbConn) -> Result<(), AppError> {
+        for (key, bucket) in self.0 {
+            add_to_row(conn, key, &bucket)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = tallies)]
+struct NewTally<'a> {
+    unit_code: &'a str,
+    instrument: &'a str,
+    span: &'a str,
+    service_code: &'a str,
+    channel: &'a str,
+    flags: &'a str,
+    data: Vec<u8>,
+}
+
+/// Adds a bucket to one stored row, creating it when missing. On PostgreSQL the row is
+/// created if need be and then locked, as another instance may be adding to it.
+fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppError> {
+    let (unit, instrument, span, service, channel, flags) = &key;
+    let new = NewTally {
+        unit_code: unit,
+        instrument,
+        span,
+        service_code: service,
+        channel,
+        flags,
+        data: bucket.encode()?,
+    };
+    let pk = (unit, instrument, span, service, channel, flags);
+    let current: Option<Vec<u8>> = match conn {
+        DbConn::Postgres(pg) => {
+            let inserted = diesel::insert_into(tallies::table)
+                .values(&new)
+                .on_conflict_do_nothing()
+                .execute(pg)?;
+            if inserted == 1 {
+                return Ok(());
+            }
+            Some(
+                tallies::table
+                    .find(pk)
+                    .select(tallies::data)
+                    .for_update()
+                    .first(pg)?,
+            )
+        }
+        // The SQLite write transaction already holds the database's one write lock.
+        DbConn::Sqlite(lite) => tallies::table
+            .find(pk)
+            .select(tallies::data)
+            .first(lite)
+            .optional()?,
+    };
+    match current {
+        None => {
+            diesel::insert_into(tallies::table)
+                .values(&new)
+                .execute(conn)?;
+        }
+        Some(bytes) => {
+            let mut stored = Bucket::decode(&bytes)?;
+            stored.merge(bucket);
+            diesel::update(tallies::table.find(pk))
+                .set(tallies::data.eq(stored.encode()?))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// The spans a period is read from: each whole local month, and the single days of any month
+/// it covers only in part.
+pub fn spans(period: &Period) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut day = period.first;
+    while day <= period.last {
+        let month_start = day.with_day(1).expect("day 1");
+        let next_month = if day.month() == 12 {
+            NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
+        }
+        .expect("valid month");
+        let month_end = next_month.pred_opt().expect("date");
+        if day == month_start && month_end <= period.last {
+            out.push(day.format("%Y-%m").to_string());
+            day = next_month;
+        } else {
+            out.push(day.format("%Y-%m-%d").to_string());
+            day = day.succ_opt().expect("date");
+        }
+    }
+    out
+}
+
+/// A stored tally of one group of a unit in a period.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Service; `None` for responses that named none.
+    pub service: Option<String>,
+    /// Channel.
+    pub channel: String,
+    /// Flag set, comma separated; empty when unflagged.
+    pub flags: String,
+    /// The tally.
+    pub bucket: Bucket,
+}
+
+/// The stored tallies of a unit for an instrument over a period, merged per service, channel
+/// and flag set; optionally of one service.
+pub fn load(
+    conn: &mut DbConn,
+    unit: &str,
+    instrument: &str,
+    period: &Period,
+    service: Option<&str>,
+) -> Result<Vec<Group>, AppError> {
+    let mut query = tallies::table
+        .filter(tallies::unit_code.eq(unit))
+        .filter(tallies::instrument.eq(instrument))
+        .filter(tallies::span.eq_any(spans(period)))
+        .into_boxed();
+    if let Some(service) = service {
+        query = query.filter(tallies::service_code.eq(service));
+    }
+    let rows: Vec<(String, String, String, Vec<u8>)> = query
+        .select((
+            tallies::service_code,
+            tallies::channel,
+            tallies::flags,
+            tallies::data,
+        ))
+        .load(conn)?;
+    let mut groups: BTreeMap<(String, String, String), Bucket> = BTreeMap::new();
+    for (service, channel, flags, data) in rows {
+        let bucket = Bucket::decode(&data)?;
+        match groups.get_mut(&(service.clone(), channel.clone(), flags.clone())) {
+            Some(b) => b.merge(&bucket),
+            None => {
+                groups.insert((service, channel, flags), bucket);
+            }
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|((service, channel, flags), bucket)| Group {
+            service: (!service.is_empty()).then_some(service),
+            channel,
+            flags,
+            bucket,
+        })
+        .collect())
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Rebuilt {
+    /// Units whose tallies were recomputed.
+    pub units: u64,
+    /// Responses tallied.
+    pub responses: u64,
+}
+
+/// How many rows a rebuild reads at a time.
+const REBUILD_PAGE: i64 = 5_000;
+
+/// Recomputes the tallies of one unit (or of every unit) from its rows, in one transaction:
+/// a report made during the rebuild sees the old tallies or the new, never a mix.
+pub fn rebuild(
+    conn: &mut DbConn,
+    registry: &Registry,
+    unit: Option<&str>,
+) -> Result<Rebuilt, AppError> {
+    crate::db::write_tx(conn, |conn| rebuild_in_tx(conn, registry, unit))
+}
+
+/// [`rebuild`] inside a transaction the caller holds (a unit whose time zone changes).
+pub fn rebuild_in_tx(
+    conn: &mut DbConn,
+    registry: &Registry,
+    unit: Option<&str>,
+) -> Result<Rebuilt, AppError> {
+    let units: Vec<queries::Unit> = queries::list_units(conn)?
+        .into_iter()
+        .filter(|u| unit.is_none_or(|c| c == u.code))
+        .collect();
+    if let Some(code) = unit
+        && units.is_empty()
+    {
+        return Err(AppError::not_found(format!("unknown unit `{code}`")));
+    }
+    let mut done = Rebuilt::default();
+    for u in &units {
+        let tz = parse_timezone(&u.timezone)
+            .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", u.code)))?;
+        diesel::delete(tallies::table.filter(tallies::unit_code.eq(&u.code))).execute(conn)?;
+        let mut pending = Pending::default();
+        let mut after = String::new();
+        loop {
+            let page = queries::responses_page(conn, &u.code, &after, REBUILD_PAGE)?;
+            for row in &page {
+                let instrument = registry.get(&row.instrument).ok_or_else(|| {
+                    AppError::internal(format!(
+                        "response {} uses instrument {}, which is not loaded",
+                        row.submission_id, row.instrument
+                    ))
+                })?;
+                pending.add(&Entry::of(instrument, tz, row)?, &row.flags);
+                done.responses += 1;
+            }
+            match page.last() {
+                Some(last) if page.len() as i64 == REBUILD_PAGE => {
+                    after.clone_from(&last.submission_id)
+                }
+                _ => break,
+            }
+        }
+        pending.flush(conn)?;
+        done.units += 1;
+    }
+    Ok(done)
+}
+
+/// Builds the tallies of a database that has responses but none yet (one made before tallies
+/// existed); returns whether it did.
+pub fn ensure(conn: &mut DbConn, registry: &Registry) -> Result<bool, AppError> {
+    let have_tallies = tallies::table
+        .select(tallies::unit_code)
+        .first::<String>(conn)
+        .optional()?
+        .is_some();
+    if have_tallies || queries::count_responses(conn)? == 0 {
+        return Ok(false);
+    }
+    rebuild(conn, registry, None)?;
+    Ok(true)
+}
+
+/// Every stored tally row, decoded, in key order: for comparing two ways of building them.
+pub fn dump(conn: &mut DbConn) -> Result<Vec<(Vec<String>, Bucket)>, AppError> {
+    let key = (
+        tallies::unit_code,
+        tallies::instrument,
+        tallies::span,
+        tallies::service_code,
+        tallies::channel,
+        tallies::flags,
+    );
+    let rows: Vec<(Key, Vec<u8>)> = tallies::table
+        .order(key)
+        .select((key, tallies::data))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|((u, i, s, svc, c, f), data)| Ok((vec![u, i, s, svc, c, f], Bucket::decode(&data)?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quarter_is_read_as_its_three_months() {
+        let q3: Period = "2026-Q3".parse().unwrap();
+        assert_eq!(spans(&q3), ["2026-07", "2026-08", "2026-09"]);
+    }
+
+    #[test]
+    fn a_range_reads_whole_months_and_the_days_of_partial_ones() {
+        let range: Period = "2026-01-30..2026-03-02".parse().unwrap();
+        assert_eq!(
+            spans(&range),
+            [
+                "2026-01-30",
+                "2026-01-31",
+                "2026-02",
+                "2026-03-01",
+                "2026-03-02"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_year_is_twelve_months() {
+        let year: Period = "2024".parse().unwrap();
+        assert_eq!(spans(&year).len(), 12);
+        assert_eq!(spans(&year)[1], "2024-02");
+    }
+}
