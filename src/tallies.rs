@@ -54,6 +54,15 @@ impl Bucket {
     fn decode(bytes: &[u8]) -> Result<Bucket, AppError> {
         postcard::from_bytes(bytes).map_err(AppError::internal)
     }
+
+    /// Decodes the tally alone, leaving the profile counts (which come after it) unread.
+    fn decode_tally(bytes: &[u8]) -> Result<Bucket, AppError> {
+        let (tally, _) = postcard::take_from_bytes(bytes).map_err(AppError::internal)?;
+        Ok(Bucket {
+            tally,
+            profile: ProfileTallies::default(),
+        })
+    }
 }
 
 /// One response ready to be tallied: where it counts and what it adds. Its flag set is given
@@ -234,6 +243,8 @@ pub fn spans(period: &Period) -> Vec<String> {
 /// A stored tally of one group of a unit in a period.
 #[derive(Debug, Clone)]
 pub struct Group {
+    /// Unit code.
+    pub unit: String,
     /// Service; `None` for responses that named none.
     pub service: Option<String>,
     /// Channel.
@@ -244,44 +255,60 @@ pub struct Group {
     pub bucket: Bucket,
 }
 
-/// The stored tallies of a unit for an instrument over a period, merged per service, channel
-/// and flag set; optionally of one service.
+/// What of a stored tally to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// The tally and the profile counts.
+    All,
+    /// The tally alone (a trend needs no profile).
+    TallyOnly,
+}
+
+/// The stored tallies of some units for an instrument over a period, merged per unit, service,
+/// channel and flag set; optionally of one service.
 pub fn load(
     conn: &mut DbConn,
-    unit: &str,
+    units: &[&str],
     instrument: &str,
     period: &Period,
     service: Option<&str>,
+    read: Read,
 ) -> Result<Vec<Group>, AppError> {
     let mut query = tallies::table
-        .filter(tallies::unit_code.eq(unit))
+        .filter(tallies::unit_code.eq_any(units))
         .filter(tallies::instrument.eq(instrument))
         .filter(tallies::span.eq_any(spans(period)))
         .into_boxed();
     if let Some(service) = service {
         query = query.filter(tallies::service_code.eq(service));
     }
-    let rows: Vec<(String, String, String, Vec<u8>)> = query
+    let rows: Vec<(String, String, String, String, Vec<u8>)> = query
         .select((
+            tallies::unit_code,
             tallies::service_code,
             tallies::channel,
             tallies::flags,
             tallies::data,
         ))
         .load(conn)?;
-    let mut groups: BTreeMap<(String, String, String), Bucket> = BTreeMap::new();
-    for (service, channel, flags, data) in rows {
-        let bucket = Bucket::decode(&data)?;
-        match groups.get_mut(&(service.clone(), channel.clone(), flags.clone())) {
+    let mut groups: BTreeMap<(String, String, String, String), Bucket> = BTreeMap::new();
+    for (unit, service, channel, flags, data) in rows {
+        let bucket = match read {
+            Read::All => Bucket::decode(&data)?,
+            Read::TallyOnly => Bucket::decode_tally(&data)?,
+        };
+        let key = (unit, service, channel, flags);
+        match groups.get_mut(&key) {
             Some(b) => b.merge(&bucket),
             None => {
-                groups.insert((service, channel, flags), bucket);
+                groups.insert(key, bucket);
             }
         }
     }
     Ok(groups
         .into_iter()
-        .map(|((service, channel, flags), bucket)| Group {
+        .map(|((unit, service, channel, flags), bucket)| Group {
+            unit,
             service: (!service.is_empty()).then_some(service),
             channel,
             flags,

@@ -221,6 +221,15 @@ pub fn list_services(conn: &mut DbConn, unit: &str) -> Result<Vec<Service>, AppE
         .load(conn)?)
 }
 
+/// The services of several units at once, by unit and code.
+pub fn services_of(conn: &mut DbConn, units: &[&str]) -> Result<Vec<Service>, AppError> {
+    Ok(services::table
+        .filter(services::unit_code.eq_any(units))
+        .order((services::unit_code, services::code))
+        .select(Service::as_select())
+        .load(conn)?)
+}
+
 /// Writes a service's name and active flag.
 pub fn update_service(conn: &mut DbConn, service: &Service) -> Result<(), AppError> {
     diesel::update(services::table.find((&service.unit_code, &service.code)))
@@ -311,13 +320,24 @@ pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, A
 /// Inserts new responses many rows to a statement, for bulk loads of fresh ids (the report
 /// benchmark); a taken id fails the whole call.
 pub fn insert_new_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> Result<(), AppError> {
-    // 18 columns a row: 1,000 rows stay under both backends' limits on bound parameters.
-    for chunk in rows.chunks(1_000) {
-        let insert = diesel::insert_into(responses::table).values(chunk);
-        match conn {
-            DbConn::Postgres(pg) => insert.execute(pg)?,
-            DbConn::Sqlite(lite) => insert.execute(lite)?,
-        };
+    match conn {
+        // 18 columns a row: 1,000 rows stay under PostgreSQL's limit on bound parameters.
+        DbConn::Postgres(pg) => {
+            for chunk in rows.chunks(1_000) {
+                diesel::insert_into(responses::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
+        }
+        // diesel's SQLite batch insert opens a transaction of its own, and the caller holds
+        // one: a prepared statement a row costs about as much inside a transaction.
+        DbConn::Sqlite(_) => {
+            for row in rows {
+                diesel::insert_into(responses::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+        }
     }
     Ok(())
 }
@@ -409,22 +429,29 @@ pub fn responses_page(
         .load(conn)?)
 }
 
-/// A response with a suggestion: (received_at, service, channel, flags, suggestion).
-pub type SuggestionRow = (NaiveDateTime, Option<String>, String, String, String);
+/// A response with a suggestion: (received_at, unit, service, channel, flags, suggestion).
+pub type SuggestionRow = (
+    NaiveDateTime,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+);
 
 /// The responses of one unit in `[from, to)` (UTC) that carry a suggestion, optionally for one
 /// service and one instrument, newest first, at most `limit`; read through a partial index,
 /// so a report never walks the rows without one.
 pub fn suggestions_between(
     conn: &mut DbConn,
-    unit: &str,
+    units: &[&str],
     instrument: &str,
     range: (NaiveDateTime, NaiveDateTime),
     service: Option<&str>,
     limit: i64,
 ) -> Result<Vec<SuggestionRow>, AppError> {
     let mut query = responses::table
-        .filter(responses::unit_code.eq(unit))
+        .filter(responses::unit_code.eq_any(units))
         .filter(responses::received_at.ge(range.0))
         .filter(responses::received_at.lt(range.1))
         .filter(responses::suggestion.is_not_null())
@@ -439,6 +466,7 @@ pub fn suggestions_between(
         .limit(limit)
         .select((
             responses::received_at,
+            responses::unit_code,
             responses::service_code,
             responses::channel,
             responses::flags,
@@ -477,6 +505,19 @@ pub fn find_population(
         .select(populations::population)
         .first(conn)
         .optional()?)
+}
+
+/// The populations of several units for one period: (unit, population).
+pub fn populations_of(
+    conn: &mut DbConn,
+    units: &[&str],
+    period: &str,
+) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(populations::table
+        .filter(populations::unit_code.eq_any(units))
+        .filter(populations::period.eq(period))
+        .select((populations::unit_code, populations::population))
+        .load(conn)?)
 }
 
 /// A unit's populations, by period.

@@ -264,6 +264,19 @@ fn item_total(scale_min: i64, counts: &[u64]) -> i64 {
         .sum()
 }
 
+/// The IKM of a tally alone, exactly as [`compute`] gives it, without the item table and the
+/// statistics: for ranking many groups (services, channels, child units, profile cells).
+pub fn ikm(
+    instrument: &Instrument,
+    tally: &Tally,
+    mode: Option<&str>,
+) -> Result<Option<Fixed>, EngineError> {
+    assert_eq!(tally.instrument, instrument.key, "tally of this instrument");
+    let mode = resolve_mode(instrument, mode)?;
+    let weights = instrument.weights_for(mode);
+    Ok(core(instrument, tally, mode, &weights).ikm)
+}
+
 /// Computes the report of a tally under the options.
 pub fn compute(
     instrument: &Instrument,

@@ -244,14 +244,13 @@ impl Scope {
         period: &Period,
         service: Option<&str>,
         instrument: &str,
-    ) -> Result<Vec<(String, tallies::Group)>, AppError> {
-        let mut out = Vec::new();
-        for (member, _) in &self.members {
-            for group in tallies::load(conn, &member.code, instrument, period, service)? {
-                out.push((member.code.clone(), group));
-            }
-        }
-        Ok(out)
+        read: tallies::Read,
+    ) -> Result<Vec<tallies::Group>, AppError> {
+        tallies::load(conn, &self.codes(), instrument, period, service, read)
+    }
+
+    fn codes(&self) -> Vec<&str> {
+        self.members.iter().map(|(m, _)| m.code.as_str()).collect()
     }
 
     /// The newest suggestions of the scope in the report's period, at most
@@ -262,17 +261,26 @@ impl Scope {
         req: &ReportRequest,
         instrument: &str,
     ) -> Result<Vec<Suggestion>, AppError> {
-        let mut found = Vec::new();
+        // One query per time zone: the members of a zone share the period's UTC bounds.
+        let mut zones: BTreeMap<&str, (Tz, Vec<&str>)> = BTreeMap::new();
         for (member, tz) in &self.members {
+            zones
+                .entry(tz.name())
+                .or_insert_with(|| (*tz, Vec::new()))
+                .1
+                .push(&member.code);
+        }
+        let mut found = Vec::new();
+        for (tz, units) in zones.values() {
             let rows = queries::suggestions_between(
                 conn,
-                &member.code,
+                units,
                 instrument,
                 req.period.utc_range(*tz),
                 req.service.as_deref(),
                 MAX_SUGGESTIONS as i64,
             )?;
-            for (at, service, channel, flags, text) in rows {
+            for (at, unit, service, channel, flags, text) in rows {
                 if text.trim().is_empty() || (req.exclude_flagged && quality::is_flagged(&flags)) {
                     continue;
                 }
@@ -281,7 +289,7 @@ impl Scope {
                     at,
                     Suggestion {
                         date,
-                        unit: member.code.clone(),
+                        unit,
                         service,
                         channel,
                         text,
@@ -318,9 +326,10 @@ fn score(
     tally: &Tally,
     options: &Options,
 ) -> Result<(Option<Fixed>, Option<String>), AppError> {
-    let r = engine::compute(instrument, tally, options)
+    let ikm = engine::ikm(instrument, tally, options.mode.as_deref())
         .map_err(|e| AppError::field("mode", e.to_string()))?;
-    Ok((r.ikm, r.grade))
+    let grade = ikm.as_ref().map(|v| instrument.grade(v).letter.clone());
+    Ok((ikm, grade))
 }
 
 /// Tallies of the groups a report breaks down by, keyed by group.
@@ -360,7 +369,13 @@ pub fn unit_report(
         .map_err(|e| AppError::field("mode", e.to_string()))?;
     let period_text = req.period.to_string();
     let population = queries::find_population(conn, &unit.code, &period_text)?;
-    let groups = scope.tallies(conn, &req.period, req.service.as_deref(), key)?;
+    let groups = scope.tallies(
+        conn,
+        &req.period,
+        req.service.as_deref(),
+        key,
+        tallies::Read::All,
+    )?;
 
     let mut tally = Tally::new(instrument);
     let mut profiles = profile::ProfileTallies::default();
@@ -373,16 +388,20 @@ pub fn unit_report(
         exclude_flagged: req.exclude_flagged,
         ..QualitySummary::default()
     };
-    for (member, group) in &groups {
+    for group in &groups {
         let t = &group.bucket.tally;
         if !quality.count(&group.flags, t.respondents) {
             continue;
         }
         tally.merge(t);
         profiles.merge(&group.bucket.profile);
-        add_to(&mut services, (member.clone(), group.service.clone()), t);
+        add_to(
+            &mut services,
+            (group.unit.clone(), group.service.clone()),
+            t,
+        );
         add_to(&mut channels, group.channel.clone(), t);
-        if let Some(child) = scope.child_of.get(member) {
+        if let Some(child) = scope.child_of.get(&group.unit) {
             add_to(&mut children, child.clone(), t);
         }
     }
@@ -410,12 +429,11 @@ pub fn unit_report(
     report.calculation.rollup_id = Some(rollup_id.to_owned());
     let profile = profile::breakdowns(instrument, &profiles, &options)?;
 
-    let mut service_names: BTreeMap<(String, String), String> = BTreeMap::new();
-    for (member, _) in &scope.members {
-        for s in queries::list_services(conn, &member.code)? {
-            service_names.insert((member.code.clone(), s.code), s.name);
-        }
-    }
+    let service_names: BTreeMap<(String, String), String> =
+        queries::services_of(conn, &scope.codes())?
+            .into_iter()
+            .map(|s| ((s.unit_code, s.code), s.name))
+            .collect();
     let pooled = scope.members.len() > 1;
     let services = services
         .iter()
@@ -507,10 +525,15 @@ fn rollup(
     let empty = Tally::new(instrument);
     let mut children = Vec::new();
     let mut weighted_input = Vec::new();
+    let codes: Vec<&str> = scope.children.iter().map(|c| c.code.as_str()).collect();
+    let populations: BTreeMap<String, i64> = queries::populations_of(conn, &codes, period)?
+        .into_iter()
+        .collect();
     for child in &scope.children {
         let t = tallies.get(&child.code).unwrap_or(&empty);
-        let population = queries::find_population(conn, &child.code, period)?
-            .and_then(|p| u64::try_from(p).ok());
+        let population = populations
+            .get(&child.code)
+            .and_then(|p| u64::try_from(*p).ok());
         let (ikm, grade) = score(instrument, t, options)?;
         weighted_input.push((t, population));
         children.push(GroupScore {
@@ -560,7 +583,13 @@ fn trend(
     let mut points: Vec<(String, Tally, Option<Fixed>, Option<String>)> = Vec::new();
     for period in &periods {
         let mut t = Tally::new(instrument);
-        for (_, group) in scope.tallies(conn, period, req.service.as_deref(), &instrument.key)? {
+        for group in scope.tallies(
+            conn,
+            period,
+            req.service.as_deref(),
+            &instrument.key,
+            tallies::Read::TallyOnly,
+        )? {
             if !(req.exclude_flagged && quality::is_flagged(&group.flags)) {
                 t.merge(&group.bucket.tally);
             }

@@ -154,7 +154,12 @@ impl ProfileTallies {
     /// Adds the counts of another set of responses.
     pub fn merge(&mut self, other: &ProfileTallies) {
         for (key, cell) in &other.0 {
-            self.0.entry(key.clone()).or_default().merge(cell);
+            match self.0.get_mut(key) {
+                Some(mine) => mine.merge(cell),
+                None => {
+                    self.0.insert(key.clone(), cell.clone());
+                }
+            }
         }
     }
 }
@@ -192,16 +197,9 @@ pub fn breakdowns(
                 let n = tally.as_ref().map_or(0, |t| t.respondents);
                 let suppressed = n > 0 && n < MIN_CELL;
                 let ikm = match &tally {
-                    Some(t) if !suppressed => engine::compute(
-                        instrument,
-                        t,
-                        &Options {
-                            population: None,
-                            ..options.clone()
-                        },
-                    )
-                    .ok()
-                    .and_then(|r| r.ikm),
+                    Some(t) if !suppressed => engine::ikm(instrument, t, options.mode.as_deref())
+                        .ok()
+                        .flatten(),
                     _ => None,
                 };
                 ProfileCell {

@@ -1,5 +1,6 @@
-//! The real server process killed with SIGKILL while clients submit, 20 rounds: every
-//! acknowledged response is there after the restarts, none twice.
+//! The real server process killed with SIGKILL while clients submit, 20 rounds, and stopped
+//! with SIGTERM: every acknowledged response is there after the restarts, none twice, and the
+//! tallies equal a rebuild from the rows.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -25,7 +26,7 @@ fn kepuasan(db: &str, bind: &str) -> Command {
     cmd
 }
 
-fn start(db: &str, bind: &str) -> Child {
+pub(crate) fn start(db: &str, bind: &str) -> Child {
     let mut child = kepuasan(db, bind)
         .arg("serve")
         .stdout(Stdio::null())
@@ -49,12 +50,9 @@ fn start(db: &str, bind: &str) -> Child {
     panic!("the server did not start on {bind}");
 }
 
-#[test]
-fn every_acknowledged_response_survives_twenty_sigkills_under_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crash.db").to_str().unwrap().to_owned();
-    let bind = format!("127.0.0.1:{}", free_port());
-    let out = kepuasan(&db, &bind)
+/// An admin key and a unit `unit-a`, made with the command line; returns the key.
+pub(crate) fn admin_key(db: &str, bind: &str) -> String {
+    let out = kepuasan(db, bind)
         .args(["keys", "create", "--role", "admin", "--name", "crash test"])
         .output()
         .unwrap();
@@ -69,11 +67,77 @@ fn every_acknowledged_response_survives_twenty_sigkills_under_load() {
         .last()
         .unwrap()
         .to_owned();
-    let out = kepuasan(&db, &bind)
+    let out = kepuasan(db, bind)
         .args(["units", "add", "unit-a", "--name", "Unit A"])
         .output()
         .unwrap();
     assert!(out.status.success());
+    admin
+}
+
+/// Every acknowledged id of unit-a is stored, none twice, and the stored tallies equal a
+/// rebuild from the rows.
+pub(crate) fn assert_all_stored_once(db: &str, bind: &str, acked: &[String]) {
+    let state = kepuasan::server::system_state(kepuasan::config::Settings {
+        database_url: db.to_owned(),
+        bind: bind.to_owned(),
+        survey_defs: None,
+        ..Default::default()
+    })
+    .unwrap();
+    let rows = state
+        .db
+        .read_blocking(|c| {
+            kepuasan::db::queries::responses_between(
+                c,
+                "unit-a",
+                crate::common::at("2000-01-01 00:00:00"),
+                crate::common::at("2100-01-01 00:00:00"),
+                None,
+            )
+        })
+        .unwrap();
+    let stored: std::collections::HashSet<&str> =
+        rows.iter().map(|r| r.submission_id.as_str()).collect();
+    assert_eq!(stored.len(), rows.len(), "no submission stored twice");
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|id| !stored.contains(id.as_str()))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged responses lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
+    let written = state.db.read_blocking(kepuasan::tallies::dump).unwrap();
+    let respondents: u64 = written
+        .iter()
+        .filter(|(key, _)| key[2].len() == 7)
+        .map(|(_, bucket)| bucket.tally.respondents)
+        .sum();
+    assert_eq!(
+        respondents,
+        rows.len() as u64,
+        "the tallies count every row once"
+    );
+    state
+        .db
+        .write_blocking(|c| kepuasan::tallies::rebuild(c, &state.registry, None))
+        .unwrap();
+    let rebuilt = state.db.read_blocking(kepuasan::tallies::dump).unwrap();
+    assert!(
+        written == rebuilt,
+        "the tallies equal a rebuild from the rows"
+    );
+}
+
+#[test]
+fn every_acknowledged_response_survives_twenty_sigkills_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db").to_str().unwrap().to_owned();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let admin = admin_key(&db, &bind);
 
     // KEPUASAN_SIGKILL_ROUNDS rounds (default 20): load, SIGKILL, restart, load again.
     let rounds: usize = std::env::var("KEPUASAN_SIGKILL_ROUNDS")
@@ -136,38 +200,7 @@ fn every_acknowledged_response_survives_twenty_sigkills_under_load() {
     let acked = acked.lock().unwrap().clone();
 
     let mut server = start(&db, &bind);
-    let state = kepuasan::server::system_state(kepuasan::config::Settings {
-        database_url: db.clone(),
-        bind: bind.clone(),
-        survey_defs: None,
-        ..Default::default()
-    })
-    .unwrap();
-    let rows = state
-        .db
-        .read_blocking(|c| {
-            kepuasan::db::queries::responses_between(
-                c,
-                "unit-a",
-                crate::common::at("2000-01-01 00:00:00"),
-                crate::common::at("2100-01-01 00:00:00"),
-                None,
-            )
-        })
-        .unwrap();
-    let stored: std::collections::HashSet<&str> =
-        rows.iter().map(|r| r.submission_id.as_str()).collect();
-    assert_eq!(stored.len(), rows.len(), "no submission stored twice");
-    let lost: Vec<&String> = acked
-        .iter()
-        .filter(|id| !stored.contains(id.as_str()))
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged responses lost, e.g. {:?}",
-        lost.len(),
-        lost.first()
-    );
+    assert_all_stored_once(&db, &bind, &acked);
     server.kill().unwrap();
     server.wait().unwrap();
 }
@@ -177,23 +210,7 @@ fn sigterm_drains_the_queue_then_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("term.db").to_str().unwrap().to_owned();
     let bind = format!("127.0.0.1:{}", free_port());
-    let out = kepuasan(&db, &bind)
-        .args(["keys", "create", "--role", "admin"])
-        .output()
-        .unwrap();
-    let admin = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
-    assert!(
-        kepuasan(&db, &bind)
-            .args(["units", "add", "unit-a", "--name", "Unit A"])
-            .status()
-            .unwrap()
-            .success()
-    );
+    let admin = admin_key(&db, &bind);
     let mut server = start(&db, &bind);
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let started = Instant::now();
@@ -251,6 +268,10 @@ fn sigterm_drains_the_queue_then_exits_cleanly() {
     }
     assert!(status.success(), "exit after SIGTERM: {status}");
     let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 50, "only {} acknowledged", acked.len());
+    assert_all_stored_once(&db, &bind, &acked);
+    // A request in flight when the connection closed may be stored without its answer having
+    // reached the client (its retry, with the same id, is then a repeat): at most one per client.
     let state = kepuasan::server::system_state(kepuasan::config::Settings {
         database_url: db.clone(),
         ..Default::default()
@@ -259,11 +280,10 @@ fn sigterm_drains_the_queue_then_exits_cleanly() {
     let stored = state
         .db
         .read_blocking(kepuasan::db::queries::count_responses)
-        .unwrap();
-    assert!(acked.len() >= 50, "only {} acknowledged", acked.len());
-    assert_eq!(
-        stored as usize,
-        acked.len(),
-        "stored = acknowledged, none lost"
+        .unwrap() as usize;
+    assert!(
+        stored - acked.len() <= 8,
+        "{stored} stored, {} acknowledged by 8 clients",
+        acked.len()
     );
 }

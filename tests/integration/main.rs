@@ -9,6 +9,7 @@ mod crash;
 mod imports;
 mod migrations;
 mod ops;
+mod pgfault;
 mod reports;
 mod tallies;
 mod tokens;

@@ -1,0 +1,370 @@
+//! The report benchmark: bulk-loads synthetic responses (rows and their tallies) for many
+//! units over several years, then times one unit's quarterly report and the overview of every
+//! unit under one parent, each against a GROUP BY over the raw rows of the same quarter in the
+//! same engine, and prints the ratio.
+//!
+//! cargo bench --bench reports -- [--responses 10000000] [--units 500] [--years 3]
+//!     [--rounds 5] [--backend sqlite|postgres]
+//!
+//! The full report (services, channels, profile, suggestions, four earlier quarters with
+//! Welch's test, the children ranked) is timed; the GROUP BY baseline computes only the item
+//! counts, so the comparison flatters the rows.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use kepuasan::api::admin::{
+    CreateServiceRequest, CreateUnitRequest, create_service_in, create_unit_in,
+};
+use kepuasan::db::queries;
+use kepuasan::db::schema::responses;
+use kepuasan::db::{Db, DbConn, write_tx};
+use kepuasan::engine::{self, Answers, Options, Tally};
+use kepuasan::instrument::{Instrument, Registry};
+use kepuasan::period::{Period, parse_timezone};
+use kepuasan::quality::FlagRules;
+use kepuasan::reporting::{self, ReportRequest};
+use kepuasan::tallies::{Entry, Pending};
+
+struct Args {
+    responses: u64,
+    units: u64,
+    years: i64,
+    rounds: usize,
+    backend: String,
+    /// A SQLite file to keep: loaded when missing, reused (and not loaded again) when there.
+    keep: Option<String>,
+}
+
+fn args() -> Args {
+    let mut out = Args {
+        responses: 10_000_000,
+        units: 500,
+        years: 3,
+        rounds: 5,
+        backend: "sqlite".into(),
+        keep: None,
+    };
+    let mut it = std::env::args().skip(1);
+    let number = |v: Option<String>, what: &str| -> u64 {
+        v.and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{what} N"))
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--responses" => out.responses = number(it.next(), "--responses"),
+            "--units" => out.units = number(it.next(), "--units"),
+            "--years" => out.years = number(it.next(), "--years") as i64,
+            "--rounds" => out.rounds = number(it.next(), "--rounds") as usize,
+            "--backend" => out.backend = it.next().expect("--backend sqlite|postgres"),
+            "--keep" => out.keep = Some(it.next().expect("--keep FILE")),
+            // cargo bench passes --bench; ignore what is not ours.
+            _ => {}
+        }
+    }
+    assert!(
+        out.responses <= 50_000_000 && out.units >= 1 && out.units <= 5_000 && out.rounds <= 50,
+        "bounded runs only"
+    );
+    out
+}
+
+/// The zones Indonesia's units are in.
+const ZONES: [&str; 3] = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"];
+const SERVICES: &[(&str, &str)] = &[("layanan-1", "Layanan 1"), ("layanan-2", "Layanan 2")];
+
+fn unit_code(i: u64) -> String {
+    format!("unit-{i:04}")
+}
+
+/// Creates the parent and its units, then loads each unit's rows and tallies in one
+/// transaction per unit.
+fn load(db: &Db, registry: &Registry, args: &Args, end: NaiveDateTime) {
+    let instrument = registry.get("skm-2017").expect("skm-2017");
+    let made = end - chrono::Duration::days(args.years * 365 + 30);
+    db.write_blocking(|conn| {
+        write_tx(conn, |conn| {
+            create_unit_in(conn, &unit("prov", "Provinsi", ZONES[0], None), made)?;
+            for i in 0..args.units {
+                let code = unit_code(i);
+                let zone = ZONES[(i % 3) as usize];
+                create_unit_in(conn, &unit(&code, &code, zone, Some("prov")), made)?;
+                for (s, name) in SERVICES {
+                    create_service_in(
+                        conn,
+                        &code,
+                        &CreateServiceRequest {
+                            code: (*s).into(),
+                            name: (*name).into(),
+                        },
+                        made,
+                    )?;
+                }
+            }
+            Ok(())
+        })
+    })
+    .expect("units");
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(14_2017);
+    let per_unit = args.responses / args.units;
+    for i in 0..args.units {
+        let code = unit_code(i);
+        let tz = parse_timezone(ZONES[(i % 3) as usize]).expect("zone");
+        let quality = (i % 4) as u8;
+        let count = per_unit + u64::from(i < args.responses % args.units);
+        let rows: Vec<_> = (0..count)
+            .map(|_| {
+                kepuasan::demo::response(&mut rng, &code, SERVICES, quality, end, args.years * 365)
+            })
+            .collect();
+        let mut pending = Pending::default();
+        for row in &rows {
+            pending.add(&Entry::of(instrument, tz, row).expect("entry"), &row.flags);
+        }
+        db.write_blocking(|conn| {
+            write_tx(conn, |conn| {
+                queries::insert_new_responses(conn, &rows)?;
+                pending.flush(conn)
+            })
+        })
+        .expect("bulk load");
+        if (i + 1) % 50 == 0 || i + 1 == args.units {
+            let done = per_unit * (i + 1);
+            eprintln!(
+                "loaded {} units, about {done} responses, {:.0} responses/s",
+                i + 1,
+                done as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+fn unit(code: &str, name: &str, tz: &str, parent: Option<&str>) -> CreateUnitRequest {
+    CreateUnitRequest {
+        code: code.into(),
+        name: name.into(),
+        timezone: tz.into(),
+        parent: parent.map(str::to_owned),
+        open_link: false,
+        public_results: false,
+    }
+}
+
+/// The baseline: a GROUP BY over the raw rows of the units in the quarter (each cut at its own
+/// local midnight), folded into one tally per unit and scored.
+fn group_by_rows(
+    conn: &mut DbConn,
+    instrument: &Instrument,
+    units: &[(String, chrono_tz::Tz)],
+    period: &Period,
+) -> BTreeMap<String, Option<String>> {
+    let mut out = BTreeMap::new();
+    for (code, tz) in units {
+        let (from, to) = period.utc_range(*tz);
+        let groups: Vec<(String, i64)> = responses::table
+            .filter(responses::unit_code.eq(code))
+            .filter(responses::received_at.ge(from))
+            .filter(responses::received_at.lt(to))
+            .group_by(responses::answers)
+            .select((responses::answers, diesel::dsl::count_star()))
+            .load(conn)
+            .expect("group by");
+        let mut tally = Tally::new(instrument);
+        for (answers, n) in groups {
+            let map: BTreeMap<String, i64> = serde_json::from_str(&answers).expect("answers");
+            let answers =
+                Answers::from_pairs(instrument, map.iter().map(|(k, v)| (k.as_str(), *v)))
+                    .expect("valid answers");
+            for _ in 0..n {
+                tally.add_checked(&answers);
+            }
+        }
+        let report = engine::compute(instrument, &tally, &Options::default()).expect("score");
+        out.insert(code.clone(), report.ikm.map(|v| v.format_id()));
+    }
+    out
+}
+
+/// Median milliseconds of `rounds` runs of `f`, and its last result.
+fn time<T>(rounds: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut ms = Vec::new();
+    let mut last = None;
+    for _ in 0..rounds.max(1) {
+        let t = Instant::now();
+        last = Some(f());
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    (ms[ms.len() / 2], last.expect("one round"))
+}
+
+fn main() {
+    // Errors are logged where they happen: show them.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+    let args = args();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
+    let (url, pg_name) = match args.backend.as_str() {
+        "sqlite" => (
+            args.keep
+                .clone()
+                .unwrap_or_else(|| dir.path().join("reports.db").to_str().unwrap().to_owned()),
+            None,
+        ),
+        "postgres" => {
+            let base = std::env::var("TEST_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("kepuasan_reports_{}", std::process::id());
+            admin_sql(&base, &format!("CREATE DATABASE {name}"));
+            let root = base.rsplit_once('/').unwrap().0;
+            (format!("{root}/{name}"), Some((base, name)))
+        }
+        other => panic!("unknown backend {other}"),
+    };
+    let registry = Registry::built_in().expect("instruments");
+    let instrument = registry.get("skm-2017").expect("skm-2017");
+    let db = Db::open(&url).expect("database");
+    // The data ends on 2026-06-30, so 2026-Q2 and the four quarters before it are full.
+    let end = NaiveDateTime::parse_from_str("2026-06-30 12:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+    let started = Instant::now();
+    let reuse = args
+        .keep
+        .as_ref()
+        .is_some_and(|_| db.read_blocking(queries::count_responses).expect("count") > 0);
+    if !reuse {
+        load(&db, &registry, &args, end);
+    }
+    let load_s = started.elapsed().as_secs_f64();
+    if let Some(kepuasan::db::DbKind::Sqlite(_)) = Some(db.kind()) {
+        db.write_blocking(|c| {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute("ANALYZE").map_err(Into::into)
+        })
+        .expect("analyze");
+    }
+    let tally_rows: i64 = db
+        .read_blocking(|c| {
+            kepuasan::db::schema::tallies::table
+                .count()
+                .get_result(c)
+                .map_err(Into::into)
+        })
+        .expect("count");
+
+    let period: Period = "2026-Q2".parse().unwrap();
+    let rules = FlagRules::default();
+    let request = |unit: &str| ReportRequest {
+        unit: unit.into(),
+        period,
+        service: None,
+        mode: None,
+        instrument: None,
+        exclude_flagged: false,
+    };
+    let one = unit_code(args.units / 2);
+    let one_tz = parse_timezone(ZONES[((args.units / 2) % 3) as usize]).unwrap();
+    let (unit_ms, unit_report) = time(args.rounds, || {
+        db.read_blocking(|c| reporting::unit_report(c, &registry, &rules, &request(&one)))
+            .expect("unit report")
+    });
+    let (unit_rows_ms, unit_rows) = time(args.rounds, || {
+        db.read_blocking(|c| {
+            Ok(group_by_rows(
+                c,
+                instrument,
+                &[(one.clone(), one_tz)],
+                &period,
+            ))
+        })
+        .expect("rows")
+    });
+    assert_eq!(
+        unit_rows.get(&one).cloned().flatten(),
+        unit_report.report.ikm.as_ref().map(|v| v.format_id()),
+        "the rows and the tallies give one IKM"
+    );
+    let all: Vec<(String, chrono_tz::Tz)> = (0..args.units)
+        .map(|i| {
+            (
+                unit_code(i),
+                parse_timezone(ZONES[(i % 3) as usize]).unwrap(),
+            )
+        })
+        .collect();
+    let (overview_ms, overview) = time(args.rounds, || {
+        db.read_blocking(|c| reporting::unit_report(c, &registry, &rules, &request("prov")))
+            .expect("overview")
+    });
+    let (overview_rows_ms, overview_rows) = time(args.rounds.min(3), || {
+        db.read_blocking(|c| Ok(group_by_rows(c, instrument, &all, &period)))
+            .expect("rows")
+    });
+    let ranked = &overview.rollup.as_ref().expect("children").children;
+    assert_eq!(ranked.len() as u64, args.units);
+    for child in ranked {
+        let code = child.code.clone().unwrap();
+        assert_eq!(
+            overview_rows.get(&code).cloned().flatten(),
+            child.ikm.as_ref().map(|v| v.format_id()),
+            "{code}: the rows and the tallies give one IKM"
+        );
+    }
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .map(|v| v.trim().to_owned())
+        })
+        .unwrap_or_default();
+    println!(
+        "backend {} | {} responses, {} units, {} years | {}, {tally_rows} tally rows",
+        args.backend,
+        args.responses,
+        args.units,
+        args.years,
+        if reuse {
+            "database reused".to_owned()
+        } else {
+            format!(
+                "loaded in {load_s:.0} s ({:.0} responses/s)",
+                args.responses as f64 / load_s
+            )
+        }
+    );
+    println!(
+        "one unit, {period}: report {unit_ms:.1} ms (median of {}), GROUP BY rows {unit_rows_ms:.1} ms, ratio {:.1}x; {} respondents, IKM {}",
+        args.rounds,
+        unit_rows_ms / unit_ms,
+        unit_report.report.respondents,
+        unit_report
+            .report
+            .ikm
+            .as_ref()
+            .map_or("-".into(), |v| v.format_id())
+    );
+    println!(
+        "overview of {} units, {period}: report {overview_ms:.1} ms, GROUP BY rows {overview_rows_ms:.1} ms, ratio {:.1}x; {} respondents",
+        args.units,
+        overview_rows_ms / overview_ms,
+        overview.report.respondents
+    );
+    println!("peak resident memory of the benchmark process: {rss}");
+    drop(db);
+    if let Some((base, name)) = pg_name {
+        admin_sql(&base, &format!("DROP DATABASE {name} WITH (FORCE)"));
+    }
+}
+
+/// Runs a statement on PostgreSQL's administrative database.
+fn admin_sql(base: &str, sql: &str) {
+    let mut conn = diesel::PgConnection::establish(base).expect("PostgreSQL is reachable");
+    diesel::sql_query(sql).execute(&mut conn).expect(sql);
+}
