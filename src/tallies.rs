@@ -2,10 +2,10 @@
 //! instrument, local day and local month, service, channel and flag set, written in the same
 //! transaction as the responses they count, and rebuilt from the rows on demand.
 //!
-//! A response is added to two spans, its local day (`2026-07-14`) and its local month
-//! (`2026-07`), both in its unit's own time zone. A period is read as its whole months plus
-//! the days of any month it only partly covers, so a quarter reads three spans per group
-//! however many responses it holds.
+//! A response is added to three spans, its local day (`2026-07-14`), month (`2026-07`) and
+//! quarter (`2026-Q3`), all in its unit's own time zone. A period is read as its whole
+//! quarters, then the whole months and single days of what remains, so a quarter (the period
+//! most reports are of) reads one span per group however many responses it holds.
 
 use std::collections::BTreeMap;
 
@@ -47,22 +47,26 @@ impl Bucket {
         self.profile.merge(&other.profile);
     }
 
-    fn encode(&self) -> Result<Vec<u8>, AppError> {
-        postcard::to_stdvec(self).map_err(AppError::internal)
+    /// The tally and the profile counts, encoded apart so that a trend can read the first
+    /// alone.
+    fn encode(&self) -> Result<(Vec<u8>, Vec<u8>), AppError> {
+        Ok((encode(&self.tally)?, encode(&self.profile)?))
     }
 
-    fn decode(bytes: &[u8]) -> Result<Bucket, AppError> {
-        postcard::from_bytes(bytes).map_err(AppError::internal)
-    }
-
-    /// Decodes the tally alone, leaving the profile counts (which come after it) unread.
-    fn decode_tally(bytes: &[u8]) -> Result<Bucket, AppError> {
-        let (tally, _) = postcard::take_from_bytes(bytes).map_err(AppError::internal)?;
+    fn decode(data: &[u8], profile: &[u8]) -> Result<Bucket, AppError> {
         Ok(Bucket {
-            tally,
-            profile: ProfileTallies::default(),
+            tally: decode(data)?,
+            profile: decode(profile)?,
         })
     }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, AppError> {
+    postcard::to_stdvec(value).map_err(AppError::internal)
+}
+
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, AppError> {
+    postcard::from_bytes(bytes).map_err(AppError::internal)
 }
 
 /// One response ready to be tallied: where it counts and what it adds. Its flag set is given
@@ -114,6 +118,7 @@ impl Pending {
         for span in [
             entry.day.format("%Y-%m-%d").to_string(),
             entry.day.format("%Y-%m").to_string(),
+            quarter_span(entry.day),
         ] {
             let key = (
                 entry.unit.clone(),
@@ -158,12 +163,14 @@ struct NewTally<'a> {
     channel: &'a str,
     flags: &'a str,
     data: Vec<u8>,
+    profile: Vec<u8>,
 }
 
 /// Adds a bucket to one stored row, creating it when missing. On PostgreSQL the row is
 /// created if need be and then locked, as another instance may be adding to it.
 fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppError> {
     let (unit, instrument, span, service, channel, flags) = &key;
+    let (data, profile) = bucket.encode()?;
     let new = NewTally {
         unit_code: unit,
         instrument,
@@ -171,10 +178,11 @@ fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppErr
         service_code: service,
         channel,
         flags,
-        data: bucket.encode()?,
+        data,
+        profile,
     };
     let pk = (unit, instrument, span, service, channel, flags);
-    let current: Option<Vec<u8>> = match conn {
+    let current: Option<(Vec<u8>, Vec<u8>)> = match conn {
         DbConn::Postgres(pg) => {
             let inserted = diesel::insert_into(tallies::table)
                 .values(&new)
@@ -186,7 +194,7 @@ fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppErr
             Some(
                 tallies::table
                     .find(pk)
-                    .select(tallies::data)
+                    .select((tallies::data, tallies::profile))
                     .for_update()
                     .first(pg)?,
             )
@@ -194,7 +202,7 @@ fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppErr
         // The SQLite write transaction already holds the database's one write lock.
         DbConn::Sqlite(lite) => tallies::table
             .find(pk)
-            .select(tallies::data)
+            .select((tallies::data, tallies::profile))
             .first(lite)
             .optional()?,
     };
@@ -204,32 +212,43 @@ fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppErr
                 .values(&new)
                 .execute(conn)?;
         }
-        Some(bytes) => {
-            let mut stored = Bucket::decode(&bytes)?;
+        Some((data, profile)) => {
+            let mut stored = Bucket::decode(&data, &profile)?;
             stored.merge(bucket);
+            let (data, profile) = stored.encode()?;
             diesel::update(tallies::table.find(pk))
-                .set(tallies::data.eq(stored.encode()?))
+                .set((tallies::data.eq(data), tallies::profile.eq(profile)))
                 .execute(conn)?;
         }
     }
     Ok(())
 }
 
-/// The spans a period is read from: each whole local month, and the single days of any month
-/// it covers only in part.
+fn quarter_span(day: NaiveDate) -> String {
+    format!("{}-Q{}", day.year(), day.month0() / 3 + 1)
+}
+
+/// The first day of the month `months` after the month of `day`.
+fn months_after(day: NaiveDate, months: u32) -> NaiveDate {
+    let index = day.year() * 12 + day.month0() as i32 + months as i32;
+    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1)
+        .expect("valid month")
+}
+
+/// The spans a period is read from: each whole local quarter, each whole month of the rest,
+/// and the single days of any month it covers only in part.
 pub fn spans(period: &Period) -> Vec<String> {
     let mut out = Vec::new();
     let mut day = period.first;
     while day <= period.last {
         let month_start = day.with_day(1).expect("day 1");
-        let next_month = if day.month() == 12 {
-            NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
-        }
-        .expect("valid month");
-        let month_end = next_month.pred_opt().expect("date");
-        if day == month_start && month_end <= period.last {
+        let next_quarter = months_after(day, 3 - day.month0() % 3);
+        let next_month = months_after(day, 1);
+        let covers = |end: NaiveDate| end.pred_opt().expect("date") <= period.last;
+        if day == month_start && day.month0().is_multiple_of(3) && covers(next_quarter) {
+            out.push(quarter_span(day));
+            day = next_quarter;
+        } else if day == month_start && covers(next_month) {
             out.push(day.format("%Y-%m").to_string());
             day = next_month;
         } else {
@@ -255,14 +274,8 @@ pub struct Group {
     pub bucket: Bucket,
 }
 
-/// What of a stored tally to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Read {
-    /// The tally and the profile counts.
-    All,
-    /// The tally alone (a trend needs no profile).
-    TallyOnly,
-}
+/// Unit, service, channel and flag set.
+type GroupKey = (String, String, String, String);
 
 /// The stored tallies of some units for an instrument over a period, merged per unit, service,
 /// channel and flag set; optionally of one service.
@@ -272,7 +285,6 @@ pub fn load(
     instrument: &str,
     period: &Period,
     service: Option<&str>,
-    read: Read,
 ) -> Result<Vec<Group>, AppError> {
     let mut query = tallies::table
         .filter(tallies::unit_code.eq_any(units))
@@ -282,22 +294,21 @@ pub fn load(
     if let Some(service) = service {
         query = query.filter(tallies::service_code.eq(service));
     }
-    let rows: Vec<(String, String, String, String, Vec<u8>)> = query
+    let rows: Vec<(GroupKey, Vec<u8>, Vec<u8>)> = query
         .select((
-            tallies::unit_code,
-            tallies::service_code,
-            tallies::channel,
-            tallies::flags,
+            (
+                tallies::unit_code,
+                tallies::service_code,
+                tallies::channel,
+                tallies::flags,
+            ),
             tallies::data,
+            tallies::profile,
         ))
         .load(conn)?;
-    let mut groups: BTreeMap<(String, String, String, String), Bucket> = BTreeMap::new();
-    for (unit, service, channel, flags, data) in rows {
-        let bucket = match read {
-            Read::All => Bucket::decode(&data)?,
-            Read::TallyOnly => Bucket::decode_tally(&data)?,
-        };
-        let key = (unit, service, channel, flags);
+    let mut groups: BTreeMap<GroupKey, Bucket> = BTreeMap::new();
+    for (key, data, profile) in rows {
+        let bucket = Bucket::decode(&data, &profile)?;
         match groups.get_mut(&key) {
             Some(b) => b.merge(&bucket),
             None => {
@@ -315,6 +326,37 @@ pub fn load(
             bucket,
         })
         .collect())
+}
+
+/// The tallies of some units over a period merged per flag set, without their profile counts
+/// or breakdowns: what a trend needs. Optionally of one service.
+pub fn totals(
+    conn: &mut DbConn,
+    units: &[&str],
+    instrument: &str,
+    period: &Period,
+    service: Option<&str>,
+) -> Result<Vec<(String, Tally)>, AppError> {
+    let mut query = tallies::table
+        .filter(tallies::unit_code.eq_any(units))
+        .filter(tallies::instrument.eq(instrument))
+        .filter(tallies::span.eq_any(spans(period)))
+        .into_boxed();
+    if let Some(service) = service {
+        query = query.filter(tallies::service_code.eq(service));
+    }
+    let rows: Vec<(String, Vec<u8>)> = query.select((tallies::flags, tallies::data)).load(conn)?;
+    let mut out: BTreeMap<String, Tally> = BTreeMap::new();
+    for (flags, data) in rows {
+        let tally: Tally = decode(&data)?;
+        match out.get_mut(&flags) {
+            Some(t) => t.merge(&tally),
+            None => {
+                out.insert(flags, tally);
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 /// What a rebuild did.
@@ -411,12 +453,14 @@ pub fn dump(conn: &mut DbConn) -> Result<Vec<(Vec<String>, Bucket)>, AppError> {
         tallies::channel,
         tallies::flags,
     );
-    let rows: Vec<(Key, Vec<u8>)> = tallies::table
+    let rows: Vec<(Key, Vec<u8>, Vec<u8>)> = tallies::table
         .order(key)
-        .select((key, tallies::data))
+        .select((key, tallies::data, tallies::profile))
         .load(conn)?;
     rows.into_iter()
-        .map(|((u, i, s, svc, c, f), data)| Ok((vec![u, i, s, svc, c, f], Bucket::decode(&data)?)))
+        .map(|((u, i, s, svc, c, f), data, profile)| {
+            Ok((vec![u, i, s, svc, c, f], Bucket::decode(&data, &profile)?))
+        })
         .collect()
 }
 
@@ -425,9 +469,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_quarter_is_read_as_its_three_months() {
+    fn a_quarter_is_read_as_one_span_and_a_month_as_another() {
         let q3: Period = "2026-Q3".parse().unwrap();
-        assert_eq!(spans(&q3), ["2026-07", "2026-08", "2026-09"]);
+        assert_eq!(spans(&q3), ["2026-Q3"]);
+        let december: Period = "2026-12".parse().unwrap();
+        assert_eq!(spans(&december), ["2026-12"]);
     }
 
     #[test]
@@ -446,9 +492,13 @@ mod tests {
     }
 
     #[test]
-    fn a_year_is_twelve_months() {
+    fn a_year_is_four_quarters_and_a_range_mixes_all_three() {
         let year: Period = "2024".parse().unwrap();
-        assert_eq!(spans(&year).len(), 12);
-        assert_eq!(spans(&year)[1], "2024-02");
+        assert_eq!(spans(&year), ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]);
+        let range: Period = "2025-11-30..2026-05-01".parse().unwrap();
+        assert_eq!(
+            spans(&range),
+            ["2025-11-30", "2025-12", "2026-Q1", "2026-04", "2026-05-01"]
+        );
     }
 }

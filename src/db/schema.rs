@@ -133,6 +133,7 @@ diesel::table! {
         channel -> Text,
         flags -> Text,
         data -> Binary,
+        profile -> Binary,
     }
 }
 

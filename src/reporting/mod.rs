@@ -244,9 +244,8 @@ impl Scope {
         period: &Period,
         service: Option<&str>,
         instrument: &str,
-        read: tallies::Read,
     ) -> Result<Vec<tallies::Group>, AppError> {
-        tallies::load(conn, &self.codes(), instrument, period, service, read)
+        tallies::load(conn, &self.codes(), instrument, period, service)
     }
 
     fn codes(&self) -> Vec<&str> {
@@ -369,13 +368,7 @@ pub fn unit_report(
         .map_err(|e| AppError::field("mode", e.to_string()))?;
     let period_text = req.period.to_string();
     let population = queries::find_population(conn, &unit.code, &period_text)?;
-    let groups = scope.tallies(
-        conn,
-        &req.period,
-        req.service.as_deref(),
-        key,
-        tallies::Read::All,
-    )?;
+    let groups = scope.tallies(conn, &req.period, req.service.as_deref(), key)?;
 
     let mut tally = Tally::new(instrument);
     let mut profiles = profile::ProfileTallies::default();
@@ -583,15 +576,16 @@ fn trend(
     let mut points: Vec<(String, Tally, Option<Fixed>, Option<String>)> = Vec::new();
     for period in &periods {
         let mut t = Tally::new(instrument);
-        for group in scope.tallies(
+        let totals = tallies::totals(
             conn,
+            &scope.codes(),
+            &instrument.key,
             period,
             req.service.as_deref(),
-            &instrument.key,
-            tallies::Read::TallyOnly,
-        )? {
-            if !(req.exclude_flagged && quality::is_flagged(&group.flags)) {
-                t.merge(&group.bucket.tally);
+        )?;
+        for (flags, tally) in &totals {
+            if !(req.exclude_flagged && quality::is_flagged(flags)) {
+                t.merge(tally);
             }
         }
         let (ikm, grade) = score(instrument, &t, options)?;

@@ -81,20 +81,22 @@ fn band_labels(min: i64, max: i64, bands: &[i64]) -> Vec<String> {
 pub struct Cell {
     /// Respondents in the category.
     pub respondents: u64,
-    /// `counts[item][value - scale_min]`, as in [`Tally::counts`].
-    pub counts: Vec<Vec<u64>>,
+    /// `counts[item * values + (value - scale_min)]`: [`Tally::counts`] flattened, one
+    /// allocation a cell.
+    pub counts: Vec<u64>,
 }
 
 impl Cell {
     fn add(&mut self, instrument: &Instrument, answers: &Answers) {
+        let values = scale_values(instrument);
         if self.counts.is_empty() {
-            self.counts = Tally::new(instrument).counts;
+            self.counts = vec![0; instrument.items.len() * values];
         }
         self.respondents += 1;
         for (i, value) in answers.0.iter().enumerate() {
             if let Some(v) = *value {
                 let slot = usize::try_from(v - instrument.scale_min).expect("checked answer");
-                self.counts[i][slot] += 1;
+                self.counts[i * values + slot] += 1;
             }
         }
     }
@@ -103,10 +105,8 @@ impl Cell {
         if self.counts.is_empty() {
             self.counts.clone_from(&other.counts);
         } else {
-            for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
-                for (a, b) in mine.iter_mut().zip(theirs) {
-                    *a += b;
-                }
+            for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+                *a += b;
             }
         }
         self.respondents += other.respondents;
@@ -117,10 +117,20 @@ impl Cell {
         let mut tally = Tally::new(instrument);
         tally.respondents = self.respondents;
         if !self.counts.is_empty() {
-            tally.counts.clone_from(&self.counts);
+            for (item, counts) in tally
+                .counts
+                .iter_mut()
+                .zip(self.counts.chunks(scale_values(instrument)))
+            {
+                item.copy_from_slice(counts);
+            }
         }
         tally
     }
+}
+
+fn scale_values(instrument: &Instrument) -> usize {
+    usize::try_from(instrument.scale_max - instrument.scale_min + 1).expect("validated scale")
 }
 
 /// The answer counts of each profile field's categories, keyed by (field, category).

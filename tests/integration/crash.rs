@@ -113,7 +113,7 @@ pub(crate) fn assert_all_stored_once(db: &str, bind: &str, acked: &[String]) {
     let written = state.db.read_blocking(kepuasan::tallies::dump).unwrap();
     let respondents: u64 = written
         .iter()
-        .filter(|(key, _)| key[2].len() == 7)
+        .filter(|(key, _)| key[2].len() == 10)
         .map(|(_, bucket)| bucket.tally.respondents)
         .sum();
     assert_eq!(
