@@ -132,6 +132,89 @@ pub(crate) fn assert_all_stored_once(db: &str, bind: &str, acked: &[String]) {
     );
 }
 
+/// What one request got: when it was answered, its status, whether it said Retry-After.
+pub(crate) type Answer = (Instant, u16, bool);
+
+/// Clients submitting to unit-a while a fault is made, each until told to stop (at most 90 s
+/// or 50,000 submissions). A refused submission is retried after a short pause, as
+/// Retry-After asks, with a new id: every answer is recorded.
+pub(crate) struct Load {
+    pub acked: Arc<Mutex<Vec<String>>>,
+    pub answers: Arc<Mutex<Vec<Answer>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    clients: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    pub(crate) fn start(bind: &str, admin: &str, clients: usize) -> Load {
+        let started = Instant::now();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let answers = Arc::new(Mutex::new(Vec::new()));
+        let clients = (0..clients)
+            .map(|_| {
+                let (stop, acked, answers) = (stop.clone(), acked.clone(), answers.clone());
+                let (bind, admin) = (bind.to_owned(), admin.to_owned());
+                std::thread::spawn(move || {
+                    let client = reqwest::blocking::Client::builder()
+                        .timeout(Duration::from_secs(15))
+                        .build()
+                        .unwrap();
+                    for _ in 0..50_000 {
+                        if stop.load(std::sync::atomic::Ordering::Relaxed)
+                            || started.elapsed() > Duration::from_secs(90)
+                        {
+                            break;
+                        }
+                        let id = uuid::Uuid::new_v4().to_string();
+                        let body = json!({"submission_id": id, "unit": "unit-a", "instrument": "skm-2017", "channel": "kiosk",
+                            "suggestion": "Ruang tunggu nyaman, petugas ramah, antrean tertib dan cepat.",
+                            "profile": {"gender": "P", "age": 34, "education": "S1", "occupation": "Swasta"},
+                            "answers": {"U1": 4, "U2": 3, "U3": 3, "U4": 4, "U5": 4, "U6": 4, "U7": 4, "U8": 3, "U9": 3}});
+                        let r = client
+                            .post(format!("http://{bind}/api/v1/responses"))
+                            .bearer_auth(&admin)
+                            .json(&body)
+                            .send()
+                            .expect("the service answers during the fault");
+                        let status = r.status().as_u16();
+                        let retry = r.headers().contains_key("retry-after");
+                        answers.lock().unwrap().push((Instant::now(), status, retry));
+                        if status == 201 {
+                            acked.lock().unwrap().push(id);
+                        } else {
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load {
+            acked,
+            answers,
+            stop,
+            clients,
+        }
+    }
+
+    /// Stops the clients; returns the acknowledged ids and every answer, having checked that
+    /// each answer was a 201 or a 503 with Retry-After.
+    pub(crate) fn finish(self) -> (Vec<String>, Vec<Answer>) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for c in self.clients {
+            c.join().unwrap();
+        }
+        let answers = self.answers.lock().unwrap().clone();
+        let odd: Vec<&Answer> = answers
+            .iter()
+            .filter(|(_, s, retry)| !(*s == 201 || (*s == 503 && *retry)))
+            .collect();
+        assert!(odd.is_empty(), "only 201, or 503 with Retry-After: {odd:?}");
+        let acked = self.acked.lock().unwrap().clone();
+        (acked, answers)
+    }
+}
+
 #[test]
 fn every_acknowledged_response_survives_twenty_sigkills_under_load() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod common;
 mod crash;
+mod diskfault;
 mod imports;
 mod migrations;
 mod ops;

@@ -6,10 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use serde_json::json;
 
 use crate::common::skip;
 
@@ -91,9 +88,6 @@ impl Drop for Server<'_> {
     }
 }
 
-/// What one request got: when it was answered, its status, whether it said Retry-After.
-type Answer = (Instant, u16, bool);
-
 #[test]
 fn postgres_stopped_under_load_gives_503_then_recovers_by_itself() {
     let Some(bin) = pg_bin() else {
@@ -128,61 +122,16 @@ fn postgres_stopped_under_load_gives_503_then_recovers_by_itself() {
     let admin = crate::crash::admin_key(&db, &bind);
     let mut service = crate::crash::start(&db, &bind);
 
-    let started = Instant::now();
-    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let answers = Arc::new(Mutex::new(Vec::<Answer>::new()));
-    let clients: Vec<_> = (0..2)
-        .map(|_| {
-            let (acked, answers, bind, admin) =
-                (acked.clone(), answers.clone(), bind.clone(), admin.clone());
-            std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder()
-                    .timeout(Duration::from_secs(15))
-                    .build()
-                    .unwrap();
-                // Bounded: 14 seconds or 20,000 submissions per client.
-                for _ in 0..20_000 {
-                    if started.elapsed() > Duration::from_secs(14) {
-                        break;
-                    }
-                    let id = uuid::Uuid::new_v4().to_string();
-                    let body = json!({"submission_id": id, "unit": "unit-a", "instrument": "skm-2017", "channel": "kiosk",
-                        "answers": {"U1": 4, "U2": 3, "U3": 3, "U4": 4, "U5": 4, "U6": 4, "U7": 4, "U8": 3, "U9": 3}});
-                    let r = client
-                        .post(format!("http://{bind}/api/v1/responses"))
-                        .bearer_auth(&admin)
-                        .json(&body)
-                        .send()
-                        .expect("the service answers while its database is down");
-                    let status = r.status().as_u16();
-                    let retry = r.headers().contains_key("retry-after");
-                    answers.lock().unwrap().push((Instant::now(), status, retry));
-                    if status == 201 {
-                        acked.lock().unwrap().push(id);
-                    } else {
-                        // A client backs off as Retry-After asks, a little.
-                        std::thread::sleep(Duration::from_millis(50));
-                    }
-                }
-            })
-        })
-        .collect();
-
+    let load = crate::crash::Load::start(&bind, &admin, 2);
     std::thread::sleep(Duration::from_secs(3));
     server.stop();
     let stopped = Instant::now();
     std::thread::sleep(Duration::from_secs(3));
     server.start();
     let back = Instant::now();
-    for c in clients {
-        c.join().unwrap();
-    }
-    let answers = answers.lock().unwrap().clone();
-    let odd: Vec<&Answer> = answers
-        .iter()
-        .filter(|(_, s, retry)| !(*s == 201 || (*s == 503 && *retry)))
-        .collect();
-    assert!(odd.is_empty(), "only 201, or 503 with Retry-After: {odd:?}");
+    // Six seconds more of load after the restart, then stop.
+    std::thread::sleep(Duration::from_secs(6));
+    let (acked, answers) = load.finish();
     let refused = answers.iter().filter(|(_, s, _)| *s == 503).count();
     assert!(refused > 0, "the outage was seen");
     assert!(
@@ -212,7 +161,6 @@ fn postgres_stopped_under_load_gives_503_then_recovers_by_itself() {
         answers.len(),
         recovered - back
     );
-    let acked = acked.lock().unwrap().clone();
     crate::crash::assert_all_stored_once(&db, &bind, &acked);
     service.kill().unwrap();
     service.wait().unwrap();
