@@ -390,13 +390,14 @@ pub fn last_by_device(conn: &mut DbConn, device: &str) -> Result<Option<DeviceRe
 /// A device's response as the abuse checks see it: (received_at, answers, profile, suggestion).
 pub type DeviceRecent = (NaiveDateTime, String, Option<String>, Option<String>);
 
-/// Responses of one unit received in `[from, to)` (UTC), optionally for one service.
+/// Responses of one unit received in `[from, to)` (UTC), optionally for one service, oldest
+/// first, at most `limit`.
 pub fn responses_between(
     conn: &mut DbConn,
     unit: &str,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
+    (from, to): (NaiveDateTime, NaiveDateTime),
     service: Option<&str>,
+    limit: i64,
 ) -> Result<Vec<ResponseRow>, AppError> {
     let mut query = responses::table
         .filter(responses::unit_code.eq(unit))
@@ -408,6 +409,7 @@ pub fn responses_between(
     }
     Ok(query
         .order(responses::received_at)
+        .limit(limit)
         .select(ResponseRow::as_select())
         .load(conn)?)
 }

@@ -519,7 +519,9 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
 }
 
 /// The raw responses as a section (XLSX only; CSV is the tabulation).
-pub fn raw_section(raw: &[RawResponse], item_codes: &[String], lang: Lang) -> Section {
+/// The raw-data sheet: one row a response; `total` is how many the report counted, so a
+/// sheet cut at [`crate::reporting::RAW_LIMIT`] says so in its title.
+pub fn raw_section(raw: &[RawResponse], item_codes: &[String], lang: Lang, total: u64) -> Section {
     let w = words(lang);
     let mut header = vec![
         w.received.to_owned(),
@@ -551,8 +553,47 @@ pub fn raw_section(raw: &[RawResponse], item_codes: &[String], lang: Lang) -> Se
         .collect();
     Section {
         sheet: Sheet::Summary,
-        title: w.raw.to_owned(),
+        title: if (raw.len() as u64) < total {
+            w.raw_partial
+                .replace("{shown}", &raw.len().to_string())
+                .replace("{total}", &total.to_string())
+        } else {
+            w.raw.to_owned()
+        },
         header,
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response() -> RawResponse {
+        RawResponse {
+            received: "2025-08-15 12:00".into(),
+            unit: "unit-a".into(),
+            service: None,
+            channel: "kiosk".into(),
+            answers: vec![Some(4); 9],
+            profile: [None, None, None, None],
+            flags: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_raw_sheet_cut_short_says_how_much_it_shows() {
+        let codes: Vec<String> = (1..=9).map(|i| format!("U{i}")).collect();
+        let two = [response(), response()];
+        assert_eq!(raw_section(&two, &codes, Lang::Id, 2).title, "Data");
+        assert_eq!(
+            raw_section(&two, &codes, Lang::En, 7).title,
+            "Data: the first 2 of 7 responses; export each unit for the rest"
+        );
+        assert!(
+            raw_section(&two, &codes, Lang::Id, 7)
+                .title
+                .starts_with("Data: 2 respons pertama dari 7")
+        );
     }
 }

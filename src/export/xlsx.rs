@@ -71,7 +71,7 @@ pub fn write(
     let w = words(options.lang);
     let all = sections(report, options.lang);
     let codes: Vec<String> = report.report.items.iter().map(|i| i.code.clone()).collect();
-    let raw = raw_section(raw, &codes, options.lang);
+    let raw = raw_section(raw, &codes, options.lang, report.report.respondents);
     let mut book = Workbook::new();
     let sheets = [
         (Sheet::Summary, w.summary),

@@ -33,6 +33,10 @@ pub const ROLLUP_RULE_ID: &str = "digabung per responden: setiap respons unit da
 /// How many periods before the reported one the trend shows.
 pub const TREND_PERIODS: usize = 4;
 
+/// The most responses an export's raw-data sheet lists (a whole province's quarter would not
+/// fit a spreadsheet); the sheet says when it shows only part.
+pub const RAW_LIMIT: usize = 100_000;
+
 /// The most suggestions a report lists, newest first.
 pub const MAX_SUGGESTIONS: usize = 1_000;
 
@@ -217,7 +221,8 @@ impl Scope {
         })
     }
 
-    /// Every response of the scope in a period, for the instrument.
+    /// The responses of the scope in a period, for the instrument: each unit's oldest first,
+    /// units in tree order, [`RAW_LIMIT`] at most.
     fn rows(
         &self,
         conn: &mut DbConn,
@@ -227,11 +232,20 @@ impl Scope {
     ) -> Result<Vec<ResponseRow>, AppError> {
         let mut rows = Vec::new();
         for (member, tz) in &self.members {
-            let (from, to) = period.utc_range(*tz);
+            let room = RAW_LIMIT.saturating_sub(rows.len());
+            if room == 0 {
+                break;
+            }
             rows.extend(
-                queries::responses_between(conn, &member.code, from, to, service)?
-                    .into_iter()
-                    .filter(|r| r.instrument == instrument),
+                queries::responses_between(
+                    conn,
+                    &member.code,
+                    period.utc_range(*tz),
+                    service,
+                    room as i64,
+                )?
+                .into_iter()
+                .filter(|r| r.instrument == instrument),
             );
         }
         Ok(rows)
@@ -686,7 +700,8 @@ pub struct RawResponse {
     pub flags: String,
 }
 
-/// The responses behind a report, oldest first, for the raw-data sheet of an export.
+/// The responses behind a report, oldest first, for the raw-data sheet of an export; at most
+/// [`RAW_LIMIT`].
 pub fn raw_responses(
     conn: &mut DbConn,
     registry: &Registry,

@@ -637,9 +637,9 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing(app: TestApp) {
             kepuasan::db::queries::responses_between(
                 c,
                 "unit-a",
-                at("2000-01-01 00:00:00"),
-                at("2100-01-01 00:00:00"),
+                (at("2000-01-01 00:00:00"), at("2100-01-01 00:00:00")),
                 None,
+                i64::MAX,
             )
         })
         .unwrap();

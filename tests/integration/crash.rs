@@ -91,9 +91,12 @@ pub(crate) fn assert_all_stored_once(db: &str, bind: &str, acked: &[String]) {
             kepuasan::db::queries::responses_between(
                 c,
                 "unit-a",
-                crate::common::at("2000-01-01 00:00:00"),
-                crate::common::at("2100-01-01 00:00:00"),
+                (
+                    crate::common::at("2000-01-01 00:00:00"),
+                    crate::common::at("2100-01-01 00:00:00"),
+                ),
                 None,
+                i64::MAX,
             )
         })
         .unwrap();

@@ -100,9 +100,9 @@ async fn a_server_token_is_spent_by_the_first_response_only(app: TestApp) {
             kepuasan::db::queries::responses_between(
                 c,
                 "unit-a",
-                at("2000-01-01 00:00:00"),
-                at("2100-01-01 00:00:00"),
+                (at("2000-01-01 00:00:00"), at("2100-01-01 00:00:00")),
                 None,
+                i64::MAX,
             )
         })
         .unwrap();
