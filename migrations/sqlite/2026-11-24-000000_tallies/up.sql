@@ -16,5 +16,5 @@ CREATE TABLE tallies (
 ) WITHOUT ROWID; -- stored in key order: a unit's spans sit together on disk
 
 -- Suggestions are the only rows a report still reads: index just those.
-CREATE INDEX responses_suggestions ON responses (unit_code, received_at)
+CREATE INDEX responses_suggestions ON responses (unit_code, instrument, received_at)
     WHERE suggestion IS NOT NULL AND suggestion <> '';
