@@ -494,7 +494,7 @@ pub fn prepare(
     };
     let tz = crate::period::parse_timezone(&unit.timezone)
         .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", unit.code)))?;
-    let entry = tallies::Entry::of(instrument, tz, &row)?;
+    let entry = tallies::Entry::with_answers(instrument, tz, &row, &checked.answers)?;
     Ok(Prepared {
         row,
         accepted,

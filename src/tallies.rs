@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::schema::tallies;
 use crate::db::{DbConn, queries};
-use crate::engine::Tally;
+use crate::engine::{Answers, Tally};
 use crate::error::AppError;
 use crate::instrument::{Instrument, Registry};
 use crate::period::{Period, parse_timezone};
@@ -117,12 +117,22 @@ impl Entry {
         tz: Tz,
         row: &queries::ResponseRow,
     ) -> Result<Entry, AppError> {
-        let answers = stored_answers(instrument, row)?;
+        Entry::with_answers(instrument, tz, row, &stored_answers(instrument, row)?)
+    }
+
+    /// The entry of a row whose answers are already checked (a submission being stored), so
+    /// they are not read back from the row's JSON.
+    pub fn with_answers(
+        instrument: &Instrument,
+        tz: Tz,
+        row: &queries::ResponseRow,
+        answers: &Answers,
+    ) -> Result<Entry, AppError> {
         let mut bucket = Bucket::new(instrument);
-        bucket.tally.add_checked(&answers);
+        bucket.tally.add_checked(answers);
         bucket
             .profile
-            .add(instrument, row.profile.as_deref(), &answers)?;
+            .add(instrument, row.profile.as_deref(), answers)?;
         Ok(Entry {
             unit: row.unit_code.clone(),
             instrument: row.instrument.clone(),
@@ -306,6 +316,25 @@ pub struct Group {
 /// Unit, service, channel and flag set.
 type GroupKey = (String, String, String, String);
 
+/// The tally rows of some units and an instrument that make up a period, optionally of one
+/// service.
+fn in_period<'a>(
+    units: &'a [&'a str],
+    instrument: &'a str,
+    period: &Period,
+    service: Option<&'a str>,
+) -> tallies::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
+    let query = tallies::table
+        .filter(tallies::unit_code.eq_any(units))
+        .filter(tallies::instrument.eq(instrument))
+        .filter(tallies::span.eq_any(spans(period)))
+        .into_boxed();
+    match service {
+        Some(service) => query.filter(tallies::service_code.eq(service)),
+        None => query,
+    }
+}
+
 /// The stored tallies of some units for an instrument over a period, merged per unit, service,
 /// channel and flag set; optionally of one service.
 pub fn load(
@@ -315,14 +344,7 @@ pub fn load(
     period: &Period,
     service: Option<&str>,
 ) -> Result<Vec<Group>, AppError> {
-    let mut query = tallies::table
-        .filter(tallies::unit_code.eq_any(units))
-        .filter(tallies::instrument.eq(instrument))
-        .filter(tallies::span.eq_any(spans(period)))
-        .into_boxed();
-    if let Some(service) = service {
-        query = query.filter(tallies::service_code.eq(service));
-    }
+    let query = in_period(units, instrument, period, service);
     let rows: Vec<(GroupKey, Vec<u8>, Vec<u8>)> = query
         .select((
             (
@@ -366,14 +388,7 @@ pub fn totals(
     period: &Period,
     service: Option<&str>,
 ) -> Result<Vec<(String, Tally)>, AppError> {
-    let mut query = tallies::table
-        .filter(tallies::unit_code.eq_any(units))
-        .filter(tallies::instrument.eq(instrument))
-        .filter(tallies::span.eq_any(spans(period)))
-        .into_boxed();
-    if let Some(service) = service {
-        query = query.filter(tallies::service_code.eq(service));
-    }
+    let query = in_period(units, instrument, period, service);
     let rows: Vec<(String, Vec<u8>)> = query.select((tallies::flags, tallies::data)).load(conn)?;
     let mut out: BTreeMap<String, Tally> = BTreeMap::new();
     for (flags, data) in rows {

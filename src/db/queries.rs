@@ -441,9 +441,9 @@ pub type SuggestionRow = (
     String,
 );
 
-/// The responses of one unit in `[from, to)` (UTC) that carry a suggestion, optionally for one
-/// service and one instrument, newest first, at most `limit`; read through a partial index,
-/// so a report never walks the rows without one.
+/// The responses of some units in `[from, to)` (UTC) for one instrument that carry a
+/// suggestion, optionally of one service, newest first, at most `limit`; read through a
+/// partial index, so a report never walks the rows without one.
 pub fn suggestions_between(
     conn: &mut DbConn,
     units: &[&str],

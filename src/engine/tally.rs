@@ -155,8 +155,7 @@ impl Tally {
     /// An empty tally for an instrument.
     pub fn new(instrument: &Instrument) -> Tally {
         let k = instrument.items.len();
-        let values = usize::try_from(instrument.scale_max - instrument.scale_min + 1)
-            .expect("validated scale");
+        let values = instrument.scale_len();
         Tally {
             instrument: instrument.key.clone(),
             scale_min: instrument.scale_min,

@@ -214,6 +214,11 @@ impl Instrument {
             .expect("validated: the default mode exists")
     }
 
+    /// How many values the scale has (4 for 1 to 4).
+    pub fn scale_len(&self) -> usize {
+        usize::try_from(self.scale_max - self.scale_min + 1).expect("validated scale")
+    }
+
     /// Position of the item with this code.
     pub fn item_index(&self, code: &str) -> Option<usize> {
         self.items.iter().position(|i| i.code == code)

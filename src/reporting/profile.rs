@@ -88,7 +88,7 @@ pub struct Cell {
 
 impl Cell {
     fn add(&mut self, instrument: &Instrument, answers: &Answers) {
-        let values = scale_values(instrument);
+        let values = instrument.scale_len();
         if self.counts.is_empty() {
             self.counts = vec![0; instrument.items.len() * values];
         }
@@ -120,17 +120,13 @@ impl Cell {
             for (item, counts) in tally
                 .counts
                 .iter_mut()
-                .zip(self.counts.chunks(scale_values(instrument)))
+                .zip(self.counts.chunks(instrument.scale_len()))
             {
                 item.copy_from_slice(counts);
             }
         }
         tally
     }
-}
-
-fn scale_values(instrument: &Instrument) -> usize {
-    usize::try_from(instrument.scale_max - instrument.scale_min + 1).expect("validated scale")
 }
 
 /// The answer counts of each profile field's categories, keyed by (field, category).
