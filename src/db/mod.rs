@@ -167,6 +167,10 @@ pub fn migrate(kind: &DbKind) -> Result<usize, DbInitError> {
         DbKind::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(path)
                 .map_err(|e| DbInitError(format!("cannot open SQLite file {path}: {e}")))?;
+            // Another process may hold the file a moment (a service still closing, a second
+            // command): wait for it as every pooled connection does, rather than fail.
+            conn.batch_execute("PRAGMA busy_timeout = 5000")
+                .map_err(|e| fail(&e))?;
             // WAL is a property of the file: set once here, not per connection.
             conn.batch_execute("PRAGMA journal_mode = WAL")
                 .map_err(|e| fail(&e))?;
