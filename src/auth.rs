@@ -11,8 +11,9 @@ use chrono::NaiveDateTime;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::DbConn;
 use crate::db::queries::{self, ApiKey, Unit};
+use crate::db::{DbConn, Source};
+use crate::directory::Directory;
 use crate::error::AppError;
 
 /// What a key may do.
@@ -100,9 +101,35 @@ impl Principal {
 
     /// Whether `unit` is in this key's scope: one of its units or a descendant of one.
     pub fn covers(&self, all: &[Unit], unit: &str) -> bool {
-        self.units
-            .iter()
-            .any(|root| queries::subtree(all, root).iter().any(|u| u.code == unit))
+        all.iter().any(|u| u.code == unit)
+            && self
+                .covers_by(unit, |code| {
+                    Ok(all
+                        .iter()
+                        .find(|u| u.code == code)
+                        .and_then(|u| u.parent_code.clone()))
+                })
+                .unwrap_or(false)
+    }
+
+    /// [`Principal::covers`], climbing from `unit` to its ancestors with `parent`.
+    pub fn covers_by(
+        &self,
+        unit: &str,
+        mut parent: impl FnMut(&str) -> Result<Option<String>, AppError>,
+    ) -> Result<bool, AppError> {
+        let mut code = unit.to_owned();
+        // A tree deeper than this is a loop, which the unit checks refuse anyway.
+        for _ in 0..64 {
+            if self.units.contains(&code) {
+                return Ok(true);
+            }
+            match parent(&code)? {
+                Some(up) => code = up,
+                None => return Ok(false),
+            }
+        }
+        Ok(false)
     }
 
     /// Admins pass; others get 403.
@@ -159,7 +186,11 @@ pub fn create_key(
 }
 
 /// Resolves an `Authorization` header value to a principal: 401 when missing, unknown or revoked.
-pub fn authenticate(conn: &mut DbConn, header: Option<&str>) -> Result<Principal, AppError> {
+pub fn authenticate(
+    conn: &mut dyn Source,
+    directory: &Directory,
+    header: Option<&str>,
+) -> Result<Principal, AppError> {
     let header =
         header.ok_or_else(|| AppError::unauthorized("an Authorization: Bearer key is required"))?;
     let secret = header
@@ -167,7 +198,8 @@ pub fn authenticate(conn: &mut DbConn, header: Option<&str>) -> Result<Principal
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| AppError::unauthorized("the Authorization header must be `Bearer KEY`"))?;
-    let key = queries::find_key_by_hash(conn, &sha256_hex(secret))?
+    let key = directory
+        .key(conn, &sha256_hex(secret))?
         .ok_or_else(|| AppError::unauthorized("unknown key"))?;
     if key.revoked_at.is_some() {
         return Err(AppError::unauthorized("this key has been revoked"));

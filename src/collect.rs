@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::{Principal, Role};
-use crate::db::DbConn;
 use crate::db::queries::{self, ResponseRow, Stored};
+use crate::db::{DbConn, Source};
+use crate::directory::Directory;
 use crate::engine::Answers;
 use crate::error::AppError;
 use crate::instrument::{Instrument, ProfileKind, Registry};
@@ -255,8 +256,10 @@ fn content_hash(req: &SubmissionRequest, answers: &Answers) -> String {
 }
 
 /// Checks and stores a submission in its own transaction; returns whether it was new.
+#[allow(clippy::too_many_arguments)]
 pub fn submit(
     conn: &mut DbConn,
+    directory: &Directory,
     registry: &Registry,
     token_settings: &TokenSettings,
     rules: &FlagRules,
@@ -264,122 +267,153 @@ pub fn submit(
     req: &SubmissionRequest,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    let prepared = prepare(conn, registry, token_settings, caller, req, now, now)?;
-    store(conn, rules, &prepared, now)
+    let prepared = prepare(
+        conn,
+        directory,
+        registry,
+        token_settings,
+        caller,
+        req,
+        now,
+        now,
+    )?;
+    let mut results = store_batch(conn, rules, &[(prepared, now)])?;
+    results.pop().expect("one result a submission")
 }
 
-/// Stores a checked submission in its own transaction; returns whether it was new. On
-/// PostgreSQL two concurrent transactions can both find the id (or the receipt) unused and one
-/// then loses at the unique index; running it again sees the winner's row.
-pub fn store(
-    conn: &mut DbConn,
-    rules: &FlagRules,
-    prepared: &Prepared,
-    now: NaiveDateTime,
-) -> Result<bool, AppError> {
-    let mut attempt = 0;
-    loop {
-        let stored = crate::db::write_tx(conn, |conn| {
-            let (stored, flags) = store_in_tx(conn, rules, prepared, now)?;
-            if stored == Stored::New {
-                let mut pending = tallies::Pending::default();
-                pending.add(&prepared.entry, &flags);
-                pending.flush(conn)?;
-            }
-            Ok(stored)
-        });
-        match stored {
-            Err(e) if e.code == "conflict" && attempt < 3 => attempt += 1,
-            other => return outcome(other?),
-        }
-    }
-}
-
-/// The writes of one submission, inside a transaction the caller holds: its quality flags
-/// (against the device's history, this transaction included), the row, and the spending of
-/// its receipt. The response and the spending commit together or not at all. Returns what
-/// happened and the flags given, with which the caller adds the response to the tallies.
-fn store_in_tx(
-    conn: &mut DbConn,
-    rules: &FlagRules,
-    prepared: &Prepared,
-    now: NaiveDateTime,
-) -> Result<(Stored, String), AppError> {
-    let row = &prepared.row;
-    let candidate = quality::Candidate {
-        device: row.device_id.as_deref(),
-        started_at: row.started_at,
-        client_time: row.client_time,
-        received_at: row.received_at,
-        answers: &row.answers,
-        profile: row.profile.as_deref(),
-        suggestion: row.suggestion.as_deref(),
-    };
-    let row = ResponseRow {
-        flags: quality::flags(conn, rules, &candidate)?,
-        ..row.clone()
-    };
-    let stored = queries::insert_response(conn, &row)?;
-    if let (Stored::New, Some(accepted)) = (&stored, &prepared.accepted) {
-        tokens::spend(conn, &accepted.spend_key, &row.submission_id, now)?;
-    }
-    Ok((stored, row.flags))
-}
-
-/// Stores a batch of checked submissions in one durable transaction (group commit), each in
-/// a savepoint of its own so that a refused one (a receipt spent by an earlier submission of
-/// the batch, a reused id) rolls back alone. Returns each submission's outcome in order. A
-/// submission that lost a race with another instance's transaction (`conflict`) is stored again
-/// on its own after the batch commits. If the transaction itself fails, nothing of the batch
-/// is stored and the error is returned for all.
+/// Stores a batch of checked submissions in one durable transaction (group commit) and returns
+/// each one's outcome in order; a refused one (a receipt already spent, a reused id) is refused
+/// alone. If the transaction itself fails, nothing of the batch is stored and the error is
+/// returned for all. A submission that lost a race with another instance's transaction (on
+/// PostgreSQL two can both find an id unused) is stored again on its own, up to three times:
+/// then it sees the winner's row and is a repeat or a conflict.
 pub fn store_batch(
     conn: &mut DbConn,
     rules: &FlagRules,
     batch: &[(Prepared, NaiveDateTime)],
 ) -> Result<Vec<Result<bool, AppError>>, AppError> {
-    let mut results = crate::db::write_tx(conn, |conn| {
-        let mut results = Vec::with_capacity(batch.len());
-        let mut pending = tallies::Pending::default();
-        for (prepared, now) in batch {
-            // A savepoint is needed where a submission can fail after it has written: the
-            // spending of a receipt comes after the row; and on PostgreSQL any failed statement
-            // (another instance's row at the unique index) would abort the whole transaction.
-            // On SQLite a submission without a receipt writes last or not at all.
-            let guarded = prepared.accepted.is_some() || matches!(conn, DbConn::Postgres(_));
-            if guarded {
-                conn.batch_execute("SAVEPOINT kepuasan_item")?;
-            }
-            match store_in_tx(conn, rules, prepared, *now) {
-                Ok((stored, flags)) => {
-                    if guarded {
-                        conn.batch_execute("RELEASE SAVEPOINT kepuasan_item")?;
-                    }
-                    if stored == Stored::New {
-                        pending.add(&prepared.entry, &flags);
-                    }
-                    results.push(outcome(stored));
-                }
-                // The database itself failed: give up the whole batch.
-                Err(e) if e.status.is_server_error() => return Err(e),
-                Err(e) => {
-                    if guarded {
-                        conn.batch_execute(
-                            "ROLLBACK TO SAVEPOINT kepuasan_item; RELEASE SAVEPOINT kepuasan_item",
-                        )?;
-                    }
-                    results.push(Err(e));
-                }
-            }
-        }
-        pending.flush(conn)?;
-        Ok(results)
-    })?;
-    for (result, (prepared, now)) in results.iter_mut().zip(batch) {
-        if matches!(result, Err(e) if e.code == "conflict") {
-            *result = store(conn, rules, prepared, *now);
+    let mut results = match crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, batch)) {
+        Ok(results) => results,
+        // A race lost by the batch as a whole: each submission then goes on its own.
+        Err(e) if e.code == "conflict" => vec![Err(e); batch.len()],
+        Err(e) => return Err(e),
+    };
+    for (result, item) in results.iter_mut().zip(batch) {
+        let mut attempt = 0;
+        while matches!(result, Err(e) if e.code == "conflict") && attempt < 3 {
+            attempt += 1;
+            let once = std::slice::from_ref(item);
+            *result = crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, once))
+                .and_then(|mut r| r.pop().expect("one result a submission"));
         }
     }
     Ok(results)
+}
+
+/// The writes of a batch, inside the transaction the caller holds. Statements are few and do
+/// not grow with a busy device: one look-up of the batch's ids, one of each device's recent
+/// history (for the quality flags, which also count the batch's own earlier responses), the
+/// rows (one statement for the whole batch on PostgreSQL), and one merge of the tallies. A
+/// submission with a receipt is stored in a savepoint of its own, its row and the receipt's
+/// spending together or not at all.
+fn store_in_tx(
+    conn: &mut DbConn,
+    rules: &FlagRules,
+    batch: &[(Prepared, NaiveDateTime)],
+) -> Result<Vec<Result<bool, AppError>>, AppError> {
+    let ids: Vec<&str> = batch
+        .iter()
+        .map(|(p, _)| p.row.submission_id.as_str())
+        .collect();
+    let mut stored = queries::content_hashes(conn, &ids)?;
+    let mut histories = quality::Histories::default();
+    let mut pending = tallies::Pending::default();
+    let mut results: Vec<Option<Result<bool, AppError>>> = vec![None; batch.len()];
+    // Rows without a receipt, inserted together at the end, and their places in the batch.
+    let (mut fresh, mut fresh_at) = (Vec::new(), Vec::new());
+    for (i, (prepared, now)) in batch.iter().enumerate() {
+        let row = &prepared.row;
+        if let Some(hash) = stored.get(&row.submission_id) {
+            let repeat = *hash == row.content_hash;
+            results[i] = Some(outcome(if repeat {
+                Stored::Repeat
+            } else {
+                Stored::Conflict
+            }));
+            continue;
+        }
+        let candidate = quality::Candidate {
+            device: row.device_id.as_deref(),
+            started_at: row.started_at,
+            client_time: row.client_time,
+            received_at: row.received_at,
+            answers: &row.answers,
+            profile: row.profile.as_deref(),
+            suggestion: row.suggestion.as_deref(),
+        };
+        let row = ResponseRow {
+            flags: histories.flags(conn, rules, &candidate)?,
+            ..row.clone()
+        };
+        match &prepared.accepted {
+            None => {
+                stored.insert(row.submission_id.clone(), row.content_hash.clone());
+                fresh.push(row);
+                fresh_at.push(i);
+            }
+            Some(accepted) => {
+                conn.batch_execute("SAVEPOINT kepuasan_item")?;
+                let spent = match queries::insert_new_responses(conn, std::slice::from_ref(&row))?[..]
+                {
+                    [true] => tokens::spend(conn, &accepted.spend_key, &row.submission_id, *now)
+                        .map(|()| true),
+                    _ => Ok(false),
+                };
+                match spent {
+                    Ok(inserted) => {
+                        conn.batch_execute("RELEASE SAVEPOINT kepuasan_item")?;
+                        results[i] = Some(if inserted {
+                            stored.insert(row.submission_id.clone(), row.content_hash.clone());
+                            pending.add(&prepared.entry, &row.flags);
+                            Ok(true)
+                        } else {
+                            Err(lost_race())
+                        });
+                    }
+                    // The database itself failed: give up the whole batch.
+                    Err(e) if e.status.is_server_error() => return Err(e),
+                    Err(e) => {
+                        conn.batch_execute(
+                            "ROLLBACK TO SAVEPOINT kepuasan_item; RELEASE SAVEPOINT kepuasan_item",
+                        )?;
+                        results[i] = Some(Err(e));
+                    }
+                }
+            }
+        }
+    }
+    let inserted = queries::insert_new_responses(conn, &fresh)?;
+    for ((i, row), inserted) in fresh_at.into_iter().zip(&fresh).zip(inserted) {
+        results[i] = Some(if inserted {
+            pending.add(&batch[i].0.entry, &row.flags);
+            Ok(true)
+        } else {
+            Err(lost_race())
+        });
+    }
+    pending.flush(conn)?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every submission has an outcome"))
+        .collect())
+}
+
+/// Another transaction stored the same id first; storing again sees its row.
+fn lost_race() -> AppError {
+    AppError::conflict(
+        "conflict",
+        "another transaction stored this submission at the same time",
+    )
 }
 
 /// Whether a stored response was new (`true`) or a repeat of one already stored (`false`); a
@@ -409,8 +443,10 @@ pub struct Prepared {
 /// Checks a submission against the instrument, the unit and service, and the caller's
 /// rights, and builds its row, received at `received_at` (a paper questionnaire's own date;
 /// otherwise `now`).
+#[allow(clippy::too_many_arguments)]
 pub fn prepare(
-    conn: &mut DbConn,
+    conn: &mut dyn Source,
+    directory: &Directory,
     registry: &Registry,
     token_settings: &TokenSettings,
     caller: Option<&Principal>,
@@ -419,7 +455,8 @@ pub fn prepare(
     now: NaiveDateTime,
 ) -> Result<Prepared, AppError> {
     let checked = check(registry, req)?;
-    let unit = queries::find_unit(conn, &req.unit)?
+    let unit = directory
+        .unit(conn, &req.unit)?
         .ok_or_else(|| AppError::field("unit", format!("unknown unit `{}`", req.unit)))?;
     if !unit.active {
         return Err(AppError::field(
@@ -427,7 +464,7 @@ pub fn prepare(
             "this unit no longer takes responses",
         ));
     }
-    let accepted = authorize(conn, token_settings, caller, req, &unit, now)?;
+    let accepted = authorize(conn, directory, token_settings, caller, req, &unit, now)?;
     // A receipt names the service; the respondent need not.
     let service = match (
         &req.service,
@@ -443,7 +480,7 @@ pub fn prepare(
         (None, on_receipt) => on_receipt,
     };
     if let Some(service) = &service {
-        match queries::find_service(conn, &unit.code, service)? {
+        match directory.service(conn, &unit.code, service)? {
             Some(s) if s.active => {}
             Some(_) => {
                 return Err(AppError::field(
@@ -506,7 +543,8 @@ pub fn prepare(
 /// unit or one of its parents, a counter of the unit entering paper questionnaires, or anyone
 /// at all for a unit with an open link.
 fn authorize(
-    conn: &mut DbConn,
+    conn: &mut dyn Source,
+    directory: &Directory,
     token_settings: &TokenSettings,
     caller: Option<&Principal>,
     req: &SubmissionRequest,
@@ -517,13 +555,13 @@ fn authorize(
         let tz = crate::period::parse_timezone(&unit.timezone)
             .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", unit.code)))?;
         let today = chrono::TimeZone::from_utc_datetime(&tz, &now).date_naive();
-        return tokens::accept(conn, token_settings, token, &unit.code, today, now).map(Some);
+        return tokens::accept(conn.conn()?, token_settings, token, &unit.code, today, now)
+            .map(Some);
     }
     match caller {
         Some(p) if p.role == Role::Admin => Ok(None),
         Some(p) if p.role == Role::Kiosk || (p.role == Role::Counter && req.channel == "paper") => {
-            let all = queries::list_units(conn)?;
-            if p.covers(&all, &unit.code) {
+            if p.covers_by(&unit.code, |code| directory.parent(conn, code))? {
                 Ok(None)
             } else {
                 Err(AppError::forbidden(format!(

@@ -32,6 +32,10 @@ pub struct Settings {
     /// `KEPUASAN_GROUP_COMMIT` (`on` by default): concurrent submissions share one durable
     /// transaction; `off` commits each on its own.
     pub group_commit: bool,
+    /// `KEPUASAN_DIRECTORY_SECONDS` (default 2): how long keys, units and services read for
+    /// submissions are kept in memory; a change through another instance or the command line
+    /// takes effect within it. 0 reads them every time.
+    pub directory_seconds: u32,
 }
 
 impl Default for Settings {
@@ -45,6 +49,7 @@ impl Default for Settings {
             token_days: crate::tokens::DEFAULT_VALID_DAYS,
             flags: crate::quality::FlagRules::default(),
             group_commit: true,
+            directory_seconds: Self::DEFAULT_DIRECTORY_SECONDS,
         }
     }
 }
@@ -62,6 +67,7 @@ struct FileSettings {
     flag_min_seconds: Option<u32>,
     flag_per_minute: Option<u32>,
     group_commit: Option<bool>,
+    directory_seconds: Option<u32>,
 }
 
 impl Settings {
@@ -91,6 +97,8 @@ impl Settings {
     pub const DEFAULT_DATABASE_URL: &'static str = "kepuasan.db";
     /// Default listening address.
     pub const DEFAULT_BIND: &'static str = "127.0.0.1:8080";
+    /// Default seconds the directory of keys, units and services is kept in memory.
+    pub const DEFAULT_DIRECTORY_SECONDS: u32 = 2;
 
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Settings, String> {
@@ -149,8 +157,14 @@ impl Settings {
                 return Err(format!("KEPUASAN_GROUP_COMMIT: `{other}` is not on or off"));
             }
         };
+        let directory_seconds = number(
+            "KEPUASAN_DIRECTORY_SECONDS",
+            file.directory_seconds,
+            Self::DEFAULT_DIRECTORY_SECONDS,
+        )?;
         Ok(Settings {
             group_commit,
+            directory_seconds,
             flags,
             database_url: var("DATABASE_URL")
                 .or(file.database_url)
@@ -208,6 +222,15 @@ mod tests {
         .unwrap();
         assert_eq!(s.bind, "127.0.0.1:9100");
         assert_eq!(s.survey_defs, Some(PathBuf::from("/srv/defs")));
+    }
+
+    #[test]
+    fn the_directory_time_defaults_to_two_seconds_and_must_be_a_number() {
+        assert_eq!(settings(&[]).unwrap().directory_seconds, 2);
+        let off = settings(&[("KEPUASAN_DIRECTORY_SECONDS", "0")]).unwrap();
+        assert_eq!(off.directory_seconds, 0);
+        let e = settings(&[("KEPUASAN_DIRECTORY_SECONDS", "soon")]).unwrap_err();
+        assert!(e.contains("KEPUASAN_DIRECTORY_SECONDS"), "{e}");
     }
 
     #[test]

@@ -89,6 +89,21 @@ impl AppError {
         AppError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// Work run without a connection ([`crate::db::Offline`]) needed one. Never answered: the
+    /// caller runs the work again with a connection.
+    pub fn needs_database() -> AppError {
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "needs_database",
+            "needs the database",
+        )
+    }
+
+    /// Whether this is [`AppError::needs_database`].
+    pub fn is_needs_database(&self) -> bool {
+        self.code == "needs_database"
+    }
+
     /// 409.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
         AppError::new(StatusCode::CONFLICT, code, message)
@@ -153,6 +168,10 @@ fn is_transient(message: &str) -> bool {
         "disk is full",
         "disk i/o",
         "readonly",
+        // Two PostgreSQL transactions waiting on each other: one is cancelled; its retry
+        // goes through.
+        "deadlock detected",
+        "could not serialize access",
     ]
     .iter()
     .any(|needle| m.contains(needle))

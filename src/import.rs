@@ -320,6 +320,8 @@ pub fn import(
     };
     let mut seen: HashMap<String, u32> = HashMap::new();
     let mut good = Vec::new();
+    // One import reads each unit and service once, inside its transaction.
+    let directory = crate::directory::Directory::new(std::time::Duration::MAX);
     for row in &rows {
         let prepared = submission(row, default_unit, instrument).and_then(|(mut req, date)| {
             let key = derived_id(&req, date, 0);
@@ -327,8 +329,17 @@ pub fn import(
             req.submission_id = derived_id(&req, date, *occurrence);
             *occurrence += 1;
             let at = received_at(conn, &req.unit, date, now).map_err(to_fields)?;
-            collect::prepare(conn, registry, token_settings, Some(caller), &req, at, now)
-                .map_err(to_fields)
+            collect::prepare(
+                conn,
+                &directory,
+                registry,
+                token_settings,
+                Some(caller),
+                &req,
+                at,
+                now,
+            )
+            .map_err(to_fields)
         });
         match prepared {
             Ok(p) => good.push(p),

@@ -13,6 +13,7 @@ pub mod config;
 pub mod csv_input;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod export;

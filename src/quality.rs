@@ -6,6 +6,9 @@
 //! response from the same device. Reports count the flags and can leave flagged responses out.
 //! There is no per-address limit: one MPP kiosk serves hundreds of people a day.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -74,31 +77,79 @@ pub struct Candidate<'a> {
     pub suggestion: Option<&'a str>,
 }
 
-/// The flags of a new response, comma separated (empty when clean). Run it in the write
-/// transaction that stores the response, so that the device's history is consistent.
-pub fn flags(conn: &mut DbConn, rules: &FlagRules, c: &Candidate<'_>) -> Result<String, AppError> {
-    let mut flags = Vec::new();
-    if let (Some(start), Some(end)) = (c.started_at, c.client_time)
-        && end - start < chrono::Duration::seconds(i64::from(rules.min_seconds))
-    {
-        flags.push(TOO_FAST);
-    }
-    if let Some(device) = c.device {
-        let since = c.received_at - chrono::Duration::minutes(1);
-        if queries::count_by_device_since(conn, device, since, rules.per_minute)?
-            >= i64::from(rules.per_minute)
+/// What the checks remember of one device: its newest arrival times, newest first, no more
+/// than the rate limit (a longer history cannot change the rule's answer), and the content of
+/// its newest response.
+struct History {
+    times: Vec<NaiveDateTime>,
+    newest: Option<(String, Option<String>, Option<String>)>,
+}
+
+/// The recent history of each device seen in one write transaction: read from the database
+/// once per device, then kept up to date as each response is flagged, so that a batch holding
+/// a busy kiosk's responses asks about it once. Gives the flags that checking each response
+/// against the stored rows before it would give.
+#[derive(Default)]
+pub struct Histories(HashMap<String, History>);
+
+impl Histories {
+    /// The flags of a new response, comma separated (empty when clean), which then counts as
+    /// its device's newest. Use it inside the write transaction that stores the response, so
+    /// that the device's history is consistent.
+    pub fn flags(
+        &mut self,
+        conn: &mut DbConn,
+        rules: &FlagRules,
+        c: &Candidate<'_>,
+    ) -> Result<String, AppError> {
+        let mut flags = Vec::new();
+        if let (Some(start), Some(end)) = (c.started_at, c.client_time)
+            && end - start < chrono::Duration::seconds(i64::from(rules.min_seconds))
         {
-            flags.push(RATE);
+            flags.push(TOO_FAST);
         }
-        if let Some((_, answers, profile, suggestion)) = queries::last_by_device(conn, device)?
-            && answers == c.answers
-            && profile.as_deref() == c.profile
-            && suggestion.as_deref() == c.suggestion
-        {
-            flags.push(REPEAT);
+        if let Some(device) = c.device {
+            let history = match self.0.entry(device.to_owned()) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let rows = queries::recent_by_device(conn, device, rules.per_minute.max(1))?;
+                    let newest = rows
+                        .first()
+                        .map(|(_, a, p, s)| (a.clone(), p.clone(), s.clone()));
+                    let mut times: Vec<NaiveDateTime> = rows.into_iter().map(|r| r.0).collect();
+                    times.truncate(rules.per_minute as usize);
+                    e.insert(History { times, newest })
+                }
+            };
+            let since = c.received_at - chrono::Duration::minutes(1);
+            if history.times.iter().filter(|t| **t >= since).count() >= rules.per_minute as usize {
+                flags.push(RATE);
+            }
+            if history
+                .newest
+                .as_ref()
+                .is_some_and(|(answers, profile, suggestion)| {
+                    answers == c.answers
+                        && profile.as_deref() == c.profile
+                        && suggestion.as_deref() == c.suggestion
+                })
+            {
+                flags.push(REPEAT);
+            }
+            // The new response joins the history: its time in order, kept to the newest few.
+            let at = history.times.partition_point(|t| *t > c.received_at);
+            history.times.insert(at, c.received_at);
+            history.times.truncate(rules.per_minute as usize);
+            if history.times.first().is_none_or(|t| *t <= c.received_at) {
+                history.newest = Some((
+                    c.answers.to_owned(),
+                    c.profile.map(str::to_owned),
+                    c.suggestion.map(str::to_owned),
+                ));
+            }
         }
+        Ok(flags.join(","))
     }
-    Ok(flags.join(","))
 }
 
 /// Whether a stored flag list carries any flag.

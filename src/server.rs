@@ -23,6 +23,9 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
     let writer = settings
         .group_commit
         .then(|| crate::writer::Writer::start(db.clone(), settings.flags, metrics.clone()));
+    let directory = Arc::new(crate::directory::Directory::new(
+        std::time::Duration::from_secs(u64::from(settings.directory_seconds)),
+    ));
     Ok(AppState {
         db,
         registry: Arc::new(registry),
@@ -30,6 +33,7 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
         clock,
         metrics,
         writer,
+        directory,
     })
 }
 

@@ -61,4 +61,6 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The group-commit writer; `None` when `KEPUASAN_GROUP_COMMIT=off`.
     pub writer: Option<crate::writer::Writer>,
+    /// Keys, units and services as submissions look them up.
+    pub directory: Arc<crate::directory::Directory>,
 }

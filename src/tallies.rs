@@ -7,7 +7,7 @@
 //! quarters, then the whole months and single days of what remains, so a quarter (the period
 //! most reports are of) reads one span per group however many responses it holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -185,11 +185,159 @@ impl Pending {
     /// written in one order everywhere, so two PostgreSQL instances locking the same rows
     /// cannot deadlock.
     pub fn flush(self, conn: &mut DbConn) -> Result<(), AppError> {
-        for (key, bucket) in self.0 {
-            add_to_row(conn, key, &bucket)?;
+        match conn {
+            DbConn::Postgres(pg) => flush_postgres(pg, self.0),
+            // In process, a statement costs microseconds: row by row under the write lock.
+            DbConn::Sqlite(_) => {
+                for (key, bucket) in self.0 {
+                    add_to_row(conn, key, &bucket)?;
+                }
+                Ok(())
+            }
         }
-        Ok(())
     }
+}
+
+impl<'a> NewTally<'a> {
+    fn of(key: &'a Key, data: Vec<u8>, profile: Vec<u8>) -> NewTally<'a> {
+        let (unit, instrument, span, service, channel, flags) = key;
+        NewTally {
+            unit_code: unit,
+            instrument,
+            span,
+            service_code: service,
+            channel,
+            flags,
+            data,
+            profile,
+        }
+    }
+}
+
+/// Binds the six parts of `$keys` (a `&[&Key]`) to a query as text arrays, in key order.
+macro_rules! bind_keys {
+    ($query:expr, $keys:expr) => {
+        $query
+            .bind::<Array<Text>, _>(key_column($keys, |k| &k.0))
+            .bind::<Array<Text>, _>(key_column($keys, |k| &k.1))
+            .bind::<Array<Text>, _>(key_column($keys, |k| &k.2))
+            .bind::<Array<Text>, _>(key_column($keys, |k| &k.3))
+            .bind::<Array<Text>, _>(key_column($keys, |k| &k.4))
+            .bind::<Array<Text>, _>(key_column($keys, |k| &k.5))
+    };
+}
+
+/// One part of each key, as a column to bind.
+fn key_column<'a>(keys: &[&'a Key], part: fn(&Key) -> &str) -> Vec<&'a str> {
+    keys.iter().map(|k| part(k)).collect()
+}
+
+/// A stored tally row as the PostgreSQL flush reads it back.
+#[derive(QueryableByName)]
+#[diesel(table_name = tallies)]
+struct StoredRow {
+    unit_code: String,
+    instrument: String,
+    span: String,
+    service_code: String,
+    channel: String,
+    flags: String,
+    data: Vec<u8>,
+    profile: Vec<u8>,
+}
+
+/// The PostgreSQL flush in two statements however many rows a batch touches, once its rows
+/// exist: lock the stored rows in key order (byte order) and read them, then write them back
+/// merged. Rows not yet stored are created with the batch's counts; one that another instance
+/// created meanwhile is locked and merged in the next round. Another instance adding to the
+/// same rows waits at the lock, and then sees the merged row.
+fn flush_postgres(
+    pg: &mut diesel::PgConnection,
+    pending: BTreeMap<Key, Bucket>,
+) -> Result<(), AppError> {
+    use diesel::sql_types::{Array, Binary, Text};
+    let keys = "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]";
+    let columns = "unit_code, instrument, span, service_code, channel, flags";
+    let in_order = columns
+        .split(", ")
+        .map(|c| format!("t.{c} COLLATE \"C\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lock = format!(
+        "SELECT t.* FROM tallies t JOIN unnest({keys}) AS k({columns}) USING ({columns}) \
+         ORDER BY {in_order} FOR UPDATE OF t"
+    );
+    let mut merged: Vec<(Key, Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut remaining: Vec<&Key> = pending.keys().collect();
+    for round in 0.. {
+        if remaining.is_empty() {
+            break;
+        }
+        if round == 5 {
+            // Rows that keep appearing and vanishing (a rebuild elsewhere): store again.
+            return Err(AppError::conflict(
+                "conflict",
+                "tally rows changed meanwhile",
+            ));
+        }
+        let stored: Vec<StoredRow> = bind_keys!(diesel::sql_query(&lock), &remaining).load(pg)?;
+        let mut found = std::collections::HashSet::new();
+        for row in stored {
+            let key = (
+                row.unit_code,
+                row.instrument,
+                row.span,
+                row.service_code,
+                row.channel,
+                row.flags,
+            );
+            let mut bucket = Bucket::decode(&row.data, &row.profile)?;
+            bucket.merge(&pending[&key]);
+            let (data, profile) = bucket.encode()?;
+            found.insert(key.clone());
+            merged.push((key, data, profile));
+        }
+        let missing: Vec<&Key> = remaining
+            .into_iter()
+            .filter(|k| !found.contains(*k))
+            .collect();
+        let mut created = std::collections::HashSet::new();
+        // Eight columns a row: 4,000 rows stay under PostgreSQL's limit on bound parameters.
+        for chunk in missing.chunks(4_000) {
+            let rows = chunk
+                .iter()
+                .map(|key| {
+                    let (data, profile) = pending[*key].encode()?;
+                    Ok(NewTally::of(key, data, profile))
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            let keys: Vec<Key> = diesel::insert_into(tallies::table)
+                .values(&rows)
+                .on_conflict_do_nothing()
+                .returning(tallies::table.primary_key())
+                .get_results(pg)?;
+            created.extend(keys);
+        }
+        remaining = missing
+            .into_iter()
+            .filter(|k| !created.contains(*k))
+            .collect();
+    }
+    if merged.is_empty() {
+        return Ok(());
+    }
+    let written: Vec<&Key> = merged.iter().map(|m| &m.0).collect();
+    let update = diesel::sql_query(format!(
+        "UPDATE tallies t SET data = u.data, profile = u.profile \
+         FROM unnest({keys}, $7::bytea[], $8::bytea[]) AS u({columns}, data, profile) \
+         WHERE (t.unit_code, t.instrument, t.span, t.service_code, t.channel, t.flags) \
+         = (u.unit_code, u.instrument, u.span, u.service_code, u.channel, u.flags)"
+    ));
+    bind_keys!(update, &written)
+        .bind::<Array<Binary>, _>(merged.iter().map(|m| m.1.as_slice()).collect::<Vec<_>>())
+        .bind::<Array<Binary>, _>(merged.iter().map(|m| m.2.as_slice()).collect::<Vec<_>>())
+        .execute(pg)?;
+    Ok(())
 }
 
 #[derive(Insertable)]
@@ -205,50 +353,21 @@ struct NewTally<'a> {
     profile: Vec<u8>,
 }
 
-/// Adds a bucket to one stored row, creating it when missing. On PostgreSQL the row is
-/// created if need be and then locked, as another instance may be adding to it.
+/// Adds a bucket to one stored row, creating it when missing (SQLite: the write transaction
+/// already holds the database's one write lock).
 fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppError> {
     let (unit, instrument, span, service, channel, flags) = &key;
-    let (data, profile) = bucket.encode()?;
-    let new = NewTally {
-        unit_code: unit,
-        instrument,
-        span,
-        service_code: service,
-        channel,
-        flags,
-        data,
-        profile,
-    };
     let pk = (unit, instrument, span, service, channel, flags);
-    let current: Option<(Vec<u8>, Vec<u8>)> = match conn {
-        DbConn::Postgres(pg) => {
-            let inserted = diesel::insert_into(tallies::table)
-                .values(&new)
-                .on_conflict_do_nothing()
-                .execute(pg)?;
-            if inserted == 1 {
-                return Ok(());
-            }
-            Some(
-                tallies::table
-                    .find(pk)
-                    .select((tallies::data, tallies::profile))
-                    .for_update()
-                    .first(pg)?,
-            )
-        }
-        // The SQLite write transaction already holds the database's one write lock.
-        DbConn::Sqlite(lite) => tallies::table
-            .find(pk)
-            .select((tallies::data, tallies::profile))
-            .first(lite)
-            .optional()?,
-    };
+    let current: Option<(Vec<u8>, Vec<u8>)> = tallies::table
+        .find(pk)
+        .select((tallies::data, tallies::profile))
+        .first(conn)
+        .optional()?;
     match current {
         None => {
+            let (data, profile) = bucket.encode()?;
             diesel::insert_into(tallies::table)
-                .values(&new)
+                .values(&NewTally::of(&key, data, profile))
                 .execute(conn)?;
         }
         Some((data, profile)) => {
@@ -316,18 +435,17 @@ pub struct Group {
 /// Unit, service, channel and flag set.
 type GroupKey = (String, String, String, String);
 
-/// The tally rows of some units and an instrument that make up a period, optionally of one
-/// service.
-fn in_period<'a>(
+/// The tally rows of some units and an instrument over some spans, optionally of one service.
+fn in_spans<'a>(
     units: &'a [&'a str],
     instrument: &'a str,
-    period: &Period,
+    spans: Vec<String>,
     service: Option<&'a str>,
 ) -> tallies::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
     let query = tallies::table
         .filter(tallies::unit_code.eq_any(units))
         .filter(tallies::instrument.eq(instrument))
-        .filter(tallies::span.eq_any(spans(period)))
+        .filter(tallies::span.eq_any(spans))
         .into_boxed();
     match service {
         Some(service) => query.filter(tallies::service_code.eq(service)),
@@ -344,7 +462,7 @@ pub fn load(
     period: &Period,
     service: Option<&str>,
 ) -> Result<Vec<Group>, AppError> {
-    let query = in_period(units, instrument, period, service);
+    let query = in_spans(units, instrument, spans(period), service);
     let rows: Vec<(GroupKey, Vec<u8>, Vec<u8>)> = query
         .select((
             (
@@ -379,28 +497,41 @@ pub fn load(
         .collect())
 }
 
-/// The tallies of some units over a period merged per flag set, without their profile counts,
-/// breakdowns or complete-response sums: what a trend needs. Optionally of one service.
+/// The tallies of some units over each of some periods merged per flag set, without their
+/// profile counts, breakdowns or complete-response sums: what a trend needs. Optionally of one
+/// service. One query for all the periods, which must not overlap.
 pub fn totals(
     conn: &mut DbConn,
     units: &[&str],
     instrument: &str,
-    period: &Period,
+    periods: &[Period],
     service: Option<&str>,
-) -> Result<Vec<(String, Tally)>, AppError> {
-    let query = in_period(units, instrument, period, service);
-    let rows: Vec<(String, Vec<u8>)> = query.select((tallies::flags, tallies::data)).load(conn)?;
-    let mut out: BTreeMap<String, Tally> = BTreeMap::new();
-    for (flags, data) in rows {
+) -> Result<Vec<Vec<(String, Tally)>>, AppError> {
+    let mut period_of: HashMap<String, usize> = HashMap::new();
+    for (i, period) in periods.iter().enumerate() {
+        period_of.extend(spans(period).into_iter().map(|span| (span, i)));
+    }
+    let query = in_spans(
+        units,
+        instrument,
+        period_of.keys().cloned().collect(),
+        service,
+    );
+    let rows: Vec<(String, String, Vec<u8>)> = query
+        .select((tallies::span, tallies::flags, tallies::data))
+        .load(conn)?;
+    let mut out: Vec<BTreeMap<String, Tally>> = vec![BTreeMap::new(); periods.len()];
+    for (span, flags, data) in rows {
         let tally = decode_head(&data)?;
-        match out.get_mut(&flags) {
+        let merged = &mut out[period_of[&span]];
+        match merged.get_mut(&flags) {
             Some(t) => t.merge(&tally),
             None => {
-                out.insert(flags, tally);
+                merged.insert(flags, tally);
             }
         }
     }
-    Ok(out.into_iter().collect())
+    Ok(out.into_iter().map(|m| m.into_iter().collect()).collect())
 }
 
 /// What a rebuild did.
@@ -489,14 +620,7 @@ pub fn ensure(conn: &mut DbConn, registry: &Registry) -> Result<bool, AppError> 
 
 /// Every stored tally row, decoded, in key order: for comparing two ways of building them.
 pub fn dump(conn: &mut DbConn) -> Result<Vec<(Vec<String>, Bucket)>, AppError> {
-    let key = (
-        tallies::unit_code,
-        tallies::instrument,
-        tallies::span,
-        tallies::service_code,
-        tallies::channel,
-        tallies::flags,
-    );
+    let key = tallies::table.primary_key();
     let rows: Vec<(Key, Vec<u8>, Vec<u8>)> = tallies::table
         .order(key)
         .select((key, tallies::data, tallies::profile))

@@ -86,6 +86,9 @@ fn run(
     depth: &AtomicI64,
     metrics: &Metrics,
 ) {
+    // PostgreSQL: the connection kept between batches; dropped after a failure, so that the
+    // next batch gets a checked one.
+    let mut held: Option<crate::db::HeldConnection> = None;
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -101,7 +104,22 @@ fn run(
             .into_iter()
             .map(|j| ((j.prepared, j.now), j.reply))
             .unzip();
-        match db.write_blocking(|conn| collect::store_batch(conn, rules, &items)) {
+        let stored = match &mut held {
+            Some(conn) => collect::store_batch(conn, rules, &items),
+            None => match db.writer_connection() {
+                Ok(Some(mut conn)) => {
+                    let stored = collect::store_batch(&mut conn, rules, &items);
+                    held = Some(conn);
+                    stored
+                }
+                Ok(None) => db.write_blocking(|conn| collect::store_batch(conn, rules, &items)),
+                Err(e) => Err(e),
+            },
+        };
+        if stored.is_err() {
+            held = None;
+        }
+        match stored {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results) {
                     let _ = reply.send(result);

@@ -222,6 +222,7 @@ pub async fn update_unit(
             })
         })
         .await?;
+    state.directory.forget();
     Ok(HttpResponse::Ok().json(unit))
 }
 
@@ -348,6 +349,7 @@ pub async fn update_service(
             Ok(service)
         })
         .await?;
+    state.directory.forget();
     Ok(HttpResponse::Ok().json(service))
 }
 
@@ -473,6 +475,7 @@ pub async fn revoke_key(
         .db
         .write(move |conn| queries::revoke_key(conn, &id, now))
         .await?;
+    state.directory.forget();
     if found {
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -36,9 +36,11 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
             .route("/openapi.json", web::get().to(openapi_json))
-            .configure(crate::pages::configure)
             .service(
+                // Routes are tried in order, the dynamic ones by regular expression: the
+                // submission route, the busiest by far, comes first.
                 web::scope("/api/v1")
+                    .route("/responses", web::post().to(responses::submit))
                     .route("/instruments", web::get().to(list_instruments))
                     .route("/instruments/{key}", web::get().to(get_instrument))
                     .route("/units", web::post().to(admin::create_unit))
@@ -82,7 +84,6 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                         "/units/{unit}/receipt-sheets",
                         web::post().to(tokens::sheet),
                     )
-                    .route("/responses", web::post().to(responses::submit))
                     .service(
                         web::resource("/imports")
                             .app_data(web::PayloadConfig::default().limit(imports::MAX_FILE))
@@ -91,6 +92,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/reports/ikm", web::get().to(reports::ikm))
                     .route("/reports/ikm/chart/{kind}", web::get().to(reports::chart)),
             )
+            .configure(crate::pages::configure)
             .default_service(web::to(not_found));
     }
 }
@@ -282,9 +284,10 @@ pub async fn request_id(
 /// The caller's key, or 401.
 pub(crate) async fn principal(state: &AppState, req: &HttpRequest) -> Result<Principal, AppError> {
     let header = bearer(req)?;
+    let directory = state.directory.clone();
     let principal = state
         .db
-        .read(move |conn| auth::authenticate(conn, header.as_deref()))
+        .read(move |conn| auth::authenticate(conn, &directory, header.as_deref()))
         .await?;
     record_use(state, &principal).await;
     Ok(principal)
@@ -296,12 +299,13 @@ pub(crate) async fn record_use(state: &AppState, principal: &Principal) {
     if principal.use_is_stale(now) {
         // Bookkeeping, at most once a minute per key: a failure is logged, never returned.
         let id = principal.key_id.clone();
-        if let Err(e) = state
+        match state
             .db
             .write(move |conn| crate::db::queries::touch_key(conn, &id, now))
             .await
         {
-            tracing::warn!(error = %e, "could not record a key's last use");
+            Ok(()) => state.directory.used(&principal.key_id, now),
+            Err(e) => tracing::warn!(error = %e, "could not record a key's last use"),
         }
     }
 }

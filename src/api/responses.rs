@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::optional_principal;
 use crate::collect::{self, SubmissionRequest, SubmissionResponse};
+use crate::db::{Offline, Source};
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
 
@@ -33,28 +34,33 @@ pub async fn submit(
     };
     let counter = state.metrics.submissions.clone();
     let result = match &state.writer {
-        // Group commit: authenticate and check on one reading connection, then join the
-        // writer's next batch.
+        // Group commit: authenticate and check (in memory when the directory knows the key,
+        // unit and service; otherwise on a reading connection), then join the writer's next
+        // batch.
         Some(writer) => {
             let header = super::bearer(&req)?;
-            let checked = state
-                .db
-                .read(move |conn| {
-                    let caller = header
-                        .map(|h| crate::auth::authenticate(conn, Some(&h)))
-                        .transpose()?;
-                    let prepared = collect::prepare(
-                        conn,
-                        &registry,
-                        &token_settings,
-                        caller.as_ref(),
-                        &body,
-                        now,
-                        now,
-                    )?;
-                    Ok((caller, prepared))
-                })
-                .await;
+            let directory = state.directory.clone();
+            let check = move |conn: &mut dyn Source| {
+                let caller = header
+                    .as_deref()
+                    .map(|h| crate::auth::authenticate(conn, &directory, Some(h)))
+                    .transpose()?;
+                let prepared = collect::prepare(
+                    conn,
+                    &directory,
+                    &registry,
+                    &token_settings,
+                    caller.as_ref(),
+                    &body,
+                    now,
+                    now,
+                )?;
+                Ok::<_, AppError>((caller, prepared))
+            };
+            let checked = match check(&mut Offline) {
+                Err(e) if e.is_needs_database() => state.db.read(move |conn| check(conn)).await,
+                other => other,
+            };
             match checked {
                 Ok((caller, prepared)) => {
                     if let Some(caller) = &caller {
@@ -67,11 +73,13 @@ pub async fn submit(
         }
         None => {
             let caller = optional_principal(&state, &req).await?;
+            let directory = state.directory.clone();
             state
                 .db
                 .write(move |conn| {
                     collect::submit(
                         conn,
+                        &directory,
                         &registry,
                         &token_settings,
                         &rules,

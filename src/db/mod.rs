@@ -33,6 +33,32 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// Where checks get a database connection when, and only when, they need one.
+pub trait Source {
+    /// The connection, or why there is none.
+    fn conn(&mut self) -> Result<&mut DbConn, AppError>;
+}
+
+impl Source for DbConn {
+    fn conn(&mut self) -> Result<&mut DbConn, AppError> {
+        Ok(self)
+    }
+}
+
+/// No connection: work that needs the database stops with [`AppError::needs_database`], and
+/// the caller runs it again on a pooled connection. Checks that the in-memory directory can
+/// answer thus never leave the async worker.
+pub struct Offline;
+
+impl Source for Offline {
+    fn conn(&mut self) -> Result<&mut DbConn, AppError> {
+        Err(AppError::needs_database())
+    }
+}
+
+/// A connection taken from a pool and kept.
+pub type HeldConnection = diesel::r2d2::PooledConnection<ConnManager>;
+
 /// The backend a URL names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbKind {
@@ -124,6 +150,11 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Customizer {
             DbConn::Postgres(_) => &[
                 "SET application_name = 'kepuasan'",
                 "SET statement_timeout = '30s'",
+                // A connection lives as long as the process and a new database grows from
+                // empty: a plan cached while a table was empty (a sequential scan) would stay
+                // chosen when it holds millions of rows. Plan each execution for the table as
+                // it is.
+                "SET plan_cache_mode = force_custom_plan",
             ],
         };
         for sql in statements {
@@ -155,6 +186,9 @@ fn pool(kind: &DbKind, size: u32) -> Result<Pool<ConnManager>, DbInitError> {
         // middle of a TLS handshake while OpenSSL's exit handlers run) crashed with SIGSEGV.
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(5))
+        // A SQLite connection is a file handle in this process and cannot go stale; a
+        // PostgreSQL one can (the server restarted), so it is checked before each use.
+        .test_on_check_out(matches!(kind, DbKind::Postgres(_)))
         .connection_customizer(Box::new(Customizer))
         .build(ConnManager(kind.clone()))
         .map_err(|e| DbInitError(format!("cannot open the database: {e}")))
@@ -322,6 +356,16 @@ impl Db {
         f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         f(&mut *self.write.get()?)
+    }
+
+    /// A writing connection to keep: PostgreSQL's group-commit writer holds one between
+    /// batches rather than having it checked at each checkout (a round trip a batch). SQLite
+    /// has a single writing connection, which others need between batches: `None`.
+    pub fn writer_connection(&self) -> Result<Option<HeldConnection>, AppError> {
+        match self.kind {
+            DbKind::Postgres(_) => Ok(Some(self.write.get()?)),
+            DbKind::Sqlite(_) => Ok(None),
+        }
     }
 
     /// Runs work synchronously on a read connection (command line use).

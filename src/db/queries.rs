@@ -317,29 +317,58 @@ pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, A
     }
 }
 
-/// Inserts new responses many rows to a statement, for bulk loads of fresh ids (the report
-/// benchmark); a taken id fails the whole call.
-pub fn insert_new_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> Result<(), AppError> {
+/// Inserts responses whose ids were not seen, skipping any id stored meanwhile (another
+/// instance's concurrent insert on PostgreSQL): returns, for each row, whether it was inserted.
+/// PostgreSQL takes up to 1,000 rows a statement (18 columns a row stays under its limit on
+/// bound parameters), one round trip for a whole batch; SQLite, in process, a prepared
+/// statement a row.
+pub fn insert_new_responses(
+    conn: &mut DbConn,
+    rows: &[ResponseRow],
+) -> Result<Vec<bool>, AppError> {
     match conn {
-        // 18 columns a row: 1,000 rows stay under PostgreSQL's limit on bound parameters.
         DbConn::Postgres(pg) => {
+            let mut taken = std::collections::HashSet::new();
             for chunk in rows.chunks(1_000) {
-                diesel::insert_into(responses::table)
+                let ids: Vec<String> = diesel::insert_into(responses::table)
                     .values(chunk)
-                    .execute(pg)?;
+                    .on_conflict_do_nothing()
+                    .returning(responses::submission_id)
+                    .get_results(pg)?;
+                taken.extend(ids);
             }
+            Ok(rows
+                .iter()
+                .map(|r| taken.contains(&r.submission_id))
+                .collect())
         }
-        // diesel's SQLite batch insert opens a transaction of its own, and the caller holds
-        // one: a prepared statement a row costs about as much inside a transaction.
-        DbConn::Sqlite(_) => {
-            for row in rows {
-                diesel::insert_into(responses::table)
+        DbConn::Sqlite(lite) => rows
+            .iter()
+            .map(|row| {
+                let n = diesel::insert_into(responses::table)
                     .values(row)
-                    .execute(conn)?;
-            }
-        }
+                    .on_conflict_do_nothing()
+                    .execute(lite)?;
+                Ok(n == 1)
+            })
+            .collect(),
     }
-    Ok(())
+}
+
+/// The content hashes stored under any of `ids`, by id.
+pub fn content_hashes(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> = responses::table
+            .filter(responses::submission_id.eq_any(chunk))
+            .select((responses::submission_id, responses::content_hash))
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
 /// The content hash of the response stored under a submission id, if any.
@@ -354,26 +383,13 @@ pub fn find_content_hash(
         .optional()?)
 }
 
-/// How many responses a device has sent since `since`, counting no further than `cap`: the
-/// abuse check only asks whether a limit is reached, and a busy kiosk key would otherwise
-/// have every response of its last minute counted again for each new one.
-pub fn count_by_device_since(
+/// A device's newest responses, newest first, at most `limit`: all the abuse checks need of
+/// its history (the rate rule looks at no more than its limit, the repeat rule at the newest).
+pub fn recent_by_device(
     conn: &mut DbConn,
     device: &str,
-    since: NaiveDateTime,
-    cap: u32,
-) -> Result<i64, AppError> {
-    let ids: Vec<String> = responses::table
-        .filter(responses::device_id.eq(device))
-        .filter(responses::received_at.ge(since))
-        .select(responses::submission_id)
-        .limit(i64::from(cap))
-        .load(conn)?;
-    Ok(ids.len() as i64)
-}
-
-/// The last response of a device: (received_at, answers, profile, suggestion).
-pub fn last_by_device(conn: &mut DbConn, device: &str) -> Result<Option<DeviceRecent>, AppError> {
+    limit: u32,
+) -> Result<Vec<DeviceRecent>, AppError> {
     Ok(responses::table
         .filter(responses::device_id.eq(device))
         .order(responses::received_at.desc())
@@ -383,8 +399,8 @@ pub fn last_by_device(conn: &mut DbConn, device: &str) -> Result<Option<DeviceRe
             responses::profile,
             responses::suggestion,
         ))
-        .first(conn)
-        .optional()?)
+        .limit(i64::from(limit))
+        .load(conn)?)
 }
 
 /// A device's response as the abuse checks see it: (received_at, answers, profile, suggestion).

@@ -181,6 +181,14 @@ where
     (status, body)
 }
 
+/// The JSON body a GET with `key` answers, whatever its status (a report, say).
+pub async fn get_body<S>(app: &S, path: &str, key: &str) -> Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    send(app, get(path, Some(key))).await.1
+}
+
 pub fn get(path: &str, key: Option<&str>) -> test::TestRequest {
     with_key(test::TestRequest::get().uri(path), key)
 }

@@ -186,3 +186,50 @@ async fn tallies_written_with_each_response_equal_a_rebuild_from_the_rows(app: T
 }
 
 both_backends!(tallies_written_with_each_response_equal_a_rebuild_from_the_rows);
+
+/// Two instances on one PostgreSQL database add the same responses' groups to the same tally
+/// rows at once: each waits for the other's lock, and every response is counted once.
+#[actix_web::test]
+async fn two_instances_adding_to_the_same_tallies_count_every_response_once() {
+    let Some(app) = TestApp::postgres() else {
+        return;
+    };
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let second = kepuasan::server::state((*app.state.settings).clone(), app.clock.clone())
+        .expect("a second instance");
+    let other = actix_web::test::init_service(kepuasan::api::app(second)).await;
+    // 50 of each answer (1 to 4 on every item), half through each instance, all at once.
+    let bodies: Vec<Value> = (0..200)
+        .map(|i| submission("unit-a", [1 + (i % 4); 9]))
+        .collect();
+    let (first, second): (Vec<_>, Vec<_>) =
+        bodies.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let post_all = |bodies: Vec<(usize, &Value)>| {
+        bodies
+            .into_iter()
+            .map(|(_, b)| post("/api/v1/responses", Some(&w.kiosk_mpp), b))
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = futures::join!(
+        futures::future::join_all(post_all(first).into_iter().map(|r| send(&svc, r))),
+        futures::future::join_all(post_all(second).into_iter().map(|r| send(&other, r))),
+    );
+    assert!(a.iter().chain(&b).all(|(s, _)| *s == 201), "{a:?} {b:?}");
+    assert_eq!(app.response_count(), 200);
+    let written = dump(&app);
+    rebuild(&app);
+    assert_eq!(dump(&app), written, "tallies rebuilt from the rows differ");
+    // Every item averages 2,5: 2,5 × 25 = 62,50.
+    let r = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+        &w.admin,
+    )
+    .await;
+    assert_eq!(
+        (r["respondents"].as_u64(), r["ikm"].as_f64()),
+        (Some(200), Some(62.5)),
+        "{r}"
+    );
+}

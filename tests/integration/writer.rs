@@ -1,12 +1,51 @@
 //! Group commit on both backends: one transaction for a batch, each submission's outcome its
 //! own.
 
-use kepuasan::auth::Role;
+use chrono::NaiveDateTime;
+use kepuasan::auth::{Principal, Role};
 use kepuasan::collect::{self, SubmissionRequest};
 use serde_json::json;
 
 use crate::both_backends;
 use crate::common::*;
+
+/// The principal of a new kiosk key of the MPP.
+fn mpp_kiosk(app: &TestApp) -> Principal {
+    let kiosk = app.key(Role::Kiosk, &["mpp-jpr"]);
+    app.state
+        .db
+        .read_blocking(|c| {
+            kepuasan::auth::authenticate(c, &app.state.directory, Some(&format!("Bearer {kiosk}")))
+        })
+        .unwrap()
+}
+
+/// A request checked as the writer's queue receives it, received at `now`.
+fn prepare(
+    app: &TestApp,
+    caller: Option<&Principal>,
+    req: &SubmissionRequest,
+    now: NaiveDateTime,
+) -> (collect::Prepared, NaiveDateTime) {
+    let token_settings = app.state.settings.token_settings();
+    let p = app
+        .state
+        .db
+        .read_blocking(|c| {
+            collect::prepare(
+                c,
+                &app.state.directory,
+                &app.state.registry,
+                &token_settings,
+                caller,
+                req,
+                now,
+                now,
+            )
+        })
+        .unwrap();
+    (p, now)
+}
 
 async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp) {
     let svc = app.service().await;
@@ -42,34 +81,10 @@ async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp
         request([2; 9], Some(&token)), // the same receipt again: 409 token_spent
         request([2; 9], None),         // new
     ];
-    let kiosk = app.key(Role::Kiosk, &["mpp-jpr"]);
-    let caller = app
-        .state
-        .db
-        .read_blocking(|c| kepuasan::auth::authenticate(c, Some(&format!("Bearer {kiosk}"))))
-        .unwrap();
-    let token_settings = settings.token_settings();
+    let caller = mpp_kiosk(&app);
     let prepared: Vec<_> = batch_requests
         .iter()
-        .map(|req| {
-            let caller = req.token.is_none().then_some(&caller);
-            let p = app
-                .state
-                .db
-                .read_blocking(|c| {
-                    collect::prepare(
-                        c,
-                        &app.state.registry,
-                        &token_settings,
-                        caller,
-                        req,
-                        now,
-                        now,
-                    )
-                })
-                .unwrap();
-            (p, now)
-        })
+        .map(|req| prepare(&app, req.token.is_none().then_some(&caller), req, now))
         .collect();
     let results = app
         .state
@@ -93,15 +108,12 @@ async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp
     );
     assert_eq!(app.response_count(), 3, "exactly the three new responses");
     // The refused ones left nothing behind: the receipt is spent by the fourth only.
-    let r = send(
+    let r = get_body(
         &svc,
-        get(
-            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
-            Some(&w.admin),
-        ),
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+        &w.admin,
     )
-    .await
-    .1;
+    .await;
     // (4 + 3 + 2) / 3 = 3 → 75,00.
     assert_eq!(
         (r["respondents"].as_u64(), r["ikm"].as_f64()),
@@ -131,15 +143,12 @@ async fn concurrent_submissions_share_commits_and_each_is_stored_once(app: TestA
     assert_eq!(sum, "40", "every submission went through the writer");
     assert!(text.contains("kepuasan_write_queue_depth 0"), "{text}");
     // The batches' tallies count each response once: 40 all-3 responses, 3 × 25 = 75,00.
-    let r = send(
+    let r = get_body(
         &svc,
-        get(
-            "/api/v1/reports/ikm?unit=unit-a&period=2025-08",
-            Some(&w.admin),
-        ),
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-08",
+        &w.admin,
     )
-    .await
-    .1;
+    .await;
     assert_eq!(
         (r["respondents"].as_u64(), r["ikm"].as_f64()),
         (Some(40), Some(75.0)),
@@ -147,7 +156,64 @@ async fn concurrent_submissions_share_commits_and_each_is_stored_once(app: TestA
     );
 }
 
+async fn a_batch_flags_each_response_against_the_ones_before_it(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let now = at("2025-08-15 03:00:00");
+    let settings = app.state.settings.clone();
+    let caller = mpp_kiosk(&app);
+    // Eight surveys of one device in the same minute: each different, but the last the same
+    // as the seventh.
+    let surveys = |device: &str| -> Vec<(collect::Prepared, NaiveDateTime)> {
+        (0..8)
+            .map(|i| {
+                let mut answers = [2; 9];
+                answers[i.min(6)] = 4;
+                let mut body = submission("unit-a", answers);
+                body["device_id"] = json!(device);
+                let req: SubmissionRequest = serde_json::from_value(body).unwrap();
+                prepare(&app, Some(&caller), &req, now)
+            })
+            .collect()
+    };
+    let store = |batch: &[(collect::Prepared, NaiveDateTime)]| {
+        let results = app
+            .state
+            .db
+            .write_blocking(|c| collect::store_batch(c, &settings.flags, batch))
+            .unwrap();
+        assert!(results.iter().all(|r| matches!(r, Ok(true))));
+    };
+    // Tablet 1: three stored one by one, then five in one batch. Tablet 2: all eight in one.
+    let first = surveys("tablet-1");
+    for one in first[..3].chunks(1) {
+        store(one);
+    }
+    store(&first[3..]);
+    store(&surveys("tablet-2"));
+    // Each tablet: the seventh and eighth follow six in the minute (rate), the eighth repeats
+    // the seventh (repeat); 6 per minute is the default limit.
+    let r = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+        &w.admin,
+    )
+    .await;
+    let q = &r["quality"];
+    assert_eq!(
+        (
+            r["respondents"].as_u64(),
+            q["rate"].as_u64(),
+            q["repeat"].as_u64(),
+            q["flagged"].as_u64()
+        ),
+        (Some(16), Some(4), Some(2), Some(4)),
+        "{q}"
+    );
+}
+
 both_backends!(
+    a_batch_flags_each_response_against_the_ones_before_it,
     a_batch_commits_together_and_answers_each_submission_alone,
     concurrent_submissions_share_commits_and_each_is_stored_once,
 );
