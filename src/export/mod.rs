@@ -449,7 +449,12 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
     });
     out.push(Section {
         sheet: Sheet::Suggestions,
-        title: w.suggestions.to_owned(),
+        title: if r.suggestions_truncated {
+            w.suggestions_newest
+                .replace("{shown}", &r.suggestions.len().to_string())
+        } else {
+            w.suggestions.to_owned()
+        },
         header: vec![
             w.date.into(),
             w.unit.into(),

@@ -713,6 +713,19 @@ pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppErro
                 0.0,
             );
         }
+        if r.suggestions_truncated {
+            l.paragraph(
+                &pick(
+                    lang,
+                    "Hanya {n} saran terbaru yang dicantumkan; periode ini memuat lebih banyak.",
+                    "Only the newest {n} suggestions are listed; the period holds more.",
+                )
+                .replace("{n}", &r.suggestions.len().to_string()),
+                8.5,
+                false,
+                0.0,
+            );
+        }
         if r.suggestions.len() > SHOWN {
             l.paragraph(
                 &pick(

@@ -59,6 +59,8 @@ pub struct Words {
     pub raw: &'static str,
     /// Title of a raw-data sheet that shows only part: `{shown}` and `{total}` filled in.
     pub raw_partial: &'static str,
+    /// Title of a suggestions sheet cut at the newest ones: `{shown}` filled in.
+    pub suggestions_newest: &'static str,
     pub received: &'static str,
     pub flags: &'static str,
     pub summary: &'static str,
@@ -127,6 +129,7 @@ const ID: Words = Words {
     notices: "Catatan",
     raw: "Data",
     raw_partial: "Data: {shown} respons pertama dari {total}; ekspor per unit untuk selebihnya",
+    suggestions_newest: "Saran dan masukan: {shown} terbaru; periode ini memuat lebih banyak",
     received: "Diterima",
     flags: "Tanda",
     summary: "Ringkasan",
@@ -195,6 +198,7 @@ const EN: Words = Words {
     notices: "Notices",
     raw: "Data",
     raw_partial: "Data: the first {shown} of {total} responses; export each unit for the rest",
+    suggestions_newest: "Suggestions: the newest {shown}; the period holds more",
     received: "Received",
     flags: "Flags",
     summary: "Summary",

@@ -155,8 +155,10 @@ pub struct UnitReport {
     pub channels: Vec<GroupScore>,
     /// Respondent profile breakdowns.
     pub profile: Vec<ProfileBreakdown>,
-    /// Suggestions, newest first.
+    /// Suggestions, newest first, at most 1,000.
     pub suggestions: Vec<Suggestion>,
+    /// Whether the period holds more suggestions than those listed.
+    pub suggestions_truncated: bool,
     /// The previous periods and this one, oldest first.
     pub trend: Vec<TrendPoint>,
     /// For a unit with children: the roll-up rules and the children ranked.
@@ -267,13 +269,14 @@ impl Scope {
     }
 
     /// The newest suggestions of the scope in the report's period, at most
-    /// [`MAX_SUGGESTIONS`], without those of flagged responses when they are left out.
+    /// [`MAX_SUGGESTIONS`], without those of flagged responses when they are left out; and
+    /// whether the period holds more.
     fn suggestions(
         &self,
         conn: &mut DbConn,
         req: &ReportRequest,
         instrument: &str,
-    ) -> Result<Vec<Suggestion>, AppError> {
+    ) -> Result<(Vec<Suggestion>, bool), AppError> {
         // One query per time zone: the members of a zone share the period's UTC bounds.
         let mut zones: BTreeMap<&str, (Tz, Vec<&str>)> = BTreeMap::new();
         for (member, tz) in &self.members {
@@ -284,16 +287,32 @@ impl Scope {
                 .push(&member.code);
         }
         let mut found = Vec::new();
+        let mut more = false;
         for (tz, units) in zones.values() {
-            let rows = queries::suggestions_between(
-                conn,
-                units,
-                instrument,
-                req.period.utc_range(*tz),
-                req.service.as_deref(),
-                MAX_SUGGESTIONS as i64,
-            )?;
-            for (at, unit, service, channel, flags, text) in rows {
+            let (from, to) = req.period.utc_range(*tz);
+            // The newest first: a window reaching back a day from the period's end, widened
+            // fourfold until it holds enough or covers the period. A busy scope's quarter is
+            // thus read a day deep, not through its tens of thousands of suggestions.
+            let mut depth = chrono::Duration::days(1);
+            let rows = loop {
+                let start = from.max(to - depth);
+                let rows = queries::suggestions_between(
+                    conn,
+                    units,
+                    instrument,
+                    (start, to),
+                    req.service.as_deref(),
+                    // One more than listed tells whether there are more.
+                    MAX_SUGGESTIONS as i64 + 1,
+                )?;
+                if rows.len() > MAX_SUGGESTIONS || start == from {
+                    break rows;
+                }
+                depth = depth * 4;
+            };
+            more |= rows.len() > MAX_SUGGESTIONS;
+            for (at, unit, service, channel, flags, text) in rows.into_iter().take(MAX_SUGGESTIONS)
+            {
                 if text.trim().is_empty() || (req.exclude_flagged && quality::is_flagged(&flags)) {
                     continue;
                 }
@@ -311,8 +330,9 @@ impl Scope {
             }
         }
         found.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        more |= found.len() > MAX_SUGGESTIONS;
         found.truncate(MAX_SUGGESTIONS);
-        Ok(found.into_iter().map(|(_, s)| s).collect())
+        Ok((found.into_iter().map(|(_, s)| s).collect(), more))
     }
 
     fn tz_of(&self, unit: &str) -> Tz {
@@ -412,7 +432,7 @@ pub fn unit_report(
             add_to(&mut children, child.clone(), t);
         }
     }
-    let suggestions = scope.suggestions(conn, req, key)?;
+    let (suggestions, suggestions_truncated) = scope.suggestions(conn, req, key)?;
     let options = Options {
         mode: req.mode.clone(),
         population: population.and_then(|p| u64::try_from(p).ok()),
@@ -514,6 +534,7 @@ pub fn unit_report(
         channels,
         profile,
         suggestions,
+        suggestions_truncated,
         trend,
         rollup,
         quality,
@@ -587,17 +608,17 @@ fn trend(
         periods.push(before);
     }
     periods.reverse();
+    let totals = tallies::totals(
+        conn,
+        &scope.codes(),
+        &instrument.key,
+        &periods,
+        req.service.as_deref(),
+    )?;
     let mut points: Vec<(String, Tally, Option<Fixed>, Option<String>)> = Vec::new();
-    for period in &periods {
+    for (period, totals) in periods.iter().zip(&totals) {
         let mut t = Tally::new(instrument);
-        let totals = tallies::totals(
-            conn,
-            &scope.codes(),
-            &instrument.key,
-            period,
-            req.service.as_deref(),
-        )?;
-        for (flags, tally) in &totals {
+        for (flags, tally) in totals {
             if !(req.exclude_flagged && quality::is_flagged(flags)) {
                 t.merge(tally);
             }

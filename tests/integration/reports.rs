@@ -75,15 +75,12 @@ async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(a
     let svc = app.service().await;
     let w = fill(&app, &svc).await;
 
-    let r = send(
+    let r = get_body(
         &svc,
-        get(
-            "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3",
-            Some(&w.viewer_mpp),
-        ),
+        "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3",
+        &w.viewer_mpp,
     )
-    .await
-    .1;
+    .await;
     // Pooled: (100 + 100 + 50 + 50) / 4 = 75,00, C.
     assert_eq!(
         (
@@ -194,15 +191,12 @@ async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(a
         .await;
         assert_eq!(status, 200);
     }
-    let r = send(
+    let r = get_body(
         &svc,
-        get(
-            "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3",
-            Some(&w.admin),
-        ),
+        "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3",
+        &w.admin,
     )
-    .await
-    .1;
+    .await;
     let weighted = &r["rollup"]["population_weighted"];
     assert_eq!(
         (
@@ -217,15 +211,12 @@ async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(a
     assert_eq!(r["rollup"]["children"][1]["population"].as_u64(), Some(300));
 
     // A unit without children has no roll-up; its own services only, without a unit column.
-    let a = send(
+    let a = get_body(
         &svc,
-        get(
-            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
-            Some(&w.admin),
-        ),
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+        &w.admin,
     )
-    .await
-    .1;
+    .await;
     assert!(a["rollup"].is_null());
     assert!(a["services"][0].get("unit").is_none());
     assert_eq!(a["respondents"].as_u64(), Some(2));
@@ -520,15 +511,12 @@ async fn follow_up_plans_show_in_the_report_and_the_next_period_says_whether_the
     assert_eq!(q2.as_array().unwrap().len(), 3);
 
     // The Q3 report: its own plan, and of Q2's two live actions (one cancelled) one done.
-    let r = send(
+    let r = get_body(
         &svc,
-        get(
-            "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
-            Some(&w.viewer_a),
-        ),
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+        &w.viewer_a,
     )
-    .await
-    .1;
+    .await;
     let f = &r["follow_ups"];
     assert_eq!(f["current"][0]["action"], "Perbaiki ruang tunggu");
     assert_eq!(
@@ -607,7 +595,77 @@ async fn published_results_and_badge_show_the_last_complete_quarter_when_switche
     assert_eq!(send(&svc, get("/p/unit-b", None)).await.0, 404);
 }
 
+async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    // 1,200 suggestions, one every 90 minutes from 1 July 2025 (UTC): the last on 15 September.
+    let start = at("2025-07-01 00:00:00");
+    let rows: Vec<kepuasan::db::queries::ResponseRow> = (0..1200)
+        .map(|k| {
+            let id = uuid::Uuid::new_v4().to_string();
+            kepuasan::db::queries::ResponseRow {
+                content_hash: id.clone(),
+                submission_id: id,
+                instrument: "skm-2017".into(),
+                instrument_version: 1,
+                unit_code: "unit-a".into(),
+                service_code: None,
+                channel: "web".into(),
+                answers: r#"{"U1":3}"#.into(),
+                profile: None,
+                suggestion: Some(format!("saran {k}")),
+                received_at: start + chrono::Duration::minutes(90 * k),
+                client_time: None,
+                flags: String::new(),
+                key_id: None,
+                started_at: None,
+                clock_offset_ms: None,
+                device_id: None,
+            }
+        })
+        .collect();
+    app.state
+        .db
+        .write_blocking(|c| {
+            kepuasan::db::write_tx(c, |c| {
+                kepuasan::db::queries::insert_new_responses(c, &rows).map(|_| ())
+            })
+        })
+        .unwrap();
+    let r = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+        &w.admin,
+    )
+    .await;
+    let texts: Vec<&str> = r["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    let newest: Vec<String> = (200..1200).rev().map(|k| format!("saran {k}")).collect();
+    assert_eq!(texts, newest, "the newest 1,000, newest first");
+    assert_eq!(r["suggestions_truncated"], true, "the quarter holds 1,200");
+    // July in Jayapura (UTC+9) ends at 15:00 UTC on the 31st: 735 hours, 490 suggestions,
+    // all listed.
+    let july = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-07",
+        &w.admin,
+    )
+    .await;
+    assert_eq!(
+        (
+            july["suggestions"].as_array().unwrap().len(),
+            &july["suggestions_truncated"]
+        ),
+        (490, &json!(false))
+    );
+}
+
 both_backends!(
+    a_report_lists_the_newest_thousand_suggestions,
     published_results_and_badge_show_the_last_complete_quarter_when_switched_on,
     follow_up_plans_show_in_the_report_and_the_next_period_says_whether_they_were_done,
     the_full_report_breaks_down_by_service_channel_and_child_with_a_trend,
