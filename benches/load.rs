@@ -119,8 +119,18 @@ fn database(backend: &str, dir: &std::path::Path, name: &str) -> (String, Option
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let db = format!("kepuasan_load_{name}_{}", std::process::id());
             admin_sql(&base, &format!("CREATE DATABASE {db}"));
-            let root = base.rsplit_once('/').unwrap().0;
-            (format!("{root}/{db}"), Some(db))
+            // Start from a checkpoint: otherwise the server may still be writing out the
+            // previous run's pages (dropping a database checkpoints too), and this run's
+            // commits would wait on the disk behind them.
+            admin_sql(&base, "CHECKPOINT");
+            let (address, options) = base.split_once('?').unwrap_or((&base, ""));
+            let root = address.rsplit_once('/').unwrap().0;
+            let options = if options.is_empty() {
+                String::new()
+            } else {
+                format!("?{options}")
+            };
+            (format!("{root}/{db}{options}"), Some(db))
         }
         other => panic!("unknown backend {other}"),
     }

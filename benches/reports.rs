@@ -129,7 +129,8 @@ fn load(db: &Db, registry: &Registry, args: &Args, end: NaiveDateTime) {
         }
         db.write_blocking(|conn| {
             write_tx(conn, |conn| {
-                queries::insert_new_responses(conn, &rows)?;
+                let inserted = queries::insert_new_responses(conn, &rows)?;
+                assert!(inserted.iter().all(|i| *i), "the loader's ids are fresh");
                 pending.flush(conn)
             })
         })
