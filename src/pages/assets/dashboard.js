@@ -35,7 +35,10 @@
     },
   };
   const app = document.getElementById("app");
-  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, charts: {}, error: "" };
+  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, shown: null, charts: {}, error: "" };
+  // Each report load gets a number; an answer to an older load (the user changed unit or period
+  // while it was on its way) is dropped rather than shown under the newer choice.
+  let generation = 0;
   const t = (k) => T[state.lang][k];
   const key = () => sessionStorage.getItem(KEY);
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -54,7 +57,7 @@
   }
 
   function query() {
-    const q = new URLSearchParams({ unit: state.unit, period: state.period });
+    const q = new URLSearchParams({ unit: state.unit, period: (state.period || "").trim() });
     if (state.service) q.set("service", state.service);
     return q;
   }
@@ -77,23 +80,30 @@
     if (res.ok) state.services = await res.json();
   }
 
-  async function loadReport() {
-    state.report = null; state.charts = {}; state.error = "";
+  async function loadReport(asked = query()) {
+    const mine = ++generation;
+    const current = () => mine === generation;
+    state.report = null; state.shown = null; state.charts = {}; state.error = "";
     render();
-    const res = await api("/api/v1/reports/ikm?" + query());
+    const res = await api("/api/v1/reports/ikm?" + asked);
     const body = await res.json();
+    if (!current()) return;
     if (!res.ok) { state.error = `${t("error")}: ${body.message}`; render(); return; }
-    state.report = body;
-    const q = query(); q.set("lang", state.lang);
+    const q = new URLSearchParams(asked); q.set("lang", state.lang);
+    const charts = {};
     for (const kind of ["items", "trend"]) {
       const c = await api(`/api/v1/reports/ikm/chart/${kind}?` + q);
-      if (c.ok) state.charts[kind] = await c.text();
+      if (c.ok) charts[kind] = await c.text();
     }
+    if (!current()) return;
+    Object.assign(state, { report: body, shown: asked, charts });
     render();
   }
 
   async function download(format, extra) {
-    const q = query(); q.set("format", format); q.set("lang", state.lang);
+    // The export is of the report on screen, whatever has been typed into the form since.
+    if (!state.shown) return;
+    const q = new URLSearchParams(state.shown); q.set("format", format); q.set("lang", state.lang);
     for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
     const res = await api("/api/v1/reports/ikm?" + q);
     if (!res.ok) { const body = await res.json(); state.error = `${t("error")}: ${body.message}`; render(); return; }
@@ -154,6 +164,9 @@
   }
 
   function render() {
+    // Re-rendering replaces the form; keep the field being typed in focused, caret in place.
+    const focused = document.activeElement && document.activeElement.id;
+    const caret = focused === "period" ? document.activeElement.selectionStart : null;
     document.documentElement.lang = state.lang;
     document.title = t("title");
     const header = `<header><h1>${t("title")}</h1><div class="tools">
@@ -181,11 +194,16 @@
       </main>`;
     }
     bind();
+    const again = focused && document.getElementById(focused);
+    if (again) {
+      again.focus();
+      if (caret !== null) again.setSelectionRange(caret, caret);
+    }
   }
 
   function bind() {
     const on = (sel, ev, fn) => { const el = document.querySelector(sel); if (el) el.addEventListener(ev, fn); };
-    on("#lang", "click", () => { state.lang = state.lang === "id" ? "en" : "id"; localStorage.setItem(LANG, state.lang); if (state.report) loadReport().catch(() => {}); else render(); });
+    on("#lang", "click", () => { state.lang = state.lang === "id" ? "en" : "id"; localStorage.setItem(LANG, state.lang); if (state.shown) loadReport(state.shown).catch(() => {}); else render(); });
     on("#sign-out", "click", () => { sessionStorage.removeItem(KEY); Object.assign(state, { units: [], unit: null, report: null, error: "" }); render(); });
     on("#sign-in", "submit", async (e) => {
       e.preventDefault();
@@ -195,10 +213,10 @@
     });
     on("#unit", "change", async (e) => { state.unit = e.target.value; state.service = ""; await loadServices().catch(() => {}); render(); });
     on("#service", "change", (e) => { state.service = e.target.value; });
-    on("#period", "change", (e) => { state.period = e.target.value.trim(); });
+    on("#period", "input", (e) => { state.period = e.target.value; });
     on("#controls", "submit", (e) => {
       e.preventDefault();
-      state.period = document.getElementById("period").value.trim();
+      state.period = document.getElementById("period").value;
       state.service = document.getElementById("service").value;
       loadReport().catch(() => {});
     });
