@@ -1,9 +1,10 @@
-//! The SQLite file on a small file system of the test's own (a tmpfs mounted for it) that fills
-//! up under load and is then given room, twice. While the disk is full the service answers
-//! 503 with Retry-After and nothing else; it recovers by itself once it can write; every
-//! acknowledged response is stored once, and the tallies equal a rebuild from the rows, so
-//! nothing was half written. (A file system cannot be turned read-only under a process that
-//! has the file open for writing, so the read-only case is not exercised here.)
+//! The SQLite file on a file system of the test's own that breaks under load. A small tmpfs
+//! fills up and is then given room, twice: while the disk is full the service answers 503
+//! with Retry-After and nothing else, and it recovers by itself once it can write. An ext4
+//! image mounted `errors=remount-ro` is made to fail, as a disk error would, and turns
+//! read-only under the open database: the service answers 503 with Retry-After from then on.
+//! In both, every acknowledged response is stored once and the tallies equal a rebuild from
+//! the rows, so nothing was half written.
 
 use std::path::Path;
 use std::process::Command;
@@ -40,6 +41,82 @@ impl Mount {
 impl Drop for Mount {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// An ext4 image loop-mounted with `errors=remount-ro`, as servers mount their data disks;
+/// unmounted when dropped.
+struct Ext4 {
+    image: std::path::PathBuf,
+    at: std::path::PathBuf,
+}
+
+impl Ext4 {
+    fn new(dir: &Path) -> Option<Ext4> {
+        let (image, at) = (dir.join("disk.img"), dir.join("ext4"));
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(64 << 20)
+            .unwrap();
+        let made = Command::new("mkfs.ext4")
+            .args(["-q", "-F"])
+            .arg(&image)
+            .status()
+            .ok()?
+            .success();
+        let disk = Ext4 { image, at };
+        (made && disk.mount()).then_some(disk)
+    }
+
+    fn mount(&self) -> bool {
+        Command::new("mount")
+            .args(["-o", "loop,errors=remount-ro"])
+            .arg(&self.image)
+            .arg(&self.at)
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Reports an error on the file system, as the kernel does on a failing disk: ext4 aborts
+    /// its journal and goes read-only under every open file.
+    fn fail(&self) {
+        let out = Command::new("findmnt")
+            .args(["-n", "-o", "SOURCE"])
+            .arg(&self.at)
+            .output()
+            .unwrap();
+        let source = String::from_utf8(out.stdout).unwrap();
+        let device = source.trim().trim_start_matches("/dev/");
+        std::fs::write(
+            format!("/sys/fs/ext4/{device}/trigger_fs_error"),
+            "kepuasan read-only test",
+        )
+        .unwrap();
+    }
+
+    /// What an operator does next: unmount, check the file system, mount it again.
+    fn repair(&self) {
+        let status = Command::new("umount").arg(&self.at).status().unwrap();
+        assert!(status.success(), "umount");
+        let fsck = Command::new("e2fsck")
+            .arg("-fy")
+            .arg(&self.image)
+            .output()
+            .unwrap();
+        // 0: clean; 1: errors corrected.
+        assert!(
+            matches!(fsck.status.code(), Some(0 | 1)),
+            "e2fsck: {}",
+            String::from_utf8_lossy(&fsck.stdout)
+        );
+        assert!(self.mount(), "mount again");
+    }
+}
+
+impl Drop for Ext4 {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
     }
 }
 
@@ -122,4 +199,48 @@ fn a_full_disk_gives_503_then_recovers_and_loses_nothing() {
     crate::crash::assert_all_stored_once(&db, &bind, &acked);
     service.kill().unwrap();
     service.wait().unwrap();
+}
+
+#[test]
+fn a_file_system_gone_read_only_gives_503_and_keeps_every_acknowledged_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = Ext4::new(dir.path()) else {
+        skip("loop-mounting an ext4 image needs root (CAP_SYS_ADMIN) and mkfs.ext4");
+        return;
+    };
+    let db = disk.at.join("ro.db").to_str().unwrap().to_owned();
+    let bind = format!("127.0.0.1:{}", crate::crash::free_port());
+    let admin = crate::crash::admin_key(&db, &bind);
+    let mut service = crate::crash::start(&db, &bind);
+
+    let started = Instant::now();
+    let load = crate::crash::Load::start(&bind, &admin, 2);
+    accepted_after(&load.answers, started, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    let failed = Instant::now();
+    disk.fail();
+    refused_after(&load.answers, failed, Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(1));
+    let (acked, answers) = load.finish();
+    // A batch in flight when the disk failed may still be acknowledged; none after that.
+    let late: Vec<&Answer> = answers
+        .iter()
+        .filter(|(t, s, _)| *s == 201 && *t > failed + Duration::from_millis(500))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "{} acknowledged on a read-only disk",
+        late.len()
+    );
+    let refused = answers.iter().filter(|(_, s, _)| *s == 503).count();
+    println!(
+        "{} answers: {} accepted, {refused} refused with 503 once the disk went read-only",
+        answers.len(),
+        acked.len()
+    );
+    assert!(!acked.is_empty() && refused > 0);
+    service.kill().unwrap();
+    service.wait().unwrap();
+    disk.repair();
+    crate::crash::assert_all_stored_once(&db, &bind, &acked);
 }
