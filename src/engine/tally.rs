@@ -113,7 +113,7 @@ impl Answers {
 }
 
 /// Sums of respondents' answer totals, for respondents who answered the same number of items.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreSums {
     /// Respondents in the group.
     pub n: u64,
@@ -121,6 +121,14 @@ pub struct ScoreSums {
     pub sum: i128,
     /// Sum over respondents of the square of the sum of their answers.
     pub sum_sq: i128,
+}
+
+impl std::ops::AddAssign for ScoreSums {
+    fn add_assign(&mut self, other: ScoreSums) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.sum_sq += other.sum_sq;
+    }
 }
 
 /// Integer sums over complete responses (every item answered).
@@ -226,9 +234,7 @@ impl Tally {
             }
         }
         for (a, b) in self.by_answered.iter_mut().zip(&other.by_answered) {
-            a.n += b.n;
-            a.sum += b.sum;
-            a.sum_sq += b.sum_sq;
+            *a += *b;
         }
         self.complete.n += other.complete.n;
         for (a, b) in self.complete.sum.iter_mut().zip(&other.complete.sum) {

@@ -259,8 +259,8 @@ impl Scope {
         conn: &mut DbConn,
         period: &Period,
         service: Option<&str>,
-        instrument: &str,
-    ) -> Result<Vec<tallies::Group>, AppError> {
+        instrument: &Instrument,
+    ) -> Result<tallies::Loaded, AppError> {
         tallies::load(conn, &self.codes(), instrument, period, service)
     }
 
@@ -402,7 +402,7 @@ pub fn unit_report(
         .map_err(|e| AppError::field("mode", e.to_string()))?;
     let period_text = req.period.to_string();
     let population = queries::find_population(conn, &unit.code, &period_text)?;
-    let groups = scope.tallies(conn, &req.period, req.service.as_deref(), key)?;
+    let loaded = scope.tallies(conn, &req.period, req.service.as_deref(), instrument)?;
 
     let mut tally = Tally::new(instrument);
     let mut profiles = profile::ProfileTallies::default();
@@ -415,13 +415,17 @@ pub fn unit_report(
         exclude_flagged: req.exclude_flagged,
         ..QualitySummary::default()
     };
-    for group in &groups {
-        let t = &group.bucket.tally;
-        if !quality.count(&group.flags, t.respondents) {
+    for (flags, whole) in &loaded.by_flags {
+        if quality.count(flags, whole.tally.respondents) {
+            tally.merge(&whole.tally);
+            profiles.merge(&whole.profile);
+        }
+    }
+    for group in &loaded.groups {
+        let t = &group.tally;
+        if req.exclude_flagged && quality::is_flagged(&group.flags) {
             continue;
         }
-        tally.merge(t);
-        profiles.merge(&group.bucket.profile);
         add_to(
             &mut services,
             (group.unit.clone(), group.service.clone()),
@@ -611,7 +615,7 @@ fn trend(
     let totals = tallies::totals(
         conn,
         &scope.codes(),
-        &instrument.key,
+        instrument,
         &periods,
         req.service.as_deref(),
     )?;

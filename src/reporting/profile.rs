@@ -157,6 +157,14 @@ impl ProfileTallies {
         Ok(())
     }
 
+    /// The cell of a (field, category), made empty when missing.
+    pub fn cell_mut(&mut self, key: &(String, String)) -> &mut Cell {
+        if !self.0.contains_key(key) {
+            self.0.insert(key.clone(), Cell::default());
+        }
+        self.0.get_mut(key).expect("inserted")
+    }
+
     /// Adds the counts of another set of responses.
     pub fn merge(&mut self, other: &ProfileTallies) {
         for (key, cell) in &other.0 {

@@ -14,6 +14,8 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod codec;
+
 use crate::db::schema::tallies;
 use crate::db::{DbConn, queries};
 use crate::engine::{Answers, Tally};
@@ -59,35 +61,6 @@ impl Bucket {
             profile: decode(profile)?,
         })
     }
-}
-
-/// The leading fields of an encoded [`Tally`], in its field order: all a trend needs (the
-/// IKM and Welch's test), without the sums over complete responses that follow them.
-#[derive(Deserialize)]
-struct TallyHead {
-    instrument: String,
-    scale_min: i64,
-    respondents: u64,
-    counts: Vec<Vec<u64>>,
-    by_answered: Vec<crate::engine::tally::ScoreSums>,
-}
-
-/// A stored tally without its complete-response sums (left zero), decoded in half the time.
-fn decode_head(bytes: &[u8]) -> Result<Tally, AppError> {
-    let (head, _): (TallyHead, _) = postcard::take_from_bytes(bytes).map_err(AppError::internal)?;
-    let k = head.counts.len();
-    Ok(Tally {
-        instrument: head.instrument,
-        scale_min: head.scale_min,
-        respondents: head.respondents,
-        counts: head.counts,
-        by_answered: head.by_answered,
-        complete: crate::engine::tally::CompleteSums {
-            n: 0,
-            sum: vec![0; k],
-            cross: vec![0; k * k],
-        },
-    })
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, AppError> {
@@ -417,7 +390,8 @@ pub fn spans(period: &Period) -> Vec<String> {
     out
 }
 
-/// A stored tally of one group of a unit in a period.
+/// The stored tally of one group of a unit in a period, without its sums over complete
+/// responses: what a breakdown scores.
 #[derive(Debug, Clone)]
 pub struct Group {
     /// Unit code.
@@ -428,8 +402,17 @@ pub struct Group {
     pub channel: String,
     /// Flag set, comma separated; empty when unflagged.
     pub flags: String,
-    /// The tally.
-    pub bucket: Bucket,
+    /// The tally, its complete-response sums left zero.
+    pub tally: Tally,
+}
+
+/// The stored tallies of a scope in a period.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Per unit, service, channel and flag set.
+    pub groups: Vec<Group>,
+    /// Per flag set, the whole tally and the profile counts.
+    pub by_flags: BTreeMap<String, Bucket>,
 }
 
 /// Unit, service, channel and flag set.
@@ -453,16 +436,17 @@ fn in_spans<'a>(
     }
 }
 
-/// The stored tallies of some units for an instrument over a period, merged per unit, service,
-/// channel and flag set; optionally of one service.
+/// The stored tallies of some units for an instrument over a period, optionally of one
+/// service: merged per unit, service, channel and flag set, and in full per flag set. Each
+/// row is added from its bytes into those totals, not decoded on its own.
 pub fn load(
     conn: &mut DbConn,
     units: &[&str],
-    instrument: &str,
+    instrument: &Instrument,
     period: &Period,
     service: Option<&str>,
-) -> Result<Vec<Group>, AppError> {
-    let query = in_spans(units, instrument, spans(period), service);
+) -> Result<Loaded, AppError> {
+    let query = in_spans(units, &instrument.key, spans(period), service);
     let rows: Vec<(GroupKey, Vec<u8>, Vec<u8>)> = query
         .select((
             (
@@ -475,26 +459,29 @@ pub fn load(
             tallies::profile,
         ))
         .load(conn)?;
-    let mut groups: BTreeMap<GroupKey, Bucket> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Tally> = BTreeMap::new();
+    let mut by_flags: BTreeMap<String, Bucket> = BTreeMap::new();
     for (key, data, profile) in rows {
-        let bucket = Bucket::decode(&data, &profile)?;
-        match groups.get_mut(&key) {
-            Some(b) => b.merge(&bucket),
-            None => {
-                groups.insert(key, bucket);
-            }
+        if !by_flags.contains_key(&key.3) {
+            by_flags.insert(key.3.clone(), Bucket::new(instrument));
         }
+        let whole = by_flags.get_mut(&key.3).expect("inserted");
+        codec::add_tally(&mut whole.tally, &data, true)?;
+        codec::add_profile(&mut whole.profile, &profile)?;
+        let group = groups.entry(key).or_insert_with(|| Tally::new(instrument));
+        codec::add_tally(group, &data, false)?;
     }
-    Ok(groups
+    let groups = groups
         .into_iter()
-        .map(|((unit, service, channel, flags), bucket)| Group {
+        .map(|((unit, service, channel, flags), tally)| Group {
             unit,
             service: (!service.is_empty()).then_some(service),
             channel,
             flags,
-            bucket,
+            tally,
         })
-        .collect())
+        .collect();
+    Ok(Loaded { groups, by_flags })
 }
 
 /// The tallies of some units over each of some periods merged per flag set, without their
@@ -503,7 +490,7 @@ pub fn load(
 pub fn totals(
     conn: &mut DbConn,
     units: &[&str],
-    instrument: &str,
+    instrument: &Instrument,
     periods: &[Period],
     service: Option<&str>,
 ) -> Result<Vec<Vec<(String, Tally)>>, AppError> {
@@ -513,7 +500,7 @@ pub fn totals(
     }
     let query = in_spans(
         units,
-        instrument,
+        &instrument.key,
         period_of.keys().cloned().collect(),
         service,
     );
@@ -522,14 +509,10 @@ pub fn totals(
         .load(conn)?;
     let mut out: Vec<BTreeMap<String, Tally>> = vec![BTreeMap::new(); periods.len()];
     for (span, flags, data) in rows {
-        let tally = decode_head(&data)?;
-        let merged = &mut out[period_of[&span]];
-        match merged.get_mut(&flags) {
-            Some(t) => t.merge(&tally),
-            None => {
-                merged.insert(flags, tally);
-            }
-        }
+        let merged = out[period_of[&span]]
+            .entry(flags)
+            .or_insert_with(|| Tally::new(instrument));
+        codec::add_tally(merged, &data, false)?;
     }
     Ok(out.into_iter().map(|m| m.into_iter().collect()).collect())
 }
@@ -657,23 +640,6 @@ mod tests {
                 "2026-03-02"
             ]
         );
-    }
-
-    #[test]
-    fn the_head_of_a_stored_tally_is_the_tally_without_its_complete_sums() {
-        let registry = Registry::built_in().unwrap();
-        let instrument = registry.get("skm-2017").unwrap();
-        let mut tally = Tally::new(instrument);
-        tally.add_checked(&crate::engine::Answers(vec![Some(4); 9]));
-        let mut partial = vec![Some(2); 9];
-        partial[3] = None;
-        tally.add_checked(&crate::engine::Answers(partial));
-        let head = decode_head(&encode(&tally).unwrap()).unwrap();
-        assert_eq!(head.counts, tally.counts);
-        assert_eq!(head.by_answered, tally.by_answered);
-        assert_eq!(head.respondents, 2);
-        assert_eq!(head.complete, Tally::new(instrument).complete);
-        assert_ne!(tally.complete, head.complete);
     }
 
     #[test]
