@@ -292,7 +292,17 @@ pub fn store_batch(
     rules: &FlagRules,
     batch: &[(Prepared, NaiveDateTime)],
 ) -> Result<Vec<Result<bool, AppError>>, AppError> {
-    let mut results = match crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, batch)) {
+    // Ids are rarely seen twice (a retry after a lost answer), so the batch is first stored
+    // without looking them up; should any turn out stored already, that attempt is rolled back
+    // and the batch stored again with the look-up.
+    let attempt = crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, batch, false));
+    let attempt = match attempt {
+        Err(e) if e.code == SEEN_BEFORE => {
+            crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, batch, true))
+        }
+        other => other,
+    };
+    let mut results = match attempt {
         Ok(results) => results,
         // A race lost by the batch as a whole: each submission then goes on its own.
         Err(e) if e.code == "conflict" => vec![Err(e); batch.len()],
@@ -303,29 +313,41 @@ pub fn store_batch(
         while matches!(result, Err(e) if e.code == "conflict") && attempt < 3 {
             attempt += 1;
             let once = std::slice::from_ref(item);
-            *result = crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, once))
+            *result = crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, once, true))
                 .and_then(|mut r| r.pop().expect("one result a submission"));
         }
     }
     Ok(results)
 }
 
+/// The code of the error that ends a batch stored without looking up its ids when one of
+/// them was stored before; the batch is then rolled back and stored again with the look-up.
+const SEEN_BEFORE: &str = "seen_before";
+
 /// The writes of a batch, inside the transaction the caller holds. Statements are few and do
-/// not grow with a busy device: one look-up of the batch's ids, one of each device's recent
-/// history (for the quality flags, which also count the batch's own earlier responses), the
-/// rows (one statement for the whole batch on PostgreSQL), and one merge of the tallies. A
-/// submission with a receipt is stored in a savepoint of its own, its row and the receipt's
-/// spending together or not at all.
+/// not grow with a busy device: with `look_up`, one look-up of the batch's ids; one of each
+/// device's recent history (for the quality flags, which also count the batch's own earlier
+/// responses), the rows (one statement for the whole batch on PostgreSQL), and one merge of
+/// the tallies. A submission with a receipt is stored in a savepoint of its own, its row and
+/// the receipt's spending together or not at all. Without `look_up`, a row found stored
+/// already ends the batch with [`SEEN_BEFORE`] (the caller rolls back).
 fn store_in_tx(
     conn: &mut DbConn,
     rules: &FlagRules,
     batch: &[(Prepared, NaiveDateTime)],
+    look_up: bool,
 ) -> Result<Vec<Result<bool, AppError>>, AppError> {
-    let ids: Vec<&str> = batch
-        .iter()
-        .map(|(p, _)| p.row.submission_id.as_str())
-        .collect();
-    let mut stored = queries::content_hashes(conn, &ids)?;
+    let seen_before =
+        || AppError::conflict(SEEN_BEFORE, "a submission of the batch was stored before");
+    let mut stored = if look_up {
+        let ids: Vec<&str> = batch
+            .iter()
+            .map(|(p, _)| p.row.submission_id.as_str())
+            .collect();
+        queries::content_hashes(conn, &ids)?
+    } else {
+        Default::default()
+    };
     let mut histories = quality::Histories::default();
     let mut pending = tallies::Pending::default();
     let mut results: Vec<Option<Result<bool, AppError>>> = vec![None; batch.len()];
@@ -367,6 +389,7 @@ fn store_in_tx(
                 {
                     [true] => tokens::spend(conn, &accepted.spend_key, &row.submission_id, *now)
                         .map(|()| true),
+                    _ if !look_up => return Err(seen_before()),
                     _ => Ok(false),
                 };
                 match spent {
@@ -393,6 +416,9 @@ fn store_in_tx(
         }
     }
     let inserted = queries::insert_new_responses(conn, &fresh)?;
+    if !look_up && inserted.iter().any(|new| !new) {
+        return Err(seen_before());
+    }
     for ((i, row), inserted) in fresh_at.into_iter().zip(&fresh).zip(inserted) {
         results[i] = Some(if inserted {
             pending.add(&batch[i].0.entry, &row.flags);

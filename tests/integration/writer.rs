@@ -119,6 +119,39 @@ async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp
         (r["respondents"].as_u64(), r["ikm"].as_f64()),
         (Some(3), Some(75.0))
     );
+    // A later batch meets ids stored by this one: a retry is a repeat, other answers under a
+    // stored id are a 409, and the new one beside them is stored once.
+    let mut reused = request([1; 9], None);
+    reused.submission_id = plain.submission_id.clone();
+    let later: Vec<_> = [request([4; 9], None), plain.clone(), reused]
+        .iter()
+        .map(|req| prepare(&app, Some(&caller), req, now))
+        .collect();
+    let results = app
+        .state
+        .db
+        .write_blocking(|c| collect::store_batch(c, &settings.flags, &later))
+        .unwrap();
+    let outcomes: Vec<Result<bool, &str>> = results
+        .iter()
+        .map(|r| r.as_ref().map(|b| *b).map_err(|e| e.code))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [Ok(true), Ok(false), Err("submission_id_conflict")]
+    );
+    assert_eq!(app.response_count(), 4, "one more response, stored once");
+    let r = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+        &w.admin,
+    )
+    .await;
+    // (4 + 3 + 2 + 4) / 4 = 3,25 → 81,25.
+    assert_eq!(
+        (r["respondents"].as_u64(), r["ikm"].as_f64()),
+        (Some(4), Some(81.25))
+    );
 }
 
 async fn concurrent_submissions_share_commits_and_each_is_stored_once(app: TestApp) {
