@@ -189,6 +189,16 @@ where
     send(app, get(path, Some(key))).await.1
 }
 
+/// Unit A's respondents and IKM in a period, as the JSON report gives them.
+pub async fn unit_a_ikm<S>(app: &S, period: &str, key: &str) -> (Option<u64>, Option<f64>)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let path = format!("/api/v1/reports/ikm?unit=unit-a&period={period}");
+    let r = get_body(app, &path, key).await;
+    (r["respondents"].as_u64(), r["ikm"].as_f64())
+}
+
 pub fn get(path: &str, key: Option<&str>) -> test::TestRequest {
     with_key(test::TestRequest::get().uri(path), key)
 }

@@ -47,11 +47,27 @@ fn prepare(
     (p, now)
 }
 
+/// Stores a batch as the writer does; each submission's outcome, an error by its code.
+fn store_batch(
+    app: &TestApp,
+    batch: &[(collect::Prepared, NaiveDateTime)],
+) -> Vec<Result<bool, &'static str>> {
+    let flags = &app.state.settings.flags;
+    let results = app
+        .state
+        .db
+        .write_blocking(|c| collect::store_batch(c, flags, batch))
+        .unwrap();
+    results
+        .iter()
+        .map(|r| r.as_ref().map(|b| *b).map_err(|e| e.code))
+        .collect()
+}
+
 async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp) {
     let svc = app.service().await;
     let w = crate::api::world(&app, &svc).await;
     let now = at("2025-08-15 03:00:00");
-    let settings = app.state.settings.clone();
     let (_, issued) = send(
         &svc,
         post(
@@ -86,17 +102,8 @@ async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp
         .iter()
         .map(|req| prepare(&app, req.token.is_none().then_some(&caller), req, now))
         .collect();
-    let results = app
-        .state
-        .db
-        .write_blocking(|c| collect::store_batch(c, &settings.flags, &prepared))
-        .unwrap();
-    let outcomes: Vec<Result<bool, &str>> = results
-        .iter()
-        .map(|r| r.as_ref().map(|b| *b).map_err(|e| e.code))
-        .collect();
     assert_eq!(
-        outcomes,
+        store_batch(&app, &prepared),
         [
             Ok(true),
             Ok(false),
@@ -108,15 +115,9 @@ async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp
     );
     assert_eq!(app.response_count(), 3, "exactly the three new responses");
     // The refused ones left nothing behind: the receipt is spent by the fourth only.
-    let r = get_body(
-        &svc,
-        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
-        &w.admin,
-    )
-    .await;
     // (4 + 3 + 2) / 3 = 3 → 75,00.
     assert_eq!(
-        (r["respondents"].as_u64(), r["ikm"].as_f64()),
+        unit_a_ikm(&svc, "2025-Q3", &w.admin).await,
         (Some(3), Some(75.0))
     );
     // A later batch meets ids stored by this one: a retry is a repeat, other answers under a
@@ -127,29 +128,14 @@ async fn a_batch_commits_together_and_answers_each_submission_alone(app: TestApp
         .iter()
         .map(|req| prepare(&app, Some(&caller), req, now))
         .collect();
-    let results = app
-        .state
-        .db
-        .write_blocking(|c| collect::store_batch(c, &settings.flags, &later))
-        .unwrap();
-    let outcomes: Vec<Result<bool, &str>> = results
-        .iter()
-        .map(|r| r.as_ref().map(|b| *b).map_err(|e| e.code))
-        .collect();
     assert_eq!(
-        outcomes,
+        store_batch(&app, &later),
         [Ok(true), Ok(false), Err("submission_id_conflict")]
     );
     assert_eq!(app.response_count(), 4, "one more response, stored once");
-    let r = get_body(
-        &svc,
-        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
-        &w.admin,
-    )
-    .await;
     // (4 + 3 + 2 + 4) / 4 = 3,25 → 81,25.
     assert_eq!(
-        (r["respondents"].as_u64(), r["ikm"].as_f64()),
+        unit_a_ikm(&svc, "2025-Q3", &w.admin).await,
         (Some(4), Some(81.25))
     );
 }
@@ -176,16 +162,9 @@ async fn concurrent_submissions_share_commits_and_each_is_stored_once(app: TestA
     assert_eq!(sum, "40", "every submission went through the writer");
     assert!(text.contains("kepuasan_write_queue_depth 0"), "{text}");
     // The batches' tallies count each response once: 40 all-3 responses, 3 × 25 = 75,00.
-    let r = get_body(
-        &svc,
-        "/api/v1/reports/ikm?unit=unit-a&period=2025-08",
-        &w.admin,
-    )
-    .await;
     assert_eq!(
-        (r["respondents"].as_u64(), r["ikm"].as_f64()),
-        (Some(40), Some(75.0)),
-        "{r}"
+        unit_a_ikm(&svc, "2025-08", &w.admin).await,
+        (Some(40), Some(75.0))
     );
 }
 
