@@ -458,39 +458,62 @@ pub type SuggestionRow = (
 );
 
 /// The responses of some units in `[from, to)` (UTC) for one instrument that carry a
-/// suggestion, optionally of one service, newest first, at most `limit`; read through a
-/// partial index, so a report never walks the rows without one.
-pub fn suggestions_between(
-    conn: &mut DbConn,
-    units: &[&str],
-    instrument: &str,
-    range: (NaiveDateTime, NaiveDateTime),
-    service: Option<&str>,
-    limit: i64,
-) -> Result<Vec<SuggestionRow>, AppError> {
-    let mut query = responses::table
-        .filter(responses::unit_code.eq_any(units))
-        .filter(responses::received_at.ge(range.0))
-        .filter(responses::received_at.lt(range.1))
-        .filter(responses::suggestion.is_not_null())
-        .filter(responses::suggestion.ne(""))
-        .filter(responses::instrument.eq(instrument))
-        .into_boxed();
-    if let Some(service) = service {
-        query = query.filter(responses::service_code.eq(service));
+/// suggestion, optionally of one service; read newest first through a partial index, so a
+/// report never walks the rows without one.
+#[derive(Debug, Clone, Copy)]
+pub struct WithSuggestions<'a> {
+    /// Unit codes.
+    pub units: &'a [&'a str],
+    /// Instrument key.
+    pub instrument: &'a str,
+    /// `[from, to)`, UTC.
+    pub range: (NaiveDateTime, NaiveDateTime),
+    /// Only this service's.
+    pub service: Option<&'a str>,
+}
+
+impl<'a> WithSuggestions<'a> {
+    fn query(self) -> responses::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
+        let query = responses::table
+            .filter(responses::unit_code.eq_any(self.units))
+            .filter(responses::received_at.ge(self.range.0))
+            .filter(responses::received_at.lt(self.range.1))
+            .filter(responses::suggestion.is_not_null())
+            .filter(responses::suggestion.ne(""))
+            .filter(responses::instrument.eq(self.instrument))
+            .order(responses::received_at.desc())
+            .into_boxed();
+        match self.service {
+            Some(service) => query.filter(responses::service_code.eq(service)),
+            None => query,
+        }
     }
-    Ok(query
-        .order(responses::received_at.desc())
-        .limit(limit)
-        .select((
-            responses::received_at,
-            responses::unit_code,
-            responses::service_code,
-            responses::channel,
-            responses::flags,
-            responses::suggestion.assume_not_null(),
-        ))
-        .load(conn)?)
+
+    /// The newest of them, at most `limit`.
+    pub fn rows(self, conn: &mut DbConn, limit: i64) -> Result<Vec<SuggestionRow>, AppError> {
+        Ok(self
+            .query()
+            .limit(limit)
+            .select((
+                responses::received_at,
+                responses::unit_code,
+                responses::service_code,
+                responses::channel,
+                responses::flags,
+                responses::suggestion.assume_not_null(),
+            ))
+            .load(conn)?)
+    }
+
+    /// When the newest of them were received, at most `limit`: read from the index, to find
+    /// how far back a list must reach before fetching its rows.
+    pub fn times(self, conn: &mut DbConn, limit: i64) -> Result<Vec<NaiveDateTime>, AppError> {
+        Ok(self
+            .query()
+            .limit(limit)
+            .select(responses::received_at)
+            .load(conn)?)
+    }
 }
 
 /// How many responses are stored in all (used by tests and the demo).

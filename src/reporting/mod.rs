@@ -286,33 +286,43 @@ impl Scope {
                 .1
                 .push(&member.code);
         }
-        let mut found = Vec::new();
-        let mut more = false;
+        let of = |units, range| queries::WithSuggestions {
+            units,
+            instrument,
+            range,
+            service: req.service.as_deref(),
+        };
+        let limit = MAX_SUGGESTIONS as i64 + 1;
+        // First, from the index alone, when the newest suggestions were received: per zone
+        // a window reaching back a day from the period's end, widened fourfold until it holds
+        // enough or covers the period. A busy scope's quarter is thus read a day deep, not
+        // through its tens of thousands of suggestions.
+        let mut times = Vec::new();
         for (tz, units) in zones.values() {
             let (from, to) = req.period.utc_range(*tz);
-            // The newest first: a window reaching back a day from the period's end, widened
-            // fourfold until it holds enough or covers the period. A busy scope's quarter is
-            // thus read a day deep, not through its tens of thousands of suggestions.
             let mut depth = chrono::Duration::days(1);
-            let rows = loop {
+            loop {
                 let start = from.max(to - depth);
-                let rows = queries::suggestions_between(
-                    conn,
-                    units,
-                    instrument,
-                    (start, to),
-                    req.service.as_deref(),
-                    // One more than listed tells whether there are more.
-                    MAX_SUGGESTIONS as i64 + 1,
-                )?;
-                if rows.len() > MAX_SUGGESTIONS || start == from {
-                    break rows;
+                let found = of(units, (start, to)).times(conn, limit)?;
+                if found.len() as i64 == limit || start == from {
+                    times.extend(found);
+                    break;
                 }
                 depth = depth * 4;
-            };
-            more |= rows.len() > MAX_SUGGESTIONS;
-            for (at, unit, service, channel, flags, text) in rows.into_iter().take(MAX_SUGGESTIONS)
-            {
+            }
+        }
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        // More than listed: one more than the list holds was found.
+        let more = times.len() > MAX_SUGGESTIONS;
+        // Then the rows of the newest, none older than the last one listed.
+        let Some(&oldest) = times.get(MAX_SUGGESTIONS.min(times.len()).saturating_sub(1)) else {
+            return Ok((Vec::new(), false));
+        };
+        let mut found = Vec::new();
+        for (tz, units) in zones.values() {
+            let (from, to) = req.period.utc_range(*tz);
+            let rows = of(units, (from.max(oldest), to)).rows(conn, limit)?;
+            for (at, unit, service, channel, flags, text) in rows {
                 if text.trim().is_empty() || (req.exclude_flagged && quality::is_flagged(&flags)) {
                     continue;
                 }
@@ -330,7 +340,6 @@ impl Scope {
             }
         }
         found.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-        more |= found.len() > MAX_SUGGESTIONS;
         found.truncate(MAX_SUGGESTIONS);
         Ok((found.into_iter().map(|(_, s)| s).collect(), more))
     }

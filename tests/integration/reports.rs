@@ -595,6 +595,19 @@ async fn published_results_and_badge_show_the_last_complete_quarter_when_switche
     assert_eq!(send(&svc, get("/p/unit-b", None)).await.0, 404);
 }
 
+/// Stores rows as they are, bypassing submission (and so the tallies, which a suggestion list
+/// does not read).
+fn insert_rows(app: &TestApp, rows: &[kepuasan::db::queries::ResponseRow]) {
+    app.state
+        .db
+        .write_blocking(|c| {
+            kepuasan::db::write_tx(c, |c| {
+                kepuasan::db::queries::insert_new_responses(c, rows).map(|_| ())
+            })
+        })
+        .unwrap();
+}
+
 async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
     let svc = app.service().await;
     let w = world(&app, &svc).await;
@@ -624,28 +637,23 @@ async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
             }
         })
         .collect();
-    app.state
-        .db
-        .write_blocking(|c| {
-            kepuasan::db::write_tx(c, |c| {
-                kepuasan::db::queries::insert_new_responses(c, &rows).map(|_| ())
-            })
-        })
-        .unwrap();
+    insert_rows(&app, &rows);
     let r = get_body(
         &svc,
         "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
         &w.admin,
     )
     .await;
-    let texts: Vec<&str> = r["suggestions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["text"].as_str().unwrap())
-        .collect();
+    let texts = |r: &Value| -> Vec<String> {
+        r["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
     let newest: Vec<String> = (200..1200).rev().map(|k| format!("saran {k}")).collect();
-    assert_eq!(texts, newest, "the newest 1,000, newest first");
+    assert_eq!(texts(&r), newest, "the newest 1,000, newest first");
     assert_eq!(r["suggestions_truncated"], true, "the quarter holds 1,200");
     // July in Jayapura (UTC+9) ends at 15:00 UTC on the 31st: 735 hours, 490 suggestions,
     // all listed.
@@ -661,6 +669,46 @@ async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
             &july["suggestions_truncated"]
         ),
         (490, &json!(false))
+    );
+    // A unit in another time zone under the same MPP, its 300 suggestions between unit A's
+    // (from 1 September, 45 minutes after each of A's): the MPP lists the newest 1,000 of
+    // both, newest first.
+    let (status, _) = send(&svc, post("/api/v1/units", Some(&w.admin), &json!({"code": "unit-c", "name": "C", "timezone": "Asia/Jakarta", "parent": "mpp-jpr"}))).await;
+    assert_eq!(status, 201);
+    let c_start = at("2025-09-01 00:45:00");
+    let c_rows: Vec<_> = (0..300)
+        .map(|k| {
+            let id = uuid::Uuid::new_v4().to_string();
+            kepuasan::db::queries::ResponseRow {
+                content_hash: id.clone(),
+                submission_id: id,
+                unit_code: "unit-c".into(),
+                suggestion: Some(format!("saran c{k}")),
+                received_at: c_start + chrono::Duration::minutes(90 * k),
+                ..rows[0].clone()
+            }
+        })
+        .collect();
+    insert_rows(&app, &c_rows);
+    let mut both: Vec<(chrono::NaiveDateTime, String)> = rows
+        .iter()
+        .chain(&c_rows)
+        .map(|r| (r.received_at, r.suggestion.clone().unwrap()))
+        .collect();
+    both.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let newest: Vec<String> = both.into_iter().take(1000).map(|(_, t)| t).collect();
+    let mpp = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3",
+        &w.admin,
+    )
+    .await;
+    let listed = texts(&mpp);
+    assert_eq!(listed, newest, "the newest 1,000 of two time zones");
+    assert!(listed.contains(&"saran c299".to_owned()) && listed.contains(&"saran 1199".to_owned()));
+    assert_eq!(
+        mpp["suggestions_truncated"], true,
+        "the quarter holds 1,500"
     );
 }
 
