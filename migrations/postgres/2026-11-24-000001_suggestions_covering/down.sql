@@ -1,0 +1,1 @@
+COMMENT ON INDEX responses_suggestions IS NULL;
