@@ -282,6 +282,21 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await p.getByRole("button", { name: "English" }).click();
   await p.getByRole("heading", { name: "Scores by item" }).waitFor();
   assert.equal(await p.locator("#ikm-value").textContent(), r.ikm.toFixed(2));
+  // A unit with more suggestions than the dashboard lists says how many it shows.
+  for (let k = 0; k < 21; k++) {
+    const res = await fetch(`${base}/api/v1/responses`, {
+      method: "POST",
+      headers: { Authorization: "Bearer " + kiosk, "Content-Type": "application/json" },
+      body: JSON.stringify({ submission_id: crypto.randomUUID(), unit: "samsat", instrument: "skm-2017", channel: "kiosk",
+        answers: { U1: 3, U2: 3, U3: 3, U4: 3, U5: 3, U6: 3, U7: 3, U8: 3, U9: 3 }, suggestion: `Saran nomor ${k}` }),
+    });
+    assert.equal(res.status, 201);
+  }
+  await p.getByLabel("Unit", { exact: true }).selectOption("samsat");
+  await p.getByRole("button", { name: "Show" }).click();
+  await p.locator("#suggestions-note").waitFor();
+  assert.equal(await p.locator("ul.suggestions li").count(), 20);
+  assert.equal(await p.locator("#suggestions-note").textContent(), "The newest 20 of 21 suggestions are shown; the report's downloads hold them all.");
   // A viewer of the MPP cannot read a unit outside it.
   const outside = await fetch(`${base}/api/v1/reports/ikm?unit=puskesmas&period=${year}`, { headers: { Authorization: "Bearer " + viewer } });
   assert.equal(outside.status, 403);

@@ -19,6 +19,8 @@
       csvSemicolon: "CSV (titik koma)", notices: "Catatan", weighted: "IKM tertimbang populasi",
       error: "Gagal memuat", language: "English", chartItems: "Grafik IKM per unsur", chartTrend: "Grafik tren IKM",
       periodCol: "Periode",
+      suggestionsShown: (n, all) => `Ditampilkan ${n} saran terbaru dari ${all}; unduhan laporan memuat semuanya.`,
+      suggestionsCut: (n, all) => `Ditampilkan ${n} saran terbaru. Periode ini memiliki lebih dari ${all} saran; unduhan laporan memuat ${all} yang terbaru.`,
     },
     en: {
       title: "IKM dashboard", signInTitle: "Sign in", signInText: "Enter a viewer or admin key from your administrator.",
@@ -32,6 +34,8 @@
       csvSemicolon: "CSV (semicolons)", notices: "Notices", weighted: "Population-weighted IKM",
       error: "Could not load", language: "Bahasa Indonesia", chartItems: "Chart of the IKM by item", chartTrend: "Chart of the IKM trend",
       periodCol: "Period",
+      suggestionsShown: (n, all) => `The newest ${n} of ${all} suggestions are shown; the report's downloads hold them all.`,
+      suggestionsCut: (n, all) => `The newest ${n} suggestions are shown. This period has more than ${all}; the report's downloads hold the newest ${all}.`,
     },
   };
   const app = document.getElementById("app");
@@ -40,6 +44,7 @@
   // while it was on its way) is dropped rather than shown under the newer choice.
   let generation = 0;
   const t = (k) => T[state.lang][k];
+  const SHOWN_SUGGESTIONS = 20;
   const key = () => sessionStorage.getItem(KEY);
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const num = (v, d = 2) => (v === null || v === undefined ? "-" : (state.lang === "id" ? Number(v).toFixed(d).replace(".", ",") : Number(v).toFixed(d)));
@@ -114,6 +119,15 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
+  // Says how many of the period's suggestions the list shows, when not all.
+  function suggestionsNote(r) {
+    const n = Math.min(r.suggestions.length, SHOWN_SUGGESTIONS);
+    const all = state.lang === "id" ? r.suggestions.length.toLocaleString("id-ID") : r.suggestions.length.toLocaleString("en-US");
+    if (r.suggestions_truncated) return `<p class="hint" id="suggestions-note">${esc(T[state.lang].suggestionsCut(n, all))}</p>`;
+    if (r.suggestions.length > n) return `<p class="hint" id="suggestions-note">${esc(T[state.lang].suggestionsShown(n, all))}</p>`;
+    return "";
+  }
+
   function table(head, rows, numeric) {
     return `<div class="scroll"><table><thead><tr>${head.map((h, i) => `<th scope="col"${numeric[i] ? ' class="n"' : ""}>${esc(h)}</th>`).join("")}</tr></thead>
       <tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ""}>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
@@ -152,7 +166,7 @@
       ${table([t("periodCol"), t("respondents"), "IKM", t("grade"), t("change"), t("significant")], trend, [false, true, true, false, true, false])}
       ${children.length ? `<h3>${t("children")}</h3>${table([t("unit"), t("respondents"), "IKM", t("grade")], children, [false, true, true, false])}` : ""}
       <h3>${t("suggestions")}</h3>
-      ${r.suggestions.length ? `<ul class="suggestions">${r.suggestions.slice(0, 20).map((s) => `<li><span class="hint">${esc(s.date)} · ${esc(s.unit)}${s.service ? " · " + esc(s.service) : ""} · ${esc(s.channel)}</span><br>${esc(s.text)}</li>`).join("")}</ul>` : `<p>${t("noSuggestions")}</p>`}
+      ${r.suggestions.length ? `<ul class="suggestions">${r.suggestions.slice(0, SHOWN_SUGGESTIONS).map((s) => `<li><span class="hint">${esc(s.date)} · ${esc(s.unit)}${s.service ? " · " + esc(s.service) : ""} · ${esc(s.channel)}</span><br>${esc(s.text)}</li>`).join("")}</ul>${suggestionsNote(r)}` : `<p>${t("noSuggestions")}</p>`}
       <h3>${t("downloads")}</h3>
       <p class="downloads">
         <button type="button" data-download="csv">CSV</button>
