@@ -255,32 +255,6 @@ fn content_hash(req: &SubmissionRequest, answers: &Answers) -> String {
     crate::auth::sha256_hex(&canonical.to_string())
 }
 
-/// Checks and stores a submission in its own transaction; returns whether it was new.
-#[allow(clippy::too_many_arguments)]
-pub fn submit(
-    conn: &mut DbConn,
-    directory: &Directory,
-    registry: &Registry,
-    token_settings: &TokenSettings,
-    rules: &FlagRules,
-    caller: Option<&Principal>,
-    req: &SubmissionRequest,
-    now: NaiveDateTime,
-) -> Result<bool, AppError> {
-    let prepared = prepare(
-        conn,
-        directory,
-        registry,
-        token_settings,
-        caller,
-        req,
-        now,
-        now,
-    )?;
-    let mut results = store_batch(conn, rules, &[(prepared, now)])?;
-    results.pop().expect("one result a submission")
-}
-
 /// Stores a batch of checked submissions in one durable transaction (group commit) and returns
 /// each one's outcome in order; a refused one (a receipt already spent, a reused id) is refused
 /// alone. If the transaction itself fails, nothing of the batch is stored and the error is
@@ -466,103 +440,133 @@ pub struct Prepared {
     pub entry: tallies::Entry,
 }
 
-/// Checks a submission against the instrument, the unit and service, and the caller's
-/// rights, and builds its row, received at `received_at` (a paper questionnaire's own date;
-/// otherwise `now`).
-#[allow(clippy::too_many_arguments)]
-pub fn prepare(
-    conn: &mut dyn Source,
-    directory: &Directory,
-    registry: &Registry,
-    token_settings: &TokenSettings,
-    caller: Option<&Principal>,
-    req: &SubmissionRequest,
-    received_at: NaiveDateTime,
-    now: NaiveDateTime,
-) -> Result<Prepared, AppError> {
-    let checked = check(registry, req)?;
-    let unit = directory
-        .unit(conn, &req.unit)?
-        .ok_or_else(|| AppError::field("unit", format!("unknown unit `{}`", req.unit)))?;
-    if !unit.active {
-        return Err(AppError::field(
-            "unit",
-            "this unit no longer takes responses",
-        ));
-    }
-    let accepted = authorize(conn, directory, token_settings, caller, req, &unit, now)?;
-    // A receipt names the service; the respondent need not.
-    let service = match (
-        &req.service,
-        accepted.as_ref().and_then(|a| a.claims.service.clone()),
-    ) {
-        (Some(given), Some(on_receipt)) if *given != on_receipt => {
+/// What checking a submission needs besides the database: the directory of keys, units and
+/// services, the instruments, and the receipt-token settings.
+#[derive(Clone, Copy)]
+pub struct Checker<'a> {
+    /// Keys, units and services.
+    pub directory: &'a Directory,
+    /// The instruments.
+    pub registry: &'a Registry,
+    /// How receipt tokens are checked.
+    pub tokens: &'a TokenSettings,
+}
+
+impl Checker<'_> {
+    /// Checks a submission against the instrument, the unit and service, and the caller's
+    /// rights, and builds its row, received at `received_at` (a paper questionnaire's own
+    /// date; otherwise `now`).
+    pub fn prepare(
+        &self,
+        conn: &mut dyn Source,
+        caller: Option<&Principal>,
+        req: &SubmissionRequest,
+        received_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> Result<Prepared, AppError> {
+        let Checker {
+            directory,
+            registry,
+            tokens: token_settings,
+        } = *self;
+        let checked = check(registry, req)?;
+        let unit = directory
+            .unit(conn, &req.unit)?
+            .ok_or_else(|| AppError::field("unit", format!("unknown unit `{}`", req.unit)))?;
+        if !unit.active {
             return Err(AppError::field(
-                "service",
-                format!("the receipt is for service `{on_receipt}`"),
+                "unit",
+                "this unit no longer takes responses",
             ));
         }
-        (Some(given), _) => Some(given.clone()),
-        (None, on_receipt) => on_receipt,
-    };
-    if let Some(service) = &service {
-        match directory.service(conn, &unit.code, service)? {
-            Some(s) if s.active => {}
-            Some(_) => {
+        let accepted = authorize(conn, directory, token_settings, caller, req, &unit, now)?;
+        // A receipt names the service; the respondent need not.
+        let service = match (
+            &req.service,
+            accepted.as_ref().and_then(|a| a.claims.service.clone()),
+        ) {
+            (Some(given), Some(on_receipt)) if *given != on_receipt => {
                 return Err(AppError::field(
                     "service",
-                    "this service no longer takes responses",
+                    format!("the receipt is for service `{on_receipt}`"),
                 ));
             }
-            None => {
-                return Err(AppError::field(
-                    "service",
-                    format!("unknown service `{service}` of unit {}", unit.code),
-                ));
+            (Some(given), _) => Some(given.clone()),
+            (None, on_receipt) => on_receipt,
+        };
+        if let Some(service) = &service {
+            match directory.service(conn, &unit.code, service)? {
+                Some(s) if s.active => {}
+                Some(_) => {
+                    return Err(AppError::field(
+                        "service",
+                        "this service no longer takes responses",
+                    ));
+                }
+                None => {
+                    return Err(AppError::field(
+                        "service",
+                        format!("unknown service `{service}` of unit {}", unit.code),
+                    ));
+                }
             }
         }
+        let instrument = registry.get(&req.instrument).expect("checked");
+        let answers_json: BTreeMap<&str, i64> = instrument
+            .items
+            .iter()
+            .zip(&checked.answers.0)
+            .filter_map(|(item, v)| v.map(|v| (item.code.as_str(), v)))
+            .collect();
+        let row = ResponseRow {
+            submission_id: req.submission_id.to_ascii_lowercase(),
+            content_hash: content_hash(req, &checked.answers),
+            instrument: req.instrument.clone(),
+            instrument_version: i32::try_from(checked.instrument_version).unwrap_or(i32::MAX),
+            unit_code: unit.code.clone(),
+            service_code: service,
+            channel: req.channel.clone(),
+            answers: serde_json::to_string(&answers_json).expect("map serializes"),
+            profile: checked
+                .profile
+                .map(|p| serde_json::to_string(&p).expect("map serializes")),
+            suggestion: req.suggestion.clone(),
+            received_at,
+            client_time: checked.client_time,
+            flags: String::new(),
+            key_id: caller.map(|p| p.key_id.clone()),
+            started_at: checked.started_at,
+            clock_offset_ms: req.clock_offset_ms,
+            // A tablet names itself; otherwise a kiosk key stands for its device.
+            device_id: req.device_id.clone().or_else(|| {
+                caller
+                    .filter(|p| p.role == Role::Kiosk)
+                    .map(|p| format!("key:{}", p.key_id))
+            }),
+        };
+        let tz = crate::period::parse_timezone(&unit.timezone)
+            .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", unit.code)))?;
+        let entry = tallies::Entry::with_answers(instrument, tz, &row, &checked.answers)?;
+        Ok(Prepared {
+            row,
+            accepted,
+            entry,
+        })
     }
-    let instrument = registry.get(&req.instrument).expect("checked");
-    let answers_json: BTreeMap<&str, i64> = instrument
-        .items
-        .iter()
-        .zip(&checked.answers.0)
-        .filter_map(|(item, v)| v.map(|v| (item.code.as_str(), v)))
-        .collect();
-    let row = ResponseRow {
-        submission_id: req.submission_id.to_ascii_lowercase(),
-        content_hash: content_hash(req, &checked.answers),
-        instrument: req.instrument.clone(),
-        instrument_version: i32::try_from(checked.instrument_version).unwrap_or(i32::MAX),
-        unit_code: unit.code.clone(),
-        service_code: service,
-        channel: req.channel.clone(),
-        answers: serde_json::to_string(&answers_json).expect("map serializes"),
-        profile: checked
-            .profile
-            .map(|p| serde_json::to_string(&p).expect("map serializes")),
-        suggestion: req.suggestion.clone(),
-        received_at,
-        client_time: checked.client_time,
-        flags: String::new(),
-        key_id: caller.map(|p| p.key_id.clone()),
-        started_at: checked.started_at,
-        clock_offset_ms: req.clock_offset_ms,
-        // A tablet names itself; otherwise a kiosk key stands for its device.
-        device_id: req.device_id.clone().or_else(|| {
-            caller
-                .filter(|p| p.role == Role::Kiosk)
-                .map(|p| format!("key:{}", p.key_id))
-        }),
-    };
-    let tz = crate::period::parse_timezone(&unit.timezone)
-        .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", unit.code)))?;
-    let entry = tallies::Entry::with_answers(instrument, tz, &row, &checked.answers)?;
-    Ok(Prepared {
-        row,
-        accepted,
-        entry,
-    })
+
+    /// Checks and stores a submission in its own transaction; returns whether it was new.
+    pub fn submit(
+        &self,
+        conn: &mut DbConn,
+        rules: &FlagRules,
+        caller: Option<&Principal>,
+        req: &SubmissionRequest,
+        now: NaiveDateTime,
+    ) -> Result<bool, AppError> {
+        let prepared = self.prepare(conn, caller, req, now, now)?;
+        let mut results = store_batch(conn, rules, &[(prepared, now)])?;
+        results.pop().expect("one result a submission")
+    }
 }
 
 /// Who may submit: a receipt token (anyone holding the receipt), an admin, a kiosk of the

@@ -322,6 +322,11 @@ pub fn import(
     let mut good = Vec::new();
     // One import reads each unit and service once, inside its transaction.
     let directory = crate::directory::Directory::new(std::time::Duration::MAX);
+    let checker = collect::Checker {
+        directory: &directory,
+        registry,
+        tokens: token_settings,
+    };
     for row in &rows {
         let prepared = submission(row, default_unit, instrument).and_then(|(mut req, date)| {
             let key = derived_id(&req, date, 0);
@@ -329,17 +334,9 @@ pub fn import(
             req.submission_id = derived_id(&req, date, *occurrence);
             *occurrence += 1;
             let at = received_at(conn, &req.unit, date, now).map_err(to_fields)?;
-            collect::prepare(
-                conn,
-                &directory,
-                registry,
-                token_settings,
-                Some(caller),
-                &req,
-                at,
-                now,
-            )
-            .map_err(to_fields)
+            checker
+                .prepare(conn, Some(caller), &req, at, now)
+                .map_err(to_fields)
         });
         match prepared {
             Ok(p) => good.push(p),

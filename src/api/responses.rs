@@ -45,16 +45,12 @@ pub async fn submit(
                     .as_deref()
                     .map(|h| crate::auth::authenticate(conn, &directory, Some(h)))
                     .transpose()?;
-                let prepared = collect::prepare(
-                    conn,
-                    &directory,
-                    &registry,
-                    &token_settings,
-                    caller.as_ref(),
-                    &body,
-                    now,
-                    now,
-                )?;
+                let checker = collect::Checker {
+                    directory: &directory,
+                    registry: &registry,
+                    tokens: &token_settings,
+                };
+                let prepared = checker.prepare(conn, caller.as_ref(), &body, now, now)?;
                 Ok::<_, AppError>((caller, prepared))
             };
             let checked = match check(&mut Offline) {
@@ -77,16 +73,12 @@ pub async fn submit(
             state
                 .db
                 .write(move |conn| {
-                    collect::submit(
-                        conn,
-                        &directory,
-                        &registry,
-                        &token_settings,
-                        &rules,
-                        caller.as_ref(),
-                        &body,
-                        now,
-                    )
+                    let checker = collect::Checker {
+                        directory: &directory,
+                        registry: &registry,
+                        tokens: &token_settings,
+                    };
+                    checker.submit(conn, &rules, caller.as_ref(), &body, now)
                 })
                 .await
         }

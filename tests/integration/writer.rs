@@ -32,16 +32,12 @@ fn prepare(
         .state
         .db
         .read_blocking(|c| {
-            collect::prepare(
-                c,
-                &app.state.directory,
-                &app.state.registry,
-                &token_settings,
-                caller,
-                req,
-                now,
-                now,
-            )
+            let checker = collect::Checker {
+                directory: &app.state.directory,
+                registry: &app.state.registry,
+                tokens: &token_settings,
+            };
+            checker.prepare(c, caller, req, now, now)
         })
         .unwrap();
     (p, now)
