@@ -34,6 +34,16 @@ pub fn count(value: u64, lang: Lang) -> String {
     )
 }
 
+/// An ISO date (`2025-07-01`) as Indonesian documents write it (`01-07-2025`); anything else
+/// as it is.
+pub fn local_date(date: &str) -> String {
+    let parts: Vec<&str> = date.split('-').collect();
+    match parts.as_slice() {
+        [y, m, d] => format!("{d}-{m}-{y}"),
+        _ => date.to_owned(),
+    }
+}
+
 fn opt(value: Option<&Fixed>, lang: Lang) -> String {
     value.map_or_else(|| "-".to_owned(), |v| number(v, lang))
 }

@@ -421,15 +421,6 @@ fn pick<'a>(lang: Lang, id: &'a str, en: &'a str) -> &'a str {
     if lang == Lang::Id { id } else { en }
 }
 
-fn local_date(date: &str) -> String {
-    // 2025-07-01 -> 01-07-2025, as Indonesian documents write dates.
-    let parts: Vec<&str> = date.split('-').collect();
-    match parts.as_slice() {
-        [y, m, d] => format!("{d}-{m}-{y}"),
-        _ => date.to_owned(),
-    }
-}
-
 /// Writes the PDF.
 pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppError> {
     let lang = options.lang;
@@ -465,9 +456,9 @@ pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppErro
             "{} {} ({} {} {}) · {} · {}",
             w.period,
             r.period,
-            local_date(&r.from),
+            crate::text::local_date(&r.from),
             pick(lang, "s.d.", "to"),
-            local_date(&r.to),
+            crate::text::local_date(&r.to),
             r.timezone,
             service
         ),
@@ -699,7 +690,7 @@ pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppErro
             l.paragraph(
                 &format!(
                     "• {} ({}, {}{}) {}",
-                    local_date(&s.date),
+                    crate::text::local_date(&s.date),
                     s.unit,
                     s.service
                         .as_deref()

@@ -261,6 +261,8 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await p.waitForTimeout(late + 500);
   assert.equal(await p.locator("#result-title").textContent(), `Disdukcapil Kota Uji · ${r.period}`, "the report asked for last stays");
   assert.equal(await p.getByLabel("Periode").inputValue(), year);
+  // Dates as the PDF and Indonesian documents write them.
+  assert.match(await p.locator("#result-title + p.hint").textContent(), new RegExp(`^01-01-${year} – 31-12-${year} · Asia/Makassar`));
   const id = (v, d = 2) => v.toFixed(d).replace(".", ",");
   assert.equal(await p.locator("#ikm-value").textContent(), id(r.ikm));
   assert.match(await p.locator("#grade-value").textContent(), new RegExp(`Mutu ${r.grade} · ${r.performance}`));

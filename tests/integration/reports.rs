@@ -576,7 +576,8 @@ async fn published_results_and_badge_show_the_last_complete_quarter_when_switche
     let page = page.as_str().unwrap();
     assert!(page.contains("<strong id=\"ikm\">50,00</strong>"), "{page}");
     assert!(
-        page.contains("Mutu D · Tidak baik") && page.contains("2025-Q2"),
+        page.contains("Mutu D · Tidak baik")
+            && page.contains("2025-Q2: 01-04-2025 s.d. 30-06-2025"),
         "{page}"
     );
     assert!(page.contains("<td>U1</td>") && page.contains("Disdukcapil Jayapura"));

@@ -48,6 +48,8 @@
   const key = () => sessionStorage.getItem(KEY);
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const num = (v, d = 2) => (v === null || v === undefined ? "-" : (state.lang === "id" ? Number(v).toFixed(d).replace(".", ",") : Number(v).toFixed(d)));
+  // 2025-07-01 -> 01-07-2025, as the PDF and Indonesian documents write dates.
+  const day = (iso) => String(iso).split("-").reverse().join("-");
   const pick = (id, en) => (state.lang === "id" ? id : en);
 
   function currentQuarter() {
@@ -148,7 +150,7 @@
     const weighted = r.rollup && r.rollup.population_weighted;
     return `<section aria-labelledby="result-title">
       <h2 id="result-title">${esc(unit ? unit.name : r.unit)} · ${esc(r.period)}</h2>
-      <p class="hint">${esc(r.from)} – ${esc(r.to)} · ${esc(r.timezone)}${r.service ? " · " + esc(r.service) : ""}</p>
+      <p class="hint">${esc(day(r.from))} – ${esc(day(r.to))} · ${esc(r.timezone)}${r.service ? " · " + esc(r.service) : ""}</p>
       <div class="score grade-${esc(r.grade || "none")}">
         <p class="ikm"><span>IKM</span> <strong id="ikm-value">${num(r.ikm)}</strong></p>
         <p class="grade" id="grade-value">${grade}</p>
@@ -166,7 +168,7 @@
       ${table([t("periodCol"), t("respondents"), "IKM", t("grade"), t("change"), t("significant")], trend, [false, true, true, false, true, false])}
       ${children.length ? `<h3>${t("children")}</h3>${table([t("unit"), t("respondents"), "IKM", t("grade")], children, [false, true, true, false])}` : ""}
       <h3>${t("suggestions")}</h3>
-      ${r.suggestions.length ? `<ul class="suggestions">${r.suggestions.slice(0, SHOWN_SUGGESTIONS).map((s) => `<li><span class="hint">${esc(s.date)} · ${esc(s.unit)}${s.service ? " · " + esc(s.service) : ""} · ${esc(s.channel)}</span><br>${esc(s.text)}</li>`).join("")}</ul>${suggestionsNote(r)}` : `<p>${t("noSuggestions")}</p>`}
+      ${r.suggestions.length ? `<ul class="suggestions">${r.suggestions.slice(0, SHOWN_SUGGESTIONS).map((s) => `<li><span class="hint">${esc(day(s.date))} · ${esc(s.unit)}${s.service ? " · " + esc(s.service) : ""} · ${esc(s.channel)}</span><br>${esc(s.text)}</li>`).join("")}</ul>${suggestionsNote(r)}` : `<p>${t("noSuggestions")}</p>`}
       <h3>${t("downloads")}</h3>
       <p class="downloads">
         <button type="button" data-download="csv">CSV</button>
