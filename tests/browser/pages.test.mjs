@@ -270,6 +270,27 @@ test("the dashboard shows the report's numbers, its charts and working downloads
     const row = p.locator("tbody tr", { has: p.locator("td", { hasText: new RegExp(`^${item.code}$`) }) });
     assert.equal(await row.locator("td").nth(4).textContent(), id(item.ikm), `${item.code} IKM`);
   }
+  // The unit head plans a follow-up (its item the weakest by default) and later marks it done.
+  const action = "Menambah satu loket pada jam sibuk";
+  await p.getByLabel("Tindakan").fill(action);
+  await p.getByLabel("Penanggung jawab").fill("Kepala seksi pelayanan");
+  await p.getByLabel("Tenggat").fill(`${year}-12-31`);
+  await p.getByRole("button", { name: "Tambah rencana" }).click();
+  const plan = p.locator("tbody tr", { hasText: action });
+  await plan.waitFor();
+  assert.ok((await plan.locator("td").first().textContent()).startsWith(`${r.priorities[0]} `), "the weakest item by default");
+  assert.equal(await plan.locator("td").nth(3).textContent(), `31-12-${year}`);
+  await plan.locator("select").selectOption("done");
+  const stored = async () => {
+    const res = await fetch(`${base}/api/v1/units/dukcapil/follow-ups`, { headers: { Authorization: "Bearer " + viewer } });
+    return (await res.json()).find((a) => a.action === action);
+  };
+  for (let i = 0; i < 100 && (await stored()).status !== "done"; i++) await p.waitForTimeout(100);
+  assert.deepEqual(
+    (({ item, owner, due, status, period }) => ({ item, owner, due, status, period }))(await stored()),
+    { item: r.priorities[0], owner: "Kepala seksi pelayanan", due: `${year}-12-31`, status: "done", period: year },
+  );
+  await p.locator("tbody tr", { hasText: action }).locator("select option[value=done][selected]").waitFor({ state: "attached" });
   await p.locator("#chart-trend svg").waitFor();
   await shot(p, "dashboard");
   await axe(p, "dashboard");

@@ -19,6 +19,11 @@
       csvSemicolon: "CSV (titik koma)", notices: "Catatan", weighted: "IKM tertimbang populasi",
       error: "Gagal memuat", language: "English", chartItems: "Grafik IKM per unsur", chartTrend: "Grafik tren IKM",
       periodCol: "Periode",
+      followUps: "Rencana tindak lanjut", noFollowUps: "Belum ada rencana untuk periode ini.", action: "Tindakan",
+      owner: "Penanggung jawab", due: "Tenggat", status: "Status", newPlan: "Rencana baru", addPlan: "Tambah rencana",
+      statuses: { planned: "Direncanakan", in_progress: "Berjalan", done: "Selesai", cancelled: "Dibatalkan" },
+      previousPlans: (p, d, n) => `Periode sebelumnya (${p}): ${d} dari ${n} rencana selesai.`,
+      notSaved: "Rencana belum tersimpan",
       suggestionsShown: (n, all) => `Ditampilkan ${n} saran terbaru dari ${all}; unduhan laporan memuat semuanya.`,
       suggestionsCut: (n, all) => `Ditampilkan ${n} saran terbaru. Periode ini memiliki lebih dari ${all} saran; unduhan laporan memuat ${all} yang terbaru.`,
     },
@@ -34,12 +39,19 @@
       csvSemicolon: "CSV (semicolons)", notices: "Notices", weighted: "Population-weighted IKM",
       error: "Could not load", language: "Bahasa Indonesia", chartItems: "Chart of the IKM by item", chartTrend: "Chart of the IKM trend",
       periodCol: "Period",
+      followUps: "Follow-up plans", noFollowUps: "No plans for this period yet.", action: "Action",
+      owner: "Responsible", due: "Due", status: "Status", newPlan: "New plan", addPlan: "Add plan",
+      statuses: { planned: "Planned", in_progress: "In progress", done: "Done", cancelled: "Cancelled" },
+      previousPlans: (p, d, n) => `Previous period (${p}): ${d} of ${n} plans done.`,
+      notSaved: "The plan was not saved",
       suggestionsShown: (n, all) => `The newest ${n} of ${all} suggestions are shown; the report's downloads hold them all.`,
       suggestionsCut: (n, all) => `The newest ${n} suggestions are shown. This period has more than ${all}; the report's downloads hold the newest ${all}.`,
     },
   };
   const app = document.getElementById("app");
-  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, shown: null, charts: {}, error: "" };
+  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, shown: null, charts: {}, error: "",
+    // The new follow-up plan being written, kept across re-renders, and why saving it failed.
+    plan: { item: "", action: "", owner: "", due: "" }, planError: "" };
   // Each report load gets a number; an answer to an older load (the user changed unit or period
   // while it was on its way) is dropped rather than shown under the newer choice.
   let generation = 0;
@@ -57,8 +69,9 @@
     return `${now.getFullYear()}-Q${Math.floor(now.getMonth() / 3) + 1}`;
   }
 
-  async function api(path) {
-    const res = await fetch(path, { headers: { Authorization: "Bearer " + key() } });
+  async function api(path, init = {}) {
+    const headers = { Authorization: "Bearer " + key(), ...(init.body ? { "Content-Type": "application/json" } : {}) };
+    const res = await fetch(path, { ...init, headers });
     if (res.status === 401) { sessionStorage.removeItem(KEY); state.error = t("badKey"); render(); throw new Error("401"); }
     return res;
   }
@@ -135,6 +148,56 @@
       <tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ""}>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
   }
 
+  // This period's follow-up plans (status changeable in place), how the previous period's
+  // went, and a form for a new plan, its item the weakest one by default.
+  function followUpsView(r) {
+    const L = T[state.lang];
+    const f = r.follow_ups;
+    const name = (code) => { const i = r.items.find((x) => x.code === code); return i ? `${code} ${pick(i.name, i.name_en)}` : code; };
+    const statusSelect = (a) => `<select data-follow-up="${esc(a.id)}" aria-label="${esc(`${t("status")}: ${a.action}`)}">${Object.entries(L.statuses)
+      .map(([v, label]) => `<option value="${v}"${v === a.status ? " selected" : ""}>${esc(label)}</option>`).join("")}</select>`;
+    const rows = f.current.map((a) => [esc(name(a.item)), esc(a.action), esc(a.owner), esc(day(a.due)), statusSelect(a)]);
+    const order = [...r.priorities, ...r.items.map((i) => i.code).filter((c) => !r.priorities.includes(c))];
+    const chosen = state.plan.item || order[0];
+    const v = (k) => esc(state.plan[k]);
+    return `<h3 id="follow-ups">${t("followUps")}</h3>
+      ${f.previous ? `<p id="previous-plans">${esc(L.previousPlans(f.previous.period, f.previous.done, f.previous.total))}</p>` : ""}
+      ${rows.length ? table([t("item"), t("action"), t("owner"), t("due"), t("status")], rows, [false, false, false, false, false]) : `<p>${t("noFollowUps")}</p>`}
+      <form id="plan" aria-labelledby="plan-title"><h4 id="plan-title">${t("newPlan")}</h4>
+        <div><label for="plan-item">${t("item")}</label><select id="plan-item">${order.map((c) => `<option value="${esc(c)}"${c === chosen ? " selected" : ""}>${esc(name(c))}</option>`).join("")}</select></div>
+        <div><label for="plan-action">${t("action")}</label><textarea id="plan-action" maxlength="1000" required>${v("action")}</textarea></div>
+        <div><label for="plan-owner">${t("owner")}</label><input id="plan-owner" maxlength="200" required value="${v("owner")}"></div>
+        <div><label for="plan-due">${t("due")}</label><input id="plan-due" type="date" required value="${v("due")}"></div>
+        <div><button type="submit">${t("addPlan")}</button></div>
+        ${state.planError ? `<p class="error" role="alert">${esc(state.planError)}</p>` : ""}
+      </form>`;
+  }
+
+  // Why a request was refused, with the fields it names.
+  function refusal(body) {
+    const fields = Object.entries(body.fields || {}).map(([k, m]) => `${k}: ${m}`).join("; ");
+    return fields ? `${body.message} (${fields})` : body.message;
+  }
+
+  async function savePlan() {
+    const r = state.report;
+    const res = await api(`/api/v1/units/${encodeURIComponent(r.unit)}/follow-ups`, {
+      method: "POST",
+      body: JSON.stringify({ period: r.period, item: document.getElementById("plan-item").value, action: state.plan.action.trim(),
+        owner: state.plan.owner.trim(), due: state.plan.due }),
+    });
+    if (!res.ok) { state.planError = `${t("notSaved")}: ${refusal(await res.json())}`; render(); return; }
+    state.plan = { item: "", action: "", owner: "", due: "" }; state.planError = "";
+    await loadReport(state.shown);
+  }
+
+  async function setStatus(id, status) {
+    const res = await api(`/api/v1/follow-ups/${encodeURIComponent(id)}`, { method: "PATCH", body: JSON.stringify({ status }) });
+    if (!res.ok) { state.planError = `${t("notSaved")}: ${refusal(await res.json())}`; render(); return; }
+    state.planError = "";
+    await loadReport(state.shown);
+  }
+
   function chart(kind, label) {
     return state.charts[kind] ? `<div class="chart" id="chart-${kind}" role="img" aria-label="${esc(label)}">${state.charts[kind]}</div>` : "";
   }
@@ -163,6 +226,7 @@
       ${table([t("code"), t("item"), t("answered"), t("nrr"), t("itemIkm"), t("grade")], items, [false, false, true, true, true, false])}
       <h3>${t("priorities")}</h3>
       <ol>${r.priorities.map((c) => `<li>${esc(c)} ${esc(pick(byCode[c].name, byCode[c].name_en))}: ${num(byCode[c].ikm)} (${esc(byCode[c].grade || "-")})</li>`).join("")}</ol>
+      ${followUpsView(r)}
       <h3>${t("trend")}</h3>
       ${chart("trend", t("chartTrend"))}
       ${table([t("periodCol"), t("respondents"), "IKM", t("grade"), t("change"), t("significant")], trend, [false, true, true, false, true, false])}
@@ -182,7 +246,7 @@
   function render() {
     // Re-rendering replaces the form; keep the field being typed in focused, caret in place.
     const focused = document.activeElement && document.activeElement.id;
-    const caret = focused === "period" ? document.activeElement.selectionStart : null;
+    const caret = typeof document.activeElement?.selectionStart === "number" ? document.activeElement.selectionStart : null;
     document.documentElement.lang = state.lang;
     document.title = t("title");
     const header = `<header><h1>${t("title")}</h1><div class="tools">
@@ -213,7 +277,7 @@
     const again = focused && document.getElementById(focused);
     if (again) {
       again.focus();
-      if (caret !== null) again.setSelectionRange(caret, caret);
+      if (caret !== null && typeof again.setSelectionRange === "function") again.setSelectionRange(caret, caret);
     }
   }
 
@@ -236,6 +300,13 @@
       state.service = document.getElementById("service").value;
       loadReport().catch(() => {});
     });
+    for (const [id, k] of [["plan-item", "item"], ["plan-action", "action"], ["plan-owner", "owner"], ["plan-due", "due"]]) {
+      on(`#${id}`, "input", (e) => { state.plan[k] = e.target.value; });
+    }
+    on("#plan", "submit", (e) => { e.preventDefault(); savePlan().catch(() => {}); });
+    document.querySelectorAll("[data-follow-up]").forEach((s) => s.addEventListener("change", () => {
+      setStatus(s.dataset.followUp, s.value).catch(() => {});
+    }));
     document.querySelectorAll("[data-download]").forEach((b) => b.addEventListener("click", () => {
       const extra = b.dataset.delimiter ? { delimiter: b.dataset.delimiter } : {};
       download(b.dataset.download, extra).catch(() => {});
