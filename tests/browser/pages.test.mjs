@@ -320,6 +320,11 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await p.locator("#suggestions-note").waitFor();
   assert.equal(await p.locator("ul.suggestions li").count(), 20);
   assert.equal(await p.locator("#suggestions-note").textContent(), "The newest 20 of 21 suggestions are shown; the report's downloads hold them all.");
+  // A period that does not exist is refused in the page's language, naming the field.
+  await p.getByLabel("Period").fill(`${year}-Q5`);
+  await p.getByRole("button", { name: "Show" }).click();
+  const refused = await p.getByRole("alert").textContent();
+  assert.ok(refused.startsWith("Could not load: Invalid input: Period. ("), refused);
   // A viewer of the MPP cannot read a unit outside it.
   const outside = await fetch(`${base}/api/v1/reports/ikm?unit=puskesmas&period=${year}`, { headers: { Authorization: "Bearer " + viewer } });
   assert.equal(outside.status, 403);

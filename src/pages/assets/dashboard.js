@@ -24,6 +24,10 @@
       statuses: { planned: "Direncanakan", in_progress: "Berjalan", done: "Selesai", cancelled: "Dibatalkan" },
       previousPlans: (p, d, n) => `Periode sebelumnya (${p}): ${d} dari ${n} rencana selesai.`,
       notSaved: "Rencana belum tersimpan",
+      refused: { validation_failed: "Isian tidak valid", not_found: "Tidak ditemukan", forbidden: "Kunci ini tidak berhak untuk itu",
+        db_unavailable: "Server sedang sibuk; coba lagi sebentar lagi", other: "Permintaan ditolak" },
+      fields: { period: "Periode", service: "Layanan", unit: "Unit", item: "Unsur", action: "Tindakan", owner: "Penanggung jawab",
+        due: "Tenggat", status: "Status", mode: "Mode", instrument: "Instrumen" },
       suggestionsShown: (n, all) => `Ditampilkan ${n} saran terbaru dari ${all}; unduhan laporan memuat semuanya.`,
       suggestionsCut: (n, all) => `Ditampilkan ${n} saran terbaru. Periode ini memiliki lebih dari ${all} saran; unduhan laporan memuat ${all} yang terbaru.`,
     },
@@ -44,6 +48,10 @@
       statuses: { planned: "Planned", in_progress: "In progress", done: "Done", cancelled: "Cancelled" },
       previousPlans: (p, d, n) => `Previous period (${p}): ${d} of ${n} plans done.`,
       notSaved: "The plan was not saved",
+      refused: { validation_failed: "Invalid input", not_found: "Not found", forbidden: "This key may not do that",
+        db_unavailable: "The server is busy; try again shortly", other: "Request refused" },
+      fields: { period: "Period", service: "Service", unit: "Unit", item: "Item", action: "Action", owner: "Responsible",
+        due: "Due", status: "Status", mode: "Mode", instrument: "Instrument" },
       suggestionsShown: (n, all) => `The newest ${n} of ${all} suggestions are shown; the report's downloads hold them all.`,
       suggestionsCut: (n, all) => `The newest ${n} suggestions are shown. This period has more than ${all}; the report's downloads hold the newest ${all}.`,
     },
@@ -108,7 +116,7 @@
     const res = await api("/api/v1/reports/ikm?" + asked);
     const body = await res.json();
     if (!current()) return;
-    if (!res.ok) { state.error = `${t("error")}: ${body.message}`; render(); return; }
+    if (!res.ok) { state.error = `${t("error")}: ${refusal(body)}`; render(); return; }
     const q = new URLSearchParams(asked); q.set("lang", state.lang);
     const charts = {};
     for (const kind of ["items", "trend"]) {
@@ -126,7 +134,7 @@
     const q = new URLSearchParams(state.shown); q.set("format", format); q.set("lang", state.lang);
     for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
     const res = await api("/api/v1/reports/ikm?" + q);
-    if (!res.ok) { const body = await res.json(); state.error = `${t("error")}: ${body.message}`; render(); return; }
+    if (!res.ok) { state.error = `${t("error")}: ${refusal(await res.json())}`; render(); return; }
     const name = ((res.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/) || [])[1] || `ikm.${format}`;
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement("a");
@@ -173,10 +181,13 @@
       </form>`;
   }
 
-  // Why a request was refused, with the fields it names.
+  // Why a request was refused, in the page's language: the reason by its code and the fields
+  // it names, then the server's own sentence (English) as detail.
   function refusal(body) {
-    const fields = Object.entries(body.fields || {}).map(([k, m]) => `${k}: ${m}`).join("; ");
-    return fields ? `${body.message} (${fields})` : body.message;
+    const L = T[state.lang];
+    const reason = L.refused[body.error] || L.refused.other;
+    const fields = Object.keys(body.fields || {}).map((k) => L.fields[k] || k).join(", ");
+    return `${reason}${fields ? ": " + fields : ""}. (${body.message})`;
   }
 
   async function savePlan() {
