@@ -461,6 +461,20 @@ pub async fn list_keys(
     ))
 }
 
+/// The key making the request: its role, units and holder, never its secret. The dashboard
+/// asks it to offer an administrator what only an administrator may do.
+#[utoipa::path(get, path = "/api/v1/me", tag = "keys", security(("bearer" = [])),
+    responses((status = 200, description = "The calling key", body = KeyView), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody)))]
+pub async fn me(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let caller = principal(&state, &req).await?;
+    let key = state
+        .db
+        .read(move |conn| queries::find_key(conn, &caller.key_id))
+        .await?
+        .ok_or_else(|| AppError::unauthorized("unknown or revoked key"))?;
+    Ok(HttpResponse::Ok().json(KeyView::of(key, None)))
+}
+
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys", params(("id" = String, Path, description = "Key id")), security(("bearer" = [])),
     responses((status = 204, description = "Revoked"), (status = 404, description = "Unknown key", body = ErrorBody)))]
 pub async fn revoke_key(

@@ -75,6 +75,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/follow-ups/{id}", web::patch().to(followups::update))
                     .route("/keys", web::post().to(admin::create_key))
                     .route("/keys", web::get().to(admin::list_keys))
+                    .route("/me", web::get().to(admin::me))
                     .route("/keys/{id}", web::delete().to(admin::revoke_key))
                     .route(
                         "/units/{unit}/receipt-tokens",
@@ -394,7 +395,7 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         admin::create_unit, admin::list_units, admin::update_unit,
         admin::create_service, admin::list_services, admin::update_service,
         admin::set_population, admin::list_populations, admin::import_populations,
-        admin::create_key, admin::list_keys, admin::revoke_key,
+        admin::create_key, admin::list_keys, admin::me, admin::revoke_key,
         followups::create, followups::list, followups::update,
         responses::submit, imports::import, reports::ikm, reports::chart, tokens::issue, tokens::sheet,
     ),

@@ -260,6 +260,15 @@ pub fn find_key_by_hash(conn: &mut DbConn, hash: &str) -> Result<Option<ApiKey>,
         .optional()?)
 }
 
+/// The key with an id.
+pub fn find_key(conn: &mut DbConn, id: &str) -> Result<Option<ApiKey>, AppError> {
+    Ok(api_keys::table
+        .find(id)
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Every key, newest first.
 pub fn list_keys(conn: &mut DbConn) -> Result<Vec<ApiKey>, AppError> {
     Ok(api_keys::table

@@ -291,6 +291,22 @@ test("the dashboard shows the report's numbers, its charts and working downloads
     { item: r.priorities[0], owner: "Kepala seksi pelayanan", due: `${year}-12-31`, status: "done", period: year },
   );
   await p.locator("tbody tr", { hasText: action }).locator("select option[value=done][selected]").waitFor({ state: "attached" });
+  // Only an administrator is offered the population; with it the report says whether the
+  // sample is large enough (Krejcie & Morgan: 278 for 1,000 people).
+  assert.equal(await p.locator("#population").count(), 0, "a viewer sets no population");
+  const a = await page();
+  await a.goto(`${base}/dashboard`);
+  await a.getByLabel("Kunci akses").fill(admin);
+  await a.getByRole("button", { name: "Masuk" }).click();
+  await a.getByLabel("Unit", { exact: true }).selectOption("dukcapil");
+  await a.getByLabel("Periode").fill(year);
+  await a.getByRole("button", { name: "Tampilkan" }).click();
+  await a.getByLabel("Populasi periode ini").fill("1000");
+  await a.getByRole("button", { name: "Simpan populasi" }).click();
+  await a.locator("#sample").waitFor();
+  assert.equal(await a.locator("#sample").textContent(),
+    `Populasi 1.000: sampel minimum 278 (Krejcie & Morgan); terkumpul ${r.respondents}, belum cukup.`);
+  await a.context().close();
   await p.locator("#chart-trend svg").waitFor();
   await shot(p, "dashboard");
   await axe(p, "dashboard");

@@ -104,6 +104,11 @@ async fn each_role_gets_exactly_what_it_should(app: TestApp) {
             [201, 403, 403, 201, 403, 401],
         ),
         (
+            "who am I",
+            Box::new(|k| get("/api/v1/me", k)),
+            [200, 200, 200, 200, 200, 401],
+        ),
+        (
             "set population",
             Box::new(|k| {
                 with_key(
@@ -141,6 +146,13 @@ async fn each_role_gets_exactly_what_it_should(app: TestApp) {
             }
         }
     }
+    // A key tells its own role, units and holder, never its secret.
+    let me = send(&svc, get("/api/v1/me", Some(&w.viewer_a))).await.1;
+    assert_eq!(
+        (&me["role"], &me["units"], me.get("secret")),
+        (&json!("viewer"), &json!(["unit-a"]), None),
+        "{me}"
+    );
     // Use is recorded; a revoked key gets 401.
     let keys_list = send(&svc, get("/api/v1/keys", Some(&w.admin))).await.1;
     let used = |units: Value, role: &str| {

@@ -24,6 +24,9 @@
       statuses: { planned: "Direncanakan", in_progress: "Berjalan", done: "Selesai", cancelled: "Dibatalkan" },
       previousPlans: (p, d, n) => `Periode sebelumnya (${p}): ${d} dari ${n} rencana selesai.`,
       notSaved: "Rencana belum tersimpan",
+      sample: (pop, min, got, ok) => `Populasi ${pop}: sampel minimum ${min} (Krejcie & Morgan); terkumpul ${got}, ${ok ? "sudah cukup" : "belum cukup"}.`,
+      population: "Populasi periode ini", populationHint: "Jumlah orang yang dilayani unit ini pada periode tersebut.",
+      savePopulation: "Simpan populasi", populationNotSaved: "Populasi belum tersimpan",
       refused: { validation_failed: "Isian tidak valid", not_found: "Tidak ditemukan", forbidden: "Kunci ini tidak berhak untuk itu",
         db_unavailable: "Server sedang sibuk; coba lagi sebentar lagi", other: "Permintaan ditolak" },
       fields: { period: "Periode", service: "Layanan", unit: "Unit", item: "Unsur", action: "Tindakan", owner: "Penanggung jawab",
@@ -48,6 +51,9 @@
       statuses: { planned: "Planned", in_progress: "In progress", done: "Done", cancelled: "Cancelled" },
       previousPlans: (p, d, n) => `Previous period (${p}): ${d} of ${n} plans done.`,
       notSaved: "The plan was not saved",
+      sample: (pop, min, got, ok) => `Population ${pop}: minimum sample ${min} (Krejcie & Morgan); ${got} collected, ${ok ? "enough" : "not enough yet"}.`,
+      population: "This period's population", populationHint: "How many people this unit served in the period.",
+      savePopulation: "Save population", populationNotSaved: "The population was not saved",
       refused: { validation_failed: "Invalid input", not_found: "Not found", forbidden: "This key may not do that",
         db_unavailable: "The server is busy; try again shortly", other: "Request refused" },
       fields: { period: "Period", service: "Service", unit: "Unit", item: "Item", action: "Action", owner: "Responsible",
@@ -57,7 +63,7 @@
     },
   };
   const app = document.getElementById("app");
-  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, shown: null, charts: {}, error: "",
+  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, shown: null, charts: {}, error: "", me: null, populationError: "",
     // The new follow-up plan being written, kept across re-renders, and why saving it failed.
     plan: { item: "", action: "", owner: "", due: "" }, planError: "" };
   // Each report load gets a number; an answer to an older load (the user changed unit or period
@@ -91,6 +97,9 @@
   }
 
   async function loadUnits() {
+    // Who is signed in: an administrator is also offered what only an administrator may do.
+    const me = await api("/api/v1/me");
+    state.me = me.ok ? await me.json() : null;
     const res = await api("/api/v1/units");
     state.units = await res.json();
     if (!state.unit && state.units.length) {
@@ -181,6 +190,33 @@
       </form>`;
   }
 
+  // The sample the period needs for its population, and for an administrator the form that
+  // sets the population.
+  function sampleView(r) {
+    const L = T[state.lang];
+    const count = (n) => Number(n).toLocaleString(state.lang === "id" ? "id-ID" : "en-US");
+    const line = r.sample ? `<p id="sample">${esc(L.sample(count(r.sample.population), count(r.sample.minimum), count(r.sample.collected), r.sample.adequate))}</p>` : "";
+    if (!state.me || state.me.role !== "admin") return line;
+    return `${line}<form id="population" class="inline">
+        <div><label for="population-value">${t("population")}</label>
+        <input id="population-value" type="number" min="1" step="1" required value="${r.sample ? r.sample.population : ""}" aria-describedby="population-hint">
+        <span class="hint" id="population-hint">${t("populationHint")}</span></div>
+        <div><button type="submit">${t("savePopulation")}</button></div>
+        ${state.populationError ? `<p class="error" role="alert">${esc(state.populationError)}</p>` : ""}
+      </form>`;
+  }
+
+  async function savePopulation() {
+    const r = state.report;
+    const population = Number(document.getElementById("population-value").value);
+    const res = await api(`/api/v1/units/${encodeURIComponent(r.unit)}/populations/${encodeURIComponent(r.period)}`, {
+      method: "PUT", body: JSON.stringify({ population }),
+    });
+    if (!res.ok) { state.populationError = `${t("populationNotSaved")}: ${refusal(await res.json())}`; render(); return; }
+    state.populationError = "";
+    await loadReport(state.shown);
+  }
+
   // Why a request was refused, in the page's language: the reason by its code and the fields
   // it names, then the server's own sentence (English) as detail.
   function refusal(body) {
@@ -231,6 +267,7 @@
         <p>${r.respondents} ${t("respondents")} · ${t("index")} ${num(r.index, 4)}</p>
         ${weighted ? `<p>${t("weighted")}: ${num(weighted.ikm)} (${esc(weighted.grade)})</p>` : ""}
       </div>
+      ${sampleView(r)}
       ${r.notices.length ? `<h3>${t("notices")}</h3><ul>${r.notices.map((n) => `<li>${esc(pick(n.id, n.en))}</li>`).join("")}</ul>` : ""}
       <h3>${t("items")}</h3>
       ${chart("items", t("chartItems"))}
@@ -295,7 +332,7 @@
   function bind() {
     const on = (sel, ev, fn) => { const el = document.querySelector(sel); if (el) el.addEventListener(ev, fn); };
     on("#lang", "click", () => { state.lang = state.lang === "id" ? "en" : "id"; localStorage.setItem(LANG, state.lang); if (state.shown) loadReport(state.shown).catch(() => {}); else render(); });
-    on("#sign-out", "click", () => { sessionStorage.removeItem(KEY); Object.assign(state, { units: [], unit: null, report: null, error: "" }); render(); });
+    on("#sign-out", "click", () => { sessionStorage.removeItem(KEY); Object.assign(state, { units: [], unit: null, report: null, error: "", me: null }); render(); });
     on("#sign-in", "submit", async (e) => {
       e.preventDefault();
       sessionStorage.setItem(KEY, document.getElementById("key").value.trim());
@@ -315,6 +352,7 @@
       on(`#${id}`, "input", (e) => { state.plan[k] = e.target.value; });
     }
     on("#plan", "submit", (e) => { e.preventDefault(); savePlan().catch(() => {}); });
+    on("#population", "submit", (e) => { e.preventDefault(); savePopulation().catch(() => {}); });
     document.querySelectorAll("[data-follow-up]").forEach((s) => s.addEventListener("change", () => {
       setStatus(s.dataset.followUp, s.value).catch(() => {});
     }));
