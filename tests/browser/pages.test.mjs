@@ -255,12 +255,12 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await p.getByLabel("Kunci akses").fill(viewer);
   await p.getByRole("button", { name: "Masuk" }).click();
   await p.getByLabel("Unit", { exact: true }).selectOption("dukcapil");
-  await p.getByLabel("Periode").fill(year);
+  await p.getByLabel("Periode", { exact: true }).fill(year);
   await p.getByRole("button", { name: "Tampilkan" }).click();
   await p.locator("#chart-items svg").waitFor();
   await p.waitForTimeout(late + 500);
   assert.equal(await p.locator("#result-title").textContent(), `Disdukcapil Kota Uji · ${r.period}`, "the report asked for last stays");
-  assert.equal(await p.getByLabel("Periode").inputValue(), year);
+  assert.equal(await p.getByLabel("Periode", { exact: true }).inputValue(), year);
   // Dates as the PDF and Indonesian documents write them.
   assert.match(await p.locator("#result-title + p.hint").textContent(), new RegExp(`^01-01-${year} – 31-12-${year} · Asia/Makassar`));
   const id = (v, d = 2) => v.toFixed(d).replace(".", ",");
@@ -298,9 +298,12 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await a.goto(`${base}/dashboard`);
   await a.getByLabel("Kunci akses").fill(admin);
   await a.getByRole("button", { name: "Masuk" }).click();
+  // The report the dashboard opens with first, so nothing re-renders under the next steps.
+  await a.locator("#result-title").waitFor();
   await a.getByLabel("Unit", { exact: true }).selectOption("dukcapil");
-  await a.getByLabel("Periode").fill(year);
+  await a.getByLabel("Periode", { exact: true }).fill(year);
   await a.getByRole("button", { name: "Tampilkan" }).click();
+  await a.locator("#result-title", { hasText: `Disdukcapil Kota Uji · ${year}` }).waitFor();
   await a.getByLabel("Populasi periode ini").fill("1000");
   await a.getByRole("button", { name: "Simpan populasi" }).click();
   await a.locator("#sample").waitFor();
@@ -337,7 +340,7 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   assert.equal(await p.locator("ul.suggestions li").count(), 20);
   assert.equal(await p.locator("#suggestions-note").textContent(), "The newest 20 of 21 suggestions are shown; the report's downloads hold them all.");
   // A period that does not exist is refused in the page's language, naming the field.
-  await p.getByLabel("Period").fill(`${year}-Q5`);
+  await p.getByLabel("Period", { exact: true }).fill(`${year}-Q5`);
   await p.getByRole("button", { name: "Show" }).click();
   const refused = await p.getByRole("alert").textContent();
   assert.ok(refused.startsWith("Could not load: Invalid input: Period. ("), refused);
