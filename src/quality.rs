@@ -157,6 +157,11 @@ pub fn is_flagged(flags: &str) -> bool {
     !flags.is_empty()
 }
 
+/// Whether responses with a flag set count in a report that leaves flagged ones out or not.
+pub fn counted(flags: &str, exclude_flagged: bool) -> bool {
+    !(exclude_flagged && is_flagged(flags))
+}
+
 /// Counts of flags in a report.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct QualitySummary {
@@ -196,7 +201,7 @@ impl QualitySummary {
         if flagged {
             self.flagged += n;
         }
-        let include = !(flagged && self.exclude_flagged);
+        let include = counted(flags, self.exclude_flagged);
         if include {
             self.included += n
         } else {

@@ -323,7 +323,7 @@ impl Scope {
             let (from, to) = req.period.utc_range(*tz);
             let rows = of(units, (from.max(oldest), to)).rows(conn, limit)?;
             for (at, unit, service, channel, flags, text) in rows {
-                if text.trim().is_empty() || (req.exclude_flagged && quality::is_flagged(&flags)) {
+                if text.trim().is_empty() || !quality::counted(&flags, req.exclude_flagged) {
                     continue;
                 }
                 let date = tz.from_utc_datetime(&at).date_naive().to_string();
@@ -432,7 +432,7 @@ pub fn unit_report(
     }
     for group in &loaded.groups {
         let t = &group.tally;
-        if req.exclude_flagged && quality::is_flagged(&group.flags) {
+        if !quality::counted(&group.flags, req.exclude_flagged) {
             continue;
         }
         add_to(
@@ -632,7 +632,7 @@ fn trend(
     for (period, totals) in periods.iter().zip(&totals) {
         let mut t = Tally::new(instrument);
         for (flags, tally) in totals {
-            if !(req.exclude_flagged && quality::is_flagged(flags)) {
+            if quality::counted(flags, req.exclude_flagged) {
                 t.merge(tally);
             }
         }
@@ -749,7 +749,7 @@ pub fn raw_responses(
     let mut rows = scope.rows(conn, &req.period, req.service.as_deref(), key)?;
     rows.sort_by_key(|r| r.received_at);
     rows.iter()
-        .filter(|r| !(req.exclude_flagged && quality::is_flagged(&r.flags)))
+        .filter(|r| quality::counted(&r.flags, req.exclude_flagged))
         .map(|row| {
             let answers = stored_answers(instrument, row)?;
             let profile: BTreeMap<String, serde_json::Value> = row

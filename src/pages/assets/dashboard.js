@@ -76,6 +76,7 @@
   const num = (v, d = 2) => (v === null || v === undefined ? "-" : (state.lang === "id" ? Number(v).toFixed(d).replace(".", ",") : Number(v).toFixed(d)));
   // 2025-07-01 -> 01-07-2025, as the PDF and Indonesian documents write dates.
   const day = (iso) => String(iso).split("-").reverse().join("-");
+  const count = (n) => Number(n).toLocaleString(state.lang === "id" ? "id-ID" : "en-US");
   const pick = (id, en) => (state.lang === "id" ? id : en);
 
   function currentQuarter() {
@@ -154,7 +155,7 @@
   // Says how many of the period's suggestions the list shows, when not all.
   function suggestionsNote(r) {
     const n = Math.min(r.suggestions.length, SHOWN_SUGGESTIONS);
-    const all = state.lang === "id" ? r.suggestions.length.toLocaleString("id-ID") : r.suggestions.length.toLocaleString("en-US");
+    const all = count(r.suggestions.length);
     if (r.suggestions_truncated) return `<p class="hint" id="suggestions-note">${esc(T[state.lang].suggestionsCut(n, all))}</p>`;
     if (r.suggestions.length > n) return `<p class="hint" id="suggestions-note">${esc(T[state.lang].suggestionsShown(n, all))}</p>`;
     return "";
@@ -194,7 +195,6 @@
   // sets the population.
   function sampleView(r) {
     const L = T[state.lang];
-    const count = (n) => Number(n).toLocaleString(state.lang === "id" ? "id-ID" : "en-US");
     const line = r.sample ? `<p id="sample">${esc(L.sample(count(r.sample.population), count(r.sample.minimum), count(r.sample.collected), r.sample.adequate))}</p>` : "";
     if (!state.me || state.me.role !== "admin") return line;
     return `${line}<form id="population" class="inline">
@@ -206,15 +206,21 @@
       </form>`;
   }
 
-  async function savePopulation() {
+  // Sends a change, then shows the report again. A refusal is kept in `state[where]`, after the
+  // words `failed`, and shown; `saved` runs before the report reloads.
+  async function change(path, body, method, where, failed, saved = () => {}) {
+    const res = await api(path, { method, body: JSON.stringify(body) });
+    if (!res.ok) { state[where] = `${t(failed)}: ${refusal(await res.json())}`; render(); return; }
+    state[where] = "";
+    saved();
+    await loadReport(state.shown);
+  }
+
+  function savePopulation() {
     const r = state.report;
     const population = Number(document.getElementById("population-value").value);
-    const res = await api(`/api/v1/units/${encodeURIComponent(r.unit)}/populations/${encodeURIComponent(r.period)}`, {
-      method: "PUT", body: JSON.stringify({ population }),
-    });
-    if (!res.ok) { state.populationError = `${t("populationNotSaved")}: ${refusal(await res.json())}`; render(); return; }
-    state.populationError = "";
-    await loadReport(state.shown);
+    return change(`/api/v1/units/${encodeURIComponent(r.unit)}/populations/${encodeURIComponent(r.period)}`, { population },
+      "PUT", "populationError", "populationNotSaved");
   }
 
   // Why a request was refused, in the page's language: the reason by its code and the fields
@@ -226,23 +232,16 @@
     return `${reason}${fields ? ": " + fields : ""}. (${body.message})`;
   }
 
-  async function savePlan() {
+  function savePlan() {
     const r = state.report;
-    const res = await api(`/api/v1/units/${encodeURIComponent(r.unit)}/follow-ups`, {
-      method: "POST",
-      body: JSON.stringify({ period: r.period, item: document.getElementById("plan-item").value, action: state.plan.action.trim(),
-        owner: state.plan.owner.trim(), due: state.plan.due }),
-    });
-    if (!res.ok) { state.planError = `${t("notSaved")}: ${refusal(await res.json())}`; render(); return; }
-    state.plan = { item: "", action: "", owner: "", due: "" }; state.planError = "";
-    await loadReport(state.shown);
+    const plan = { period: r.period, item: document.getElementById("plan-item").value, action: state.plan.action.trim(),
+      owner: state.plan.owner.trim(), due: state.plan.due };
+    return change(`/api/v1/units/${encodeURIComponent(r.unit)}/follow-ups`, plan, "POST", "planError", "notSaved",
+      () => { state.plan = { item: "", action: "", owner: "", due: "" }; });
   }
 
-  async function setStatus(id, status) {
-    const res = await api(`/api/v1/follow-ups/${encodeURIComponent(id)}`, { method: "PATCH", body: JSON.stringify({ status }) });
-    if (!res.ok) { state.planError = `${t("notSaved")}: ${refusal(await res.json())}`; render(); return; }
-    state.planError = "";
-    await loadReport(state.shown);
+  function setStatus(id, status) {
+    return change(`/api/v1/follow-ups/${encodeURIComponent(id)}`, { status }, "PATCH", "planError", "notSaved");
   }
 
   function chart(kind, label) {
