@@ -42,9 +42,10 @@ pub struct SubmissionRequest {
     pub channel: String,
     /// Item code to answer; null or absent is unanswered.
     #[schema(value_type = Object)]
+    #[serde(deserialize_with = "unique_keys::answers")]
     pub answers: BTreeMap<String, Value>,
     /// Respondent profile; every field optional.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys::profile")]
     #[schema(value_type = Option<Object>)]
     pub profile: Option<BTreeMap<String, Value>>,
     /// Free-text suggestion, at most 2,000 characters.
@@ -67,6 +68,74 @@ pub struct SubmissionRequest {
     /// digits, '-' or '_'.
     #[serde(default)]
     pub device_id: Option<String>,
+    /// The form ticket of the survey page the respondent answered (`/u/{unit}`, `/s/{token}`);
+    /// required through an open link, spent by the response.
+    #[serde(default)]
+    pub ticket: Option<String>,
+}
+
+/// JSON objects whose keys must each come once: `{"U1": 4, "U1": 1}` is refused, not read as
+/// its last answer.
+mod unique_keys {
+    use std::collections::BTreeMap;
+    use std::fmt;
+
+    use serde::Deserializer;
+    use serde::de::{Error, MapAccess, Visitor};
+    use serde_json::Value;
+
+    struct Unique(&'static str);
+
+    impl<'de> Visitor<'de> for Unique {
+        type Value = BTreeMap<String, Value>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "an object of {}", self.0)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                if out.contains_key(&key) {
+                    return Err(A::Error::custom(format!(
+                        "duplicate field `{}.{key}`: each key may come once",
+                        self.0
+                    )));
+                }
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+
+    pub fn answers<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Value>, D::Error> {
+        d.deserialize_map(Unique("answers"))
+    }
+
+    pub fn profile<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<BTreeMap<String, Value>>, D::Error> {
+        struct OrNull;
+        impl<'de> Visitor<'de> for OrNull {
+            type Value = Option<BTreeMap<String, Value>>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object or null")
+            }
+            fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(Unique("profile")).map(Some)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Unique("profile").visit_map(map).map(Some)
+            }
+        }
+        d.deserialize_option(OrNull)
+    }
 }
 
 /// The answer to a submission.
@@ -339,6 +408,8 @@ fn store_in_tx(
             continue;
         }
         let candidate = quality::Candidate {
+            server_started: prepared.ticket.as_ref().map(|t| t.issued_at),
+            force_rate: prepared.rate,
             device: row.device_id.as_deref(),
             started_at: row.started_at,
             client_time: row.client_time,
@@ -351,18 +422,33 @@ fn store_in_tx(
             flags: histories.flags(conn, rules, &candidate)?,
             ..row.clone()
         };
-        match &prepared.accepted {
+        let spend = match (&prepared.accepted, &prepared.ticket) {
+            (Some(accepted), _) => Some((accepted.spend_key.as_str(), false)),
+            (None, Some(ticket)) if prepared.spend_ticket => {
+                Some((ticket.spend_key.as_str(), true))
+            }
+            _ => None,
+        };
+        match spend {
             None => {
                 stored.insert(row.submission_id.clone(), row.content_hash.clone());
                 fresh.push(row);
                 fresh_at.push(i);
             }
-            Some(accepted) => {
+            Some((spend_key, is_ticket)) => {
                 conn.batch_execute("SAVEPOINT kepuasan_item")?;
                 let spent = match queries::insert_new_responses(conn, std::slice::from_ref(&row))?[..]
                 {
-                    [true] => tokens::spend(conn, &accepted.spend_key, &row.submission_id, *now)
-                        .map(|()| true),
+                    [true] => tokens::spend(conn, spend_key, &row.submission_id, *now)
+                        .map(|()| true)
+                        .map_err(|e| if is_ticket && e.code == "token_spent" {
+                            AppError::conflict(
+                                "ticket_spent",
+                                "this survey form was already sent; open the survey page again for a new response",
+                            )
+                        } else {
+                            e
+                        }),
                     _ if !look_up => return Err(seen_before()),
                     _ => Ok(false),
                 };
@@ -436,6 +522,12 @@ pub struct Prepared {
     pub row: ResponseRow,
     /// The receipt token it spends, if any.
     pub accepted: Option<tokens::Accepted>,
+    /// The form ticket of its page, if it carried a valid one.
+    pub ticket: Option<crate::abuse::Ticket>,
+    /// Whether the response spends its ticket (an open-link response does).
+    pub spend_ticket: bool,
+    /// Whether it came faster than its client address or kiosk key may send (flag `rate`).
+    pub rate: bool,
     /// What it adds to the stored tallies.
     pub entry: tallies::Entry,
 }
@@ -450,6 +542,10 @@ pub struct Checker<'a> {
     pub registry: &'a Registry,
     /// How receipt tokens are checked.
     pub tokens: &'a TokenSettings,
+    /// The keys that check form tickets; `None` where no survey page is involved (imports).
+    pub secrets: Option<&'a crate::abuse::Secrets>,
+    /// The keyed hash of the client's address, for a submission without a key.
+    pub address: Option<&'a str>,
 }
 
 impl Checker<'_> {
@@ -468,6 +564,8 @@ impl Checker<'_> {
             directory,
             registry,
             tokens: token_settings,
+            secrets,
+            address,
         } = *self;
         let checked = check(registry, req)?;
         let unit = directory
@@ -480,6 +578,21 @@ impl Checker<'_> {
             ));
         }
         let accepted = authorize(conn, directory, token_settings, caller, req, &unit, now)?;
+        let ticket = match (&req.ticket, secrets) {
+            (Some(ticket), Some(secrets)) => Some(secrets.check_ticket(ticket, &unit.code, now)?),
+            _ => None,
+        };
+        // Through an open link, only the form of a survey page loaded from this server counts,
+        // each form once.
+        let spend_ticket = caller.is_none() && req.token.is_none();
+        if spend_ticket && ticket.is_none() {
+            let mut e = AppError::field(
+                "ticket",
+                "a response through an open link needs the form ticket of the survey page; open the page again",
+            );
+            e.code = "ticket_required";
+            return Err(e);
+        }
         // A receipt names the service; the respondent need not.
         let service = match (
             &req.service,
@@ -537,12 +650,17 @@ impl Checker<'_> {
             key_id: caller.map(|p| p.key_id.clone()),
             started_at: checked.started_at,
             clock_offset_ms: req.clock_offset_ms,
-            // A tablet names itself; otherwise a kiosk key stands for its device.
-            device_id: req.device_id.clone().or_else(|| {
-                caller
-                    .filter(|p| p.role == Role::Kiosk)
-                    .map(|p| format!("key:{}", p.key_id))
-            }),
+            // Without a key, the client's (hashed) address stands for its device, whatever it
+            // claims; a tablet names itself; otherwise a kiosk key stands for its device.
+            device_id: match (caller, address) {
+                (None, Some(address)) => Some(format!("addr:{address}")),
+                (None, None) => None,
+                (Some(_), _) => req.device_id.clone().or_else(|| {
+                    caller
+                        .filter(|p| p.role == Role::Kiosk)
+                        .map(|p| format!("key:{}", p.key_id))
+                }),
+            },
         };
         let tz = crate::period::parse_timezone(&unit.timezone)
             .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", unit.code)))?;
@@ -550,22 +668,11 @@ impl Checker<'_> {
         Ok(Prepared {
             row,
             accepted,
+            ticket,
+            spend_ticket,
+            rate: false,
             entry,
         })
-    }
-
-    /// Checks and stores a submission in its own transaction; returns whether it was new.
-    pub fn submit(
-        &self,
-        conn: &mut DbConn,
-        rules: &FlagRules,
-        caller: Option<&Principal>,
-        req: &SubmissionRequest,
-        now: NaiveDateTime,
-    ) -> Result<bool, AppError> {
-        let prepared = self.prepare(conn, caller, req, now, now)?;
-        let mut results = store_batch(conn, rules, &[(prepared, now)])?;
-        results.pop().expect("one result a submission")
     }
 }
 
@@ -581,6 +688,26 @@ fn authorize(
     unit: &queries::Unit,
     now: NaiveDateTime,
 ) -> Result<Option<tokens::Accepted>, AppError> {
+    // The credential decides the channel: a receipt is `qr`, a kiosk key `kiosk`, a counter's
+    // paper questionnaires `paper`, an open link `web`; only an admin may say otherwise.
+    let credential = match (&req.token, caller.map(|p| p.role)) {
+        (Some(_), _) => Some(("qr", "a receipt token")),
+        (None, Some(Role::Kiosk)) => Some(("kiosk", "a kiosk key")),
+        (None, Some(Role::Counter)) => Some(("paper", "a counter key")),
+        (None, None) if unit.open_link => Some(("web", "an open link")),
+        _ => None,
+    };
+    if let Some((channel, credential)) = credential
+        && req.channel != channel
+    {
+        return Err(AppError::field(
+            "channel",
+            format!(
+                "responses through {credential} come through channel `{channel}`, not `{}`",
+                req.channel
+            ),
+        ));
+    }
     if let Some(token) = &req.token {
         let tz = crate::period::parse_timezone(&unit.timezone)
             .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", unit.code)))?;
@@ -590,7 +717,7 @@ fn authorize(
     }
     match caller {
         Some(p) if p.role == Role::Admin => Ok(None),
-        Some(p) if p.role == Role::Kiosk || (p.role == Role::Counter && req.channel == "paper") => {
+        Some(p) if matches!(p.role, Role::Kiosk | Role::Counter) => {
             if p.covers_by(&unit.code, |code| directory.parent(conn, code))? {
                 Ok(None)
             } else {
@@ -604,7 +731,7 @@ fn authorize(
             "a {} key cannot submit responses",
             p.role
         ))),
-        None if unit.open_link && req.channel == "web" => Ok(None),
+        None if unit.open_link => Ok(None),
         None => Err(AppError::unauthorized(
             "this unit takes responses only from its kiosks and receipts; an Authorization key is required",
         )),

@@ -36,6 +36,22 @@ pub struct Settings {
     /// submissions are kept in memory; a change through another instance or the command line
     /// takes effect within it. 0 reads them every time.
     pub directory_seconds: u32,
+    /// `KEPUASAN_HEAVY_LIMIT` (default: the number of cores): how many heavy requests (imports,
+    /// exports, reports over more than a year) run at once; the rest wait.
+    pub heavy_limit: u32,
+    /// `KEPUASAN_HEAVY_WAIT_SECONDS` (default 20): how long a heavy request waits for its turn
+    /// before it is answered 503 with `Retry-After`.
+    pub heavy_wait_seconds: u32,
+    /// `KEPUASAN_ANONYMOUS_PER_MINUTE` (default 30): open-link and receipt submissions one
+    /// client address may send a minute before it is answered 429.
+    pub anonymous_per_minute: u32,
+    /// `KEPUASAN_FLAG_KEY_PER_MINUTE` (default 60): submissions one kiosk key may send a minute,
+    /// whatever device ids they carry, before the rest are flagged `rate`.
+    pub key_per_minute: u32,
+    /// `KEPUASAN_TRUST_PROXY` (`off` by default): take the client's address from the last entry
+    /// of `X-Forwarded-For`, which the reverse proxy in front of the server appends. Only for a
+    /// server that no client can reach except through that proxy.
+    pub trust_proxy: bool,
 }
 
 impl Default for Settings {
@@ -50,6 +66,11 @@ impl Default for Settings {
             flags: crate::quality::FlagRules::default(),
             group_commit: true,
             directory_seconds: Self::DEFAULT_DIRECTORY_SECONDS,
+            heavy_limit: Self::default_heavy_limit(),
+            heavy_wait_seconds: Self::DEFAULT_HEAVY_WAIT_SECONDS,
+            anonymous_per_minute: Self::DEFAULT_ANONYMOUS_PER_MINUTE,
+            key_per_minute: Self::DEFAULT_KEY_PER_MINUTE,
+            trust_proxy: false,
         }
     }
 }
@@ -68,6 +89,11 @@ struct FileSettings {
     flag_per_minute: Option<u32>,
     group_commit: Option<bool>,
     directory_seconds: Option<u32>,
+    heavy_limit: Option<u32>,
+    heavy_wait_seconds: Option<u32>,
+    anonymous_per_minute: Option<u32>,
+    flag_key_per_minute: Option<u32>,
+    trust_proxy: Option<bool>,
 }
 
 impl Settings {
@@ -99,6 +125,18 @@ impl Settings {
     pub const DEFAULT_BIND: &'static str = "127.0.0.1:8080";
     /// Default seconds the directory of keys, units and services is kept in memory.
     pub const DEFAULT_DIRECTORY_SECONDS: u32 = 2;
+
+    /// Default seconds a heavy request waits for its turn.
+    pub const DEFAULT_HEAVY_WAIT_SECONDS: u32 = 20;
+    /// Default anonymous submissions a client address may send a minute.
+    pub const DEFAULT_ANONYMOUS_PER_MINUTE: u32 = 30;
+    /// Default submissions a kiosk key may send a minute before they are flagged.
+    pub const DEFAULT_KEY_PER_MINUTE: u32 = 60;
+
+    /// Default heavy requests at once: the number of cores.
+    pub fn default_heavy_limit() -> u32 {
+        std::thread::available_parallelism().map_or(2, |n| u32::try_from(n.get()).unwrap_or(2))
+    }
 
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Settings, String> {
@@ -149,20 +187,51 @@ impl Settings {
                 defaults.per_minute,
             )?,
         };
-        let group_commit = match var("KEPUASAN_GROUP_COMMIT").as_deref() {
-            None => file.group_commit.unwrap_or(true),
-            Some("on" | "true" | "1") => true,
-            Some("off" | "false" | "0") => false,
-            Some(other) => {
-                return Err(format!("KEPUASAN_GROUP_COMMIT: `{other}` is not on or off"));
-            }
-        };
+        let switch =
+            |name: &str, file_value: Option<bool>, default: bool| -> Result<bool, String> {
+                match var(name).as_deref() {
+                    None => Ok(file_value.unwrap_or(default)),
+                    Some("on" | "true" | "1") => Ok(true),
+                    Some("off" | "false" | "0") => Ok(false),
+                    Some(other) => Err(format!("{name}: `{other}` is not on or off")),
+                }
+            };
+        let trust_proxy = switch("KEPUASAN_TRUST_PROXY", file.trust_proxy, false)?;
+        let key_per_minute = number(
+            "KEPUASAN_FLAG_KEY_PER_MINUTE",
+            file.flag_key_per_minute,
+            Self::DEFAULT_KEY_PER_MINUTE,
+        )?;
+        let group_commit = switch("KEPUASAN_GROUP_COMMIT", file.group_commit, true)?;
         let directory_seconds = number(
             "KEPUASAN_DIRECTORY_SECONDS",
             file.directory_seconds,
             Self::DEFAULT_DIRECTORY_SECONDS,
         )?;
+        let heavy_limit = number(
+            "KEPUASAN_HEAVY_LIMIT",
+            file.heavy_limit,
+            Self::default_heavy_limit(),
+        )?;
+        if heavy_limit == 0 {
+            return Err("KEPUASAN_HEAVY_LIMIT: must be at least 1".to_owned());
+        }
+        let heavy_wait_seconds = number(
+            "KEPUASAN_HEAVY_WAIT_SECONDS",
+            file.heavy_wait_seconds,
+            Self::DEFAULT_HEAVY_WAIT_SECONDS,
+        )?;
+        let anonymous_per_minute = number(
+            "KEPUASAN_ANONYMOUS_PER_MINUTE",
+            file.anonymous_per_minute,
+            Self::DEFAULT_ANONYMOUS_PER_MINUTE,
+        )?;
         Ok(Settings {
+            key_per_minute,
+            trust_proxy,
+            heavy_limit,
+            heavy_wait_seconds,
+            anonymous_per_minute,
             group_commit,
             directory_seconds,
             flags,

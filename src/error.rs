@@ -26,7 +26,14 @@ pub struct AppError {
     pub fields: Option<BTreeMap<String, String>>,
     /// For a 500, the cause: logged with the request id, never sent to the client.
     pub cause: Option<String>,
+    /// Seconds the client should wait before trying again (`Retry-After`), for a 429 or 503.
+    pub retry_after: Option<u64>,
 }
+
+/// The stable code of an error answer, kept in the response's extensions so the request log
+/// and `/metrics` can count refusals by reason.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
 
 /// The JSON body of an error.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -49,6 +56,7 @@ impl AppError {
             message: message.into(),
             fields: None,
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -61,12 +69,26 @@ impl AppError {
             message: format!("invalid field(s): {}", names.join(", ")),
             fields: Some(fields),
             cause: None,
+            retry_after: None,
         }
     }
 
     /// 422 for one field.
     pub fn field(field: impl Into<String>, problem: impl Into<String>) -> AppError {
         AppError::invalid(BTreeMap::from([(field.into(), problem.into())]))
+    }
+
+    /// 413 for one field: an upload over one of its limits, named in the problem.
+    pub fn too_large(field: impl Into<String>, problem: impl Into<String>) -> AppError {
+        let problem = problem.into();
+        AppError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too_large",
+            message: problem.clone(),
+            fields: Some(BTreeMap::from([(field.into(), problem)])),
+            cause: None,
+            retry_after: None,
+        }
     }
 
     /// 400: a request that cannot be read.
@@ -114,6 +136,22 @@ impl AppError {
         AppError::new(StatusCode::SERVICE_UNAVAILABLE, "db_unavailable", message)
     }
 
+    /// 503: heavy work (imports, exports, long reports) is at its limit; retry after `seconds`.
+    pub fn busy(message: impl Into<String>, seconds: u64) -> AppError {
+        AppError {
+            retry_after: Some(seconds),
+            ..AppError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+        }
+    }
+
+    /// 429: too many requests from one client; retry after `seconds`.
+    pub fn rate_limited(message: impl Into<String>, seconds: u64) -> AppError {
+        AppError {
+            retry_after: Some(seconds),
+            ..AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+        }
+    }
+
     /// 500: a bug. The cause is logged; the body stays generic.
     pub fn internal(cause: impl fmt::Display) -> AppError {
         tracing::error!(%cause, "internal error");
@@ -147,11 +185,16 @@ impl ResponseError for AppError {
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "2"));
         }
-        response.json(ErrorBody {
+        if let Some(seconds) = self.retry_after {
+            response.insert_header(("Retry-After", seconds.to_string()));
+        }
+        let mut response = response.json(ErrorBody {
             error: self.code.to_owned(),
             message: self.message.clone(),
             fields: self.fields.clone(),
-        })
+        });
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
     }
 }
 

@@ -12,7 +12,6 @@
 //! stores only the added ones.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Cursor;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use serde::Serialize;
@@ -25,30 +24,8 @@ use crate::db::queries;
 use crate::db::{self, DbConn};
 use crate::error::AppError;
 use crate::instrument::Registry;
+use crate::spreadsheet::{self, Row, Table};
 use crate::tokens::TokenSettings;
-
-/// Most rows one import takes.
-pub const MAX_ROWS: usize = 20_000;
-
-/// A file's kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    /// CSV, comma or semicolon delimited, UTF-8 with or without a byte-order mark.
-    Csv,
-    /// An Excel workbook; its first sheet is read.
-    Xlsx,
-}
-
-impl FileKind {
-    /// The kind of a file from its first bytes (an XLSX file is a ZIP archive).
-    pub fn sniff(bytes: &[u8]) -> FileKind {
-        if bytes.starts_with(b"PK\x03\x04") {
-            FileKind::Xlsx
-        } else {
-            FileKind::Csv
-        }
-    }
-}
 
 /// A bad row: its line and what is wrong, by field.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -76,110 +53,31 @@ pub struct ImportReport {
     pub errors: Vec<RowError>,
 }
 
-/// A row of the file: its line and its cells by lower-case header.
-struct Row {
-    line: u64,
-    cells: HashMap<String, String>,
-}
+/// The headers a questionnaire file may use (lower case), besides the instrument's item codes.
+const QUESTIONNAIRE_COLUMNS: &[&str] = &[
+    "unit",
+    "unit_code",
+    "service",
+    "layanan",
+    "date",
+    "tanggal",
+    "gender",
+    "jenis_kelamin",
+    "age",
+    "usia",
+    "education",
+    "pendidikan",
+    "occupation",
+    "pekerjaan",
+    "suggestion",
+    "saran",
+];
 
-fn whole_file(problem: impl Into<String>) -> AppError {
-    AppError::field("file", problem)
-}
+/// The headers a population file may use.
+const POPULATION_COLUMNS: &[&str] = &["unit", "period", "periode", "population", "populasi"];
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| whole_file(format!("the file is not UTF-8 text ({e})")))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(crate::csv_input::detect_delimiter(text))
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| whole_file(format!("cannot read the header line: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_lowercase())
-        .collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| whole_file(format!("unreadable CSV: {e}")))?;
-        let line = record.position().map_or(0, |p| p.line());
-        rows.push(Row {
-            line,
-            cells: headers
-                .iter()
-                .cloned()
-                .zip(record.iter().map(|c| c.trim().to_owned()))
-                .collect(),
-        });
-    }
-    Ok(rows)
-}
-
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
-    use calamine::{Data, Reader};
-    let mut book = calamine::Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| whole_file(format!("not a readable XLSX workbook: {e}")))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| whole_file("the workbook has no sheet"))?
-        .map_err(|e| whole_file(format!("cannot read the first sheet: {e}")))?;
-    let text = |d: &Data| -> String {
-        match d {
-            Data::Empty => String::new(),
-            Data::String(s) => s.trim().to_owned(),
-            Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
-            Data::Float(f) => f.to_string(),
-            Data::Int(i) => i.to_string(),
-            Data::Bool(b) => b.to_string(),
-            Data::DateTime(dt) => dt
-                .as_datetime()
-                .map_or_else(|| dt.to_string(), |d| d.date().to_string()),
-            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-            Data::Error(e) => format!("#{e:?}"),
-        }
-    };
-    let first_row = range.start().map_or(0, |(r, _)| r);
-    let mut rows = range.rows();
-    let headers: Vec<String> = rows
-        .next()
-        .ok_or_else(|| whole_file("the first sheet is empty"))?
-        .iter()
-        .map(|h| text(h).to_lowercase())
-        .collect();
-    Ok(rows
-        .enumerate()
-        .map(|(i, cells)| Row {
-            line: u64::from(first_row) + i as u64 + 2,
-            cells: headers
-                .iter()
-                .cloned()
-                .zip(cells.iter().map(text))
-                .collect(),
-        })
-        .collect())
-}
-
-/// The rows of a CSV or XLSX file (told apart by their first bytes), blank rows left out.
-fn read_rows(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
-    let rows = match FileKind::sniff(bytes) {
-        FileKind::Csv => read_csv(bytes)?,
-        FileKind::Xlsx => read_xlsx(bytes)?,
-    };
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.cells.values().any(|v| !v.is_empty()))
-        .collect())
-}
-
-/// A cell by any of its accepted header names (English first, then Indonesian).
-fn cell<'a>(row: &'a Row, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|n| row.cells.get(*n))
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
-}
+/// The earliest questionnaire date: PermenPAN-RB 14/2017, which set the nine items, is of 2017.
+const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(2017, 1, 1).expect("a date");
 
 /// A questionnaire date as written: 2025-07-14, 14/07/2025 or 14-07-2025.
 fn parse_date(text: &str) -> Option<NaiveDate> {
@@ -190,33 +88,44 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 
 /// The submission a row stands for, or the problems that stop it being one.
 fn submission(
+    table: &Table,
     row: &Row,
     default_unit: Option<&str>,
     instrument: &crate::instrument::Instrument,
 ) -> Result<(SubmissionRequest, NaiveDate), BTreeMap<String, String>> {
     let mut fields = BTreeMap::new();
-    let unit = cell(row, &["unit", "unit_code"]).or(default_unit);
+    let unit = table.cell(row, &["unit", "unit_code"]).or(default_unit);
     if unit.is_none() {
         fields.insert("unit".into(), "is missing".into());
     }
-    let date = match cell(row, &["date", "tanggal"]) {
+    let date = match table.cell(row, &["date", "tanggal"]) {
         None => {
             fields.insert("date".into(), "is missing".into());
             None
         }
-        Some(d) => parse_date(d).or_else(|| {
-            fields.insert(
-                "date".into(),
-                format!("`{d}` is not a date such as 2025-07-14 or 14/07/2025"),
-            );
-            None
-        }),
+        Some(d) => match parse_date(d) {
+            Some(date) if date < FIRST_DATE => {
+                fields.insert(
+                    "date".into(),
+                    format!("{date} is before {FIRST_DATE}, when the skm-2017 instrument began"),
+                );
+                None
+            }
+            Some(date) => Some(date),
+            None => {
+                fields.insert(
+                    "date".into(),
+                    format!("`{d}` is not a date such as 2025-07-14 or 14/07/2025"),
+                );
+                None
+            }
+        },
     };
     let mut answers = BTreeMap::new();
     for item in &instrument.items {
         let code = item.code.to_lowercase();
-        match row.cells.get(&code).map(String::as_str) {
-            None | Some("") => {}
+        match table.cell(row, &[code.as_str()]) {
+            None => {}
             Some(v) => match v.parse::<i64>() {
                 Ok(n) => {
                     answers.insert(item.code.clone(), Value::from(n));
@@ -237,7 +146,7 @@ fn submission(
         ("education", ["education", "pendidikan"]),
         ("occupation", ["occupation", "pekerjaan"]),
     ] {
-        if let Some(v) = cell(row, &names) {
+        if let Some(v) = table.cell(row, &names) {
             let value = match key {
                 "age" => v
                     .parse::<i64>()
@@ -253,17 +162,18 @@ fn submission(
     let req = SubmissionRequest {
         submission_id: String::new(),
         unit: unit.expect("checked").to_owned(),
-        service: cell(row, &["service", "layanan"]).map(str::to_owned),
+        service: table.cell(row, &["service", "layanan"]).map(str::to_owned),
         instrument: instrument.key.clone(),
         channel: "paper".into(),
         answers,
         profile: (!profile.is_empty()).then_some(profile),
-        suggestion: cell(row, &["suggestion", "saran"]).map(str::to_owned),
+        suggestion: table.cell(row, &["suggestion", "saran"]).map(str::to_owned),
         token: None,
         client_time: None,
         started_at: None,
         clock_offset_ms: None,
         device_id: None,
+        ticket: None,
     };
     Ok((req, date.expect("checked")))
 }
@@ -300,16 +210,21 @@ pub fn import(
     dry_run: bool,
     now: NaiveDateTime,
 ) -> Result<ImportReport, AppError> {
-    let rows = read_rows(bytes)?;
-    if rows.len() > MAX_ROWS {
-        return Err(whole_file(format!(
-            "{} rows; at most {MAX_ROWS} in one import",
-            rows.len()
-        )));
-    }
     let instrument = registry
         .get("skm-2017")
         .ok_or_else(|| AppError::internal("the skm-2017 instrument is missing"))?;
+    let codes: Vec<String> = instrument
+        .items
+        .iter()
+        .map(|i| i.code.to_lowercase())
+        .collect();
+    let wanted: Vec<&str> = QUESTIONNAIRE_COLUMNS
+        .iter()
+        .copied()
+        .chain(codes.iter().map(String::as_str))
+        .collect();
+    let table = spreadsheet::read(bytes, &wanted, &spreadsheet::LIMITS)?;
+    let rows = &table.rows;
     let mut report = ImportReport {
         dry_run,
         rows: rows.len() as u64,
@@ -326,18 +241,21 @@ pub fn import(
         directory: &directory,
         registry,
         tokens: token_settings,
+        secrets: None,
+        address: None,
     };
-    for row in &rows {
-        let prepared = submission(row, default_unit, instrument).and_then(|(mut req, date)| {
-            let key = derived_id(&req, date, 0);
-            let occurrence = seen.entry(key).or_insert(0);
-            req.submission_id = derived_id(&req, date, *occurrence);
-            *occurrence += 1;
-            let at = received_at(conn, &req.unit, date, now).map_err(to_fields)?;
-            checker
-                .prepare(conn, Some(caller), &req, at, now)
-                .map_err(to_fields)
-        });
+    for row in rows {
+        let prepared =
+            submission(&table, row, default_unit, instrument).and_then(|(mut req, date)| {
+                let key = derived_id(&req, date, 0);
+                let occurrence = seen.entry(key).or_insert(0);
+                req.submission_id = derived_id(&req, date, *occurrence);
+                *occurrence += 1;
+                let at = received_at(conn, &req.unit, date, now).map_err(to_fields)?;
+                checker
+                    .prepare(conn, Some(caller), &req, at, now)
+                    .map_err(to_fields)
+            });
         match prepared {
             Ok(p) => good.push(p),
             Err(fields) => report.errors.push(RowError {
@@ -392,17 +310,18 @@ pub fn populations(
     bytes: &[u8],
     now: NaiveDateTime,
 ) -> Result<PopulationReport, AppError> {
-    let rows = read_rows(bytes)?;
+    let table = spreadsheet::read(bytes, POPULATION_COLUMNS, &spreadsheet::LIMITS)?;
+    let rows = &table.rows;
     let mut report = PopulationReport {
         rows: rows.len() as u64,
         set: 0,
         errors: Vec::new(),
     };
-    for row in &rows {
+    for row in rows {
         let result = match (
-            cell(row, &["unit"]),
-            cell(row, &["period", "periode"]),
-            cell(row, &["population", "populasi"]),
+            table.cell(row, &["unit"]),
+            table.cell(row, &["period", "periode"]),
+            table.cell(row, &["population", "populasi"]),
         ) {
             (Some(unit), Some(period), Some(n)) => match n.replace(['.', ' '], "").parse() {
                 Ok(n) => crate::api::admin::set_population_in(conn, unit, period, n, now)

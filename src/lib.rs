@@ -5,6 +5,7 @@
 //! [`engine`] is the pure index engine (no database, no HTTP), [`csv_input`] reads response
 //! files, [`text`] renders reports for people, [`config`] holds the settings and [`cli`] is the command line.
 
+pub mod abuse;
 pub mod api;
 pub mod auth;
 pub mod cli;
@@ -26,6 +27,7 @@ pub mod period;
 pub mod quality;
 pub mod reporting;
 pub mod server;
+pub mod spreadsheet;
 pub mod state;
 pub mod tallies;
 pub mod text;

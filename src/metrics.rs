@@ -1,5 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): HTTP requests by route and status with their latency,
-//! submissions by channel and outcome, imported questionnaires, and the database pools. One
+//! submissions by channel and outcome, imported questionnaires, refusals by reason, and the
+//! database pools. One
 //! registry per application state, so tests and several servers in one process never mix.
 
 use prometheus::{
@@ -25,6 +26,9 @@ pub struct Metrics {
     pub write_queue: IntGauge,
     /// `kepuasan_write_batch_size`: submissions per group commit.
     pub batch_size: Histogram,
+    /// `kepuasan_refusals_total{status, reason}`: requests refused (4xx, 503) by error code,
+    /// such as `too_large`, `rate_limited`, `busy` or `validation_failed`.
+    pub refusals: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -86,8 +90,17 @@ impl Metrics {
                 ]),
         )
         .expect("valid metric");
+        let refusals = IntCounterVec::new(
+            Opts::new(
+                "kepuasan_refusals_total",
+                "Requests refused, by status and error code",
+            ),
+            &["status", "reason"],
+        )
+        .expect("valid metric");
         for metric in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(refusals.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(submissions.clone()),
             Box::new(imported.clone()),
@@ -106,6 +119,7 @@ impl Metrics {
             db_connections,
             write_queue,
             batch_size,
+            refusals,
         }
     }
 

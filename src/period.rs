@@ -10,6 +10,9 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+/// The longest period a report covers, in years.
+pub const MAX_YEARS: u32 = 20;
+
 /// A period as inclusive local dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -99,6 +102,11 @@ impl Period {
         }
     }
 
+    /// Whether the period covers more than a year (a report over it is heavy work).
+    pub fn is_long(&self) -> bool {
+        (self.last - self.first).num_days() > 366
+    }
+
     /// The UTC instants `[from, to)` the period covers in a time zone.
     pub fn utc_range(&self, tz: Tz) -> (NaiveDateTime, NaiveDateTime) {
         let end = self.last.succ_opt().expect("date after the last day");
@@ -153,6 +161,9 @@ impl FromStr for Period {
             year(&b[..4])?;
             if last < first {
                 return Err(fail("ends before it starts"));
+            }
+            if first.checked_add_months(chrono::Months::new(12 * MAX_YEARS)) <= Some(last) {
+                return Err(fail("spans more than 20 years"));
             }
             return Ok(Period {
                 first,
@@ -263,6 +274,8 @@ mod tests {
             "2025-13",
             "2025-S3",
             "2025-09-30..2025-07-01",
+            "2000-01-01..2100-12-31",
+            "2005-01-01..2025-01-01",
             "2025-02-30..2025-03-01",
             "Q3-2025",
             "1999",

@@ -61,6 +61,11 @@ impl FlagRules {
 
 /// What the checks look at in a new response.
 pub struct Candidate<'a> {
+    /// When the server issued the form it answered (its page's ticket): when known, `too_fast`
+    /// is judged from it and the server's receive time, not from the client's clock.
+    pub server_started: Option<NaiveDateTime>,
+    /// Flag `rate` whatever the device's history (its address or kiosk key sent too many).
+    pub force_rate: bool,
     /// Device, if known.
     pub device: Option<&'a str>,
     /// Client start and finish times.
@@ -103,11 +108,15 @@ impl Histories {
         c: &Candidate<'_>,
     ) -> Result<String, AppError> {
         let mut flags = Vec::new();
-        if let (Some(start), Some(end)) = (c.started_at, c.client_time)
-            && end - start < chrono::Duration::seconds(i64::from(rules.min_seconds))
-        {
+        let took = match (c.server_started, c.started_at, c.client_time) {
+            (Some(issued), _, _) => Some(c.received_at - issued),
+            (None, Some(start), Some(end)) => Some(end - start),
+            _ => None,
+        };
+        if took.is_some_and(|t| t < chrono::Duration::seconds(i64::from(rules.min_seconds))) {
             flags.push(TOO_FAST);
         }
+        let (mut rate, mut repeat) = (c.force_rate, false);
         if let Some(device) = c.device {
             let history = match self.0.entry(device.to_owned()) {
                 Entry::Occupied(e) => e.into_mut(),
@@ -123,7 +132,7 @@ impl Histories {
             };
             let since = c.received_at - chrono::Duration::minutes(1);
             if history.times.iter().filter(|t| **t >= since).count() >= rules.per_minute as usize {
-                flags.push(RATE);
+                rate = true;
             }
             if history
                 .newest
@@ -134,7 +143,7 @@ impl Histories {
                         && suggestion.as_deref() == c.suggestion
                 })
             {
-                flags.push(REPEAT);
+                repeat = true;
             }
             // The new response joins the history: its time in order, kept to the newest few.
             let at = history.times.partition_point(|t| *t > c.received_at);
@@ -147,6 +156,12 @@ impl Histories {
                     c.suggestion.map(str::to_owned),
                 ));
             }
+        }
+        if rate {
+            flags.push(RATE);
+        }
+        if repeat {
+            flags.push(REPEAT);
         }
         Ok(flags.join(","))
     }

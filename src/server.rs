@@ -19,6 +19,9 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
     {
         tracing::info!("built the tallies of the responses stored before tallies existed");
     }
+    let secrets = db
+        .write_blocking(crate::abuse::Secrets::load)
+        .map_err(|e| e.to_string())?;
     let metrics = crate::metrics::Metrics::new();
     let writer = settings
         .group_commit
@@ -27,6 +30,9 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
         std::time::Duration::from_secs(u64::from(settings.directory_seconds)),
     ));
     Ok(AppState {
+        heavy: Arc::new(tokio::sync::Semaphore::new(settings.heavy_limit as usize)),
+        windows: Arc::new(crate::abuse::Windows::new()),
+        secrets: Arc::new(secrets),
         db,
         registry: Arc::new(registry),
         settings: Arc::new(settings),

@@ -63,4 +63,47 @@ pub struct AppState {
     pub writer: Option<crate::writer::Writer>,
     /// Keys, units and services as submissions look them up.
     pub directory: Arc<crate::directory::Directory>,
+    /// Turns for heavy requests (imports, exports, long reports): `heavy_limit` at once.
+    pub heavy: Arc<tokio::sync::Semaphore>,
+    /// Arrivals in the last minute per client address (a keyed hash of it) and per kiosk key.
+    pub windows: Arc<crate::abuse::Windows>,
+    /// The keys of form tickets and address hashes.
+    pub secrets: Arc<crate::abuse::Secrets>,
+}
+
+impl AppState {
+    /// A turn for heavy work, held until dropped. Waits up to `heavy_wait_seconds`; past that
+    /// the request is answered 503 with `Retry-After`, so heavy requests queue rather than pile
+    /// up in memory.
+    pub async fn heavy_turn(&self) -> Result<HeavyTurn, crate::error::AppError> {
+        let wait = std::time::Duration::from_secs(u64::from(self.settings.heavy_wait_seconds));
+        match tokio::time::timeout(wait, self.heavy.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(HeavyTurn(permit)),
+            _ => Err(crate::error::AppError::busy(
+                "the server is busy with other imports, exports and long reports; retry shortly",
+                5,
+            )),
+        }
+    }
+}
+
+/// A turn for heavy work. When it ends, the memory the work freed is handed back to the system:
+/// glibc keeps freed memory in per-thread arenas, and heavy work runs on whichever of the
+/// blocking pool's threads is free, so without this every thread that once built an export
+/// would keep its peak.
+pub struct HeavyTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl Drop for HeavyTurn {
+    fn drop(&mut self) {
+        release_freed_memory();
+    }
+}
+
+/// Returns freed heap memory of every arena to the system (glibc); elsewhere nothing to do.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own arenas; it takes no pointer of ours.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }

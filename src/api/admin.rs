@@ -74,25 +74,27 @@ pub fn create_unit_in(
     check_code("code", &body.code)?;
     check_name("name", &body.name)?;
     check_timezone(&body.timezone)?;
-    if let Some(parent) = &body.parent
-        && queries::find_unit(conn, parent)?.is_none()
-    {
-        return Err(AppError::field(
-            "parent",
-            format!("unknown unit `{parent}`"),
-        ));
-    }
-    if queries::find_unit(conn, &body.code)?.is_some() {
+    // Unit codes are lower case: `DUKCAPIL` and `dukcapil` are one unit.
+    let code = body.code.to_ascii_lowercase();
+    let parent = match &body.parent {
+        Some(parent) => Some(
+            queries::find_unit(conn, parent)?
+                .ok_or_else(|| AppError::field("parent", format!("unknown unit `{parent}`")))?
+                .code,
+        ),
+        None => None,
+    };
+    if queries::find_unit(conn, &code)?.is_some() {
         return Err(AppError::conflict(
             "unit_exists",
-            format!("unit `{}` already exists", body.code),
+            format!("unit `{code}` already exists"),
         ));
     }
     let unit = Unit {
-        code: body.code.clone(),
+        code,
         name: body.name.trim().to_owned(),
         timezone: body.timezone.clone(),
-        parent_code: body.parent.clone(),
+        parent_code: parent,
         open_link: body.open_link,
         active: true,
         created_at: now,
@@ -174,6 +176,9 @@ pub async fn update_unit(
         .db
         .write(move |conn| {
             crate::db::write_tx(conn, |conn| {
+                if body.parent.is_some() {
+                    queries::lock_tree(conn)?;
+                }
                 let mut unit = queries::find_unit(conn, &code)?
                     .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
                 if let Some(name) = body.name {
@@ -572,7 +577,7 @@ pub async fn import_populations(
 }
 
 #[utoipa::path(get, path = "/api/v1/units/{unit}/populations", tag = "units", params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
-    responses((status = 200, description = "Populations by period", body = [Population])))]
+    responses((status = 200, description = "Populations by period", body = [Population]), (status = 404, description = "Unknown unit", body = ErrorBody)))]
 pub async fn list_populations(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -584,6 +589,9 @@ pub async fn list_populations(
         .db
         .read(move |conn| {
             let all = queries::list_units(conn)?;
+            let unit = queries::find_unit(conn, &unit)?
+                .ok_or_else(|| AppError::not_found(format!("unknown unit `{unit}`")))?
+                .code;
             if caller.role != Role::Admin
                 && !(caller.role == Role::Viewer && caller.covers(&all, &unit))
             {

@@ -31,8 +31,9 @@ pub struct ImportQuery {
     request_body(content = String, description = "The CSV or XLSX file", content_type = "text/csv"),
     responses((status = 200, description = "What was (or, in a dry run, would be) imported, and every bad row with its line and reason", body = Object),
         (status = 403, description = "Neither an admin nor a counter key", body = ErrorBody),
-        (status = 413, description = "Larger than 10 MiB", body = ErrorBody),
-        (status = 422, description = "Not a readable file", body = ErrorBody)))]
+        (status = 413, description = "Larger than 10 MiB, or over a limit of its rows (20,000), columns (100), cells (16 KiB) or the unpacked parts of a workbook", body = ErrorBody),
+        (status = 422, description = "Not a readable file", body = ErrorBody),
+        (status = 503, description = "Busy with other imports and exports; retry after Retry-After", body = ErrorBody)))]
 pub async fn import(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -49,6 +50,8 @@ pub async fn import(
     if body.is_empty() {
         return Err(AppError::field("file", "the request body is empty"));
     }
+    // Parsing and checking a file is heavy work: imports take turns with exports.
+    let _turn = state.heavy_turn().await?;
     let query = query.into_inner();
     let registry = state.registry.clone();
     let token_settings = state.settings.token_settings();

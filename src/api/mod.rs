@@ -219,6 +219,13 @@ pub fn app(
 > {
     actix_web::App::new()
         .wrap(actix_web::middleware::from_fn(request_id))
+        // Every answer: never sniffed as another type; a page's address (a receipt token is one)
+        // never sent on as a Referer.
+        .wrap(
+            actix_web::middleware::DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "no-referrer")),
+        )
         .configure(configure(state))
 }
 
@@ -249,6 +256,14 @@ pub async fn request_id(
     let mut res = next.call(req).await?;
     if let Some(m) = metrics {
         let status = res.status().as_u16().to_string();
+        if res.status().is_client_error() || res.status() == 503 {
+            let reason = res
+                .response()
+                .extensions()
+                .get::<crate::error::ErrorCode>()
+                .map_or("other", |c| c.0);
+            m.refusals.with_label_values(&[&status, reason]).inc();
+        }
         m.requests
             .with_label_values(&[method.as_str(), &route, &status])
             .inc();

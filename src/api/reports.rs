@@ -67,7 +67,8 @@ impl IkmQuery {
 /// Admins see every unit; viewers the units in their scope and their descendants.
 #[utoipa::path(get, path = "/api/v1/reports/ikm", tag = "reports", params(IkmQuery), security(("bearer" = [])),
     responses((status = 200, description = "The report: unit, period, from, to, timezone, instrument, mode, respondents, items (code, name, answered, total, distribution, nrr, ikm, grade), index, ikm, grade, performance, priorities, statistics, sample, calculation, notices, profile, services, channels, suggestions, trend, rollup, quality; with format=csv|xlsx|pdf the export as a download", body = Object),
-        (status = 403, description = "Outside the key's units", body = ErrorBody), (status = 422, description = "Invalid parameter", body = ErrorBody)))]
+        (status = 403, description = "Outside the key's units", body = ErrorBody), (status = 422, description = "Invalid parameter", body = ErrorBody),
+        (status = 503, description = "Busy with other exports, imports and long reports; retry after Retry-After", body = ErrorBody)))]
 pub async fn ikm(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -93,6 +94,12 @@ pub async fn ikm(
         verify_url: None,
     };
     let request = query.request()?;
+    // Exports and reports over more than a year are heavy: they take turns.
+    let _turn = if format != Format::Json || request.period.is_long() {
+        Some(state.heavy_turn().await?)
+    } else {
+        None
+    };
     let registry = state.registry.clone();
     let rules = state.settings.flags;
     let settings = state.settings.clone();
@@ -136,7 +143,8 @@ pub async fn ikm(
 /// boundaries) or `trend` (the IKM over the previous periods and this one).
 #[utoipa::path(get, path = "/api/v1/reports/ikm/chart/{kind}", tag = "reports", params(("kind" = String, Path, description = "items or trend"), IkmQuery), security(("bearer" = [])),
     responses((status = 200, description = "The chart", content_type = "image/svg+xml"),
-        (status = 403, description = "Outside the key's units", body = ErrorBody), (status = 422, description = "Invalid parameter", body = ErrorBody)))]
+        (status = 403, description = "Outside the key's units", body = ErrorBody), (status = 422, description = "Invalid parameter", body = ErrorBody),
+        (status = 503, description = "Busy with other exports, imports and long reports; retry after Retry-After", body = ErrorBody)))]
 pub async fn chart(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -160,6 +168,12 @@ pub async fn chart(
     }
     let lang = query.lang()?;
     let request = query.request()?;
+    // Charts over more than a year are heavy: they take turns.
+    let _turn = if request.period.is_long() {
+        Some(state.heavy_turn().await?)
+    } else {
+        None
+    };
     let registry = state.registry.clone();
     let rules = state.settings.flags;
     let svg = state

@@ -12,6 +12,7 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/responses", tag = "responses", request_body = SubmissionRequest, security((), ("bearer" = [])),
     responses((status = 201, description = "Stored", body = SubmissionResponse), (status = 200, description = "Already stored (same content)", body = SubmissionResponse),
         (status = 409, description = "The id was used for other content", body = ErrorBody), (status = 422, description = "Invalid field", body = ErrorBody),
+        (status = 429, description = "Too many responses without a key from this address in the last minute; retry after Retry-After", body = ErrorBody),
         (status = 503, description = "Database busy; retry", body = ErrorBody)))]
 pub async fn submit(
     state: web::Data<AppState>,
@@ -33,6 +34,27 @@ pub async fn submit(
         _ => "other",
     };
     let counter = state.metrics.submissions.clone();
+    // Without a key, the client's address (a keyed hash of it, different each day) is what the
+    // server knows of the sender: more than the limit a minute is refused.
+    let anonymous = !req.headers().contains_key("authorization");
+    let address = anonymous.then(|| {
+        let ip = client_address(&req, state.settings.trust_proxy);
+        state
+            .secrets
+            .address_hash(ip.as_deref().unwrap_or("unknown"), now.date())
+    });
+    if let Some(address) = &address
+        && state.windows.hit(&format!("addr:{address}"), now) > state.settings.anonymous_per_minute
+    {
+        counter.with_label_values(&[channel, "refused"]).inc();
+        return Err(AppError::rate_limited(
+            "too many survey responses from this address in the last minute; try again shortly",
+            60,
+        ));
+    }
+    let windows = state.windows.clone();
+    let key_per_minute = state.settings.key_per_minute;
+    let secrets = state.secrets.clone();
     let result = match &state.writer {
         // Group commit: authenticate and check (in memory when the directory knows the key,
         // unit and service; otherwise on a reading connection), then join the writer's next
@@ -49,6 +71,8 @@ pub async fn submit(
                     directory: &directory,
                     registry: &registry,
                     tokens: &token_settings,
+                    secrets: Some(&secrets),
+                    address: address.as_deref(),
                 };
                 let prepared = checker.prepare(conn, caller.as_ref(), &body, now, now)?;
                 Ok::<_, AppError>((caller, prepared))
@@ -58,8 +82,9 @@ pub async fn submit(
                 other => other,
             };
             match checked {
-                Ok((caller, prepared)) => {
+                Ok((caller, mut prepared)) => {
                     if let Some(caller) = &caller {
+                        key_rate(&windows, key_per_minute, caller, &mut prepared, now);
                         super::record_use(&state, caller).await;
                     }
                     writer.store(prepared, now).await
@@ -77,8 +102,16 @@ pub async fn submit(
                         directory: &directory,
                         registry: &registry,
                         tokens: &token_settings,
+                        secrets: Some(&secrets),
+                        address: address.as_deref(),
                     };
-                    checker.submit(conn, &rules, caller.as_ref(), &body, now)
+                    let mut prepared = checker.prepare(conn, caller.as_ref(), &body, now, now)?;
+                    if let Some(caller) = &caller {
+                        key_rate(&windows, key_per_minute, caller, &mut prepared, now);
+                    }
+                    collect::store_batch(conn, &rules, &[(prepared, now)])?
+                        .pop()
+                        .expect("one result a submission")
                 })
                 .await
         }
@@ -99,4 +132,37 @@ pub async fn submit(
     } else {
         HttpResponse::Ok().json(answer)
     })
+}
+
+/// Flags `rate` on a kiosk's submission when its key sent more than `per_minute` in the last
+/// minute, whatever device ids the submissions carried.
+fn key_rate(
+    windows: &crate::abuse::Windows,
+    per_minute: u32,
+    caller: &crate::auth::Principal,
+    prepared: &mut collect::Prepared,
+    now: chrono::NaiveDateTime,
+) {
+    if caller.role == crate::auth::Role::Kiosk
+        && windows.hit(&format!("key:{}", caller.key_id), now) > per_minute
+    {
+        prepared.rate = true;
+    }
+}
+
+/// The client's address: the peer, or behind a trusted reverse proxy the last entry of
+/// `X-Forwarded-For` (the one the proxy appended; earlier entries are the client's word).
+pub(crate) fn client_address(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
+    if trust_proxy
+        && let Some(last) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    {
+        return Some(last.to_owned());
+    }
+    req.peer_addr().map(|a| a.ip().to_string())
 }

@@ -138,10 +138,33 @@ pub fn insert_unit(conn: &mut DbConn, unit: &Unit) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Serialises changes to the unit tree until the transaction ends: on PostgreSQL a
+/// transaction-level advisory lock, so that two concurrent moves (A under B, B under A) cannot
+/// both pass the cycle check; SQLite's single writer already serialises them.
+pub fn lock_tree(conn: &mut DbConn) -> Result<(), AppError> {
+    /// The advisory lock's key: "kepuasan units" in a few bytes.
+    const TREE_LOCK: i64 = 0x6b65_7075_6e69;
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({TREE_LOCK})")).execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The unit with this code.
 pub fn find_unit(conn: &mut DbConn, code: &str) -> Result<Option<Unit>, AppError> {
-    Ok(units::table
+    let found = units::table
         .find(code)
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()?;
+    // Codes are stored in lower case; `DUKCAPIL` names `dukcapil`. (A unit made before codes
+    // were normalised keeps its exact code, found above.)
+    let lower = code.to_ascii_lowercase();
+    if found.is_some() || lower == code {
+        return Ok(found);
+    }
+    Ok(units::table
+        .find(lower)
         .select(Unit::as_select())
         .first(conn)
         .optional()?)
@@ -436,6 +459,61 @@ pub fn responses_between(
         .order(responses::received_at)
         .limit(limit)
         .select(ResponseRow::as_select())
+        .load(conn)?)
+}
+
+/// What the raw-data sheet of an export shows of a stored response.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = responses)]
+pub struct SheetRow {
+    /// Client-generated id (the tie-breaker of the sheet's order).
+    pub submission_id: String,
+    /// Instrument key.
+    pub instrument: String,
+    /// Service code.
+    pub service_code: Option<String>,
+    /// kiosk, qr, web or paper.
+    pub channel: String,
+    /// JSON object of item code to answer.
+    pub answers: String,
+    /// JSON object of the profile.
+    pub profile: Option<String>,
+    /// Server receive time (UTC).
+    pub received_at: NaiveDateTime,
+    /// Comma-separated quality flags.
+    pub flags: String,
+}
+
+/// A page of a unit's responses received in `[from, to)`, in (received_at, submission_id)
+/// order after `after`: an export's raw-data sheet reads a page at a time, never every column
+/// of every row at once.
+pub fn sheet_rows(
+    conn: &mut DbConn,
+    unit: &str,
+    (from, to): (NaiveDateTime, NaiveDateTime),
+    service: Option<&str>,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<SheetRow>, AppError> {
+    let mut query = responses::table
+        .filter(responses::unit_code.eq(unit))
+        .filter(responses::received_at.ge(from))
+        .filter(responses::received_at.lt(to))
+        .into_boxed();
+    if let Some(service) = service {
+        query = query.filter(responses::service_code.eq(service));
+    }
+    if let Some((at, id)) = after {
+        query = query.filter(
+            responses::received_at.gt(*at).or(responses::received_at
+                .eq(*at)
+                .and(responses::submission_id.gt(id.clone()))),
+        );
+    }
+    Ok(query
+        .order((responses::received_at, responses::submission_id))
+        .limit(limit)
+        .select(SheetRow::as_select())
         .load(conn)?)
 }
 

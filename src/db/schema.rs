@@ -139,6 +139,13 @@ diesel::table! {
 
 diesel::joinable!(tallies -> units (unit_code));
 
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     services,

@@ -523,9 +523,9 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
     out
 }
 
-/// The raw responses as a section (XLSX only; CSV is the tabulation).
-/// The raw-data sheet: one row a response; `total` is how many the report counted, so a
-/// sheet cut at [`crate::reporting::RAW_LIMIT`] says so in its title.
+/// The raw-data sheet's title and heading, without its rows: a sheet of up to
+/// [`crate::reporting::RAW_LIMIT`] responses is written a row at a time ([`raw_row`]), never
+/// held as cells.
 pub fn raw_section(raw: &[RawResponse], item_codes: &[String], lang: Lang, total: u64) -> Section {
     let w = words(lang);
     let mut header = vec![
@@ -537,25 +537,6 @@ pub fn raw_section(raw: &[RawResponse], item_codes: &[String], lang: Lang, total
     header.extend(item_codes.iter().cloned());
     header.extend(["gender", "age", "education", "occupation"].map(str::to_owned));
     header.push(w.flags.to_owned());
-    let rows = raw
-        .iter()
-        .map(|x| {
-            let mut row = vec![
-                Cell::text(&x.received),
-                Cell::text(&x.unit),
-                Cell::opt_text(x.service.as_deref()),
-                Cell::text(&x.channel),
-            ];
-            row.extend(
-                x.answers
-                    .iter()
-                    .map(|a| a.map_or(Cell::Empty, |v| Cell::Count(v.unsigned_abs()))),
-            );
-            row.extend(x.profile.iter().map(|p| Cell::opt_text(p.as_deref())));
-            row.push(Cell::text(&x.flags));
-            row
-        })
-        .collect();
     Section {
         sheet: Sheet::Summary,
         title: if (raw.len() as u64) < total {
@@ -566,8 +547,26 @@ pub fn raw_section(raw: &[RawResponse], item_codes: &[String], lang: Lang, total
             w.raw.to_owned()
         },
         header,
-        rows,
+        rows: Vec::new(),
     }
+}
+
+/// One response as a row of the raw-data sheet.
+pub fn raw_row(x: &RawResponse) -> Vec<Cell> {
+    let mut row = vec![
+        Cell::text(&x.received),
+        Cell::text(&x.unit),
+        Cell::opt_text(x.service.as_deref()),
+        Cell::text(&x.channel),
+    ];
+    row.extend(
+        x.answers
+            .iter()
+            .map(|a| a.map_or(Cell::Empty, |v| Cell::Count(v.unsigned_abs()))),
+    );
+    row.extend(x.profile.iter().map(|p| Cell::opt_text(p.as_deref())));
+    row.push(Cell::text(&x.flags));
+    row
 }
 
 #[cfg(test)]

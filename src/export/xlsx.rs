@@ -5,7 +5,7 @@
 use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
 
 use super::words::words;
-use super::{Cell, ExportOptions, Section, Sheet, raw_section, sections};
+use super::{Cell, ExportOptions, Section, Sheet, raw_row, raw_section, sections};
 use crate::error::AppError;
 use crate::reporting::{RawResponse, UnitReport};
 
@@ -71,7 +71,7 @@ pub fn write(
     let w = words(options.lang);
     let all = sections(report, options.lang);
     let codes: Vec<String> = report.report.items.iter().map(|i| i.code.clone()).collect();
-    let raw = raw_section(raw, &codes, options.lang, report.report.respondents);
+    let raw_heading = raw_section(raw, &codes, options.lang, report.report.respondents);
     let mut book = Workbook::new();
     let sheets = [
         (Sheet::Summary, w.summary),
@@ -89,9 +89,18 @@ pub fn write(
             let parts: Vec<&Section> = all.iter().filter(|s| s.sheet == sheet).collect();
             write_sections(ws, &parts)?;
         }
-        let ws = book.add_worksheet();
+        // Up to 100,000 rows: streamed to a temporary file as they are written, so that a
+        // year's export does not hold the sheet in memory.
+        let ws = book.add_worksheet_with_constant_memory()?;
         ws.set_name(w.raw)?;
-        write_sections(ws, &[&raw])?;
+        write_sections(ws, &[&raw_heading])?;
+        ws.set_column_width(0, 18)?;
+        for (i, response) in raw.iter().enumerate() {
+            let row = 2 + u32::try_from(i).unwrap_or(u32::MAX - 2);
+            for (col, cell) in raw_row(response).iter().enumerate() {
+                write_cell(ws, row, col as u16, cell)?;
+            }
+        }
         book.save_to_buffer()
     })();
     result.map_err(AppError::internal)

@@ -22,7 +22,7 @@ const SURVEY_JS: &str = include_str!("assets/survey.js");
 const SURVEY_CSS: &str = include_str!("assets/survey.css");
 const DASHBOARD_JS: &str = include_str!("assets/dashboard.js");
 const DASHBOARD_CSS: &str = include_str!("assets/dashboard.css");
-const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Adds the page routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -95,6 +95,17 @@ fn asset(body: &'static str, content_type: &str) -> HttpResponse {
         .body(body)
 }
 
+/// JSON safe inside an HTML `<script>` element: `<`, `>` and `&` (which JSON has only inside
+/// strings) become `\u003c`, `\u003e` and `\u0026`, so no data can close the element or open
+/// a comment (`<!--<script` would otherwise swallow the rest of the page).
+pub(crate) fn embeddable_json(value: &Value) -> String {
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 /// The page shell: the configuration travels as JSON data, never as inline script.
 fn page(config: &Value) -> HttpResponse {
     shell("Survei Kepuasan Masyarakat", "survey", config)
@@ -108,7 +119,7 @@ async fn dashboard() -> HttpResponse {
 
 /// A page that loads `/assets/{assets}.css` and `/assets/{assets}.js`.
 fn shell(title: &str, assets: &str, config: &Value) -> HttpResponse {
-    let data = config.to_string().replace("</", "<\\/");
+    let data = embeddable_json(config);
     let html = format!(
         "<!doctype html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/assets/{assets}.css\">\n</head>\n<body>\n\
@@ -147,6 +158,7 @@ async fn receipt(
     let token = path.into_inner();
     let settings = state.settings.token_settings();
     let now = state.clock.now();
+    let secrets = state.secrets.clone();
     let config = state
         .db
         .read(move |conn| {
@@ -168,7 +180,8 @@ async fn receipt(
             };
             let services = if accepted.claims.service.is_some() { json!([]) } else { active_services(queries::list_services(conn, &found.code)?) };
             Ok(json!({"mode": "phone", "token": token, "unit": found.code, "unit_name": found.name,
-                "service": accepted.claims.service, "service_name": service_name, "services": services}))
+                "service": accepted.claims.service, "service_name": service_name, "services": services,
+                "ticket": secrets.issue_ticket(&found.code, now)}))
         })
         .await?;
     Ok(page(&config))
@@ -179,13 +192,17 @@ async fn open_link(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let code = path.into_inner();
+    let now = state.clock.now();
+    let secrets = state.secrets.clone();
     let config = state
         .db
         .read(move |conn| {
             match queries::find_unit(conn, &code)? {
                 Some(unit) if unit.active && unit.open_link => {
                     let services = active_services(queries::list_services(conn, &unit.code)?);
-                    Ok(json!({"mode": "phone", "unit": unit.code, "unit_name": unit.name, "services": services}))
+                    // The form ticket: an open-link response needs the page it was answered on.
+                    let ticket = secrets.issue_ticket(&unit.code, now);
+                    Ok(json!({"mode": "phone", "unit": unit.code, "unit_name": unit.name, "services": services, "ticket": ticket}))
                 }
                 _ => Ok(json!({"mode": "phone", "screen": "invalid"})),
             }

@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::db::DbConn;
-use crate::db::queries::{self, ResponseRow, Unit};
+use crate::db::queries::{self, Unit};
 use crate::engine::exact::Fixed;
 use crate::engine::stats::Welch;
 use crate::engine::{self, Answers, IndexReport, Options, Tally, WeightedRollup};
@@ -223,36 +223,6 @@ impl Scope {
         })
     }
 
-    /// The responses of the scope in a period, for the instrument: each unit's oldest first,
-    /// units in tree order, [`RAW_LIMIT`] at most.
-    fn rows(
-        &self,
-        conn: &mut DbConn,
-        period: &Period,
-        service: Option<&str>,
-        instrument: &str,
-    ) -> Result<Vec<ResponseRow>, AppError> {
-        let mut rows = Vec::new();
-        for (member, tz) in &self.members {
-            let room = RAW_LIMIT.saturating_sub(rows.len());
-            if room == 0 {
-                break;
-            }
-            rows.extend(
-                queries::responses_between(
-                    conn,
-                    &member.code,
-                    period.utc_range(*tz),
-                    service,
-                    room as i64,
-                )?
-                .into_iter()
-                .filter(|r| r.instrument == instrument),
-            );
-        }
-        Ok(rows)
-    }
-
     /// The stored tallies of every unit of the scope in a period, with the unit each is of.
     fn tallies(
         &self,
@@ -342,13 +312,6 @@ impl Scope {
         found.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         found.truncate(MAX_SUGGESTIONS);
         Ok((found.into_iter().map(|(_, s)| s).collect(), more))
-    }
-
-    fn tz_of(&self, unit: &str) -> Tz {
-        self.members
-            .iter()
-            .find(|(m, _)| m.code == unit)
-            .map_or(self.members[0].1, |(_, tz)| *tz)
     }
 }
 
@@ -746,51 +709,90 @@ pub fn raw_responses(
         .get(key)
         .ok_or_else(|| AppError::field("instrument", format!("unknown instrument `{key}`")))?;
     let scope = Scope::load(conn, &req.unit)?;
-    let mut rows = scope.rows(conn, &req.period, req.service.as_deref(), key)?;
-    rows.sort_by_key(|r| r.received_at);
-    rows.iter()
-        .filter(|r| quality::counted(&r.flags, req.exclude_flagged))
-        .map(|row| {
-            let answers = stored_answers(instrument, row)?;
-            let profile: BTreeMap<String, serde_json::Value> = row
-                .profile
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(AppError::internal)?
-                .unwrap_or_default();
-            let field = |k: &str| {
-                profile.get(k).map(|v| match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-            };
-            Ok(RawResponse {
-                received: scope
-                    .tz_of(&row.unit_code)
-                    .from_utc_datetime(&row.received_at)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-                unit: row.unit_code.clone(),
-                service: row.service_code.clone(),
-                channel: row.channel.clone(),
-                answers: answers.0,
-                profile: [
-                    field("gender"),
-                    field("age"),
-                    field("education"),
-                    field("occupation"),
-                ],
-                flags: row.flags.clone(),
-            })
+    // A page of stored rows at a time, each made into its sheet row at once.
+    const PAGE: i64 = 5_000;
+    let mut sheet: Vec<(chrono::NaiveDateTime, RawResponse)> = Vec::new();
+    let mut read = 0usize;
+    'members: for (member, tz) in &scope.members {
+        let mut after: Option<(chrono::NaiveDateTime, String)> = None;
+        loop {
+            let room = RAW_LIMIT.saturating_sub(read);
+            if room == 0 {
+                break 'members;
+            }
+            let page = queries::sheet_rows(
+                conn,
+                &member.code,
+                req.period.utc_range(*tz),
+                req.service.as_deref(),
+                after.as_ref(),
+                PAGE.min(room as i64),
+            )?;
+            let Some(last) = page.last() else { break };
+            after = Some((last.received_at, last.submission_id.clone()));
+            read += page.len();
+            let full = page.len() as i64 == PAGE;
+            for row in page {
+                if row.instrument != key || !quality::counted(&row.flags, req.exclude_flagged) {
+                    continue;
+                }
+                sheet.push((
+                    row.received_at,
+                    sheet_row(instrument, &member.code, *tz, row)?,
+                ));
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+    sheet.sort_by_key(|(at, _)| *at);
+    Ok(sheet.into_iter().map(|(_, r)| r).collect())
+}
+
+/// A stored response as a row of the raw-data sheet.
+fn sheet_row(
+    instrument: &Instrument,
+    unit: &str,
+    tz: Tz,
+    row: queries::SheetRow,
+) -> Result<RawResponse, AppError> {
+    let answers = stored_answers(instrument, &row.answers)?;
+    let profile: BTreeMap<String, serde_json::Value> = row
+        .profile
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(AppError::internal)?
+        .unwrap_or_default();
+    let field = |k: &str| {
+        profile.get(k).map(|v| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
         })
-        .collect()
+    };
+    Ok(RawResponse {
+        received: tz
+            .from_utc_datetime(&row.received_at)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        unit: unit.to_owned(),
+        service: row.service_code,
+        channel: row.channel,
+        answers: answers.0,
+        profile: [
+            field("gender"),
+            field("age"),
+            field("education"),
+            field("occupation"),
+        ],
+        flags: row.flags,
+    })
 }
 
 /// The answers of a stored row, checked again against the instrument.
-pub fn stored_answers(instrument: &Instrument, row: &ResponseRow) -> Result<Answers, AppError> {
-    let map: BTreeMap<String, i64> =
-        serde_json::from_str(&row.answers).map_err(AppError::internal)?;
+pub fn stored_answers(instrument: &Instrument, answers: &str) -> Result<Answers, AppError> {
+    let map: BTreeMap<String, i64> = serde_json::from_str(answers).map_err(AppError::internal)?;
     Answers::from_pairs(instrument, map.iter().map(|(k, v)| (k.as_str(), *v)))
         .map_err(AppError::internal)
 }

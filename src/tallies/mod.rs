@@ -90,7 +90,12 @@ impl Entry {
         tz: Tz,
         row: &queries::ResponseRow,
     ) -> Result<Entry, AppError> {
-        Entry::with_answers(instrument, tz, row, &stored_answers(instrument, row)?)
+        Entry::with_answers(
+            instrument,
+            tz,
+            row,
+            &stored_answers(instrument, &row.answers)?,
+        )
     }
 
     /// The entry of a row whose answers are already checked (a submission being stored), so

@@ -101,7 +101,8 @@ async fn each_role_gets_exactly_what_it_should(app: TestApp) {
         (
             "submit to A",
             Box::new(|k| post("/api/v1/responses", k, &submission("unit-a", [4; 9]))),
-            [201, 403, 403, 201, 403, 401],
+            // A counter key's responses are paper questionnaires: channel `kiosk` conflicts.
+            [201, 403, 403, 201, 422, 401],
         ),
         (
             "who am I",
@@ -688,9 +689,28 @@ async fn an_open_link_unit_takes_web_responses_without_a_key(app: TestApp) {
         Some(&w.admin),
     );
     assert_eq!(send(&svc, patch).await.0, 200);
+    // Without the form ticket of the survey page, refused; with it, stored once.
+    let (status, refused) = send(&svc, post("/api/v1/responses", None, &body)).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (422, Some("ticket_required"))
+    );
+    let body = open_link_submission(&svc, "unit-b", [3; 9]).await;
     assert_eq!(
         send(&svc, post("/api/v1/responses", None, &body)).await.0,
         201
+    );
+    // The same submission again is the same response; another with the same form is not.
+    assert_eq!(
+        send(&svc, post("/api/v1/responses", None, &body)).await.0,
+        200
+    );
+    let mut again = body.clone();
+    again["submission_id"] = json!(uuid::Uuid::new_v4().to_string());
+    let (status, spent) = send(&svc, post("/api/v1/responses", None, &again)).await;
+    assert_eq!(
+        (status, spent["error"].as_str()),
+        (409, Some("ticket_spent"))
     );
     let deactivate = with_key(
         TestRequest::patch()

@@ -214,6 +214,39 @@ pub fn with_key(req: test::TestRequest, key: Option<&str>) -> test::TestRequest 
     }
 }
 
+/// The configuration a page embeds for its script (`<script id="kepuasan-config">`): on the
+/// survey pages, the unit, its services and the form ticket.
+pub async fn page_config<S>(app: &S, path: &str) -> Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (status, page) = send(app, get(path, None)).await;
+    assert_eq!(status, 200, "{path}");
+    let html = page.as_str().expect("a page").to_owned();
+    let start = html
+        .find("id=\"kepuasan-config\">")
+        .expect("the page's configuration")
+        + "id=\"kepuasan-config\">".len();
+    let end = start
+        + html[start..]
+            .find("</script>")
+            .expect("the end of the configuration");
+    serde_json::from_str(&html[start..end]).expect("JSON configuration")
+}
+
+/// A submission through the open link of `unit`, with the form ticket of the page `/u/{unit}`.
+pub async fn open_link_submission<S>(app: &S, unit: &str, answers: [i64; 9]) -> Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let config = page_config(app, &format!("/u/{unit}")).await;
+    let mut body = submission(unit, answers);
+    body["channel"] = Value::from("web");
+    body["ticket"] = config["ticket"].clone();
+    assert!(body["ticket"].is_string(), "no ticket in {config}");
+    body
+}
+
 /// A complete valid submission.
 pub fn submission(unit: &str, answers: [i64; 9]) -> Value {
     let codes = ["U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8", "U9"];

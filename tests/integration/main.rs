@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod crash;
 mod diskfault;
+mod hardening;
 mod imports;
 mod migrations;
 mod ops;

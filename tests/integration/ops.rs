@@ -70,7 +70,7 @@ both_backends!(
     metrics_count_requests_and_submissions_by_channel,
 );
 
-fn cli(db: &str, args: &[&str]) -> String {
+pub(crate) fn cli(db: &str, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
         .args(args)
         .env("DATABASE_URL", db)

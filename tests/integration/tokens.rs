@@ -203,11 +203,11 @@ async fn sixty_four_concurrent_submissions_with_one_token_accept_exactly_one(app
     .await;
     let token = issued["token"].as_str().unwrap().to_owned();
     let bodies: Vec<Value> = (0..64).map(|_| with_token("unit-a", &token)).collect();
-    let results = futures::future::join_all(
-        bodies
-            .iter()
-            .map(|b| send(&svc, post("/api/v1/responses", None, b))),
-    )
+    // 64 phones, each from an address of its own (one address may send 30 a minute).
+    let results = futures::future::join_all(bodies.iter().enumerate().map(|(i, b)| {
+        let phone: std::net::SocketAddr = format!("127.0.1.{}:40000", i + 1).parse().unwrap();
+        send(&svc, post("/api/v1/responses", None, b).peer_addr(phone))
+    }))
     .await;
     let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
     assert_eq!(

@@ -36,6 +36,8 @@ fn prepare(
                 directory: &app.state.directory,
                 registry: &app.state.registry,
                 tokens: &token_settings,
+                secrets: None,
+                address: None,
             };
             checker.prepare(c, caller, req, now, now)
         })

@@ -283,6 +283,7 @@
     if (Object.keys(profile).length) body.profile = profile;
     if (state.suggestion.trim()) body.suggestion = state.suggestion.trim();
     if (CONFIG.token) body.token = CONFIG.token;
+    if (CONFIG.ticket) body.ticket = CONFIG.ticket;
     await enqueue({ submission_id: body.submission_id, body });
     state.note = "";
     if (KIOSK) {
