@@ -164,5 +164,18 @@ pub(crate) fn client_address(req: &HttpRequest, trust_proxy: bool) -> Option<Str
     {
         return Some(last.to_owned());
     }
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr().map(|a| a.ip());
+    if !trust_proxy
+        && peer.is_some_and(|ip| ip.is_loopback())
+        && req.headers().contains_key("x-forwarded-for")
+    {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "requests come through a reverse proxy but KEPUASAN_TRUST_PROXY is off: every \
+                 respondent without a key shares the proxy's address for the rate limit"
+            );
+        });
+    }
+    peer.map(|ip| ip.to_string())
 }
