@@ -2,10 +2,11 @@
 //! instrument, local day and local month, service, channel and flag set, written in the same
 //! transaction as the responses they count, and rebuilt from the rows on demand.
 //!
-//! A response is added to three spans, its local day (`2026-07-14`), month (`2026-07`) and
-//! quarter (`2026-Q3`), all in its unit's own time zone. A period is read as its whole
-//! quarters, then the whole months and single days of what remains, so a quarter (the period
-//! most reports are of) reads one span per group however many responses it holds.
+//! A response is added to four spans, its local day (`2026-07-14`), month (`2026-07`),
+//! quarter (`2026-Q3`) and year (`2026`), all in its unit's own time zone. A period is read as
+//! its whole years, then the whole quarters, months and single days of what remains, so a
+//! quarter (the period most reports are of) reads one span per group however many responses
+//! it holds, and a 20-year range about 20.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -130,12 +131,13 @@ type Key = (String, String, String, String, String, String);
 pub struct Pending(BTreeMap<Key, Bucket>);
 
 impl Pending {
-    /// Adds a stored response with its flags to its day and its month.
+    /// Adds a stored response with its flags to its day, month, quarter and year.
     pub fn add(&mut self, entry: &Entry, flags: &str) {
         for span in [
             entry.day.format("%Y-%m-%d").to_string(),
             entry.day.format("%Y-%m").to_string(),
             quarter_span(entry.day),
+            entry.day.year().to_string(),
         ] {
             let key = (
                 entry.unit.clone(),
@@ -371,17 +373,21 @@ fn months_after(day: NaiveDate, months: u32) -> NaiveDate {
         .expect("valid month")
 }
 
-/// The spans a period is read from: each whole local quarter, each whole month of the rest,
-/// and the single days of any month it covers only in part.
+/// The spans a period is read from: each whole local year, each whole quarter and then each
+/// whole month of the rest, and the single days of any month it covers only in part.
 pub fn spans(period: &Period) -> Vec<String> {
     let mut out = Vec::new();
     let mut day = period.first;
     while day <= period.last {
         let month_start = day.with_day(1).expect("day 1");
+        let next_year = months_after(day, 12 - day.month0());
         let next_quarter = months_after(day, 3 - day.month0() % 3);
         let next_month = months_after(day, 1);
         let covers = |end: NaiveDate| end.pred_opt().expect("date") <= period.last;
-        if day == month_start && day.month0().is_multiple_of(3) && covers(next_quarter) {
+        if day == month_start && day.month0() == 0 && covers(next_year) {
+            out.push(day.year().to_string());
+            day = next_year;
+        } else if day == month_start && day.month0().is_multiple_of(3) && covers(next_quarter) {
             out.push(quarter_span(day));
             day = next_quarter;
         } else if day == month_start && covers(next_month) {
@@ -648,13 +654,27 @@ mod tests {
     }
 
     #[test]
-    fn a_year_is_four_quarters_and_a_range_mixes_all_three() {
+    fn a_year_is_one_span_and_a_range_mixes_all_four() {
         let year: Period = "2024".parse().unwrap();
-        assert_eq!(spans(&year), ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]);
+        assert_eq!(spans(&year), ["2024"]);
         let range: Period = "2025-11-30..2026-05-01".parse().unwrap();
         assert_eq!(
             spans(&range),
             ["2025-11-30", "2025-12", "2026-Q1", "2026-04", "2026-05-01"]
         );
+        let range: Period = "2024-10-01..2026-03-31".parse().unwrap();
+        assert_eq!(spans(&range), ["2024-Q4", "2025", "2026-Q1"]);
+    }
+
+    #[test]
+    fn twenty_years_are_twenty_spans() {
+        let range: Period = "2005-01-01..2024-12-31".parse().unwrap();
+        let expected: Vec<String> = (2005..=2024).map(|y| y.to_string()).collect();
+        assert_eq!(spans(&range), expected);
+        // The longest period there is, starting mid-year, reads its whole years as years.
+        let range: Period = "2005-07-15..2025-07-14".parse().unwrap();
+        // 17 days of July 2005, August, September, 2005-Q4, 2006..2024, 2025-Q1, 2025-Q2 and
+        // 14 days of July 2025.
+        assert_eq!(spans(&range).len(), 17 + 2 + 1 + 19 + 2 + 14);
     }
 }

@@ -343,8 +343,9 @@
     on("#period", "input", (e) => { state.period = e.target.value; });
     on("#controls", "submit", (e) => {
       e.preventDefault();
-      state.period = document.getElementById("period").value;
-      state.service = document.getElementById("service").value;
+      // The state, not the form: the form may have been drawn again (the unit's services
+      // arriving) while the period was typed into the one it replaced, whose listeners kept
+      // the state up to date.
       loadReport().catch(() => {});
     });
     for (const [id, k] of [["plan-item", "item"], ["plan-action", "action"], ["plan-owner", "owner"], ["plan-due", "due"]]) {
