@@ -486,7 +486,7 @@ pub fn unit_report(
             &period_text,
         )?)
     };
-    let trend = trend(
+    let (trend, jump) = trend(
         conn,
         instrument,
         &scope,
@@ -495,6 +495,7 @@ pub fn unit_report(
         &tally,
         report.ikm.as_ref(),
     )?;
+    report.notices.extend(jump);
     let follow_ups = crate::followup::summary(conn, &unit.code, &req.period)?;
     Ok(UnitReport {
         unit: unit.code.clone(),
@@ -577,13 +578,15 @@ fn trend(
     options: &Options,
     current: &Tally,
     current_ikm: Option<&Fixed>,
-) -> Result<Vec<TrendPoint>, AppError> {
+) -> Result<(Vec<TrendPoint>, Option<engine::Notice>), AppError> {
     let mut periods = vec![req.period.previous()];
     while periods.len() < TREND_PERIODS {
         let before = periods.last().expect("non-empty").previous();
         periods.push(before);
     }
     periods.reverse();
+    // The report's own period too, for its responses without a key.
+    periods.push(req.period);
     let totals = tallies::totals(
         conn,
         &scope.codes(),
@@ -591,10 +594,20 @@ fn trend(
         &periods,
         req.service.as_deref(),
     )?;
+    let anonymous: Vec<u64> = totals
+        .iter()
+        .map(|t| {
+            t.iter()
+                .filter(|((_, channel), _)| ANONYMOUS_CHANNELS.contains(&channel.as_str()))
+                .map(|(_, tally)| tally.respondents)
+                .sum()
+        })
+        .collect();
+    periods.pop();
     let mut points: Vec<(String, Tally, Option<Fixed>, Option<String>)> = Vec::new();
     for (period, totals) in periods.iter().zip(&totals) {
         let mut t = Tally::new(instrument);
-        for (flags, tally) in totals {
+        for ((flags, _), tally) in totals {
             if quality::counted(flags, req.exclude_flagged) {
                 t.merge(tally);
             }
@@ -630,7 +643,37 @@ fn trend(
             comparison,
         });
     }
-    Ok(out)
+    Ok((out, anonymous_jump(&anonymous)))
+}
+
+/// The channels of responses that no key vouches for: open links and receipts.
+const ANONYMOUS_CHANNELS: [&str; 2] = ["web", "qr"];
+
+/// A notice when the period's responses without a key (the last of `counts`, flagged ones
+/// included) are at least 50 and more than three times the average of the periods before it:
+/// the sign of an open link being stuffed, or of a unit that has just started using one.
+fn anonymous_jump(counts: &[u64]) -> Option<engine::Notice> {
+    let (now, before) = counts.split_last()?;
+    let usual = before.iter().sum::<u64>() as f64 / before.len().max(1) as f64;
+    if *now < 50 || (*now as f64) <= 3.0 * usual {
+        return None;
+    }
+    let usual = format!("{usual:.0}");
+    Some(engine::Notice {
+        code: "anonymous_jump",
+        id: format!(
+            "Respons tanpa kunci (tautan terbuka dan struk) pada periode ini {now}, jauh di atas \
+             biasanya (rata-rata {usual} pada {} periode sebelumnya). Periksa tanda kualitas \
+             respons; laporan dapat dihitung tanpa respons yang ditandai.",
+            before.len()
+        ),
+        en: format!(
+            "Responses without a key (open link and receipts) this period: {now}, far above the \
+             usual ({usual} on average over the {} previous periods). Check the responses' \
+             quality flags; the report can leave flagged responses out.",
+            before.len()
+        ),
+    })
 }
 
 /// Where and when an export is made: a PDF records a verification code, so it needs the time
@@ -795,4 +838,28 @@ pub fn stored_answers(instrument: &Instrument, answers: &str) -> Result<Answers,
     let map: BTreeMap<String, i64> = serde_json::from_str(answers).map_err(AppError::internal)?;
     Answers::from_pairs(instrument, map.iter().map(|(k, v)| (k.as_str(), *v)))
         .map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anonymous_jump;
+
+    #[test]
+    fn a_jump_in_responses_without_a_key_is_noticed() {
+        // 3 x the usual 20 is 60: 61 is a jump, 60 is not.
+        assert!(anonymous_jump(&[20, 20, 20, 20, 61]).is_some());
+        assert!(anonymous_jump(&[20, 20, 20, 20, 60]).is_none());
+        // Below 50 a period is never a jump, even from nothing.
+        assert!(anonymous_jump(&[0, 0, 0, 0, 49]).is_none());
+        let notice = anonymous_jump(&[0, 0, 0, 4, 50]).unwrap();
+        assert_eq!(notice.code, "anonymous_jump");
+        assert!(notice.id.contains("periode ini 50"), "{}", notice.id);
+        assert!(
+            notice
+                .en
+                .contains("(1 on average over the 4 previous periods)"),
+            "{}",
+            notice.en
+        );
+    }
 }

@@ -495,16 +495,19 @@ pub fn load(
     Ok(Loaded { groups, by_flags })
 }
 
-/// The tallies of some units over each of some periods merged per flag set, without their
-/// profile counts, breakdowns or complete-response sums: what a trend needs. Optionally of one
-/// service. One query for all the periods, which must not overlap.
+/// A flag set (comma separated; empty when unflagged) and a channel.
+pub type FlagsAndChannel = (String, String);
+
+/// The tallies of some units over each of some periods merged per flag set and channel,
+/// without their profile counts, breakdowns or complete-response sums: what a trend needs.
+/// Optionally of one service. One query for all the periods, which must not overlap.
 pub fn totals(
     conn: &mut DbConn,
     units: &[&str],
     instrument: &Instrument,
     periods: &[Period],
     service: Option<&str>,
-) -> Result<Vec<Vec<(String, Tally)>>, AppError> {
+) -> Result<Vec<Vec<(FlagsAndChannel, Tally)>>, AppError> {
     let mut period_of: HashMap<String, usize> = HashMap::new();
     for (i, period) in periods.iter().enumerate() {
         period_of.extend(spans(period).into_iter().map(|span| (span, i)));
@@ -515,13 +518,18 @@ pub fn totals(
         period_of.keys().cloned().collect(),
         service,
     );
-    let rows: Vec<(String, String, Vec<u8>)> = query
-        .select((tallies::span, tallies::flags, tallies::data))
+    let rows: Vec<(String, String, String, Vec<u8>)> = query
+        .select((
+            tallies::span,
+            tallies::flags,
+            tallies::channel,
+            tallies::data,
+        ))
         .load(conn)?;
-    let mut out: Vec<BTreeMap<String, Tally>> = vec![BTreeMap::new(); periods.len()];
-    for (span, flags, data) in rows {
+    let mut out: Vec<BTreeMap<FlagsAndChannel, Tally>> = vec![BTreeMap::new(); periods.len()];
+    for (span, flags, channel, data) in rows {
         let merged = out[period_of[&span]]
-            .entry(flags)
+            .entry((flags, channel))
             .or_insert_with(|| Tally::new(instrument));
         codec::add_tally(merged, &data, false)?;
     }

@@ -677,7 +677,60 @@ async fn the_smaller_points(app: TestApp) {
     }
 }
 
+async fn a_jump_in_anonymous_responses_is_noticed_in_the_report(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let patch = with_key(
+        TestRequest::patch()
+            .uri("/api/v1/units/unit-b")
+            .set_json(json!({"open_link": true})),
+        Some(&w.admin),
+    );
+    assert_eq!(send(&svc, patch).await.0, 200);
+    // Ten open-link responses a quarter before, then sixty (from many phones).
+    for (at, count) in [("2025-05-15 03:00:00", 10), ("2025-08-15 03:00:00", 60)] {
+        app.clock.set(crate::common::at(at));
+        for i in 0..count {
+            let body = open_link_submission(&svc, "unit-b", [3; 9]).await;
+            let phone: std::net::SocketAddr = format!("127.0.2.{}:40000", i + 1).parse().unwrap();
+            let request = post("/api/v1/responses", None, &body).peer_addr(phone);
+            assert_eq!(send(&svc, request).await.0, 201);
+        }
+    }
+    let notices = |report: &Value| -> Vec<String> {
+        report["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let q3 = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-b&period=2025-Q3",
+        &w.admin,
+    )
+    .await;
+    assert!(
+        notices(&q3).contains(&"anonymous_jump".to_owned()),
+        "{}",
+        q3["notices"]
+    );
+    let q2 = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-b&period=2025-Q2",
+        &w.admin,
+    )
+    .await;
+    assert!(
+        !notices(&q2).contains(&"anonymous_jump".to_owned()),
+        "{}",
+        q2["notices"]
+    );
+}
+
 both_backends!(
+    a_jump_in_anonymous_responses_is_noticed_in_the_report,
     csv_exports_write_text_that_looks_like_a_formula_as_text,
     the_credential_decides_the_channel,
     the_smaller_points,
