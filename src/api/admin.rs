@@ -250,9 +250,9 @@ pub fn create_service_in(
 ) -> Result<Service, AppError> {
     check_code("code", &body.code)?;
     check_name("name", &body.name)?;
-    if queries::find_unit(conn, unit)?.is_none() {
-        return Err(AppError::not_found(format!("unknown unit `{unit}`")));
-    }
+    let unit = &queries::find_unit(conn, unit)?
+        .ok_or_else(|| AppError::not_found(format!("unknown unit `{unit}`")))?
+        .code;
     if queries::find_service(conn, unit, &body.code)?.is_some() {
         return Err(AppError::conflict(
             "service_exists",
@@ -543,9 +543,9 @@ pub fn set_population_in(
     if population < 1 {
         return Err(AppError::field("population", "must be at least 1"));
     }
-    if queries::find_unit(conn, unit)?.is_none() {
-        return Err(AppError::not_found(format!("unknown unit `{unit}`")));
-    }
+    let unit = &queries::find_unit(conn, unit)?
+        .ok_or_else(|| AppError::not_found(format!("unknown unit `{unit}`")))?
+        .code;
     let row = Population {
         unit_code: unit.to_owned(),
         period: period.to_string(),

@@ -616,6 +616,13 @@ async fn the_smaller_points(app: TestApp) {
             "{code}: {made}"
         );
     }
+    let service = json!({"code": "ktp-el", "name": "KTP-el"});
+    let (status, made) = send(
+        &svc,
+        post("/api/v1/units/DUKCAPIL/services", Some(&w.admin), &service),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
     let mut upper = submission("DUKCAPIL", [4; 9]);
     upper["channel"] = json!("kiosk");
     assert_eq!(
