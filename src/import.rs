@@ -234,8 +234,7 @@ pub fn import(
         errors: Vec::new(),
     };
     let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut good = Vec::new();
-    // One import reads each unit and service once, inside its transaction.
+    // One import reads each unit and service once.
     let directory = crate::directory::Directory::new(std::time::Duration::MAX);
     let checker = collect::Checker {
         directory: &directory,
@@ -244,51 +243,54 @@ pub fn import(
         secrets: None,
         address: None,
     };
-    for row in rows {
-        let prepared =
-            submission(&table, row, default_unit, instrument).and_then(|(mut req, date)| {
-                let key = derived_id(&req, date, 0);
-                let occurrence = seen.entry(key).or_insert(0);
-                req.submission_id = derived_id(&req, date, *occurrence);
-                *occurrence += 1;
-                let at = received_at(conn, &req.unit, date, now).map_err(to_fields)?;
-                checker
-                    .prepare(conn, Some(caller), &req, at, now)
-                    .map_err(to_fields)
-            });
-        match prepared {
-            Ok(p) => good.push(p),
-            Err(fields) => report.errors.push(RowError {
-                line: row.line,
-                fields,
-            }),
-        }
-    }
-    report.valid = good.len() as u64;
-    if dry_run {
-        for p in &good {
-            if queries::find_content_hash(conn, &p.row.submission_id)?.is_some() {
+    // Each row is checked and, in a real run, stored as it comes, so that nothing holds every
+    // prepared row at once; a real run is one transaction.
+    let mut run = |conn: &mut DbConn| -> Result<(), AppError> {
+        let mut pending = crate::tallies::Pending::default();
+        for row in rows {
+            let prepared =
+                submission(&table, row, default_unit, instrument).and_then(|(mut req, date)| {
+                    let key = derived_id(&req, date, 0);
+                    let occurrence = seen.entry(key).or_insert(0);
+                    req.submission_id = derived_id(&req, date, *occurrence);
+                    *occurrence += 1;
+                    let at = received_at(conn, &req.unit, date, now).map_err(to_fields)?;
+                    checker
+                        .prepare(conn, Some(caller), &req, at, now)
+                        .map_err(to_fields)
+                });
+            let p = match prepared {
+                Ok(p) => p,
+                Err(fields) => {
+                    report.errors.push(RowError {
+                        line: row.line,
+                        fields,
+                    });
+                    continue;
+                }
+            };
+            report.valid += 1;
+            if dry_run {
+                if queries::find_content_hash(conn, &p.row.submission_id)?.is_some() {
+                    report.already_imported += 1;
+                }
+            } else if collect::outcome(queries::insert_response(conn, &p.row)?)? {
+                pending.add(&p.entry, &p.row.flags);
+                report.imported += 1;
+            } else {
                 report.already_imported += 1;
             }
         }
-        return Ok(report);
-    }
-    let (imported, already) = db::write_tx(conn, |conn| {
-        let (mut new, mut repeat) = (0, 0);
-        let mut pending = crate::tallies::Pending::default();
-        for p in &good {
-            if collect::outcome(queries::insert_response(conn, &p.row)?)? {
-                pending.add(&p.entry, &p.row.flags);
-                new += 1;
-            } else {
-                repeat += 1;
-            }
+        if !dry_run {
+            pending.flush(conn)?;
         }
-        pending.flush(conn)?;
-        Ok((new, repeat))
-    })?;
-    report.imported = imported;
-    report.already_imported = already;
+        Ok(())
+    };
+    if dry_run {
+        run(conn)?;
+    } else {
+        db::write_tx(conn, run)?;
+    }
     Ok(report)
 }
 
