@@ -303,10 +303,8 @@ pub async fn list_services(
     let services = state
         .db
         .read(move |conn| {
+            let unit = super::unit_code(conn, &unit)?;
             let all = queries::list_units(conn)?;
-            if !all.iter().any(|u| u.code == unit) {
-                return Err(AppError::not_found(format!("unknown unit `{unit}`")));
-            }
             if caller.role != Role::Admin && !caller.covers(&all, &unit) {
                 return Err(AppError::forbidden(format!(
                     "this key does not cover unit {unit}"
@@ -588,10 +586,8 @@ pub async fn list_populations(
     let rows = state
         .db
         .read(move |conn| {
+            let unit = super::unit_code(conn, &unit)?;
             let all = queries::list_units(conn)?;
-            let unit = queries::find_unit(conn, &unit)?
-                .ok_or_else(|| AppError::not_found(format!("unknown unit `{unit}`")))?
-                .code;
             if caller.role != Role::Admin
                 && !(caller.role == Role::Viewer && caller.covers(&all, &unit))
             {

@@ -41,6 +41,7 @@ pub async fn create(
     let row = state
         .db
         .write(move |conn| {
+            let unit = super::unit_code(conn, &unit)?;
             may_read_unit(conn, &caller, &unit)?;
             followup::create(conn, &instrument, &unit, &body, now)
         })
@@ -70,10 +71,8 @@ pub async fn list(
     let rows = state
         .db
         .read(move |conn| {
+            let unit = super::unit_code(conn, &unit)?;
             may_read_unit(conn, &caller, &unit)?;
-            if crate::db::queries::find_unit(conn, &unit)?.is_none() {
-                return Err(AppError::not_found(format!("unknown unit `{unit}`")));
-            }
             followup::list(conn, &unit, period.as_deref())
         })
         .await?;

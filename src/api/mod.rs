@@ -98,6 +98,14 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// The stored code of the unit a request names, which may be written in other case (codes are
+/// stored in lower case: `DUKCAPIL` names `dukcapil`); 404 when there is no such unit.
+pub(crate) fn unit_code(conn: &mut DbConn, given: &str) -> Result<String, AppError> {
+    queries::find_unit(conn, given)?
+        .map(|u| u.code)
+        .ok_or_else(|| AppError::not_found(format!("unknown unit `{given}`")))
+}
+
 /// Admins read (and plan for) every unit; viewers the units in their scope and their
 /// descendants; other roles none.
 pub(crate) fn may_read_unit(

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{may_read_unit, principal};
+use super::{may_read_unit, principal, unit_code};
 use crate::db::DbConn;
 use crate::error::{AppError, ErrorBody};
 use crate::export::{self, ExportOptions, Format, chart};
@@ -105,6 +105,8 @@ pub async fn ikm(
     let settings = state.settings.clone();
     let now = state.clock.now();
     let job = move |conn: &mut DbConn| {
+        let mut request = request;
+        request.unit = unit_code(conn, &request.unit)?;
         may_read_unit(conn, &caller, &request.unit)?;
         if format == Format::Json {
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
@@ -179,6 +181,8 @@ pub async fn chart(
     let svg = state
         .db
         .read(move |conn| {
+            let mut request = request;
+            request.unit = unit_code(conn, &request.unit)?;
             may_read_unit(conn, &caller, &request.unit)?;
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
             let instrument = registry

@@ -42,14 +42,12 @@ pub struct ReceiptSheetRequest {
 }
 
 /// Checks that the caller may issue tokens for `unit`: an admin, or a counter key whose scope
-/// covers it.
-fn authorize(conn: &mut DbConn, caller: &Principal, unit: &str) -> Result<(), AppError> {
+/// covers it. Returns the unit's stored code.
+fn authorize(conn: &mut DbConn, caller: &Principal, unit: &str) -> Result<String, AppError> {
+    let unit = &super::unit_code(conn, unit)?;
     let all = queries::list_units(conn)?;
-    if !all.iter().any(|u| u.code == unit) {
-        return Err(AppError::not_found(format!("unknown unit `{unit}`")));
-    }
     if caller.role == Role::Admin || (caller.role == Role::Counter && caller.covers(&all, unit)) {
-        Ok(())
+        Ok(unit.clone())
     } else {
         Err(AppError::forbidden(format!(
             "only a counter key of unit {unit} issues its receipt tokens"
@@ -90,7 +88,7 @@ pub async fn issue(
     let issued = state
         .db
         .write(move |conn| {
-            authorize(conn, &caller, &unit)?;
+            let unit = authorize(conn, &caller, &unit)?;
             tokens::find_target(conn, &unit, body.service.as_deref())?;
             let issuer = settings.issuer(Some(&caller.key_id), now);
             tokens::issue(
@@ -137,7 +135,7 @@ pub async fn sheet(
     let html = state
         .db
         .write(move |conn| {
-            authorize(conn, &caller, &unit)?;
+            let unit = authorize(conn, &caller, &unit)?;
             let issuer = settings.issuer(Some(&caller.key_id), now);
             sheet::issue(conn, &issuer, &unit, body.service.as_deref(), count, lang)
         })

@@ -667,13 +667,18 @@ async fn the_smaller_points(app: TestApp) {
             .0,
         201
     );
-    let report = get_body(
-        &svc,
-        "/api/v1/reports/ikm?unit=dukcapil&period=2025-Q3",
-        &w.admin,
-    )
-    .await;
-    assert_eq!(report["respondents"], 1, "{report}");
+    for unit in ["dukcapil", "DUKCAPIL", "Dukcapil"] {
+        let path = format!("/api/v1/reports/ikm?unit={unit}&period=2025-Q3");
+        let report = get_body(&svc, &path, &w.admin).await;
+        assert_eq!(
+            (report["unit"].as_str(), report["respondents"].as_u64()),
+            (Some("dukcapil"), Some(1)),
+            "{report}"
+        );
+        let path = format!("/api/v1/units/{unit}/services");
+        let services = get_body(&svc, &path, &w.admin).await;
+        assert_eq!(services[0]["code"], "ktp-el", "{services}");
+    }
 
     // A paper questionnaire from before the instrument existed is a row error.
     let file = "unit,date,U1,U2,U3,U4,U5,U6,U7,U8,U9\nunit-a,1899-01-01,4,4,4,4,4,4,4,4,4\nunit-a,2016-12-31,4,4,4,4,4,4,4,4,4\nunit-a,2017-01-01,4,4,4,4,4,4,4,4,4\n";
