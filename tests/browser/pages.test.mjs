@@ -231,6 +231,20 @@ test("an open-link unit takes a phone survey without a key", async () => {
   await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
   await p.locator("#queue").waitFor({ state: "hidden" });
   assert.equal((await reportWhen("puskesmas", (x) => x.respondents >= 1)).respondents, 1);
+  // A form whose ticket the server no longer accepts (here: forged on its way to the phone)
+  // takes a fresh one from the page and is stored, once, with the answers given.
+  await p.route(`${base}/u/puskesmas`, async (route) => {
+    const res = await route.fetch();
+    const html = (await res.text()).replace(/"ticket":"t1\.([^"]*)"/, '"ticket":"t1.AAAA$1"');
+    await route.fulfill({ response: res, body: html });
+  }, { times: 1 });
+  await p.goto(`${base}/u/puskesmas`);
+  await answerAll(p, 3);
+  await p.getByRole("button", { name: "Lanjut" }).click();
+  await p.getByRole("button", { name: "Kirim" }).click();
+  await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+  await p.locator("#queue").waitFor({ state: "hidden" });
+  assert.equal((await reportWhen("puskesmas", (x) => x.respondents >= 2)).respondents, 2);
   await p.goto(`${base}/u/samsat`);
   await p.getByRole("heading", { name: "Tautan survei tidak berlaku" }).waitFor();
   await p.context().close();

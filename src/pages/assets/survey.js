@@ -102,6 +102,18 @@
   const pending = () => outbox("readonly", (s) => s.getAll());
   const drop = (id) => outbox("readwrite", (s) => s.delete(id));
 
+  // A fresh form ticket from the survey page itself: what reloading it would give, without
+  // losing the answers (a form left open for days, or a ticket the server no longer accepts).
+  async function freshTicket() {
+    try {
+      const html = await (await fetch(location.pathname, { cache: "no-store" })).text();
+      const config = new DOMParser().parseFromString(html, "text/html").getElementById("kepuasan-config");
+      return JSON.parse(config.textContent).ticket || null;
+    } catch (e) {
+      return null;
+    }
+  }
+
   let syncing = false;
   async function sync() {
     if (syncing) return;
@@ -111,14 +123,28 @@
       for (const item of items) {
         const headers = { "Content-Type": "application/json" };
         if (KIOSK && key()) headers.Authorization = "Bearer " + key();
-        let res;
-        const offset = localStorage.getItem("kepuasan.clock_offset_ms");
-        const body = offset === null ? item.body : { ...item.body, clock_offset_ms: Math.round(-Number(offset)) };
-        try {
+        const post = async () => {
+          const offset = localStorage.getItem("kepuasan.clock_offset_ms");
+          const body = offset === null ? item.body : { ...item.body, clock_offset_ms: Math.round(-Number(offset)) };
           const sentAt = Date.now();
-          res = await fetch("/api/v1/responses", { method: "POST", headers, body: JSON.stringify(body) });
-          const serverDate = Date.parse(res.headers.get("Date") || "");
+          const answer = await fetch("/api/v1/responses", { method: "POST", headers, body: JSON.stringify(body) });
+          const serverDate = Date.parse(answer.headers.get("Date") || "");
           if (!Number.isNaN(serverDate)) localStorage.setItem("kepuasan.clock_offset_ms", String(serverDate - (sentAt + Date.now()) / 2));
+          return answer;
+        };
+        let res;
+        try {
+          res = await post();
+          // The form's ticket is no longer accepted: take a fresh one from the page, once.
+          if (res.status === 422 && item.body.ticket) {
+            const refused = await res.clone().json().catch(() => ({}));
+            const ticket = ["invalid_ticket", "ticket_expired"].includes(refused.error) ? await freshTicket() : null;
+            if (ticket) {
+              item.body = { ...item.body, ticket };
+              await enqueue(item);
+              res = await post();
+            }
+          }
         } catch (e) {
           break; // offline: keep everything, try again later
         }
