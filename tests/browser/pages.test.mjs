@@ -315,6 +315,7 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   // The report the dashboard opens with first, so nothing re-renders under the next steps.
   await a.locator("#result-title").waitFor();
   await a.getByLabel("Unit", { exact: true }).selectOption("dukcapil");
+  await a.locator("#service option[value=ktp-el]").waitFor({ state: "attached" });
   await a.getByLabel("Periode", { exact: true }).fill(year);
   await a.getByRole("button", { name: "Tampilkan" }).click();
   await a.locator("#result-title", { hasText: `Disdukcapil Kota Uji · ${year}` }).waitFor();

@@ -309,13 +309,13 @@
         ${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ""}</main>`;
     } else {
       const units = state.units.map((u) => `<option value="${esc(u.code)}"${u.code === state.unit ? " selected" : ""}>${esc(u.name)} (${esc(u.code)})</option>`).join("");
-      const services = state.services.filter((s) => s.active).map((s) => `<option value="${esc(s.code)}"${s.code === state.service ? " selected" : ""}>${esc(s.name)}</option>`).join("");
+      const services = serviceOptions();
       app.innerHTML = `${header}<main>
         ${state.units.length ? `<form id="controls">
           <div><label for="unit">${t("unit")}</label><select id="unit">${units}</select></div>
           <div><label for="period">${t("period")}</label><input id="period" value="${esc(state.period || "")}" aria-describedby="period-hint" required>
             <span class="hint" id="period-hint">${t("periodHint")}</span></div>
-          <div><label for="service">${t("service")}</label><select id="service"><option value="">${t("allServices")}</option>${services}</select></div>
+          <div><label for="service">${t("service")}</label><select id="service">${services}</select></div>
           <div><button type="submit">${t("show")}</button></div>
         </form>` : `<p>${t("noUnits")}</p>`}
         ${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ""}
@@ -330,6 +330,11 @@
     }
   }
 
+  function serviceOptions() {
+    return `<option value="">${t("allServices")}</option>` + state.services.filter((s) => s.active)
+      .map((s) => `<option value="${esc(s.code)}"${s.code === state.service ? " selected" : ""}>${esc(s.name)}</option>`).join("");
+  }
+
   function bind() {
     const on = (sel, ev, fn) => { const el = document.querySelector(sel); if (el) el.addEventListener(ev, fn); };
     on("#lang", "click", () => { state.lang = state.lang === "id" ? "en" : "id"; localStorage.setItem(LANG, state.lang); if (state.shown) loadReport(state.shown).catch(() => {}); else render(); });
@@ -340,7 +345,14 @@
       state.error = "";
       try { await loadUnits(); render(); if (state.unit) await loadReport(); } catch (err) { /* shown */ }
     });
-    on("#unit", "change", async (e) => { state.unit = e.target.value; state.service = ""; await loadServices().catch(() => {}); render(); });
+    on("#unit", "change", async (e) => {
+      state.unit = e.target.value; state.service = "";
+      await loadServices().catch(() => {});
+      // Only the service list changes: the rest of the form, and the button under a finger or
+      // a pointer, stays where it is.
+      const select = document.getElementById("service");
+      if (select) select.innerHTML = serviceOptions(); else render();
+    });
     on("#service", "change", (e) => { state.service = e.target.value; });
     on("#period", "input", (e) => { state.period = e.target.value; });
     on("#controls", "submit", (e) => {
