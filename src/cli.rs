@@ -298,6 +298,33 @@ pub enum UnitsCommand {
         #[arg(long)]
         public_results: bool,
     },
+    /// Change a unit: its name, time zone (its responses are counted again on their new local
+    /// days), parent, open link, published results or whether it takes responses.
+    Update {
+        /// Unit code.
+        code: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New IANA time zone.
+        #[arg(long)]
+        timezone: Option<String>,
+        /// New parent unit.
+        #[arg(long, conflicts_with = "no_parent")]
+        parent: Option<String>,
+        /// Make it a top unit, under no parent.
+        #[arg(long)]
+        no_parent: bool,
+        /// Allow an open survey link: true or false.
+        #[arg(long)]
+        open_link: Option<bool>,
+        /// Publish its results: true or false.
+        #[arg(long)]
+        public_results: Option<bool>,
+        /// Take responses: true, or false to close the unit.
+        #[arg(long)]
+        active: Option<bool>,
+    },
     /// List units.
     List,
     /// Print a unit's signing secret for minting offline receipt tokens (needs KEPUASAN_SECRET).
@@ -725,6 +752,37 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             let unit = state
                 .db
                 .write_blocking(|conn| crate::api::admin::create_unit_in(conn, &body, now()))
+                .map_err(app)?;
+            json(&unit)
+        }
+        UnitsCommand::Update {
+            code,
+            name,
+            timezone,
+            parent,
+            no_parent,
+            open_link,
+            public_results,
+            active,
+        } => {
+            let body = crate::api::admin::UpdateUnitRequest {
+                name,
+                timezone,
+                parent: if no_parent {
+                    Some(None)
+                } else {
+                    parent.map(Some)
+                },
+                open_link,
+                active,
+                public_results,
+            };
+            let registry = state.registry.clone();
+            let unit = state
+                .db
+                .write_blocking(|conn| {
+                    crate::api::admin::update_unit_in(conn, &registry, &code, body)
+                })
                 .map_err(app)?;
             json(&unit)
         }

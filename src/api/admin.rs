@@ -139,14 +139,83 @@ pub async fn list_units(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnitRequest {
-    name: Option<String>,
-    timezone: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New IANA time zone: the unit's responses are counted again on their new local days.
+    pub timezone: Option<String>,
+    /// New parent; `null` makes it a top unit.
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
-    parent: Option<Option<String>>,
-    open_link: Option<bool>,
-    active: Option<bool>,
-    public_results: Option<bool>,
+    pub parent: Option<Option<String>>,
+    /// Allow an open survey link.
+    pub open_link: Option<bool>,
+    /// Whether the unit takes responses.
+    pub active: Option<bool>,
+    /// Publish its results.
+    pub public_results: Option<bool>,
+}
+
+/// Changes a unit (shared by the API and the command line), in one transaction: a new time
+/// zone recounts its tallies; a new parent is checked against cycles under the tree lock.
+pub fn update_unit_in(
+    conn: &mut crate::db::DbConn,
+    registry: &crate::instrument::Registry,
+    code: &str,
+    body: UpdateUnitRequest,
+) -> Result<Unit, AppError> {
+    crate::db::write_tx(conn, |conn| {
+        if body.parent.is_some() {
+            queries::lock_tree(conn)?;
+        }
+        let mut unit = queries::find_unit(conn, code)?
+            .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
+        if let Some(name) = body.name {
+            check_name("name", &name)?;
+            unit.name = name.trim().to_owned();
+        }
+        let mut moved = false;
+        if let Some(tz) = body.timezone {
+            check_timezone(&tz)?;
+            moved = tz != unit.timezone;
+            unit.timezone = tz;
+        }
+        if let Some(parent) = body.parent {
+            let parent = match parent {
+                None => None,
+                Some(p) => {
+                    let all = queries::list_units(conn)?;
+                    let found = queries::find_unit(conn, &p)?
+                        .ok_or_else(|| AppError::field("parent", format!("unknown unit `{p}`")))?;
+                    if queries::subtree(&all, &unit.code)
+                        .iter()
+                        .any(|u| u.code == found.code)
+                    {
+                        return Err(AppError::field(
+                            "parent",
+                            "a unit cannot be placed under itself or its own descendant",
+                        ));
+                    }
+                    Some(found.code)
+                }
+            };
+            unit.parent_code = parent;
+        }
+        if let Some(open) = body.open_link {
+            unit.open_link = open;
+        }
+        if let Some(active) = body.active {
+            unit.active = active;
+        }
+        if let Some(public) = body.public_results {
+            unit.public_results = public;
+        }
+        queries::update_unit(conn, &unit)?;
+        if moved {
+            // Its responses now fall on other local days: count them again.
+            crate::tallies::rebuild_in_tx(conn, registry, Some(&unit.code))?;
+        }
+        Ok(unit)
+    })
 }
 
 /// Distinguishes an absent field from an explicit null.
@@ -174,58 +243,7 @@ pub async fn update_unit(
     let registry = state.registry.clone();
     let unit = state
         .db
-        .write(move |conn| {
-            crate::db::write_tx(conn, |conn| {
-                if body.parent.is_some() {
-                    queries::lock_tree(conn)?;
-                }
-                let mut unit = queries::find_unit(conn, &code)?
-                    .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
-                if let Some(name) = body.name {
-                    check_name("name", &name)?;
-                    unit.name = name.trim().to_owned();
-                }
-                let mut moved = false;
-                if let Some(tz) = body.timezone {
-                    check_timezone(&tz)?;
-                    moved = tz != unit.timezone;
-                    unit.timezone = tz;
-                }
-                if let Some(parent) = body.parent {
-                    if let Some(p) = &parent {
-                        let all = queries::list_units(conn)?;
-                        if !all.iter().any(|u| &u.code == p) {
-                            return Err(AppError::field("parent", format!("unknown unit `{p}`")));
-                        }
-                        if queries::subtree(&all, &unit.code)
-                            .iter()
-                            .any(|u| &u.code == p)
-                        {
-                            return Err(AppError::field(
-                                "parent",
-                                "a unit cannot be placed under itself or its own descendant",
-                            ));
-                        }
-                    }
-                    unit.parent_code = parent;
-                }
-                if let Some(open) = body.open_link {
-                    unit.open_link = open;
-                }
-                if let Some(active) = body.active {
-                    unit.active = active;
-                }
-                if let Some(public) = body.public_results {
-                    unit.public_results = public;
-                }
-                queries::update_unit(conn, &unit)?;
-                if moved {
-                    // Its responses now fall on other local days: count them again.
-                    crate::tallies::rebuild_in_tx(conn, &registry, Some(&unit.code))?;
-                }
-                Ok(unit)
-            })
-        })
+        .write(move |conn| update_unit_in(conn, &registry, &code, body))
         .await?;
     state.directory.forget();
     Ok(HttpResponse::Ok().json(unit))

@@ -321,3 +321,73 @@ fn commands_against_postgres_exit_cleanly_every_time() {
         assert!(status.success(), "exit: {status}");
     }
 }
+
+#[test]
+fn a_unit_is_changed_from_the_command_line_as_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("u.db").to_str().unwrap().to_owned();
+    let run = |args: &[&str]| stdout(&kepuasan_db(&db, args));
+    for (code, parent) in [("mpp", None), ("dukcapil", Some("mpp"))] {
+        let mut args = vec!["units", "add", code, "--name", code];
+        if let Some(p) = parent {
+            args.extend(["--parent", p]);
+        }
+        run(&args);
+    }
+    let unit: serde_json::Value = serde_json::from_str(&run(&[
+        "units",
+        "update",
+        "DUKCAPIL",
+        "--name",
+        "Disdukcapil Kota Uji",
+        "--timezone",
+        "Asia/Makassar",
+        "--no-parent",
+        "--open-link",
+        "true",
+    ]))
+    .unwrap();
+    assert_eq!(
+        (
+            unit["code"].as_str(),
+            unit["name"].as_str(),
+            unit["timezone"].as_str(),
+            unit["parent"].as_str(),
+            unit["open_link"].as_bool()
+        ),
+        (
+            Some("dukcapil"),
+            Some("Disdukcapil Kota Uji"),
+            Some("Asia/Makassar"),
+            None,
+            Some(true)
+        ),
+        "{unit}"
+    );
+    // A bad time zone or a cycle is refused by name, and changes nothing.
+    run(&["units", "update", "mpp", "--parent", "dukcapil"]);
+    for (args, field) in [
+        (
+            vec!["units", "update", "dukcapil", "--timezone", "Mars/Base"],
+            "timezone",
+        ),
+        (
+            vec!["units", "update", "dukcapil", "--parent", "mpp"],
+            "parent",
+        ),
+    ] {
+        let out = kepuasan_db(&db, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(message.contains(field), "{args:?}: {message}");
+    }
+    let units: serde_json::Value = serde_json::from_str(&run(&["units", "list"])).unwrap();
+    let dukcapil = units
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == "dukcapil")
+        .unwrap();
+    assert_eq!(dukcapil["timezone"], "Asia/Makassar");
+    assert!(dukcapil["parent"].is_null());
+}
