@@ -36,63 +36,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
             .route("/openapi.json", web::get().to(openapi_json))
-            .service(
-                // Routes are tried in order, the dynamic ones by regular expression: the
-                // submission route, the busiest by far, comes first.
-                web::scope("/api/v1")
-                    .route("/responses", web::post().to(responses::submit))
-                    .route("/instruments", web::get().to(list_instruments))
-                    .route("/instruments/{key}", web::get().to(get_instrument))
-                    .route("/units", web::post().to(admin::create_unit))
-                    .route("/units", web::get().to(admin::list_units))
-                    .route("/units/{unit}", web::patch().to(admin::update_unit))
-                    .route(
-                        "/units/{unit}/services",
-                        web::post().to(admin::create_service),
-                    )
-                    .route(
-                        "/units/{unit}/services",
-                        web::get().to(admin::list_services),
-                    )
-                    .route(
-                        "/units/{unit}/services/{service}",
-                        web::patch().to(admin::update_service),
-                    )
-                    .route(
-                        "/units/{unit}/populations",
-                        web::get().to(admin::list_populations),
-                    )
-                    .route(
-                        "/units/{unit}/populations/{period}",
-                        web::put().to(admin::set_population),
-                    )
-                    .route("/populations", web::post().to(admin::import_populations))
-                    .route(
-                        "/units/{unit}/follow-ups",
-                        web::post().to(followups::create),
-                    )
-                    .route("/units/{unit}/follow-ups", web::get().to(followups::list))
-                    .route("/follow-ups/{id}", web::patch().to(followups::update))
-                    .route("/keys", web::post().to(admin::create_key))
-                    .route("/keys", web::get().to(admin::list_keys))
-                    .route("/me", web::get().to(admin::me))
-                    .route("/keys/{id}", web::delete().to(admin::revoke_key))
-                    .route(
-                        "/units/{unit}/receipt-tokens",
-                        web::post().to(tokens::issue),
-                    )
-                    .route(
-                        "/units/{unit}/receipt-sheets",
-                        web::post().to(tokens::sheet),
-                    )
-                    .service(
-                        web::resource("/imports")
-                            .app_data(web::PayloadConfig::default().limit(imports::MAX_FILE))
-                            .route(web::post().to(imports::import)),
-                    )
-                    .route("/reports/ikm", web::get().to(reports::ikm))
-                    .route("/reports/ikm/chart/{kind}", web::get().to(reports::chart)),
-            )
+            .service(api_scope())
             .configure(crate::pages::configure)
             .default_service(web::to(not_found));
     }
@@ -409,22 +353,74 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     .into()
 }
 
-/// The OpenAPI document of every endpoint.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    info(title = "kepuasan", description = "Survei Kepuasan Masyarakat collection and the IKM of PermenPAN-RB 14/2017. See docs/api.md for how kiosks, receipt printers and queue systems integrate."),
-    paths(
-        healthz, readyz, metrics, list_instruments, get_instrument,
-        admin::create_unit, admin::list_units, admin::update_unit,
-        admin::create_service, admin::list_services, admin::update_service,
-        admin::set_population, admin::list_populations, admin::import_populations,
-        admin::create_key, admin::list_keys, admin::me, admin::revoke_key,
-        followups::create, followups::list, followups::update,
-        responses::submit, imports::import, reports::ikm, reports::chart, tokens::issue, tokens::sheet,
-    ),
-    modifiers(&BearerAuth),
-)]
-pub struct ApiDoc;
+/// One route: added to the scope, with a payload limit of its own when one is given.
+macro_rules! route {
+    ($scope:expr, $method:ident, $path:literal, $handler:path) => {
+        $scope.route($path, web::$method().to($handler))
+    };
+    ($scope:expr, $method:ident, $path:literal, $handler:path, $limit:expr) => {
+        $scope.service(
+            web::resource($path)
+                .app_data(web::PayloadConfig::default().limit($limit))
+                .route(web::$method().to($handler)),
+        )
+    };
+}
+
+/// The route table of `/api/v1`, written once: each line registers its handler and puts the
+/// handler's `#[utoipa::path]` into the OpenAPI document, and [`ROUTES`] lists them for the
+/// test that holds the two together.
+macro_rules! api_routes {
+    ($($method:ident $path:literal => $handler:path $([payload $limit:expr])?),* $(,)?) => {
+        /// Every route under `/api/v1` as (method, path), in the order they are tried.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), concat!("/api/v1", $path))),*];
+
+        /// The `/api/v1` scope.
+        fn api_scope() -> actix_web::Scope {
+            let scope = web::scope("/api/v1");
+            $(let scope = route!(scope, $method, $path, $handler $(, $limit)?);)*
+            scope
+        }
+
+        /// The OpenAPI document of every endpoint.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(
+            info(title = "kepuasan", description = "Survei Kepuasan Masyarakat collection and the IKM of PermenPAN-RB 14/2017. See docs/api.md for how kiosks, receipt printers and queue systems integrate."),
+            paths(healthz, readyz, metrics, $($handler),*),
+            modifiers(&BearerAuth),
+        )]
+        pub struct ApiDoc;
+    };
+}
+
+// Routes are tried in order, the dynamic ones by regular expression: the submission route, the
+// busiest by far, comes first.
+api_routes! {
+    post "/responses" => responses::submit,
+    get "/instruments" => list_instruments,
+    get "/instruments/{key}" => get_instrument,
+    post "/units" => admin::create_unit,
+    get "/units" => admin::list_units,
+    patch "/units/{unit}" => admin::update_unit,
+    post "/units/{unit}/services" => admin::create_service,
+    get "/units/{unit}/services" => admin::list_services,
+    patch "/units/{unit}/services/{service}" => admin::update_service,
+    get "/units/{unit}/populations" => admin::list_populations,
+    put "/units/{unit}/populations/{period}" => admin::set_population,
+    post "/populations" => admin::import_populations,
+    post "/units/{unit}/follow-ups" => followups::create,
+    get "/units/{unit}/follow-ups" => followups::list,
+    patch "/follow-ups/{id}" => followups::update,
+    post "/keys" => admin::create_key,
+    get "/keys" => admin::list_keys,
+    get "/me" => admin::me,
+    delete "/keys/{id}" => admin::revoke_key,
+    post "/units/{unit}/receipt-tokens" => tokens::issue,
+    post "/units/{unit}/receipt-sheets" => tokens::sheet,
+    post "/imports" => imports::import [payload imports::MAX_FILE],
+    get "/reports/ikm" => reports::ikm,
+    get "/reports/ikm/chart/{kind}" => reports::chart,
+}
 
 struct BearerAuth;
 
