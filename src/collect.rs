@@ -422,10 +422,11 @@ fn store_in_tx(
             flags: histories.flags(conn, rules, &candidate)?,
             ..row.clone()
         };
+        // What the response spends, and the refusal when another response spent it first.
         let spend = match (&prepared.accepted, &prepared.ticket) {
-            (Some(accepted), _) => Some((accepted.spend_key.as_str(), false)),
+            (Some(accepted), _) => Some((accepted.spend_key.as_str(), tokens::Spent::Receipt)),
             (None, Some(ticket)) if prepared.spend_ticket => {
-                Some((ticket.spend_key.as_str(), true))
+                Some((ticket.spend_key.as_str(), tokens::Spent::FormTicket))
             }
             _ => None,
         };
@@ -435,20 +436,12 @@ fn store_in_tx(
                 fresh.push(row);
                 fresh_at.push(i);
             }
-            Some((spend_key, is_ticket)) => {
+            Some((spend_key, kind)) => {
                 conn.batch_execute("SAVEPOINT kepuasan_item")?;
                 let spent = match queries::insert_new_responses(conn, std::slice::from_ref(&row))?[..]
                 {
-                    [true] => tokens::spend(conn, spend_key, &row.submission_id, *now)
-                        .map(|()| true)
-                        .map_err(|e| if is_ticket && e.code == "token_spent" {
-                            AppError::conflict(
-                                "ticket_spent",
-                                "this survey form was already sent; open the survey page again for a new response",
-                            )
-                        } else {
-                            e
-                        }),
+                    [true] => tokens::spend(conn, spend_key, &row.submission_id, *now, kind)
+                        .map(|()| true),
                     _ if !look_up => return Err(seen_before()),
                     _ => Ok(false),
                 };

@@ -281,12 +281,39 @@ pub fn is_spent(conn: &mut DbConn, spend_key: &str) -> Result<bool, AppError> {
         > 0)
 }
 
-/// Records that a token was spent by a submission; 409 when another submission spent it.
+/// What is spent by one response: a receipt token, or the form ticket of an open-link page.
+/// Both are recorded the same way; they are refused in their own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spent {
+    /// A receipt token.
+    Receipt,
+    /// A survey page's form ticket.
+    FormTicket,
+}
+
+impl Spent {
+    fn refusal(self) -> AppError {
+        match self {
+            Spent::Receipt => AppError::conflict(
+                "token_spent",
+                "this receipt has already been used for a survey; terima kasih",
+            ),
+            Spent::FormTicket => AppError::conflict(
+                "ticket_spent",
+                "this survey form was already sent; open the survey page again for a new response",
+            ),
+        }
+    }
+}
+
+/// Records that a token (or form ticket) was spent by a submission; 409 when another
+/// submission spent it.
 pub fn spend(
     conn: &mut DbConn,
     spend_key: &str,
     submission_id: &str,
     now: NaiveDateTime,
+    kind: Spent,
 ) -> Result<(), AppError> {
     let existing: Option<String> = token_spends::table
         .find(spend_key)
@@ -295,10 +322,7 @@ pub fn spend(
         .optional()?;
     match existing {
         Some(id) if id == submission_id => Ok(()),
-        Some(_) => Err(AppError::conflict(
-            "token_spent",
-            "this receipt has already been used for a survey; terima kasih",
-        )),
+        Some(_) => Err(kind.refusal()),
         None => {
             let inserted = diesel::insert_into(token_spends::table)
                 .values((
@@ -312,10 +336,7 @@ pub fn spend(
                 Err(diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::UniqueViolation,
                     _,
-                )) => Err(AppError::conflict(
-                    "token_spent",
-                    "this receipt has already been used for a survey; terima kasih",
-                )),
+                )) => Err(kind.refusal()),
                 Err(e) => Err(e.into()),
             }
         }
