@@ -578,7 +578,10 @@ fn app(e: crate::error::AppError) -> CliError {
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
-        None => CliError(e.message),
+        None => CliError(match e.cause {
+            Some(cause) => format!("internal error: {cause}"),
+            None => e.message,
+        }),
     }
 }
 

@@ -152,14 +152,18 @@ impl AppError {
         }
     }
 
-    /// 500: a bug. The cause is logged; the body stays generic.
+    /// 500: a bug. The cause is kept, not logged here: the request log writes it once, with
+    /// the request id, where the error becomes a response (the command line prints it); the
+    /// body stays generic.
     pub fn internal(cause: impl fmt::Display) -> AppError {
-        tracing::error!(%cause, "internal error");
-        AppError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error; it has been logged",
-        )
+        AppError {
+            cause: Some(cause.to_string()),
+            ..AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error; it has been logged",
+            )
+        }
     }
 }
 
@@ -171,7 +175,11 @@ impl fmt::Display for AppError {
             self.status.as_u16(),
             self.code,
             self.message
-        )
+        )?;
+        match &self.cause {
+            Some(cause) => write!(f, " ({cause})"),
+            None => Ok(()),
+        }
     }
 }
 

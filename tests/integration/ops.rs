@@ -85,16 +85,11 @@ pub(crate) fn cli(db: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("log.db").to_str().unwrap().to_owned();
-    let admin = cli(&db, &["keys", "create", "--role", "admin"])
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
-    cli(&db, &["units", "add", "u1", "--name", "Unit Satu"]);
+/// The server on `db`, logging JSON at level info to a file: (process, address, log file).
+fn json_log_server(
+    dir: &tempfile::TempDir,
+    db: &str,
+) -> (std::process::Child, String, std::path::PathBuf) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -102,9 +97,9 @@ fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
         .port();
     let bind = format!("127.0.0.1:{port}");
     let log_path = dir.path().join("server.log");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+    let server = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
         .arg("serve")
-        .env("DATABASE_URL", &db)
+        .env("DATABASE_URL", db)
         .env("KEPUASAN_BIND", &bind)
         .env("KEPUASAN_LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
@@ -119,6 +114,98 @@ fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
         assert!(Instant::now() < deadline, "the server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+    (server, bind, log_path)
+}
+
+/// Stops the server and returns its log.
+fn stop_and_read(mut server: std::process::Child, log_path: &std::path::Path) -> String {
+    std::thread::sleep(Duration::from_millis(200));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut log = String::new();
+    std::fs::File::open(log_path)
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    log
+}
+
+#[test]
+fn a_500_is_logged_once_with_its_cause_and_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bug.db").to_str().unwrap().to_owned();
+    let admin = cli(&db, &["keys", "create", "--role", "admin"])
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    cli(&db, &["units", "add", "u1", "--name", "Unit Satu"]);
+    // A time zone no check would let in, as a hand edit of the database leaves it.
+    {
+        use diesel::RunQueryDsl;
+        let store = kepuasan::db::Db::open(&db).unwrap();
+        store
+            .write_blocking(|conn| match conn {
+                kepuasan::db::DbConn::Sqlite(c) => {
+                    diesel::sql_query("UPDATE units SET timezone = 'Mars/Base' WHERE code = 'u1'")
+                        .execute(c)
+                        .map_err(kepuasan::error::AppError::from)
+                }
+                kepuasan::db::DbConn::Postgres(_) => unreachable!("a SQLite file"),
+            })
+            .unwrap();
+    }
+    let (server, bind, log_path) = json_log_server(&dir, &db);
+    let answer = reqwest::blocking::Client::new()
+        .get(format!(
+            "http://{bind}/api/v1/reports/ikm?unit=u1&period=2025-Q3"
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 500);
+    let request_id = answer.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = answer.json().unwrap();
+    assert_eq!(body["error"], "internal");
+    assert!(
+        !body.to_string().contains("Mars"),
+        "the cause stays out of the body: {body}"
+    );
+    let log = stop_and_read(server, &log_path);
+    let errors: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["level"] == "ERROR")
+        .collect();
+    assert_eq!(errors.len(), 1, "logged once:\n{log}");
+    assert_eq!(
+        errors[0]["fields"]["request_id"],
+        request_id.as_str(),
+        "{log}"
+    );
+    assert!(
+        errors[0]["fields"]["cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("bad time zone")),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db").to_str().unwrap().to_owned();
+    let admin = cli(&db, &["keys", "create", "--role", "admin"])
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    cli(&db, &["units", "add", "u1", "--name", "Unit Satu"]);
+    let (server, bind, log_path) = json_log_server(&dir, &db);
+    let client = reqwest::blocking::Client::new();
     let issued: serde_json::Value = client
         .post(format!("http://{bind}/api/v1/units/u1/receipt-tokens"))
         .bearer_auth(&admin)
@@ -134,13 +221,7 @@ fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
         .unwrap();
     assert_eq!(page.status(), 200);
     std::thread::sleep(Duration::from_millis(200));
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let mut log = String::new();
-    std::fs::File::open(&log_path)
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = stop_and_read(server, &log_path);
     assert!(!log.contains(&token), "the token is in the log:\n{log}");
     assert!(!log.contains(&admin), "the key is in the log");
     let requests: Vec<serde_json::Value> = log
