@@ -645,14 +645,12 @@ impl Checker<'_> {
             clock_offset_ms: req.clock_offset_ms,
             // Without a key, the client's (hashed) address stands for its device, whatever it
             // claims; a tablet names itself; otherwise a kiosk key stands for its device.
-            device_id: match (caller, address) {
-                (None, Some(address)) => Some(format!("addr:{address}")),
-                (None, None) => None,
-                (Some(_), _) => req.device_id.clone().or_else(|| {
-                    caller
-                        .filter(|p| p.role == Role::Kiosk)
-                        .map(|p| format!("key:{}", p.key_id))
-                }),
+            device_id: match caller {
+                None => address.map(|address| format!("addr:{address}")),
+                Some(p) => req
+                    .device_id
+                    .clone()
+                    .or_else(|| (p.role == Role::Kiosk).then(|| format!("key:{}", p.key_id))),
             },
         };
         let tz = crate::period::parse_timezone(&unit.timezone)

@@ -415,6 +415,18 @@ struct SharedStrings {
 }
 
 impl SharedStrings {
+    /// Adds a string, refusing more than `limit` of them.
+    fn push(&mut self, text: &str, limit: usize) -> Result<(), AppError> {
+        if self.ends.len() == limit {
+            return Err(too_large(format!(
+                "the workbook has more than {limit} shared strings"
+            )));
+        }
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        Ok(())
+    }
+
     fn get(&self, index: usize) -> Option<&str> {
         let end = *self.ends.get(index)?;
         let start = if index == 0 { 0 } else { self.ends[index - 1] };
@@ -460,28 +472,13 @@ fn shared_strings(
                 _ => {}
             },
             Event::End(e) => match e.local_name().as_ref() {
-                "si" => {
-                    if strings.ends.len() == limits.shared_strings {
-                        return Err(too_large(format!(
-                            "the workbook has more than {} shared strings",
-                            limits.shared_strings
-                        )));
-                    }
-                    strings.text.push_str(&current);
-                    strings.ends.push(strings.text.len());
-                }
+                "si" => strings.push(&current, limits.shared_strings)?,
                 "t" => in_t = false,
                 "rPh" => in_phonetic = false,
                 _ => {}
             },
             Event::Empty(e) if e.local_name().as_ref() == "si" => {
-                if strings.ends.len() == limits.shared_strings {
-                    return Err(too_large(format!(
-                        "the workbook has more than {} shared strings",
-                        limits.shared_strings
-                    )));
-                }
-                strings.ends.push(strings.text.len());
+                strings.push("", limits.shared_strings)?;
             }
             _ if in_t && !in_phonetic => push_text(&event, &mut current, limits.cell_bytes)?,
             _ => {}

@@ -268,9 +268,7 @@ pub fn create_service_in(
 ) -> Result<Service, AppError> {
     check_code("code", &body.code)?;
     check_name("name", &body.name)?;
-    let unit = &queries::find_unit(conn, unit)?
-        .ok_or_else(|| AppError::not_found(format!("unknown unit `{unit}`")))?
-        .code;
+    let unit = &super::unit_code(conn, unit)?;
     if queries::find_service(conn, unit, &body.code)?.is_some() {
         return Err(AppError::conflict(
             "service_exists",
@@ -559,9 +557,7 @@ pub fn set_population_in(
     if population < 1 {
         return Err(AppError::field("population", "must be at least 1"));
     }
-    let unit = &queries::find_unit(conn, unit)?
-        .ok_or_else(|| AppError::not_found(format!("unknown unit `{unit}`")))?
-        .code;
+    let unit = &super::unit_code(conn, unit)?;
     let row = Population {
         unit_code: unit.to_owned(),
         period: period.to_string(),

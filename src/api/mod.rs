@@ -278,18 +278,6 @@ pub(crate) async fn record_use(state: &AppState, principal: &Principal) {
     }
 }
 
-/// The caller's key if one was sent (a wrong one is still 401).
-pub(crate) async fn optional_principal(
-    state: &AppState,
-    req: &HttpRequest,
-) -> Result<Option<Principal>, AppError> {
-    if req.headers().contains_key("authorization") {
-        principal(state, req).await.map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
 /// The Authorization header, if any, as text.
 pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<String>, AppError> {
     req.headers()

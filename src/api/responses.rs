@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::optional_principal;
 use crate::collect::{self, SubmissionRequest, SubmissionResponse};
 use crate::db::{Offline, Source};
 use crate::error::{AppError, ErrorBody};
@@ -52,68 +51,53 @@ pub async fn submit(
             60,
         ));
     }
-    let windows = state.windows.clone();
-    let key_per_minute = state.settings.key_per_minute;
     let secrets = state.secrets.clone();
-    let result = match &state.writer {
-        // Group commit: authenticate and check (in memory when the directory knows the key,
-        // unit and service; otherwise on a reading connection), then join the writer's next
-        // batch.
-        Some(writer) => {
-            let header = super::bearer(&req)?;
-            let directory = state.directory.clone();
-            let check = move |conn: &mut dyn Source| {
-                let caller = header
-                    .as_deref()
-                    .map(|h| crate::auth::authenticate(conn, &directory, Some(h)))
-                    .transpose()?;
-                let checker = collect::Checker {
-                    directory: &directory,
-                    registry: &registry,
-                    tokens: &token_settings,
-                    secrets: Some(&secrets),
-                    address: address.as_deref(),
-                };
-                let prepared = checker.prepare(conn, caller.as_ref(), &body, now, now)?;
-                Ok::<_, AppError>((caller, prepared))
-            };
-            let checked = match check(&mut Offline) {
-                Err(e) if e.is_needs_database() => state.db.read(move |conn| check(conn)).await,
-                other => other,
-            };
-            match checked {
-                Ok((caller, mut prepared)) => {
-                    if let Some(caller) = &caller {
-                        key_rate(&windows, key_per_minute, caller, &mut prepared, now);
-                        super::record_use(&state, caller).await;
-                    }
-                    writer.store(prepared, now).await
-                }
-                Err(e) => Err(e),
+    // Authenticate and check: in memory when the directory knows the key, unit and service,
+    // otherwise on a reading connection.
+    let header = super::bearer(&req)?;
+    let directory = state.directory.clone();
+    let check = move |conn: &mut dyn Source| {
+        let caller = header
+            .as_deref()
+            .map(|h| crate::auth::authenticate(conn, &directory, Some(h)))
+            .transpose()?;
+        let checker = collect::Checker {
+            directory: &directory,
+            registry: &registry,
+            tokens: &token_settings,
+            secrets: Some(&secrets),
+            address: address.as_deref(),
+        };
+        let prepared = checker.prepare(conn, caller.as_ref(), &body, now, now)?;
+        Ok::<_, AppError>((caller, prepared))
+    };
+    let checked = match check(&mut Offline) {
+        Err(e) if e.is_needs_database() => state.db.read(move |conn| check(conn)).await,
+        other => other,
+    };
+    let result = match checked {
+        Err(e) => Err(e),
+        Ok((caller, mut prepared)) => {
+            if let Some(caller) = &caller {
+                let per_minute = state.settings.key_per_minute;
+                key_rate(&state.windows, per_minute, caller, &mut prepared, now);
+                super::record_use(&state, caller).await;
             }
-        }
-        None => {
-            let caller = optional_principal(&state, &req).await?;
-            let directory = state.directory.clone();
-            state
-                .db
-                .write(move |conn| {
-                    let checker = collect::Checker {
-                        directory: &directory,
-                        registry: &registry,
-                        tokens: &token_settings,
-                        secrets: Some(&secrets),
-                        address: address.as_deref(),
-                    };
-                    let mut prepared = checker.prepare(conn, caller.as_ref(), &body, now, now)?;
-                    if let Some(caller) = &caller {
-                        key_rate(&windows, key_per_minute, caller, &mut prepared, now);
-                    }
-                    collect::store_batch(conn, &rules, &[(prepared, now)])?
-                        .pop()
-                        .expect("one result a submission")
-                })
-                .await
+            match &state.writer {
+                // Group commit: join the writer's next batch.
+                Some(writer) => writer.store(prepared, now).await,
+                // Otherwise a durable transaction of its own.
+                None => {
+                    state
+                        .db
+                        .write(move |conn| {
+                            collect::store_batch(conn, &rules, &[(prepared, now)])?
+                                .pop()
+                                .expect("one result a submission")
+                        })
+                        .await
+                }
+            }
         }
     };
     let outcome = match &result {

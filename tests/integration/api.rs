@@ -682,13 +682,7 @@ async fn an_open_link_unit_takes_web_responses_without_a_key(app: TestApp) {
     body["channel"] = json!("web");
     let (status, _) = send(&svc, post("/api/v1/responses", None, &body)).await;
     assert_eq!(status, 401, "closed until the unit allows an open link");
-    let patch = with_key(
-        TestRequest::patch()
-            .uri("/api/v1/units/unit-b")
-            .set_json(json!({"open_link": true})),
-        Some(&w.admin),
-    );
-    assert_eq!(send(&svc, patch).await.0, 200);
+    allow_open_link(&svc, &w.admin, "unit-b").await;
     // Without the form ticket of the survey page, refused; with it, stored once.
     let (status, refused) = send(&svc, post("/api/v1/responses", None, &body)).await;
     assert_eq!(

@@ -234,6 +234,18 @@ where
     serde_json::from_str(&html[start..end]).expect("JSON configuration")
 }
 
+/// Lets `unit` take responses through its open link (`/u/{unit}`).
+pub async fn allow_open_link<S>(app: &S, admin: &str, unit: &str)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let patch = test::TestRequest::patch()
+        .uri(&format!("/api/v1/units/{unit}"))
+        .set_json(serde_json::json!({"open_link": true}));
+    let (status, body) = send(app, with_key(patch, Some(admin))).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 /// A submission through the open link of `unit`, with the form ticket of the page `/u/{unit}`.
 pub async fn open_link_submission<S>(app: &S, unit: &str, answers: [i64; 9]) -> Value
 where

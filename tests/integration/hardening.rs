@@ -30,6 +30,24 @@ fn cli(db: &str, args: &[&str]) -> String {
         .to_owned()
 }
 
+/// A file sent to the import endpoint of the server at `bind`: its status and JSON answer.
+fn import(
+    client: &reqwest::blocking::Client,
+    bind: &str,
+    key: &str,
+    query: &str,
+    file: Vec<u8>,
+) -> (u16, Value) {
+    let response = client
+        .post(format!("http://{bind}/api/v1/imports{query}"))
+        .bearer_auth(key)
+        .header("Content-Type", "text/csv")
+        .body(file)
+        .send()
+        .unwrap_or_else(|e| panic!("the server did not answer: {e}"));
+    (response.status().as_u16(), response.json().unwrap())
+}
+
 /// The server's peak resident memory (VmHWM), in bytes.
 fn peak_rss(server: &Child) -> u64 {
     proc_status(server, "VmHWM:")
@@ -126,14 +144,8 @@ fn spreadsheet_bombs_and_a_wide_csv_are_refused_and_the_server_stays_small() {
         ));
     }
     let idle = proc_status(&server, "VmRSS:");
-    let response = client
-        .post(format!("http://{bind}/api/v1/imports"))
-        .bearer_auth(&counter_a)
-        .body(largest)
-        .send()
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let report: Value = response.json().unwrap();
+    let (status, report) = import(&client, &bind, &counter_a, "", largest.into_bytes());
+    assert_eq!(status, 200);
     assert_eq!(report["imported"], 20_000, "{}", report["errors"][0]);
     let grown = peak_rss(&server).saturating_sub(idle);
     assert!(
@@ -179,15 +191,7 @@ fn spreadsheet_bombs_and_a_wide_csv_are_refused_and_the_server_stays_small() {
         ("a part that unpacks to 64 MiB", unpacks_huge),
         ("a 9 MiB CSV of 1,000 columns", wide.into_bytes()),
     ] {
-        let response = client
-            .post(format!("http://{bind}/api/v1/imports?dry_run=true"))
-            .bearer_auth(&counter)
-            .header("Content-Type", "text/csv")
-            .body(file)
-            .send()
-            .unwrap_or_else(|e| panic!("{name}: the server did not answer: {e}"));
-        let status = response.status().as_u16();
-        let body: Value = response.json().unwrap();
+        let (status, body) = import(&client, &bind, &counter, "?dry_run=true", file);
         assert!(status == 413 || status == 422, "{name}: {status} {body}");
         assert!(body["fields"]["file"].is_string(), "{name}: {body}");
         let alive = client.get(format!("http://{bind}/healthz")).send().unwrap();
@@ -196,14 +200,8 @@ fn spreadsheet_bombs_and_a_wide_csv_are_refused_and_the_server_stays_small() {
         assert!(peak < RSS_BUDGET, "{name}: peak RSS {} MiB", peak >> 20);
     }
     // A good workbook still imports (in a dry run, once the counter may import its rows).
-    let response = client
-        .post(format!("http://{bind}/api/v1/imports?dry_run=true"))
-        .bearer_auth(&counter)
-        .body(plain)
-        .send()
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let report: Value = response.json().unwrap();
+    let (status, report) = import(&client, &bind, &counter, "?dry_run=true", plain);
+    assert_eq!(status, 200);
     assert_eq!(report["rows"], 1, "{report}");
     let metrics = client
         .get(format!("http://{bind}/metrics"))
@@ -240,7 +238,9 @@ fn unflagged(client: &reqwest::blocking::Client, bind: &str, admin: &str, unit: 
         .unwrap()
         .json()
         .unwrap();
-    report["respondents"].as_u64().unwrap_or(0)
+    report["respondents"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no respondents in {report}"))
 }
 
 /// Eight threads send as fast as they can for `seconds`; returns how many were stored (201).
@@ -327,6 +327,10 @@ fn an_open_link_flood_and_a_kiosk_key_that_changes_device_ids_count_little() {
             .map_or(0, |r| r.status().as_u16())
     });
     let after = unflagged(&client, &bind, &admin, "terbuka");
+    assert!(
+        stored > 0,
+        "the open-link flood stored nothing: the test sent no valid form"
+    );
     assert!(
         after - before <= 60,
         "the open-link flood stored {stored}, of which {} count unflagged",
@@ -524,13 +528,7 @@ async fn the_credential_decides_the_channel(app: TestApp) {
     )
     .await;
     let token = issued["token"].as_str().unwrap().to_owned();
-    let patch = with_key(
-        TestRequest::patch()
-            .uri("/api/v1/units/unit-b")
-            .set_json(json!({"open_link": true})),
-        Some(&w.admin),
-    );
-    assert_eq!(send(&svc, patch).await.0, 200);
+    allow_open_link(&svc, &w.admin, "unit-b").await;
     let with_channel = |mut body: Value, channel: &str| {
         body["channel"] = json!(channel);
         body
@@ -728,13 +726,7 @@ async fn the_smaller_points(app: TestApp) {
 async fn a_jump_in_anonymous_responses_is_noticed_in_the_report(app: TestApp) {
     let svc = app.service().await;
     let w = world(&app, &svc).await;
-    let patch = with_key(
-        TestRequest::patch()
-            .uri("/api/v1/units/unit-b")
-            .set_json(json!({"open_link": true})),
-        Some(&w.admin),
-    );
-    assert_eq!(send(&svc, patch).await.0, 200);
+    allow_open_link(&svc, &w.admin, "unit-b").await;
     // Ten open-link responses a quarter before, then sixty (from many phones).
     for (at, count) in [("2025-05-15 03:00:00", 10), ("2025-08-15 03:00:00", 60)] {
         app.clock.set(crate::common::at(at));

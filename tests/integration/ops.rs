@@ -117,6 +117,17 @@ fn json_log_server(
     (server, bind, log_path)
 }
 
+/// A new database at `db` with an admin key (returned) and the unit `u1`.
+fn admin_and_unit(db: &str) -> String {
+    let admin = cli(db, &["keys", "create", "--role", "admin"])
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    cli(db, &["units", "add", "u1", "--name", "Unit Satu"]);
+    admin
+}
+
 /// Stops the server and returns its log.
 fn stop_and_read(mut server: std::process::Child, log_path: &std::path::Path) -> String {
     std::thread::sleep(Duration::from_millis(200));
@@ -134,12 +145,7 @@ fn stop_and_read(mut server: std::process::Child, log_path: &std::path::Path) ->
 fn a_500_is_logged_once_with_its_cause_and_request_id() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bug.db").to_str().unwrap().to_owned();
-    let admin = cli(&db, &["keys", "create", "--role", "admin"])
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
-    cli(&db, &["units", "add", "u1", "--name", "Unit Satu"]);
+    let admin = admin_and_unit(&db);
     // A time zone no check would let in, as a hand edit of the database leaves it.
     {
         use diesel::RunQueryDsl;
@@ -198,12 +204,7 @@ fn a_500_is_logged_once_with_its_cause_and_request_id() {
 fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("log.db").to_str().unwrap().to_owned();
-    let admin = cli(&db, &["keys", "create", "--role", "admin"])
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
-    cli(&db, &["units", "add", "u1", "--name", "Unit Satu"]);
+    let admin = admin_and_unit(&db);
     let (server, bind, log_path) = json_log_server(&dir, &db);
     let client = reqwest::blocking::Client::new();
     let issued: serde_json::Value = client
