@@ -18,12 +18,12 @@ use diesel::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use kepuasan::api::admin::{
-    CreateServiceRequest, CreateUnitRequest, create_service_in, create_unit_in,
-};
 use kepuasan::db::queries;
 use kepuasan::db::schema::responses;
 use kepuasan::db::{Db, DbConn, write_tx};
+use kepuasan::domain::units::{
+    CreateServiceRequest, CreateUnitRequest, create_service, create_unit,
+};
 use kepuasan::engine::{self, Answers, Options, Tally};
 use kepuasan::instrument::{Instrument, Registry};
 use kepuasan::period::{Period, parse_timezone};
@@ -89,13 +89,13 @@ fn load(db: &Db, registry: &Registry, args: &Args, end: NaiveDateTime) {
     let made = end - chrono::Duration::days(args.years * 365 + 30);
     db.write_blocking(|conn| {
         write_tx(conn, |conn| {
-            create_unit_in(conn, &unit("prov", "Provinsi", ZONES[0], None), made)?;
+            create_unit(conn, &unit("prov", "Provinsi", ZONES[0], None), made)?;
             for i in 0..args.units {
                 let code = unit_code(i);
                 let zone = ZONES[(i % 3) as usize];
-                create_unit_in(conn, &unit(&code, &code, zone, Some("prov")), made)?;
+                create_unit(conn, &unit(&code, &code, zone, Some("prov")), made)?;
                 for (s, name) in SERVICES {
-                    create_service_in(
+                    create_service(
                         conn,
                         &code,
                         &CreateServiceRequest {

@@ -22,7 +22,7 @@ use sha2::Sha256;
 use crate::auth::{hex, sha256_hex};
 use crate::db::DbConn;
 use crate::db::schema::server_secrets;
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 
 /// How long a form ticket stays valid after its page loaded.
 pub const TICKET_DAYS: i64 = 7;
@@ -118,12 +118,11 @@ impl Secrets {
         now: NaiveDateTime,
     ) -> Result<Ticket, AppError> {
         let invalid = || {
-            let mut e = AppError::field(
+            AppError::field_of(
+                Kind::InvalidTicket,
                 "ticket",
                 "the survey form is not valid here; open the survey page again",
-            );
-            e.code = "invalid_ticket";
-            e
+            )
         };
         if ticket.len() > MAX_TICKET {
             return Err(invalid());
@@ -157,22 +156,22 @@ impl Secrets {
             .ok_or_else(invalid)?
             .naive_utc();
         if for_unit != unit {
-            let mut e =
-                AppError::field("ticket", format!("this survey form is for unit {for_unit}"));
-            e.code = "invalid_ticket";
-            return Err(e);
+            return Err(AppError::field_of(
+                Kind::InvalidTicket,
+                "ticket",
+                format!("this survey form is for unit {for_unit}"),
+            ));
         }
         // Instances' clocks may differ a little; a ticket from far ahead is forged.
         if issued_at > now + chrono::Duration::minutes(5) {
             return Err(invalid());
         }
         if now - issued_at > chrono::Duration::days(TICKET_DAYS) {
-            let mut e = AppError::field(
+            return Err(AppError::field_of(
+                Kind::TicketExpired,
                 "ticket",
                 "this survey form was opened too long ago; open the survey page again",
-            );
-            e.code = "ticket_expired";
-            return Err(e);
+            ));
         }
         Ok(Ticket {
             issued_at,
@@ -265,8 +264,8 @@ mod tests {
             secrets
                 .check_ticket(&ticket, "unit-b", later)
                 .unwrap_err()
-                .code,
-            "invalid_ticket"
+                .kind(),
+            Kind::InvalidTicket
         );
         let other = Secrets::from_secret("t");
         assert!(other.check_ticket(&ticket, "unit-a", later).is_err());
@@ -278,8 +277,8 @@ mod tests {
             secrets
                 .check_ticket(&ticket, "unit-a", at("2026-12-08 10:00:00.000"))
                 .unwrap_err()
-                .code,
-            "ticket_expired"
+                .kind(),
+            Kind::TicketExpired
         );
         assert_ne!(
             secrets.issue_ticket("unit-a", now),

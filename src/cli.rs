@@ -570,18 +570,16 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 fn app(e: crate::error::AppError) -> CliError {
-    match &e.fields {
-        Some(fields) => CliError(
+    match (e.fields(), e.cause()) {
+        (Some(fields), _) => CliError(
             fields
                 .iter()
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
-        None => CliError(match e.cause {
-            Some(cause) => format!("internal error: {cause}"),
-            None => e.message,
-        }),
+        (None, Some(cause)) => CliError(format!("internal error: {cause}")),
+        (None, None) => CliError(e.message().to_owned()),
     }
 }
 
@@ -685,29 +683,34 @@ fn keys(command: KeysCommand) -> Result<String, CliError> {
             name,
             enrol_qr,
         } => {
-            let role = role
-                .parse()
-                .map_err(|e: String| CliError(format!("role: {e}")))?;
-            let (row, secret) = state
+            let body = crate::domain::keys::CreateKeyRequest {
+                role,
+                units,
+                name: Some(name),
+            };
+            let public_url = state.settings.public_url.clone();
+            let key = state
                 .db
                 .write_blocking(|conn| {
-                    crate::auth::create_key(conn, &crate::auth::NewKey { role, units, name }, now())
+                    crate::domain::keys::create_key(conn, body, &public_url, now())
                 })
                 .map_err(app)?;
-            let enrol = if role == crate::auth::Role::Kiosk {
-                let url = crate::pages::kiosk_enrol_url(&state.settings.public_url, &secret);
-                if let Some(path) = &enrol_qr {
-                    let (svg, _) = crate::tokens::qr(&url).map_err(CliError)?;
-                    std::fs::write(path, svg)
-                        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            let enrol = match (&key.enrol_url, &key.enrol_qr_svg) {
+                (Some(url), Some(svg)) => {
+                    if let Some(path) = &enrol_qr {
+                        std::fs::write(path, svg)
+                            .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+                    }
+                    format!("enrol: {url}\n")
                 }
-                format!("enrol: {url}\n")
-            } else {
-                String::new()
+                _ => String::new(),
             };
             Ok(format!(
-                "id: {}\nrole: {}\nunits: {}\n{enrol}{secret}\n",
-                row.id, row.role, row.units
+                "id: {}\nrole: {}\nunits: {}\n{enrol}{}\n",
+                key.id,
+                key.role,
+                serde_json::to_string(&key.units).map_err(|e| CliError(e.to_string()))?,
+                key.secret.unwrap_or_default()
             ))
         }
         KeysCommand::List => {
@@ -715,7 +718,7 @@ fn keys(command: KeysCommand) -> Result<String, CliError> {
             json(
                 &keys
                     .into_iter()
-                    .map(|k| crate::api::admin::KeyView::of(k, None))
+                    .map(|k| crate::domain::keys::KeyView::of(k, None))
                     .collect::<Vec<_>>(),
             )
         }
@@ -744,7 +747,7 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             open_link,
             public_results,
         } => {
-            let body = crate::api::admin::CreateUnitRequest {
+            let body = crate::domain::units::CreateUnitRequest {
                 code,
                 name,
                 timezone,
@@ -754,7 +757,7 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             };
             let unit = state
                 .db
-                .write_blocking(|conn| crate::api::admin::create_unit_in(conn, &body, now()))
+                .write_blocking(|conn| crate::domain::units::create_unit(conn, &body, now()))
                 .map_err(app)?;
             json(&unit)
         }
@@ -768,7 +771,7 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             public_results,
             active,
         } => {
-            let body = crate::api::admin::UpdateUnitRequest {
+            let body = crate::domain::units::UpdateUnitRequest {
                 name,
                 timezone,
                 parent: if no_parent {
@@ -784,7 +787,7 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             let unit = state
                 .db
                 .write_blocking(|conn| {
-                    crate::api::admin::update_unit_in(conn, &registry, &code, body)
+                    crate::domain::units::update_unit(conn, &registry, &code, body)
                 })
                 .map_err(app)?;
             json(&unit)
@@ -811,11 +814,11 @@ fn services(command: ServicesCommand) -> Result<String, CliError> {
     let state = open_state()?;
     match command {
         ServicesCommand::Add { unit, code, name } => {
-            let body = crate::api::admin::CreateServiceRequest { code, name };
+            let body = crate::domain::units::CreateServiceRequest { code, name };
             let service = state
                 .db
                 .write_blocking(|conn| {
-                    crate::api::admin::create_service_in(conn, &unit, &body, now())
+                    crate::domain::units::create_service(conn, &unit, &body, now())
                 })
                 .map_err(app)?;
             json(&service)
@@ -949,7 +952,13 @@ fn populations(command: PopulationsCommand) -> Result<String, CliError> {
             &state
                 .db
                 .write_blocking(|conn| {
-                    crate::api::admin::set_population_in(conn, &unit, &period, population, now())
+                    crate::domain::populations::set_population(
+                        conn,
+                        &unit,
+                        &period,
+                        population,
+                        now(),
+                    )
                 })
                 .map_err(app)?,
         ),

@@ -12,7 +12,7 @@ use crate::db::queries::{self, ResponseRow, Stored};
 use crate::db::{DbConn, Source};
 use crate::directory::Directory;
 use crate::engine::Answers;
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 use crate::instrument::{Instrument, ProfileKind, Registry};
 use crate::quality::{self, FlagRules};
 use crate::tallies;
@@ -340,7 +340,7 @@ pub fn store_batch(
     // and the batch stored again with the look-up.
     let attempt = crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, batch, false));
     let attempt = match attempt {
-        Err(e) if e.code == SEEN_BEFORE => {
+        Err(e) if e.is(Kind::SeenBefore) => {
             crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, batch, true))
         }
         other => other,
@@ -348,12 +348,12 @@ pub fn store_batch(
     let mut results = match attempt {
         Ok(results) => results,
         // A race lost by the batch as a whole: each submission then goes on its own.
-        Err(e) if e.code == "conflict" => vec![Err(e); batch.len()],
+        Err(e) if e.is(Kind::Conflict) => vec![Err(e); batch.len()],
         Err(e) => return Err(e),
     };
     for (result, item) in results.iter_mut().zip(batch) {
         let mut attempt = 0;
-        while matches!(result, Err(e) if e.code == "conflict") && attempt < 3 {
+        while matches!(result, Err(e) if e.is(Kind::Conflict)) && attempt < 3 {
             attempt += 1;
             let once = std::slice::from_ref(item);
             *result = crate::db::write_tx(conn, |conn| store_in_tx(conn, rules, once, true))
@@ -363,25 +363,26 @@ pub fn store_batch(
     Ok(results)
 }
 
-/// The code of the error that ends a batch stored without looking up its ids when one of
-/// them was stored before; the batch is then rolled back and stored again with the look-up.
-const SEEN_BEFORE: &str = "seen_before";
-
 /// The writes of a batch, inside the transaction the caller holds. Statements are few and do
 /// not grow with a busy device: with `look_up`, one look-up of the batch's ids; one of each
 /// device's recent history (for the quality flags, which also count the batch's own earlier
 /// responses), the rows (one statement for the whole batch on PostgreSQL), and one merge of
 /// the tallies. A submission with a receipt is stored in a savepoint of its own, its row and
 /// the receipt's spending together or not at all. Without `look_up`, a row found stored
-/// already ends the batch with [`SEEN_BEFORE`] (the caller rolls back).
+/// already ends the batch with [`Kind::SeenBefore`] (the caller rolls back and stores the batch
+/// again with the look-up).
 fn store_in_tx(
     conn: &mut DbConn,
     rules: &FlagRules,
     batch: &[(Prepared, NaiveDateTime)],
     look_up: bool,
 ) -> Result<Vec<Result<bool, AppError>>, AppError> {
-    let seen_before =
-        || AppError::conflict(SEEN_BEFORE, "a submission of the batch was stored before");
+    let seen_before = || {
+        AppError::new(
+            Kind::SeenBefore,
+            "a submission of the batch was stored before",
+        )
+    };
     let mut stored = if look_up {
         let ids: Vec<&str> = batch
             .iter()
@@ -457,7 +458,7 @@ fn store_in_tx(
                         });
                     }
                     // The database itself failed: give up the whole batch.
-                    Err(e) if e.status.is_server_error() => return Err(e),
+                    Err(e) if e.status().is_server_error() => return Err(e),
                     Err(e) => {
                         conn.batch_execute(
                             "ROLLBACK TO SAVEPOINT kepuasan_item; RELEASE SAVEPOINT kepuasan_item",
@@ -489,8 +490,8 @@ fn store_in_tx(
 
 /// Another transaction stored the same id first; storing again sees its row.
 fn lost_race() -> AppError {
-    AppError::conflict(
-        "conflict",
+    AppError::new(
+        Kind::Conflict,
         "another transaction stored this submission at the same time",
     )
 }
@@ -501,8 +502,8 @@ pub fn outcome(stored: Stored) -> Result<bool, AppError> {
     match stored {
         Stored::New => Ok(true),
         Stored::Repeat => Ok(false),
-        Stored::Conflict => Err(AppError::conflict(
-            "submission_id_conflict",
+        Stored::Conflict => Err(AppError::new(
+            Kind::SubmissionIdConflict,
             "this submission_id was already used for a submission with different content",
         )),
     }
@@ -579,12 +580,11 @@ impl Checker<'_> {
         // each form once.
         let spend_ticket = caller.is_none() && req.token.is_none();
         if spend_ticket && ticket.is_none() {
-            let mut e = AppError::field(
+            return Err(AppError::field_of(
+                Kind::TicketRequired,
                 "ticket",
                 "a response through an open link needs the form ticket of the survey page; open the page again",
-            );
-            e.code = "ticket_required";
-            return Err(e);
+            ));
         }
         // A receipt names the service; the respondent need not.
         let service = match (

@@ -5,12 +5,10 @@ use chrono::{Duration, NaiveDateTime};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::api::admin::{
-    CreateServiceRequest, CreateUnitRequest, create_service_in, create_unit_in,
-};
 use crate::db::queries::{self, ResponseRow};
 use crate::db::{DbConn, write_tx};
-use crate::error::AppError;
+use crate::domain::units::{CreateServiceRequest, CreateUnitRequest, create_service, create_unit};
+use crate::error::{AppError, Kind};
 
 /// (code, name, time zone, parent, quality from 0 = weak to 3 = excellent, services)
 type UnitSpec = (
@@ -160,8 +158,8 @@ const SUGGESTIONS: &[&str] = &[
 /// Fills a database that has no units yet; returns the number of responses made.
 pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
     if !queries::list_units(conn)?.is_empty() {
-        return Err(AppError::conflict(
-            "not_empty",
+        return Err(AppError::new(
+            Kind::NotEmpty,
             "the database already has units; the demo fills only an empty one",
         ));
     }
@@ -184,7 +182,7 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
                 "Asia/Makassar",
             ),
         ] {
-            create_unit_in(
+            create_unit(
                 conn,
                 &CreateUnitRequest {
                     code: code.into(),
@@ -199,7 +197,7 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
         }
         let mut made = 0;
         for (code, name, tz, parent, quality, services) in UNITS {
-            create_unit_in(
+            create_unit(
                 conn,
                 &CreateUnitRequest {
                     code: (*code).into(),
@@ -212,7 +210,7 @@ pub fn fill(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, AppError> {
                 now,
             )?;
             for (s_code, s_name) in *services {
-                create_service_in(
+                create_service(
                     conn,
                     code,
                     &CreateServiceRequest {

@@ -2,32 +2,173 @@
 //!
 //! Policy: every client mistake is a 4xx with a stable snake_case `error` code, a sentence in
 //! `message`, and `fields` naming each bad field. A busy or unreachable database is 503 with
-//! Retry-After so clients retry. Anything else is a bug: 500 `internal`, logged with its
-//! request id, with a generic body. Bodies are `{"error", "message", "fields"?}`.
+//! Retry-After so clients retry. Anything else is a bug: 500 `internal`, logged once with its
+//! request id where it becomes a response, with a generic body. Bodies are
+//! `{"error", "message", "fields"?}`.
+//!
+//! Every layer below the HTTP one (the domain calls, collection, imports, reports) returns
+//! [`AppError`]; callers that must tell errors apart match on its [`Kind`], never on a code's
+//! text. [`Kind::status`] and [`Kind::code`] are the one mapping from kinds to the contract's
+//! statuses and codes.
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
-/// An error with its HTTP status and stable code.
-#[derive(Debug, Clone)]
+/// What went wrong. Each kind has one HTTP status and one stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// 422: fields that fail validation.
+    ValidationFailed,
+    /// 422: a field names a row that does not exist (a foreign key).
+    ReferenceNotFound,
+    /// 422: a receipt token that is unknown, forged or malformed.
+    InvalidToken,
+    /// 422: a receipt token past its validity.
+    TokenExpired,
+    /// 422: a receipt token of another unit.
+    TokenOtherUnit,
+    /// 422: a survey page's form ticket that is forged or for another unit.
+    InvalidTicket,
+    /// 422: a form ticket too old to count.
+    TicketExpired,
+    /// 422: an open-link response without its page's form ticket.
+    TicketRequired,
+    /// 413: an upload over one of its limits.
+    TooLarge,
+    /// 413: a JSON body over the size limit.
+    BodyTooLarge,
+    /// 415: a body that is not JSON.
+    UnsupportedContentType,
+    /// 400: a body that is not valid JSON.
+    MalformedJson,
+    /// 400: a body that cannot be read.
+    BadBody,
+    /// 401: no key, an unknown key or a revoked key.
+    Unauthorized,
+    /// 403: a valid key that may not do this.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 409: another transaction wrote the same row meanwhile; the work may be retried.
+    Conflict,
+    /// 409: a unit code that is taken.
+    UnitExists,
+    /// 409: a service code that is taken within its unit.
+    ServiceExists,
+    /// 409: a submission id used before for different content.
+    SubmissionIdConflict,
+    /// 409: a receipt already used for a survey.
+    TokenSpent,
+    /// 409: a survey page's form already sent.
+    TicketSpent,
+    /// 409: the demo asked to fill a database that has units.
+    NotEmpty,
+    /// 409, never answered: a submission of a group-commit batch was stored before; the
+    /// writer rolls the batch back and stores its submissions one at a time.
+    SeenBefore,
+    /// 429: too many requests from one client.
+    RateLimited,
+    /// 503: the database is busy or unreachable.
+    DbUnavailable,
+    /// 503: heavy work is at its limit.
+    Busy,
+    /// Never answered: work run without a connection ([`crate::db::Offline`]) needed one;
+    /// the caller runs it again with a connection.
+    NeedsDatabase,
+    /// 500: a bug.
+    Internal,
+}
+
+impl Kind {
+    /// The HTTP status of this kind.
+    pub fn status(self) -> StatusCode {
+        use Kind::*;
+        match self {
+            ValidationFailed | ReferenceNotFound | InvalidToken | TokenExpired | TokenOtherUnit
+            | InvalidTicket | TicketExpired | TicketRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            TooLarge | BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            MalformedJson | BadBody => StatusCode::BAD_REQUEST,
+            Unauthorized => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
+            NotFound => StatusCode::NOT_FOUND,
+            Conflict | UnitExists | ServiceExists | SubmissionIdConflict | TokenSpent
+            | TicketSpent | NotEmpty | SeenBefore => StatusCode::CONFLICT,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            DbUnavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
+            NeedsDatabase | Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable snake_case code of this kind: the contract's `error` field.
+    pub fn code(self) -> &'static str {
+        use Kind::*;
+        match self {
+            ValidationFailed => "validation_failed",
+            ReferenceNotFound => "reference_not_found",
+            InvalidToken => "invalid_token",
+            TokenExpired => "token_expired",
+            TokenOtherUnit => "token_other_unit",
+            InvalidTicket => "invalid_ticket",
+            TicketExpired => "ticket_expired",
+            TicketRequired => "ticket_required",
+            TooLarge => "too_large",
+            BodyTooLarge => "body_too_large",
+            UnsupportedContentType => "unsupported_content_type",
+            MalformedJson => "malformed_json",
+            BadBody => "bad_body",
+            Unauthorized => "unauthorized",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            Conflict => "conflict",
+            UnitExists => "unit_exists",
+            ServiceExists => "service_exists",
+            SubmissionIdConflict => "submission_id_conflict",
+            TokenSpent => "token_spent",
+            TicketSpent => "ticket_spent",
+            NotEmpty => "not_empty",
+            SeenBefore => "seen_before",
+            RateLimited => "rate_limited",
+            DbUnavailable => "db_unavailable",
+            Busy => "busy",
+            NeedsDatabase => "needs_database",
+            Internal => "internal",
+        }
+    }
+}
+
+/// The cause of an internal error, kept as an error value (with its own sources).
+pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error: its [`Kind`], a human sentence, the bad fields, and for a 500 its cause.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} {}: {message}{}", kind.status().as_u16(), kind.code(), chain(source.as_deref()))]
 pub struct AppError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Stable snake_case code.
-    pub code: &'static str,
-    /// A human sentence.
-    pub message: String,
-    /// Field path to problem, for validation errors.
-    pub fields: Option<BTreeMap<String, String>>,
-    /// For a 500, the cause: logged with the request id, never sent to the client.
-    pub cause: Option<String>,
-    /// Seconds the client should wait before trying again (`Retry-After`), for a 429 or 503.
-    pub retry_after: Option<u64>,
+    kind: Kind,
+    message: String,
+    fields: Option<BTreeMap<String, String>>,
+    retry_after: Option<u64>,
+    #[source]
+    source: Option<Cause>,
+}
+
+/// " (cause: its source: ...)" for an error with a cause, "" otherwise.
+fn chain(cause: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
+    let Some(cause) = cause else {
+        return String::new();
+    };
+    let mut text = format!(" ({cause}");
+    let mut next = cause.source();
+    while let Some(e) = next {
+        text.push_str(&format!(": {e}"));
+        next = e.source();
+    }
+    text + ")"
 }
 
 /// The stable code of an error answer, kept in the response's extensions so the request log
@@ -48,15 +189,14 @@ pub struct ErrorBody {
 }
 
 impl AppError {
-    /// An error with a status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
+    /// An error of a kind, with its message.
+    pub fn new(kind: Kind, message: impl Into<String>) -> AppError {
         AppError {
-            status,
-            code,
+            kind,
             message: message.into(),
             fields: None,
-            cause: None,
             retry_after: None,
+            source: None,
         }
     }
 
@@ -64,12 +204,9 @@ impl AppError {
     pub fn invalid(fields: BTreeMap<String, String>) -> AppError {
         let names: Vec<&str> = fields.keys().map(String::as_str).collect();
         AppError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "validation_failed",
             message: format!("invalid field(s): {}", names.join(", ")),
             fields: Some(fields),
-            cause: None,
-            retry_after: None,
+            ..AppError::new(Kind::ValidationFailed, "")
         }
     }
 
@@ -78,69 +215,52 @@ impl AppError {
         AppError::invalid(BTreeMap::from([(field.into(), problem.into())]))
     }
 
-    /// 413 for one field: an upload over one of its limits, named in the problem.
-    pub fn too_large(field: impl Into<String>, problem: impl Into<String>) -> AppError {
+    /// One bad field, answered with a kind of its own (an expired token, say): the problem
+    /// is both the message and the field's entry.
+    pub fn field_of(kind: Kind, field: impl Into<String>, problem: impl Into<String>) -> AppError {
         let problem = problem.into();
         AppError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "too_large",
-            message: problem.clone(),
-            fields: Some(BTreeMap::from([(field.into(), problem)])),
-            cause: None,
-            retry_after: None,
+            fields: Some(BTreeMap::from([(field.into(), problem.clone())])),
+            ..AppError::new(kind, problem)
         }
     }
 
-    /// 400: a request that cannot be read.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::BAD_REQUEST, code, message)
+    /// 413 for one field: an upload over one of its limits, named in the problem.
+    pub fn too_large(field: impl Into<String>, problem: impl Into<String>) -> AppError {
+        AppError::field_of(Kind::TooLarge, field, problem)
     }
 
     /// 404.
     pub fn not_found(what: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::NOT_FOUND, "not_found", what)
+        AppError::new(Kind::NotFound, what)
     }
 
     /// 401: no key, an unknown key or a revoked key.
     pub fn unauthorized(message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        AppError::new(Kind::Unauthorized, message)
     }
 
     /// 403: a valid key that may not do this.
     pub fn forbidden(message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        AppError::new(Kind::Forbidden, message)
     }
 
     /// Work run without a connection ([`crate::db::Offline`]) needed one. Never answered: the
     /// caller runs the work again with a connection.
     pub fn needs_database() -> AppError {
-        AppError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "needs_database",
-            "needs the database",
-        )
-    }
-
-    /// Whether this is [`AppError::needs_database`].
-    pub fn is_needs_database(&self) -> bool {
-        self.code == "needs_database"
-    }
-
-    /// 409.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::CONFLICT, code, message)
+        AppError::new(Kind::NeedsDatabase, "needs the database")
     }
 
     /// 503: the database is busy or unreachable; retry shortly.
     pub fn unavailable(message: impl Into<String>) -> AppError {
-        AppError::new(StatusCode::SERVICE_UNAVAILABLE, "db_unavailable", message)
+        AppError::new(Kind::DbUnavailable, message)
     }
 
     /// 503: heavy work (imports, exports, long reports) is at its limit; retry after `seconds`.
     pub fn busy(message: impl Into<String>, seconds: u64) -> AppError {
         AppError {
             retry_after: Some(seconds),
-            ..AppError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message)
+            ..AppError::new(Kind::Busy, message)
         }
     }
 
@@ -148,60 +268,83 @@ impl AppError {
     pub fn rate_limited(message: impl Into<String>, seconds: u64) -> AppError {
         AppError {
             retry_after: Some(seconds),
-            ..AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+            ..AppError::new(Kind::RateLimited, message)
         }
     }
 
-    /// 500: a bug. The cause is kept, not logged here: the request log writes it once, with
-    /// the request id, where the error becomes a response (the command line prints it); the
-    /// body stays generic.
-    pub fn internal(cause: impl fmt::Display) -> AppError {
+    /// 500: a bug. The cause is kept as the error's source, not logged here: the request log
+    /// writes it once, with the request id, where the error becomes a response (the command
+    /// line prints it); the body stays generic.
+    pub fn internal(
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> AppError {
         AppError {
-            cause: Some(cause.to_string()),
-            ..AppError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error; it has been logged",
-            )
+            source: Some(Arc::from(cause.into())),
+            ..AppError::new(Kind::Internal, "internal error; it has been logged")
         }
     }
-}
 
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )?;
-        match &self.cause {
-            Some(cause) => write!(f, " ({cause})"),
-            None => Ok(()),
-        }
+    /// What went wrong.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Whether this is of `kind`.
+    pub fn is(&self, kind: Kind) -> bool {
+        self.kind == kind
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// The human sentence.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Each bad field with its problem, for validation errors.
+    pub fn fields(&self) -> Option<&BTreeMap<String, String>> {
+        self.fields.as_ref()
+    }
+
+    /// The bad fields, taken out.
+    pub fn into_fields(self) -> Option<BTreeMap<String, String>> {
+        self.fields
+    }
+
+    /// For a 500, its cause and the cause's sources as one line.
+    pub fn cause(&self) -> Option<String> {
+        let text = chain(self.source.as_deref());
+        (!text.is_empty()).then(|| text[2..text.len() - 1].to_owned())
     }
 }
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let mut response = HttpResponse::build(self.status());
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "2"));
         }
         if let Some(seconds) = self.retry_after {
             response.insert_header(("Retry-After", seconds.to_string()));
         }
         let mut response = response.json(ErrorBody {
-            error: self.code.to_owned(),
+            error: self.code().to_owned(),
             message: self.message.clone(),
             fields: self.fields.clone(),
         });
-        response.extensions_mut().insert(ErrorCode(self.code));
+        response.extensions_mut().insert(ErrorCode(self.code()));
         response
     }
 }
@@ -233,14 +376,10 @@ impl From<DieselError> for AppError {
         match &e {
             DieselError::NotFound => AppError::not_found("not found"),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::conflict("conflict", "already exists")
+                AppError::new(Kind::Conflict, "already exists")
             }
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
-                AppError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "reference_not_found",
-                    info.message().to_owned(),
-                )
+                AppError::new(Kind::ReferenceNotFound, info.message().to_owned())
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 AppError::unavailable("the database connection was lost")
@@ -264,5 +403,73 @@ impl From<diesel::r2d2::PoolError> for AppError {
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> AppError {
         AppError::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_own_code_and_a_client_or_server_status() {
+        use Kind::*;
+        let all = [
+            ValidationFailed,
+            ReferenceNotFound,
+            InvalidToken,
+            TokenExpired,
+            TokenOtherUnit,
+            InvalidTicket,
+            TicketExpired,
+            TicketRequired,
+            TooLarge,
+            BodyTooLarge,
+            UnsupportedContentType,
+            MalformedJson,
+            BadBody,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            Conflict,
+            UnitExists,
+            ServiceExists,
+            SubmissionIdConflict,
+            TokenSpent,
+            TicketSpent,
+            NotEmpty,
+            SeenBefore,
+            RateLimited,
+            DbUnavailable,
+            Busy,
+            NeedsDatabase,
+            Internal,
+        ];
+        let codes: std::collections::BTreeSet<&str> = all.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), all.len(), "two kinds share a code");
+        assert_eq!(TokenSpent.status(), StatusCode::CONFLICT);
+        assert_eq!(TicketRequired.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(DbUnavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(Internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn an_internal_error_keeps_its_source_and_shows_it_only_in_the_log_text() {
+        let io = std::io::Error::other("disk on fire");
+        let e = AppError::internal(io);
+        assert_eq!(e.cause().as_deref(), Some("disk on fire"));
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(
+            e.to_string(),
+            "500 internal: internal error; it has been logged (disk on fire)"
+        );
+        let body = e.error_response();
+        assert_eq!(body.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let field = AppError::field_of(Kind::TokenExpired, "token", "expired");
+        assert_eq!(
+            (field.code(), field.message()),
+            ("token_expired", "expired")
+        );
+        assert_eq!(field.fields().unwrap()["token"], "expired");
+        assert!(field.cause().is_none());
     }
 }

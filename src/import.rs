@@ -326,11 +326,11 @@ pub fn populations(
             table.cell(row, &["population", "populasi"]),
         ) {
             (Some(unit), Some(period), Some(n)) => match n.replace(['.', ' '], "").parse() {
-                Ok(n) => crate::api::admin::set_population_in(conn, unit, period, n, now)
+                Ok(n) => crate::domain::populations::set_population(conn, unit, period, n, now)
                     .map(|_| ())
                     .map_err(|e| {
-                        if e.fields.is_none() {
-                            BTreeMap::from([("unit".to_owned(), e.message)])
+                        if e.fields().is_none() {
+                            BTreeMap::from([("unit".to_owned(), e.message().to_owned())])
                         } else {
                             to_fields(e)
                         }
@@ -381,6 +381,7 @@ fn received_at(
 
 /// An error of one row as field problems.
 fn to_fields(e: AppError) -> BTreeMap<String, String> {
-    e.fields
-        .unwrap_or_else(|| BTreeMap::from([("row".to_owned(), e.message)]))
+    let message = e.message().to_owned();
+    e.into_fields()
+        .unwrap_or_else(|| BTreeMap::from([("row".to_owned(), message)]))
 }

@@ -15,6 +15,7 @@ pub mod csv_input;
 pub mod db;
 pub mod demo;
 pub mod directory;
+pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod export;

@@ -796,22 +796,22 @@ mod tests {
         };
         let three_rows = "unit,U1\na,1\nb,2\nc,3\n";
         let e = read(three_rows.as_bytes(), WANTED, &small).unwrap_err();
-        assert_eq!(e.status.as_u16(), 413, "{e}");
+        assert_eq!(e.status().as_u16(), 413, "{e}");
         let wide = "a,b,c,d,e\n";
         let e = read(wide.as_bytes(), WANTED, &small).unwrap_err();
-        assert_eq!(e.status.as_u16(), 413, "{e}");
+        assert_eq!(e.status().as_u16(), 413, "{e}");
         let far = xlsx(|sheet| {
             sheet.write_string(0, 0, "unit").unwrap();
             sheet.write_string(0, 9, "far").unwrap();
         });
         let e = read(&far, WANTED, &small).unwrap_err();
-        assert_eq!(e.status.as_u16(), 413, "{e}");
+        assert_eq!(e.status().as_u16(), 413, "{e}");
         let deep = xlsx(|sheet| {
             sheet.write_string(0, 0, "unit").unwrap();
             sheet.write_string(3, 0, "deep").unwrap();
         });
         let e = read(&deep, WANTED, &small).unwrap_err();
-        assert_eq!(e.status.as_u16(), 413, "{e}");
+        assert_eq!(e.status().as_u16(), 413, "{e}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use sha2::Sha256;
 use crate::auth::{hex, sha256_hex};
 use crate::db::DbConn;
 use crate::db::schema::{receipt_tokens, token_spends};
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 
 /// Default number of days a token stays valid.
 pub const DEFAULT_VALID_DAYS: u32 = 14;
@@ -177,12 +177,8 @@ pub struct TokenSettings {
     pub valid_days: u32,
 }
 
-fn token_error(code: &'static str, message: impl Into<String>) -> AppError {
-    let message = message.into();
-    let mut e = AppError::field("token", message.clone());
-    e.code = code;
-    e.message = message;
-    e
+fn token_error(kind: Kind, message: impl Into<String>) -> AppError {
+    AppError::field_of(kind, "token", message)
 }
 
 /// Checks a token of either kind for a submission to `unit`, received at `now` (UTC) with the
@@ -195,7 +191,7 @@ pub fn accept(
     today: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<Accepted, AppError> {
-    let invalid = || token_error("invalid_token", "unknown or invalid receipt token");
+    let invalid = || token_error(Kind::InvalidToken, "unknown or invalid receipt token");
     let (claims, spend_key, expires_on) = if token.starts_with("k1.") {
         let (_, _, unverified) = parse_offline(token).ok_or_else(invalid)?;
         let master = settings.master.as_deref().ok_or_else(invalid)?;
@@ -223,7 +219,7 @@ pub fn accept(
         let (unit_code, service, transaction, issued_at, expires_at) = row.ok_or_else(invalid)?;
         if now >= expires_at {
             return Err(token_error(
-                "token_expired",
+                Kind::TokenExpired,
                 format!("this receipt token expired at {expires_at} UTC"),
             ));
         }
@@ -244,13 +240,13 @@ pub fn accept(
         && today > expires
     {
         return Err(token_error(
-            "token_expired",
+            Kind::TokenExpired,
             format!("this receipt token was valid until {expires}"),
         ));
     }
     if claims.unit != unit {
         return Err(token_error(
-            "token_other_unit",
+            Kind::TokenOtherUnit,
             format!("this receipt token belongs to unit {}", claims.unit),
         ));
     }
@@ -294,12 +290,12 @@ pub enum Spent {
 impl Spent {
     fn refusal(self) -> AppError {
         match self {
-            Spent::Receipt => AppError::conflict(
-                "token_spent",
+            Spent::Receipt => AppError::new(
+                Kind::TokenSpent,
                 "this receipt has already been used for a survey; terima kasih",
             ),
-            Spent::FormTicket => AppError::conflict(
-                "ticket_spent",
+            Spent::FormTicket => AppError::new(
+                Kind::TicketSpent,
                 "this survey form was already sent; open the survey page again for a new response",
             ),
         }

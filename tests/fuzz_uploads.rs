@@ -76,12 +76,12 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
         Ok(table) => prop_assert!(table.rows.len() <= LIMITS.rows),
         Err(e) => {
             prop_assert!(
-                matches!(e.status.as_u16(), 413 | 422),
+                matches!(e.status().as_u16(), 413 | 422),
                 "status {}: {}",
-                e.status,
-                e.message
+                e.status(),
+                e.message()
             );
-            prop_assert!(e.fields.as_ref().is_some_and(|f| f.contains_key("file")));
+            prop_assert!(e.fields().is_some_and(|f| f.contains_key("file")));
         }
     }
     drop(outcome);
@@ -222,5 +222,5 @@ fn a_part_that_unpacks_past_its_limit_is_refused_within_the_budget() {
     drop(padding);
     check(&bytes).unwrap();
     let e = read(&bytes, WANTED, &LIMITS).unwrap_err();
-    assert_eq!(e.status.as_u16(), 413, "{}", e.message);
+    assert_eq!(e.status().as_u16(), 413, "{}", e.message());
 }

@@ -41,7 +41,7 @@ pub async fn create(
     let row = state
         .db
         .write(move |conn| {
-            let unit = super::unit_code(conn, &unit)?;
+            let unit = crate::domain::unit_code(conn, &unit)?;
             may_read_unit(conn, &caller, &unit)?;
             followup::create(conn, &instrument, &unit, &body, now)
         })
@@ -71,7 +71,7 @@ pub async fn list(
     let rows = state
         .db
         .read(move |conn| {
-            let unit = super::unit_code(conn, &unit)?;
+            let unit = crate::domain::unit_code(conn, &unit)?;
             may_read_unit(conn, &caller, &unit)?;
             followup::list(conn, &unit, period.as_deref())
         })

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::auth::{self, Principal, Role};
 use crate::db::{DbConn, queries};
-use crate::error::{AppError, ErrorBody};
+use crate::error::{AppError, ErrorBody, Kind};
 use crate::state::AppState;
 
 /// Largest request body accepted.
@@ -40,14 +40,6 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .configure(crate::pages::configure)
             .default_service(web::to(not_found));
     }
-}
-
-/// The stored code of the unit a request names, which may be written in other case (codes are
-/// stored in lower case: `DUKCAPIL` names `dukcapil`); 404 when there is no such unit.
-pub(crate) fn unit_code(conn: &mut DbConn, given: &str) -> Result<String, AppError> {
-    queries::find_unit(conn, given)?
-        .map(|u| u.code)
-        .ok_or_else(|| AppError::not_found(format!("unknown unit `{given}`")))
 }
 
 /// Admins read (and plan for) every unit; viewers the units in their scope and their
@@ -237,7 +229,7 @@ pub async fn request_id(
             .response()
             .error()
             .and_then(|e| e.as_error::<AppError>())
-            .and_then(|e| e.cause.clone());
+            .and_then(AppError::cause);
         tracing::error!(request_id = %id, %method, %path, cause = cause.as_deref().unwrap_or("unknown"), "internal error");
     }
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
@@ -301,14 +293,12 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let app = match &err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             AppError::new(
-                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                Kind::BodyTooLarge,
                 format!("the body is larger than {} KiB", MAX_BODY / 1024),
             )
         }
         JsonPayloadError::ContentType => AppError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_content_type",
+            Kind::UnsupportedContentType,
             "send the body as Content-Type: application/json",
         ),
         JsonPayloadError::Deserialize(e) if e.is_data() => {
@@ -318,10 +308,11 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
                 .unwrap_or_else(|| "body".to_owned());
             AppError::field(field, message)
         }
-        JsonPayloadError::Deserialize(e) => {
-            AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
-        }
-        other => AppError::bad_request("bad_body", other.to_string()),
+        JsonPayloadError::Deserialize(e) => AppError::new(
+            Kind::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        ),
+        other => AppError::new(Kind::BadBody, other.to_string()),
     };
     actix_web::error::InternalError::from_response(
         err,

@@ -5,8 +5,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{may_read_unit, principal, unit_code};
+use super::{may_read_unit, principal};
 use crate::db::DbConn;
+use crate::domain::unit_code;
 use crate::error::{AppError, ErrorBody};
 use crate::export::{self, ExportOptions, Format, chart};
 use crate::instrument::Lang;

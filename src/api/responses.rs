@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::collect::{self, SubmissionRequest, SubmissionResponse};
 use crate::db::{Offline, Source};
-use crate::error::{AppError, ErrorBody};
+use crate::error::{AppError, ErrorBody, Kind};
 use crate::state::AppState;
 
 /// 201 for a new submission, 200 for a repeat of a stored one, 409 for a reused id.
@@ -72,7 +72,7 @@ pub async fn submit(
         Ok::<_, AppError>((caller, prepared))
     };
     let checked = match check(&mut Offline) {
-        Err(e) if e.is_needs_database() => state.db.read(move |conn| check(conn)).await,
+        Err(e) if e.is(Kind::NeedsDatabase) => state.db.read(move |conn| check(conn)).await,
         other => other,
     };
     let result = match checked {

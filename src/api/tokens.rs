@@ -44,7 +44,7 @@ pub struct ReceiptSheetRequest {
 /// Checks that the caller may issue tokens for `unit`: an admin, or a counter key whose scope
 /// covers it. Returns the unit's stored code.
 fn authorize(conn: &mut DbConn, caller: &Principal, unit: &str) -> Result<String, AppError> {
-    let unit = &super::unit_code(conn, unit)?;
+    let unit = &crate::domain::unit_code(conn, unit)?;
     let all = queries::list_units(conn)?;
     if caller.role == Role::Admin || (caller.role == Role::Counter && caller.covers(&all, unit)) {
         Ok(unit.clone())

@@ -82,12 +82,6 @@ pub(crate) fn document(status: StatusCode, title: (&str, &str), body: &str) -> H
         ))
 }
 
-/// The address that enrols a kiosk tablet with a kiosk key: the kiosk page keeps the key from
-/// the fragment, which the browser never sends to the server.
-pub fn kiosk_enrol_url(public_url: &str, secret: &str) -> String {
-    format!("{}/kiosk#key={secret}", public_url.trim_end_matches('/'))
-}
-
 fn asset(body: &'static str, content_type: &str) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
@@ -168,7 +162,7 @@ async fn receipt(
             let today = chrono::TimeZone::from_utc_datetime(&tz, &now).date_naive();
             let accepted = match tokens::accept(conn, &settings, &token, &found.code, today, now) {
                 Ok(a) => a,
-                Err(e) if e.status.is_client_error() => return Ok(json!({"mode": "phone", "screen": "invalid"})),
+                Err(e) if e.status().is_client_error() => return Ok(json!({"mode": "phone", "screen": "invalid"})),
                 Err(e) => return Err(e),
             };
             if tokens::is_spent(conn, &accepted.spend_key)? {

@@ -20,7 +20,7 @@ mod codec;
 use crate::db::schema::tallies;
 use crate::db::{DbConn, queries};
 use crate::engine::{Answers, Tally};
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 use crate::instrument::{Instrument, Registry};
 use crate::period::{Period, parse_timezone};
 use crate::reporting::profile::ProfileTallies;
@@ -255,8 +255,8 @@ fn flush_postgres(
         }
         if round == 5 {
             // Rows that keep appearing and vanishing (a rebuild elsewhere): store again.
-            return Err(AppError::conflict(
-                "conflict",
+            return Err(AppError::new(
+                Kind::Conflict,
                 "tally rows changed meanwhile",
             ));
         }

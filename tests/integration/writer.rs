@@ -58,7 +58,7 @@ fn store_batch(
         .unwrap();
     results
         .iter()
-        .map(|r| r.as_ref().map(|b| *b).map_err(|e| e.code))
+        .map(|r| r.as_ref().map(|b| *b).map_err(|e| e.code()))
         .collect()
 }
 

@@ -1,0 +1,232 @@
+//! Units and their services: creating, changing (a time-zone change recounts the unit's
+//! tallies; a move is checked against cycles) and closing them.
+
+use serde::{Deserialize, Serialize};
+
+use super::{check_code, check_name, check_timezone, unit_code};
+use crate::db::queries::{self, Service, Unit};
+use crate::db::{DbConn, write_tx};
+use crate::error::{AppError, Kind};
+use crate::instrument::Registry;
+
+/// Body of `POST /units`.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnitRequest {
+    /// Stable code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// IANA time zone.
+    pub timezone: String,
+    /// Parent unit code.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Allow an open survey link.
+    #[serde(default)]
+    pub open_link: bool,
+    /// Publish its results (a public page and an embeddable badge).
+    #[serde(default)]
+    pub public_results: bool,
+}
+
+/// Creates a unit (shared by the API and the command line).
+pub fn create_unit(
+    conn: &mut DbConn,
+    body: &CreateUnitRequest,
+    now: chrono::NaiveDateTime,
+) -> Result<Unit, AppError> {
+    check_code("code", &body.code)?;
+    check_name("name", &body.name)?;
+    check_timezone(&body.timezone)?;
+    // Unit codes are lower case: `DUKCAPIL` and `dukcapil` are one unit.
+    let code = body.code.to_ascii_lowercase();
+    let parent = match &body.parent {
+        Some(parent) => Some(
+            queries::find_unit(conn, parent)?
+                .ok_or_else(|| AppError::field("parent", format!("unknown unit `{parent}`")))?
+                .code,
+        ),
+        None => None,
+    };
+    if queries::find_unit(conn, &code)?.is_some() {
+        return Err(AppError::new(
+            Kind::UnitExists,
+            format!("unit `{code}` already exists"),
+        ));
+    }
+    let unit = Unit {
+        code,
+        name: body.name.trim().to_owned(),
+        timezone: body.timezone.clone(),
+        parent_code: parent,
+        open_link: body.open_link,
+        active: true,
+        created_at: now,
+        public_results: body.public_results,
+    };
+    queries::insert_unit(conn, &unit)?;
+    Ok(unit)
+}
+
+/// Body of `PATCH /units/{unit}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnitRequest {
+    /// New name.
+    pub name: Option<String>,
+    /// New IANA time zone: the unit's responses are counted again on their new local days.
+    pub timezone: Option<String>,
+    /// New parent; `null` makes it a top unit.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub parent: Option<Option<String>>,
+    /// Allow an open survey link.
+    pub open_link: Option<bool>,
+    /// Whether the unit takes responses.
+    pub active: Option<bool>,
+    /// Publish its results.
+    pub public_results: Option<bool>,
+}
+
+/// Changes a unit (shared by the API and the command line), in one transaction: a new time
+/// zone recounts its tallies; a new parent is checked against cycles under the tree lock.
+pub fn update_unit(
+    conn: &mut DbConn,
+    registry: &Registry,
+    code: &str,
+    body: UpdateUnitRequest,
+) -> Result<Unit, AppError> {
+    write_tx(conn, |conn| {
+        if body.parent.is_some() {
+            queries::lock_tree(conn)?;
+        }
+        let mut unit = queries::find_unit(conn, code)?
+            .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
+        if let Some(name) = body.name {
+            check_name("name", &name)?;
+            unit.name = name.trim().to_owned();
+        }
+        let mut moved = false;
+        if let Some(tz) = body.timezone {
+            check_timezone(&tz)?;
+            moved = tz != unit.timezone;
+            unit.timezone = tz;
+        }
+        if let Some(parent) = body.parent {
+            let parent = match parent {
+                None => None,
+                Some(p) => {
+                    let all = queries::list_units(conn)?;
+                    let found = queries::find_unit(conn, &p)?
+                        .ok_or_else(|| AppError::field("parent", format!("unknown unit `{p}`")))?;
+                    if queries::subtree(&all, &unit.code)
+                        .iter()
+                        .any(|u| u.code == found.code)
+                    {
+                        return Err(AppError::field(
+                            "parent",
+                            "a unit cannot be placed under itself or its own descendant",
+                        ));
+                    }
+                    Some(found.code)
+                }
+            };
+            unit.parent_code = parent;
+        }
+        if let Some(open) = body.open_link {
+            unit.open_link = open;
+        }
+        if let Some(active) = body.active {
+            unit.active = active;
+        }
+        if let Some(public) = body.public_results {
+            unit.public_results = public;
+        }
+        queries::update_unit(conn, &unit)?;
+        if moved {
+            // Its responses now fall on other local days: count them again.
+            crate::tallies::rebuild_in_tx(conn, registry, Some(&unit.code))?;
+        }
+        Ok(unit)
+    })
+}
+
+/// Distinguishes an absent field from an explicit null.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// Body of `POST /units/{unit}/services`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateServiceRequest {
+    /// Code, unique within the unit.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Creates a service of a unit (shared by the API and the command line).
+pub fn create_service(
+    conn: &mut DbConn,
+    unit: &str,
+    body: &CreateServiceRequest,
+    now: chrono::NaiveDateTime,
+) -> Result<Service, AppError> {
+    check_code("code", &body.code)?;
+    check_name("name", &body.name)?;
+    let unit = &unit_code(conn, unit)?;
+    if queries::find_service(conn, unit, &body.code)?.is_some() {
+        return Err(AppError::new(
+            Kind::ServiceExists,
+            format!("service `{}` of unit {unit} already exists", body.code),
+        ));
+    }
+    let service = Service {
+        unit_code: unit.to_owned(),
+        code: body.code.clone(),
+        name: body.name.trim().to_owned(),
+        active: true,
+        created_at: now,
+    };
+    queries::insert_service(conn, &service)?;
+    Ok(service)
+}
+
+/// Body of `PATCH /units/{unit}/services/{service}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateServiceRequest {
+    /// New name.
+    pub name: Option<String>,
+    /// Whether the service takes responses.
+    pub active: Option<bool>,
+}
+
+/// Changes a service's name or whether it takes responses.
+pub fn update_service(
+    conn: &mut DbConn,
+    unit: &str,
+    code: &str,
+    body: UpdateServiceRequest,
+) -> Result<Service, AppError> {
+    let unit = &unit_code(conn, unit)?;
+    let mut service = queries::find_service(conn, unit, code)?
+        .ok_or_else(|| AppError::not_found(format!("unknown service `{code}` of unit {unit}")))?;
+    if let Some(name) = body.name {
+        check_name("name", &name)?;
+        service.name = name.trim().to_owned();
+    }
+    if let Some(active) = body.active {
+        service.active = active;
+    }
+    queries::update_service(conn, &service)?;
+    Ok(service)
+}
