@@ -1,8 +1,5 @@
-//! API keys and roles: making secrets, storing only their hashes, and deciding who may do what.
-//!
-//! admin: everything. viewer: reports of the units in its scope and their descendants.
-//! counter: will issue receipt tokens for its units. kiosk: submits responses for the units in
-//! its scope and their descendants (a kiosk scoped to an MPP serves every unit in it).
+//! API keys and roles: making secrets, storing only their hashes, authenticating a key, and a
+//! key's scope (its units and their descendants). What each role may do is `access.rs`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -130,15 +127,6 @@ impl Principal {
             }
         }
         Ok(false)
-    }
-
-    /// Admins pass; others get 403.
-    pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(AppError::forbidden("this needs an admin key"))
-        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! files, [`text`] renders reports for people, [`config`] holds the settings and [`cli`] is the command line.
 
 pub mod abuse;
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cli;

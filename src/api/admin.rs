@@ -1,13 +1,12 @@
 //! Administration endpoints: units, services, API keys and populations.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::principal;
-use crate::auth::Role;
+use super::{Admin, Caller};
+use crate::access::{self, Action};
 use crate::db::queries::{self, Population, Service, Unit};
 use crate::domain::keys::{self, CreateKeyRequest, KeyView};
 use crate::domain::populations::{self, PopulationRequest};
-use crate::domain::unit_code;
 use crate::domain::units::{
     self, CreateServiceRequest, CreateUnitRequest, UpdateServiceRequest, UpdateUnitRequest,
 };
@@ -18,10 +17,9 @@ use crate::state::AppState;
     responses((status = 201, description = "Created", body = Unit), (status = 409, description = "The code is taken", body = ErrorBody), (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn create_unit(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
     body: web::Json<CreateUnitRequest>,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let now = state.clock.now();
     let unit = state
         .db
@@ -34,13 +32,12 @@ pub async fn create_unit(
     responses((status = 200, description = "Units the key can see", body = [Unit])))]
 pub async fn list_units(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let all = state.db.read(queries::list_units).await?;
     let visible: Vec<&Unit> = all
         .iter()
-        .filter(|u| caller.role == Role::Admin || caller.covers(&all, &u.code))
+        .filter(|u| access::sees(&caller, &all, &u.code))
         .collect();
     Ok(HttpResponse::Ok().json(visible))
 }
@@ -49,11 +46,10 @@ pub async fn list_units(
     responses((status = 200, description = "Updated", body = Unit), (status = 404, description = "Unknown unit", body = ErrorBody)))]
 pub async fn update_unit(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
     path: web::Path<String>,
     body: web::Json<UpdateUnitRequest>,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let code = path.into_inner();
     let body = body.into_inner();
     let registry = state.registry.clone();
@@ -69,11 +65,10 @@ pub async fn update_unit(
     responses((status = 201, description = "Created", body = Service), (status = 409, description = "The code is taken", body = ErrorBody)))]
 pub async fn create_service(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
     path: web::Path<String>,
     body: web::Json<CreateServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let now = state.clock.now();
     let unit = path.into_inner();
     let service = state
@@ -90,21 +85,14 @@ pub async fn create_service(
     responses((status = 200, description = "The unit's services", body = [Service])))]
 pub async fn list_services(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let unit = path.into_inner();
     let services = state
         .db
         .read(move |conn| {
-            let unit = unit_code(conn, &unit)?;
-            let all = queries::list_units(conn)?;
-            if caller.role != Role::Admin && !caller.covers(&all, &unit) {
-                return Err(AppError::forbidden(format!(
-                    "this key does not cover unit {unit}"
-                )));
-            }
+            let unit = access::unit(conn, &caller, Action::ListServices, &unit)?;
             queries::list_services(conn, &unit)
         })
         .await?;
@@ -115,11 +103,10 @@ pub async fn list_services(
     responses((status = 200, description = "Updated", body = Service)))]
 pub async fn update_service(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
     path: web::Path<(String, String)>,
     body: web::Json<UpdateServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let (unit, code) = path.into_inner();
     let body = body.into_inner();
     let service = state
@@ -134,10 +121,9 @@ pub async fn update_service(
     responses((status = 201, description = "Created; `secret` is shown only here", body = KeyView)))]
 pub async fn create_key(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
     body: web::Json<CreateKeyRequest>,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let (body, now) = (body.into_inner(), state.clock.now());
     let public_url = state.settings.public_url.clone();
     let view = state
@@ -151,9 +137,8 @@ pub async fn create_key(
     responses((status = 200, description = "Keys, never their secrets", body = [KeyView])))]
 pub async fn list_keys(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let keys = state.db.read(queries::list_keys).await?;
     Ok(HttpResponse::Ok().json(
         keys.into_iter()
@@ -166,8 +151,10 @@ pub async fn list_keys(
 /// asks it to offer an administrator what only an administrator may do.
 #[utoipa::path(get, path = "/api/v1/me", tag = "keys", security(("bearer" = [])),
     responses((status = 200, description = "The calling key", body = KeyView), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody)))]
-pub async fn me(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
+pub async fn me(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+) -> Result<HttpResponse, AppError> {
     let key = state
         .db
         .read(move |conn| queries::find_key(conn, &caller.key_id))
@@ -180,10 +167,9 @@ pub async fn me(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
     responses((status = 204, description = "Revoked"), (status = 404, description = "Unknown key", body = ErrorBody)))]
 pub async fn revoke_key(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let now = state.clock.now();
     let id = path.into_inner();
     let found = state
@@ -202,11 +188,10 @@ pub async fn revoke_key(
     responses((status = 200, description = "Set", body = Population)))]
 pub async fn set_population(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
     path: web::Path<(String, String)>,
     body: web::Json<PopulationRequest>,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let (unit, period) = path.into_inner();
     let (population, now) = (body.population, state.clock.now());
     let row = state
@@ -224,10 +209,9 @@ pub async fn set_population(
         (status = 422, description = "Not a readable file", body = ErrorBody)))]
 pub async fn import_populations(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    _admin: Admin,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    principal(&state, &req).await?.require_admin()?;
     let now = state.clock.now();
     let report = state
         .db
@@ -240,23 +224,14 @@ pub async fn import_populations(
     responses((status = 200, description = "Populations by period", body = [Population]), (status = 404, description = "Unknown unit", body = ErrorBody)))]
 pub async fn list_populations(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let unit = path.into_inner();
     let rows = state
         .db
         .read(move |conn| {
-            let unit = unit_code(conn, &unit)?;
-            let all = queries::list_units(conn)?;
-            if caller.role != Role::Admin
-                && !(caller.role == Role::Viewer && caller.covers(&all, &unit))
-            {
-                return Err(AppError::forbidden(format!(
-                    "this key cannot read unit {unit}"
-                )));
-            }
+            let unit = access::unit(conn, &caller, Action::ReadUnit, &unit)?;
             queries::list_populations(conn, &unit)
         })
         .await?;

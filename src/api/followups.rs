@@ -1,10 +1,11 @@
 //! Follow-up plans over HTTP: a unit head (a viewer of the unit) or an admin adds, lists and
 //! updates the unit's rencana tindak lanjut.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{may_read_unit, principal};
+use super::Caller;
+use crate::access::{self, Action};
 use crate::error::{AppError, ErrorBody};
 use crate::followup::{self, FollowUp, NewFollowUpRequest, UpdateFollowUpRequest};
 use crate::state::AppState;
@@ -25,11 +26,10 @@ pub struct FollowUpQuery {
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     path: web::Path<String>,
     body: web::Json<NewFollowUpRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let unit = path.into_inner();
     let body = body.into_inner();
     let instrument = state
@@ -41,8 +41,7 @@ pub async fn create(
     let row = state
         .db
         .write(move |conn| {
-            let unit = crate::domain::unit_code(conn, &unit)?;
-            may_read_unit(conn, &caller, &unit)?;
+            let unit = access::unit(conn, &caller, Action::ReadUnit, &unit)?;
             followup::create(conn, &instrument, &unit, &body, now)
         })
         .await?;
@@ -54,11 +53,10 @@ pub async fn create(
     responses((status = 200, description = "Plans by period and item", body = [FollowUp]), (status = 403, description = "Not an admin or a viewer of the unit", body = ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     path: web::Path<String>,
     query: web::Query<FollowUpQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let unit = path.into_inner();
     let period = match &query.period {
         None => None,
@@ -71,8 +69,7 @@ pub async fn list(
     let rows = state
         .db
         .read(move |conn| {
-            let unit = crate::domain::unit_code(conn, &unit)?;
-            may_read_unit(conn, &caller, &unit)?;
+            let unit = access::unit(conn, &caller, Action::ReadUnit, &unit)?;
             followup::list(conn, &unit, period.as_deref())
         })
         .await?;
@@ -86,11 +83,10 @@ pub async fn list(
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     path: web::Path<String>,
     body: web::Json<UpdateFollowUpRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let id = path.into_inner();
     let body = body.into_inner();
     let now = state.clock.now();
@@ -99,7 +95,7 @@ pub async fn update(
         .write(move |conn| {
             let found = followup::find(conn, &id)?
                 .ok_or_else(|| AppError::not_found("unknown follow-up"))?;
-            may_read_unit(conn, &caller, &found.unit_code)?;
+            access::unit(conn, &caller, Action::ReadUnit, &found.unit_code)?;
             followup::update(conn, &id, &body, now)
         })
         .await?;

@@ -1,10 +1,10 @@
 //! `POST /imports`: paper questionnaires from a CSV or XLSX file, checked (dry run) or stored.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::principal;
-use crate::auth::Role;
+use super::Caller;
+use crate::access::{self, Action};
 use crate::error::{AppError, ErrorBody};
 use crate::import::{self, ImportReport};
 use crate::state::AppState;
@@ -36,17 +36,12 @@ pub struct ImportQuery {
         (status = 503, description = "Busy with other imports and exports; retry after Retry-After", body = ErrorBody)))]
 pub async fn import(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     query: web::Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
-    if !matches!(caller.role, Role::Admin | Role::Counter) {
-        return Err(AppError::forbidden(format!(
-            "a {} key cannot import questionnaires",
-            caller.role
-        )));
-    }
+    // Each row's unit is then checked like a live submission's.
+    access::role(&caller, Action::ImportPaper)?;
     if body.is_empty() {
         return Err(AppError::field("file", "the request body is empty"));
     }

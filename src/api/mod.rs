@@ -12,8 +12,7 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use crate::auth::{self, Principal, Role};
-use crate::db::{DbConn, queries};
+use crate::auth::{self, Principal};
 use crate::error::{AppError, ErrorBody, Kind};
 use crate::state::AppState;
 
@@ -39,31 +38,6 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(api_scope())
             .configure(crate::pages::configure)
             .default_service(web::to(not_found));
-    }
-}
-
-/// Admins read (and plan for) every unit; viewers the units in their scope and their
-/// descendants; other roles none.
-pub(crate) fn may_read_unit(
-    conn: &mut DbConn,
-    caller: &Principal,
-    unit: &str,
-) -> Result<(), AppError> {
-    match caller.role {
-        Role::Admin => Ok(()),
-        Role::Viewer => {
-            let all = queries::list_units(conn)?;
-            if all.iter().any(|u| u.code == unit) && !caller.covers(&all, unit) {
-                Err(AppError::forbidden(format!(
-                    "this key cannot read the reports of unit {unit}"
-                )))
-            } else {
-                Ok(())
-            }
-        }
-        other => Err(AppError::forbidden(format!(
-            "a {other} key cannot read reports"
-        ))),
     }
 }
 
@@ -251,6 +225,44 @@ pub(crate) async fn principal(state: &AppState, req: &HttpRequest) -> Result<Pri
         .await?;
     record_use(state, &principal).await;
     Ok(principal)
+}
+
+/// A request made with a valid key of any role. A handler that takes one answers 401 without
+/// it; what the key may do to a unit it asks [`crate::access`].
+pub struct Caller(pub Principal);
+
+/// A request made with an admin key: 401 without a key, 403 with a key of another role.
+pub struct Admin(pub Principal);
+
+type Extracted<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, AppError>>>>;
+
+impl actix_web::FromRequest for Caller {
+    type Error = AppError;
+    type Future = Extracted<Caller>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::internal("no application state"))?;
+            principal(state, &req).await.map(Caller)
+        })
+    }
+}
+
+impl actix_web::FromRequest for Admin {
+    type Error = AppError;
+    type Future = Extracted<Admin>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let Caller(caller) = caller.await?;
+            crate::access::role(&caller, crate::access::Action::Administer)?;
+            Ok(Admin(caller))
+        })
+    }
 }
 
 /// Writes down a key's last use, at most once a minute per key.

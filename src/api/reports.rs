@@ -2,12 +2,12 @@
 //! download.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{may_read_unit, principal};
+use super::Caller;
+use crate::access::{self, Action};
 use crate::db::DbConn;
-use crate::domain::unit_code;
 use crate::error::{AppError, ErrorBody};
 use crate::export::{self, ExportOptions, Format, chart};
 use crate::instrument::Lang;
@@ -72,10 +72,9 @@ impl IkmQuery {
         (status = 503, description = "Busy with other exports, imports and long reports; retry after Retry-After", body = ErrorBody)))]
 pub async fn ikm(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     query: web::Query<IkmQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let query = query.into_inner();
     let format: Format = match query.format.as_deref() {
         None => Format::Json,
@@ -107,8 +106,7 @@ pub async fn ikm(
     let now = state.clock.now();
     let job = move |conn: &mut DbConn| {
         let mut request = request;
-        request.unit = unit_code(conn, &request.unit)?;
-        may_read_unit(conn, &caller, &request.unit)?;
+        request.unit = access::unit(conn, &caller, Action::ReadUnit, &request.unit)?;
         if format == Format::Json {
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
             return Ok((report, Vec::new()));
@@ -150,11 +148,10 @@ pub async fn ikm(
         (status = 503, description = "Busy with other exports, imports and long reports; retry after Retry-After", body = ErrorBody)))]
 pub async fn chart(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     kind: web::Path<String>,
     query: web::Query<IkmQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let kind = kind.into_inner();
     let kind = match kind.as_str() {
         "items" => chart::Kind::Items,
@@ -183,8 +180,7 @@ pub async fn chart(
         .db
         .read(move |conn| {
             let mut request = request;
-            request.unit = unit_code(conn, &request.unit)?;
-            may_read_unit(conn, &caller, &request.unit)?;
+            request.unit = access::unit(conn, &caller, Action::ReadUnit, &request.unit)?;
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
             let instrument = registry
                 .get(&report.report.instrument)

@@ -3,12 +3,11 @@
 //! QR slips for a unit whose receipts cannot print one).
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::principal;
-use crate::auth::{Principal, Role};
-use crate::db::{DbConn, queries};
+use super::Caller;
+use crate::access::{self, Action};
 use crate::error::{AppError, ErrorBody};
 use crate::pages::sheet;
 use crate::state::AppState;
@@ -41,20 +40,6 @@ pub struct ReceiptSheetRequest {
     pub lang: Option<String>,
 }
 
-/// Checks that the caller may issue tokens for `unit`: an admin, or a counter key whose scope
-/// covers it. Returns the unit's stored code.
-fn authorize(conn: &mut DbConn, caller: &Principal, unit: &str) -> Result<String, AppError> {
-    let unit = &crate::domain::unit_code(conn, unit)?;
-    let all = queries::list_units(conn)?;
-    if caller.role == Role::Admin || (caller.role == Role::Counter && caller.covers(&all, unit)) {
-        Ok(unit.clone())
-    } else {
-        Err(AppError::forbidden(format!(
-            "only a counter key of unit {unit} issues its receipt tokens"
-        )))
-    }
-}
-
 /// Issues a one-use receipt token with its survey URL and QR code.
 #[utoipa::path(post, path = "/api/v1/units/{unit}/receipt-tokens", tag = "receipts", request_body = ReceiptTokenRequest,
     params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
@@ -62,11 +47,10 @@ fn authorize(conn: &mut DbConn, caller: &Principal, unit: &str) -> Result<String
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn issue(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     path: web::Path<String>,
     body: web::Json<ReceiptTokenRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let unit = path.into_inner();
     let body = body.into_inner();
     if let Some(t) = &body.transaction {
@@ -88,7 +72,7 @@ pub async fn issue(
     let issued = state
         .db
         .write(move |conn| {
-            let unit = authorize(conn, &caller, &unit)?;
+            let unit = access::unit(conn, &caller, Action::IssueTokens, &unit)?;
             tokens::find_target(conn, &unit, body.service.as_deref())?;
             let issuer = settings.issuer(Some(&caller.key_id), now);
             tokens::issue(
@@ -111,11 +95,10 @@ pub async fn issue(
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn sheet(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    Caller(caller): Caller,
     path: web::Path<String>,
     body: web::Json<ReceiptSheetRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let caller = principal(&state, &req).await?;
     let unit = path.into_inner();
     let body = body.into_inner();
     let count = body.count.unwrap_or(sheet::DEFAULT_COUNT);
@@ -135,7 +118,7 @@ pub async fn sheet(
     let html = state
         .db
         .write(move |conn| {
-            let unit = authorize(conn, &caller, &unit)?;
+            let unit = access::unit(conn, &caller, Action::IssueTokens, &unit)?;
             let issuer = settings.issuer(Some(&caller.key_id), now);
             sheet::issue(conn, &issuer, &unit, body.service.as_deref(), count, lang)
         })

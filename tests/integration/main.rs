@@ -1,6 +1,7 @@
 //! The one integration test binary: the real `kepuasan` binary and the real HTTP service over
 //! SQLite and PostgreSQL.
 
+mod access;
 mod api;
 mod browser;
 mod cli;

@@ -1,0 +1,175 @@
+//! Who may do what: the one access policy, asked by every route and by collection.
+//!
+//! Roles: an admin may do everything, on every unit. A viewer reads the reports, populations
+//! and follow-up plans of the units in its scope (a unit named on the key, or a descendant of
+//! one) and plans their follow-ups. A counter issues receipt tokens and QR sheets and enters
+//! paper questionnaires for its units. A kiosk submits responses for its units. Every key may
+//! list the services of its units (kiosks show them to respondents).
+//!
+//! **403 against 404**, in this order: no valid key is 401; a role that may never take the
+//! action, whatever the unit, is 403; a unit that does not exist is 404; a unit that exists
+//! outside the key's scope is 403. Unit codes are not secret (they are printed on receipts and
+//! public pages), so answering 404 for an unknown unit hides nothing worth hiding, and a key
+//! learns only that a unit it may not touch exists.
+
+use crate::auth::{Principal, Role};
+use crate::db::{DbConn, queries};
+use crate::error::AppError;
+
+/// What a caller wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Create and change units, services, keys and populations; list keys. Admins only.
+    Administer,
+    /// Read a unit's reports, exports, charts, populations and follow-up plans, and plan its
+    /// follow-ups.
+    ReadUnit,
+    /// List a unit's services.
+    ListServices,
+    /// Issue receipt tokens and QR sheets for a unit.
+    IssueTokens,
+    /// Submit responses for a unit, live or from paper.
+    Submit,
+    /// Import a file of paper questionnaires (each row is then a submission).
+    ImportPaper,
+}
+
+impl Action {
+    /// The roles besides admin that may take this action on the units in their scope.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Action::Administer => &[],
+            Action::ReadUnit => &[Role::Viewer],
+            Action::ListServices => &[Role::Viewer, Role::Counter, Role::Kiosk],
+            Action::IssueTokens => &[Role::Counter],
+            Action::Submit => &[Role::Counter, Role::Kiosk],
+            Action::ImportPaper => &[Role::Counter],
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Action::Administer => "administer units, services, keys and populations",
+            Action::ReadUnit => "read the reports of",
+            Action::ListServices => "list the services of",
+            Action::IssueTokens => "issue receipt tokens for",
+            Action::Submit => "submit responses for",
+            Action::ImportPaper => "import paper questionnaires for",
+        }
+    }
+}
+
+/// Whether `caller`'s role may take `action` on some unit; 403 otherwise.
+pub fn role(caller: &Principal, action: Action) -> Result<(), AppError> {
+    if caller.role == Role::Admin || action.roles().contains(&caller.role) {
+        Ok(())
+    } else if action == Action::Administer {
+        Err(AppError::forbidden("this needs an admin key"))
+    } else {
+        Err(AppError::forbidden(format!(
+            "a {} key cannot {} a unit",
+            caller.role,
+            action.describe()
+        )))
+    }
+}
+
+/// Whether `caller` may take `action` on `unit`, a stored unit code; `parent` climbs the tree
+/// (from the database, or from the directory's cache). 403 when it may not.
+pub fn scoped(
+    caller: &Principal,
+    action: Action,
+    unit: &str,
+    parent: impl FnMut(&str) -> Result<Option<String>, AppError>,
+) -> Result<(), AppError> {
+    role(caller, action)?;
+    if caller.role == Role::Admin || caller.covers_by(unit, parent)? {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "this {} key cannot {} unit {unit}",
+            caller.role,
+            action.describe()
+        )))
+    }
+}
+
+/// The whole rule for a unit named in a request: the role (403), the unit (404), the scope
+/// (403). Returns the unit's stored code.
+pub fn unit(
+    conn: &mut DbConn,
+    caller: &Principal,
+    action: Action,
+    given: &str,
+) -> Result<String, AppError> {
+    role(caller, action)?;
+    let unit = crate::domain::unit_code(conn, given)?;
+    if caller.role != Role::Admin {
+        let all = queries::list_units(conn)?;
+        scoped(caller, action, &unit, |code| {
+            Ok(all
+                .iter()
+                .find(|u| u.code == code)
+                .and_then(|u| u.parent_code.clone()))
+        })?;
+    }
+    Ok(unit)
+}
+
+/// Whether `caller` sees `unit` in lists: admins every unit, others the units in their scope.
+pub fn sees(caller: &Principal, all: &[queries::Unit], unit: &str) -> bool {
+    caller.role == Role::Admin || caller.covers(all, unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(role: Role, units: &[&str]) -> Principal {
+        Principal {
+            key_id: "k".into(),
+            role,
+            units: units.iter().map(|u| (*u).to_owned()).collect(),
+            last_used_at: None,
+        }
+    }
+
+    /// mpp > dukcapil; other stands alone.
+    fn parent(code: &str) -> Result<Option<String>, AppError> {
+        Ok((code == "dukcapil").then(|| "mpp".to_owned()))
+    }
+
+    #[test]
+    fn each_role_takes_its_own_actions_on_its_units_and_their_descendants_only() {
+        use Action::*;
+        let cases: &[(Role, Action, &[bool; 2])] = &[
+            // (role, action, [on dukcapil under its mpp, on the other unit])
+            (Role::Admin, Administer, &[true, true]),
+            (Role::Admin, Submit, &[true, true]),
+            (Role::Viewer, ReadUnit, &[true, false]),
+            (Role::Viewer, ListServices, &[true, false]),
+            (Role::Viewer, IssueTokens, &[false, false]),
+            (Role::Viewer, Submit, &[false, false]),
+            (Role::Viewer, Administer, &[false, false]),
+            (Role::Counter, IssueTokens, &[true, false]),
+            (Role::Counter, Submit, &[true, false]),
+            (Role::Counter, ReadUnit, &[false, false]),
+            (Role::Kiosk, Submit, &[true, false]),
+            (Role::Kiosk, ImportPaper, &[false, false]),
+            (Role::Counter, ImportPaper, &[true, false]),
+            (Role::Kiosk, ListServices, &[true, false]),
+            (Role::Kiosk, IssueTokens, &[false, false]),
+            (Role::Kiosk, ReadUnit, &[false, false]),
+        ];
+        for (role, action, expected) in cases {
+            let caller = key(*role, &["mpp"]);
+            for (unit, allowed) in ["dukcapil", "other"].iter().zip(expected.iter()) {
+                let got = scoped(&caller, *action, unit, parent);
+                assert_eq!(got.is_ok(), *allowed, "{role} {action:?} {unit}: {got:?}");
+                if let Err(e) = got {
+                    assert_eq!(e.code(), "forbidden");
+                }
+            }
+        }
+    }
+}
