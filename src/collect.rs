@@ -17,7 +17,6 @@ use crate::instrument::{Instrument, ProfileKind, Registry};
 use crate::quality::{self, FlagRules};
 use crate::tallies;
 use crate::tokens::{self, TokenSettings};
-use diesel::connection::SimpleConnection;
 
 /// Longest suggestion accepted, in characters.
 pub const MAX_SUGGESTION: usize = 2000;
@@ -438,17 +437,20 @@ fn store_in_tx(
                 fresh_at.push(i);
             }
             Some((spend_key, kind)) => {
-                conn.batch_execute("SAVEPOINT kepuasan_item")?;
-                let spent = match queries::insert_new_responses(conn, std::slice::from_ref(&row))?[..]
-                {
-                    [true] => tokens::spend(conn, spend_key, &row.submission_id, *now, kind)
-                        .map(|()| true),
-                    _ if !look_up => return Err(seen_before()),
-                    _ => Ok(false),
-                };
+                // The row and the spending together, or neither.
+                let spent =
+                    crate::db::savepoint(conn, |conn| {
+                        match queries::insert_new_responses(conn, std::slice::from_ref(&row))?[..] {
+                            [true] => {
+                                tokens::spend(conn, spend_key, &row.submission_id, *now, kind)
+                                    .map(|()| true)
+                            }
+                            _ if !look_up => Err(seen_before()),
+                            _ => Ok(false),
+                        }
+                    });
                 match spent {
                     Ok(inserted) => {
-                        conn.batch_execute("RELEASE SAVEPOINT kepuasan_item")?;
                         results[i] = Some(if inserted {
                             stored.insert(row.submission_id.clone(), row.content_hash.clone());
                             pending.add(&prepared.entry, &row.flags);
@@ -457,14 +459,12 @@ fn store_in_tx(
                             Err(lost_race())
                         });
                     }
-                    // The database itself failed: give up the whole batch.
-                    Err(e) if e.status().is_server_error() => return Err(e),
-                    Err(e) => {
-                        conn.batch_execute(
-                            "ROLLBACK TO SAVEPOINT kepuasan_item; RELEASE SAVEPOINT kepuasan_item",
-                        )?;
-                        results[i] = Some(Err(e));
+                    // The database itself failed, or the batch must be stored again with the
+                    // look-up: give up the whole batch.
+                    Err(e) if e.status().is_server_error() || e.is(Kind::SeenBefore) => {
+                        return Err(e);
                     }
+                    Err(e) => results[i] = Some(Err(e)),
                 }
             }
         }

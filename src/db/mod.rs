@@ -130,8 +130,14 @@ impl ManageConnection for ConnManager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection whose transaction state diesel found broken (a failed rollback, a lost
+    /// connection inside a transaction) is dropped rather than handed out again.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        match conn {
+            DbConn::Sqlite(c) => c.is_broken(),
+            DbConn::Postgres(c) => c.is_broken(),
+        }
     }
 }
 
@@ -377,33 +383,54 @@ impl Db {
     }
 }
 
-/// Runs `f` in a write transaction: IMMEDIATE on SQLite, so the write lock is taken up front
-/// (a deferred read-then-write transaction can fail with SQLITE_BUSY despite busy_timeout).
+/// Runs `f` in a write transaction, committed when it returns `Ok` and rolled back otherwise.
+/// Diesel's transaction manager keeps the state, so a call inside another transaction (a
+/// nested `write_tx`, or [`savepoint`]) is a savepoint on both backends. On SQLite the outer
+/// transaction is IMMEDIATE, as diesel's `immediate_transaction` is, so the write lock is taken
+/// up front (a deferred read-then-write transaction can fail with SQLITE_BUSY despite
+/// busy_timeout); here it is begun through diesel's manager on the SQLite connection inside
+/// the two-backend `DbConn`, which `f` needs whole.
 pub fn write_tx<T>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    match conn {
-        DbConn::Sqlite(c) => {
-            c.batch_execute("BEGIN IMMEDIATE")?;
-            let result = f(conn);
-            let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-            let DbConn::Sqlite(c) = conn else {
-                unreachable!("still SQLite")
-            };
-            match (result, c.batch_execute(end)) {
-                (Ok(v), Ok(())) => Ok(v),
-                (Ok(_), Err(e)) => {
-                    let _ = c.batch_execute("ROLLBACK");
-                    Err(e.into())
-                }
-                (Err(e), _) => Err(e),
-            }
-        }
-        DbConn::Postgres(_) => conn
-            .transaction(|conn| f(conn).map_err(TxError::App))
-            .map_err(TxError::into_app),
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(c) = conn else {
+        return savepoint(conn, f);
+    };
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth()?;
+    if depth.is_some() {
+        return savepoint(conn, f);
     }
+    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConn::Sqlite(c) = conn else {
+        unreachable!("still SQLite")
+    };
+    match result {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                // Diesel rolls back a failed COMMIT itself when it can; make sure of it.
+                let _ = AnsiTransactionManager::rollback_transaction(c);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(c)?;
+            Err(e)
+        }
+    }
+}
+
+/// Runs `f` in diesel's transaction: a transaction of its own outside one, a savepoint inside
+/// one (released on `Ok`, rolled back to on `Err`, leaving the outer transaction usable).
+pub fn savepoint<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    conn.transaction(|conn| f(conn).map_err(TxError::App))
+        .map_err(TxError::into_app)
 }
 
 /// Carries an application error through diesel's transaction, which needs `From<diesel::Error>`.

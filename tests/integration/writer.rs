@@ -222,7 +222,58 @@ async fn a_batch_flags_each_response_against_the_ones_before_it(app: TestApp) {
     );
 }
 
+/// Transactions nest through diesel on both backends: an inner write that fails is undone
+/// alone (a savepoint), the outer one still commits; an outer failure undoes everything; and
+/// the connection is usable afterwards.
+async fn nested_writes_are_savepoints_and_a_failed_outer_write_leaves_nothing(app: TestApp) {
+    use kepuasan::db::{queries, write_tx};
+    use kepuasan::domain::units::{CreateUnitRequest, create_unit};
+    use kepuasan::error::AppError;
+    let unit = |code: &str| CreateUnitRequest {
+        code: code.into(),
+        name: code.into(),
+        timezone: "Asia/Jakarta".into(),
+        parent: None,
+        open_link: false,
+        public_results: false,
+    };
+    let now = at("2025-08-01 00:00:00");
+    let db = &app.state.db;
+    db.write_blocking(|conn| {
+        write_tx(conn, |conn| {
+            create_unit(conn, &unit("outer"), now)?;
+            write_tx(conn, |conn| create_unit(conn, &unit("kept"), now))?;
+            let inner = write_tx(conn, |conn| {
+                create_unit(conn, &unit("inner"), now)?;
+                Err::<(), _>(AppError::field("inner", "fails on purpose"))
+            });
+            assert!(inner.is_err());
+            // The outer transaction is still usable after its savepoint was rolled back.
+            assert!(queries::find_unit(conn, "outer")?.is_some());
+            assert!(queries::find_unit(conn, "inner")?.is_none());
+            Ok(())
+        })
+    })
+    .unwrap();
+    let failed = db.write_blocking(|conn| {
+        write_tx(conn, |conn| {
+            create_unit(conn, &unit("doomed"), now)?;
+            write_tx(conn, |conn| create_unit(conn, &unit("doomed-child"), now))?;
+            Err::<(), _>(AppError::field("outer", "fails on purpose"))
+        })
+    });
+    assert!(failed.is_err());
+    let codes: Vec<String> = db
+        .read_blocking(queries::list_units)
+        .unwrap()
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    assert_eq!(codes, ["kept", "outer"]);
+}
+
 both_backends!(
+    nested_writes_are_savepoints_and_a_failed_outer_write_leaves_nothing,
     a_batch_flags_each_response_against_the_ones_before_it,
     a_batch_commits_together_and_answers_each_submission_alone,
     concurrent_submissions_share_commits_and_each_is_stored_once,
