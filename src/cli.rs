@@ -857,7 +857,7 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         grade_boundaries: Vec::new(),
         verify_url: None,
     };
-    let context = crate::reporting::ExportContext {
+    let context = crate::export::ExportContext {
         now: now(),
         public_url: &state.settings.public_url,
     };
@@ -865,7 +865,7 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
     let (report, bytes) = state
         .db
         .write_blocking(|conn| {
-            crate::reporting::export(
+            crate::export::build(
                 conn,
                 &state.registry,
                 &state.settings.flags,

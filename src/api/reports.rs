@@ -111,11 +111,11 @@ pub async fn ikm(
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
             return Ok((report, Vec::new()));
         }
-        let context = reporting::ExportContext {
+        let context = export::ExportContext {
             now,
             public_url: &settings.public_url,
         };
-        reporting::export(
+        export::build(
             conn, &registry, &rules, &request, format, &options, &context,
         )
     };

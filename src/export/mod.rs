@@ -10,10 +10,58 @@ pub mod xlsx;
 
 use std::str::FromStr;
 
+use crate::db::DbConn;
 use crate::engine::exact::Fixed;
-use crate::instrument::Lang;
-use crate::reporting::{GroupScore, RawResponse, UnitReport};
+use crate::error::AppError;
+use crate::instrument::{Lang, Registry};
+use crate::quality::FlagRules;
+use crate::reporting::{self, GroupScore, RawResponse, ReportRequest, UnitReport};
 use words::{Words, words};
+
+/// Where and when an export is made: a PDF records a verification code, so it needs the time
+/// and the public address the code's page lives at.
+#[derive(Debug, Clone)]
+pub struct ExportContext<'a> {
+    /// Now (UTC).
+    pub now: chrono::NaiveDateTime,
+    /// The server's public base URL.
+    pub public_url: &'a str,
+}
+
+/// A report rendered in an export format, with the report itself. A PDF stores a verification
+/// code (a write: run it on a writing connection).
+pub fn build(
+    conn: &mut DbConn,
+    registry: &Registry,
+    rules: &FlagRules,
+    req: &ReportRequest,
+    format: Format,
+    options: &ExportOptions,
+    context: &ExportContext<'_>,
+) -> Result<(UnitReport, Vec<u8>), AppError> {
+    let report = reporting::unit_report(conn, registry, rules, req)?;
+    let verify_url = if format == Format::Pdf {
+        let code = reporting::verify::record(conn, &report, context.now)?;
+        Some(reporting::verify::url(context.public_url, &code))
+    } else {
+        None
+    };
+    let raw = if format == Format::Xlsx {
+        reporting::raw_responses(conn, registry, req)?
+    } else {
+        Vec::new()
+    };
+    let instrument = registry
+        .get(&report.report.instrument)
+        .ok_or_else(|| AppError::internal("instrument vanished"))?;
+    let options = ExportOptions {
+        verify_url,
+        grade_boundaries: instrument.grade_boundaries(),
+        ..options.clone()
+    };
+    let bytes = render(&report, &raw, format, &options)?;
+    Ok((report, bytes))
+}
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

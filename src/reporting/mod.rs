@@ -1,7 +1,8 @@
 //! A unit's full report from the database: its responses (and its descendants', each cut at its
 //! own local midnight) tallied for one period and handed to the engine, with breakdowns by
 //! service, channel, child unit and respondent profile, the suggestions, the trend over the
-//! previous periods and the roll-up rules. Exports ([`crate::export`]) render this one value.
+//! previous periods and the roll-up rules. Exports (`crate::export`, a layer above) render this
+//! one value.
 
 pub mod profile;
 pub mod verify;
@@ -16,7 +17,7 @@ use crate::db::DbConn;
 use crate::db::queries::{self, Unit};
 use crate::engine::exact::Fixed;
 use crate::engine::stats::Welch;
-use crate::engine::{self, Answers, IndexReport, Options, Tally, WeightedRollup};
+use crate::engine::{self, IndexReport, Options, Tally, WeightedRollup};
 use crate::error::AppError;
 use crate::instrument::{Instrument, Registry};
 use crate::period::{Period, parse_timezone};
@@ -377,7 +378,7 @@ pub fn unit_report(
     let loaded = scope.tallies(conn, &req.period, req.service.as_deref(), instrument)?;
 
     let mut tally = Tally::new(instrument);
-    let mut profiles = profile::ProfileTallies::default();
+    let mut profiles = tallies::profile::ProfileTallies::default();
     let mut services: Groups<(String, Option<String>)> = BTreeMap::new();
     let mut channels: Groups<String> = BTreeMap::new();
     let mut children: Groups<String> = BTreeMap::new();
@@ -676,51 +677,6 @@ fn anonymous_jump(counts: &[u64]) -> Option<engine::Notice> {
     })
 }
 
-/// Where and when an export is made: a PDF records a verification code, so it needs the time
-/// and the public address the code's page lives at.
-#[derive(Debug, Clone)]
-pub struct ExportContext<'a> {
-    /// Now (UTC).
-    pub now: chrono::NaiveDateTime,
-    /// The server's public base URL.
-    pub public_url: &'a str,
-}
-
-/// A report rendered in an export format, with the report itself. A PDF stores a verification
-/// code (a write: run it on a writing connection).
-pub fn export(
-    conn: &mut DbConn,
-    registry: &Registry,
-    rules: &FlagRules,
-    req: &ReportRequest,
-    format: crate::export::Format,
-    options: &crate::export::ExportOptions,
-    context: &ExportContext<'_>,
-) -> Result<(UnitReport, Vec<u8>), AppError> {
-    let report = unit_report(conn, registry, rules, req)?;
-    let verify_url = if format == crate::export::Format::Pdf {
-        let code = verify::record(conn, &report, context.now)?;
-        Some(verify::url(context.public_url, &code))
-    } else {
-        None
-    };
-    let raw = if format == crate::export::Format::Xlsx {
-        raw_responses(conn, registry, req)?
-    } else {
-        Vec::new()
-    };
-    let instrument = registry
-        .get(&report.report.instrument)
-        .ok_or_else(|| AppError::internal("instrument vanished"))?;
-    let options = crate::export::ExportOptions {
-        verify_url,
-        grade_boundaries: instrument.grade_boundaries(),
-        ..options.clone()
-    };
-    let bytes = crate::export::render(&report, &raw, format, &options)?;
-    Ok((report, bytes))
-}
-
 /// One stored response as the raw-data sheet shows it: nothing that identifies a person.
 #[derive(Debug, Clone, Serialize)]
 pub struct RawResponse {
@@ -800,7 +756,7 @@ fn sheet_row(
     tz: Tz,
     row: queries::SheetRow,
 ) -> Result<RawResponse, AppError> {
-    let answers = stored_answers(instrument, &row.answers)?;
+    let answers = tallies::stored_answers(instrument, &row.answers)?;
     let profile: BTreeMap<String, serde_json::Value> = row
         .profile
         .as_deref()
@@ -831,13 +787,6 @@ fn sheet_row(
         ],
         flags: row.flags,
     })
-}
-
-/// The answers of a stored row, checked again against the instrument.
-pub fn stored_answers(instrument: &Instrument, answers: &str) -> Result<Answers, AppError> {
-    let map: BTreeMap<String, i64> = serde_json::from_str(answers).map_err(AppError::internal)?;
-    Answers::from_pairs(instrument, map.iter().map(|(k, v)| (k.as_str(), *v)))
-        .map_err(AppError::internal)
 }
 
 #[cfg(test)]

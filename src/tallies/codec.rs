@@ -2,8 +2,11 @@
 //! decoding each row into a tally of its own first: a report over thousands of tally rows then
 //! allocates per group, not per row and profile cell.
 //!
-//! The bytes are postcard encodings of [`Tally`] and [`ProfileTallies`]; these visitors walk
-//! the same field order the derived `Serialize` writes, and refuse anything of another shape.
+//! The bytes are a version byte ([`VERSION`]) and the postcard encoding of [`Tally`] or
+//! [`ProfileTallies`]; these visitors walk the same field order the derived `Serialize`
+//! writes, and refuse anything of another shape. A change to either type's fields changes the
+//! stored format: `the_stored_encoding_is_pinned` then fails, and [`VERSION`] must go up with
+//! a reader for the old version kept (or a migration that rewrites the rows).
 
 use std::fmt;
 use std::ops::AddAssign;
@@ -11,16 +14,42 @@ use std::ops::AddAssign;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
+use super::profile::{Cell, ProfileTallies};
 use crate::engine::Tally;
 use crate::engine::tally::CompleteSums;
 use crate::error::AppError;
-use crate::reporting::profile::{Cell, ProfileTallies};
+
+/// The encoding version, the first byte of every stored tally and profile.
+pub const VERSION: u8 = 1;
+
+/// The postcard bytes of a stored value, after its version byte; an internal error for a
+/// version this build cannot read.
+pub fn payload(bytes: &[u8]) -> Result<&[u8], AppError> {
+    match bytes.split_first() {
+        Some((&VERSION, rest)) => Ok(rest),
+        Some((other, _)) => Err(AppError::internal(format!(
+            "a stored tally of encoding version {other}; this build reads version {VERSION} \
+             (run `kepuasan tallies rebuild`)"
+        ))),
+        None => Err(AppError::internal("an empty stored tally")),
+    }
+}
+
+/// A value as stored: the version byte, then its postcard encoding.
+pub fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, AppError> {
+    postcard::to_extend(value, vec![VERSION]).map_err(AppError::internal)
+}
+
+/// A stored value decoded whole.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, AppError> {
+    postcard::from_bytes(payload(bytes)?).map_err(AppError::internal)
+}
 
 /// Adds an encoded tally into `into`, which must be of the same instrument; with `complete`
 /// false its sums over complete responses are skipped (all a trend or a breakdown needs).
 pub fn add_tally(into: &mut Tally, bytes: &[u8], complete: bool) -> Result<(), AppError> {
     let seed = TallySeed { into, complete };
-    let mut de = postcard::Deserializer::from_bytes(bytes);
+    let mut de = postcard::Deserializer::from_bytes(payload(bytes)?);
     seed.deserialize(&mut de).map_err(AppError::internal)
 }
 
@@ -30,7 +59,7 @@ pub fn add_profile(into: &mut ProfileTallies, bytes: &[u8]) -> Result<(), AppErr
         into,
         key: (String::new(), String::new()),
     };
-    let mut de = postcard::Deserializer::from_bytes(bytes);
+    let mut de = postcard::Deserializer::from_bytes(payload(bytes)?);
     seed.deserialize(&mut de).map_err(AppError::internal)
 }
 
@@ -271,7 +300,7 @@ mod tests {
         let (a, b, empty) = two_tallies();
         let mut added = empty.clone();
         for t in [&a, &b] {
-            add_tally(&mut added, &postcard::to_stdvec(t).unwrap(), true).unwrap();
+            add_tally(&mut added, &encode(t).unwrap(), true).unwrap();
         }
         let mut merged = a.clone();
         merged.merge(&b);
@@ -283,7 +312,7 @@ mod tests {
         let (a, b, empty) = two_tallies();
         let mut head = empty.clone();
         for t in [&a, &b] {
-            add_tally(&mut head, &postcard::to_stdvec(t).unwrap(), false).unwrap();
+            add_tally(&mut head, &encode(t).unwrap(), false).unwrap();
         }
         assert_eq!(head.respondents, 3);
         assert_eq!(head.counts[0], vec![1, 1, 0, 1]);
@@ -298,13 +327,13 @@ mod tests {
         let (a, _, mut into) = two_tallies();
         let mut other = a.clone();
         other.instrument = "other".into();
-        assert!(add_tally(&mut into, &postcard::to_stdvec(&other).unwrap(), true).is_err());
+        assert!(add_tally(&mut into, &encode(&other).unwrap(), true).is_err());
         let mut short = a.clone();
         short.counts.pop();
-        assert!(add_tally(&mut into, &postcard::to_stdvec(&short).unwrap(), false).is_err());
+        assert!(add_tally(&mut into, &encode(&short).unwrap(), false).is_err());
         let mut long = a.clone();
         long.by_answered.push(ScoreSums::default());
-        assert!(add_tally(&mut into, &postcard::to_stdvec(&long).unwrap(), false).is_err());
+        assert!(add_tally(&mut into, &encode(&long).unwrap(), false).is_err());
         assert!(add_tally(&mut into, &[1, 2, 3], false).is_err());
     }
 
@@ -322,11 +351,76 @@ mod tests {
         b.add(instrument, None, &Answers(vec![Some(1); 9])).unwrap();
         let mut added = ProfileTallies::default();
         for p in [&a, &b] {
-            add_profile(&mut added, &postcard::to_stdvec(p).unwrap()).unwrap();
+            add_profile(&mut added, &encode(p).unwrap()).unwrap();
         }
         let mut merged = a.clone();
         merged.merge(&b);
         assert_eq!(added, merged);
         assert_ne!(added, a);
+    }
+
+    #[test]
+    fn the_stored_encoding_is_pinned() {
+        // The bytes of a small tally and profile as stored. If this fails, a field of Tally,
+        // ProfileTallies or Cell changed: the stored format changed with it. Raise VERSION,
+        // keep a reader for version 1 (or rewrite the rows in a migration), then pin anew.
+        let registry = Registry::built_in().unwrap();
+        let instrument = registry.get("skm-2017").unwrap();
+        let answers = Answers(vec![
+            Some(4),
+            Some(3),
+            Some(2),
+            Some(1),
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]);
+        let mut tally = Tally::new(instrument);
+        tally.add_checked(&answers);
+        let mut profile = ProfileTallies::default();
+        profile
+            .add(instrument, Some(r#"{"gender":"P"}"#), &answers)
+            .unwrap();
+        let tally_bytes = encode(&tally).unwrap();
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        // Worked out from the types: postcard writes lengths and integers as varints, signed
+        // ones zigzagged (scale_min 1 is 02; the sum 10 is 14; the sum of squares 100 is 200,
+        // the varint c8 01).
+        let zeros = |n: usize| "00".repeat(n);
+        let expected = [
+            "01".to_owned(),                                       // version
+            "08736b6d2d32303137".to_owned(),                       // "skm-2017"
+            "0201".to_owned(),                                     // scale_min 1, respondents 1
+            "09".to_owned(),                                       // counts: 9 items of 4 values
+            "0400000001040000010004000100000401000000".to_owned(), // U1 4, U2 3, U3 2, U4 1
+            format!("04{}", zeros(4)).repeat(5),                   // U5-U9 unanswered
+            "09".to_owned(),                                       // by number answered: 9 groups
+            zeros(3).repeat(3),                                    // 1-3 answered: none
+            "0114c801".to_owned(),      // 4 answered: n 1, sum 10, sq 100
+            zeros(3).repeat(5),         // 5-9 answered: none
+            "00".to_owned(),            // complete responses: none
+            format!("09{}", zeros(9)),  // their item sums
+            format!("51{}", zeros(81)), // their 81 cross-products
+        ]
+        .concat();
+        assert_eq!(hex(&tally_bytes), expected);
+        let profile_bytes = encode(&profile).unwrap();
+        assert_eq!(profile_bytes[0], VERSION);
+        assert_eq!(decode::<ProfileTallies>(&profile_bytes).unwrap(), profile);
+        assert_eq!(decode::<Tally>(&tally_bytes).unwrap(), tally);
+    }
+
+    #[test]
+    fn a_stored_value_of_another_version_is_refused_with_the_way_out() {
+        let (a, _, mut into) = two_tallies();
+        let mut bytes = encode(&a).unwrap();
+        bytes[0] = 2;
+        let e = add_tally(&mut into, &bytes, true).unwrap_err();
+        assert!(e.cause().unwrap().contains("version 2"), "{e}");
+        assert!(e.cause().unwrap().contains("tallies rebuild"), "{e}");
+        assert!(decode::<Tally>(&[]).is_err());
+        assert!(decode::<Tally>(&bytes).is_err());
     }
 }

@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 mod codec;
+pub mod profile;
 
 use crate::db::schema::tallies;
 use crate::db::{DbConn, queries};
@@ -23,8 +24,7 @@ use crate::engine::{Answers, Tally};
 use crate::error::{AppError, Kind};
 use crate::instrument::{Instrument, Registry};
 use crate::period::{Period, parse_timezone};
-use crate::reporting::profile::ProfileTallies;
-use crate::reporting::stored_answers;
+use profile::ProfileTallies;
 
 /// What one stored tally row holds: the responses' tally and their profile counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,12 +64,13 @@ impl Bucket {
     }
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, AppError> {
-    postcard::to_stdvec(value).map_err(AppError::internal)
-}
+use codec::{decode, encode};
 
-fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, AppError> {
-    postcard::from_bytes(bytes).map_err(AppError::internal)
+/// The answers of a stored row, checked again against the instrument.
+pub fn stored_answers(instrument: &Instrument, answers: &str) -> Result<Answers, AppError> {
+    let map: BTreeMap<String, i64> = serde_json::from_str(answers).map_err(AppError::internal)?;
+    Answers::from_pairs(instrument, map.iter().map(|(k, v)| (k.as_str(), *v)))
+        .map_err(AppError::internal)
 }
 
 /// One response ready to be tallied: where it counts and what it adds. Its flag set is given

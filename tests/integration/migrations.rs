@@ -1,5 +1,6 @@
 //! Migrations on both backends: up, down, up again, and the tables match `schema.rs`.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use kepuasan::db::schema::{
     api_keys, follow_ups, populations, receipt_tokens, report_verifications, responses, services,
@@ -99,4 +100,78 @@ fn postgres_instances_starting_together_migrate_once() {
         .count();
     assert_eq!(applied.iter().sum::<usize>(), total, "{applied:?}");
     assert_eq!(kepuasan::db::migrate(&kind).unwrap(), 0);
+}
+
+/// The migration that puts the encoding version in front of every stored tally keeps each
+/// byte after it (NUL and high bytes included), and its down.sql takes exactly that byte off.
+fn the_tally_version_byte_is_added_and_removed_byte_for_byte(url: &str, backend: &str) {
+    use diesel::sql_types::Binary;
+    let kind = DbKind::from_url(url).unwrap();
+    kepuasan::db::migrate(&kind).unwrap();
+    let db = Db::open(url).unwrap();
+    let folder = format!(
+        "{}/migrations/{backend}/2026-12-01-000000_tally_version",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let script = |name: &str| std::fs::read_to_string(format!("{folder}/{name}")).unwrap();
+    let stored: Vec<u8> = vec![0x01, 0x00, 0x08, b's', 0xff, 0x80, 0x00, 0x7f];
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Binary)]
+        data: Vec<u8>,
+        #[diesel(sql_type = Binary)]
+        profile: Vec<u8>,
+    }
+    let read = |conn: &mut DbConn| -> Row {
+        diesel::sql_query("SELECT data, profile FROM tallies")
+            .get_result(conn)
+            .unwrap()
+    };
+    db.write_blocking(|conn| {
+        kepuasan::domain::units::create_unit(
+            conn,
+            &kepuasan::domain::units::CreateUnitRequest {
+                code: "u".into(),
+                name: "U".into(),
+                timezone: "Asia/Jakarta".into(),
+                parent: None,
+                open_link: false,
+                public_results: false,
+            },
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().into(),
+        )?;
+        diesel::sql_query(
+            "INSERT INTO tallies (unit_code, instrument, span, service_code, channel, flags, data, profile) \
+             VALUES ('u', 'skm-2017', '2026-Q1', '', 'kiosk', '', $1, $2)",
+        )
+        .bind::<Binary, _>(&stored)
+        .bind::<Binary, _>(&stored[..1])
+        .execute(conn)?;
+        conn.batch_execute(&script("down.sql"))?;
+        let down = read(conn);
+        assert_eq!(down.data, stored[1..], "down.sql takes the first byte off");
+        assert_eq!(down.profile, b"");
+        conn.batch_execute(&script("up.sql"))?;
+        let up = read(conn);
+        assert_eq!(up.data, stored, "up.sql puts the version byte back, the rest unchanged");
+        assert_eq!(up.profile, [0x01]);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn sqlite_tally_version_migration_keeps_every_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    the_tally_version_byte_is_added_and_removed_byte_for_byte(
+        dir.path().join("v.db").to_str().unwrap(),
+        "sqlite",
+    );
+}
+
+#[test]
+fn postgres_tally_version_migration_keeps_every_byte() {
+    if let Some(db) = PgDatabase::create() {
+        the_tally_version_byte_is_added_and_removed_byte_for_byte(&db.url, "postgres");
+    }
 }
