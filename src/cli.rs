@@ -449,7 +449,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Populations(command) => populations(command)?,
         Command::FollowUps(command) => follow_ups(command)?,
         Command::Backup { file } => {
-            let state = open_state()?;
+            let state = Session::read()?;
             state
                 .db
                 .read_blocking(|conn| crate::db::backup(conn, &file))
@@ -457,7 +457,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             format!("backup: {}\n", file.display())
         }
         Command::Tallies(TalliesCommand::Rebuild { unit }) => {
-            let state = open_state()?;
+            let state = Session::write()?;
             let done = state
                 .db
                 .write_blocking(|conn| {
@@ -480,8 +480,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
 }
 
 fn registry() -> Result<Registry, CliError> {
-    let settings = Settings::from_env().map_err(CliError)?;
-    Registry::load(settings.survey_defs.as_deref()).map_err(|e| CliError(e.to_string()))
+    registry_of(&settings()?)
 }
 
 fn read_tally(instrument: &Instrument, path: &PathBuf) -> Result<Tally, CliError> {
@@ -561,8 +560,65 @@ fn settings() -> Result<Settings, CliError> {
     Settings::from_env().map_err(CliError)
 }
 
-fn open_state() -> Result<crate::state::AppState, CliError> {
-    crate::server::system_state(settings()?).map_err(CliError)
+/// What a command opens: the settings, the instruments and the database. Never the server's
+/// writer thread, metrics or caches; those belong to `serve`.
+struct Session {
+    settings: Settings,
+    registry: Registry,
+    db: crate::db::Db,
+}
+
+impl Session {
+    /// For a command that only reads: the database as it is, not migrated. A database that
+    /// this build would migrate is refused with the command that does it, and so is a SQLite
+    /// file that does not exist (reading must not create one).
+    fn read() -> Result<Session, CliError> {
+        let settings = settings()?;
+        let kind = crate::db::DbKind::from_url(&settings.database_url).map_err(CliError)?;
+        if let crate::db::DbKind::Sqlite(path) = &kind
+            && !std::path::Path::new(path).exists()
+        {
+            return Err(CliError(format!(
+                "no database at {path}; `kepuasan migrate` creates it"
+            )));
+        }
+        let db =
+            crate::db::Db::connect(&settings.database_url).map_err(|e| CliError(e.to_string()))?;
+        let pending = db
+            .read_blocking(crate::db::pending_migrations)
+            .map_err(app)?;
+        if pending > 0 {
+            return Err(CliError(format!(
+                "the database needs {pending} migration(s) of this version; run `kepuasan migrate` first \
+                 (commands that only read never change the database)"
+            )));
+        }
+        Ok(Session {
+            registry: registry_of(&settings)?,
+            settings,
+            db,
+        })
+    }
+
+    /// For a command that writes: the database migrated first, and the tallies of one made
+    /// before tallies existed built, as `serve` does.
+    fn write() -> Result<Session, CliError> {
+        let settings = settings()?;
+        let registry = registry_of(&settings)?;
+        let db =
+            crate::db::Db::open(&settings.database_url).map_err(|e| CliError(e.to_string()))?;
+        db.write_blocking(|conn| crate::tallies::ensure(conn, &registry))
+            .map_err(app)?;
+        Ok(Session {
+            settings,
+            registry,
+            db,
+        })
+    }
+}
+
+fn registry_of(settings: &Settings) -> Result<Registry, CliError> {
+    Registry::load(settings.survey_defs.as_deref()).map_err(|e| CliError(e.to_string()))
 }
 
 fn now() -> chrono::NaiveDateTime {
@@ -606,7 +662,7 @@ fn init_logging() {
 
 fn serve(demo_first: bool, out: &mut dyn Write) -> Result<(), CliError> {
     init_logging();
-    let state = open_state()?;
+    let state = crate::server::system_state(settings()?).map_err(CliError)?;
     if demo_first {
         let empty = state
             .db
@@ -659,11 +715,13 @@ fn migrate() -> Result<String, CliError> {
     let settings = settings()?;
     let kind = crate::db::DbKind::from_url(&settings.database_url).map_err(CliError)?;
     let applied = crate::db::migrate(&kind).map_err(|e| CliError(e.to_string()))?;
+    // A migration may have emptied the tallies: build them now, not at the next write.
+    Session::write()?;
     Ok(format!("{applied} migration(s) applied\n"))
 }
 
 fn demo(out: &mut dyn Write) -> Result<String, CliError> {
-    let state = open_state()?;
+    let state = Session::write()?;
     let made = state
         .db
         .write_blocking(|conn| crate::demo::fill(conn, now()))
@@ -675,7 +733,10 @@ fn demo(out: &mut dyn Write) -> Result<String, CliError> {
 }
 
 fn keys(command: KeysCommand) -> Result<String, CliError> {
-    let state = open_state()?;
+    let state = match command {
+        KeysCommand::List => Session::read()?,
+        _ => Session::write()?,
+    };
     match command {
         KeysCommand::Create {
             role,
@@ -737,7 +798,10 @@ fn keys(command: KeysCommand) -> Result<String, CliError> {
 }
 
 fn units(command: UnitsCommand) -> Result<String, CliError> {
-    let state = open_state()?;
+    let state = match command {
+        UnitsCommand::List | UnitsCommand::SigningSecret { .. } => Session::read()?,
+        _ => Session::write()?,
+    };
     match command {
         UnitsCommand::Add {
             code,
@@ -811,7 +875,7 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
 }
 
 fn services(command: ServicesCommand) -> Result<String, CliError> {
-    let state = open_state()?;
+    let state = Session::write()?;
     match command {
         ServicesCommand::Add { unit, code, name } => {
             let body = crate::domain::units::CreateServiceRequest { code, name };
@@ -842,7 +906,12 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         .period
         .parse()
         .map_err(|e: crate::period::PeriodError| CliError(e.to_string()))?;
-    let state = open_state()?;
+    // A PDF records its verification code: a write. Other formats only read.
+    let state = if format == Format::Pdf {
+        Session::write()?
+    } else {
+        Session::read()?
+    };
     let request = crate::reporting::ReportRequest {
         unit: args.unit.clone(),
         period,
@@ -861,21 +930,23 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         now: now(),
         public_url: &state.settings.public_url,
     };
-    // A PDF records its verification code: a write.
-    let (report, bytes) = state
-        .db
-        .write_blocking(|conn| {
-            crate::export::build(
-                conn,
-                &state.registry,
-                &state.settings.flags,
-                &request,
-                format,
-                &options,
-                &context,
-            )
-        })
-        .map_err(app)?;
+    let build = |conn: &mut crate::db::DbConn| {
+        crate::export::build(
+            conn,
+            &state.registry,
+            &state.settings.flags,
+            &request,
+            format,
+            &options,
+            &context,
+        )
+    };
+    let (report, bytes) = if format == Format::Pdf {
+        state.db.write_blocking(build)
+    } else {
+        state.db.read_blocking(build)
+    }
+    .map_err(app)?;
     match &args.out {
         Some(path) => {
             std::fs::write(path, &bytes)
@@ -889,7 +960,10 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
 
 fn follow_ups(command: FollowUpsCommand) -> Result<String, CliError> {
     use crate::followup;
-    let state = open_state()?;
+    let state = match command {
+        FollowUpsCommand::List { .. } => Session::read()?,
+        _ => Session::write()?,
+    };
     match command {
         FollowUpsCommand::Add {
             unit,
@@ -942,7 +1016,10 @@ fn follow_ups(command: FollowUpsCommand) -> Result<String, CliError> {
 }
 
 fn populations(command: PopulationsCommand) -> Result<String, CliError> {
-    let state = open_state()?;
+    let state = match command {
+        PopulationsCommand::List { .. } => Session::read()?,
+        _ => Session::write()?,
+    };
     match command {
         PopulationsCommand::Set {
             unit,
@@ -983,7 +1060,11 @@ fn populations(command: PopulationsCommand) -> Result<String, CliError> {
 
 fn import(file: &PathBuf, dry_run: bool, unit: Option<&str>) -> Result<String, CliError> {
     let bytes = std::fs::read(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
-    let state = open_state()?;
+    let state = if dry_run {
+        Session::read()?
+    } else {
+        Session::write()?
+    };
     // The operator at the console acts as an administrator.
     let operator = crate::auth::Principal {
         key_id: "command-line".into(),
@@ -992,21 +1073,24 @@ fn import(file: &PathBuf, dry_run: bool, unit: Option<&str>) -> Result<String, C
         last_used_at: None,
     };
     let token_settings = state.settings.token_settings();
-    let report = state
-        .db
-        .write_blocking(|conn| {
-            crate::import::import(
-                conn,
-                &state.registry,
-                &token_settings,
-                &operator,
-                &bytes,
-                unit,
-                dry_run,
-                now(),
-            )
-        })
-        .map_err(app)?;
+    let job = |conn: &mut crate::db::DbConn| {
+        crate::import::import(
+            conn,
+            &state.registry,
+            &token_settings,
+            &operator,
+            &bytes,
+            unit,
+            dry_run,
+            now(),
+        )
+    };
+    let report = if dry_run {
+        state.db.read_blocking(job)
+    } else {
+        state.db.write_blocking(job)
+    }
+    .map_err(app)?;
     json(&report)
 }
 
@@ -1017,7 +1101,7 @@ fn tokens_sheet(
     path: &PathBuf,
     lang: Lang,
 ) -> Result<String, CliError> {
-    let state = open_state()?;
+    let state = Session::write()?;
     let html = state
         .db
         .write_blocking(|conn| {
@@ -1045,7 +1129,7 @@ fn tokens_command(command: TokensCommand, lang: Lang) -> Result<String, CliError
             count,
         } => (unit, service, transaction, date, count),
     };
-    let state = open_state()?;
+    let state = Session::read()?;
     let found = state
         .db
         .read_blocking(|c| queries::find_unit(c, &unit))

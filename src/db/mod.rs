@@ -319,8 +319,13 @@ pub fn revert_all(kind: &DbKind) -> Result<(), DbInitError> {
 impl Db {
     /// Migrates, then opens the pools.
     pub fn open(url: &str) -> Result<Db, DbInitError> {
+        migrate(&DbKind::from_url(url).map_err(DbInitError)?)?;
+        Db::connect(url)
+    }
+
+    /// Opens the pools of a database as it is, without migrating it (read-only commands).
+    pub fn connect(url: &str) -> Result<Db, DbInitError> {
         let kind = DbKind::from_url(url).map_err(DbInitError)?;
-        migrate(&kind)?;
         let (read, write) = match &kind {
             DbKind::Sqlite(_) => (pool(&kind, 4)?, pool(&kind, 1)?),
             DbKind::Postgres(_) => {

@@ -391,3 +391,55 @@ fn a_unit_is_changed_from_the_command_line_as_through_the_api() {
     assert_eq!(dukcapil["timezone"], "Asia/Makassar");
     assert!(dukcapil["parent"].is_null());
 }
+
+/// Commands that only read open the database as it is: they never create a SQLite file nor
+/// migrate one, and say which command does.
+#[test]
+fn commands_that_only_read_never_create_or_migrate_a_database() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let db = path.to_str().unwrap().to_owned();
+    let refused = kepuasan_db(&db, &["units", "list"]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("no database at") && message.contains("kepuasan migrate"),
+        "{message}"
+    );
+    assert!(!path.exists(), "a read created the file");
+
+    // An empty file is a database with every migration pending: refused, left unmigrated.
+    std::fs::write(&path, b"").unwrap();
+    for args in [
+        &["units", "list"][..],
+        &["keys", "list"],
+        &["report", "--unit", "u", "--period", "2025-Q3"],
+    ] {
+        let refused = kepuasan_db(&db, args);
+        assert!(!refused.status.success(), "{args:?}");
+        let message = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            message.contains("run `kepuasan migrate` first"),
+            "{args:?}: {message}"
+        );
+    }
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let tables = |db: &str| {
+        let mut conn = diesel::SqliteConnection::establish(db).unwrap();
+        diesel::sql_query("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'units'")
+            .get_result::<Count>(&mut conn)
+            .unwrap()
+            .n
+    };
+    assert_eq!(tables(&db), 0, "a read migrated the database");
+
+    // `migrate` does it; then the same reads answer.
+    assert!(stdout(&kepuasan_db(&db, &["migrate"])).contains("migration(s) applied"));
+    assert_eq!(tables(&db), 1);
+    assert_eq!(stdout(&kepuasan_db(&db, &["units", "list"])).trim(), "[]");
+}
