@@ -1033,7 +1033,7 @@ fn populations(command: PopulationsCommand) -> Result<String, CliError> {
                         conn,
                         &unit,
                         &period,
-                        population,
+                        &crate::domain::populations::PopulationRequest { population },
                         now(),
                     )
                 })

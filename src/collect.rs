@@ -6,29 +6,36 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use validator::Validate;
 
 use crate::auth::{Principal, Role};
 use crate::db::queries::{self, ResponseRow, Stored};
 use crate::db::{DbConn, Source};
 use crate::directory::Directory;
+use crate::domain::rules;
 use crate::engine::Answers;
-use crate::error::{AppError, Kind};
+use crate::error::{AppError, Kind, problems};
 use crate::instrument::{Instrument, ProfileKind, Registry};
 use crate::quality::{self, FlagRules};
 use crate::tallies;
 use crate::tokens::{self, TokenSettings};
 
 /// Longest suggestion accepted, in characters.
-pub const MAX_SUGGESTION: usize = 2000;
+pub const MAX_SUGGESTION: u64 = 2000;
 
 /// The channels a response can come through.
 pub const CHANNELS: [&str; 4] = ["kiosk", "qr", "web", "paper"];
 
-/// A submission as clients send it (the contract's shape).
-#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+/// Farthest a device's clock may be from the server's, in milliseconds (a year).
+const MAX_CLOCK_OFFSET_MS: i64 = 366 * 24 * 3_600_000;
+
+/// A submission as clients send it (the contract's shape). Its own fields are checked by their
+/// rules here; the answers and profile against the instrument they name ([`prepare`]).
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionRequest {
     /// Client-generated UUID; sending it again never counts twice.
+    #[validate(custom(function = "rules::uuid"))]
     pub submission_id: String,
     /// Unit code.
     pub unit: String,
@@ -38,6 +45,7 @@ pub struct SubmissionRequest {
     /// Instrument key, such as `skm-2017`.
     pub instrument: String,
     /// kiosk, qr, web or paper.
+    #[validate(custom(function = "known_channel"))]
     pub channel: String,
     /// Item code to answer; null or absent is unanswered.
     #[schema(value_type = Object)]
@@ -49,28 +57,42 @@ pub struct SubmissionRequest {
     pub profile: Option<BTreeMap<String, Value>>,
     /// Free-text suggestion, at most 2,000 characters.
     #[serde(default)]
+    #[validate(length(max = MAX_SUGGESTION, message = "must be at most 2000 characters"))]
     pub suggestion: Option<String>,
     /// Receipt token.
     #[serde(default)]
     pub token: Option<String>,
     /// The client's clock (RFC 3339) when the respondent finished, kept to measure skew only.
     #[serde(default)]
+    #[validate(custom(function = "rules::rfc3339"))]
     pub client_time: Option<String>,
     /// The client's clock (RFC 3339) when the respondent started; with `client_time` it tells
     /// how long the survey took.
     #[serde(default)]
+    #[validate(custom(function = "rules::rfc3339"))]
     pub started_at: Option<String>,
     /// The device's clock minus the server's, in milliseconds, as measured at its last sync.
     #[serde(default)]
+    #[validate(range(
+        min = -MAX_CLOCK_OFFSET_MS,
+        max = MAX_CLOCK_OFFSET_MS,
+        message = "must be within a year"
+    ))]
     pub clock_offset_ms: Option<i64>,
     /// A stable id the collecting device chose for itself (a kiosk tablet); 1 to 64 letters,
     /// digits, '-' or '_'.
     #[serde(default)]
+    #[validate(custom(function = "rules::device_id"))]
     pub device_id: Option<String>,
     /// The form ticket of the survey page the respondent answered (`/u/{unit}`, `/s/{token}`);
     /// required through an open link, spent by the response.
     #[serde(default)]
     pub ticket: Option<String>,
+}
+
+/// One of [`CHANNELS`].
+fn known_channel(value: &str) -> Result<(), validator::ValidationError> {
+    rules::one_of(value, &CHANNELS)
 }
 
 /// JSON objects whose keys must each come once: `{"U1": 4, "U1": 1}` is refused, not read as
@@ -156,64 +178,19 @@ struct Checked {
 }
 
 fn check(registry: &Registry, req: &SubmissionRequest) -> Result<Checked, AppError> {
-    let mut fields = BTreeMap::new();
-    if uuid::Uuid::parse_str(&req.submission_id).is_err() {
-        fields.insert("submission_id".to_owned(), "must be a UUID".to_owned());
-    }
-    if !CHANNELS.contains(&req.channel.as_str()) {
-        fields.insert(
-            "channel".to_owned(),
-            format!("must be one of {}", CHANNELS.join(", ")),
-        );
-    }
-    if req
-        .suggestion
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > MAX_SUGGESTION)
-    {
-        fields.insert(
-            "suggestion".to_owned(),
-            format!("must be at most {MAX_SUGGESTION} characters"),
-        );
-    }
-    let mut time = |field: &str, value: &Option<String>| match value
-        .as_deref()
-        .map(DateTime::parse_from_rfc3339)
-    {
-        None => None,
-        Some(Ok(t)) => Some(t.naive_utc()),
-        Some(Err(_)) => {
-            fields.insert(
-                field.to_owned(),
-                "must be an RFC 3339 time such as 2025-07-01T09:30:00+07:00".to_owned(),
-            );
-            None
-        }
+    let mut fields = req
+        .validate()
+        .err()
+        .map(|e| problems(&e))
+        .unwrap_or_default();
+    // Checked by their rules above; read here.
+    let time = |value: &Option<String>| {
+        value
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.naive_utc())
     };
-    let client_time = time("client_time", &req.client_time);
-    let started_at = time("started_at", &req.started_at);
-    if let Some(device) = &req.device_id {
-        let ok = !device.is_empty()
-            && device.len() <= 64
-            && device
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !ok {
-            fields.insert(
-                "device_id".to_owned(),
-                "must be 1 to 64 letters, digits, '-' or '_'".to_owned(),
-            );
-        }
-    }
-    if req
-        .clock_offset_ms
-        .is_some_and(|ms| ms.unsigned_abs() > 366 * 24 * 3_600_000)
-    {
-        fields.insert(
-            "clock_offset_ms".to_owned(),
-            "must be within a year".to_owned(),
-        );
-    }
+    let (client_time, started_at) = (time(&req.client_time), time(&req.started_at));
     let Some(instrument) = registry.get(&req.instrument) else {
         fields.insert(
             "instrument".to_owned(),

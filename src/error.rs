@@ -349,6 +349,48 @@ impl ResponseError for AppError {
     }
 }
 
+/// Each broken rule of a request body as the contract's field path (`profile.age`,
+/// `units[2]`) and the rule's sentence; the first broken rule of a field is its entry.
+pub fn problems(errors: &validator::ValidationErrors) -> BTreeMap<String, String> {
+    fn walk(
+        prefix: &str,
+        errors: &validator::ValidationErrors,
+        out: &mut BTreeMap<String, String>,
+    ) {
+        use validator::ValidationErrorsKind;
+        for (field, kind) in errors.errors() {
+            let path = if prefix.is_empty() {
+                field.to_string()
+            } else {
+                format!("{prefix}.{field}")
+            };
+            match kind {
+                ValidationErrorsKind::Field(broken) => {
+                    if let Some(first) = broken.first() {
+                        let sentence = first.message.as_deref().unwrap_or(&first.code);
+                        out.insert(path, sentence.to_owned());
+                    }
+                }
+                ValidationErrorsKind::Struct(inner) => walk(&path, inner, out),
+                ValidationErrorsKind::List(items) => {
+                    for (i, inner) in items {
+                        walk(&format!("{path}[{i}]"), inner, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk("", errors, &mut out);
+    out
+}
+
+impl From<validator::ValidationErrors> for AppError {
+    fn from(errors: validator::ValidationErrors) -> AppError {
+        AppError::invalid(problems(&errors))
+    }
+}
+
 /// Whether a database error means "try again": locked, busy, or the connection is gone.
 fn is_transient(message: &str) -> bool {
     let m = message.to_ascii_lowercase();

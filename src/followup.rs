@@ -2,14 +2,16 @@
 //! tied to an item (usually one of its weakest), with an owner, a due date and a status. A
 //! report shows the period's plans and whether the previous period's actions were done.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use validator::Validate;
 
 use crate::db::DbConn;
 use crate::db::queries;
 use crate::db::schema::follow_ups;
-use crate::error::AppError;
+use crate::domain::rules;
+use crate::error::{AppError, problems};
 use crate::instrument::{Instrument, Lang};
 use crate::period::Period;
 
@@ -65,87 +67,75 @@ pub struct FollowUp {
 }
 
 /// Body of `POST /units/{unit}/follow-ups`.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct NewFollowUpRequest {
     /// Period, such as 2025-Q3.
+    #[validate(custom(function = "rules::period"))]
     pub period: String,
     /// Item code, such as U3.
     pub item: String,
     /// What will be done (at most 1,000 characters).
+    #[validate(
+        custom(function = "rules::not_blank"),
+        length(max = 1000, message = "must be at most 1000 characters")
+    )]
     pub action: String,
     /// Who is responsible (at most 200 characters).
+    #[validate(
+        custom(function = "rules::not_blank"),
+        length(max = 200, message = "must be at most 200 characters")
+    )]
     pub owner: String,
     /// Due date, YYYY-MM-DD.
+    #[validate(custom(function = "rules::date"))]
     pub due: String,
     /// planned (default), in_progress, done or cancelled.
     #[serde(default)]
+    #[validate(custom(function = "known_status"))]
     pub status: Option<String>,
     /// A note (at most 2,000 characters).
     #[serde(default)]
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
     pub note: Option<String>,
 }
 
-/// Body of `PATCH /follow-ups/{id}`: any of the fields.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Body of `PATCH /follow-ups/{id}`: any of the fields, each with the rule it has in a new
+/// plan.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateFollowUpRequest {
     /// What will be done.
     #[serde(default)]
+    #[validate(
+        custom(function = "rules::not_blank"),
+        length(max = 1000, message = "must be at most 1000 characters")
+    )]
     pub action: Option<String>,
     /// Who is responsible.
     #[serde(default)]
+    #[validate(
+        custom(function = "rules::not_blank"),
+        length(max = 200, message = "must be at most 200 characters")
+    )]
     pub owner: Option<String>,
     /// Due date, YYYY-MM-DD.
     #[serde(default)]
+    #[validate(custom(function = "rules::date"))]
     pub due: Option<String>,
     /// planned, in_progress, done or cancelled.
     #[serde(default)]
+    #[validate(custom(function = "known_status"))]
     pub status: Option<String>,
     /// A note.
     #[serde(default)]
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
     pub note: Option<String>,
 }
 
-fn check_text(
-    fields: &mut std::collections::BTreeMap<String, String>,
-    name: &str,
-    value: &str,
-    max: usize,
-) {
-    if value.trim().is_empty() {
-        fields.insert(name.into(), "must not be empty".into());
-    } else if value.chars().count() > max {
-        fields.insert(name.into(), format!("must be at most {max} characters"));
-    }
-}
-
-fn check_update(
-    fields: &mut std::collections::BTreeMap<String, String>,
-    req: &UpdateFollowUpRequest,
-) {
-    if let Some(a) = &req.action {
-        check_text(fields, "action", a, 1000);
-    }
-    if let Some(o) = &req.owner {
-        check_text(fields, "owner", o, 200);
-    }
-    if let Some(d) = &req.due
-        && NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
-    {
-        fields.insert("due".into(), "must be a date such as 2025-12-31".into());
-    }
-    if let Some(s) = &req.status
-        && !STATUSES.contains(&s.as_str())
-    {
-        fields.insert(
-            "status".into(),
-            format!("must be one of {}", STATUSES.join(", ")),
-        );
-    }
-    if req.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        fields.insert("note".into(), "must be at most 2000 characters".into());
-    }
+/// One of [`STATUSES`].
+fn known_status(value: &str) -> Result<(), validator::ValidationError> {
+    rules::one_of(value, &STATUSES)
 }
 
 /// Adds a plan for a unit.
@@ -156,37 +146,32 @@ pub fn create(
     req: &NewFollowUpRequest,
     now: NaiveDateTime,
 ) -> Result<FollowUp, AppError> {
-    let mut fields = std::collections::BTreeMap::new();
-    let period = req.period.parse::<Period>().map_err(|e| e.to_string());
-    if let Err(e) = &period {
-        fields.insert("period".into(), e.clone());
-    }
+    let mut fields = req
+        .validate()
+        .err()
+        .map(|e| problems(&e))
+        .unwrap_or_default();
+    // The item is a rule of the instrument, not of the body alone.
     if !instrument.items.iter().any(|i| i.code == req.item) {
         fields.insert(
             "item".into(),
             format!("`{}` is not an item of {}", req.item, instrument.key),
         );
     }
-    check_update(
-        &mut fields,
-        &UpdateFollowUpRequest {
-            action: Some(req.action.clone()),
-            owner: Some(req.owner.clone()),
-            due: Some(req.due.clone()),
-            status: req.status.clone(),
-            note: req.note.clone(),
-        },
-    );
     if !fields.is_empty() {
         return Err(AppError::invalid(fields));
     }
+    let period: Period = req
+        .period
+        .parse()
+        .map_err(|e: crate::period::PeriodError| AppError::field("period", e.to_string()))?;
     if queries::find_unit(conn, unit)?.is_none() {
         return Err(AppError::not_found(format!("unknown unit `{unit}`")));
     }
     let row = FollowUp {
         id: uuid::Uuid::new_v4().to_string(),
         unit_code: unit.to_owned(),
-        period: period.expect("checked").to_string(),
+        period: period.to_string(),
         item_code: req.item.clone(),
         action: req.action.trim().to_owned(),
         owner: req.owner.trim().to_owned(),
@@ -218,11 +203,7 @@ pub fn update(
     req: &UpdateFollowUpRequest,
     now: NaiveDateTime,
 ) -> Result<FollowUp, AppError> {
-    let mut fields = std::collections::BTreeMap::new();
-    check_update(&mut fields, req);
-    if !fields.is_empty() {
-        return Err(AppError::invalid(fields));
-    }
+    req.validate()?;
     let mut row = find(conn, id)?.ok_or_else(|| AppError::not_found("unknown follow-up"))?;
     if let Some(a) = &req.action {
         row.action = a.trim().to_owned();

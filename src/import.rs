@@ -326,15 +326,21 @@ pub fn populations(
             table.cell(row, &["population", "populasi"]),
         ) {
             (Some(unit), Some(period), Some(n)) => match n.replace(['.', ' '], "").parse() {
-                Ok(n) => crate::domain::populations::set_population(conn, unit, period, n, now)
-                    .map(|_| ())
-                    .map_err(|e| {
-                        if e.fields().is_none() {
-                            BTreeMap::from([("unit".to_owned(), e.message().to_owned())])
-                        } else {
-                            to_fields(e)
-                        }
-                    }),
+                Ok(population) => crate::domain::populations::set_population(
+                    conn,
+                    unit,
+                    period,
+                    &crate::domain::populations::PopulationRequest { population },
+                    now,
+                )
+                .map(|_| ())
+                .map_err(|e| {
+                    if e.fields().is_none() {
+                        BTreeMap::from([("unit".to_owned(), e.message().to_owned())])
+                    } else {
+                        to_fields(e)
+                    }
+                }),
                 Err(_) => Err(BTreeMap::from([(
                     "population".to_owned(),
                     format!("`{n}` is not a whole number"),

@@ -86,14 +86,21 @@ pub fn check_claims(claims: &Claims) -> Result<(), String> {
     {
         return Err("service: not a service code".into());
     }
-    if claims
-        .transaction
-        .as_deref()
-        .is_some_and(|t| !valid_part(t, 40))
-    {
-        return Err("transaction: at most 40 letters, digits, '-', '_', '.' or '/'".into());
+    if let Some(Err(e)) = claims.transaction.as_deref().map(transaction) {
+        return Err(format!("transaction: {}", e.message.unwrap_or_default()));
     }
     Ok(())
+}
+
+/// The rule of a receipt's transaction number: at most 40 letters, digits, '-', '_', '.' or
+/// '/' (it travels inside the token).
+pub fn transaction(value: &str) -> Result<(), validator::ValidationError> {
+    if valid_part(value, 40) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid")
+            .with_message("at most 40 letters, digits, '-', '_', '.' or '/'".into()))
+    }
 }
 
 fn claims_text(claims: &Claims) -> String {

@@ -193,10 +193,10 @@ pub async fn set_population(
     body: web::Json<PopulationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (unit, period) = path.into_inner();
-    let (population, now) = (body.population, state.clock.now());
+    let (body, now) = (body.into_inner(), state.clock.now());
     let row = state
         .db
-        .write(move |conn| populations::set_population(conn, &unit, &period, population, now))
+        .write(move |conn| populations::set_population(conn, &unit, &period, &body, now))
         .await?;
     Ok(HttpResponse::Ok().json(row))
 }

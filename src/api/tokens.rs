@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use validator::Validate;
 
 use super::Caller;
 use crate::access::{self, Action};
@@ -14,29 +15,34 @@ use crate::state::AppState;
 use crate::tokens::{self, IssuedToken};
 
 /// Body of the request: both fields optional.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptTokenRequest {
     /// Service of the transaction.
     #[serde(default)]
+    #[validate(custom(function = "crate::domain::rules::code"))]
     pub service: Option<String>,
     /// The unit's ticket or transaction number.
     #[serde(default)]
+    #[validate(custom(function = "tokens::transaction"))]
     pub transaction: Option<String>,
 }
 
 /// Body of a sheet request.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptSheetRequest {
     /// Service the slips are for; any service of the unit when absent.
     #[serde(default)]
+    #[validate(custom(function = "crate::domain::rules::code"))]
     pub service: Option<String>,
     /// How many slips, 1 to 120 (12 to an A4 page); 24 by default.
     #[serde(default)]
+    #[validate(range(min = 1, max = sheet::MAX_COUNT, message = "must be between 1 and 120"))]
     pub count: Option<u32>,
     /// Language printed first: `id` (default) or `en`.
     #[serde(default)]
+    #[validate(custom(function = "crate::domain::rules::lang"))]
     pub lang: Option<String>,
 }
 
@@ -53,20 +59,7 @@ pub async fn issue(
 ) -> Result<HttpResponse, AppError> {
     let unit = path.into_inner();
     let body = body.into_inner();
-    if let Some(t) = &body.transaction {
-        let claims = tokens::Claims {
-            unit: "u".into(),
-            service: None,
-            transaction: Some(t.clone()),
-            issued: chrono::NaiveDate::MIN,
-        };
-        tokens::check_claims(&claims).map_err(|e| {
-            AppError::field(
-                "transaction",
-                e.trim_start_matches("transaction: ").to_owned(),
-            )
-        })?;
-    }
+    body.validate()?;
     let now = state.clock.now();
     let settings = state.settings.clone();
     let issued = state
@@ -101,17 +94,11 @@ pub async fn sheet(
 ) -> Result<HttpResponse, AppError> {
     let unit = path.into_inner();
     let body = body.into_inner();
+    body.validate()?;
     let count = body.count.unwrap_or(sheet::DEFAULT_COUNT);
-    if !(1..=sheet::MAX_COUNT).contains(&count) {
-        return Err(AppError::field(
-            "count",
-            format!("must be between 1 and {}", sheet::MAX_COUNT),
-        ));
-    }
     let lang = match body.lang.as_deref() {
-        None | Some("id") => crate::instrument::Lang::Id,
         Some("en") => crate::instrument::Lang::En,
-        Some(_) => return Err(AppError::field("lang", "must be `id` or `en`")),
+        _ => crate::instrument::Lang::Id,
     };
     let now = state.clock.now();
     let settings = state.settings.clone();

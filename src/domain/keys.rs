@@ -2,6 +2,7 @@
 //! and the view of a key that never shows its secret.
 
 use serde::{Deserialize, Serialize};
+use validator::Validate;
 
 use crate::auth::{self, NewKey, Role};
 use crate::db::DbConn;
@@ -9,16 +10,19 @@ use crate::db::queries;
 use crate::error::AppError;
 
 /// Body of `POST /keys`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
     /// `admin`, `viewer`, `counter` or `kiosk`.
+    #[validate(custom(function = "super::rules::role"))]
     pub role: String,
     /// Units in scope (none for an admin).
     #[serde(default)]
+    #[validate(custom(function = "super::rules::codes"))]
     pub units: Vec<String>,
     /// Holder.
     #[serde(default)]
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub name: Option<String>,
 }
 
@@ -81,6 +85,7 @@ pub fn create_key(
     public_url: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<KeyView, AppError> {
+    body.validate()?;
     let role: Role = body
         .role
         .parse()

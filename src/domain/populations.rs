@@ -2,6 +2,7 @@
 //! population-weighted roll-up.
 
 use serde::Deserialize;
+use validator::Validate;
 
 use crate::db::DbConn;
 use crate::db::queries::{self, Population};
@@ -9,10 +10,11 @@ use crate::error::AppError;
 use crate::period::Period;
 
 /// Body of `PUT /units/{unit}/populations/{period}`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationRequest {
     /// People served in the period.
+    #[validate(range(min = 1, message = "must be at least 1"))]
     pub population: i64,
 }
 
@@ -23,20 +25,18 @@ pub fn set_population(
     conn: &mut DbConn,
     unit: &str,
     period: &str,
-    population: i64,
+    body: &PopulationRequest,
     now: chrono::NaiveDateTime,
 ) -> Result<Population, AppError> {
     let period: Period = period
         .parse()
         .map_err(|e: crate::period::PeriodError| AppError::field("period", e.to_string()))?;
-    if population < 1 {
-        return Err(AppError::field("population", "must be at least 1"));
-    }
+    body.validate()?;
     let unit = &super::unit_code(conn, unit)?;
     let row = Population {
         unit_code: unit.to_owned(),
         period: period.to_string(),
-        population,
+        population: body.population,
         updated_at: now,
     };
     queries::set_population(conn, &row)?;

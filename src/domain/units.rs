@@ -2,25 +2,30 @@
 //! tallies; a move is checked against cycles) and closing them.
 
 use serde::{Deserialize, Serialize};
+use validator::Validate;
 
-use super::{check_code, check_name, check_timezone, unit_code};
+use super::{rules, unit_code};
 use crate::db::queries::{self, Service, Unit};
 use crate::db::{DbConn, write_tx};
 use crate::error::{AppError, Kind};
 use crate::instrument::Registry;
 
 /// Body of `POST /units`.
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnitRequest {
     /// Stable code.
+    #[validate(custom(function = "rules::code"))]
     pub code: String,
     /// Name.
+    #[validate(custom(function = "rules::name"))]
     pub name: String,
     /// IANA time zone.
+    #[validate(custom(function = "rules::timezone"))]
     pub timezone: String,
     /// Parent unit code.
     #[serde(default)]
+    #[validate(custom(function = "rules::code"))]
     pub parent: Option<String>,
     /// Allow an open survey link.
     #[serde(default)]
@@ -36,9 +41,7 @@ pub fn create_unit(
     body: &CreateUnitRequest,
     now: chrono::NaiveDateTime,
 ) -> Result<Unit, AppError> {
-    check_code("code", &body.code)?;
-    check_name("name", &body.name)?;
-    check_timezone(&body.timezone)?;
+    body.validate()?;
     // Unit codes are lower case: `DUKCAPIL` and `dukcapil` are one unit.
     let code = body.code.to_ascii_lowercase();
     let parent = match &body.parent {
@@ -70,12 +73,14 @@ pub fn create_unit(
 }
 
 /// Body of `PATCH /units/{unit}`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnitRequest {
     /// New name.
+    #[validate(custom(function = "rules::name"))]
     pub name: Option<String>,
     /// New IANA time zone: the unit's responses are counted again on their new local days.
+    #[validate(custom(function = "rules::timezone"))]
     pub timezone: Option<String>,
     /// New parent; `null` makes it a top unit.
     #[serde(default, with = "double_option")]
@@ -97,6 +102,7 @@ pub fn update_unit(
     code: &str,
     body: UpdateUnitRequest,
 ) -> Result<Unit, AppError> {
+    body.validate()?;
     write_tx(conn, |conn| {
         if body.parent.is_some() {
             queries::lock_tree(conn)?;
@@ -104,12 +110,10 @@ pub fn update_unit(
         let mut unit = queries::find_unit(conn, code)?
             .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
         if let Some(name) = body.name {
-            check_name("name", &name)?;
             unit.name = name.trim().to_owned();
         }
         let mut moved = false;
         if let Some(tz) = body.timezone {
-            check_timezone(&tz)?;
             moved = tz != unit.timezone;
             unit.timezone = tz;
         }
@@ -164,12 +168,14 @@ mod double_option {
 }
 
 /// Body of `POST /units/{unit}/services`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceRequest {
     /// Code, unique within the unit.
+    #[validate(custom(function = "rules::code"))]
     pub code: String,
     /// Name.
+    #[validate(custom(function = "rules::name"))]
     pub name: String,
 }
 
@@ -180,8 +186,7 @@ pub fn create_service(
     body: &CreateServiceRequest,
     now: chrono::NaiveDateTime,
 ) -> Result<Service, AppError> {
-    check_code("code", &body.code)?;
-    check_name("name", &body.name)?;
+    body.validate()?;
     let unit = &unit_code(conn, unit)?;
     if queries::find_service(conn, unit, &body.code)?.is_some() {
         return Err(AppError::new(
@@ -201,10 +206,11 @@ pub fn create_service(
 }
 
 /// Body of `PATCH /units/{unit}/services/{service}`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceRequest {
     /// New name.
+    #[validate(custom(function = "rules::name"))]
     pub name: Option<String>,
     /// Whether the service takes responses.
     pub active: Option<bool>,
@@ -217,11 +223,11 @@ pub fn update_service(
     code: &str,
     body: UpdateServiceRequest,
 ) -> Result<Service, AppError> {
+    body.validate()?;
     let unit = &unit_code(conn, unit)?;
     let mut service = queries::find_service(conn, unit, code)?
         .ok_or_else(|| AppError::not_found(format!("unknown service `{code}` of unit {unit}")))?;
     if let Some(name) = body.name {
-        check_name("name", &name)?;
         service.name = name.trim().to_owned();
     }
     if let Some(active) = body.active {

@@ -903,7 +903,126 @@ async fn suspicious_responses_are_flagged_counted_and_can_be_left_out(app: TestA
     assert_eq!(clean["ikm"].as_f64(), Some(77.78));
 }
 
+/// Every JSON body is checked by its rules before anything is written: one bad field of each
+/// body is named in a 422 with its sentence, and a body with several bad fields names each.
+async fn every_json_body_names_each_bad_field(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let plan = json!({"period": "2025-Q3", "item": "U3", "action": "Papan alur", "owner": "Kasi", "due": "2025-09-30"});
+    let (status, created) = send(
+        &svc,
+        post("/api/v1/units/unit-a/follow-ups", Some(&w.admin), &plan),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let plan_id = created["id"].as_str().unwrap().to_owned();
+    let mut bad_submission = submission("unit-a", [4; 9]);
+    bad_submission["submission_id"] = json!("not-a-uuid");
+    let cases: Vec<(&str, String, Value, &[&str])> = vec![
+        (
+            "post",
+            "/api/v1/units".into(),
+            json!({"code": "bad code", "name": "X", "timezone": "WITA"}),
+            &["code", "timezone"],
+        ),
+        (
+            "patch",
+            "/api/v1/units/unit-a".into(),
+            json!({"timezone": "Jakarta"}),
+            &["timezone"],
+        ),
+        (
+            "post",
+            "/api/v1/units/unit-a/services".into(),
+            json!({"code": "ok", "name": "   "}),
+            &["name"],
+        ),
+        (
+            "patch",
+            "/api/v1/units/unit-a/services/ktp-el".into(),
+            json!({"name": ""}),
+            &["name"],
+        ),
+        (
+            "put",
+            "/api/v1/units/unit-a/populations/2025-Q3".into(),
+            json!({"population": 0}),
+            &["population"],
+        ),
+        (
+            "post",
+            "/api/v1/units/unit-a/follow-ups".into(),
+            json!({"period": "2025-Q5", "item": "U3", "action": "x", "owner": "y", "due": "31/12/2025"}),
+            &["due", "period"],
+        ),
+        (
+            "patch",
+            format!("/api/v1/follow-ups/{plan_id}"),
+            json!({"status": "finished"}),
+            &["status"],
+        ),
+        (
+            "post",
+            "/api/v1/keys".into(),
+            json!({"role": "viewer", "units": ["unit a"]}),
+            &["units"],
+        ),
+        (
+            "post",
+            "/api/v1/units/unit-a/receipt-tokens".into(),
+            json!({"transaction": "#1 of today"}),
+            &["transaction"],
+        ),
+        (
+            "post",
+            "/api/v1/units/unit-a/receipt-sheets".into(),
+            json!({"count": 0, "lang": "jv"}),
+            &["count", "lang"],
+        ),
+        (
+            "post",
+            "/api/v1/responses".into(),
+            bad_submission,
+            &["submission_id"],
+        ),
+    ];
+    for (method, uri, body, named) in cases {
+        let request = match method {
+            "post" => TestRequest::post(),
+            "put" => TestRequest::put(),
+            _ => TestRequest::patch(),
+        };
+        let (status, answer) = send(
+            &svc,
+            with_key(request.uri(&uri).set_json(&body), Some(&w.admin)),
+        )
+        .await;
+        assert_eq!(status, 422, "{method} {uri}: {answer}");
+        assert_eq!(
+            answer["error"], "validation_failed",
+            "{method} {uri}: {answer}"
+        );
+        let fields: Vec<&str> = answer["fields"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, named, "{method} {uri}: {answer}");
+        for field in named {
+            assert!(
+                answer["fields"][field]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+        }
+    }
+    let units = get_body(&svc, "/api/v1/units", &w.admin).await;
+    assert_eq!(units.as_array().unwrap().len(), 3, "nothing was created");
+}
+
 both_backends!(
+    every_json_body_names_each_bad_field,
     suspicious_responses_are_flagged_counted_and_can_be_left_out,
     the_openapi_document_describes_every_endpoint,
     each_role_gets_exactly_what_it_should,
