@@ -64,11 +64,6 @@ fn looks_like_item(header: &str) -> bool {
 
 /// Reads every questionnaire of a CSV file for an instrument.
 pub fn read_responses(instrument: &Instrument, bytes: &[u8]) -> Result<Vec<CsvRow>, CsvError> {
-    let whole = |problem: String| CsvError {
-        line: None,
-        column: None,
-        problem,
-    };
     let text = std::str::from_utf8(bytes)
         .map_err(|e| whole(format!("the file is not UTF-8 text ({e})")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -77,98 +72,142 @@ pub fn read_responses(instrument: &Instrument, bytes: &[u8]) -> Result<Vec<CsvRo
         .has_headers(true)
         .flexible(false)
         .from_reader(text.as_bytes());
-
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| whole(format!("cannot read the header line: {e}")))?
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
-    let header_error = |column: usize, problem: String| CsvError {
-        line: Some(1),
-        column: Some(format!("{} ({})", headers[column], column + 1)),
-        problem,
-    };
-    // Map each column to an item index, or keep it as an extra column.
-    let mut item_of_column: Vec<Option<usize>> = Vec::with_capacity(headers.len());
-    let mut seen = vec![false; instrument.items.len()];
-    for (column, header) in headers.iter().enumerate() {
-        let item = instrument
-            .items
-            .iter()
-            .position(|i| i.code.eq_ignore_ascii_case(header));
-        match item {
-            Some(i) if seen[i] => {
-                return Err(header_error(
-                    column,
-                    "this item column appears twice".into(),
-                ));
-            }
-            Some(i) => seen[i] = true,
-            None if looks_like_item(header) => {
-                return Err(header_error(
-                    column,
-                    format!(
-                        "`{header}` is not an item of {} (items {}..{})",
-                        instrument.key,
-                        instrument.items[0].code,
-                        instrument.items[instrument.items.len() - 1].code
-                    ),
-                ));
-            }
-            None => {}
-        }
-        item_of_column.push(item);
-    }
-    let missing: Vec<&str> = instrument
-        .items
-        .iter()
-        .zip(&seen)
-        .filter(|(_, s)| !**s)
-        .map(|(i, _)| i.code.as_str())
-        .collect();
-    if !missing.is_empty() {
-        return Err(CsvError {
-            line: Some(1),
-            column: None,
-            problem: format!("the header has no column for {}", missing.join(", ")),
-        });
-    }
-
+    let columns = Columns::of(instrument, headers)?;
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map(csv::Position::line);
-            let problem = match e.kind() {
-                csv::ErrorKind::UnequalLengths {
-                    expected_len, len, ..
-                } => {
-                    format!("has {len} cells where the header has {expected_len}")
-                }
-                _ => e.to_string(),
-            };
-            CsvError {
-                line,
-                column: None,
-                problem,
-            }
-        })?;
+        let record = record.map_err(record_error)?;
         let line = record.position().map_or(0, csv::Position::line);
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
+        rows.push(columns.row(instrument, &record, line)?);
+    }
+    Ok(rows)
+}
+
+/// An error of the whole file, at no line.
+fn whole(problem: String) -> CsvError {
+    CsvError {
+        line: None,
+        column: None,
+        problem,
+    }
+}
+
+/// A record the CSV reader could not read, at its line.
+fn record_error(e: csv::Error) -> CsvError {
+    let line = e.position().map(csv::Position::line);
+    let problem = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("has {len} cells where the header has {expected_len}")
+        }
+        _ => e.to_string(),
+    };
+    CsvError {
+        line,
+        column: None,
+        problem,
+    }
+}
+
+/// The header read: each column's item, or none for an extra column.
+struct Columns {
+    headers: Vec<String>,
+    item_of_column: Vec<Option<usize>>,
+}
+
+impl Columns {
+    /// Maps each column to an item, refusing an item twice, a stray item-like column (`U10`)
+    /// and a missing item.
+    fn of(instrument: &Instrument, headers: Vec<String>) -> Result<Columns, CsvError> {
+        let header_error = |column: usize, problem: String| CsvError {
+            line: Some(1),
+            column: Some(format!("{} ({})", headers[column], column + 1)),
+            problem,
+        };
+        let mut item_of_column: Vec<Option<usize>> = Vec::with_capacity(headers.len());
+        let mut seen = vec![false; instrument.items.len()];
+        for (column, header) in headers.iter().enumerate() {
+            let item = instrument
+                .items
+                .iter()
+                .position(|i| i.code.eq_ignore_ascii_case(header));
+            match item {
+                Some(i) if seen[i] => {
+                    return Err(header_error(
+                        column,
+                        "this item column appears twice".into(),
+                    ));
+                }
+                Some(i) => seen[i] = true,
+                None if looks_like_item(header) => {
+                    return Err(header_error(
+                        column,
+                        format!(
+                            "`{header}` is not an item of {} (items {}..{})",
+                            instrument.key,
+                            instrument.items[0].code,
+                            instrument.items[instrument.items.len() - 1].code
+                        ),
+                    ));
+                }
+                None => {}
+            }
+            item_of_column.push(item);
+        }
+        let missing: Vec<&str> = instrument
+            .items
+            .iter()
+            .zip(&seen)
+            .filter(|(_, s)| !**s)
+            .map(|(i, _)| i.code.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(CsvError {
+                line: Some(1),
+                column: None,
+                problem: format!("the header has no column for {}", missing.join(", ")),
+            });
+        }
+
+        Ok(Columns {
+            headers,
+            item_of_column,
+        })
+    }
+
+    /// `{header} ({n})`, as errors name a column.
+    fn name(&self, column: usize) -> String {
+        format!("{} ({})", self.headers[column], column + 1)
+    }
+
+    /// One questionnaire: its answers checked against the instrument, its other columns kept.
+    fn row(
+        &self,
+        instrument: &Instrument,
+        record: &csv::StringRecord,
+        line: u64,
+    ) -> Result<CsvRow, CsvError> {
         let mut values = vec![None; instrument.items.len()];
         let mut extra = HashMap::new();
         for (column, cell) in record.iter().enumerate() {
             let cell = cell.trim();
-            let Some(item) = item_of_column[column] else {
-                extra.insert(headers[column].to_lowercase(), cell.to_owned());
+            let Some(item) = self.item_of_column[column] else {
+                extra.insert(self.headers[column].to_lowercase(), cell.to_owned());
                 continue;
             };
             if cell.is_empty() {
                 continue;
             }
-            let at = || Some(format!("{} ({})", headers[column], column + 1));
+            let at = || Some(self.name(column));
             let value: i64 = cell.parse().map_err(|_| CsvError {
                 line: Some(line),
                 column: at(),
@@ -180,10 +219,11 @@ pub fn read_responses(instrument: &Instrument, bytes: &[u8]) -> Result<Vec<CsvRo
         answers.check(instrument).map_err(|e| CsvError {
             line: Some(line),
             column: e.item().and_then(|code| {
-                let column = item_of_column
+                let column = self
+                    .item_of_column
                     .iter()
                     .position(|i| i.is_some_and(|i| instrument.items[i].code == code))?;
-                Some(format!("{} ({})", headers[column], column + 1))
+                Some(self.name(column))
             }),
             problem: match e {
                 AnswerError::OutOfRange {
@@ -192,13 +232,12 @@ pub fn read_responses(instrument: &Instrument, bytes: &[u8]) -> Result<Vec<CsvRo
                 other => other.to_string(),
             },
         })?;
-        rows.push(CsvRow {
+        Ok(CsvRow {
             line,
             answers,
             extra,
-        });
+        })
     }
-    Ok(rows)
 }
 
 #[cfg(test)]

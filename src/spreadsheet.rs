@@ -600,138 +600,171 @@ fn read_xlsx(bytes: &[u8], builder: &mut Builder) -> Result<(), AppError> {
     };
     let reader = part(&mut archive, &book.sheet, limits.part_bytes)?
         .ok_or_else(|| unreadable("the workbook has no sheet"))?;
-    let name = book.sheet.clone();
+    let values = Values {
+        shared: &shared,
+        dates: &dates,
+        date1904: book.date1904,
+    };
     let mut xml = xml_reader(reader);
     let mut buf = Vec::new();
-
-    // The cell being read, and the row's cells so far.
-    struct Cell {
-        column: usize,
-        kind: String,
-        style: usize,
-        value: String,
-    }
-    let mut cell: Option<Cell> = None;
-    let mut in_value = false;
-    let mut row_number: u64 = 0;
-    let mut next_column = 0usize;
-    let mut cells: HashMap<usize, String> = HashMap::new();
-    let mut header_read = false;
+    let mut sheet = Sheet::default();
     let max_line = (limits.rows as u64).saturating_add(1);
-
-    let finish_row = |builder: &mut Builder,
-                      cells: &mut HashMap<usize, String>,
-                      header_read: &mut bool,
-                      line: u64|
-     -> Result<(), AppError> {
-        if cells.is_empty() {
-            return Ok(());
-        }
-        if *header_read {
-            builder.row(line, cells)?;
-        } else {
-            let width = cells.keys().max().map_or(0, |m| m + 1);
-            let mut header = vec![String::new(); width];
-            for (c, v) in cells.drain() {
-                header[c] = v;
-            }
-            builder.header(&header)?;
-            *header_read = true;
-        }
-        cells.clear();
-        Ok(())
-    };
-
     loop {
-        let event = next_event(&mut xml, &mut buf, &name)?;
+        let event = next_event(&mut xml, &mut buf, &book.sheet)?;
         match &event {
             Event::Eof => break,
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
-                "row" => {
-                    finish_row(builder, &mut cells, &mut header_read, row_number)?;
-                    row_number = match attribute(e, "r") {
-                        Some(r) => r
-                            .parse()
-                            .map_err(|_| unreadable(format!("`{r}` is not a row number")))?,
-                        None => row_number + 1,
-                    };
-                    next_column = 0;
+                "row" => sheet.start_row(e, builder)?,
+                "c" => sheet.start_cell(e, matches!(event, Event::Start(_)))?,
+                "v" | "t" if sheet.cell.is_some() => {
+                    sheet.in_value = matches!(event, Event::Start(_));
                 }
-                "c" => {
-                    let column = match attribute(e, "r") {
-                        Some(r) => {
-                            let (column, row) = cell_reference(&r).ok_or_else(|| {
-                                unreadable(format!("`{r}` is not a cell reference"))
-                            })?;
-                            if row != row_number {
-                                return Err(unreadable(format!(
-                                    "cell {r} lies outside its row {row_number}"
-                                )));
-                            }
-                            column
-                        }
-                        None => next_column,
-                    };
-                    next_column = column + 1;
-                    let started = Cell {
-                        column,
-                        kind: attribute(e, "t").unwrap_or_default(),
-                        style: attribute(e, "s").and_then(|s| s.parse().ok()).unwrap_or(0),
-                        value: String::new(),
-                    };
-                    cell = matches!(event, Event::Start(_)).then_some(started);
-                }
-                "v" | "t" if cell.is_some() => in_value = matches!(event, Event::Start(_)),
                 _ => {}
             },
             Event::End(e) => match e.local_name().as_ref() {
-                "v" | "t" => in_value = false,
+                "v" | "t" => sheet.in_value = false,
                 "c" => {
-                    let Some(done) = cell.take() else { continue };
+                    let Some(done) = sheet.cell.take() else {
+                        continue;
+                    };
                     let raw = done.value.trim();
                     if raw.is_empty() {
                         continue;
                     }
-                    if row_number > max_line {
+                    if sheet.row > max_line {
                         return Err(too_large(format!(
-                            "the sheet has a value in row {row_number}; an import reads at most \
+                            "the sheet has a value in row {}; an import reads at most \
                              {max_line} rows (a header and {} questionnaires)",
-                            limits.rows
+                            sheet.row, limits.rows
                         )));
                     }
-                    let text = match done.kind.as_str() {
-                        "s" => raw
-                            .parse::<usize>()
-                            .ok()
-                            .and_then(|i| shared.get(i))
-                            .ok_or_else(|| {
-                                unreadable(format!("row {row_number}: no shared string {raw}"))
-                            })?
-                            .to_owned(),
-                        "b" => (if raw == "1" { "true" } else { "false" }).to_owned(),
-                        "e" => format!("#{raw}"),
-                        "str" | "inlineStr" | "d" => raw.to_owned(),
-                        _ if dates.get(done.style).copied().unwrap_or(false) => raw
-                            .parse::<f64>()
-                            .ok()
-                            .and_then(|f| serial_date(f, book.date1904))
-                            .map_or_else(|| number_text(raw), |d| d.to_string()),
-                        _ => number_text(raw),
-                    };
-                    builder.check_cell(row_number, done.column, &text)?;
-                    cells.insert(done.column, text);
+                    let text = values.text(&done, raw, sheet.row)?;
+                    builder.check_cell(sheet.row, done.column, &text)?;
+                    sheet.cells.insert(done.column, text);
                 }
                 _ => {}
             },
-            _ if in_value => {
-                if let Some(c) = cell.as_mut() {
+            _ if sheet.in_value => {
+                if let Some(c) = sheet.cell.as_mut() {
                     push_text(&event, &mut c.value, limits.cell_bytes)?;
                 }
             }
             _ => {}
         }
     }
-    finish_row(builder, &mut cells, &mut header_read, row_number)
+    sheet.finish_row(builder)
+}
+
+/// A cell of a sheet being read: where it is, its type and style, and its raw value.
+struct SheetCell {
+    column: usize,
+    kind: String,
+    style: usize,
+    value: String,
+}
+
+/// What reading a sheet keeps between XML events: the row, the cell being read, and the row's
+/// cells so far.
+#[derive(Default)]
+struct Sheet {
+    cell: Option<SheetCell>,
+    in_value: bool,
+    row: u64,
+    next_column: usize,
+    cells: HashMap<usize, String>,
+    header_read: bool,
+}
+
+impl Sheet {
+    /// Hands the row read so far to the builder: the first as the header.
+    fn finish_row(&mut self, builder: &mut Builder) -> Result<(), AppError> {
+        if self.cells.is_empty() {
+            return Ok(());
+        }
+        if self.header_read {
+            builder.row(self.row, &mut self.cells)?;
+        } else {
+            let width = self.cells.keys().max().map_or(0, |m| m + 1);
+            let mut header = vec![String::new(); width];
+            for (c, v) in self.cells.drain() {
+                header[c] = v;
+            }
+            builder.header(&header)?;
+            self.header_read = true;
+        }
+        self.cells.clear();
+        Ok(())
+    }
+
+    /// A `<row>`: the previous row is done; this one is numbered by its `r` or follows it.
+    fn start_row(&mut self, e: &BytesStart, builder: &mut Builder) -> Result<(), AppError> {
+        self.finish_row(builder)?;
+        self.row = match attribute(e, "r") {
+            Some(r) => r
+                .parse()
+                .map_err(|_| unreadable(format!("`{r}` is not a row number")))?,
+            None => self.row + 1,
+        };
+        self.next_column = 0;
+        Ok(())
+    }
+
+    /// A `<c>`: its column from its reference (which must lie in the row) or after the last.
+    fn start_cell(&mut self, e: &BytesStart, has_value: bool) -> Result<(), AppError> {
+        let column = match attribute(e, "r") {
+            Some(r) => {
+                let (column, row) = cell_reference(&r)
+                    .ok_or_else(|| unreadable(format!("`{r}` is not a cell reference")))?;
+                if row != self.row {
+                    return Err(unreadable(format!(
+                        "cell {r} lies outside its row {}",
+                        self.row
+                    )));
+                }
+                column
+            }
+            None => self.next_column,
+        };
+        self.next_column = column + 1;
+        let started = SheetCell {
+            column,
+            kind: attribute(e, "t").unwrap_or_default(),
+            style: attribute(e, "s").and_then(|s| s.parse().ok()).unwrap_or(0),
+            value: String::new(),
+        };
+        self.cell = has_value.then_some(started);
+        Ok(())
+    }
+}
+
+/// What turns a cell's raw value into the text it shows.
+struct Values<'a> {
+    shared: &'a SharedStrings,
+    dates: &'a [bool],
+    date1904: bool,
+}
+
+impl Values<'_> {
+    /// A shared string, a boolean, an error, text, a date in a date style, or a number.
+    fn text(&self, cell: &SheetCell, raw: &str, row: u64) -> Result<String, AppError> {
+        Ok(match cell.kind.as_str() {
+            "s" => raw
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| self.shared.get(i))
+                .ok_or_else(|| unreadable(format!("row {row}: no shared string {raw}")))?
+                .to_owned(),
+            "b" => (if raw == "1" { "true" } else { "false" }).to_owned(),
+            "e" => format!("#{raw}"),
+            "str" | "inlineStr" | "d" => raw.to_owned(),
+            _ if self.dates.get(cell.style).copied().unwrap_or(false) => raw
+                .parse::<f64>()
+                .ok()
+                .and_then(|f| serial_date(f, self.date1904))
+                .map_or_else(|| number_text(raw), |d| d.to_string()),
+            _ => number_text(raw),
+        })
+    }
 }
 
 #[cfg(test)]

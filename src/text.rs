@@ -54,8 +54,18 @@ fn pick<'a>(lang: Lang, id: &'a str, en: &'a str) -> &'a str {
 
 /// The report as a unit head reads it.
 pub fn report(instrument: &Instrument, r: &IndexReport, lang: Lang) -> String {
-    let t = |id, en| pick(lang, id, en);
     let mut out = String::new();
+    heading(&mut out, instrument, r, lang);
+    item_table(&mut out, r, lang);
+    result(&mut out, instrument, r, lang);
+    statistics(&mut out, r, lang);
+    closing(&mut out, r, lang);
+    out
+}
+
+/// The instrument, mode and respondents.
+fn heading(out: &mut String, instrument: &Instrument, r: &IndexReport, lang: Lang) {
+    let t = |id, en| pick(lang, id, en);
     let _ = writeln!(
         out,
         "{} ({} v{}, {}: {})",
@@ -71,6 +81,11 @@ pub fn report(instrument: &Instrument, r: &IndexReport, lang: Lang) -> String {
         t("Responden", "Respondents"),
         count(r.respondents, lang)
     );
+}
+
+/// One line per item: answers, total, NRR, IKM and grade.
+fn item_table(out: &mut String, r: &IndexReport, lang: Lang) {
+    let t = |id, en| pick(lang, id, en);
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -100,6 +115,11 @@ pub fn report(instrument: &Instrument, r: &IndexReport, lang: Lang) -> String {
             item.grade.as_deref().unwrap_or("-")
         );
     }
+}
+
+/// The index, the IKM, its grade and performance.
+fn result(out: &mut String, instrument: &Instrument, r: &IndexReport, lang: Lang) {
+    let t = |id, en| pick(lang, id, en);
     let _ = writeln!(out);
     let scale = format!("{}-{}", instrument.scale_min, instrument.scale_max);
     let _ = writeln!(
@@ -123,6 +143,11 @@ pub fn report(instrument: &Instrument, r: &IndexReport, lang: Lang) -> String {
         t("Kinerja", "Performance"),
         performance.as_deref().unwrap_or("-")
     );
+}
+
+/// The confidence interval, reliability and validity.
+fn statistics(out: &mut String, r: &IndexReport, lang: Lang) {
+    let t = |id, en| pick(lang, id, en);
     if let Some(ci) = &r.statistics.confidence_interval {
         let _ = writeln!(
             out,
@@ -167,6 +192,11 @@ pub fn report(instrument: &Instrument, r: &IndexReport, lang: Lang) -> String {
             estimate(v.critical_r, 3, lang)
         );
     }
+}
+
+/// Priorities, sample, notes and how it was computed.
+fn closing(out: &mut String, r: &IndexReport, lang: Lang) {
+    let t = |id, en| pick(lang, id, en);
     if !r.priorities.is_empty() {
         let _ = writeln!(
             out,
@@ -212,7 +242,6 @@ pub fn report(instrument: &Instrument, r: &IndexReport, lang: Lang) -> String {
             &r.calculation.mode_description_en
         )
     );
-    out
 }
 
 /// The comparison of two sets of responses.

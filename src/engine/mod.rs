@@ -298,9 +298,41 @@ pub fn compute(
     let weights = instrument.weights_for(mode);
     let weight_total: Q = weights.iter().sum();
     let core = core(instrument, tally, mode, &weights);
-    let mut notices = Vec::new();
+    let items = item_reports(instrument, tally, &core, &weights);
+    let mut notices: Vec<Notice> = coverage_notice(tally, &core, &items).into_iter().collect();
+    let band = core.ikm.as_ref().map(|v| instrument.grade(v));
+    let statistics = statistics(instrument, tally, &core, &weight_total, &mut notices);
+    let sample = sample_size.map(|size| adequacy(size, tally.respondents, &mut notices));
+    Ok(IndexReport {
+        instrument: instrument.key.clone(),
+        instrument_version: instrument.version,
+        mode: mode.key.clone(),
+        respondents: tally.respondents,
+        items,
+        index: core
+            .index
+            .as_ref()
+            .map(|i| Fixed::round_half_up(i, mode.index_decimals.unwrap_or(digits::INDEX))),
+        ikm: core.ikm.clone(),
+        grade: band.map(|b| b.letter.clone()),
+        performance: band.map(|b| b.performance.id.clone()),
+        performance_en: band.map(|b| b.performance.en.clone()),
+        priorities: priorities(instrument, &core),
+        statistics,
+        sample,
+        calculation: calculation(instrument, mode, &weight_total),
+        notices,
+    })
+}
 
-    let items: Vec<ItemReport> = instrument
+/// Each item's answers, NRR, weighted NRR, converted value and grade.
+fn item_reports(
+    instrument: &Instrument,
+    tally: &Tally,
+    core: &Core,
+    weights: &[Q],
+) -> Vec<ItemReport> {
+    instrument
         .items
         .iter()
         .enumerate()
@@ -329,21 +361,24 @@ pub fn compute(
                 grade,
             }
         })
-        .collect();
+        .collect()
+}
 
+/// Why there is no index: no responses, or items nobody answered.
+fn coverage_notice(tally: &Tally, core: &Core, items: &[ItemReport]) -> Option<Notice> {
     if tally.respondents == 0 {
-        notices.push(Notice {
+        Some(Notice {
             code: "no_responses",
             id: "Belum ada responden pada periode ini; IKM belum dapat dihitung.".into(),
             en: "No responses in this period yet; the IKM cannot be computed.".into(),
-        });
+        })
     } else if core.index.is_none() {
         let missing: Vec<&str> = items
             .iter()
             .filter(|i| i.answered == 0)
             .map(|i| i.code.as_str())
             .collect();
-        notices.push(Notice {
+        Some(Notice {
             code: "item_unanswered",
             id: format!(
                 "Unsur {} belum dijawab oleh siapa pun; IKM belum dapat dihitung.",
@@ -353,38 +388,53 @@ pub fn compute(
                 "Nobody has answered {} yet; the IKM cannot be computed.",
                 missing.join(", ")
             ),
-        });
+        })
+    } else {
+        None
     }
+}
 
-    let band = core.ikm.as_ref().map(|v| instrument.grade(v));
-    let mut priorities: Vec<(usize, &Q)> = core
+/// The three weakest items, lowest NRR first (ties in item order).
+fn priorities(instrument: &Instrument, core: &Core) -> Vec<String> {
+    let mut ranked: Vec<(usize, &Q)> = core
         .nrr
         .iter()
         .enumerate()
         .filter_map(|(i, n)| n.as_ref().map(|n| (i, n)))
         .collect();
-    priorities.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
+    ranked.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
+    ranked
+        .iter()
+        .take(3)
+        .map(|(i, _)| instrument.items[*i].code.clone())
+        .collect()
+}
 
-    let statistics = statistics(instrument, tally, &core, &weight_total, &mut notices);
+/// Whether the responses reach the minimum sample, with a notice when they do not.
+fn adequacy(size: SampleSize, respondents: u64, notices: &mut Vec<Notice>) -> SampleAdequacy {
+    let adequate = respondents >= size.minimum;
+    if !adequate {
+        notices.push(Notice {
+            code: "sample_below_minimum",
+            id: format!(
+                "Jumlah responden ({}) belum mencapai sampel minimum {} untuk populasi {} (Krejcie & Morgan).",
+                respondents, size.minimum, size.population
+            ),
+            en: format!(
+                "The {} responses do not yet reach the minimum sample of {} for a population of {} (Krejcie & Morgan).",
+                respondents, size.minimum, size.population
+            ),
+        });
+    }
+    SampleAdequacy {
+        size,
+        collected: respondents,
+        adequate,
+    }
+}
 
-    let sample = sample_size.map(|size| {
-        let adequate = tally.respondents >= size.minimum;
-        if !adequate {
-            notices.push(Notice {
-                code: "sample_below_minimum",
-                id: format!(
-                    "Jumlah responden ({}) belum mencapai sampel minimum {} untuk populasi {} (Krejcie & Morgan).",
-                    tally.respondents, size.minimum, size.population
-                ),
-                en: format!(
-                    "The {} responses do not yet reach the minimum sample of {} for a population of {} (Krejcie & Morgan).",
-                    tally.respondents, size.minimum, size.population
-                ),
-            });
-        }
-        SampleAdequacy { size, collected: tally.respondents, adequate }
-    });
-
+/// How the numbers were computed, in both languages.
+fn calculation(instrument: &Instrument, mode: &Mode, weight_total: &Q) -> Calculation {
     let (rounding, rounding_id) = match mode.index_decimals {
         Some(d) => (
             format!(
@@ -402,43 +452,20 @@ pub fn compute(
         ),
     };
 
-    Ok(IndexReport {
+    Calculation {
         instrument: instrument.key.clone(),
         instrument_version: instrument.version,
+        regulation: instrument.regulation.clone(),
         mode: mode.key.clone(),
-        respondents: tally.respondents,
-        items,
-        index: core
-            .index
-            .as_ref()
-            .map(|i| Fixed::round_half_up(i, mode.index_decimals.unwrap_or(digits::INDEX))),
-        ikm: core.ikm.clone(),
-        grade: band.map(|b| b.letter.clone()),
-        performance: band.map(|b| b.performance.id.clone()),
-        performance_en: band.map(|b| b.performance.en.clone()),
-        priorities: priorities
-            .iter()
-            .take(3)
-            .map(|(i, _)| instrument.items[*i].code.clone())
-            .collect(),
-        statistics,
-        sample,
-        calculation: Calculation {
-            instrument: instrument.key.clone(),
-            instrument_version: instrument.version,
-            regulation: instrument.regulation.clone(),
-            mode: mode.key.clone(),
-            mode_description: mode.description.id.clone(),
-            mode_description_en: mode.description.en.clone(),
-            conversion: instrument.conversion,
-            weight_total: Fixed::round_half_up(&weight_total, digits::WEIGHTED_NRR),
-            rounding,
-            rounding_id,
-            rollup: None,
-            rollup_id: None,
-        },
-        notices,
-    })
+        mode_description: mode.description.id.clone(),
+        mode_description_en: mode.description.en.clone(),
+        conversion: instrument.conversion,
+        weight_total: Fixed::round_half_up(weight_total, digits::WEIGHTED_NRR),
+        rounding,
+        rounding_id,
+        rollup: None,
+        rollup_id: None,
+    }
 }
 
 fn statistics(

@@ -268,8 +268,57 @@ fn group_header(w: &Words, first: &str, with_population: bool) -> Vec<String> {
 /// The report laid out as sections, in reading order.
 pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
     let w = words(lang);
+    let mut out = vec![
+        Section {
+            sheet: Sheet::Summary,
+            title: w.title.to_owned(),
+            header: vec![],
+            rows: summary_rows(r, lang),
+        },
+        items_section(r, lang),
+        Section {
+            sheet: Sheet::Groups,
+            title: w.services.to_owned(),
+            header: group_header(w, w.service, false),
+            rows: group_rows(&r.services, lang, false),
+        },
+        Section {
+            sheet: Sheet::Groups,
+            title: w.channels.to_owned(),
+            header: group_header(w, w.channel, false),
+            rows: group_rows(&r.channels, lang, false),
+        },
+    ];
+    if let Some(rollup) = &r.rollup {
+        out.push(Section {
+            sheet: Sheet::Groups,
+            title: w.children.to_owned(),
+            header: group_header(w, w.unit, true),
+            rows: group_rows(&rollup.children, lang, true),
+        });
+    }
+    out.push(trend_section(r, lang));
+    out.push(profile_section(r, lang));
+    out.push(suggestions_section(r, lang));
+    out.extend(follow_up_sections(r, lang));
+    out.push(Section {
+        sheet: Sheet::Summary,
+        title: w.calculation.to_owned(),
+        header: vec![],
+        rows: calculation_rows(r, lang),
+    });
+    out
+}
+
+fn kv(label: &str, value: Cell) -> Vec<Cell> {
+    vec![Cell::text(label), value]
+}
+
+/// The summary: unit, period, the index and grade, statistics, sample, roll-up, quality and
+/// notices.
+fn summary_rows(r: &UnitReport, lang: Lang) -> Vec<Vec<Cell>> {
+    let w = words(lang);
     let rep = &r.report;
-    let kv = |label: &str, value: Cell| vec![Cell::text(label), value];
     let mut summary = vec![
         kv(w.unit, Cell::text(format!("{} ({})", r.unit_name, r.unit))),
         kv(
@@ -343,8 +392,15 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
             Cell::text(pick(lang, &notice.id, &notice.en)),
         ));
     }
-    let calc = &rep.calculation;
-    let calculation = vec![
+    summary
+}
+
+/// How the numbers were computed: regulation, mode, rounding, roll-up and the quality rule.
+fn calculation_rows(r: &UnitReport, lang: Lang) -> Vec<Vec<Cell>> {
+    let w = words(lang);
+    let q = &r.quality;
+    let calc = &r.report.calculation;
+    vec![
         kv(w.instrument, Cell::text(&calc.regulation)),
         kv(
             w.mode,
@@ -367,8 +423,13 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
             }),
         ),
         kv(w.quality, Cell::text(pick(lang, &q.rule_id, &q.rule))),
-    ];
+    ]
+}
 
+/// Per item: answers, the distribution of values, NRR, weighted NRR, IKM and grade.
+fn items_section(r: &UnitReport, lang: Lang) -> Section {
+    let w = words(lang);
+    let rep = &r.report;
     let values: Vec<String> = rep
         .items
         .first()
@@ -412,41 +473,18 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
         })
         .collect();
 
-    let mut out = vec![
-        Section {
-            sheet: Sheet::Summary,
-            title: w.title.to_owned(),
-            header: vec![],
-            rows: summary,
-        },
-        Section {
-            sheet: Sheet::Items,
-            title: w.items.to_owned(),
-            header: item_header,
-            rows: items,
-        },
-        Section {
-            sheet: Sheet::Groups,
-            title: w.services.to_owned(),
-            header: group_header(w, w.service, false),
-            rows: group_rows(&r.services, lang, false),
-        },
-        Section {
-            sheet: Sheet::Groups,
-            title: w.channels.to_owned(),
-            header: group_header(w, w.channel, false),
-            rows: group_rows(&r.channels, lang, false),
-        },
-    ];
-    if let Some(rollup) = &r.rollup {
-        out.push(Section {
-            sheet: Sheet::Groups,
-            title: w.children.to_owned(),
-            header: group_header(w, w.unit, true),
-            rows: group_rows(&rollup.children, lang, true),
-        });
+    Section {
+        sheet: Sheet::Items,
+        title: w.items.to_owned(),
+        header: item_header,
+        rows: items,
     }
-    out.push(Section {
+}
+
+/// The previous periods with their change and whether it is significant.
+fn trend_section(r: &UnitReport, lang: Lang) -> Section {
+    let w = words(lang);
+    Section {
         sheet: Sheet::Groups,
         title: w.trend.to_owned(),
         header: vec![
@@ -472,7 +510,12 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
                 ]
             })
             .collect(),
-    });
+    }
+}
+
+/// The respondent profile, small cells suppressed.
+fn profile_section(r: &UnitReport, lang: Lang) -> Section {
+    let w = words(lang);
     let mut profile_rows = Vec::new();
     for b in &r.profile {
         for c in &b.cells {
@@ -484,7 +527,7 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
             ]);
         }
     }
-    out.push(Section {
+    Section {
         sheet: Sheet::Profile,
         title: w.profile.to_owned(),
         header: vec![
@@ -494,8 +537,13 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
             w.ikm.into(),
         ],
         rows: profile_rows,
-    });
-    out.push(Section {
+    }
+}
+
+/// The suggestions, newest first.
+fn suggestions_section(r: &UnitReport, lang: Lang) -> Section {
+    let w = words(lang);
+    Section {
         sheet: Sheet::Suggestions,
         title: if r.suggestions_truncated {
             w.suggestions_newest
@@ -523,7 +571,13 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
                 ]
             })
             .collect(),
-    });
+    }
+}
+
+/// This period's follow-up plans, and the previous period's with how many were done.
+fn follow_up_sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
+    let w = words(lang);
+    let mut out = Vec::new();
     let plan_header = vec![
         w.item.to_owned(),
         w.action.to_owned(),
@@ -562,12 +616,6 @@ pub fn sections(r: &UnitReport, lang: Lang) -> Vec<Section> {
             rows: plan_rows(&prev.actions),
         });
     }
-    out.push(Section {
-        sheet: Sheet::Summary,
-        title: w.calculation.to_owned(),
-        header: vec![],
-        rows: calculation,
-    });
     out
 }
 

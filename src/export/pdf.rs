@@ -20,7 +20,7 @@ use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt, SvgSettings};
 
-use super::words::words;
+use super::words::{Words, words};
 use super::{Cell, ExportOptions, Section, Sheet, chart, sections};
 use crate::error::AppError;
 use crate::instrument::Lang;
@@ -421,201 +421,162 @@ fn pick<'a>(lang: Lang, id: &'a str, en: &'a str) -> &'a str {
     if lang == Lang::Id { id } else { en }
 }
 
-/// Writes the PDF.
-pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppError> {
-    let lang = options.lang;
-    let w = words(lang);
-    let decimal = if lang == Lang::Id { ',' } else { '.' };
-    let num = |v: Option<&crate::engine::exact::Fixed>| {
-        v.map_or_else(|| "-".to_owned(), |v| crate::text::number(v, lang))
-    };
-    let rep = &r.report;
-    let all = sections(r, lang);
-    let section = |sheet: Sheet, title: &str| {
-        all.iter()
+/// What every part of the document reads: the report, its language and words, the decimal
+/// mark and the report's sections as the other formats lay them out.
+struct Doc<'a> {
+    r: &'a UnitReport,
+    options: &'a ExportOptions,
+    lang: Lang,
+    w: &'static Words,
+    decimal: char,
+    all: Vec<Section>,
+}
+
+impl Doc<'_> {
+    fn num(&self, v: Option<&crate::engine::exact::Fixed>) -> String {
+        v.map_or_else(|| "-".to_owned(), |v| crate::text::number(v, self.lang))
+    }
+
+    fn section(&self, sheet: Sheet, title: &str) -> Option<Section> {
+        self.all
+            .iter()
             .find(|s| s.sheet == sheet && s.title == title)
             .cloned()
-    };
-    let mut l = Layout::new();
-
-    l.centered(&w.title.to_uppercase(), 15.0, true);
-    l.centered(&r.unit_name, 13.0, true);
-    let service = r
-        .service
-        .as_ref()
-        .and_then(|code| {
-            r.services
-                .iter()
-                .find(|s| s.code.as_deref() == Some(code))
-                .map(|s| s.name.clone())
-        })
-        .or_else(|| r.service.clone())
-        .unwrap_or_else(|| w.all_services.to_owned());
-    l.centered(
-        &format!(
-            "{} {} ({} {} {}) · {} · {}",
-            w.period,
-            r.period,
-            crate::text::local_date(&r.from),
-            pick(lang, "s.d.", "to"),
-            crate::text::local_date(&r.to),
-            r.timezone,
-            service
-        ),
-        9.5,
-        false,
-    );
-
-    // The result box.
-    l.y += 12.0;
-    l.need(70.0);
-    let top = l.y;
-    l.ops().push(Op::Rect {
-        x: MARGIN,
-        y: top,
-        w: TEXT_W,
-        h: 62.0,
-        fill: SHADE,
-    });
-    l.text_at(MARGIN + 14.0, top + 22.0, 10.0, false, GREY, w.ikm);
-    l.text_at(
-        MARGIN + 14.0,
-        top + 50.0,
-        26.0,
-        true,
-        BLACK,
-        &num(rep.ikm.as_ref()),
-    );
-    let grade_line = format!(
-        "{} {} · {}",
-        w.grade,
-        rep.grade.as_deref().unwrap_or("-"),
-        pick(
-            lang,
-            rep.performance.as_deref().unwrap_or("-"),
-            rep.performance_en.as_deref().unwrap_or("-")
-        )
-    );
-    l.text_at(MARGIN + 190.0, top + 28.0, 14.0, true, BLACK, &grade_line);
-    let counts = format!(
-        "{} {} · {} {}",
-        w.index,
-        num(rep.index.as_ref()),
-        rep.respondents,
-        pick(lang, "responden", "respondents")
-    );
-    l.text_at(MARGIN + 190.0, top + 47.0, 9.5, false, BLACK, &counts);
-    l.y = top + 62.0;
-
-    // Method and sample.
-    l.heading(pick(lang, "Metode dan sampel", "Method and sample"));
-    let calc = &rep.calculation;
-    let mut method = format!(
-        "{} {} v{} ({}); {} {}: {}.",
-        w.instrument,
-        rep.instrument,
-        rep.instrument_version,
-        calc.regulation,
-        w.mode,
-        rep.mode,
-        pick(lang, &calc.mode_description, &calc.mode_description_en)
-    );
-    match &rep.sample {
-        Some(s) => method.push_str(&format!(
-            " {} {}; {} {}; {} {}: {}.",
-            w.population,
-            s.size.population,
-            w.minimum_sample,
-            s.size.minimum,
-            w.respondents,
-            s.collected,
-            if s.adequate {
-                w.adequate
-            } else {
-                pick(lang, "belum memenuhi", "not adequate")
-            }
-        )),
-        None => method.push_str(&format!(" {} {}.", w.respondents, rep.respondents)),
     }
-    if let Some(ci) = &rep.statistics.confidence_interval {
-        method.push_str(&format!(
-            " {}: {} – {}.",
-            w.interval,
-            crate::text::estimate(ci.lower, 2, lang),
-            crate::text::estimate(ci.upper, 2, lang)
-        ));
-    }
-    if let Some(alpha) = rep.statistics.reliability.as_ref().and_then(|x| x.alpha) {
-        method.push_str(&format!(
-            " {}: {}.",
-            w.reliability,
-            crate::text::estimate(alpha, 3, lang)
-        ));
-    }
-    l.paragraph(&method, 9.0, false, 0.0);
-    for notice in &rep.notices {
-        l.paragraph(
-            &format!("• {}", pick(lang, &notice.id, &notice.en)),
-            9.0,
+
+    /// The title, the unit and the period.
+    fn title(&self, l: &mut Layout) {
+        let (r, lang, w) = (self.r, self.lang, self.w);
+        l.centered(&w.title.to_uppercase(), 15.0, true);
+        l.centered(&r.unit_name, 13.0, true);
+        let service = r
+            .service
+            .as_ref()
+            .and_then(|code| {
+                r.services
+                    .iter()
+                    .find(|s| s.code.as_deref() == Some(code))
+                    .map(|s| s.name.clone())
+            })
+            .or_else(|| r.service.clone())
+            .unwrap_or_else(|| w.all_services.to_owned());
+        l.centered(
+            &format!(
+                "{} {} ({} {} {}) · {} · {}",
+                w.period,
+                r.period,
+                crate::text::local_date(&r.from),
+                pick(lang, "s.d.", "to"),
+                crate::text::local_date(&r.to),
+                r.timezone,
+                service
+            ),
+            9.5,
             false,
-            0.0,
         );
     }
 
-    // Items.
-    l.heading(&format!(
-        "{} ({})",
-        w.items,
-        pick(lang, "nilai per unsur", "per item")
-    ));
-    let items: Vec<Vec<String>> = rep
-        .items
-        .iter()
-        .map(|i| {
-            vec![
-                i.code.clone(),
-                pick(lang, &i.name, &i.name_en).to_owned(),
-                i.answered.to_string(),
-                num(i.nrr.as_ref()),
-                num(i.weighted_nrr.as_ref()),
-                num(i.ikm.as_ref()),
-                i.grade.clone().unwrap_or_else(|| "-".into()),
-            ]
-        })
-        .collect();
-    l.table(
-        &[
-            w.code.into(),
-            w.item.into(),
-            w.answered.into(),
-            w.nrr.into(),
-            w.weighted_nrr.into(),
-            w.item_ikm.into(),
-            w.grade.into(),
-        ],
-        &items,
-        &[0.07, 0.41, 0.1, 0.1, 0.13, 0.11, 0.08],
-        &[false, false, true, true, true, true, false],
-    );
-    let svg = chart::of_report(r, chart::Kind::Items, lang, &options.grade_boundaries)?;
-    let (cw, ch) = chart::ITEMS_SIZE;
-    l.svg(&svg, TEXT_W * 0.9, TEXT_W * 0.9 * ch as f32 / cw as f32)?;
+    /// The result box: IKM, grade, index and respondents.
+    fn result_box(&self, l: &mut Layout) {
+        let (r, lang, w) = (self.r, self.lang, self.w);
+        l.y += 12.0;
+        l.need(70.0);
+        let top = l.y;
+        l.ops().push(Op::Rect {
+            x: MARGIN,
+            y: top,
+            w: TEXT_W,
+            h: 62.0,
+            fill: SHADE,
+        });
+        l.text_at(MARGIN + 14.0, top + 22.0, 10.0, false, GREY, w.ikm);
+        l.text_at(
+            MARGIN + 14.0,
+            top + 50.0,
+            26.0,
+            true,
+            BLACK,
+            &self.num(r.report.ikm.as_ref()),
+        );
+        let grade_line = format!(
+            "{} {} · {}",
+            w.grade,
+            r.report.grade.as_deref().unwrap_or("-"),
+            pick(
+                lang,
+                r.report.performance.as_deref().unwrap_or("-"),
+                r.report.performance_en.as_deref().unwrap_or("-")
+            )
+        );
+        l.text_at(MARGIN + 190.0, top + 28.0, 14.0, true, BLACK, &grade_line);
+        let counts = format!(
+            "{} {} · {} {}",
+            w.index,
+            self.num(r.report.index.as_ref()),
+            r.report.respondents,
+            pick(lang, "responden", "respondents")
+        );
+        l.text_at(MARGIN + 190.0, top + 47.0, 9.5, false, BLACK, &counts);
+        l.y = top + 62.0;
+    }
 
-    // Priorities.
-    l.heading(w.priorities);
-    for (n, code) in rep.priorities.iter().enumerate() {
-        if let Some(i) = rep.items.iter().find(|i| &i.code == code) {
+    /// Method and sample: instrument, mode, sample adequacy, interval, reliability, notices.
+    fn method(&self, l: &mut Layout) {
+        let (r, lang, w) = (self.r, self.lang, self.w);
+        l.heading(pick(lang, "Metode dan sampel", "Method and sample"));
+        let calc = &r.report.calculation;
+        let mut method = format!(
+            "{} {} v{} ({}); {} {}: {}.",
+            w.instrument,
+            r.report.instrument,
+            r.report.instrument_version,
+            calc.regulation,
+            w.mode,
+            r.report.mode,
+            pick(lang, &calc.mode_description, &calc.mode_description_en)
+        );
+        match &r.report.sample {
+            Some(s) => method.push_str(&format!(
+                " {} {}; {} {}; {} {}: {}.",
+                w.population,
+                s.size.population,
+                w.minimum_sample,
+                s.size.minimum,
+                w.respondents,
+                s.collected,
+                if s.adequate {
+                    w.adequate
+                } else {
+                    pick(lang, "belum memenuhi", "not adequate")
+                }
+            )),
+            None => method.push_str(&format!(" {} {}.", w.respondents, r.report.respondents)),
+        }
+        if let Some(ci) = &r.report.statistics.confidence_interval {
+            method.push_str(&format!(
+                " {}: {} – {}.",
+                w.interval,
+                crate::text::estimate(ci.lower, 2, lang),
+                crate::text::estimate(ci.upper, 2, lang)
+            ));
+        }
+        if let Some(alpha) = r
+            .report
+            .statistics
+            .reliability
+            .as_ref()
+            .and_then(|x| x.alpha)
+        {
+            method.push_str(&format!(
+                " {}: {}.",
+                w.reliability,
+                crate::text::estimate(alpha, 3, lang)
+            ));
+        }
+        l.paragraph(&method, 9.0, false, 0.0);
+        for notice in &r.report.notices {
             l.paragraph(
-                &format!(
-                    "{}. {} {} — {} {}, {} {}",
-                    n + 1,
-                    i.code,
-                    pick(lang, &i.name, &i.name_en),
-                    w.item_ikm,
-                    num(i.ikm.as_ref()),
-                    w.grade,
-                    i.grade.as_deref().unwrap_or("-")
-                ),
+                &format!("• {}", pick(lang, &notice.id, &notice.en)),
                 9.0,
                 false,
                 0.0,
@@ -623,164 +584,289 @@ pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppErro
         }
     }
 
-    // Follow-up plans: this period's, and whether the previous period's were done.
-    for s in all.iter().filter(|s| s.sheet == Sheet::FollowUps) {
-        l.heading(&s.title);
-        if s.rows.is_empty() {
+    /// Per-item values as a table and a chart.
+    fn items(&self, l: &mut Layout) -> Result<(), AppError> {
+        let (r, lang, w) = (self.r, self.lang, self.w);
+        l.heading(&format!(
+            "{} ({})",
+            w.items,
+            pick(lang, "nilai per unsur", "per item")
+        ));
+        let items: Vec<Vec<String>> = r
+            .report
+            .items
+            .iter()
+            .map(|i| {
+                vec![
+                    i.code.clone(),
+                    pick(lang, &i.name, &i.name_en).to_owned(),
+                    i.answered.to_string(),
+                    self.num(i.nrr.as_ref()),
+                    self.num(i.weighted_nrr.as_ref()),
+                    self.num(i.ikm.as_ref()),
+                    i.grade.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect();
+        l.table(
+            &[
+                w.code.into(),
+                w.item.into(),
+                w.answered.into(),
+                w.nrr.into(),
+                w.weighted_nrr.into(),
+                w.item_ikm.into(),
+                w.grade.into(),
+            ],
+            &items,
+            &[0.07, 0.41, 0.1, 0.1, 0.13, 0.11, 0.08],
+            &[false, false, true, true, true, true, false],
+        );
+        let svg = chart::of_report(r, chart::Kind::Items, lang, &self.options.grade_boundaries)?;
+        let (cw, ch) = chart::ITEMS_SIZE;
+        l.svg(&svg, TEXT_W * 0.9, TEXT_W * 0.9 * ch as f32 / cw as f32)?;
+        Ok(())
+    }
+
+    /// The weakest items, first to improve.
+    fn priorities(&self, l: &mut Layout) {
+        let (r, lang, w) = (self.r, self.lang, self.w);
+        l.heading(w.priorities);
+        for (n, code) in r.report.priorities.iter().enumerate() {
+            if let Some(i) = r.report.items.iter().find(|i| &i.code == code) {
+                l.paragraph(
+                    &format!(
+                        "{}. {} {} — {} {}, {} {}",
+                        n + 1,
+                        i.code,
+                        pick(lang, &i.name, &i.name_en),
+                        w.item_ikm,
+                        self.num(i.ikm.as_ref()),
+                        w.grade,
+                        i.grade.as_deref().unwrap_or("-")
+                    ),
+                    9.0,
+                    false,
+                    0.0,
+                );
+            }
+        }
+    }
+
+    /// Follow-up plans: this period's, and whether the previous period's were done.
+    fn follow_ups(&self, l: &mut Layout) {
+        let lang = self.lang;
+        for s in self.all.iter().filter(|s| s.sheet == Sheet::FollowUps) {
+            l.heading(&s.title);
+            if s.rows.is_empty() {
+                l.paragraph(
+                    pick(
+                        lang,
+                        "Belum ada rencana tindak lanjut untuk periode ini.",
+                        "No follow-up plan for this period yet.",
+                    ),
+                    9.0,
+                    false,
+                    0.0,
+                );
+            } else {
+                l.section(s, self.decimal, &[0.08, 0.44, 0.2, 0.13, 0.15]);
+            }
+        }
+    }
+
+    /// Breakdowns by service, channel and child unit, the trend and the profile.
+    fn breakdowns(&self, l: &mut Layout) -> Result<(), AppError> {
+        let (r, lang, w) = (self.r, self.lang, self.w);
+        let group_fractions = [0.16, 0.44, 0.14, 0.14, 0.12];
+        for title in [w.services, w.channels] {
+            if let Some(s) = self
+                .section(Sheet::Groups, title)
+                .filter(|s| !s.rows.is_empty())
+            {
+                l.heading(title);
+                l.section(&s, self.decimal, &group_fractions);
+            }
+        }
+        if let Some(s) = self
+            .section(Sheet::Groups, w.children)
+            .filter(|s| !s.rows.is_empty())
+        {
+            l.heading(w.children);
+            l.section(&s, self.decimal, &[0.15, 0.37, 0.13, 0.12, 0.1, 0.13]);
+            if let Some(weighted) = r
+                .rollup
+                .as_ref()
+                .and_then(|x| x.population_weighted.as_ref())
+            {
+                l.paragraph(
+                    &format!(
+                        "{}: {} ({} {}).",
+                        w.population_weighted,
+                        crate::text::number(&weighted.ikm, lang),
+                        w.grade,
+                        weighted.grade
+                    ),
+                    9.0,
+                    false,
+                    0.0,
+                );
+            }
+        }
+        if let Some(s) = self.section(Sheet::Groups, w.trend) {
+            l.heading(w.trend);
+            l.section(&s, self.decimal, &[0.2, 0.16, 0.16, 0.12, 0.16, 0.2]);
+            let svg = chart::of_report(r, chart::Kind::Trend, lang, &[])?;
+            let (cw, ch) = chart::TREND_SIZE;
+            l.svg(&svg, TEXT_W * 0.8, TEXT_W * 0.8 * ch as f32 / cw as f32)?;
+        }
+        if let Some(s) = self.section(Sheet::Profile, w.profile) {
+            l.heading(w.profile);
+            l.section(&s, self.decimal, &[0.25, 0.35, 0.22, 0.18]);
+        }
+        Ok(())
+    }
+
+    /// The newest suggestions, and where the rest are.
+    fn suggestions(&self, l: &mut Layout) {
+        let (r, lang, w) = (self.r, self.lang, self.w);
+        if !r.suggestions.is_empty() {
+            l.heading(w.suggestions);
+            const SHOWN: usize = 30;
+            for s in r.suggestions.iter().take(SHOWN) {
+                l.paragraph(
+                    &format!(
+                        "• {} ({}, {}{}) {}",
+                        crate::text::local_date(&s.date),
+                        s.unit,
+                        s.service
+                            .as_deref()
+                            .map(|x| format!("{x}, "))
+                            .unwrap_or_default(),
+                        s.channel,
+                        s.text
+                    ),
+                    8.5,
+                    false,
+                    0.0,
+                );
+            }
+            if r.suggestions_truncated {
+                l.paragraph(
+                    &pick(
+                        lang,
+                        "Hanya {n} saran terbaru yang dicantumkan; periode ini memuat lebih banyak.",
+                        "Only the newest {n} suggestions are listed; the period holds more.",
+                    )
+                    .replace("{n}", &r.suggestions.len().to_string()),
+                    8.5,
+                    false,
+                    0.0,
+                );
+            }
+            if r.suggestions.len() > SHOWN {
+                l.paragraph(
+                    &pick(
+                        lang,
+                        "… {n} saran lainnya ada di lampiran XLSX.",
+                        "… {n} more suggestions are in the XLSX export.",
+                    )
+                    .replace("{n}", &(r.suggestions.len() - SHOWN).to_string()),
+                    8.5,
+                    false,
+                    0.0,
+                );
+            }
+        }
+    }
+
+    /// How the numbers were computed.
+    fn calculation(&self, l: &mut Layout) {
+        let w = self.w;
+        if let Some(s) = self.section(Sheet::Summary, w.calculation) {
+            l.heading(w.calculation);
+            for row in &s.rows {
+                let line: Vec<String> = row.iter().map(|c| c.display(self.decimal)).collect();
+                l.paragraph(&line.join(": "), 8.5, false, 0.0);
+            }
+        }
+    }
+
+    /// The verification address and its QR code.
+    fn verification(&self, l: &mut Layout) -> Result<(), AppError> {
+        let lang = self.lang;
+        if let Some(url) = &self.options.verify_url {
+            l.heading(pick(lang, "Verifikasi", "Verification"));
             l.paragraph(
                 pick(
                     lang,
-                    "Belum ada rencana tindak lanjut untuk periode ini.",
-                    "No follow-up plan for this period yet.",
+                    "Pindai kode QR atau buka alamat berikut untuk memastikan bahwa angka-angka ini adalah hasil perhitungan server:",
+                    "Scan the QR code or open this address to confirm that these are the numbers the server computed:",
                 ),
-                9.0,
+                8.5,
                 false,
                 0.0,
             );
-        } else {
-            l.section(s, decimal, &[0.08, 0.44, 0.2, 0.13, 0.15]);
+            l.paragraph(url, 8.5, true, 0.0);
+            let (qr, _) = crate::tokens::qr(url).map_err(AppError::internal)?;
+            l.svg(&qr, 90.0, 90.0)?;
         }
+        Ok(())
     }
 
-    // Breakdowns.
-    let group_fractions = [0.16, 0.44, 0.14, 0.14, 0.12];
-    for title in [w.services, w.channels] {
-        if let Some(s) = section(Sheet::Groups, title).filter(|s| !s.rows.is_empty()) {
-            l.heading(title);
-            l.section(&s, decimal, &group_fractions);
+    /// The signature block.
+    fn signature(&self, l: &mut Layout) {
+        let (r, lang) = (self.r, self.lang);
+        l.need(110.0);
+        l.y += 24.0;
+        let sign_x = MARGIN + TEXT_W * 0.58;
+        let lines = [
+            pick(lang, "Mengetahui,", "Acknowledged,").to_owned(),
+            format!("{} {}", pick(lang, "Kepala", "Head of"), r.unit_name),
+        ];
+        for line in lines {
+            for part in wrap(&line, 9.5, false, TEXT_W * 0.42) {
+                l.y += 13.0;
+                l.text_at(sign_x, l.y, 9.5, false, BLACK, &part);
+            }
         }
-    }
-    if let Some(s) = section(Sheet::Groups, w.children).filter(|s| !s.rows.is_empty()) {
-        l.heading(w.children);
-        l.section(&s, decimal, &[0.15, 0.37, 0.13, 0.12, 0.1, 0.13]);
-        if let Some(weighted) = r
-            .rollup
-            .as_ref()
-            .and_then(|x| x.population_weighted.as_ref())
-        {
-            l.paragraph(
-                &format!(
-                    "{}: {} ({} {}).",
-                    w.population_weighted,
-                    crate::text::number(&weighted.ikm, lang),
-                    w.grade,
-                    weighted.grade
-                ),
-                9.0,
-                false,
-                0.0,
-            );
-        }
-    }
-    if let Some(s) = section(Sheet::Groups, w.trend) {
-        l.heading(w.trend);
-        l.section(&s, decimal, &[0.2, 0.16, 0.16, 0.12, 0.16, 0.2]);
-        let svg = chart::of_report(r, chart::Kind::Trend, lang, &[])?;
-        let (cw, ch) = chart::TREND_SIZE;
-        l.svg(&svg, TEXT_W * 0.8, TEXT_W * 0.8 * ch as f32 / cw as f32)?;
-    }
-    if let Some(s) = section(Sheet::Profile, w.profile) {
-        l.heading(w.profile);
-        l.section(&s, decimal, &[0.25, 0.35, 0.22, 0.18]);
-    }
-    if !r.suggestions.is_empty() {
-        l.heading(w.suggestions);
-        const SHOWN: usize = 30;
-        for s in r.suggestions.iter().take(SHOWN) {
-            l.paragraph(
-                &format!(
-                    "• {} ({}, {}{}) {}",
-                    crate::text::local_date(&s.date),
-                    s.unit,
-                    s.service
-                        .as_deref()
-                        .map(|x| format!("{x}, "))
-                        .unwrap_or_default(),
-                    s.channel,
-                    s.text
-                ),
-                8.5,
-                false,
-                0.0,
-            );
-        }
-        if r.suggestions_truncated {
-            l.paragraph(
-                &pick(
-                    lang,
-                    "Hanya {n} saran terbaru yang dicantumkan; periode ini memuat lebih banyak.",
-                    "Only the newest {n} suggestions are listed; the period holds more.",
-                )
-                .replace("{n}", &r.suggestions.len().to_string()),
-                8.5,
-                false,
-                0.0,
-            );
-        }
-        if r.suggestions.len() > SHOWN {
-            l.paragraph(
-                &pick(
-                    lang,
-                    "… {n} saran lainnya ada di lampiran XLSX.",
-                    "… {n} more suggestions are in the XLSX export.",
-                )
-                .replace("{n}", &(r.suggestions.len() - SHOWN).to_string()),
-                8.5,
-                false,
-                0.0,
-            );
-        }
-    }
-    if let Some(s) = section(Sheet::Summary, w.calculation) {
-        l.heading(w.calculation);
-        for row in &s.rows {
-            let line: Vec<String> = row.iter().map(|c| c.display(decimal)).collect();
-            l.paragraph(&line.join(": "), 8.5, false, 0.0);
-        }
-    }
-
-    // Verification and signature.
-    if let Some(url) = &options.verify_url {
-        l.heading(pick(lang, "Verifikasi", "Verification"));
-        l.paragraph(
-            pick(
-                lang,
-                "Pindai kode QR atau buka alamat berikut untuk memastikan bahwa angka-angka ini adalah hasil perhitungan server:",
-                "Scan the QR code or open this address to confirm that these are the numbers the server computed:",
-            ),
-            8.5,
+        l.y += 56.0;
+        l.text_at(
+            sign_x,
+            l.y,
+            9.5,
             false,
-            0.0,
+            BLACK,
+            "(______________________________)",
         );
-        l.paragraph(url, 8.5, true, 0.0);
-        let (qr, _) = crate::tokens::qr(url).map_err(AppError::internal)?;
-        l.svg(&qr, 90.0, 90.0)?;
+        l.y += 13.0;
+        l.text_at(sign_x, l.y, 9.5, false, BLACK, "NIP.");
     }
-    l.need(110.0);
-    l.y += 24.0;
-    let sign_x = MARGIN + TEXT_W * 0.58;
-    let lines = [
-        pick(lang, "Mengetahui,", "Acknowledged,").to_owned(),
-        format!("{} {}", pick(lang, "Kepala", "Head of"), r.unit_name),
-    ];
-    for line in lines {
-        for part in wrap(&line, 9.5, false, TEXT_W * 0.42) {
-            l.y += 13.0;
-            l.text_at(sign_x, l.y, 9.5, false, BLACK, &part);
-        }
-    }
-    l.y += 56.0;
-    l.text_at(
-        sign_x,
-        l.y,
-        9.5,
-        false,
-        BLACK,
-        "(______________________________)",
-    );
-    l.y += 13.0;
-    l.text_at(sign_x, l.y, 9.5, false, BLACK, "NIP.");
+}
 
+/// Writes the PDF.
+pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppError> {
+    let lang = options.lang;
+    let doc = Doc {
+        r,
+        options,
+        lang,
+        w: words(lang),
+        decimal: if lang == Lang::Id { ',' } else { '.' },
+        all: sections(r, lang),
+    };
+    let mut l = Layout::new();
+    doc.title(&mut l);
+    doc.result_box(&mut l);
+    doc.method(&mut l);
+    doc.items(&mut l)?;
+    doc.priorities(&mut l);
+    doc.follow_ups(&mut l);
+    doc.breakdowns(&mut l)?;
+    doc.suggestions(&mut l);
+    doc.calculation(&mut l);
+    doc.verification(&mut l)?;
+    doc.signature(&mut l);
     let footer = format!("kepuasan · {} · {}", r.unit, r.period);
     draw(l.pages, &footer, lang)
 }

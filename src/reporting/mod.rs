@@ -350,6 +350,120 @@ fn add_to<K: Ord>(groups: &mut Groups<K>, key: K, tally: &Tally) {
     }
 }
 
+/// The period's tallies added up: the whole (by flag set, for the quality summary), and by
+/// service, channel and child unit.
+struct Totals {
+    tally: Tally,
+    profiles: tallies::profile::ProfileTallies,
+    services: Groups<(String, Option<String>)>,
+    channels: Groups<String>,
+    children: Groups<String>,
+    quality: QualitySummary,
+}
+
+impl Totals {
+    fn of(
+        loaded: &tallies::Loaded,
+        scope: &Scope,
+        instrument: &Instrument,
+        rules: &FlagRules,
+        exclude_flagged: bool,
+    ) -> Totals {
+        let mut totals = Totals {
+            tally: Tally::new(instrument),
+            profiles: tallies::profile::ProfileTallies::default(),
+            services: BTreeMap::new(),
+            channels: BTreeMap::new(),
+            children: BTreeMap::new(),
+            quality: QualitySummary {
+                rule: rules.describe(),
+                rule_id: rules.describe_id(),
+                exclude_flagged,
+                ..QualitySummary::default()
+            },
+        };
+        for (flags, whole) in &loaded.by_flags {
+            if totals.quality.count(flags, whole.tally.respondents) {
+                totals.tally.merge(&whole.tally);
+                totals.profiles.merge(&whole.profile);
+            }
+        }
+        for group in &loaded.groups {
+            let t = &group.tally;
+            if !quality::counted(&group.flags, exclude_flagged) {
+                continue;
+            }
+            let service = (group.unit.clone(), group.service.clone());
+            add_to(&mut totals.services, service, t);
+            add_to(&mut totals.channels, group.channel.clone(), t);
+            if let Some(child) = scope.child_of.get(&group.unit) {
+                add_to(&mut totals.children, child.clone(), t);
+            }
+        }
+        totals
+    }
+}
+
+/// Each service's score, named; pooled over several units, each with its unit.
+fn service_scores(
+    conn: &mut DbConn,
+    instrument: &Instrument,
+    scope: &Scope,
+    services: &Groups<(String, Option<String>)>,
+    plain: &Options,
+) -> Result<Vec<GroupScore>, AppError> {
+    let service_names: BTreeMap<(String, String), String> =
+        queries::services_of(conn, &scope.codes())?
+            .into_iter()
+            .map(|s| ((s.unit_code, s.code), s.name))
+            .collect();
+    let pooled = scope.members.len() > 1;
+    services
+        .iter()
+        .map(|((unit_code, code), t)| {
+            let (ikm, grade) = score(instrument, t, plain)?;
+            let name = code
+                .as_ref()
+                .and_then(|c| service_names.get(&(unit_code.clone(), c.clone())).cloned());
+            Ok(GroupScore {
+                name: name.clone().unwrap_or_else(|| "Tanpa layanan".to_owned()),
+                name_en: name.unwrap_or_else(|| "No service named".to_owned()),
+                code: code.clone(),
+                unit: pooled.then(|| unit_code.clone()),
+                respondents: t.respondents,
+                ikm,
+                grade,
+                population: None,
+            })
+        })
+        .collect()
+}
+
+/// Each channel's score, named.
+fn channel_scores(
+    instrument: &Instrument,
+    channels: &Groups<String>,
+    plain: &Options,
+) -> Result<Vec<GroupScore>, AppError> {
+    channels
+        .iter()
+        .map(|(code, t)| {
+            let (ikm, grade) = score(instrument, t, plain)?;
+            let (name, name_en) = channel_name(code);
+            Ok(GroupScore {
+                code: Some(code.clone()),
+                name: name.to_owned(),
+                name_en: name_en.to_owned(),
+                unit: None,
+                respondents: t.respondents,
+                ikm,
+                grade,
+                population: None,
+            })
+        })
+        .collect()
+}
+
 /// Builds the report of a unit and period.
 pub fn unit_report(
     conn: &mut DbConn,
@@ -376,39 +490,14 @@ pub fn unit_report(
     let period_text = req.period.to_string();
     let population = queries::find_population(conn, &unit.code, &period_text)?;
     let loaded = scope.tallies(conn, &req.period, req.service.as_deref(), instrument)?;
-
-    let mut tally = Tally::new(instrument);
-    let mut profiles = tallies::profile::ProfileTallies::default();
-    let mut services: Groups<(String, Option<String>)> = BTreeMap::new();
-    let mut channels: Groups<String> = BTreeMap::new();
-    let mut children: Groups<String> = BTreeMap::new();
-    let mut quality = QualitySummary {
-        rule: rules.describe(),
-        rule_id: rules.describe_id(),
-        exclude_flagged: req.exclude_flagged,
-        ..QualitySummary::default()
-    };
-    for (flags, whole) in &loaded.by_flags {
-        if quality.count(flags, whole.tally.respondents) {
-            tally.merge(&whole.tally);
-            profiles.merge(&whole.profile);
-        }
-    }
-    for group in &loaded.groups {
-        let t = &group.tally;
-        if !quality::counted(&group.flags, req.exclude_flagged) {
-            continue;
-        }
-        add_to(
-            &mut services,
-            (group.unit.clone(), group.service.clone()),
-            t,
-        );
-        add_to(&mut channels, group.channel.clone(), t);
-        if let Some(child) = scope.child_of.get(&group.unit) {
-            add_to(&mut children, child.clone(), t);
-        }
-    }
+    let Totals {
+        tally,
+        profiles,
+        services,
+        channels,
+        children,
+        quality,
+    } = Totals::of(&loaded, &scope, instrument, rules, req.exclude_flagged);
     let (suggestions, suggestions_truncated) = scope.suggestions(conn, req, key)?;
     let options = Options {
         mode: req.mode.clone(),
@@ -432,49 +521,8 @@ pub fn unit_report(
     report.calculation.rollup = Some(rollup_en.to_owned());
     report.calculation.rollup_id = Some(rollup_id.to_owned());
     let profile = profile::breakdowns(instrument, &profiles, &options)?;
-
-    let service_names: BTreeMap<(String, String), String> =
-        queries::services_of(conn, &scope.codes())?
-            .into_iter()
-            .map(|s| ((s.unit_code, s.code), s.name))
-            .collect();
-    let pooled = scope.members.len() > 1;
-    let services = services
-        .iter()
-        .map(|((unit_code, code), t)| {
-            let (ikm, grade) = score(instrument, t, &plain)?;
-            let name = code
-                .as_ref()
-                .and_then(|c| service_names.get(&(unit_code.clone(), c.clone())).cloned());
-            Ok(GroupScore {
-                name: name.clone().unwrap_or_else(|| "Tanpa layanan".to_owned()),
-                name_en: name.unwrap_or_else(|| "No service named".to_owned()),
-                code: code.clone(),
-                unit: pooled.then(|| unit_code.clone()),
-                respondents: t.respondents,
-                ikm,
-                grade,
-                population: None,
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
-    let channels = channels
-        .iter()
-        .map(|(code, t)| {
-            let (ikm, grade) = score(instrument, t, &plain)?;
-            let (name, name_en) = channel_name(code);
-            Ok(GroupScore {
-                code: Some(code.clone()),
-                name: name.to_owned(),
-                name_en: name_en.to_owned(),
-                unit: None,
-                respondents: t.respondents,
-                ikm,
-                grade,
-                population: None,
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
+    let services = service_scores(conn, instrument, &scope, &services, &plain)?;
+    let channels = channel_scores(instrument, &channels, &plain)?;
     let rollup = if scope.children.is_empty() || req.service.is_some() {
         None
     } else {
