@@ -182,15 +182,7 @@ fn request(method: &str, route: &str, uri: &str, role: Option<Role>) -> TestRequ
         "/units/{unit}/receipt-sheets" => Some(json!({"count": 1})),
         _ => None,
     };
-    let request = match method {
-        "get" => TestRequest::get(),
-        "post" => TestRequest::post(),
-        "put" => TestRequest::put(),
-        "patch" => TestRequest::patch(),
-        "delete" => TestRequest::delete(),
-        other => panic!("method {other}"),
-    }
-    .uri(uri);
+    let request = crate::common::method(method).uri(uri);
     match (json_body, route) {
         (Some(body), _) => request.set_json(body),
         (None, "/populations") => request

@@ -747,15 +747,7 @@ async fn the_openapi_document_describes_every_endpoint(app: TestApp) {
     // And each is served: no documented route answers the router's own 404.
     for (method, path) in &served {
         let uri = path.replace('{', "x").replace('}', "");
-        let request = match method.as_str() {
-            "get" => TestRequest::get(),
-            "post" => TestRequest::post(),
-            "put" => TestRequest::put(),
-            "patch" => TestRequest::patch(),
-            "delete" => TestRequest::delete(),
-            other => panic!("method {other}"),
-        };
-        let (status, body) = send(&svc, request.uri(&uri)).await;
+        let (status, body) = send(&svc, crate::common::method(method).uri(&uri)).await;
         assert!(
             !(status == 404
                 && body["message"]
@@ -987,16 +979,8 @@ async fn every_json_body_names_each_bad_field(app: TestApp) {
         ),
     ];
     for (method, uri, body, named) in cases {
-        let request = match method {
-            "post" => TestRequest::post(),
-            "put" => TestRequest::put(),
-            _ => TestRequest::patch(),
-        };
-        let (status, answer) = send(
-            &svc,
-            with_key(request.uri(&uri).set_json(&body), Some(&w.admin)),
-        )
-        .await;
+        let request = crate::common::method(method).uri(&uri).set_json(&body);
+        let (status, answer) = send(&svc, with_key(request, Some(&w.admin))).await;
         assert_eq!(status, 422, "{method} {uri}: {answer}");
         assert_eq!(
             answer["error"], "validation_failed",

@@ -199,6 +199,18 @@ where
     (r["respondents"].as_u64(), r["ikm"].as_f64())
 }
 
+/// An empty request of an HTTP method named in lower case, as `kepuasan::api::ROUTES` names it.
+pub fn method(name: &str) -> test::TestRequest {
+    match name {
+        "get" => test::TestRequest::get(),
+        "post" => test::TestRequest::post(),
+        "put" => test::TestRequest::put(),
+        "patch" => test::TestRequest::patch(),
+        "delete" => test::TestRequest::delete(),
+        other => panic!("method {other}"),
+    }
+}
+
 pub fn get(path: &str, key: Option<&str>) -> test::TestRequest {
     with_key(test::TestRequest::get().uri(path), key)
 }
