@@ -7,6 +7,7 @@
 
 pub mod public;
 pub mod sheet;
+pub mod templates;
 pub mod verify;
 
 use actix_web::http::{StatusCode, header};
@@ -18,9 +19,19 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::tokens;
 
-const SURVEY_JS: &str = include_str!("assets/survey.js");
+// Each page's script is served with the shared helpers (`common.js`) in front of it: one
+// request a page, which matters on a slow phone link.
+const SURVEY_JS: &str = concat!(
+    include_str!("assets/common.js"),
+    "\n",
+    include_str!("assets/survey.js")
+);
 const SURVEY_CSS: &str = include_str!("assets/survey.css");
-const DASHBOARD_JS: &str = include_str!("assets/dashboard.js");
+const DASHBOARD_JS: &str = concat!(
+    include_str!("assets/common.js"),
+    "\n",
+    include_str!("assets/dashboard.js")
+);
 const DASHBOARD_CSS: &str = include_str!("assets/dashboard.css");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -51,35 +62,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// Escapes text for HTML.
-pub(crate) fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-const DOCUMENT_STYLE: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.5}\
-h1{font-size:1.5rem;margin-bottom:0}.en{color:#444;font-size:.9rem;margin-top:0}\
-.ok{background:#e6f4ea;border-left:6px solid #0b6b2e;padding:.75rem 1rem}.bad{background:#fdecea;border-left:6px solid #a4161a;padding:.75rem 1rem}\
-.score{background:#eef2f6;border-left:8px solid #0b3d62;padding:.75rem 1rem}.score strong{font-size:2.4rem}\
-table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc}td.n,th.n{text-align:right}\
-code{background:#f2f2f2;padding:.2rem .3rem;word-break:break-all}";
-
-/// A plain server-rendered page (no script) titled in Bahasa Indonesia with English beneath.
-pub(crate) fn document(status: StatusCode, title: (&str, &str), body: &str) -> HttpResponse {
-    let (id, en) = title;
+/// A server-rendered HTML page with the pages' security and caching headers.
+pub(crate) fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(format!(
-            "<!doctype html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{id}</title>\n<style>{DOCUMENT_STYLE}</style>\n</head>\n<body>\n<main>\n\
-             <h1>{id}</h1><p class=\"en\" lang=\"en\">{en}</p>\n{body}</main>\n</body>\n</html>\n"
-        ))
+        .body(body)
 }
 
 fn asset(body: &'static str, content_type: &str) -> HttpResponse {
@@ -101,30 +90,21 @@ pub(crate) fn embeddable_json(value: &Value) -> String {
 }
 
 /// The page shell: the configuration travels as JSON data, never as inline script.
-fn page(config: &Value) -> HttpResponse {
+fn page(config: &Value) -> Result<HttpResponse, AppError> {
     shell("Survei Kepuasan Masyarakat", "survey", config)
 }
 
 /// The IKM dashboard for unit heads and administrators (it signs in with a viewer or admin
 /// key kept for the browser session only).
-async fn dashboard() -> HttpResponse {
+async fn dashboard() -> Result<HttpResponse, AppError> {
     shell("Dasbor IKM", "dashboard", &json!({}))
 }
 
 /// A page that loads `/assets/{assets}.css` and `/assets/{assets}.js`.
-fn shell(title: &str, assets: &str, config: &Value) -> HttpResponse {
-    let data = embeddable_json(config);
-    let html = format!(
-        "<!doctype html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/assets/{assets}.css\">\n</head>\n<body>\n\
-         <div id=\"app\" aria-live=\"polite\"><main><p>Memuat…</p></main></div>\n\
-         <script type=\"application/json\" id=\"kepuasan-config\">{data}</script>\n<script src=\"/assets/{assets}.js\"></script>\n</body>\n</html>\n"
-    );
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html)
+fn shell(title: &str, assets: &str, config: &Value) -> Result<HttpResponse, AppError> {
+    let config = embeddable_json(config);
+    let body = templates::render("app.html", minijinja::context! { title, assets, config })?;
+    Ok(html(StatusCode::OK, body))
 }
 
 #[derive(serde::Deserialize)]
@@ -132,7 +112,7 @@ struct KioskQuery {
     idle: Option<u32>,
 }
 
-async fn kiosk(query: web::Query<KioskQuery>) -> HttpResponse {
+async fn kiosk(query: web::Query<KioskQuery>) -> Result<HttpResponse, AppError> {
     let idle = query.idle.unwrap_or(45).clamp(5, 600);
     page(&json!({"mode": "kiosk", "idle_seconds": idle}))
 }
@@ -178,7 +158,7 @@ async fn receipt(
                 "ticket": secrets.issue_ticket(&found.code, now)}))
         })
         .await?;
-    Ok(page(&config))
+    page(&config)
 }
 
 async fn open_link(
@@ -202,5 +182,5 @@ async fn open_link(
             }
         })
         .await?;
-    Ok(page(&config))
+    page(&config)
 }

@@ -7,17 +7,18 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use chrono::TimeZone;
 
-use super::{document, esc};
+use minijinja::context;
+use serde::Serialize;
+
+use super::{html, templates};
 use crate::db::queries;
 use crate::error::AppError;
 use crate::period::Period;
 use crate::reporting::{self, ReportRequest, UnitReport};
 use crate::state::AppState;
 
-const TITLE: (&str, &str) = (
-    "Hasil Survei Kepuasan Masyarakat",
-    "Public Satisfaction Survey results",
-);
+const TITLE_ID: &str = "Hasil Survei Kepuasan Masyarakat";
+const TITLE_EN: &str = "Public Satisfaction Survey results";
 
 /// The quarter before the one `now` falls in, in a time zone.
 fn last_complete_quarter(tz: chrono_tz::Tz, now: chrono::NaiveDateTime) -> Period {
@@ -59,83 +60,109 @@ fn number(v: Option<&crate::engine::exact::Fixed>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| v.format_id())
 }
 
+/// What the public page shows of a report, as text.
+#[derive(Serialize)]
+struct Published {
+    unit_name: String,
+    period: String,
+    from: String,
+    to: String,
+    ikm: String,
+    grade: String,
+    performance: String,
+    performance_en: String,
+    respondents: u64,
+    items: Vec<PublishedItem>,
+    trend: Vec<PublishedPeriod>,
+    badge: String,
+    snippet: String,
+    method: String,
+}
+
+#[derive(Serialize)]
+struct PublishedItem {
+    code: String,
+    name: String,
+    name_en: String,
+    ikm: String,
+    grade: String,
+}
+
+#[derive(Serialize)]
+struct PublishedPeriod {
+    period: String,
+    respondents: u64,
+    ikm: String,
+    grade: String,
+}
+
+impl Published {
+    fn of(r: &UnitReport, public_url: &str) -> Published {
+        let rep = &r.report;
+        let base = public_url.trim_end_matches('/');
+        let badge = format!("{base}/p/{}/badge.svg", r.unit);
+        let dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
+        Published {
+            unit_name: r.unit_name.clone(),
+            period: r.period.clone(),
+            from: crate::text::local_date(&r.from),
+            to: crate::text::local_date(&r.to),
+            ikm: number(rep.ikm.as_ref()),
+            grade: dash(rep.grade.as_deref()),
+            performance: dash(rep.performance.as_deref()),
+            performance_en: dash(rep.performance_en.as_deref()),
+            respondents: rep.respondents,
+            items: rep
+                .items
+                .iter()
+                .map(|i| PublishedItem {
+                    code: i.code.clone(),
+                    name: i.name.clone(),
+                    name_en: i.name_en.clone(),
+                    ikm: number(i.ikm.as_ref()),
+                    grade: dash(i.grade.as_deref()),
+                })
+                .collect(),
+            trend: r
+                .trend
+                .iter()
+                .map(|t| PublishedPeriod {
+                    period: t.period.clone(),
+                    respondents: t.respondents,
+                    ikm: number(t.ikm.as_ref()),
+                    grade: dash(t.grade.as_deref()),
+                })
+                .collect(),
+            snippet: format!(
+                "<a href=\"{base}/p/{}\"><img src=\"{badge}\" alt=\"IKM\"></a>",
+                r.unit
+            ),
+            badge,
+            method: rep.calculation.rounding_id.clone(),
+        }
+    }
+}
+
 /// `/p/{unit}`.
 pub async fn page(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let code = path.into_inner();
-    let Some(r) = published(&state, code.clone()).await? else {
-        return Ok(document(
-            StatusCode::NOT_FOUND,
-            TITLE,
-            "<p class=\"bad\">Unit ini tidak menerbitkan hasil survei di sini.<br>\
-             <span lang=\"en\">This unit does not publish its survey results here.</span></p>\n",
-        ));
+    let found = published(&state, code).await?;
+    let r = found
+        .as_ref()
+        .map(|r| Published::of(r, &state.settings.public_url));
+    let status = if r.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
     };
-    let rep = &r.report;
-    let items: String = rep
-        .items
-        .iter()
-        .map(|i| {
-            format!(
-                "<tr><td>{}</td><td>{} <span lang=\"en\" class=\"en\">({})</span></td><td class=\"n\">{}</td><td>{}</td></tr>",
-                esc(&i.code),
-                esc(&i.name),
-                esc(&i.name_en),
-                number(i.ikm.as_ref()),
-                esc(i.grade.as_deref().unwrap_or("-"))
-            )
-        })
-        .collect();
-    let trend: String = r
-        .trend
-        .iter()
-        .map(|t| {
-            format!(
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                esc(&t.period),
-                t.respondents,
-                number(t.ikm.as_ref()),
-                esc(t.grade.as_deref().unwrap_or("-"))
-            )
-        })
-        .collect();
-    let badge = format!(
-        "{}/p/{}/badge.svg",
-        state.settings.public_url.trim_end_matches('/'),
-        r.unit
-    );
-    let body = format!(
-        "<h2>{unit}</h2>\n<p>Periode <span lang=\"en\" class=\"en\">(period)</span> {period}: {from} s.d. {to}</p>\n\
-         <div class=\"score\"><p>IKM <strong id=\"ikm\">{ikm}</strong></p>\
-         <p><b>Mutu {grade} · {performance}</b> <span lang=\"en\" class=\"en\">(grade {grade}, {performance_en})</span></p>\
-         <p>{respondents} responden <span lang=\"en\" class=\"en\">(respondents)</span></p></div>\n\
-         <h3>Nilai per unsur <span lang=\"en\" class=\"en\">(by item)</span></h3>\n\
-         <table><thead><tr><th scope=\"col\">Kode</th><th scope=\"col\">Unsur</th><th scope=\"col\" class=\"n\">IKM</th><th scope=\"col\">Mutu</th></tr></thead><tbody>{items}</tbody></table>\n\
-         <h3>Tren <span lang=\"en\" class=\"en\">(trend)</span></h3>\n\
-         <table><thead><tr><th scope=\"col\">Periode</th><th scope=\"col\" class=\"n\">Responden</th><th scope=\"col\" class=\"n\">IKM</th><th scope=\"col\">Mutu</th></tr></thead><tbody>{trend}</tbody></table>\n\
-         <h3>Lencana untuk situs web <span lang=\"en\" class=\"en\">(badge for a website)</span></h3>\n\
-         <p><img src=\"{badge}\" alt=\"IKM {period}: {ikm} ({grade})\"></p>\n\
-         <p><code>{snippet}</code></p>\n\
-         <p class=\"en\">Dihitung sesuai PermenPAN-RB 14/2017 <span lang=\"en\">(computed as PermenPAN-RB 14/2017 prescribes)</span>; {method}.</p>\n",
-        unit = esc(&r.unit_name),
-        period = esc(&r.period),
-        from = esc(&crate::text::local_date(&r.from)),
-        to = esc(&crate::text::local_date(&r.to)),
-        ikm = number(rep.ikm.as_ref()),
-        grade = esc(rep.grade.as_deref().unwrap_or("-")),
-        performance = esc(rep.performance.as_deref().unwrap_or("-")),
-        performance_en = esc(rep.performance_en.as_deref().unwrap_or("-")),
-        respondents = rep.respondents,
-        snippet = esc(&format!(
-            "<a href=\"{}/p/{}\"><img src=\"{badge}\" alt=\"IKM\"></a>",
-            state.settings.public_url.trim_end_matches('/'),
-            r.unit
-        )),
-        method = esc(&rep.calculation.rounding_id),
-    );
-    Ok(document(StatusCode::OK, TITLE, &body))
+    let body = templates::render(
+        "public.html",
+        context! { title_id => TITLE_ID, title_en => TITLE_EN, r },
+    )?;
+    Ok(html(status, body))
 }
 
 /// A grade's badge colour (white text reads on each at WCAG AA).
@@ -154,21 +181,9 @@ fn text_width(text: &str) -> usize {
     text.chars().count() * 7 + 10
 }
 
-fn badge_svg(left: &str, right: &str, fill: &str, label: &str) -> String {
+fn badge_svg(left: &str, right: &str, fill: &str, label: &str) -> Result<String, AppError> {
     let (lw, rw) = (text_width(left), text_width(right));
-    let w = lw + rw;
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"20\" role=\"img\" aria-label=\"{label}\">\
-         <title>{label}</title>\
-         <rect width=\"{lw}\" height=\"20\" fill=\"#333333\"/><rect x=\"{lw}\" width=\"{rw}\" height=\"20\" fill=\"{fill}\"/>\
-         <g fill=\"#ffffff\" font-family=\"DejaVu Sans,Verdana,sans-serif\" font-size=\"11\" text-anchor=\"middle\">\
-         <text x=\"{lx}\" y=\"14\">{left}</text><text x=\"{rx}\" y=\"14\">{right}</text></g></svg>",
-        lx = lw / 2,
-        rx = lw + rw / 2,
-        label = esc(label),
-        left = esc(left),
-        right = esc(right),
-    )
+    templates::render("badge.svg", context! { lw, rw, fill, label, left, right })
 }
 
 /// `/p/{unit}/badge.svg`.
@@ -180,7 +195,7 @@ pub async fn badge(
     let (status, svg) = match &found {
         None => (
             StatusCode::NOT_FOUND,
-            badge_svg("IKM", "tidak tersedia", colour(None), "IKM tidak tersedia"),
+            badge_svg("IKM", "tidak tersedia", colour(None), "IKM tidak tersedia")?,
         ),
         Some(r) => {
             let rep = &r.report;
@@ -198,7 +213,7 @@ pub async fn badge(
                         r.period,
                         rep.performance.as_deref().unwrap_or("-")
                     ),
-                ),
+                )?,
             )
         }
     };

@@ -10,7 +10,10 @@ use crate::error::AppError;
 use crate::instrument::Lang;
 use crate::tokens::{self, IssuedToken, Issuer};
 
-use super::esc;
+use minijinja::context;
+use serde::Serialize;
+
+use super::templates;
 
 /// Slips on a sheet when the request does not say.
 pub const DEFAULT_COUNT: u32 = 24;
@@ -19,18 +22,8 @@ pub const MAX_COUNT: u32 = 120;
 /// Slips on one A4 page (3 columns, 4 rows).
 pub const PER_PAGE: usize = 12;
 
-const CSS: &str = "@page{size:A4;margin:10mm}\
-*{box-sizing:border-box}body{margin:0;font-family:'Noto Sans','DejaVu Sans',Arial,sans-serif;color:#000;line-height:1.15}\
-.page{display:grid;grid-template-columns:repeat(3,63mm);grid-auto-rows:69mm;width:190mm;break-after:page}\
-.page:last-child{break-after:auto}\
-.slip{border:1px dashed #777;padding:2.5mm 3mm;display:flex;flex-direction:column;align-items:center;text-align:center;overflow:hidden}\
-.slip p{margin:0}.slip h1{font-size:9pt;margin:0}.slip .unit{font-size:8pt;font-weight:bold;margin-top:0.8mm}\
-.slip .svc{font-size:7.5pt}.qr svg{width:33mm;height:33mm;display:block;margin:0.5mm auto}\
-.slip .call{font-size:7.5pt}.slip .alt{font-size:6.5pt;color:#333;margin-top:0.6mm}\
-.slip .meta{font-size:6pt;margin-top:auto;word-break:break-all;font-family:'DejaVu Sans Mono',monospace}\
-@media screen{body{background:#ddd}.page{background:#fff;margin:5mm auto;padding:0}}";
-
 /// What a slip says, in one language.
+#[derive(Serialize)]
 struct Words {
     title: &'static str,
     call: &'static str,
@@ -91,33 +84,34 @@ pub fn render(
         Lang::Id => ("id", "en"),
         Lang::En => ("en", "id"),
     };
-    let service = service.map_or_else(|| first.any_service.to_owned(), esc);
-    let mut pages = String::new();
-    for chunk in tokens.chunks(PER_PAGE) {
-        pages.push_str("<section class=\"page\">");
-        for t in chunk {
-            let svg = t.qr_svg.find("<svg").map_or("", |i| &t.qr_svg[i..]);
-            let until = tz.from_utc_datetime(&t.expires_at).format("%d-%m-%Y");
-            pages.push_str(&format!(
-                "<div class=\"slip\"><h1>{title}</h1><p class=\"unit\">{unit}</p><p class=\"svc\">{service}</p>\
-                 <div class=\"qr\" role=\"img\" aria-label=\"QR {url}\">{svg}</div>\
-                 <p class=\"call\">{call}</p><p class=\"alt\" lang=\"{lang_second}\">{alt}</p>\
-                 <p class=\"meta\">{valid} {until} · <span class=\"token\">{token}</span></p></div>",
-                title = first.title,
-                unit = esc(&unit.name),
-                url = esc(&t.url),
-                call = first.call,
-                alt = second.call,
-                valid = first.valid,
-                token = esc(&t.token),
-            ));
-        }
-        pages.push_str("</section>");
-    }
-    Ok(format!(
-        "<!doctype html>\n<html lang=\"{lang_first}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>{title}: {unit}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{pages}\n</body>\n</html>\n",
-        title = first.title,
-        unit = esc(&unit.name),
-    ))
+    let service = service.unwrap_or(first.any_service);
+    let slips: Vec<Slip> = tokens
+        .iter()
+        .map(|t| Slip {
+            svg: t.qr_svg.find("<svg").map_or("", |i| &t.qr_svg[i..]),
+            url: &t.url,
+            token: &t.token,
+            until: tz
+                .from_utc_datetime(&t.expires_at)
+                .format("%d-%m-%Y")
+                .to_string(),
+        })
+        .collect();
+    let pages: Vec<&[Slip]> = slips.chunks(PER_PAGE).collect();
+    templates::render(
+        "sheet.html",
+        context! {
+            lang_first, lang_second, words => first, other => second,
+            unit => unit.name, service, pages,
+        },
+    )
+}
+
+/// One slip: its QR code (an SVG the server drew), address, token and last valid day.
+#[derive(Serialize)]
+struct Slip<'a> {
+    svg: &'a str,
+    url: &'a str,
+    token: &'a str,
+    until: String,
 }

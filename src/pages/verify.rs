@@ -14,9 +14,36 @@ use crate::error::AppError;
 use crate::reporting::verify;
 use crate::state::AppState;
 
-use super::{document, esc};
+use minijinja::context;
+use serde::Serialize;
 
-const TITLE: (&str, &str) = ("Verifikasi hasil SKM", "Verification of an SKM result");
+use super::{html, templates};
+
+const TITLE_ID: &str = "Verifikasi hasil SKM";
+const TITLE_EN: &str = "Verification of an SKM result";
+
+/// What the page shows of a stored verification.
+#[derive(Serialize)]
+struct Shown {
+    made: String,
+    code: String,
+    unit: String,
+    unit_code: String,
+    period: String,
+    service: String,
+    instrument: String,
+    mode: String,
+    respondents: i64,
+    ikm: String,
+    grade: String,
+    items: Vec<ShownItem>,
+}
+
+#[derive(Serialize)]
+struct ShownItem {
+    code: String,
+    ikm: String,
+}
 
 /// Renders a stored IKM (decimal point) in Indonesian notation.
 fn id_number(text: Option<&str>) -> String {
@@ -41,12 +68,11 @@ pub async fn show(
         })
         .await?;
     let Some((v, unit)) = found else {
-        return Ok(document(
-            StatusCode::NOT_FOUND,
-            TITLE,
-            "<p class=\"bad\">Kode verifikasi tidak dikenal. Periksa kembali kode pada dokumen.<br>\
-             <span lang=\"en\">Unknown verification code. Check the code on the document.</span></p>\n",
-        ));
+        let body = templates::render(
+            "verify.html",
+            context! { title_id => TITLE_ID, title_en => TITLE_EN },
+        )?;
+        return Ok(html(StatusCode::NOT_FOUND, body));
     };
     let (name, tz) = match &unit {
         Some(u) => (
@@ -55,46 +81,37 @@ pub async fn show(
         ),
         None => (v.unit_code.clone(), chrono_tz::Asia::Jakarta),
     };
-    let made = tz
-        .from_utc_datetime(&v.created_at)
-        .format("%d-%m-%Y %H:%M %Z");
     let items: BTreeMap<String, Option<String>> =
         serde_json::from_str(&v.items).map_err(AppError::internal)?;
-    let rows: String = items
-        .iter()
-        .map(|(code, ikm)| {
-            format!(
-                "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-                esc(code),
-                id_number(ikm.as_deref())
-            )
-        })
-        .collect();
-    let body = format!(
-        "<p class=\"ok\">Angka-angka berikut dihitung oleh server ini pada {made}. Dokumen yang sah memuat angka yang sama.<br>\
-         <span lang=\"en\">These numbers were computed by this server on {made}. A genuine document shows the same.</span></p>\n\
-         <table>\n<tr><th>Kode verifikasi <span lang=\"en\">(code)</span></th><td>{code}</td></tr>\n\
-         <tr><th>Unit pelayanan <span lang=\"en\">(unit)</span></th><td>{unit} ({unit_code})</td></tr>\n\
-         <tr><th>Periode <span lang=\"en\">(period)</span></th><td>{period}</td></tr>\n\
-         <tr><th>Layanan <span lang=\"en\">(service)</span></th><td>{service}</td></tr>\n\
-         <tr><th>Instrumen, mode <span lang=\"en\">(instrument, mode)</span></th><td>{instrument}, {mode}</td></tr>\n\
-         <tr><th>Jumlah responden <span lang=\"en\">(respondents)</span></th><td>{respondents}</td></tr>\n\
-         <tr><th>IKM</th><td><strong>{ikm}</strong></td></tr>\n\
-         <tr><th>Mutu <span lang=\"en\">(grade)</span></th><td><strong>{grade}</strong></td></tr>\n</table>\n\
-         <table>\n<tr><th>Unsur <span lang=\"en\">(item)</span></th><th>IKM unsur <span lang=\"en\">(item IKM)</span></th></tr>\n{rows}\n</table>\n",
-        code = esc(&v.code),
-        unit = esc(&name),
-        unit_code = esc(&v.unit_code),
-        period = esc(&v.period),
-        service = esc(v
+    let shown = Shown {
+        made: tz
+            .from_utc_datetime(&v.created_at)
+            .format("%d-%m-%Y %H:%M %Z")
+            .to_string(),
+        code: v.code.clone(),
+        unit: name,
+        unit_code: v.unit_code.clone(),
+        period: v.period.clone(),
+        service: v
             .service_code
-            .as_deref()
-            .unwrap_or("Semua layanan / all services")),
-        instrument = esc(&v.instrument),
-        mode = esc(&v.mode),
-        respondents = v.respondents,
-        ikm = id_number(v.ikm.as_deref()),
-        grade = esc(v.grade.as_deref().unwrap_or("-")),
-    );
-    Ok(document(StatusCode::OK, TITLE, &body))
+            .clone()
+            .unwrap_or_else(|| "Semua layanan / all services".to_owned()),
+        instrument: v.instrument.clone(),
+        mode: v.mode.clone(),
+        respondents: v.respondents,
+        ikm: id_number(v.ikm.as_deref()),
+        grade: v.grade.clone().unwrap_or_else(|| "-".to_owned()),
+        items: items
+            .iter()
+            .map(|(code, ikm)| ShownItem {
+                code: code.clone(),
+                ikm: id_number(ikm.as_deref()),
+            })
+            .collect(),
+    };
+    let body = templates::render(
+        "verify.html",
+        context! { title_id => TITLE_ID, title_en => TITLE_EN, v => shown },
+    )?;
+    Ok(html(StatusCode::OK, body))
 }

@@ -4,6 +4,7 @@
 // Bahasa Indonesia first, English one tap away. Everything comes from this server.
 (function () {
   "use strict";
+  const { esc, translator, request } = window.kepuasan;
   const KEY = "kepuasan.dashboard.key";
   const LANG = "kepuasan.dashboard.lang";
   const T = {
@@ -71,10 +72,9 @@
   // Each report load gets a number; an answer to an older load (the user changed unit or period
   // while it was on its way) is dropped rather than shown under the newer choice.
   let generation = 0;
-  const t = (k) => T[state.lang][k];
+  const t = translator(T, () => state.lang);
   const SHOWN_SUGGESTIONS = 20;
   const key = () => sessionStorage.getItem(KEY);
-  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const num = (v, d = 2) => (v === null || v === undefined ? "-" : (state.lang === "id" ? Number(v).toFixed(d).replace(".", ",") : Number(v).toFixed(d)));
   // 2025-07-01 -> 01-07-2025, as the PDF and Indonesian documents write dates.
   const day = (iso) => String(iso).split("-").reverse().join("-");
@@ -87,8 +87,7 @@
   }
 
   async function api(path, init = {}) {
-    const headers = { Authorization: "Bearer " + key(), ...(init.body ? { "Content-Type": "application/json" } : {}) };
-    const res = await fetch(path, { ...init, headers });
+    const res = await request(path, key(), init);
     if (res.status === 401) { sessionStorage.removeItem(KEY); state.error = t("badKey"); render(); throw new Error("401"); }
     return res;
   }

@@ -4,7 +4,8 @@
 "use strict";
 
 (function () {
-  const CONFIG = JSON.parse(document.getElementById("kepuasan-config").textContent || "{}");
+  const { esc, config, translator, request } = window.kepuasan;
+  const CONFIG = config();
   const KIOSK = CONFIG.mode === "kiosk";
   const KEY_STORE = "kepuasan.kiosk_key";
   const T = {
@@ -70,14 +71,13 @@
     answers: {}, profile: {}, suggestion: "", step: 0, filter: "", queue: 0, note: "",
   };
   const app = document.getElementById("app");
-  const t = (k) => T[state.lang][k];
+  const t = translator(T, () => state.lang);
   const key = () => localStorage.getItem(KEY_STORE);
   function deviceId() {
     let id = localStorage.getItem("kepuasan.device_id");
     if (!id) { id = "dev-" + uuid().replace(/-/g, "").slice(0, 20); localStorage.setItem("kepuasan.device_id", id); }
     return id;
   }
-  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const label = (o) => (state.lang === "id" ? o.id : o.en);
 
   // ---- outbox (IndexedDB) -------------------------------------------------------------------
@@ -107,8 +107,8 @@
   async function freshTicket() {
     try {
       const html = await (await fetch(location.pathname, { cache: "no-store" })).text();
-      const config = new DOMParser().parseFromString(html, "text/html").getElementById("kepuasan-config");
-      return JSON.parse(config.textContent).ticket || null;
+      const embedded = new DOMParser().parseFromString(html, "text/html").getElementById("kepuasan-config");
+      return JSON.parse(embedded.textContent).ticket || null;
     } catch (e) {
       return null;
     }
@@ -121,13 +121,11 @@
     try {
       const items = await pending();
       for (const item of items) {
-        const headers = { "Content-Type": "application/json" };
-        if (KIOSK && key()) headers.Authorization = "Bearer " + key();
         const post = async () => {
           const offset = localStorage.getItem("kepuasan.clock_offset_ms");
           const body = offset === null ? item.body : { ...item.body, clock_offset_ms: Math.round(-Number(offset)) };
           const sentAt = Date.now();
-          const answer = await fetch("/api/v1/responses", { method: "POST", headers, body: JSON.stringify(body) });
+          const answer = await request("/api/v1/responses", KIOSK ? key() : null, { method: "POST", body: JSON.stringify(body) });
           const serverDate = Date.parse(answer.headers.get("Date") || "");
           if (!Number.isNaN(serverDate)) localStorage.setItem("kepuasan.clock_offset_ms", String(serverDate - (sentAt + Date.now()) / 2));
           return answer;
@@ -173,9 +171,7 @@
 
   // ---- API ------------------------------------------------------------------------------------
   async function api(path) {
-    const headers = {};
-    if (KIOSK && key()) headers.Authorization = "Bearer " + key();
-    const res = await fetch(path, { headers });
+    const res = await request(path, KIOSK ? key() : null);
     if (!res.ok) throw new Error(path + " " + res.status);
     return res.json();
   }
