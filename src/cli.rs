@@ -600,6 +600,15 @@ impl Session {
         })
     }
 
+    /// [`Session::read`] when the command only reads, [`Session::write`] otherwise.
+    fn open(only_reads: bool) -> Result<Session, CliError> {
+        if only_reads {
+            Session::read()
+        } else {
+            Session::write()
+        }
+    }
+
     /// For a command that writes: the database migrated first, and the tallies of one made
     /// before tallies existed built, as `serve` does.
     fn write() -> Result<Session, CliError> {
@@ -733,10 +742,7 @@ fn demo(out: &mut dyn Write) -> Result<String, CliError> {
 }
 
 fn keys(command: KeysCommand) -> Result<String, CliError> {
-    let state = match command {
-        KeysCommand::List => Session::read()?,
-        _ => Session::write()?,
-    };
+    let state = Session::open(matches!(command, KeysCommand::List))?;
     match command {
         KeysCommand::Create {
             role,
@@ -798,10 +804,10 @@ fn keys(command: KeysCommand) -> Result<String, CliError> {
 }
 
 fn units(command: UnitsCommand) -> Result<String, CliError> {
-    let state = match command {
-        UnitsCommand::List | UnitsCommand::SigningSecret { .. } => Session::read()?,
-        _ => Session::write()?,
-    };
+    let state = Session::open(matches!(
+        command,
+        UnitsCommand::List | UnitsCommand::SigningSecret { .. }
+    ))?;
     match command {
         UnitsCommand::Add {
             code,
@@ -907,11 +913,7 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         .parse()
         .map_err(|e: crate::period::PeriodError| CliError(e.to_string()))?;
     // A PDF records its verification code: a write. Other formats only read.
-    let state = if format == Format::Pdf {
-        Session::write()?
-    } else {
-        Session::read()?
-    };
+    let state = Session::open(format != Format::Pdf)?;
     let request = crate::reporting::ReportRequest {
         unit: args.unit.clone(),
         period,
@@ -960,10 +962,7 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
 
 fn follow_ups(command: FollowUpsCommand) -> Result<String, CliError> {
     use crate::followup;
-    let state = match command {
-        FollowUpsCommand::List { .. } => Session::read()?,
-        _ => Session::write()?,
-    };
+    let state = Session::open(matches!(command, FollowUpsCommand::List { .. }))?;
     match command {
         FollowUpsCommand::Add {
             unit,
@@ -1016,10 +1015,7 @@ fn follow_ups(command: FollowUpsCommand) -> Result<String, CliError> {
 }
 
 fn populations(command: PopulationsCommand) -> Result<String, CliError> {
-    let state = match command {
-        PopulationsCommand::List { .. } => Session::read()?,
-        _ => Session::write()?,
-    };
+    let state = Session::open(matches!(command, PopulationsCommand::List { .. }))?;
     match command {
         PopulationsCommand::Set {
             unit,
@@ -1060,11 +1056,7 @@ fn populations(command: PopulationsCommand) -> Result<String, CliError> {
 
 fn import(file: &PathBuf, dry_run: bool, unit: Option<&str>) -> Result<String, CliError> {
     let bytes = std::fs::read(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
-    let state = if dry_run {
-        Session::read()?
-    } else {
-        Session::write()?
-    };
+    let state = Session::open(dry_run)?;
     // The operator at the console acts as an administrator.
     let operator = crate::auth::Principal {
         key_id: "command-line".into(),

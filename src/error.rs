@@ -19,127 +19,96 @@ use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
-/// What went wrong. Each kind has one HTTP status and one stable code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// 422: fields that fail validation.
-    ValidationFailed,
-    /// 422: a field names a row that does not exist (a foreign key).
-    ReferenceNotFound,
-    /// 422: a receipt token that is unknown, forged or malformed.
-    InvalidToken,
-    /// 422: a receipt token past its validity.
-    TokenExpired,
-    /// 422: a receipt token of another unit.
-    TokenOtherUnit,
-    /// 422: a survey page's form ticket that is forged or for another unit.
-    InvalidTicket,
-    /// 422: a form ticket too old to count.
-    TicketExpired,
-    /// 422: an open-link response without its page's form ticket.
-    TicketRequired,
-    /// 413: an upload over one of its limits.
-    TooLarge,
-    /// 413: a JSON body over the size limit.
-    BodyTooLarge,
-    /// 415: a body that is not JSON.
-    UnsupportedContentType,
-    /// 400: a body that is not valid JSON.
-    MalformedJson,
-    /// 400: a body that cannot be read.
-    BadBody,
-    /// 401: no key, an unknown key or a revoked key.
-    Unauthorized,
-    /// 403: a valid key that may not do this.
-    Forbidden,
-    /// 404.
-    NotFound,
-    /// 409: another transaction wrote the same row meanwhile; the work may be retried.
-    Conflict,
-    /// 409: a unit code that is taken.
-    UnitExists,
-    /// 409: a service code that is taken within its unit.
-    ServiceExists,
-    /// 409: a submission id used before for different content.
-    SubmissionIdConflict,
-    /// 409: a receipt already used for a survey.
-    TokenSpent,
-    /// 409: a survey page's form already sent.
-    TicketSpent,
-    /// 409: the demo asked to fill a database that has units.
-    NotEmpty,
-    /// 409, never answered: a submission of a group-commit batch was stored before; the
-    /// writer rolls the batch back and stores its submissions one at a time.
-    SeenBefore,
-    /// 429: too many requests from one client.
-    RateLimited,
-    /// 503: the database is busy or unreachable.
-    DbUnavailable,
-    /// 503: heavy work is at its limit.
-    Busy,
-    /// Never answered: work run without a connection ([`crate::db::Offline`]) needed one;
-    /// the caller runs it again with a connection.
-    NeedsDatabase,
-    /// 500: a bug.
-    Internal,
+/// Declares [`Kind`] from one table: each kind with its HTTP status and its stable code, the
+/// only place either is written.
+macro_rules! kinds {
+    ($($(#[doc = $doc:expr])* $kind:ident => $status:ident, $code:literal;)*) => {
+        /// What went wrong. Each kind has one HTTP status and one stable code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Kind {
+            $($(#[doc = $doc])* $kind,)*
+        }
+
+        impl Kind {
+            /// Every kind.
+            pub const ALL: &[Kind] = &[$(Kind::$kind),*];
+
+            /// The HTTP status of this kind.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(Kind::$kind => StatusCode::$status,)*
+                }
+            }
+
+            /// The stable snake_case code of this kind: the contract's `error` field.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $code,)*
+                }
+            }
+        }
+    };
 }
 
-impl Kind {
-    /// The HTTP status of this kind.
-    pub fn status(self) -> StatusCode {
-        use Kind::*;
-        match self {
-            ValidationFailed | ReferenceNotFound | InvalidToken | TokenExpired | TokenOtherUnit
-            | InvalidTicket | TicketExpired | TicketRequired => StatusCode::UNPROCESSABLE_ENTITY,
-            TooLarge | BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            UnsupportedContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            MalformedJson | BadBody => StatusCode::BAD_REQUEST,
-            Unauthorized => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
-            NotFound => StatusCode::NOT_FOUND,
-            Conflict | UnitExists | ServiceExists | SubmissionIdConflict | TokenSpent
-            | TicketSpent | NotEmpty | SeenBefore => StatusCode::CONFLICT,
-            RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            DbUnavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
-            NeedsDatabase | Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The stable snake_case code of this kind: the contract's `error` field.
-    pub fn code(self) -> &'static str {
-        use Kind::*;
-        match self {
-            ValidationFailed => "validation_failed",
-            ReferenceNotFound => "reference_not_found",
-            InvalidToken => "invalid_token",
-            TokenExpired => "token_expired",
-            TokenOtherUnit => "token_other_unit",
-            InvalidTicket => "invalid_ticket",
-            TicketExpired => "ticket_expired",
-            TicketRequired => "ticket_required",
-            TooLarge => "too_large",
-            BodyTooLarge => "body_too_large",
-            UnsupportedContentType => "unsupported_content_type",
-            MalformedJson => "malformed_json",
-            BadBody => "bad_body",
-            Unauthorized => "unauthorized",
-            Forbidden => "forbidden",
-            NotFound => "not_found",
-            Conflict => "conflict",
-            UnitExists => "unit_exists",
-            ServiceExists => "service_exists",
-            SubmissionIdConflict => "submission_id_conflict",
-            TokenSpent => "token_spent",
-            TicketSpent => "ticket_spent",
-            NotEmpty => "not_empty",
-            SeenBefore => "seen_before",
-            RateLimited => "rate_limited",
-            DbUnavailable => "db_unavailable",
-            Busy => "busy",
-            NeedsDatabase => "needs_database",
-            Internal => "internal",
-        }
-    }
+kinds! {
+    /// 422: fields that fail validation.
+    ValidationFailed => UNPROCESSABLE_ENTITY, "validation_failed";
+    /// 422: a field names a row that does not exist (a foreign key).
+    ReferenceNotFound => UNPROCESSABLE_ENTITY, "reference_not_found";
+    /// 422: a receipt token that is unknown, forged or malformed.
+    InvalidToken => UNPROCESSABLE_ENTITY, "invalid_token";
+    /// 422: a receipt token past its validity.
+    TokenExpired => UNPROCESSABLE_ENTITY, "token_expired";
+    /// 422: a receipt token of another unit.
+    TokenOtherUnit => UNPROCESSABLE_ENTITY, "token_other_unit";
+    /// 422: a survey page's form ticket that is forged or for another unit.
+    InvalidTicket => UNPROCESSABLE_ENTITY, "invalid_ticket";
+    /// 422: a form ticket too old to count.
+    TicketExpired => UNPROCESSABLE_ENTITY, "ticket_expired";
+    /// 422: an open-link response without its page's form ticket.
+    TicketRequired => UNPROCESSABLE_ENTITY, "ticket_required";
+    /// 413: an upload over one of its limits.
+    TooLarge => PAYLOAD_TOO_LARGE, "too_large";
+    /// 413: a JSON body over the size limit.
+    BodyTooLarge => PAYLOAD_TOO_LARGE, "body_too_large";
+    /// 415: a body that is not JSON.
+    UnsupportedContentType => UNSUPPORTED_MEDIA_TYPE, "unsupported_content_type";
+    /// 400: a body that is not valid JSON.
+    MalformedJson => BAD_REQUEST, "malformed_json";
+    /// 400: a body that cannot be read.
+    BadBody => BAD_REQUEST, "bad_body";
+    /// 401: no key, an unknown key or a revoked key.
+    Unauthorized => UNAUTHORIZED, "unauthorized";
+    /// 403: a valid key that may not do this.
+    Forbidden => FORBIDDEN, "forbidden";
+    /// 404.
+    NotFound => NOT_FOUND, "not_found";
+    /// 409: another transaction wrote the same row meanwhile; the work may be retried.
+    Conflict => CONFLICT, "conflict";
+    /// 409: a unit code that is taken.
+    UnitExists => CONFLICT, "unit_exists";
+    /// 409: a service code that is taken within its unit.
+    ServiceExists => CONFLICT, "service_exists";
+    /// 409: a submission id used before for different content.
+    SubmissionIdConflict => CONFLICT, "submission_id_conflict";
+    /// 409: a receipt already used for a survey.
+    TokenSpent => CONFLICT, "token_spent";
+    /// 409: a survey page's form already sent.
+    TicketSpent => CONFLICT, "ticket_spent";
+    /// 409: the demo asked to fill a database that has units.
+    NotEmpty => CONFLICT, "not_empty";
+    /// 409, never answered: a submission of a group-commit batch was stored before; the /// writer rolls the batch back and stores its submissions one at a time.
+    SeenBefore => CONFLICT, "seen_before";
+    /// 429: too many requests from one client.
+    RateLimited => TOO_MANY_REQUESTS, "rate_limited";
+    /// 503: the database is busy or unreachable.
+    DbUnavailable => SERVICE_UNAVAILABLE, "db_unavailable";
+    /// 503: heavy work is at its limit.
+    Busy => SERVICE_UNAVAILABLE, "busy";
+    /// Never answered: work run without a connection ([`crate::db::Offline`]) needed one; /// the caller runs it again with a connection.
+    NeedsDatabase => INTERNAL_SERVER_ERROR, "needs_database";
+    /// 500: a bug.
+    Internal => INTERNAL_SERVER_ERROR, "internal";
 }
 
 /// The cause of an internal error, kept as an error value (with its own sources).
@@ -455,37 +424,7 @@ mod tests {
     #[test]
     fn each_kind_has_its_own_code_and_a_client_or_server_status() {
         use Kind::*;
-        let all = [
-            ValidationFailed,
-            ReferenceNotFound,
-            InvalidToken,
-            TokenExpired,
-            TokenOtherUnit,
-            InvalidTicket,
-            TicketExpired,
-            TicketRequired,
-            TooLarge,
-            BodyTooLarge,
-            UnsupportedContentType,
-            MalformedJson,
-            BadBody,
-            Unauthorized,
-            Forbidden,
-            NotFound,
-            Conflict,
-            UnitExists,
-            ServiceExists,
-            SubmissionIdConflict,
-            TokenSpent,
-            TicketSpent,
-            NotEmpty,
-            SeenBefore,
-            RateLimited,
-            DbUnavailable,
-            Busy,
-            NeedsDatabase,
-            Internal,
-        ];
+        let all = Kind::ALL;
         let codes: std::collections::BTreeSet<&str> = all.iter().map(|k| k.code()).collect();
         assert_eq!(codes.len(), all.len(), "two kinds share a code");
         assert_eq!(TokenSpent.status(), StatusCode::CONFLICT);

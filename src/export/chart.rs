@@ -93,6 +93,21 @@ pub struct Bar<'a> {
     pub grade: Option<&'a str>,
 }
 
+/// An SVG of `size` on a white ground, drawn by `draw`.
+fn drawn(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), AppError>,
+) -> Result<String, AppError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(fail)?;
+        draw(&root)?;
+        root.present().map_err(fail)?;
+    }
+    Ok(svg)
+}
+
 /// Vertical bars on a 0-100 axis, with dashed lines at the grade boundaries and each value
 /// printed above its bar (`decimal` is the reader's decimal separator).
 fn bars(
@@ -102,12 +117,9 @@ fn bars(
     decimal: char,
     size: (u32, u32),
 ) -> Result<String, AppError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(fail)?;
+    drawn(size, |root| {
         let n = bars.len().max(1);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 15))
             .margin(8)
             .x_label_area_size(24)
@@ -161,9 +173,8 @@ fn bars(
         for &b in boundaries {
             boundary(&mut chart, n, b)?;
         }
-        root.present().map_err(fail)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 type BarChart<'a> = ChartContext<
@@ -191,13 +202,10 @@ fn trend(
     decimal: char,
     size: (u32, u32),
 ) -> Result<String, AppError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(fail)?;
+    drawn(size, |root| {
         let n = points.len().max(1);
         let labels: Vec<String> = points.iter().map(|p| p.0.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 15))
             .margin(10)
             .x_label_area_size(24)
@@ -246,7 +254,6 @@ fn trend(
                 )
             }))
             .map_err(fail)?;
-        root.present().map_err(fail)?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }

@@ -133,6 +133,17 @@ struct Layout {
 }
 
 impl Layout {
+    /// A thin line across the text width at the current height.
+    fn rule(&mut self) {
+        let y = self.y;
+        self.ops().push(Op::Line {
+            x1: MARGIN,
+            y1: y,
+            x2: PAGE_W - MARGIN,
+            y2: y,
+        });
+    }
+
     fn new() -> Layout {
         let mut db = usvg::fontdb::Database::new();
         db.load_font_data(REGULAR.to_vec());
@@ -191,13 +202,7 @@ impl Layout {
         self.y += 14.0;
         self.paragraph(text, 11.5, true, 0.0);
         self.y += 3.0;
-        let y = self.y;
-        self.ops().push(Op::Line {
-            x1: MARGIN,
-            y1: y,
-            x2: PAGE_W - MARGIN,
-            y2: y,
-        });
+        self.rule();
         self.y += 2.0;
     }
 
@@ -259,13 +264,7 @@ impl Layout {
             }
             draw_row(self, &lines, false, n % 2 == 1);
         }
-        let y = self.y;
-        self.ops().push(Op::Line {
-            x1: MARGIN,
-            y1: y,
-            x2: PAGE_W - MARGIN,
-            y2: y,
-        });
+        self.rule();
     }
 
     /// A section of the report as a table (or label/value lines when it has no header).

@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::error::AppError;
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 7] = [
+    ("base.html", include_str!("templates/base.html")),
     ("document.html", include_str!("templates/document.html")),
     ("app.html", include_str!("templates/app.html")),
     ("public.html", include_str!("templates/public.html")),
