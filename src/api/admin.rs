@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::{Admin, Caller};
-use crate::access::{self, Action};
+use super::{Admin, Caller, ListsServices, Reads, UnitScope};
+use crate::access;
 use crate::db::queries::{self, Population, Service, Unit};
 use crate::domain::keys::{self, CreateKeyRequest, KeyView};
 use crate::domain::populations::{self, PopulationRequest};
@@ -85,16 +85,12 @@ pub async fn create_service(
     responses((status = 200, description = "The unit's services", body = [Service])))]
 pub async fn list_services(
     state: web::Data<AppState>,
-    Caller(caller): Caller,
-    path: web::Path<String>,
+    scope: UnitScope<ListsServices>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = path.into_inner();
+    let unit = scope.unit;
     let services = state
         .db
-        .read(move |conn| {
-            let unit = access::unit(conn, &caller, Action::ListServices, &unit)?;
-            queries::list_services(conn, &unit)
-        })
+        .read(move |conn| queries::list_services(conn, &unit))
         .await?;
     Ok(HttpResponse::Ok().json(services))
 }
@@ -224,16 +220,12 @@ pub async fn import_populations(
     responses((status = 200, description = "Populations by period", body = [Population]), (status = 404, description = "Unknown unit", body = ErrorBody)))]
 pub async fn list_populations(
     state: web::Data<AppState>,
-    Caller(caller): Caller,
-    path: web::Path<String>,
+    scope: UnitScope<Reads>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = path.into_inner();
+    let unit = scope.unit;
     let rows = state
         .db
-        .read(move |conn| {
-            let unit = access::unit(conn, &caller, Action::ReadUnit, &unit)?;
-            queries::list_populations(conn, &unit)
-        })
+        .read(move |conn| queries::list_populations(conn, &unit))
         .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

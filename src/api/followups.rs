@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::Caller;
+use super::{Caller, Reads, UnitScope};
 use crate::access::{self, Action};
 use crate::error::{AppError, ErrorBody};
 use crate::followup::{self, FollowUp, NewFollowUpRequest, UpdateFollowUpRequest};
@@ -26,11 +26,10 @@ pub struct FollowUpQuery {
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
-    Caller(caller): Caller,
-    path: web::Path<String>,
+    scope: UnitScope<Reads>,
     body: web::Json<NewFollowUpRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = path.into_inner();
+    let unit = scope.unit;
     let body = body.into_inner();
     let instrument = state
         .registry
@@ -40,10 +39,7 @@ pub async fn create(
     let now = state.clock.now();
     let row = state
         .db
-        .write(move |conn| {
-            let unit = access::unit(conn, &caller, Action::ReadUnit, &unit)?;
-            followup::create(conn, &instrument, &unit, &body, now)
-        })
+        .write(move |conn| followup::create(conn, &instrument, &unit, &body, now))
         .await?;
     Ok(HttpResponse::Created().json(row))
 }
@@ -53,11 +49,10 @@ pub async fn create(
     responses((status = 200, description = "Plans by period and item", body = [FollowUp]), (status = 403, description = "Not an admin or a viewer of the unit", body = ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
-    Caller(caller): Caller,
-    path: web::Path<String>,
+    scope: UnitScope<Reads>,
     query: web::Query<FollowUpQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = path.into_inner();
+    let unit = scope.unit;
     let period = match &query.period {
         None => None,
         Some(p) => Some(
@@ -68,10 +63,7 @@ pub async fn list(
     };
     let rows = state
         .db
-        .read(move |conn| {
-            let unit = access::unit(conn, &caller, Action::ReadUnit, &unit)?;
-            followup::list(conn, &unit, period.as_deref())
-        })
+        .read(move |conn| followup::list(conn, &unit, period.as_deref()))
         .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

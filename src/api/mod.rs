@@ -265,6 +265,67 @@ impl actix_web::FromRequest for Admin {
     }
 }
 
+/// What a route with a `{unit}` in its path does to that unit: [`UnitScope`] checks it.
+pub trait UnitAction {
+    /// The action, as [`crate::access`] knows it.
+    const ACTION: crate::access::Action;
+}
+
+/// Reads a unit: its populations and follow-up plans (and plans them).
+pub struct Reads;
+impl UnitAction for Reads {
+    const ACTION: crate::access::Action = crate::access::Action::ReadUnit;
+}
+
+/// Lists a unit's services.
+pub struct ListsServices;
+impl UnitAction for ListsServices {
+    const ACTION: crate::access::Action = crate::access::Action::ListServices;
+}
+
+/// Issues a unit's receipt tokens and sheets.
+pub struct IssuesTokens;
+impl UnitAction for IssuesTokens {
+    const ACTION: crate::access::Action = crate::access::Action::IssueTokens;
+}
+
+/// The unit a route's `{unit}` names, resolved to its stored code, on which the caller's key
+/// may take `A`'s action: 401 without a valid key, and 403 or 404 as [`crate::access`] rules.
+pub struct UnitScope<A> {
+    /// The caller.
+    pub caller: Principal,
+    /// The unit's stored code.
+    pub unit: String,
+    action: std::marker::PhantomData<A>,
+}
+
+impl<A: UnitAction + 'static> actix_web::FromRequest for UnitScope<A> {
+    type Error = AppError;
+    type Future = Extracted<UnitScope<A>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        let given = req.match_info().get("unit").map(str::to_owned);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let Caller(caller) = caller.await?;
+            let (Some(given), Some(state)) = (given, state) else {
+                return Err(AppError::internal("a unit route without {unit} or state"));
+            };
+            let who = caller.clone();
+            let unit = state
+                .db
+                .read(move |conn| crate::access::unit(conn, &who, A::ACTION, &given))
+                .await?;
+            Ok(UnitScope {
+                caller,
+                unit,
+                action: std::marker::PhantomData,
+            })
+        })
+    }
+}
+
 /// Writes down a key's last use, at most once a minute per key.
 pub(crate) async fn record_use(state: &AppState, principal: &Principal) {
     let now = state.clock.now();

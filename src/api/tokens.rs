@@ -7,8 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use validator::Validate;
 
-use super::Caller;
-use crate::access::{self, Action};
+use super::{IssuesTokens, UnitScope};
 use crate::error::{AppError, ErrorBody};
 use crate::pages::sheet;
 use crate::state::AppState;
@@ -53,11 +52,10 @@ pub struct ReceiptSheetRequest {
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn issue(
     state: web::Data<AppState>,
-    Caller(caller): Caller,
-    path: web::Path<String>,
+    scope: UnitScope<IssuesTokens>,
     body: web::Json<ReceiptTokenRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = path.into_inner();
+    let UnitScope { caller, unit, .. } = scope;
     let body = body.into_inner();
     body.validate()?;
     let now = state.clock.now();
@@ -65,7 +63,6 @@ pub async fn issue(
     let issued = state
         .db
         .write(move |conn| {
-            let unit = access::unit(conn, &caller, Action::IssueTokens, &unit)?;
             tokens::find_target(conn, &unit, body.service.as_deref())?;
             let issuer = settings.issuer(Some(&caller.key_id), now);
             tokens::issue(
@@ -88,11 +85,10 @@ pub async fn issue(
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn sheet(
     state: web::Data<AppState>,
-    Caller(caller): Caller,
-    path: web::Path<String>,
+    scope: UnitScope<IssuesTokens>,
     body: web::Json<ReceiptSheetRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = path.into_inner();
+    let UnitScope { caller, unit, .. } = scope;
     let body = body.into_inner();
     body.validate()?;
     let count = body.count.unwrap_or(sheet::DEFAULT_COUNT);
@@ -105,7 +101,6 @@ pub async fn sheet(
     let html = state
         .db
         .write(move |conn| {
-            let unit = access::unit(conn, &caller, Action::IssueTokens, &unit)?;
             let issuer = settings.issuer(Some(&caller.key_id), now);
             sheet::issue(conn, &issuer, &unit, body.service.as_deref(), count, lang)
         })
