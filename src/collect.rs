@@ -30,7 +30,7 @@ pub const CHANNELS: [&str; 4] = ["kiosk", "qr", "web", "paper"];
 const MAX_CLOCK_OFFSET_MS: i64 = 366 * 24 * 3_600_000;
 
 /// A submission as clients send it (the contract's shape). Its own fields are checked by their
-/// rules here; the answers and profile against the instrument they name ([`prepare`]).
+/// rules here; the answers and profile against the instrument they name ([`Checker::prepare`]).
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct SubmissionRequest {

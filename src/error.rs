@@ -97,7 +97,8 @@ kinds! {
     TicketSpent => CONFLICT, "ticket_spent";
     /// 409: the demo asked to fill a database that has units.
     NotEmpty => CONFLICT, "not_empty";
-    /// 409, never answered: a submission of a group-commit batch was stored before; the /// writer rolls the batch back and stores its submissions one at a time.
+    /// 409, never answered: a submission of a group-commit batch was stored before; the
+    /// writer rolls the batch back and stores its submissions one at a time.
     SeenBefore => CONFLICT, "seen_before";
     /// 429: too many requests from one client.
     RateLimited => TOO_MANY_REQUESTS, "rate_limited";
@@ -105,7 +106,8 @@ kinds! {
     DbUnavailable => SERVICE_UNAVAILABLE, "db_unavailable";
     /// 503: heavy work is at its limit.
     Busy => SERVICE_UNAVAILABLE, "busy";
-    /// Never answered: work run without a connection ([`crate::db::Offline`]) needed one; /// the caller runs it again with a connection.
+    /// Never answered: work run without a connection ([`crate::db::Offline`]) needed one;
+    /// the caller runs it again with a connection.
     NeedsDatabase => INTERNAL_SERVER_ERROR, "needs_database";
     /// 500: a bug.
     Internal => INTERNAL_SERVER_ERROR, "internal";

@@ -19,6 +19,7 @@ pub mod directory;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod exact;
 pub mod export;
 pub mod followup;
 pub mod import;

@@ -4,7 +4,7 @@
 //! index = Σ NRR × weight; IKM = index × 25; all exact, rounded once, half-up, to two decimals,
 //! and the grade read from the rounded value. [`compute`] does this from a [`Tally`].
 
-pub mod exact;
+pub use crate::exact;
 pub mod sample;
 pub mod stats;
 pub mod tally;

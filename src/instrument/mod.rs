@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::engine::exact::{Fixed, Q, qi};
+use crate::exact::{Fixed, Q, qi};
 
 pub use registry::Registry;
 

@@ -38,11 +38,7 @@ fn skm_2017_has_the_nine_items_in_questionnaire_order() {
             .starts_with("Bagaimana pendapat Saudara tentang")
     }));
     assert_eq!((skm.scale_min, skm.scale_max, skm.conversion), (1, 4, 25));
-    assert!(
-        skm.weights
-            .iter()
-            .all(|w| *w == crate::engine::exact::q(1, 9))
-    );
+    assert!(skm.weights.iter().all(|w| *w == crate::exact::q(1, 9)));
     let letters: Vec<&str> = skm.grades.iter().map(|g| g.letter.as_str()).collect();
     assert_eq!(letters, ["D", "C", "B", "A"]);
     assert_eq!(skm.grades[2].performance.id, "Baik");
@@ -123,7 +119,7 @@ fn weights_that_do_not_sum_to_one_are_refused() {
         1,
     );
     let ok = Instrument::from_toml("w.toml", &fixed).unwrap();
-    assert_eq!(ok.weights[0], crate::engine::exact::q(1, 5));
+    assert_eq!(ok.weights[0], crate::exact::q(1, 5));
 }
 
 #[test]

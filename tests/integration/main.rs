@@ -10,6 +10,7 @@ mod crash;
 mod diskfault;
 mod hardening;
 mod imports;
+mod layers;
 mod migrations;
 mod ops;
 mod pgfault;
