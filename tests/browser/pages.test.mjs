@@ -60,9 +60,14 @@ async function reportWhen(unit, ready) {
   return r;
 }
 
-async function page(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, bypassCSP: true, locale: "id-ID" });
+async function page(viewport = { width: 1280, height: 800 }, options = {}) {
+  const context = await browser.newContext({ viewport, bypassCSP: true, locale: "id-ID", ...options });
   return context.newPage();
+}
+
+// Waits until question `n` (1-based) of 9 is the one on screen.
+async function onQuestion(p, n) {
+  await p.getByText(`Pertanyaan ${n} dari 9`).waitFor();
 }
 
 async function shot(p, name) {
@@ -81,9 +86,10 @@ async function noScroll(p, where) {
   assert.ok(sw <= w && sh <= h, `${where}: page scrolls (${sw}x${sh} in ${w}x${h})`);
 }
 
+// Answers all nine questions with `value`, as a person does: each once it is on screen.
 async function answerAll(p, value, after) {
   for (let i = 0; i < 9; i++) {
-    await p.locator("main h2").waitFor();
+    await onQuestion(p, i + 1);
     if (after) await after(i);
     await p.click(`button[data-answer="${value}"]`);
   }
@@ -97,6 +103,7 @@ before(async () => {
   cli("units", "add", "mpp-test", "--name", "MPP Uji", "--timezone", "Asia/Makassar");
   cli("units", "add", "dukcapil", "--name", "Disdukcapil Kota Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");
   cli("units", "add", "samsat", "--name", "Samsat Kota Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");
+  cli("units", "add", "imigrasi", "--name", "Kantor Imigrasi Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");
   cli("units", "add", "puskesmas", "--name", "Puskesmas Uji", "--timezone", "Asia/Makassar", "--open-link");
   cli("services", "add", "--unit", "dukcapil", "ktp-el", "--name", "KTP-el");
   cli("services", "add", "--unit", "dukcapil", "kk", "--name", "Kartu Keluarga");
@@ -163,10 +170,57 @@ test("an unfinished kiosk survey is discarded after the idle timeout", async () 
   await p.goto(`${base}/kiosk?idle=5#key=${kiosk}`);
   await p.getByRole("button", { name: "Samsat Kota Uji" }).click();
   await p.click('button[data-answer="2"]');
+  await onQuestion(p, 2);
   await p.click('button[data-answer="2"]');
-  await p.getByText("Pertanyaan 3 dari 9").waitFor();
+  await onQuestion(p, 3);
   await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor({ timeout: 9000 });
   assert.equal((await report("samsat")).respondents, 0);
+  await p.context().close();
+});
+
+test("two taps 120 ms apart answer one question, and going back shows the choice made", async () => {
+  const p = await page({ width: 1024, height: 600 }, { hasTouch: true, isMobile: false });
+  await p.goto(`${base}/kiosk#key=${kiosk}`);
+  await p.getByRole("button", { name: "Samsat Kota Uji" }).tap();
+  await onQuestion(p, 1);
+  const box = await p.locator('button[data-answer="3"]').boundingBox();
+  const x = box.x + box.width / 2, y = box.y + box.height / 2;
+  await p.touchscreen.tap(x, y);
+  await p.waitForTimeout(120);
+  await p.touchscreen.tap(x, y);
+  await onQuestion(p, 2);
+  // The second tap answered nothing: question 2 waits, with no choice made.
+  await p.waitForTimeout(800);
+  await onQuestion(p, 2);
+  assert.equal(await p.locator('.answers button[aria-checked="true"]').count(), 0, "question 2 was never shown a tap");
+  // Back to question 1: its choice is there, and it looks chosen.
+  await p.getByRole("button", { name: "Kembali" }).tap();
+  await onQuestion(p, 1);
+  const chosen = p.locator('.answers button[aria-checked="true"]');
+  assert.equal(await chosen.count(), 1);
+  assert.equal(await chosen.getAttribute("data-answer"), "3");
+  const look = (sel) => p.locator(sel).evaluate((b) => getComputedStyle(b).backgroundColor);
+  assert.notEqual(await look('button[data-answer="3"]'), await look('button[data-answer="1"]'), "the chosen answer looks chosen");
+  await shot(p, "kiosk-7-chosen-on-back");
+  await axe(p, "a question with its earlier choice");
+  await p.context().close();
+});
+
+test("a double-click on Kirim stores one response", async () => {
+  const before = (await report("imigrasi")).respondents;
+  const p = await page();
+  await p.goto(`${base}/kiosk#key=${kiosk}`);
+  await p.getByRole("button", { name: "Kantor Imigrasi Uji" }).click();
+  await answerAll(p, 2);
+  await p.getByRole("button", { name: "Lanjut" }).click();
+  await p.getByRole("button", { name: "Kirim" }).dblclick();
+  await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+  await p.evaluate(() => window.kepuasanSync());
+  await reportWhen("imigrasi", (x) => x.respondents > before);
+  // Long enough for a second submission to have arrived, had there been one.
+  await new Promise((r) => setTimeout(r, 1500));
+  await p.evaluate(() => window.kepuasanSync());
+  assert.equal((await report("imigrasi")).respondents - before, 1);
   await p.context().close();
 });
 

@@ -196,7 +196,7 @@
   ["pointerdown", "keydown", "input"].forEach((e) => document.addEventListener(e, touch, true));
 
   function restart() {
-    Object.assign(state, { answers: {}, profile: {}, suggestion: "", step: 0, filter: "", note: "", startedAt: null });
+    Object.assign(state, { answers: {}, profile: {}, suggestion: "", step: 0, filter: "", note: "", startedAt: null, sending: false });
     if (KIOSK) { state.unit = null; state.unitName = ""; state.service = null; state.services = []; state.screen = "units"; }
     else { state.service = CONFIG.service || null; state.screen = CONFIG.services && CONFIG.services.length && !CONFIG.service ? "services" : "item"; }
     render();
@@ -238,7 +238,7 @@
         return `<main><div class="progress" role="progressbar" aria-label="${esc(t("progress"))}" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${pct}"><div style="width:${pct}%"></div></div>
           <p class="hint">${esc(t("question"))} ${state.step + 1} ${esc(t("of"))} ${n} · ${esc(label(item.name))}</p>
           <h2 id="q-${esc(item.code)}">${esc(label(item.question))}</h2>
-          <div class="answers" role="radiogroup" aria-labelledby="q-${esc(item.code)}">${item.answers.map((a, i) => `<button role="radio" aria-checked="${chosen === a.value}" data-answer="${a.value}">${FACES[Math.min(i, 3)]}<span>${esc(label(a))}</span></button>`).join("")}</div>
+          <div class="answers" role="radiogroup" aria-labelledby="q-${esc(item.code)}">${item.answers.map((a, i) => `<button role="radio" aria-checked="${chosen === a.value}" data-item="${esc(item.code)}" data-answer="${a.value}">${FACES[Math.min(i, 3)]}<span>${esc(label(a))}</span></button>`).join("")}</div>
           <div class="nav"><button data-act="back">${esc(t("back"))}</button><span></span></div></main>`;
       }
       case "profile": {
@@ -324,9 +324,27 @@
     if (KIOSK) setTimeout(() => { if (state.screen === "thanks") restart(); }, 8000);
   }
 
+  // A chosen answer stays on screen, selected, for a moment before the next question; taps in
+  // that moment are ignored, so a double tap never answers a question that was not shown.
+  const CHOSEN_MS = 350;
+  let advancing = false;
+  function choose(b) {
+    const item = items()[state.step];
+    if (advancing || state.screen !== "item" || b.dataset.item !== item.code) return;
+    advancing = true;
+    state.answers[item.code] = Number(b.dataset.answer);
+    app.querySelectorAll(".answers button").forEach((x) => x.setAttribute("aria-checked", String(x === b)));
+    setTimeout(() => {
+      advancing = false;
+      if (state.screen !== "item" || items()[state.step].code !== item.code) return;
+      if (state.step + 1 < items().length) state.step += 1; else state.screen = "profile";
+      render();
+    }, CHOSEN_MS);
+  }
+
   app.addEventListener("click", async (e) => {
     const b = e.target.closest("button");
-    if (!b) return;
+    if (!b || b.disabled) return;
     const act = b.dataset.act;
     if (act === "lang") { state.lang = state.lang === "id" ? "en" : "id"; render(); return; }
     if (act === "speak") { state.speak = !state.speak; render(); return; }
@@ -338,13 +356,7 @@
     }
     if (b.dataset.unit !== undefined) { await chooseUnit(b.dataset.unit); return; }
     if (b.dataset.service !== undefined) { state.service = b.dataset.service || null; state.screen = "item"; state.step = 0; render(); return; }
-    if (b.dataset.answer !== undefined) {
-      const item = items()[state.step];
-      state.answers[item.code] = Number(b.dataset.answer);
-      if (state.step + 1 < items().length) state.step += 1; else state.screen = "profile";
-      render();
-      return;
-    }
+    if (b.dataset.answer !== undefined) { choose(b); return; }
     if (b.dataset.field) {
       const f = b.dataset.field;
       state.profile[f] = state.profile[f] === b.dataset.value ? undefined : b.dataset.value;
@@ -352,6 +364,7 @@
       return;
     }
     if (act === "back") {
+      if (advancing) return;
       if (state.screen === "item" && state.step > 0) state.step -= 1;
       else if (state.screen === "item") state.screen = (KIOSK ? state.services : (CONFIG.services || [])).length ? "services" : (KIOSK ? "units" : "item");
       else if (state.screen === "services") state.screen = "units";
@@ -365,7 +378,22 @@
       if (age) state.profile.age = age.value ? Number(age.value) : undefined;
       state.screen = "suggestion"; render(); return;
     }
-    if (act === "send") { state.suggestion = document.getElementById("suggestion").value; await send(); return; }
+    if (act === "send") {
+      // One completion is one response, however many clicks reach the button.
+      if (state.sending) return;
+      state.sending = true;
+      b.disabled = true;
+      state.suggestion = document.getElementById("suggestion").value;
+      try {
+        await send();
+      } catch (err) {
+        // Not even kept on the device: the respondent may press again.
+        state.sending = false;
+        b.disabled = false;
+        throw err;
+      }
+      return;
+    }
     if (act === "again") { restart(); }
   });
 
