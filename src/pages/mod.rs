@@ -15,7 +15,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::db::queries;
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 use crate::state::AppState;
 use crate::tokens;
 
@@ -94,6 +94,13 @@ fn page(config: &Value) -> Result<HttpResponse, AppError> {
     shell("Survei Kepuasan Masyarakat", "survey", config)
 }
 
+/// The survey page answering `status`: a receipt that cannot open its survey says why.
+fn page_with(status: StatusCode, config: &Value) -> Result<HttpResponse, AppError> {
+    let mut response = page(config)?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
 /// The IKM dashboard for unit heads and administrators (it signs in with a viewer or admin
 /// key kept for the browser session only).
 async fn dashboard() -> Result<HttpResponse, AppError> {
@@ -125,6 +132,17 @@ fn active_services(services: Vec<queries::Service>) -> Value {
         .collect()
 }
 
+/// Why a receipt's survey does not open: 404 for a token this server never issued (unknown)
+/// or whose signature is false (forged), 410 for one that was valid (expired, or spent by its
+/// response). The page says which, and what to do instead.
+fn closed(status: StatusCode, screen: &str, unit_name: Option<&str>) -> (StatusCode, Value) {
+    let mut config = json!({"mode": "phone", "screen": screen});
+    if let Some(name) = unit_name {
+        config["unit_name"] = json!(name);
+    }
+    (status, config)
+}
+
 async fn receipt(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -133,32 +151,34 @@ async fn receipt(
     let settings = state.settings.token_settings();
     let now = state.clock.now();
     let secrets = state.secrets.clone();
-    let config = state
+    let (status, config) = state
         .db
         .read(move |conn| {
-            let Some(unit) = tokens::unit_of(conn, &token)? else { return Ok(json!({"mode": "phone", "screen": "invalid"})) };
-            let Some(found) = queries::find_unit(conn, &unit)?.filter(|u| u.active) else { return Ok(json!({"mode": "phone", "screen": "invalid"})) };
+            let unknown = || closed(StatusCode::NOT_FOUND, "unknown", None);
+            let Some(unit) = tokens::unit_of(conn, &token)? else { return Ok(unknown()) };
+            let Some(found) = queries::find_unit(conn, &unit)?.filter(|u| u.active) else { return Ok(unknown()) };
             let tz = crate::period::parse_timezone(&found.timezone).ok_or_else(|| AppError::internal("bad time zone"))?;
             let today = chrono::TimeZone::from_utc_datetime(&tz, &now).date_naive();
             let accepted = match tokens::accept(conn, &settings, &token, &found.code, today, now) {
                 Ok(a) => a,
-                Err(e) if e.status().is_client_error() => return Ok(json!({"mode": "phone", "screen": "invalid"})),
+                Err(e) if e.is(Kind::TokenExpired) => return Ok(closed(StatusCode::GONE, "expired", Some(&found.name))),
+                Err(e) if e.status().is_client_error() => return Ok(closed(StatusCode::NOT_FOUND, "forged", None)),
                 Err(e) => return Err(e),
             };
             if tokens::is_spent(conn, &accepted.spend_key)? {
-                return Ok(json!({"mode": "phone", "screen": "spent", "unit_name": found.name}));
+                return Ok(closed(StatusCode::GONE, "spent", Some(&found.name)));
             }
             let service_name = match &accepted.claims.service {
                 Some(code) => queries::find_service(conn, &found.code, code)?.map(|s| s.name),
                 None => None,
             };
             let services = if accepted.claims.service.is_some() { json!([]) } else { active_services(queries::list_services(conn, &found.code)?) };
-            Ok(json!({"mode": "phone", "token": token, "unit": found.code, "unit_name": found.name,
+            Ok((StatusCode::OK, json!({"mode": "phone", "token": token, "unit": found.code, "unit_name": found.name,
                 "service": accepted.claims.service, "service_name": service_name, "services": services,
-                "ticket": secrets.issue_ticket(&found.code, now)}))
+                "ticket": secrets.issue_ticket(&found.code, now)})))
         })
         .await?;
-    page(&config)
+    page_with(status, &config)
 }
 
 async fn open_link(

@@ -232,8 +232,17 @@ pub async fn page_config<S>(app: &S, path: &str) -> Value
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let (status, page) = send(app, get(path, None)).await;
+    let (status, config) = page_status_and_config(app, path).await;
     assert_eq!(status, 200, "{path}");
+    config
+}
+
+/// A page's status and the configuration it embeds, whatever the status.
+pub async fn page_status_and_config<S>(app: &S, path: &str) -> (u16, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (status, page) = send(app, get(path, None)).await;
     let html = page.as_str().expect("a page").to_owned();
     let start = html
         .find("id=\"kepuasan-config\">")
@@ -243,7 +252,10 @@ where
         + html[start..]
             .find("</script>")
             .expect("the end of the configuration");
-    serde_json::from_str(&html[start..end]).expect("JSON configuration")
+    (
+        status,
+        serde_json::from_str(&html[start..end]).expect("JSON configuration"),
+    )
 }
 
 /// Lets `unit` take responses through its open link (`/u/{unit}`).

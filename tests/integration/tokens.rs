@@ -458,7 +458,72 @@ async fn a_new_kiosk_key_comes_with_its_enrolment_address_and_qr(app: TestApp) {
     assert!(viewer.get("enrol_url").is_none(), "only kiosks enrol");
 }
 
+/// A receipt whose survey cannot open says why, with its own status: 404 for a token this
+/// server never issued or whose signature is false, 410 for one that expired or was used.
+async fn a_closed_receipt_page_says_why_with_its_own_status(app: TestApp) {
+    let svc = app.service().await;
+    let counter = setup(&app, &svc).await;
+    let master = app
+        .state
+        .settings
+        .secret
+        .clone()
+        .expect("tests set a master secret");
+    let (_, issued) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/receipt-tokens",
+            Some(&counter),
+            &json!({}),
+        ),
+    )
+    .await;
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let (status, open) = page_status_and_config(&svc, &format!("/s/{token}")).await;
+    assert_eq!((status, open["unit"].as_str()), (200, Some("unit-a")));
+    let claims = Claims {
+        unit: "unit-a".into(),
+        service: None,
+        transaction: Some("C-1".into()),
+        issued: chrono::NaiveDate::from_ymd_opt(2025, 8, 14).unwrap(),
+    };
+    let forged = mint_offline(&unit_secret("not the master secret", "unit-a"), &claims).unwrap();
+    let genuine = mint_offline(&unit_secret(&master, "unit-a"), &claims).unwrap();
+    let altered = format!("{}x", &token[..token.len() - 1]);
+    for (path, want, screen) in [
+        ("/s/nothing-like-a-token".to_owned(), 404, "unknown"),
+        (format!("/s/{altered}"), 404, "unknown"),
+        (format!("/s/{forged}"), 404, "forged"),
+        (format!("/s/{genuine}"), 200, ""),
+    ] {
+        let (status, config) = page_status_and_config(&svc, &path).await;
+        assert_eq!(status, want, "{path}: {config}");
+        if !screen.is_empty() {
+            assert_eq!(config["screen"], screen, "{path}");
+            assert!(
+                config.get("token").is_none(),
+                "{path}: a closed page carries no token"
+            );
+        }
+    }
+    // Used: 410, naming the unit.
+    let (status, _) = send(
+        &svc,
+        post("/api/v1/responses", None, &with_token("unit-a", &genuine)),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, config) = page_status_and_config(&svc, &format!("/s/{genuine}")).await;
+    assert_eq!((status, config["screen"].as_str()), (410, Some("spent")));
+    assert_eq!(config["unit_name"], "Disdukcapil");
+    // Expired: 410 too, and not the same page.
+    app.clock.set(at("2025-08-29 03:00:01"));
+    let (status, config) = page_status_and_config(&svc, &format!("/s/{token}")).await;
+    assert_eq!((status, config["screen"].as_str()), (410, Some("expired")));
+}
+
 both_backends!(
+    a_closed_receipt_page_says_why_with_its_own_status,
     a_receipt_sheet_prints_fourteen_usable_one_use_tokens_on_two_pages,
     a_receipt_sheet_refuses_other_units_and_bad_counts,
     a_new_kiosk_key_comes_with_its_enrolment_address_and_qr,

@@ -30,6 +30,12 @@
       enrolFailed: "Kunci tidak dikenal atau tidak dapat menghubungi server.",
       spentTitle: "Struk ini sudah dipakai", spentText: "Setiap struk hanya untuk satu survei. Terima kasih atas partisipasi Anda.",
       invalidTitle: "Tautan survei tidak berlaku", invalidText: "Tautan ini tidak dikenal atau sudah kedaluwarsa.",
+      unknownTitle: "Tautan survei tidak dikenal",
+      unknownText: "Periksa kembali alamat pada struk Anda, atau isi survei di kiosk dekat pintu keluar.",
+      forgedTitle: "Kode pada struk ini tidak sah",
+      forgedText: "Kode ini tidak diterbitkan oleh unit layanan. Isi survei di kiosk dekat pintu keluar, atau minta struk baru di loket.",
+      expiredTitle: "Struk ini sudah kedaluwarsa",
+      expiredText: "Struk berlaku beberapa hari setelah pelayanan. Isi survei di kiosk dekat pintu keluar, atau minta struk baru di loket.",
       loading: "Memuat…", required: "Pilih salah satu jawaban.",
       progress: "Kemajuan survei",
     },
@@ -54,6 +60,12 @@
       enrolFailed: "Unknown key, or the server cannot be reached.",
       spentTitle: "This receipt has been used", spentText: "Each receipt is for one survey. Thank you for taking part.",
       invalidTitle: "This survey link is not valid", invalidText: "The link is unknown or has expired.",
+      unknownTitle: "This survey link is unknown",
+      unknownText: "Check the address on your receipt, or take the survey at the kiosk by the exit.",
+      forgedTitle: "The code on this receipt is not valid",
+      forgedText: "The service unit did not issue this code. Take the survey at the kiosk by the exit, or ask for a new receipt at the counter.",
+      expiredTitle: "This receipt has expired",
+      expiredText: "A receipt is valid for a few days after the service. Take the survey at the kiosk by the exit, or ask for a new receipt at the counter.",
       loading: "Loading…", required: "Choose one answer.",
       progress: "Survey progress",
     },
@@ -255,7 +267,8 @@
       case "thanks": return `<main class="center"><h2 role="status">${esc(t("thanks"))}</h2><p>${esc(t("thanksText"))}</p>
           ${state.note ? `<p class="hint">${esc(state.note)}</p>` : ""}${KIOSK ? `<p><button class="primary" data-act="again">${esc(t("again"))}</button></p>` : ""}</main>`;
       case "spent": return `<main class="center"><h2>${esc(t("spentTitle"))}</h2><p>${esc(t("spentText"))}</p></main>`;
-      case "invalid": return `<main class="center"><h2>${esc(t("invalidTitle"))}</h2><p>${esc(t("invalidText"))}</p></main>`;
+      case "invalid": case "unknown": case "forged": case "expired":
+        return `<main class="center"><h2>${esc(t(state.screen + "Title"))}</h2><p>${esc(t(state.screen + "Text"))}</p></main>`;
       default: return "";
     }
   }
