@@ -626,6 +626,25 @@ impl Session {
     }
 }
 
+/// The address phones and tablets reach, for what a command prints or draws as a link or QR
+/// code. Without `KEPUASAN_PUBLIC_URL` it would be the bind address (`http://127.0.0.1:8080`),
+/// which no phone can open: printed slips and enrolment codes would be dead.
+fn public_url(settings: &Settings) -> Result<&str, CliError> {
+    if settings.public_url_configured {
+        Ok(&settings.public_url)
+    } else {
+        Err(CliError(not_public(settings)))
+    }
+}
+
+fn not_public(settings: &Settings) -> String {
+    format!(
+        "KEPUASAN_PUBLIC_URL is not set, so the address would be {}, which no phone or tablet \
+         can open; set it to the address respondents reach, such as https://skm.example.go.id",
+        settings.public_url
+    )
+}
+
 fn registry_of(settings: &Settings) -> Result<Registry, CliError> {
     Registry::load(settings.survey_defs.as_deref()).map_err(|e| CliError(e.to_string()))
 }
@@ -750,6 +769,11 @@ fn keys(command: KeysCommand) -> Result<String, CliError> {
             name,
             enrol_qr,
         } => {
+            if enrol_qr.is_some() {
+                public_url(&state.settings)?;
+            } else if role == "kiosk" && !state.settings.public_url_configured {
+                eprintln!("warning: {}", not_public(&state.settings));
+            }
             let body = crate::domain::keys::CreateKeyRequest {
                 role,
                 units,
@@ -1094,6 +1118,7 @@ fn tokens_sheet(
     lang: Lang,
 ) -> Result<String, CliError> {
     let state = Session::write()?;
+    public_url(&state.settings)?;
     let html = state
         .db
         .write_blocking(|conn| {
@@ -1122,6 +1147,7 @@ fn tokens_command(command: TokensCommand, lang: Lang) -> Result<String, CliError
         } => (unit, service, transaction, date, count),
     };
     let state = Session::read()?;
+    let base = public_url(&state.settings)?;
     let found = state
         .db
         .read_blocking(|c| queries::find_unit(c, &unit))
@@ -1159,10 +1185,7 @@ fn tokens_command(command: TokensCommand, lang: Lang) -> Result<String, CliError
             issued,
         };
         let token = crate::tokens::mint_offline(&secret, &claims).map_err(CliError)?;
-        out.push_str(&crate::tokens::survey_url(
-            &state.settings.public_url,
-            &token,
-        ));
+        out.push_str(&crate::tokens::survey_url(base, &token));
         out.push('\n');
     }
     Ok(out)

@@ -25,6 +25,9 @@ pub struct Settings {
     /// `KEPUASAN_PUBLIC_URL`: the address respondents reach, for survey links and QR codes;
     /// default `http://` and the bind address.
     pub public_url: String,
+    /// Whether `public_url` was configured rather than made from the bind address: commands
+    /// that print or draw addresses for phones refuse without it.
+    pub public_url_configured: bool,
     /// `KEPUASAN_TOKEN_DAYS`: how many days a receipt token stays valid (default 14).
     pub token_days: u32,
     /// Abuse-control thresholds (flag, never drop).
@@ -62,6 +65,7 @@ impl Default for Settings {
             survey_defs: None,
             secret: None,
             public_url: format!("http://{}", Self::DEFAULT_BIND),
+            public_url_configured: false,
             token_days: crate::tokens::DEFAULT_VALID_DAYS,
             flags: crate::quality::FlagRules::default(),
             group_commit: true,
@@ -238,6 +242,8 @@ impl Settings {
             database_url: var("DATABASE_URL")
                 .or(file.database_url)
                 .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned()),
+            public_url_configured: var("KEPUASAN_PUBLIC_URL").is_some()
+                || file.public_url.is_some(),
             public_url: var("KEPUASAN_PUBLIC_URL")
                 .or(file.public_url)
                 .unwrap_or_else(|| format!("http://{bind}")),

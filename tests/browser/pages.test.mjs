@@ -224,6 +224,17 @@ test("a double-click on Kirim stores one response", async () => {
   await p.context().close();
 });
 
+test("an enrolment link opened in the tab already on the kiosk enrols it and leaves the address bar", async () => {
+  const p = await page();
+  await p.goto(`${base}/kiosk`);
+  await p.getByRole("heading", { name: "Daftarkan kiosk ini" }).waitFor();
+  await p.goto(`${base}/kiosk#key=${kiosk}`);
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  assert.equal(new URL(p.url()).hash, "", "the key left the address bar");
+  assert.equal(await p.evaluate(() => localStorage.getItem("kepuasan.kiosk_key")), kiosk);
+  await p.context().close();
+});
+
 test("three surveys completed offline are counted exactly once after the server returns", async () => {
   const p = await page();
   await p.goto(`${base}/kiosk#key=${kiosk}`);

@@ -443,3 +443,95 @@ fn commands_that_only_read_never_create_or_migrate_a_database() {
     assert_eq!(tables(&db), 1);
     assert_eq!(stdout(&kepuasan_db(&db, &["units", "list"])).trim(), "[]");
 }
+
+/// Commands that print or draw an address for phones use KEPUASAN_PUBLIC_URL; without it they
+/// refuse (a slip or enrolment code pointing at 127.0.0.1 would be dead) or, for a kiosk key
+/// printed without its QR code, warn naming the setting.
+#[test]
+fn printed_addresses_need_the_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.db").to_str().unwrap().to_owned();
+    let run = |args: &[&str], public: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kepuasan"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &db)
+            .env("KEPUASAN_SECRET", "a master secret for tests")
+            .env_remove("KEPUASAN_LANG")
+            .env_remove("KEPUASAN_CONFIG")
+            .env_remove("KEPUASAN_PUBLIC_URL");
+        if let Some(url) = public {
+            command.env("KEPUASAN_PUBLIC_URL", url);
+        }
+        command.output().expect("the binary runs")
+    };
+    stdout(&run(&["units", "add", "u1", "--name", "Unit Satu"], None));
+    let public = Some("https://skm.example.go.id");
+    let sheet = dir.path().join("slips.html");
+    let qr = dir.path().join("enrol.svg");
+    let sheet_args = [
+        "tokens",
+        "sheet",
+        "--unit",
+        "u1",
+        "--count",
+        "1",
+        "--out",
+        sheet.to_str().unwrap(),
+    ];
+    let qr_args = [
+        "keys",
+        "create",
+        "--role",
+        "kiosk",
+        "--unit",
+        "u1",
+        "--enrol-qr",
+        qr.to_str().unwrap(),
+    ];
+    for args in [
+        &["tokens", "mint", "--unit", "u1", "--transaction", "A-1"][..],
+        &sheet_args,
+        &qr_args,
+    ] {
+        let refused = run(args, None);
+        let message = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{args:?} printed a dead address");
+        assert!(
+            message.contains("KEPUASAN_PUBLIC_URL"),
+            "{args:?}: {message}"
+        );
+    }
+    assert!(!sheet.exists() && !qr.exists(), "nothing was written");
+    assert_eq!(
+        stdout(&run(&["keys", "list"], None)).trim(),
+        "[]",
+        "no key was made"
+    );
+
+    let minted = stdout(&run(
+        &["tokens", "mint", "--unit", "u1", "--transaction", "A-1"],
+        public,
+    ));
+    assert!(
+        minted.starts_with("https://skm.example.go.id/s/k1."),
+        "{minted}"
+    );
+    stdout(&run(&sheet_args, public));
+    assert!(
+        std::fs::read_to_string(&sheet)
+            .unwrap()
+            .contains("https://skm.example.go.id/s/")
+    );
+    let created = stdout(&run(&qr_args, public));
+    assert!(
+        created.contains("enrol: https://skm.example.go.id/kiosk#key="),
+        "{created}"
+    );
+    assert!(std::fs::read_to_string(&qr).unwrap().contains("<svg"));
+
+    // A kiosk key without its QR code is still made, with a warning that names the setting.
+    let warned = run(&["keys", "create", "--role", "kiosk", "--unit", "u1"], None);
+    assert!(warned.status.success());
+    assert!(String::from_utf8_lossy(&warned.stderr).contains("KEPUASAN_PUBLIC_URL"));
+}

@@ -418,9 +418,22 @@
     restart();
   }
 
-  async function start() {
+  // An enrolment link (`/kiosk#key=...`) keeps its key on the tablet and takes it out of the
+  // address bar, whether it opens the page or is opened in the tab already on it.
+  function enrolFromAddress() {
     const fromHash = new URLSearchParams(location.hash.slice(1)).get("key");
-    if (KIOSK && fromHash) { localStorage.setItem(KEY_STORE, fromHash); history.replaceState(null, "", location.pathname + location.search); }
+    if (!KIOSK || !fromHash) return false;
+    localStorage.setItem(KEY_STORE, fromHash);
+    history.replaceState(null, "", location.pathname + location.search);
+    return true;
+  }
+  window.addEventListener("hashchange", async () => {
+    if (!enrolFromAddress()) return;
+    try { await startKiosk(); } catch (err) { localStorage.removeItem(KEY_STORE); state.note = t("enrolFailed"); state.screen = "enrol"; render(); }
+  });
+
+  async function start() {
+    enrolFromAddress();
     if (CONFIG.screen) { state.screen = CONFIG.screen; render(); return; }
     try {
       if (KIOSK) {
