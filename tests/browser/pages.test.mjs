@@ -104,6 +104,8 @@ before(async () => {
   cli("units", "add", "dukcapil", "--name", "Disdukcapil Kota Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");
   cli("units", "add", "samsat", "--name", "Samsat Kota Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");
   cli("units", "add", "imigrasi", "--name", "Kantor Imigrasi Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");
+  cli("units", "add", "pajak", "--name", "KPP Pratama Uji", "--timezone", "Asia/Makassar");
+  cli("services", "add", "--unit", "pajak", "npwp", "--name", "Pendaftaran NPWP");
   cli("units", "add", "puskesmas", "--name", "Puskesmas Uji", "--timezone", "Asia/Makassar", "--open-link");
   cli("services", "add", "--unit", "dukcapil", "ktp-el", "--name", "KTP-el");
   cli("services", "add", "--unit", "dukcapil", "kk", "--name", "Kartu Keluarga");
@@ -235,6 +237,44 @@ test("an enrolment link opened in the tab already on the kiosk enrols it and lea
   await p.context().close();
 });
 
+test("a kiosk of one unit opens on it, and a unit with one service asks no service", async () => {
+  const single = lastLine(cli("keys", "create", "--role", "kiosk", "--unit", "pajak", "--name", "kiosk pajak"));
+  const p = await page();
+  await p.goto(`${base}/kiosk#key=${single}`);
+  await onQuestion(p, 1);
+  assert.match(await p.locator("header h1").textContent(), /KPP Pratama Uji/);
+  await answerAll(p, 4);
+  await p.getByRole("button", { name: "Lanjut" }).click();
+  await p.getByRole("button", { name: "Kirim" }).click();
+  await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+  const r = await reportWhen("pajak", (x) => x.respondents >= 1);
+  assert.deepEqual(r.services.map((s) => [s.code, s.respondents]), [["npwp", 1]], "the response carries its service");
+  // The next respondent starts on the unit's first question again.
+  await p.getByRole("button", { name: "Isi survei baru" }).click();
+  await onQuestion(p, 1);
+  await p.context().close();
+});
+
+test("before an unfinished survey starts over, the kiosk asks whether someone is still there", async () => {
+  const p = await page();
+  await p.goto(`${base}/kiosk?idle=6#key=${kiosk}`);
+  await p.getByRole("button", { name: "Samsat Kota Uji" }).click();
+  await p.click('button[data-answer="3"]');
+  await onQuestion(p, 2);
+  const dialog = p.getByRole("alertdialog", { name: "Masih di sana?" });
+  await dialog.waitFor({ timeout: 5000 });
+  assert.match(await dialog.textContent(), /dimulai ulang dalam \d detik/);
+  await shot(p, "kiosk-8-still-there");
+  await axe(p, "the still-there notice");
+  await dialog.getByRole("button", { name: "Lanjut" }).click();
+  await dialog.waitFor({ state: "detached" });
+  // Past the moment the survey would have started over: it is still on question 2.
+  await p.waitForTimeout(3500);
+  await onQuestion(p, 2);
+  assert.equal(await p.locator('button[data-answer]').count(), 4);
+  await p.context().close();
+});
+
 test("three surveys completed offline are counted exactly once after the server returns", async () => {
   const p = await page();
   await p.goto(`${base}/kiosk#key=${kiosk}`);
@@ -249,10 +289,10 @@ test("three surveys completed offline are counted exactly once after the server 
     await p.getByText("Tersimpan di perangkat, akan dikirim otomatis.").waitFor();
     await p.getByRole("button", { name: "Isi survei baru" }).click();
   }
-  await p.getByText("Antrean terkirim: 3").waitFor();
+  await p.getByText("Menunggu dikirim: 3").waitFor();
   await startServer();
   await p.evaluate(() => window.kepuasanSync());
-  await p.locator("#queue").waitFor({ state: "hidden" });
+  await p.getByText("Terkirim: 3").waitFor();
   await p.reload();
   await p.evaluate(() => window.kepuasanSync());
   const r = await reportWhen("samsat", (x) => x.respondents - before >= 3);

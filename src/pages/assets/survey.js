@@ -24,7 +24,8 @@
       send: "Kirim", skip: "Lewati",
       thanks: "Terima kasih!", thanksText: "Penilaian Anda membantu kami memperbaiki pelayanan.",
       again: "Isi survei baru",
-      queued: "Antrean terkirim", offline: "Tersimpan di perangkat, akan dikirim otomatis.",
+      queued: "Menunggu dikirim", sent: "Terkirim", offline: "Tersimpan di perangkat, akan dikirim otomatis.",
+      stillThere: "Masih di sana?", stillThereText: "Survei ini dimulai ulang dalam {n} detik.", keepGoing: "Lanjut",
       enrolTitle: "Daftarkan kiosk ini", enrolText: "Masukkan kunci kiosk dari administrator.",
       enrolLabel: "Kunci kiosk", enrolButton: "Simpan",
       enrolFailed: "Kunci tidak dikenal atau tidak dapat menghubungi server.",
@@ -54,7 +55,8 @@
       send: "Send", skip: "Skip",
       thanks: "Thank you!", thanksText: "Your answers help us improve the service.",
       again: "Start a new survey",
-      queued: "Waiting to send", offline: "Saved on this device; it will be sent automatically.",
+      queued: "Waiting to send", sent: "Sent", offline: "Saved on this device; it will be sent automatically.",
+      stillThere: "Still there?", stillThereText: "This survey starts over in {n} seconds.", keepGoing: "Continue",
       enrolTitle: "Enrol this kiosk", enrolText: "Enter the kiosk key from the administrator.",
       enrolLabel: "Kiosk key", enrolButton: "Save",
       enrolFailed: "Unknown key, or the server cannot be reached.",
@@ -176,9 +178,26 @@
       await updateQueue();
     }
   }
+  // The badge says what waits to be sent ("Menunggu dikirim: 3") and, once the queue is empty,
+  // how many of those went ("Terkirim: 3") for a few seconds.
+  let sentTimer = null;
+  function badgeText() {
+    if (state.queue) return t("queued") + ": " + state.queue;
+    return state.sent ? t("sent") + ": " + state.sent : "";
+  }
+  function showBadge() {
+    const b = document.getElementById("queue");
+    if (b) { const text = badgeText(); b.hidden = !text; b.textContent = text; }
+  }
   async function updateQueue() {
     const n = (await pending()).length;
-    if (n !== state.queue) { state.queue = n; const b = document.getElementById("queue"); if (b) { b.hidden = n === 0; b.textContent = t("queued") + ": " + n; } }
+    if (n === state.queue) return;
+    if (n < state.queue) state.sent = (state.sent || 0) + (state.queue - n);
+    if (n > 0 && state.queue === 0) state.sent = 0;
+    state.queue = n;
+    clearTimeout(sentTimer);
+    if (n === 0 && state.sent) sentTimer = setTimeout(() => { state.sent = 0; showBadge(); }, 6000);
+    showBadge();
   }
 
   // ---- API ------------------------------------------------------------------------------------
@@ -199,25 +218,63 @@
 
   // ---- idle reset (kiosk) ---------------------------------------------------------------------
   const IDLE_MS = (Number(CONFIG.idle_seconds) || 45) * 1000;
-  let idleTimer = null;
+  // Before a survey left half done starts over, a notice asks whether someone is still there,
+  // counting down; any touch (its "Lanjut" button too) keeps the survey.
+  const WARN_MS = Math.min(10000, IDLE_MS / 2);
+  let idleTimer = null, warnTimer = null, countdown = null;
+  const resting = () => ["units", "enrol", "loading", "thanks"].includes(state.screen);
+  function hideWarning() {
+    clearInterval(countdown);
+    const w = document.getElementById("still-there");
+    if (w) w.remove();
+  }
+  function warn() {
+    if (resting()) return;
+    let left = Math.round(WARN_MS / 1000);
+    const box = document.createElement("div");
+    box.id = "still-there";
+    box.className = "overlay";
+    box.setAttribute("role", "alertdialog");
+    box.setAttribute("aria-modal", "true");
+    box.setAttribute("aria-labelledby", "still-there-title");
+    const text = () => esc(t("stillThereText").replace("{n}", String(left)));
+    box.innerHTML = `<div class="dialog"><h2 id="still-there-title">${esc(t("stillThere"))}</h2><p id="still-there-text">${text()}</p>
+      <button class="primary" data-act="keep">${esc(t("keepGoing"))}</button></div>`;
+    document.body.appendChild(box);
+    box.querySelector("button").focus();
+    countdown = setInterval(() => { left = Math.max(0, left - 1); const p = document.getElementById("still-there-text"); if (p) p.innerHTML = text(); }, 1000);
+    box.addEventListener("click", () => { hideWarning(); touch(); });
+  }
   function touch() {
     if (!KIOSK) return;
+    hideWarning();
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => { if (!["units", "enrol", "loading"].includes(state.screen)) restart(); }, IDLE_MS);
+    clearTimeout(warnTimer);
+    warnTimer = setTimeout(warn, IDLE_MS - WARN_MS);
+    idleTimer = setTimeout(() => { hideWarning(); if (!["units", "enrol", "loading"].includes(state.screen)) restart(); }, IDLE_MS);
   }
   ["pointerdown", "keydown", "input"].forEach((e) => document.addEventListener(e, touch, true));
 
   function restart() {
     Object.assign(state, { answers: {}, profile: {}, suggestion: "", step: 0, filter: "", note: "", startedAt: null, sending: false });
-    if (KIOSK) { state.unit = null; state.unitName = ""; state.service = null; state.services = []; state.screen = "units"; }
-    else { state.service = CONFIG.service || null; state.screen = CONFIG.services && CONFIG.services.length && !CONFIG.service ? "services" : "item"; }
+    if (KIOSK) {
+      state.unit = null; state.unitName = ""; state.service = null; state.services = []; state.screen = "units";
+      // A kiosk that serves one unit opens on it.
+      if (state.units.length === 1) { chooseUnit(state.units[0].code); return; }
+    } else {
+      const services = CONFIG.services || [];
+      // One service needs no question.
+      state.service = CONFIG.service || (services.length === 1 ? services[0].code : null);
+      state.screen = services.length > 1 && !CONFIG.service ? "services" : "item";
+    }
     render();
   }
+  const manyUnits = () => KIOSK && state.units.length > 1;
 
   // ---- screens --------------------------------------------------------------------------------
   function header() {
     return `<header><h1>${esc(t("title"))}${state.unitName ? " · " + esc(state.unitName) : ""}</h1>
-      <div class="tools"><span id="queue" class="badge" role="status" ${state.queue ? "" : "hidden"}>${esc(t("queued"))}: ${state.queue}</span>
+      <div class="tools"><span id="queue" class="badge" role="status" ${badgeText() ? "" : "hidden"}>${esc(badgeText())}</span>
       <button class="small" data-act="speak" aria-pressed="${state.speak}">${esc(state.speak ? t("readAloudOn") : t("readAloud"))}</button>
       <button class="small" data-act="lang" lang="${state.lang === "id" ? "en" : "id"}" aria-label="${esc(t("langLabel"))}">${esc(t("lang"))}</button></div></header>`;
   }
@@ -240,7 +297,7 @@
         const list = KIOSK ? state.services : (CONFIG.services || []);
         return `<main><h2 id="services-title">${esc(t("chooseService"))}</h2>
           <ul class="tiles" aria-labelledby="services-title">${list.map((s) => `<li><button data-service="${esc(s.code)}">${esc(s.name)}</button></li>`).join("")}</ul>
-          <div class="nav">${KIOSK ? `<button data-act="back">${esc(t("back"))}</button>` : "<span></span>"}<button data-service="">${esc(t("skipService"))}</button></div></main>`;
+          <div class="nav">${manyUnits() ? `<button data-act="back">${esc(t("back"))}</button>` : "<span></span>"}<button data-service="">${esc(t("skipService"))}</button></div></main>`;
       }
       case "item": {
         const item = items()[state.step];
@@ -291,7 +348,9 @@
     const unit = state.units.find((u) => u.code === code);
     state.unit = code; state.unitName = unit ? unit.name : code;
     try { state.services = (await api(`/api/v1/units/${encodeURIComponent(code)}/services`)).filter((s) => s.active); } catch (e) { state.services = []; }
-    state.screen = state.services.length ? "services" : "item";
+    // One service needs no question.
+    if (state.services.length === 1) state.service = state.services[0].code;
+    state.screen = state.services.length > 1 ? "services" : "item";
     state.step = 0;
     render();
   }
@@ -379,8 +438,8 @@
     if (act === "back") {
       if (advancing) return;
       if (state.screen === "item" && state.step > 0) state.step -= 1;
-      else if (state.screen === "item") state.screen = (KIOSK ? state.services : (CONFIG.services || [])).length ? "services" : (KIOSK ? "units" : "item");
-      else if (state.screen === "services") state.screen = "units";
+      else if (state.screen === "item") state.screen = (KIOSK ? state.services : (CONFIG.services || [])).length > 1 ? "services" : (manyUnits() ? "units" : "item");
+      else if (state.screen === "services" && manyUnits()) state.screen = "units";
       else if (state.screen === "profile") { state.screen = "item"; state.step = items().length - 1; }
       else if (state.screen === "suggestion") state.screen = "profile";
       render();
