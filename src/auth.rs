@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::db::queries::{self, ApiKey, Unit};
 use crate::db::{DbConn, Source};
 use crate::directory::Directory;
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,9 +188,9 @@ pub fn authenticate(
         .ok_or_else(|| AppError::unauthorized("the Authorization header must be `Bearer KEY`"))?;
     let key = directory
         .key(conn, &sha256_hex(secret))?
-        .ok_or_else(|| AppError::unauthorized("unknown key"))?;
+        .ok_or_else(|| AppError::new(Kind::KeyUnknown, "unknown key"))?;
     if key.revoked_at.is_some() {
-        return Err(AppError::unauthorized("this key has been revoked"));
+        return Err(AppError::new(Kind::KeyRevoked, "this key has been revoked"));
     }
     let role = key.role.parse().map_err(AppError::internal)?;
     let units: Vec<String> = serde_json::from_str(&key.units).map_err(AppError::internal)?;

@@ -77,8 +77,12 @@ kinds! {
     MalformedJson => BAD_REQUEST, "malformed_json";
     /// 400: a body that cannot be read.
     BadBody => BAD_REQUEST, "bad_body";
-    /// 401: no key, an unknown key or a revoked key.
+    /// 401: no key, or an Authorization header that is not a bearer key.
     Unauthorized => UNAUTHORIZED, "unauthorized";
+    /// 401: a key this server does not know (a device should forget it and enrol again).
+    KeyUnknown => UNAUTHORIZED, "key_unknown";
+    /// 401: a key that has been revoked (a device should forget it).
+    KeyRevoked => UNAUTHORIZED, "key_revoked";
     /// 403: a valid key that may not do this.
     Forbidden => FORBIDDEN, "forbidden";
     /// 404.

@@ -275,6 +275,34 @@ test("before an unfinished survey starts over, the kiosk asks whether someone is
   await p.context().close();
 });
 
+test("a kiosk reloaded while the server answers 503 stays enrolled and recovers by itself; a revoked key is forgotten", async () => {
+  const own = lastLine(cli("keys", "create", "--role", "kiosk", "--unit", "mpp-test", "--name", "kiosk outage"));
+  const p = await page();
+  await p.goto(`${base}/kiosk#key=${own}`);
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  // A database or proxy outage: every API request answers 503 for a while.
+  await p.route("**/api/v1/**", (r) => r.fulfill({ status: 503, contentType: "application/json",
+    body: JSON.stringify({ error: "db_unavailable", message: "the database is busy or unavailable; retry shortly" }) }));
+  await p.reload();
+  await p.getByRole("heading", { name: "Menghubungkan kembali ke server…" }).waitFor();
+  assert.equal(await p.evaluate(() => localStorage.getItem("kepuasan.kiosk_key")), own, "the key stays");
+  await shot(p, "kiosk-9-reconnecting");
+  await axe(p, "the reconnecting screen");
+  await p.unroute("**/api/v1/**");
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor({ timeout: 15000 });
+  // The server says the key was revoked: only then is it forgotten.
+  const keys = JSON.parse(cli("keys", "list"));
+  const mine = keys.find((k) => k.name === "kiosk outage");
+  cli("keys", "revoke", mine.id);
+  // A change from the command line reaches the server's key directory within two seconds.
+  await new Promise((r) => setTimeout(r, 2500));
+  await p.reload();
+  await p.getByRole("heading", { name: "Daftarkan kiosk ini" }).waitFor({ timeout: 15000 });
+  await p.getByText("Server tidak lagi menerima kunci kiosk ini").waitFor();
+  assert.equal(await p.evaluate(() => localStorage.getItem("kepuasan.kiosk_key")), null);
+  await p.context().close();
+});
+
 test("three surveys completed offline are counted exactly once after the server returns", async () => {
   const p = await page();
   await p.goto(`${base}/kiosk#key=${kiosk}`);

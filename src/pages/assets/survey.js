@@ -29,6 +29,8 @@
       enrolTitle: "Daftarkan kiosk ini", enrolText: "Masukkan kunci kiosk dari administrator.",
       enrolLabel: "Kunci kiosk", enrolButton: "Simpan",
       enrolFailed: "Kunci tidak dikenal atau tidak dapat menghubungi server.",
+      keyRefused: "Server tidak lagi menerima kunci kiosk ini. Minta kunci baru dari administrator.",
+      reconnecting: "Menghubungkan kembali ke server…", reconnectingText: "Kiosk ini tetap terdaftar. Mencoba lagi dalam {n} detik.",
       spentTitle: "Struk ini sudah dipakai", spentText: "Setiap struk hanya untuk satu survei. Terima kasih atas partisipasi Anda.",
       invalidTitle: "Tautan survei tidak berlaku", invalidText: "Tautan ini tidak dikenal atau sudah kedaluwarsa.",
       unknownTitle: "Tautan survei tidak dikenal",
@@ -60,6 +62,8 @@
       enrolTitle: "Enrol this kiosk", enrolText: "Enter the kiosk key from the administrator.",
       enrolLabel: "Kiosk key", enrolButton: "Save",
       enrolFailed: "Unknown key, or the server cannot be reached.",
+      keyRefused: "The server no longer accepts this kiosk key. Ask the administrator for a new one.",
+      reconnecting: "Reconnecting to the server…", reconnectingText: "This kiosk stays enrolled. Trying again in {n} seconds.",
       spentTitle: "This receipt has been used", spentText: "Each receipt is for one survey. Thank you for taking part.",
       invalidTitle: "This survey link is not valid", invalidText: "The link is unknown or has expired.",
       unknownTitle: "This survey link is unknown",
@@ -201,9 +205,19 @@
   }
 
   // ---- API ------------------------------------------------------------------------------------
+  // A refused request, with the server's status and error code (none when the network failed).
+  class Refused extends Error {
+    constructor(path, status, code) { super(`${path} ${status} ${code}`); this.status = status; this.code = code; }
+  }
+  // Whether the server said the kiosk's key is unknown or revoked: only then is it forgotten.
+  const keyRefused = (e) => e instanceof Refused && e.status === 401 && ["key_unknown", "key_revoked"].includes(e.code);
+
   async function api(path) {
     const res = await request(path, KIOSK ? key() : null);
-    if (!res.ok) throw new Error(path + " " + res.status);
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new Refused(path, res.status, body.error || "");
+    }
     return res.json();
   }
 
@@ -324,6 +338,8 @@
       case "thanks": return `<main class="center"><h2 role="status">${esc(t("thanks"))}</h2><p>${esc(t("thanksText"))}</p>
           ${state.note ? `<p class="hint">${esc(state.note)}</p>` : ""}${KIOSK ? `<p><button class="primary" data-act="again">${esc(t("again"))}</button></p>` : ""}</main>`;
       case "spent": return `<main class="center"><h2>${esc(t("spentTitle"))}</h2><p>${esc(t("spentText"))}</p></main>`;
+      case "reconnecting": return `<main class="center"><h2>${esc(t("reconnecting"))}</h2>
+          <p id="reconnect-note">${esc(t("reconnectingText").replace("{n}", String(state.retryIn)))}</p></main>`;
       case "invalid": case "unknown": case "forged": case "expired":
         return `<main class="center"><h2>${esc(t(state.screen + "Title"))}</h2><p>${esc(t(state.screen + "Text"))}</p></main>`;
       default: return "";
@@ -423,7 +439,7 @@
     if (act === "enrol") {
       const k = document.getElementById("enrol-key").value.trim();
       localStorage.setItem(KEY_STORE, k);
-      try { await startKiosk(); } catch (err) { localStorage.removeItem(KEY_STORE); state.note = t("enrolFailed"); state.screen = "enrol"; render(); }
+      await connectKiosk();
       return;
     }
     if (b.dataset.unit !== undefined) { await chooseUnit(b.dataset.unit); return; }
@@ -486,24 +502,46 @@
     history.replaceState(null, "", location.pathname + location.search);
     return true;
   }
-  window.addEventListener("hashchange", async () => {
-    if (!enrolFromAddress()) return;
-    try { await startKiosk(); } catch (err) { localStorage.removeItem(KEY_STORE); state.note = t("enrolFailed"); state.screen = "enrol"; render(); }
-  });
+  window.addEventListener("hashchange", () => { if (enrolFromAddress()) connectKiosk(); });
+
+  // Starts the enrolled kiosk. Its key is forgotten only when the server says it is unknown or
+  // revoked; an outage (a 5xx, a time-out, no network) keeps it and tries again, waiting 1, 2,
+  // 4 ... up to 30 seconds, while the page says it is reconnecting.
+  let retryDelay = 1;
+  async function connectKiosk() {
+    try {
+      await startKiosk();
+      retryDelay = 1;
+    } catch (err) {
+      if (keyRefused(err)) {
+        localStorage.removeItem(KEY_STORE);
+        state.note = t("keyRefused");
+        state.screen = "enrol";
+        render();
+        return;
+      }
+      state.retryIn = retryDelay;
+      state.screen = "reconnecting";
+      render();
+      const wait = retryDelay;
+      retryDelay = Math.min(30, retryDelay * 2);
+      setTimeout(connectKiosk, wait * 1000);
+    }
+  }
 
   async function start() {
     enrolFromAddress();
     if (CONFIG.screen) { state.screen = CONFIG.screen; render(); return; }
-    try {
-      if (KIOSK) {
-        if (!key()) { state.screen = "enrol"; render(); return; }
-        await startKiosk();
-      } else {
+    if (KIOSK) {
+      if (!key()) { state.screen = "enrol"; render(); return; }
+      await connectKiosk();
+    } else {
+      try {
         state.instrument = await api("/api/v1/instruments/" + (CONFIG.instrument || "skm-2017"));
         restart();
+      } catch (e) {
+        console.warn("kepuasan: the survey could not load", e);
       }
-    } catch (e) {
-      if (KIOSK) { localStorage.removeItem(KEY_STORE); state.note = t("enrolFailed"); state.screen = "enrol"; render(); }
     }
     await updateQueue();
     setInterval(sync, 10000);
