@@ -83,6 +83,16 @@ pub fn scoped(
     parent: impl FnMut(&str) -> Result<Option<String>, AppError>,
 ) -> Result<(), AppError> {
     role(caller, action)?;
+    within(caller, action, unit, parent)
+}
+
+/// The scope half of [`scoped`], for a caller whose role is already allowed.
+fn within(
+    caller: &Principal,
+    action: Action,
+    unit: &str,
+    parent: impl FnMut(&str) -> Result<Option<String>, AppError>,
+) -> Result<(), AppError> {
     if caller.role == Role::Admin || caller.covers_by(unit, parent)? {
         Ok(())
     } else {
@@ -106,7 +116,7 @@ pub fn unit(
     let unit = crate::domain::unit_code(conn, given)?;
     if caller.role != Role::Admin {
         let all = queries::list_units(conn)?;
-        scoped(caller, action, &unit, |code| {
+        within(caller, action, &unit, |code| {
             Ok(all
                 .iter()
                 .find(|u| u.code == code)

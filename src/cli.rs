@@ -996,7 +996,8 @@ fn follow_ups(command: FollowUpsCommand) -> Result<String, CliError> {
             owner,
             due,
         } => {
-            let instrument = registry()?
+            let instrument = state
+                .registry
                 .get("skm-2017")
                 .cloned()
                 .ok_or_else(|| CliError("the skm-2017 instrument is missing".into()))?;

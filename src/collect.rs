@@ -14,7 +14,7 @@ use crate::db::{DbConn, Source};
 use crate::directory::Directory;
 use crate::domain::rules;
 use crate::engine::Answers;
-use crate::error::{AppError, Kind, problems};
+use crate::error::{AppError, Kind, broken_rules};
 use crate::instrument::{Instrument, ProfileKind, Registry};
 use crate::quality::{self, FlagRules};
 use crate::tallies;
@@ -178,11 +178,7 @@ struct Checked {
 }
 
 fn check(registry: &Registry, req: &SubmissionRequest) -> Result<Checked, AppError> {
-    let mut fields = req
-        .validate()
-        .err()
-        .map(|e| problems(&e))
-        .unwrap_or_default();
+    let mut fields = broken_rules(req);
     // Checked by their rules above; read here.
     let time = |value: &Option<String>| {
         value

@@ -122,7 +122,7 @@ pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// An error: its [`Kind`], a human sentence, the bad fields, and for a 500 its cause.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{} {}: {message}{}", kind.status().as_u16(), kind.code(), chain(source.as_deref()))]
+#[error("{} {}: {message}{}", kind.status().as_u16(), kind.code(), cause_suffix(source.as_ref()))]
 pub struct AppError {
     kind: Kind,
     message: String,
@@ -132,18 +132,20 @@ pub struct AppError {
     source: Option<Cause>,
 }
 
-/// " (cause: its source: ...)" for an error with a cause, "" otherwise.
-fn chain(cause: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
-    let Some(cause) = cause else {
-        return String::new();
-    };
-    let mut text = format!(" ({cause}");
+/// A cause and its sources as one line, `cause: its source: ...`.
+fn chain(cause: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = cause.to_string();
     let mut next = cause.source();
     while let Some(e) = next {
         text.push_str(&format!(": {e}"));
         next = e.source();
     }
-    text + ")"
+    text
+}
+
+/// ` (the cause's chain)` for an error with a cause, nothing otherwise: the end of its Display.
+fn cause_suffix(source: Option<&Cause>) -> String {
+    source.map_or_else(String::new, |c| format!(" ({})", chain(c.as_ref())))
 }
 
 /// The stable code of an error answer, kept in the response's extensions so the request log
@@ -296,8 +298,7 @@ impl AppError {
 
     /// For a 500, its cause and the cause's sources as one line.
     pub fn cause(&self) -> Option<String> {
-        let text = chain(self.source.as_deref());
-        (!text.is_empty()).then(|| text[2..text.len() - 1].to_owned())
+        self.source.as_deref().map(|c| chain(c))
     }
 }
 
@@ -358,6 +359,15 @@ pub fn problems(errors: &validator::ValidationErrors) -> BTreeMap<String, String
     let mut out = BTreeMap::new();
     walk("", errors, &mut out);
     out
+}
+
+/// The broken rules of a body as [`problems`], none when it keeps them all: for a check that
+/// adds rules of its own (an instrument's) to the same fields before answering.
+pub fn broken_rules(body: &impl validator::Validate) -> BTreeMap<String, String> {
+    body.validate()
+        .err()
+        .map(|e| problems(&e))
+        .unwrap_or_default()
 }
 
 impl From<validator::ValidationErrors> for AppError {

@@ -11,7 +11,7 @@ use crate::db::DbConn;
 use crate::db::queries;
 use crate::db::schema::follow_ups;
 use crate::domain::rules;
-use crate::error::{AppError, problems};
+use crate::error::{AppError, broken_rules};
 use crate::instrument::{Instrument, Lang};
 use crate::period::Period;
 
@@ -146,11 +146,7 @@ pub fn create(
     req: &NewFollowUpRequest,
     now: NaiveDateTime,
 ) -> Result<FollowUp, AppError> {
-    let mut fields = req
-        .validate()
-        .err()
-        .map(|e| problems(&e))
-        .unwrap_or_default();
+    let mut fields = broken_rules(req);
     // The item is a rule of the instrument, not of the body alone.
     if !instrument.items.iter().any(|i| i.code == req.item) {
         fields.insert(

@@ -11,14 +11,20 @@ fn problem(message: impl Into<Cow<'static, str>>) -> ValidationError {
     ValidationError::new("invalid").with_message(message.into())
 }
 
-/// A unit or service code: 1 to 64 letters, digits, '.', '_' or '-'.
-pub fn code(value: &str) -> Result<(), ValidationError> {
-    let ok = !value.is_empty()
-        && value.len() <= 64
+/// Whether `value` is 1 to `max` bytes of ASCII letters, digits and the `extra` marks: the
+/// shape of codes and device ids.
+fn is_word(value: &str, max: usize, extra: &[u8]) -> bool {
+    !value.is_empty()
+        && value.len() <= max
         && value
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    ok.then_some(())
+            .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
+
+/// A unit or service code: 1 to 64 letters, digits, '.', '_' or '-'.
+pub fn code(value: &str) -> Result<(), ValidationError> {
+    is_word(value, 64, b"._-")
+        .then_some(())
         .ok_or_else(|| problem("must be 1 to 64 letters, digits, '.', '_' or '-'"))
 }
 
@@ -84,12 +90,8 @@ pub fn rfc3339(value: &str) -> Result<(), ValidationError> {
 
 /// A device's own id: 1 to 64 letters, digits, '-' or '_'.
 pub fn device_id(value: &str) -> Result<(), ValidationError> {
-    let ok = !value.is_empty()
-        && value.len() <= 64
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    ok.then_some(())
+    is_word(value, 64, b"-_")
+        .then_some(())
         .ok_or_else(|| problem("must be 1 to 64 letters, digits, '-' or '_'"))
 }
 

@@ -42,6 +42,37 @@ where
     app.key(Role::Counter, &["unit-a"])
 }
 
+/// A token of unit A, issued by `counter` with no service.
+async fn issue_token<S>(svc: &S, counter: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let (status, issued) = send(
+        svc,
+        post(
+            "/api/v1/units/unit-a/receipt-tokens",
+            Some(counter),
+            &json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{issued}");
+    issued["token"].as_str().unwrap().to_owned()
+}
+
+/// The master secret offline signing secrets derive from.
+fn master_secret(app: &TestApp) -> String {
+    app.state
+        .settings
+        .secret
+        .clone()
+        .expect("tests set a master secret")
+}
+
 fn with_token(unit: &str, token: &str) -> Value {
     let mut body = submission(unit, [4, 4, 3, 4, 4, 4, 4, 3, 4]);
     body["channel"] = json!("qr");
@@ -112,16 +143,7 @@ async fn a_server_token_is_spent_by_the_first_response_only(app: TestApp) {
 async fn forged_expired_and_other_unit_tokens_are_refused(app: TestApp) {
     let svc = app.service().await;
     let counter = setup(&app, &svc).await;
-    let (_, issued) = send(
-        &svc,
-        post(
-            "/api/v1/units/unit-a/receipt-tokens",
-            Some(&counter),
-            &json!({}),
-        ),
-    )
-    .await;
-    let token = issued["token"].as_str().unwrap().to_owned();
+    let token = issue_token(&svc, &counter).await;
     let forged = format!("{}x", &token[..token.len() - 1]);
     let cases = [
         (with_token("unit-a", &forged), "invalid_token"),
@@ -192,16 +214,7 @@ async fn forged_expired_and_other_unit_tokens_are_refused(app: TestApp) {
 async fn sixty_four_concurrent_submissions_with_one_token_accept_exactly_one(app: TestApp) {
     let svc = app.service().await;
     let counter = setup(&app, &svc).await;
-    let (_, issued) = send(
-        &svc,
-        post(
-            "/api/v1/units/unit-a/receipt-tokens",
-            Some(&counter),
-            &json!({}),
-        ),
-    )
-    .await;
-    let token = issued["token"].as_str().unwrap().to_owned();
+    let token = issue_token(&svc, &counter).await;
     let bodies: Vec<Value> = (0..64).map(|_| with_token("unit-a", &token)).collect();
     // 64 phones, each from an address of its own (one address may send 30 a minute).
     let results = futures::future::join_all(bodies.iter().enumerate().map(|(i, b)| {
@@ -226,12 +239,7 @@ async fn sixty_four_concurrent_submissions_with_one_token_accept_exactly_one(app
 async fn offline_tokens_minted_with_the_units_secret_are_accepted_once(app: TestApp) {
     let svc = app.service().await;
     setup(&app, &svc).await;
-    let master = app
-        .state
-        .settings
-        .secret
-        .clone()
-        .expect("tests set a master secret");
+    let master = master_secret(&app);
     // The clock is 2025-08-15 03:00 UTC, 11:00 WITA.
     let claims = |issued: &str, unit: &str| Claims {
         unit: unit.into(),
@@ -463,22 +471,8 @@ async fn a_new_kiosk_key_comes_with_its_enrolment_address_and_qr(app: TestApp) {
 async fn a_closed_receipt_page_says_why_with_its_own_status(app: TestApp) {
     let svc = app.service().await;
     let counter = setup(&app, &svc).await;
-    let master = app
-        .state
-        .settings
-        .secret
-        .clone()
-        .expect("tests set a master secret");
-    let (_, issued) = send(
-        &svc,
-        post(
-            "/api/v1/units/unit-a/receipt-tokens",
-            Some(&counter),
-            &json!({}),
-        ),
-    )
-    .await;
-    let token = issued["token"].as_str().unwrap().to_owned();
+    let master = master_secret(&app);
+    let token = issue_token(&svc, &counter).await;
     let (status, open) = page_status_and_config(&svc, &format!("/s/{token}")).await;
     assert_eq!((status, open["unit"].as_str()), (200, Some("unit-a")));
     let claims = Claims {

@@ -251,12 +251,13 @@
     box.setAttribute("role", "alertdialog");
     box.setAttribute("aria-modal", "true");
     box.setAttribute("aria-labelledby", "still-there-title");
-    const text = () => esc(t("stillThereText").replace("{n}", String(left)));
-    box.innerHTML = `<div class="dialog"><h2 id="still-there-title">${esc(t("stillThere"))}</h2><p id="still-there-text">${text()}</p>
-      <button class="primary" data-act="keep">${esc(t("keepGoing"))}</button></div>`;
+    const text = () => t("stillThereText").replace("{n}", String(left));
+    box.innerHTML = `<div class="dialog"><h2 id="still-there-title">${esc(t("stillThere"))}</h2><p id="still-there-text">${esc(text())}</p>
+      <button class="primary">${esc(t("keepGoing"))}</button></div>`;
     document.body.appendChild(box);
     box.querySelector("button").focus();
-    countdown = setInterval(() => { left = Math.max(0, left - 1); const p = document.getElementById("still-there-text"); if (p) p.innerHTML = text(); }, 1000);
+    const line = box.querySelector("#still-there-text");
+    countdown = setInterval(() => { left = Math.max(0, left - 1); line.textContent = text(); }, 1000);
     box.addEventListener("click", () => { hideWarning(); touch(); });
   }
   function touch() {
