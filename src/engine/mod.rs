@@ -71,6 +71,9 @@ pub struct ItemReport {
     pub name_en: String,
     /// Respondents who answered the item.
     pub answered: u64,
+    /// Respondents who left the item unanswered: skipped it where the instrument allows, or
+    /// left its cell blank on paper.
+    pub skipped: u64,
     /// Sum of the answers.
     pub total: u64,
     /// How many gave each value, keyed by the value.
@@ -342,11 +345,13 @@ fn item_reports(
             let ikm =
                 nrr.map(|n| Fixed::round_half_up(&(n * qi(instrument.conversion)), digits::IKM));
             let grade = ikm.as_ref().map(|v| instrument.grade(v).letter.clone());
+            let answered: u64 = counts.iter().sum();
             ItemReport {
                 code: item.code.clone(),
                 name: item.name.id.clone(),
                 name_en: item.name.en.clone(),
-                answered: counts.iter().sum(),
+                answered,
+                skipped: tally.respondents.saturating_sub(answered),
                 total: u64::try_from(item_total(tally.scale_min, counts)).unwrap_or(0),
                 distribution: counts
                     .iter()

@@ -226,9 +226,10 @@ fn a_blank_answer_drops_out_of_its_own_item_only() {
     let r = report(&skm, &tally, None);
     assert_eq!(r.respondents, 2);
     assert_eq!((r.items[0].answered, r.items[0].total), (1, 4));
+    assert_eq!(r.items[0].skipped, 1, "the blank U1 is counted as skipped");
     assert_eq!(r.items[0].nrr.as_ref().unwrap().format(','), "4,000");
     for item in &r.items[1..] {
-        assert_eq!((item.answered, item.total), (2, 6));
+        assert_eq!((item.answered, item.skipped, item.total), (2, 0, 6));
     }
     assert_eq!(ikm_text(&r), "77,78");
     assert_eq!(r.grade.as_deref(), Some("B"));

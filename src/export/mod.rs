@@ -426,7 +426,7 @@ fn calculation_rows(r: &UnitReport, lang: Lang) -> Vec<Vec<Cell>> {
     ]
 }
 
-/// Per item: answers, the distribution of values, NRR, weighted NRR, IKM and grade.
+/// Per item: answers and skips, the distribution of values, NRR, weighted NRR, IKM and grade.
 fn items_section(r: &UnitReport, lang: Lang) -> Section {
     let w = words(lang);
     let rep = &r.report;
@@ -439,6 +439,7 @@ fn items_section(r: &UnitReport, lang: Lang) -> Section {
         w.code.to_owned(),
         w.item.to_owned(),
         w.answered.to_owned(),
+        w.skipped.to_owned(),
         w.total.to_owned(),
     ];
     item_header.extend(values.iter().map(|v| format!("{} {v}", w.value)));
@@ -456,6 +457,7 @@ fn items_section(r: &UnitReport, lang: Lang) -> Section {
                 Cell::text(&i.code),
                 Cell::text(pick(lang, &i.name, &i.name_en)),
                 Cell::Count(i.answered),
+                Cell::Count(i.skipped),
                 Cell::Count(i.total),
             ];
             row.extend(

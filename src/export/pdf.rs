@@ -600,6 +600,7 @@ impl Doc<'_> {
                     i.code.clone(),
                     pick(lang, &i.name, &i.name_en).to_owned(),
                     i.answered.to_string(),
+                    i.skipped.to_string(),
                     self.num(i.nrr.as_ref()),
                     self.num(i.weighted_nrr.as_ref()),
                     self.num(i.ikm.as_ref()),
@@ -612,14 +613,15 @@ impl Doc<'_> {
                 w.code.into(),
                 w.item.into(),
                 w.answered.into(),
+                w.skipped.into(),
                 w.nrr.into(),
                 w.weighted_nrr.into(),
                 w.item_ikm.into(),
                 w.grade.into(),
             ],
             &items,
-            &[0.07, 0.41, 0.1, 0.1, 0.13, 0.11, 0.08],
-            &[false, false, true, true, true, true, false],
+            &[0.07, 0.34, 0.1, 0.09, 0.1, 0.12, 0.1, 0.08],
+            &[false, false, true, true, true, true, true, false],
         );
         let svg = chart::of_report(r, chart::Kind::Items, lang, &self.options.grade_boundaries)?;
         let (cw, ch) = chart::ITEMS_SIZE;

@@ -69,6 +69,9 @@ pub struct Item {
     pub question: Text,
     /// One label per scale value, in scale order.
     pub answers: Vec<AnswerLabel>,
+    /// When the respondent may skip the item, the label of that choice (such as "Belum pernah
+    /// menyampaikan pengaduan"); a skipped item is unanswered, as a blank cell is.
+    pub skip: Option<Text>,
 }
 
 /// How a report is computed: weights and any intermediate rounding the mode prescribes.
@@ -315,6 +318,8 @@ struct RawItem {
     #[serde(default, deserialize_with = "optional_decimal")]
     weight: Option<Fixed>,
     answers: Vec<AnswerLabel>,
+    #[serde(default)]
+    skip: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -537,11 +542,15 @@ impl RawInstrument {
                     );
                 }
             }
+            if let Some(skip) = &item.skip {
+                c.text(&format!("{at}.skip"), skip)?;
+            }
             items.push(Item {
                 code: item.code.clone(),
                 name: item.name.clone(),
                 question: item.question.clone(),
                 answers: item.answers.clone(),
+                skip: item.skip.clone(),
             });
         }
         Ok(items)

@@ -157,3 +157,24 @@ fn default_mode_and_prose_order_must_refer_to_what_exists() {
         "prose_order"
     );
 }
+
+#[test]
+fn skm_2017_lets_a_respondent_skip_u9_only() {
+    let skm = Instrument::from_toml("skm-2017.toml", SKM).unwrap();
+    let skippable: Vec<&str> = skm
+        .items
+        .iter()
+        .filter(|i| i.skip.is_some())
+        .map(|i| i.code.as_str())
+        .collect();
+    assert_eq!(skippable, ["U9"]);
+    let skip = skm.items[8].skip.as_ref().unwrap();
+    assert_eq!(skip.id, "Belum pernah menyampaikan pengaduan");
+    assert!(!skip.en.is_empty());
+}
+
+#[test]
+fn a_skip_label_without_english_is_refused() {
+    let e = broken("en = \"I have never made a complaint\"", "en = \" \"");
+    assert_eq!(e.field, "items[8].skip.en");
+}

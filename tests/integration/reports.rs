@@ -281,13 +281,14 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
             .find(|l| l.starts_with(&format!("{};", item["code"].as_str().unwrap())))
             .unwrap_or_else(|| panic!("a line for {}", item["code"]));
         let cells: Vec<&str> = line.split(';').collect();
-        // Code;Name;Answered;Total;1;2;3;4;NRR;Weighted;IKM;Grade
+        // Code;Name;Answered;Skipped;Total;1;2;3;4;NRR;Weighted;IKM;Grade
         assert_eq!(cells[2], item["answered"].to_string());
-        assert_eq!(cells[3], item["total"].to_string());
+        assert_eq!(cells[3], item["skipped"].to_string());
+        assert_eq!(cells[4], item["total"].to_string());
         let nrr = item["nrr"].as_f64().unwrap();
-        assert_eq!(cells[8], format!("{nrr:.3}").replace('.', ","));
-        assert_eq!(cells[10], id_number(&item["ikm"]));
-        assert_eq!(cells[11], item["grade"].as_str().unwrap());
+        assert_eq!(cells[9], format!("{nrr:.3}").replace('.', ","));
+        assert_eq!(cells[11], id_number(&item["ikm"]));
+        assert_eq!(cells[12], item["grade"].as_str().unwrap());
     }
 
     // XLSX, read back with calamine: numbers stored as numbers.
@@ -325,8 +326,8 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
             .rows()
             .find(|r| r.first() == Some(&Data::String(code.into())))
             .unwrap();
-        assert_eq!(row[8], Data::Float(item["nrr"].as_f64().unwrap()));
-        assert_eq!(row[10], Data::Float(item["ikm"].as_f64().unwrap()));
+        assert_eq!(row[9], Data::Float(item["nrr"].as_f64().unwrap()));
+        assert_eq!(row[11], Data::Float(item["ikm"].as_f64().unwrap()));
     }
     let raw = book.worksheet_range("Data").unwrap();
     assert_eq!(
@@ -713,7 +714,55 @@ async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
     );
 }
 
+/// U9 may be skipped ("Belum pernah menyampaikan pengaduan"): the skip is unanswered, drops
+/// out of U9's denominator only, and every report says how many skipped each item.
+async fn a_skipped_u9_is_unanswered_and_every_report_counts_it(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    app.clock.set(at("2025-08-15 03:00:00"));
+    submit_n(&svc, &w.admin, &submission("unit-a", [4; 9]), 2).await;
+    let mut skipped = submission("unit-a", [3; 9]);
+    skipped["answers"]["U9"] = Value::Null;
+    submit_n(&svc, &w.admin, &skipped, 1).await;
+    // U1..U8: (4 + 4 + 3) / 3 = 11/3; U9: (4 + 4) / 2 = 4.
+    // Index (8 × 11/3 + 4) / 9 = 100/27; IKM 2500/27 = 92,592... -> 92,59, A.
+    let base = "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3";
+    let r = get_body(&svc, base, &w.viewer_mpp).await;
+    assert_eq!(r["respondents"], 3);
+    assert_eq!(r["ikm"].as_f64(), Some(92.59), "{r}");
+    assert_eq!(r["grade"], "A");
+    let u9 = &r["items"][8];
+    assert_eq!(
+        (&u9["answered"], &u9["skipped"], &u9["total"], &u9["nrr"]),
+        (&json!(2), &json!(1), &json!(8), &json!(4.0)),
+        "{u9}"
+    );
+    for item in r["items"].as_array().unwrap()[..8].iter() {
+        assert_eq!(
+            (&item["answered"], &item["skipped"]),
+            (&json!(3), &json!(0))
+        );
+    }
+    let (status, _, _, body) = download(
+        &svc,
+        &format!("{base}&format=csv&delimiter=semicolon"),
+        &w.viewer_mpp,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    let header = text
+        .lines()
+        .find(|l| l.contains("Menjawab"))
+        .expect("the item table's header");
+    let column = header.split(';').position(|c| c == "Dilewati");
+    assert_eq!(column, Some(3), "{header}");
+    let u9_line = text.lines().find(|l| l.starts_with("U9;")).unwrap();
+    assert_eq!(u9_line.split(';').nth(3), Some("1"), "{u9_line}");
+}
+
 both_backends!(
+    a_skipped_u9_is_unanswered_and_every_report_counts_it,
     a_report_lists_the_newest_thousand_suggestions,
     published_results_and_badge_show_the_last_complete_quarter_when_switched_on,
     follow_up_plans_show_in_the_report_and_the_next_period_says_whether_they_were_done,

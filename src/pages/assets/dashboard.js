@@ -14,7 +14,7 @@
       unit: "Unit", period: "Periode", periodHint: "Contoh: 2026-Q3, 2026-S1, 2026, 2026-07", service: "Layanan",
       allServices: "Semua layanan", show: "Tampilkan", loading: "Memuat…", noUnits: "Kunci ini tidak mencakup unit mana pun.",
       respondents: "responden", index: "indeks", grade: "Mutu", items: "Nilai per unsur", code: "Kode", item: "Unsur",
-      answered: "Menjawab", nrr: "NRR", itemIkm: "IKM unsur", priorities: "Prioritas perbaikan", trend: "Tren",
+      answered: "Menjawab", skipped: "Dilewati", nrr: "NRR", itemIkm: "IKM unsur", priorities: "Prioritas perbaikan", trend: "Tren",
       change: "Perubahan", significant: "Signifikan", yes: "ya", no: "tidak", children: "Unit di bawahnya",
       suggestions: "Saran dan masukan", noSuggestions: "Belum ada saran pada periode ini.", downloads: "Unduh laporan",
       csvSemicolon: "CSV (titik koma)", notices: "Catatan", weighted: "IKM tertimbang populasi",
@@ -42,7 +42,7 @@
       unit: "Unit", period: "Period", periodHint: "For example: 2026-Q3, 2026-S1, 2026, 2026-07", service: "Service",
       allServices: "All services", show: "Show", loading: "Loading…", noUnits: "This key covers no unit.",
       respondents: "respondents", index: "index", grade: "Grade", items: "Scores by item", code: "Code", item: "Item",
-      answered: "Answered", nrr: "NRR", itemIkm: "Item IKM", priorities: "Priorities", trend: "Trend",
+      answered: "Answered", skipped: "Skipped", nrr: "NRR", itemIkm: "Item IKM", priorities: "Priorities", trend: "Trend",
       change: "Change", significant: "Significant", yes: "yes", no: "no", children: "Units below",
       suggestions: "Suggestions", noSuggestions: "No suggestions in this period yet.", downloads: "Download the report",
       csvSemicolon: "CSV (semicolons)", notices: "Notices", weighted: "Population-weighted IKM",
@@ -252,7 +252,7 @@
   function reportView(r) {
     const unit = state.units.find((u) => u.code === r.unit);
     const grade = r.grade ? `${t("grade")} ${esc(r.grade)} · ${esc(pick(r.performance, r.performance_en))}` : "-";
-    const items = r.items.map((i) => [esc(i.code), esc(pick(i.name, i.name_en)), i.answered, num(i.nrr, 3), num(i.ikm), esc(i.grade || "-")]);
+    const items = r.items.map((i) => [esc(i.code), esc(pick(i.name, i.name_en)), i.answered, i.skipped, num(i.nrr, 3), num(i.ikm), esc(i.grade || "-")]);
     const byCode = Object.fromEntries(r.items.map((i) => [i.code, i]));
     const trend = r.trend.map((p) => [esc(p.period), p.respondents, num(p.ikm), esc(p.grade || "-"), num(p.change),
       p.significant === null || p.significant === undefined ? "-" : (p.significant ? t("yes") : t("no"))]);
@@ -271,7 +271,7 @@
       ${r.notices.length ? `<h3>${t("notices")}</h3><ul>${r.notices.map((n) => `<li>${esc(pick(n.id, n.en))}</li>`).join("")}</ul>` : ""}
       <h3>${t("items")}</h3>
       ${chart("items", t("chartItems"))}
-      ${table([t("code"), t("item"), t("answered"), t("nrr"), t("itemIkm"), t("grade")], items, [false, false, true, true, true, false])}
+      ${table([t("code"), t("item"), t("answered"), t("skipped"), t("nrr"), t("itemIkm"), t("grade")], items, [false, false, true, true, true, true, false])}
       <h3>${t("priorities")}</h3>
       <ol>${r.priorities.map((c) => `<li>${esc(c)} ${esc(pick(byCode[c].name, byCode[c].name_en))}: ${num(byCode[c].ikm)} (${esc(byCode[c].grade || "-")})</li>`).join("")}</ol>
       ${followUpsView(r)}
