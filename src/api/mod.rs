@@ -136,6 +136,9 @@ pub fn app(
     >,
 > {
     actix_web::App::new()
+        // Pages, scripts and reports go compressed (brotli or gzip) to any client that says it
+        // takes them; the kiosk's and the phone's slow links are what it is for.
+        .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(request_id))
         // Every answer: never sniffed as another type; a page's address (a receipt token is one)
         // never sent on as a Referer.

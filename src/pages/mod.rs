@@ -5,13 +5,16 @@
 //! results and badge of units that switch them on; `/dashboard`
 //! is the IKM dashboard for unit heads and administrators.
 
+pub mod offline;
 pub mod public;
 pub mod sheet;
+pub mod static_files;
 pub mod templates;
 pub mod verify;
 
+use actix_web::http::header::HeaderValue;
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::db::queries;
@@ -19,24 +22,11 @@ use crate::error::{AppError, Kind};
 use crate::state::AppState;
 use crate::tokens;
 
-// Each page's script is served with the shared helpers (`common.js`) in front of it: one
-// request a page, which matters on a slow phone link.
-const SURVEY_JS: &str = concat!(
-    include_str!("assets/common.js"),
-    "\n",
-    include_str!("assets/survey.js")
-);
-const SURVEY_CSS: &str = include_str!("assets/survey.css");
-const DASHBOARD_JS: &str = concat!(
-    include_str!("assets/common.js"),
-    "\n",
-    include_str!("assets/dashboard.js")
-);
-const DASHBOARD_CSS: &str = include_str!("assets/dashboard.css");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Adds the page routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    offline::configure(cfg);
     cfg.route("/kiosk", web::get().to(kiosk))
         .route("/s/{token}", web::get().to(receipt))
         .route("/u/{unit}", web::get().to(open_link))
@@ -44,38 +34,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/dashboard", web::get().to(dashboard))
         .route("/p/{unit}", web::get().to(public::page))
         .route("/p/{unit}/badge.svg", web::get().to(public::badge))
-        .route(
-            "/assets/dashboard.js",
-            web::get().to(|| async { asset(DASHBOARD_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/assets/dashboard.css",
-            web::get().to(|| async { asset(DASHBOARD_CSS, "text/css; charset=utf-8") }),
-        )
-        .route(
-            "/assets/survey.js",
-            web::get().to(|| async { asset(SURVEY_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/assets/survey.css",
-            web::get().to(|| async { asset(SURVEY_CSS, "text/css; charset=utf-8") }),
-        );
+        .route("/assets/{name}", web::get().to(static_files::serve));
 }
 
 /// A server-rendered HTML page with the pages' security and caching headers.
 pub(crate) fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
+    html_under(status, body, CSP.to_owned()).map_into_boxed_body()
 }
 
-fn asset(body: &'static str, content_type: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type.to_owned()))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(body)
+/// An HTML page under its own Content-Security-Policy (one that allows its inline script by
+/// hash), its body still a string to encode.
+fn html_under(status: StatusCode, body: String, csp: String) -> HttpResponse<String> {
+    let mut response = HttpResponse::with_body(status, body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_str(&csp).expect("a policy of header characters"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// JSON safe inside an HTML `<script>` element: `<`, `>` and `&` (which JSON has only inside
@@ -89,29 +70,98 @@ pub(crate) fn embeddable_json(value: &Value) -> String {
         .replace('&', "\\u0026")
 }
 
-/// The page shell: the configuration travels as JSON data, never as inline script.
-fn page(config: &Value) -> Result<HttpResponse, AppError> {
-    shell("Survei Kepuasan Masyarakat", "survey", config)
+/// The survey page answering `status`; a receipt that cannot open its survey says why. The
+/// configuration travels as JSON data, never as inline script; a page with a survey to show
+/// carries its instrument too, so a phone on a slow link waits for one request, not two.
+///
+/// `start` is the page's own path: a page with a survey links the web app manifest that
+/// installs it. The phone's pages carry their script and style inline, so a first visit on a
+/// slow link waits for one answer, not two in a row; the kiosk links them, cached for a year.
+fn page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    start: &str,
+    mut config: Value,
+) -> Result<HttpResponse, AppError> {
+    let open = config.get("screen").is_none();
+    if open {
+        let key = config["instrument"].as_str().unwrap_or(DEFAULT_INSTRUMENT);
+        let instrument = state
+            .registry
+            .get(key)
+            .ok_or_else(|| AppError::internal(format!("the instrument `{key}` is not loaded")))?;
+        config["survey"] = serde_json::to_value(instrument.as_ref()).map_err(AppError::internal)?;
+    }
+    let manifest = open.then(|| format!("/manifest.webmanifest?start={start}"));
+    let carry = if config["mode"] == "kiosk" {
+        Carry::Linked
+    } else {
+        Carry::Inline
+    };
+    let (body, csp) = shell(
+        "Survei Kepuasan Masyarakat",
+        "survey",
+        carry,
+        manifest,
+        &config,
+    )?;
+    Ok(static_files::encoded(req, html_under(status, body, csp)))
 }
 
-/// The survey page answering `status`: a receipt that cannot open its survey says why.
-fn page_with(status: StatusCode, config: &Value) -> Result<HttpResponse, AppError> {
-    let mut response = page(config)?;
-    *response.status_mut() = status;
-    Ok(response)
+/// How a page carries its script and style.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Carry {
+    /// Linked by their versioned addresses.
+    Linked,
+    /// Inside the page, the script allowed by its hash.
+    Inline,
 }
+
+/// The instrument the respondent pages ask.
+const DEFAULT_INSTRUMENT: &str = "skm-2017";
 
 /// The IKM dashboard for unit heads and administrators (it signs in with a viewer or admin
 /// key kept for the browser session only).
 async fn dashboard() -> Result<HttpResponse, AppError> {
-    shell("Dasbor IKM", "dashboard", &json!({}))
+    let (body, csp) = shell("Dasbor IKM", "dashboard", Carry::Linked, None, &json!({}))?;
+    Ok(html_under(StatusCode::OK, body, csp).map_into_boxed_body())
 }
 
-/// A page that loads `/assets/{assets}.css` and `/assets/{assets}.js`.
-fn shell(title: &str, assets: &str, config: &Value) -> Result<HttpResponse, AppError> {
+/// A page with the script and style `assets` (`survey`: `/assets/survey.HASH.js` and `.css`),
+/// and the Content-Security-Policy it runs under.
+fn shell(
+    title: &str,
+    assets: &str,
+    carry: Carry,
+    manifest: Option<String>,
+    config: &Value,
+) -> Result<(String, String), AppError> {
     let config = embeddable_json(config);
-    let body = templates::render("app.html", minijinja::context! { title, assets, config })?;
-    Ok(html(StatusCode::OK, body))
+    let (js, css) = (
+        static_files::named(assets, "js"),
+        static_files::named(assets, "css"),
+    );
+    let inline = carry == Carry::Inline;
+    let body = templates::render(
+        "app.html",
+        minijinja::context! {
+            title, manifest, config, inline,
+            script => js.url(), style => css.url(),
+            script_text => inline.then(|| minijinja::Value::from_safe_string(js.body().to_owned())),
+            style_text => inline.then(|| minijinja::Value::from_safe_string(css.body().to_owned())),
+        },
+    )?;
+    let csp = if inline {
+        CSP.replacen(
+            "script-src 'self'",
+            &format!("script-src 'self' {}", js.csp_hash()),
+            1,
+        )
+    } else {
+        CSP.to_owned()
+    };
+    Ok((body, csp))
 }
 
 #[derive(serde::Deserialize)]
@@ -119,9 +169,19 @@ struct KioskQuery {
     idle: Option<u32>,
 }
 
-async fn kiosk(query: web::Query<KioskQuery>) -> Result<HttpResponse, AppError> {
+async fn kiosk(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<KioskQuery>,
+) -> Result<HttpResponse, AppError> {
     let idle = query.idle.unwrap_or(45).clamp(5, 600);
-    page(&json!({"mode": "kiosk", "idle_seconds": idle}))
+    page(
+        &state,
+        &req,
+        StatusCode::OK,
+        "/kiosk",
+        json!({"mode": "kiosk", "idle_seconds": idle}),
+    )
 }
 
 fn active_services(services: Vec<queries::Service>) -> Value {
@@ -145,9 +205,11 @@ fn closed(status: StatusCode, screen: &str, unit_name: Option<&str>) -> (StatusC
 
 async fn receipt(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
+    let start = format!("/s/{token}");
     let settings = state.settings.token_settings();
     let now = state.clock.now();
     let secrets = state.secrets.clone();
@@ -178,14 +240,16 @@ async fn receipt(
                 "ticket": secrets.issue_ticket(&found.code, now)})))
         })
         .await?;
-    page_with(status, &config)
+    page(&state, &req, status, &start, config)
 }
 
 async fn open_link(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let code = path.into_inner();
+    let start = format!("/u/{code}");
     let now = state.clock.now();
     let secrets = state.secrets.clone();
     let config = state
@@ -202,5 +266,5 @@ async fn open_link(
             }
         })
         .await?;
-    page(&config)
+    page(&state, &req, StatusCode::OK, &start, config)
 }

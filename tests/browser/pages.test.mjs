@@ -15,9 +15,10 @@ const AXE = require.resolve("axe-core/axe.min.js");
 const BIN = process.env.KEPUASAN_BIN;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOTS = process.env.KEPUASAN_SCREENSHOTS; // a directory: keep screenshots for docs/
+const BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const dir = mkdtempSync(path.join(os.tmpdir(), "kepuasan-browser-"));
 const env = { ...process.env, DATABASE_URL: path.join(dir, "b.db"), RUST_LOG: "warn" };
-let base, server, browser, admin, kiosk, counter;
+let base, server, browser, admin, kiosk, counter, counterKecamatan;
 
 const cli = (...args) => execFileSync(BIN, args, { env, encoding: "utf8" }).trim();
 const lastLine = (s) => s.split("\n").pop();
@@ -86,6 +87,16 @@ async function noScroll(p, where) {
   assert.ok(sw <= w && sh <= h, `${where}: page scrolls (${sw}x${sh} in ${w}x${h})`);
 }
 
+// Every button, link and field on screen is at least 44 by 44 CSS pixels (WCAG 2.5.5).
+async function bigTargets(p, where) {
+  const small = await p.evaluate(() => [...document.querySelectorAll("button, a[href], input, textarea, select")]
+    .filter((e) => e.offsetParent !== null)
+    .map((e) => ({ what: (e.textContent || e.id || e.tagName).trim().slice(0, 30), r: e.getBoundingClientRect() }))
+    .filter(({ r }) => r.width < 44 || r.height < 44)
+    .map(({ what, r }) => `${what} ${Math.round(r.width)}x${Math.round(r.height)}`));
+  assert.deepEqual(small, [], `touch targets under 44 px on ${where}`);
+}
+
 // Answers all nine questions with `value`, as a person does: each once it is on screen.
 async function answerAll(p, value, after) {
   for (let i = 0; i < 9; i++) {
@@ -107,14 +118,19 @@ before(async () => {
   cli("units", "add", "pajak", "--name", "KPP Pratama Uji", "--timezone", "Asia/Makassar");
   cli("services", "add", "--unit", "pajak", "npwp", "--name", "Pendaftaran NPWP");
   cli("units", "add", "puskesmas", "--name", "Puskesmas Uji", "--timezone", "Asia/Makassar", "--open-link");
+  cli("units", "add", "kecamatan", "--name", "Kecamatan Uji", "--timezone", "Asia/Makassar");
+  cli("services", "add", "--unit", "kecamatan", "akta", "--name", "Akta Kelahiran");
+  cli("services", "add", "--unit", "kecamatan", "pindah", "--name", "Surat Pindah");
+  cli("units", "add", "kelurahan", "--name", "Kelurahan Uji", "--timezone", "Asia/Makassar", "--open-link");
   cli("services", "add", "--unit", "dukcapil", "ktp-el", "--name", "KTP-el");
   cli("services", "add", "--unit", "dukcapil", "kk", "--name", "Kartu Keluarga");
   kiosk = lastLine(cli("keys", "create", "--role", "kiosk", "--unit", "mpp-test", "--name", "kiosk 1"));
   counter = lastLine(cli("keys", "create", "--role", "counter", "--unit", "dukcapil", "--name", "loket 1"));
+  counterKecamatan = lastLine(cli("keys", "create", "--role", "counter", "--unit", "kecamatan", "--name", "loket kecamatan"));
   await startServer();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: BROWSER_ARGS,
   });
 });
 
@@ -128,15 +144,18 @@ test("a complete kiosk survey appears in the report", async () => {
   await p.goto(`${base}/kiosk#key=${kiosk}`);
   await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
   await shot(p, "kiosk-1-units");
+  await bigTargets(p, "kiosk unit screen");
   await axe(p, "kiosk unit screen");
   await p.getByRole("button", { name: "Disdukcapil Kota Uji" }).click();
   await p.getByRole("heading", { name: "Jenis layanan apa yang Anda terima?" }).waitFor();
   await shot(p, "kiosk-2-services");
+  await bigTargets(p, "kiosk service screen");
   await p.getByRole("button", { name: "KTP-el" }).click();
   await answerAll(p, 4, async (i) => {
     if (i === 0) {
       await shot(p, "kiosk-3-question");
       await axe(p, "kiosk question screen");
+      await bigTargets(p, "kiosk question screen");
       await noScroll(p, "kiosk question, landscape");
       await p.setViewportSize({ width: 800, height: 1280 });
       await noScroll(p, "kiosk question, portrait");
@@ -148,6 +167,7 @@ test("a complete kiosk survey appears in the report", async () => {
   await p.getByRole("button", { name: "SMA/SMK" }).click();
   await p.fill("#age", "41");
   await shot(p, "kiosk-4-profile");
+  await bigTargets(p, "kiosk profile screen");
   await p.getByRole("button", { name: "Lanjut" }).click();
   await p.fill("#suggestion", "Petugas ramah, antrean cepat.");
   await shot(p, "kiosk-5-suggestion");
@@ -155,6 +175,7 @@ test("a complete kiosk survey appears in the report", async () => {
   await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
   await shot(p, "kiosk-6-thanks");
   await axe(p, "thank-you screen");
+  await bigTargets(p, "thank-you screen");
   const r = await reportWhen("dukcapil", (x) => x.respondents >= 1);
   assert.equal(r.respondents, 1);
   assert.equal(r.ikm, 100);
@@ -266,6 +287,7 @@ test("before an unfinished survey starts over, the kiosk asks whether someone is
   assert.match(await dialog.textContent(), /dimulai ulang dalam \d detik/);
   await shot(p, "kiosk-8-still-there");
   await axe(p, "the still-there notice");
+  await bigTargets(p, "the still-there notice");
   await dialog.getByRole("button", { name: "Lanjut" }).click();
   await dialog.waitFor({ state: "detached" });
   // Past the moment the survey would have started over: it is still on question 2.
@@ -277,12 +299,22 @@ test("before an unfinished survey starts over, the kiosk asks whether someone is
 
 test("a kiosk reloaded while the server answers 503 stays enrolled and recovers by itself; a revoked key is forgotten", async () => {
   const own = lastLine(cli("keys", "create", "--role", "kiosk", "--unit", "mpp-test", "--name", "kiosk outage"));
-  const p = await page();
+  // Without the service worker (a browser or an address that allows none), the page itself
+  // rides out the outage; with it, the kept directory does (the next test).
+  const p = await page(undefined, { serviceWorkers: "block" });
   await p.goto(`${base}/kiosk#key=${own}`);
   await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
   // A database or proxy outage: every API request answers 503 for a while.
+  await p.evaluate(() => window.kepuasanDirectoryLearnt());
   await p.route("**/api/v1/**", (r) => r.fulfill({ status: 503, contentType: "application/json",
     body: JSON.stringify({ error: "db_unavailable", message: "the database is busy or unavailable; retry shortly" }) }));
+  // With the directory it learnt, the kiosk takes surveys through the outage.
+  await p.reload();
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  await p.getByRole("button", { name: "Disdukcapil Kota Uji" }).click();
+  await p.getByRole("button", { name: "KTP-el" }).waitFor();
+  // A tablet that never learnt one says it is reconnecting, and keeps its key.
+  await p.evaluate(() => localStorage.removeItem("kepuasan.directory"));
   await p.reload();
   await p.getByRole("heading", { name: "Menghubungkan kembali ke server…" }).waitFor();
   assert.equal(await p.evaluate(() => localStorage.getItem("kepuasan.kiosk_key")), own, "the key stays");
@@ -307,6 +339,7 @@ test("three surveys completed offline are counted exactly once after the server 
   const p = await page();
   await p.goto(`${base}/kiosk#key=${kiosk}`);
   await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  await p.evaluate(() => window.kepuasanDirectoryLearnt());
   const before = (await report("samsat")).respondents;
   await stopServer();
   for (let n = 0; n < 3; n++) {
@@ -329,7 +362,95 @@ test("three surveys completed offline are counted exactly once after the server 
   await p.context().close();
 });
 
+test("a kiosk restarted with no network opens from its cache, and its queued surveys arrive once each with their service", async () => {
+  const own = lastLine(cli("keys", "create", "--role", "kiosk", "--unit", "mpp-test", "--name", "kiosk offline start"));
+  const profile = mkdtempSync(path.join(os.tmpdir(), "kepuasan-tablet-"));
+  // A tablet: a browser profile that outlives the browser.
+  const tablet = async () => {
+    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: BROWSER_ARGS, viewport: { width: 1280, height: 800 }, locale: "id-ID", bypassCSP: true });
+    return [context, context.pages()[0] || (await context.newPage())];
+  };
+  const count = (r, code) => (r.services.find((s) => s.code === code) || { respondents: 0 }).respondents;
+  const before = await report("dukcapil");
+  let [context, p] = await tablet();
+  await p.goto(`${base}/kiosk#key=${own}`);
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  // The service worker takes over and keeps the page and every unit's services.
+  await p.waitForFunction(async () => {
+    if (!navigator.serviceWorker.controller) return false;
+    const kept = (await (await caches.open("kepuasan-data")).keys()).map((r) => new URL(r.url).pathname);
+    return ["/kiosk", "/api/v1/units", "/api/v1/units/dukcapil/services"].every((x) => kept.includes(x));
+  }, null, { timeout: 20000, polling: 200 });
+  const installable = await (await context.newCDPSession(p)).send("Page.getInstallabilityErrors");
+  assert.deepEqual(installable.installabilityErrors, [], "the kiosk can be installed");
+  // The tablet is switched off a while later, not in the middle of a write to its cache.
+  await p.evaluate(() => window.kepuasanDirectoryLearnt());
+  await p.waitForTimeout(1000);
+  await context.close();
+
+  // The network is gone and the tablet restarts.
+  await stopServer();
+  try {
+    [context, p] = await tablet();
+    await offlineStart(context, p);
+  } finally {
+    if (server.exitCode !== null || server.signalCode !== null) await startServer();
+  }
+  await p.evaluate(() => window.kepuasanSync());
+  await p.getByText("Terkirim: 2").waitFor({ timeout: 15000 });
+  await p.evaluate(() => window.kepuasanSync());
+  const after = await reportWhen("dukcapil", (x) => x.respondents - before.respondents >= 2);
+  await new Promise((r) => setTimeout(r, 1000));
+  const settled = await report("dukcapil");
+  assert.equal(settled.respondents - before.respondents, 2, "each queued survey once");
+  assert.equal(count(after, "ktp-el") - count(before, "ktp-el"), 1, "one with KTP-el");
+  assert.equal(count(after, "kk") - count(before, "kk"), 1, "one with Kartu Keluarga");
+  await context.close();
+});
+
+// The tablet, started with no network: two surveys queued with their services, and a unit
+// whose services it never learnt asked again.
+async function offlineStart(context, p) {
+  await context.setOffline(true);
+  await p.goto(`${base}/kiosk`);
+  try {
+    await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  } catch (e) {
+    console.log("the kiosk started offline shows:", await p.evaluate(() => document.body.innerText));
+    throw e;
+  }
+  for (const service of ["KTP-el", "Kartu Keluarga"]) {
+    await p.getByRole("button", { name: "Disdukcapil Kota Uji" }).click();
+    await p.getByRole("button", { name: service }).click();
+    await answerAll(p, 4);
+    await p.getByRole("button", { name: "Lanjut" }).click();
+    await p.getByRole("button", { name: "Kirim" }).click();
+    await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+    await p.getByText("Tersimpan di perangkat, akan dikirim otomatis.").waitFor();
+    await p.getByRole("button", { name: "Isi survei baru" }).click();
+  }
+  await p.getByText("Menunggu dikirim: 2").waitFor();
+  await shot(p, "kiosk-10-offline-start");
+  await axe(p, "the kiosk started offline");
+  // A unit whose services the tablet never learnt is asked again, not answered without one.
+  await p.evaluate(async () => {
+    await (await caches.open("kepuasan-data")).delete("/api/v1/units/samsat/services");
+    const kept = JSON.parse(localStorage.getItem("kepuasan.directory"));
+    delete kept.services.samsat;
+    localStorage.setItem("kepuasan.directory", JSON.stringify(kept));
+  });
+  await p.reload();
+  await p.getByRole("button", { name: "Samsat Kota Uji" }).click();
+  await p.getByRole("heading", { name: "Daftar layanan belum dapat dimuat" }).waitFor();
+  await shot(p, "kiosk-11-services-unknown");
+  await axe(p, "the services-unknown screen");
+  await bigTargets(p, "the services-unknown screen");
+  await p.getByRole("button", { name: "Kembali" }).click();
+  await context.setOffline(false);
+}
+
 test("a receipt survey on a 360-pixel phone is accepted once and refused the second time", async () => {
+  const before = (await report("dukcapil")).respondents;
   const res = await fetch(`${base}/api/v1/units/dukcapil/receipt-tokens`, {
     method: "POST", headers: { Authorization: "Bearer " + counter, "Content-Type": "application/json" },
     body: JSON.stringify({ service: "kk", transaction: "T-1" }),
@@ -350,8 +471,86 @@ test("a receipt survey on a 360-pixel phone is accepted once and refused the sec
   await p.goto(url);
   await p.getByRole("heading", { name: "Struk ini sudah dipakai" }).waitFor();
   await shot(p, "phone-3-receipt-used");
-  const r = await reportWhen("dukcapil", (x) => x.respondents >= 2);
-  assert.equal(r.respondents, 2);
+  await reportWhen("dukcapil", (x) => x.respondents > before);
+  await new Promise((res) => setTimeout(res, 500));
+  assert.equal((await report("dukcapil")).respondents - before, 1, "one receipt, one response");
+  await p.context().close();
+});
+
+test("on the phone, Back and Forward move between questions and keep every answer until it is sent", async () => {
+  const res = await fetch(`${base}/api/v1/units/kecamatan/receipt-tokens`, {
+    method: "POST", headers: { Authorization: "Bearer " + counterKecamatan, "Content-Type": "application/json" },
+    body: JSON.stringify({ service: "akta" }),
+  });
+  assert.equal(res.status, 201);
+  const { url } = await res.json();
+  const p = await page({ width: 360, height: 740 }, { hasTouch: true, isMobile: true });
+  await p.goto(url);
+  // The opening line says who asks, how long it takes, and that it is anonymous.
+  const intro = p.locator("p.intro");
+  await intro.waitFor();
+  assert.match(await intro.textContent(), /Kecamatan Uji.*9 pertanyaan, sekitar 1 menit, tanpa nama/);
+  await noScroll(p, "phone question 1 with its opening line");
+  assert.equal(await p.getByRole("button", { name: "Kembali" }).count(), 0, "nothing comes before question 1");
+  await bigTargets(p, "phone question 1");
+  await shot(p, "phone-5-opening-line");
+  await axe(p, "phone question 1 with its opening line");
+  const chosen = () => p.locator('.answers button[aria-checked="true"]').getAttribute("data-answer");
+  for (const [i, v] of [1, 2, 3, 4].entries()) {
+    await onQuestion(p, i + 1);
+    await p.tap(`button[data-answer="${v}"]`);
+  }
+  await onQuestion(p, 5);
+  await p.goBack();
+  await onQuestion(p, 4);
+  assert.equal(await chosen(), "4");
+  await p.goBack();
+  await onQuestion(p, 3);
+  assert.equal(await chosen(), "3");
+  await p.goForward();
+  await onQuestion(p, 4);
+  assert.equal(await chosen(), "4");
+  // The in-page "Kembali" walks the same path as the phone's Back.
+  await p.getByRole("button", { name: "Kembali" }).tap();
+  await onQuestion(p, 3);
+  await p.goForward();
+  await onQuestion(p, 4);
+  // Back past the first question leaves the page; Forward comes back to the answers given.
+  await p.goBack(); await p.goBack(); await p.goBack();
+  await onQuestion(p, 1);
+  await p.goBack();
+  await p.waitForURL("about:blank");
+  await p.goForward();
+  await onQuestion(p, 1);
+  assert.equal(await chosen(), "1", "the answer to question 1 survived leaving the page");
+  await p.goForward(); await p.goForward(); await p.goForward();
+  await onQuestion(p, 4);
+  assert.equal(await chosen(), "4");
+  // A reload keeps the step and the answers too.
+  await p.reload();
+  await onQuestion(p, 4);
+  assert.equal(await chosen(), "4");
+  await p.tap('button[data-answer="4"]');
+  for (let i = 5; i <= 9; i++) {
+    await onQuestion(p, i);
+    await p.tap('button[data-answer="2"]');
+  }
+  await p.getByRole("button", { name: "Lanjut" }).tap();
+  await p.fill("#suggestion", "Loket dibuka lebih pagi.");
+  await p.goBack();
+  await p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" }).waitFor();
+  await p.goForward();
+  assert.equal(await p.inputValue("#suggestion"), "Loket dibuka lebih pagi.");
+  await p.getByRole("button", { name: "Kirim" }).tap();
+  await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+  // Sent: Back does not bring the form back.
+  await p.goBack();
+  await p.waitForTimeout(300);
+  assert.equal(await p.getByRole("status").filter({ hasText: "Terima kasih!" }).count(), 1);
+  const r = await reportWhen("kecamatan", (x) => x.respondents >= 1);
+  assert.equal(r.respondents, 1);
+  assert.deepEqual(r.items.map((i) => i.total), [1, 2, 3, 4, 2, 2, 2, 2, 2], "each answer as given, once");
+  assert.deepEqual(r.services.map((s) => [s.code, s.respondents]), [["akta", 1]]);
   await p.context().close();
 });
 
@@ -380,6 +579,39 @@ test("an open-link unit takes a phone survey without a key", async () => {
   assert.equal((await reportWhen("puskesmas", (x) => x.respondents >= 2)).respondents, 2);
   await p.goto(`${base}/u/samsat`);
   await p.getByRole("heading", { name: "Tautan survei tidak berlaku" }).waitFor();
+  await p.context().close();
+});
+
+test("a respondent who never complained skips U9, and the report counts it as skipped", async () => {
+  const p = await page({ width: 360, height: 740 }, { hasTouch: true, isMobile: true });
+  await p.goto(`${base}/u/kelurahan`);
+  for (let i = 0; i < 8; i++) {
+    await onQuestion(p, i + 1);
+    if (i === 0) await bigTargets(p, "phone question");
+    await p.tap('button[data-answer="4"]');
+  }
+  await onQuestion(p, 9);
+  const skip = p.getByRole("radio", { name: "Belum pernah menyampaikan pengaduan" });
+  await skip.waitFor();
+  await bigTargets(p, "phone question 9 with its skip choice");
+  await noScroll(p, "phone question 9 at 360 px");
+  await shot(p, "phone-4-skip-u9");
+  await axe(p, "question 9 with its skip choice");
+  await skip.tap();
+  await p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" }).waitFor();
+  await bigTargets(p, "phone profile");
+  // Back shows the skip as the choice made.
+  await p.getByRole("button", { name: "Kembali" }).tap();
+  await onQuestion(p, 9);
+  assert.equal(await skip.getAttribute("aria-checked"), "true");
+  await skip.tap();
+  await p.getByRole("button", { name: "Lanjut" }).tap();
+  await p.getByRole("button", { name: "Kirim" }).tap();
+  await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
+  const r = await reportWhen("kelurahan", (x) => x.respondents >= 1);
+  assert.equal(r.respondents, 1);
+  assert.deepEqual([r.items[8].code, r.items[8].answered, r.items[8].skipped], ["U9", 0, 1]);
+  assert.deepEqual([r.items[0].answered, r.items[0].skipped], [1, 0]);
   await p.context().close();
 });
 
@@ -415,7 +647,9 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   assert.match(await p.locator("#grade-value").textContent(), new RegExp(`Mutu ${r.grade} · ${r.performance}`));
   for (const item of r.items) {
     const row = p.locator("tbody tr", { has: p.locator("td", { hasText: new RegExp(`^${item.code}$`) }) });
-    assert.equal(await row.locator("td").nth(4).textContent(), id(item.ikm), `${item.code} IKM`);
+    // Code, item, answered, skipped, NRR, IKM, grade.
+    assert.equal(await row.locator("td").nth(3).textContent(), String(item.skipped), `${item.code} skipped`);
+    assert.equal(await row.locator("td").nth(5).textContent(), id(item.ikm), `${item.code} IKM`);
   }
   // The unit head plans a follow-up (its item the weakest by default) and later marks it done.
   const action = "Menambah satu loket pada jam sibuk";

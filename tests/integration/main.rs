@@ -13,6 +13,7 @@ mod imports;
 mod layers;
 mod migrations;
 mod ops;
+mod pages;
 mod pgfault;
 mod reports;
 mod tallies;

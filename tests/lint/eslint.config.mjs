@@ -21,4 +21,8 @@ export default [
       "no-shadow": "error",
     },
   },
+  {
+    files: ["**/sw.js"],
+    languageOptions: { globals: { ...globals.serviceworker } },
+  },
 ];

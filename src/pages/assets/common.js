@@ -1,5 +1,5 @@
 // kepuasan: what the survey pages and the dashboard share, served in front of either script
-// (src/pages/mod.rs joins them). One global, `kepuasan`, holds it: HTML escaping, the page's configuration, a translator over a
+// (src/pages/static_files.rs joins them). One global, `kepuasan`, holds it: HTML escaping, the page's configuration, a translator over a
 // page's own string tables, and requests to this server's API with a key.
 "use strict";
 

@@ -41,6 +41,9 @@
       expiredText: "Struk berlaku beberapa hari setelah pelayanan. Isi survei di kiosk dekat pintu keluar, atau minta struk baru di loket.",
       loading: "Memuat…", required: "Pilih salah satu jawaban.",
       progress: "Kemajuan survei",
+      noServices: "Daftar layanan belum dapat dimuat", noServicesText: "Kiosk sedang tidak terhubung ke server. Periksa jaringan, lalu coba lagi.", retry: "Coba lagi",
+      intro: "{unit} meminta pendapat Anda tentang pelayanan yang baru Anda terima: {n} pertanyaan, sekitar 1 menit, tanpa nama.",
+      introNoUnit: "Unit layanan meminta pendapat Anda tentang pelayanan yang baru Anda terima: {n} pertanyaan, sekitar 1 menit, tanpa nama.",
     },
     en: {
       title: "Public Satisfaction Survey",
@@ -74,6 +77,9 @@
       expiredText: "A receipt is valid for a few days after the service. Take the survey at the kiosk by the exit, or ask for a new receipt at the counter.",
       loading: "Loading…", required: "Choose one answer.",
       progress: "Survey progress",
+      noServices: "The list of services could not be loaded", noServicesText: "The kiosk is not connected to the server. Check the network, then try again.", retry: "Try again",
+      intro: "{unit} asks your opinion of the service you have just received: {n} questions, about 1 minute, anonymous.",
+      introNoUnit: "The service unit asks your opinion of the service you have just received: {n} questions, about 1 minute, anonymous.",
     },
   };
   const FACES = [
@@ -280,11 +286,50 @@
       const services = CONFIG.services || [];
       // One service needs no question.
       state.service = CONFIG.service || (services.length === 1 ? services[0].code : null);
-      state.screen = services.length > 1 && !CONFIG.service ? "services" : "item";
+      state.screen = phoneAsksService() ? "services" : "item";
+      recall();
     }
     render();
   }
   const manyUnits = () => KIOSK && state.units.length > 1;
+
+  // ---- the phone's history (receipt and open-link pages) ---------------------------------------
+  // Every step of the form is a history entry, so the phone's Back and Forward move between
+  // questions; the answers live in session storage until the survey is sent, so leaving the
+  // page and coming back (Forward, a reload) finds them again.
+  const FORM_KEY = "kepuasan.form." + location.pathname;
+  const FORM_SCREENS = ["services", "item", "profile", "suggestion"];
+  const here = () => ({ kepuasan: true, screen: state.screen, step: state.step });
+  function remember() {
+    if (KIOSK || !FORM_SCREENS.includes(state.screen)) return;
+    const { answers, profile, suggestion, service, startedAt } = state;
+    try { sessionStorage.setItem(FORM_KEY, JSON.stringify({ answers, profile, suggestion, service, startedAt })); } catch (e) { /* storage full or off: the form still works */ }
+    const entry = history.state;
+    if (!entry || !entry.kepuasan) history.replaceState({ ...here(), depth: 0 }, "");
+    else if (entry.screen !== state.screen || entry.step !== state.step) history.pushState({ ...here(), depth: entry.depth + 1 }, "");
+  }
+  // The survey as this tab left it, if it was not sent: answers and the step it was on.
+  function recall() {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(FORM_KEY) || "null"); } catch (e) { saved = null; }
+    if (!saved) return false;
+    Object.assign(state, { answers: saved.answers || {}, profile: saved.profile || {}, suggestion: saved.suggestion || "", startedAt: saved.startedAt || null });
+    if (saved.service) state.service = saved.service;
+    const entry = history.state;
+    if (entry && entry.kepuasan && FORM_SCREENS.includes(entry.screen)) Object.assign(state, { screen: entry.screen, step: Math.min(entry.step, items().length - 1) });
+    return true;
+  }
+  const forget = () => { try { sessionStorage.removeItem(FORM_KEY); } catch (e) { /* nothing kept */ } };
+  window.addEventListener("popstate", (e) => {
+    const entry = e.state;
+    // A sent survey stays sent; a step of this form comes back as it was left.
+    if (KIOSK || !entry || !entry.kepuasan || !FORM_SCREENS.includes(state.screen) || advancing) return;
+    if (state.screen === "suggestion") { const box = document.getElementById("suggestion"); if (box) state.suggestion = box.value; }
+    Object.assign(state, { screen: entry.screen, step: entry.step });
+    render();
+  });
+  // The in-page "Kembali" on the phone is the browser's Back, so both walk the same path.
+  const backInHistory = () => !KIOSK && history.state && history.state.kepuasan && history.state.depth > 0;
 
   // ---- screens --------------------------------------------------------------------------------
   function header() {
@@ -294,6 +339,16 @@
       <button class="small" data-act="lang" lang="${state.lang === "id" ? "en" : "id"}" aria-label="${esc(t("langLabel"))}">${esc(t("lang"))}</button></div></header>`;
   }
   const items = () => state.instrument.items;
+
+  // The first question has a "Kembali" only when a screen comes before it.
+  const canGoBack = () => state.step > 0 || (KIOSK ? state.services.length > 1 || manyUnits() : phoneAsksService());
+  // On the phone, the first screen says who asks, how long it takes and that it is anonymous.
+  const phoneAsksService = () => !KIOSK && (CONFIG.services || []).length > 1 && !CONFIG.service;
+  function intro() {
+    if (KIOSK) return "";
+    const text = state.unitName ? t("intro").replace("{unit}", state.unitName) : t("introNoUnit");
+    return `<p class="intro">${esc(text.replace("{n}", String(items().length)))}</p>`;
+  }
 
   function screenHtml() {
     switch (state.screen) {
@@ -310,7 +365,7 @@
       }
       case "services": {
         const list = KIOSK ? state.services : (CONFIG.services || []);
-        return `<main><h2 id="services-title">${esc(t("chooseService"))}</h2>
+        return `<main>${intro()}<h2 id="services-title">${esc(t("chooseService"))}</h2>
           <ul class="tiles" aria-labelledby="services-title">${list.map((s) => `<li><button data-service="${esc(s.code)}">${esc(s.name)}</button></li>`).join("")}</ul>
           <div class="nav">${manyUnits() ? `<button data-act="back">${esc(t("back"))}</button>` : "<span></span>"}<button data-service="">${esc(t("skipService"))}</button></div></main>`;
       }
@@ -320,10 +375,11 @@
         const chosen = state.answers[item.code];
         const pct = Math.round((state.step / (n + 2)) * 100);
         return `<main><div class="progress" role="progressbar" aria-label="${esc(t("progress"))}" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${pct}"><div style="width:${pct}%"></div></div>
-          <p class="hint">${esc(t("question"))} ${state.step + 1} ${esc(t("of"))} ${n} · ${esc(label(item.name))}</p>
+          ${state.step === 0 && !phoneAsksService() ? intro() : ""}<p class="hint">${esc(t("question"))} ${state.step + 1} ${esc(t("of"))} ${n} · ${esc(label(item.name))}</p>
           <h2 id="q-${esc(item.code)}">${esc(label(item.question))}</h2>
-          <div class="answers" role="radiogroup" aria-labelledby="q-${esc(item.code)}">${item.answers.map((a, i) => `<button role="radio" aria-checked="${chosen === a.value}" data-item="${esc(item.code)}" data-answer="${a.value}">${FACES[Math.min(i, 3)]}<span>${esc(label(a))}</span></button>`).join("")}</div>
-          <div class="nav"><button data-act="back">${esc(t("back"))}</button><span></span></div></main>`;
+          <div class="answers" role="radiogroup" aria-labelledby="q-${esc(item.code)}">${item.answers.map((a, i) => `<button role="radio" aria-checked="${chosen === a.value}" data-item="${esc(item.code)}" data-answer="${a.value}">${FACES[Math.min(i, 3)]}<span>${esc(label(a))}</span></button>`).join("")}
+          ${item.skip ? `<button role="radio" class="skip" aria-checked="${chosen === null}" data-item="${esc(item.code)}" data-answer="skip">${esc(label(item.skip))}</button>` : ""}</div>
+          <div class="nav">${canGoBack() ? `<button data-act="back">${esc(t("back"))}</button>` : ""}<span></span></div></main>`;
       }
       case "profile": {
         const fields = state.instrument.profile.filter((f) => f.kind === "choice");
@@ -339,6 +395,8 @@
       case "thanks": return `<main class="center"><h2 role="status">${esc(t("thanks"))}</h2><p>${esc(t("thanksText"))}</p>
           ${state.note ? `<p class="hint">${esc(state.note)}</p>` : ""}${KIOSK ? `<p><button class="primary" data-act="again">${esc(t("again"))}</button></p>` : ""}</main>`;
       case "spent": return `<main class="center"><h2>${esc(t("spentTitle"))}</h2><p>${esc(t("spentText"))}</p></main>`;
+      case "noServices": return `<main class="center"><h2>${esc(t("noServices"))}</h2><p>${esc(t("noServicesText"))}</p>
+          <div class="nav">${manyUnits() ? `<button data-act="back">${esc(t("back"))}</button>` : "<span></span>"}<button class="primary" data-act="retry-services">${esc(t("retry"))}</button></div></main>`;
       case "reconnecting": return `<main class="center"><h2>${esc(t("reconnecting"))}</h2>
           <p id="reconnect-note">${esc(t("reconnectingText").replace("{n}", String(state.retryIn)))}</p></main>`;
       case "invalid": case "unknown": case "forged": case "expired":
@@ -349,26 +407,58 @@
 
   function render() {
     document.documentElement.lang = state.lang;
+    remember();
     app.innerHTML = header() + screenHtml();
     const focus = app.querySelector("main h2, main input, main button");
     if (focus && focus.tagName === "H2") { focus.tabIndex = -1; focus.focus({ preventScroll: true }); }
     if (state.screen === "item") {
       if (!state.startedAt) state.startedAt = new Date().toISOString();
       const item = items()[state.step];
-      say(label(item.question) + ". " + item.answers.map((a) => label(a)).join(", "));
+      say(label(item.question) + ". " + [...item.answers, ...(item.skip ? [item.skip] : [])].map((a) => label(a)).join(", "));
     }
+    const box = document.getElementById("suggestion");
+    if (box && !KIOSK) box.addEventListener("input", () => { state.suggestion = box.value; remember(); });
     const search = document.getElementById("unit-search");
     if (search) search.addEventListener("input", (e) => { state.filter = e.target.value; const pos = e.target.selectionStart; render(); const s = document.getElementById("unit-search"); s.focus(); s.setSelectionRange(pos, pos); });
   }
 
+  // The kiosk's directory: each unit's active services, fetched once when the kiosk starts
+  // (the service worker keeps them for a start with no network) and again when a unit is
+  // chosen and they are not known.
+  const directory = {};
+  async function fetchServices(code) {
+    directory[code] = (await api(`/api/v1/units/${encodeURIComponent(code)}/services`)).filter((s) => s.active);
+    keepDirectory();
+    return directory[code];
+  }
+  const servicesOf = (code) => (directory[code] ? Promise.resolve(directory[code]) : fetchServices(code));
+  let learning = Promise.resolve();
+  function learnDirectory() {
+    learning = (async () => {
+      for (const u of state.units) {
+        try { await fetchServices(u.code); } catch (e) { return; /* offline: asked again when chosen */ }
+      }
+    })();
+    return learning;
+  }
+  window.kepuasanDirectoryLearnt = () => learning; // for tests
+
   async function chooseUnit(code) {
     const unit = state.units.find((u) => u.code === code);
     state.unit = code; state.unitName = unit ? unit.name : code;
-    try { state.services = (await api(`/api/v1/units/${encodeURIComponent(code)}/services`)).filter((s) => s.active); } catch (e) { state.services = []; }
+    state.step = 0;
+    try {
+      state.services = await servicesOf(code);
+    } catch (e) {
+      // Not known and not reachable: ask again rather than store a survey without its service.
+      state.services = [];
+      state.screen = "noServices";
+      render();
+      return;
+    }
     // One service needs no question.
     if (state.services.length === 1) state.service = state.services[0].code;
     state.screen = state.services.length > 1 ? "services" : "item";
-    state.step = 0;
     render();
   }
 
@@ -396,6 +486,7 @@
     if (CONFIG.token) body.token = CONFIG.token;
     if (CONFIG.ticket) body.ticket = CONFIG.ticket;
     await enqueue({ submission_id: body.submission_id, body });
+    forget();
     state.note = "";
     if (KIOSK) {
       // The next visitor should not wait for the network: thank now, send behind.
@@ -421,7 +512,8 @@
     const item = items()[state.step];
     if (advancing || state.screen !== "item" || b.dataset.item !== item.code) return;
     advancing = true;
-    state.answers[item.code] = Number(b.dataset.answer);
+    // A skipped item is sent as null: unanswered, as a blank cell on paper.
+    state.answers[item.code] = b.dataset.answer === "skip" ? null : Number(b.dataset.answer);
     app.querySelectorAll(".answers button").forEach((x) => x.setAttribute("aria-checked", String(x === b)));
     setTimeout(() => {
       advancing = false;
@@ -454,9 +546,10 @@
     }
     if (act === "back") {
       if (advancing) return;
+      if (backInHistory()) { history.back(); return; }
       if (state.screen === "item" && state.step > 0) state.step -= 1;
       else if (state.screen === "item") state.screen = (KIOSK ? state.services : (CONFIG.services || [])).length > 1 ? "services" : (manyUnits() ? "units" : "item");
-      else if (state.screen === "services" && manyUnits()) state.screen = "units";
+      else if ((state.screen === "services" || state.screen === "noServices") && manyUnits()) state.screen = "units";
       else if (state.screen === "profile") { state.screen = "item"; state.step = items().length - 1; }
       else if (state.screen === "suggestion") state.screen = "profile";
       render();
@@ -484,14 +577,44 @@
       return;
     }
     if (act === "again") { restart(); }
+    if (act === "retry-services") { await chooseUnit(state.unit); }
   });
 
-  async function startKiosk() {
-    state.instrument = await api("/api/v1/instruments/" + (CONFIG.instrument || "skm-2017"));
+  // The units the kiosk serves, from the server; kept on the tablet with their services.
+  async function loadUnits() {
+    state.instrument = CONFIG.survey || await api("/api/v1/instruments/" + (CONFIG.instrument || "skm-2017"));
     const units = await api("/api/v1/units");
     const parents = new Set(units.map((u) => u.parent).filter(Boolean));
     state.units = units.filter((u) => u.active && !parents.has(u.code)).sort((a, b) => a.name.localeCompare(b.name));
+    keepDirectory();
+  }
+  async function startKiosk() {
+    await loadUnits();
     restart();
+    learnDirectory();
+  }
+
+  // The directory as last learnt, kept on the tablet: a kiosk started while the server is
+  // unreachable or in trouble takes surveys with it, queues them, and learns the directory
+  // again in the background without disturbing the respondent.
+  const DIRECTORY_STORE = "kepuasan.directory";
+  function keepDirectory() {
+    try { localStorage.setItem(DIRECTORY_STORE, JSON.stringify({ units: state.units, services: directory })); } catch (e) { /* storage full: the service worker still keeps it */ }
+  }
+  function keptDirectory() {
+    try { return JSON.parse(localStorage.getItem(DIRECTORY_STORE) || "null"); } catch (e) { return null; }
+  }
+  function relearn(delay) {
+    setTimeout(async () => {
+      try {
+        await loadUnits();
+        await learnDirectory();
+        if (state.screen === "units") render();
+      } catch (err) {
+        if (keyRefused(err)) { forgetKey(); return; }
+        relearn(Math.min(30, delay * 2));
+      }
+    }, delay * 1000);
   }
 
   // An enrolment link (`/kiosk#key=...`) keeps its key on the tablet and takes it out of the
@@ -506,19 +629,29 @@
   window.addEventListener("hashchange", () => { if (enrolFromAddress()) connectKiosk(); });
 
   // Starts the enrolled kiosk. Its key is forgotten only when the server says it is unknown or
-  // revoked; an outage (a 5xx, a time-out, no network) keeps it and tries again, waiting 1, 2,
-  // 4 ... up to 30 seconds, while the page says it is reconnecting.
+  // revoked; an outage (a 5xx, a time-out, no network) keeps it: with the directory it kept,
+  // the kiosk takes surveys at once; without one it tries again, waiting 1, 2, 4 ... up to 30
+  // seconds, while the page says it is reconnecting.
   let retryDelay = 1;
+  function forgetKey() {
+    localStorage.removeItem(KEY_STORE);
+    localStorage.removeItem(DIRECTORY_STORE);
+    state.note = t("keyRefused");
+    state.screen = "enrol";
+    render();
+  }
   async function connectKiosk() {
     try {
       await startKiosk();
       retryDelay = 1;
     } catch (err) {
-      if (keyRefused(err)) {
-        localStorage.removeItem(KEY_STORE);
-        state.note = t("keyRefused");
-        state.screen = "enrol";
-        render();
+      if (keyRefused(err)) { forgetKey(); return; }
+      const kept = keptDirectory();
+      if (kept && Array.isArray(kept.units) && kept.units.length) {
+        state.units = kept.units;
+        Object.assign(directory, kept.services || {});
+        restart();
+        relearn(retryDelay);
         return;
       }
       state.retryIn = retryDelay;
@@ -530,15 +663,30 @@
     }
   }
 
+  // The service worker keeps the page, its scripts and the directory for a start with no
+  // network (browsers allow it on https and on this machine's own address).
+  function installOffline() {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("kepuasan: no offline start", e));
+    // A worker that takes over an open kiosk has not seen its directory yet: fetch it again,
+    // through the worker, so it is kept.
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (!KIOSK || !state.units.length) return;
+      api("/api/v1/units").then(learnDirectory, () => {});
+    });
+  }
+
   async function start() {
     enrolFromAddress();
     if (CONFIG.screen) { state.screen = CONFIG.screen; render(); return; }
+    installOffline();
     if (KIOSK) {
       if (!key()) { state.screen = "enrol"; render(); return; }
       await connectKiosk();
     } else {
       try {
-        state.instrument = await api("/api/v1/instruments/" + (CONFIG.instrument || "skm-2017"));
+        // The page carries its instrument; older pages ask for it.
+        state.instrument = CONFIG.survey || await api("/api/v1/instruments/" + (CONFIG.instrument || "skm-2017"));
         restart();
       } catch (e) {
         console.warn("kepuasan: the survey could not load", e);
