@@ -32,6 +32,8 @@ pub enum Action {
     Submit,
     /// Import a file of paper questionnaires (each row is then a submission).
     ImportPaper,
+    /// Report a kiosk tablet's heartbeat.
+    ReportDevice,
 }
 
 impl Action {
@@ -44,6 +46,7 @@ impl Action {
             Action::IssueTokens => &[Role::Counter],
             Action::Submit => &[Role::Counter, Role::Kiosk],
             Action::ImportPaper => &[Role::Counter],
+            Action::ReportDevice => &[Role::Kiosk],
         }
     }
 
@@ -55,6 +58,7 @@ impl Action {
             Action::IssueTokens => "issue receipt tokens for",
             Action::Submit => "submit responses for",
             Action::ImportPaper => "import paper questionnaires for",
+            Action::ReportDevice => "report a kiosk tablet of",
         }
     }
 }

@@ -179,6 +179,23 @@ pub fn authenticate(
     directory: &Directory,
     header: Option<&str>,
 ) -> Result<Principal, AppError> {
+    authenticate_submission(conn, directory, header, None, None)
+}
+
+/// How long after its key is revoked a retired kiosk tablet may still deliver the surveys it
+/// completed before.
+pub const RETIRED_GRACE_DAYS: i64 = 7;
+
+/// [`authenticate`] for a survey completed at `completed` (UTC, by the server's clock) and
+/// received `now`: a kiosk key revoked after the survey was completed still delivers it for
+/// [`RETIRED_GRACE_DAYS`] days, so retiring a tablet does not lose the queue it held.
+pub fn authenticate_submission(
+    conn: &mut dyn Source,
+    directory: &Directory,
+    header: Option<&str>,
+    completed: Option<NaiveDateTime>,
+    now: Option<NaiveDateTime>,
+) -> Result<Principal, AppError> {
     let header =
         header.ok_or_else(|| AppError::unauthorized("an Authorization: Bearer key is required"))?;
     let secret = header
@@ -189,8 +206,18 @@ pub fn authenticate(
     let key = directory
         .key(conn, &sha256_hex(secret))?
         .ok_or_else(|| AppError::new(Kind::KeyUnknown, "unknown key"))?;
-    if key.revoked_at.is_some() {
-        return Err(AppError::new(Kind::KeyRevoked, "this key has been revoked"));
+    if let Some(revoked) = key.revoked_at {
+        let grace = match (completed, now) {
+            (Some(done), Some(now)) => {
+                key.role == Role::Kiosk.as_str()
+                    && done < revoked
+                    && now - revoked < chrono::TimeDelta::days(RETIRED_GRACE_DAYS)
+            }
+            _ => false,
+        };
+        if !grace {
+            return Err(AppError::new(Kind::KeyRevoked, "this key has been revoked"));
+        }
     }
     let role = key.role.parse().map_err(AppError::internal)?;
     let units: Vec<String> = serde_json::from_str(&key.units).map_err(AppError::internal)?;

@@ -1,6 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): HTTP requests by route and status with their latency,
-//! submissions by channel and outcome, imported questionnaires, refusals by reason, and the
-//! database pools. One
+//! submissions by channel and outcome, imported questionnaires, refusals by reason, kiosk
+//! tablets by state, and the database pools. One
 //! registry per application state, so tests and several servers in one process never mix.
 
 use prometheus::{
@@ -29,6 +29,9 @@ pub struct Metrics {
     /// `kepuasan_refusals_total{status, reason}`: requests refused (4xx, 503) by error code,
     /// such as `too_large`, `rate_limited`, `busy` or `validation_failed`.
     pub refusals: IntCounterVec,
+    /// `kepuasan_kiosks{state}`: kiosk tablets by state (`online`, `late`, `offline`,
+    /// `retired`), counted when scraped.
+    pub kiosks: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -98,8 +101,14 @@ impl Metrics {
             &["status", "reason"],
         )
         .expect("valid metric");
+        let kiosks = IntGaugeVec::new(
+            Opts::new("kepuasan_kiosks", "Kiosk tablets by state"),
+            &["state"],
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(refusals.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(kiosks.clone()),
             Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(submissions.clone()),
@@ -120,6 +129,7 @@ impl Metrics {
             write_queue,
             batch_size,
             refusals,
+            kiosks,
         }
     }
 

@@ -43,8 +43,13 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
     })
 }
 
-/// The state with the system clock.
+/// The state with the system clock (in a debug build, the file clock of end-to-end tests
+/// when `KEPUASAN_TEST_CLOCK_FILE` names one).
 pub fn system_state(settings: Settings) -> Result<AppState, String> {
+    #[cfg(debug_assertions)]
+    if let Some(file) = std::env::var_os("KEPUASAN_TEST_CLOCK_FILE") {
+        return state(settings, Arc::new(crate::state::FileClock(file.into())));
+    }
     state(settings, Arc::new(SystemClock))
 }
 

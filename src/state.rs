@@ -24,6 +24,24 @@ impl Clock for SystemClock {
     }
 }
 
+/// The clock end-to-end tests replace from outside the process: "now" is the UTC time written
+/// in a file (`2026-12-01 02:00:00`), read at every call; the system clock while the file is
+/// missing or unreadable. Debug builds only (`KEPUASAN_TEST_CLOCK_FILE`): a release binary
+/// always runs on the system clock.
+#[cfg(debug_assertions)]
+#[derive(Debug)]
+pub struct FileClock(pub std::path::PathBuf);
+
+#[cfg(debug_assertions)]
+impl Clock for FileClock {
+    fn now(&self) -> NaiveDateTime {
+        std::fs::read_to_string(&self.0)
+            .ok()
+            .and_then(|t| NaiveDateTime::parse_from_str(t.trim(), "%Y-%m-%d %H:%M:%S").ok())
+            .unwrap_or_else(|| Utc::now().naive_utc())
+    }
+}
+
 /// A clock that says what it is told (tests).
 #[derive(Debug)]
 pub struct FixedClock(pub Mutex<NaiveDateTime>);

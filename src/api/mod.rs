@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod followups;
 pub mod imports;
+pub mod kiosks;
 pub mod reports;
 pub mod responses;
 pub mod tokens;
@@ -72,6 +73,21 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
 /// Prometheus metrics in the text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // Tablets by state, counted when scraped; a database in trouble leaves the last counts.
+    let now = state.clock.now();
+    if let Ok(counts) = state
+        .db
+        .read(move |conn| crate::domain::kiosks::count_by_state(conn, now))
+        .await
+    {
+        for (kiosk_state, n) in counts {
+            state
+                .metrics
+                .kiosks
+                .with_label_values(&[kiosk_state.as_str()])
+                .set(n);
+        }
+    }
     for (pool, idle, in_use) in state.db.pool_state() {
         let gauge = &state.metrics.db_connections;
         gauge
@@ -475,6 +491,8 @@ api_routes! {
     post "/imports" => imports::import [payload imports::MAX_FILE],
     get "/reports/ikm" => reports::ikm,
     get "/reports/ikm/chart/{kind}" => reports::chart,
+    post "/kiosks/heartbeat" => kiosks::heartbeat,
+    get "/kiosks" => kiosks::list,
 }
 
 struct BearerAuth;

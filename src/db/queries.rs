@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::DbConn;
-use super::schema::{api_keys, populations, responses, services, units};
+use super::schema::{api_keys, kiosk_devices, populations, responses, services, units};
 use crate::error::AppError;
 
 /// A public-service unit, or a parent such as an MPP or a district.
@@ -318,6 +318,70 @@ pub fn touch_key(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), 
         .set(api_keys::last_used_at.eq(Some(now)))
         .execute(conn)?;
     Ok(())
+}
+
+// ---- kiosk devices ----------------------------------------------------------------------------
+
+/// A kiosk tablet's last heartbeat.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = kiosk_devices)]
+pub struct KioskDevice {
+    /// The key the tablet uses.
+    pub key_id: String,
+    /// The id the tablet chose for itself.
+    pub device_id: String,
+    /// The version of the kiosk page it runs.
+    pub page_version: String,
+    /// Surveys waiting on the tablet to be sent.
+    pub waiting: i64,
+    /// Its last successful send (UTC), by its own report.
+    pub last_sent_at: Option<NaiveDateTime>,
+    /// Its clock minus the server's, in milliseconds.
+    pub clock_offset_ms: Option<i64>,
+    /// Its last error, in its own words.
+    pub last_error: Option<String>,
+    /// First heartbeat (UTC).
+    pub first_seen_at: NaiveDateTime,
+    /// Last heartbeat (UTC).
+    pub last_seen_at: NaiveDateTime,
+}
+
+/// Records a heartbeat: the tablet's row, its first sighting kept.
+pub fn record_heartbeat(conn: &mut DbConn, beat: &KioskDevice) -> Result<(), AppError> {
+    // No ON CONFLICT through the multi-backend connection: read, delete and insert in one
+    // transaction.
+    super::write_tx(conn, |conn| {
+        let key = kiosk_devices::table.find((&beat.key_id, &beat.device_id));
+        let first: Option<NaiveDateTime> = key
+            .select(kiosk_devices::first_seen_at)
+            .first(conn)
+            .optional()?;
+        diesel::delete(key).execute(conn)?;
+        let row = KioskDevice {
+            first_seen_at: first.unwrap_or(beat.first_seen_at),
+            ..beat.clone()
+        };
+        diesel::insert_into(kiosk_devices::table)
+            .values(&row)
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Every tablet that ever sent a heartbeat, with the key it uses.
+pub fn kiosk_devices(conn: &mut DbConn) -> Result<Vec<(KioskDevice, ApiKey)>, AppError> {
+    let devices: Vec<KioskDevice> = kiosk_devices::table
+        .select(KioskDevice::as_select())
+        .order((kiosk_devices::key_id, kiosk_devices::device_id))
+        .load(conn)?;
+    let keys: Vec<ApiKey> = api_keys::table.select(ApiKey::as_select()).load(conn)?;
+    Ok(devices
+        .into_iter()
+        .filter_map(|d| {
+            let key = keys.iter().find(|k| k.id == d.key_id)?.clone();
+            Some((d, key))
+        })
+        .collect())
 }
 
 // ---- responses --------------------------------------------------------------------------------

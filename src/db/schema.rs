@@ -146,6 +146,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    kiosk_devices (key_id, device_id) {
+        key_id -> Text,
+        device_id -> Text,
+        page_version -> Text,
+        waiting -> BigInt,
+        last_sent_at -> Nullable<Timestamp>,
+        clock_offset_ms -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     services,
@@ -156,5 +170,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     token_spends,
     report_verifications,
     follow_ups,
-    tallies
+    tallies,
+    kiosk_devices
 );

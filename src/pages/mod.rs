@@ -180,7 +180,8 @@ async fn kiosk(
         &req,
         StatusCode::OK,
         "/kiosk",
-        json!({"mode": "kiosk", "idle_seconds": idle}),
+        json!({"mode": "kiosk", "idle_seconds": idle,
+            "version": format!("survey-{}", static_files::named("survey", "js").version())}),
     )
 }
 

@@ -64,6 +64,11 @@ impl Asset {
         &self.csp_hash
     }
 
+    /// The version of the text: the first 12 hex digits of its SHA-256.
+    pub fn version(&self) -> &str {
+        &self.hash
+    }
+
     /// The address a page links: versioned by content.
     pub fn url(&self) -> String {
         format!("/assets/{}.{}.{}", self.stem, self.hash, self.ext)

@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
@@ -613,6 +613,66 @@ test("a respondent who never complained skips U9, and the report counts it as sk
   assert.deepEqual([r.items[8].code, r.items[8].answered, r.items[8].skipped], ["U9", 0, 1]);
   assert.deepEqual([r.items[0].answered, r.items[0].skipped], [1, 0]);
   await p.context().close();
+});
+
+test("the dashboard shows a kiosk tablet going late and back online, and an administrator retires it", async () => {
+  // A server of its own on the file clock (debug builds): Tuesday 2026-12-01, 09:00 WIB.
+  const own = { ...env, DATABASE_URL: path.join(dir, "fleet.db"), KEPUASAN_TEST_CLOCK_FILE: path.join(dir, "fleet-clock") };
+  const clock = (utc) => writeFileSync(own.KEPUASAN_TEST_CLOCK_FILE, utc);
+  clock("2026-12-01 02:00:00");
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  Object.assign(own, { KEPUASAN_BIND: `127.0.0.1:${port}`, KEPUASAN_PUBLIC_URL: url });
+  const run = (...args) => execFileSync(BIN, args, { env: own, encoding: "utf8" }).trim();
+  run("units", "add", "mpp-armada", "--name", "MPP Armada", "--timezone", "Asia/Jakarta");
+  run("units", "add", "kantor-armada", "--name", "Kantor Armada", "--timezone", "Asia/Jakarta", "--parent", "mpp-armada");
+  const boss = lastLine(run("keys", "create", "--role", "admin", "--name", "kepala MPP"));
+  const tabletKey = lastLine(run("keys", "create", "--role", "kiosk", "--unit", "mpp-armada", "--name", "tablet pintu keluar"));
+  const own_server = spawn(BIN, ["serve"], { env: own, stdio: "ignore" });
+  const tablets = async () => (await (await fetch(`${url}/api/v1/kiosks?unit=mpp-armada`, { headers: { Authorization: "Bearer " + boss } })).json());
+  const until = async (ready) => {
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      try { const x = await tablets(); if (ready(x)) return x; } catch { /* not up yet */ }
+      if (Date.now() > deadline) throw new Error("the tablets did not reach the state expected");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  try {
+    const tablet = await page({ width: 1024, height: 600 }, { serviceWorkers: "block" });
+    await until(() => true);
+    await tablet.goto(`${url}/kiosk#key=${tabletKey}`);
+    await onQuestion(tablet, 1);
+    await until((x) => x.length === 1 && x[0].state === "online");
+    const p = await page();
+    await p.goto(`${url}/dashboard`);
+    await p.getByLabel("Kunci akses").fill(boss);
+    await p.getByRole("button", { name: "Masuk" }).click();
+    const state = p.locator("#kiosks tbody tr td:nth-child(3)");
+    await p.getByRole("heading", { name: "Tablet kiosk" }).waitFor();
+    assert.equal(await state.textContent(), "Aktif");
+    // Six minutes without a heartbeat, in service hours.
+    clock("2026-12-01 02:06:00");
+    await p.getByRole("button", { name: "Perbarui" }).click();
+    await p.locator("#kiosks .kiosk-late").filter({ hasText: "Terlambat" }).waitFor();
+    await p.locator("#kiosks").scrollIntoViewIfNeeded();
+    await shot(p, "dashboard-kiosk-late");
+    await axe(p, "the dashboard's kiosk tablets");
+    // The tablet comes back: its heartbeat makes it online again.
+    await tablet.reload();
+    await until((x) => x[0].state === "online");
+    await p.getByRole("button", { name: "Perbarui" }).click();
+    await p.locator("#kiosks .kiosk-online").filter({ hasText: "Aktif" }).waitFor();
+    // Retired: its key revoked, after the administrator confirms.
+    p.once("dialog", (d) => d.accept());
+    await p.getByRole("button", { name: /^Pensiunkan/ }).click();
+    await p.locator("#kiosks .kiosk-retired").filter({ hasText: "Dipensiunkan" }).waitFor();
+    assert.equal((await tablets())[0].state, "retired");
+    await p.context().close();
+    await tablet.context().close();
+  } finally {
+    own_server.kill("SIGKILL");
+  }
 });
 
 test("the dashboard shows the report's numbers, its charts and working downloads", async () => {

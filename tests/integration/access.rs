@@ -1,7 +1,8 @@
 //! The access policy, route by route: every registered route asked by every role, in and out
 //! of its scope, and by no key at all. The table below is written from the roles as the
 //! contract states them (admin everything; viewer reads its units; counter issues receipts and
-//! enters paper; kiosk submits; any key lists its units and their services), not from the code.
+//! enters paper; kiosk submits and reports its heartbeat; any key lists its units and their
+//! services), not from the code.
 
 use actix_web::test::TestRequest;
 use kepuasan::auth::Role;
@@ -149,6 +150,18 @@ fn table(plan: &str) -> Vec<(&'static str, &'static str, String, Who)> {
             format!("/api/v1/reports/ikm/chart/items?unit={a}&period=2025-Q3"),
             Who::Scoped(&[Viewer]),
         ),
+        (
+            "post",
+            "/kiosks/heartbeat",
+            "/api/v1/kiosks/heartbeat".into(),
+            Who::Roles(&[Kiosk]),
+        ),
+        (
+            "get",
+            "/kiosks",
+            format!("/api/v1/kiosks?unit={a}"),
+            Who::Scoped(&[Viewer]),
+        ),
     ]
 }
 
@@ -180,6 +193,9 @@ fn request(method: &str, route: &str, uri: &str, role: Option<Role>) -> TestRequ
         "/keys" if method == "post" => Some(json!({"role": "viewer", "units": ["unit-a"]})),
         "/units/{unit}/receipt-tokens" => Some(json!({})),
         "/units/{unit}/receipt-sheets" => Some(json!({"count": 1})),
+        "/kiosks/heartbeat" => {
+            Some(json!({"device_id": "tab-1", "page_version": "v1", "waiting": 0}))
+        }
         _ => None,
     };
     let request = crate::common::method(method).uri(uri);
@@ -299,7 +315,7 @@ async fn every_route_answers_every_role_as_the_policy_says(app: TestApp) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 24 * 9);
+    assert_eq!(checked, 26 * 9);
 
     // 403 against 404: a role that may never read reports is refused before the unit is
     // looked up; a role that may is told the unit does not exist; a unit outside the scope

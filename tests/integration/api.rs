@@ -742,7 +742,11 @@ async fn the_openapi_document_describes_every_endpoint(app: TestApp) {
     documented.sort();
     served.sort();
     assert_eq!(documented, served);
-    assert_eq!(served.len(), 27);
+    assert_eq!(served.len(), 29);
+    assert!(
+        documented.contains(&("get".to_owned(), "/api/v1/kiosks".to_owned())),
+        "the kiosk fleet's list is documented"
+    );
     // And each is served: no documented route answers the router's own 404.
     for (method, path) in &served {
         let uri = path.replace('{', "x").replace('}', "");

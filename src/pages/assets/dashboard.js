@@ -1,6 +1,7 @@
 // The IKM dashboard for unit heads and administrators: sign in with a viewer or admin key,
 // choose unit, period and service, read the numbers, the charts (server-rendered SVG), the
-// weakest items, the trend, the units below, the suggestions, and download each export.
+// weakest items, the unit's kiosk tablets, the trend, the units below, the suggestions, and
+// download each export.
 // Bahasa Indonesia first, English one tap away. Everything comes from this server.
 (function () {
   "use strict";
@@ -16,6 +17,10 @@
       respondents: "responden", index: "indeks", grade: "Mutu", items: "Nilai per unsur", code: "Kode", item: "Unsur",
       answered: "Menjawab", skipped: "Dilewati", nrr: "NRR", itemIkm: "IKM unsur", priorities: "Prioritas perbaikan", trend: "Tren",
       change: "Perubahan", significant: "Signifikan", yes: "ya", no: "tidak", children: "Unit di bawahnya",
+      kiosks: "Tablet kiosk", device: "Perangkat", kioskKey: "Kunci", kioskState: "Keadaan", waiting: "Menunggu dikirim",
+      lastSeen: "Terakhir terdengar", lastError: "Galat terakhir", refresh: "Perbarui", retire: "Pensiunkan",
+      kioskStates: { online: "Aktif", late: "Terlambat", offline: "Tidak aktif (di luar jam layanan)", retired: "Dipensiunkan" },
+      retireConfirm: (name) => `Cabut kunci "${name}"? Setiap tablet yang memakai kunci ini berhenti mengirim survei dan harus didaftarkan ulang.`,
       suggestions: "Saran dan masukan", noSuggestions: "Belum ada saran pada periode ini.", downloads: "Unduh laporan",
       csvSemicolon: "CSV (titik koma)", notices: "Catatan", weighted: "IKM tertimbang populasi",
       error: "Gagal memuat", language: "English", chartItems: "Grafik IKM per unsur", chartTrend: "Grafik tren IKM",
@@ -44,6 +49,10 @@
       respondents: "respondents", index: "index", grade: "Grade", items: "Scores by item", code: "Code", item: "Item",
       answered: "Answered", skipped: "Skipped", nrr: "NRR", itemIkm: "Item IKM", priorities: "Priorities", trend: "Trend",
       change: "Change", significant: "Significant", yes: "yes", no: "no", children: "Units below",
+      kiosks: "Kiosk tablets", device: "Device", kioskKey: "Key", kioskState: "State", waiting: "Waiting to send",
+      lastSeen: "Last heard from", lastError: "Last error", refresh: "Refresh", retire: "Retire",
+      kioskStates: { online: "Online", late: "Late", offline: "Offline (outside service hours)", retired: "Retired" },
+      retireConfirm: (name) => `Revoke the key "${name}"? Every tablet using it stops sending surveys and must be enrolled again.`,
       suggestions: "Suggestions", noSuggestions: "No suggestions in this period yet.", downloads: "Download the report",
       csvSemicolon: "CSV (semicolons)", notices: "Notices", weighted: "Population-weighted IKM",
       error: "Could not load", language: "Bahasa Indonesia", chartItems: "Chart of the IKM by item", chartTrend: "Chart of the IKM trend",
@@ -66,7 +75,7 @@
     },
   };
   const app = document.getElementById("app");
-  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, shown: null, charts: {}, error: "", me: null, populationError: "",
+  const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, shown: null, charts: {}, kiosks: null, error: "", me: null, populationError: "",
     // The new follow-up plan being written, kept across re-renders, and why saving it failed.
     plan: { item: "", action: "", owner: "", due: "" }, planError: "" };
   // Each report load gets a number; an answer to an older load (the user changed unit or period
@@ -136,7 +145,52 @@
     }
     if (!current()) return;
     Object.assign(state, { report: body, shown: asked, charts });
+    await loadKiosks(body.unit);
+    if (!current()) return;
     render();
+  }
+
+  // ---- the unit's kiosk tablets ---------------------------------------------------------------
+  // Listed with the report and refreshed every 30 seconds in place, so a tablet that goes
+  // quiet during service hours shows up as late without a reload.
+  async function loadKiosks(unit) {
+    const res = await api("/api/v1/kiosks?unit=" + encodeURIComponent(unit));
+    state.kiosks = res.ok ? await res.json() : [];
+  }
+  // A moment in the unit's own time zone, as its staff read the clock.
+  const when = (iso) => new Date(iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB",
+    { dateStyle: "short", timeStyle: "short", timeZone: (state.report && state.report.timezone) || undefined });
+  function kiosksView() {
+    if (!state.kiosks || !state.kiosks.length) return "";
+    const L = T[state.lang];
+    const admin = state.me && state.me.role === "admin";
+    const rows = state.kiosks.map((k) => [
+      `${esc(k.device_id)}<br><span class="hint">${esc(k.page_version)}</span>`, esc(k.key_name),
+      `<span class="kiosk-${esc(k.state)}">${esc(L.kioskStates[k.state] || k.state)}</span>`, count(k.waiting), esc(when(k.last_seen_at)),
+      esc(k.last_error || "-"),
+      ...(admin ? [k.state === "retired" ? "" : `<button type="button" data-retire="${esc(k.key_id)}" data-name="${esc(k.key_name)}" aria-label="${esc(`${t("retire")}: ${k.device_id}`)}">${t("retire")}</button>`] : []),
+    ]);
+    const head = [t("device"), t("kioskKey"), t("kioskState"), t("waiting"), t("lastSeen"), t("lastError"), ...(admin ? [""] : [])];
+    return `<h3>${t("kiosks")}</h3><p><button type="button" id="kiosks-refresh">${t("refresh")}</button></p>
+      ${table(head, rows, [false, false, false, true, false, false, false])}`;
+  }
+  async function refreshKiosks() {
+    if (!state.report) return;
+    await loadKiosks(state.report.unit);
+    const here = document.getElementById("kiosks");
+    if (here) { here.innerHTML = kiosksView(); bindKiosks(); }
+  }
+  setInterval(() => { if (key()) refreshKiosks().catch(() => {}); }, 30000);
+  async function retire(keyId, name) {
+    if (!confirm(T[state.lang].retireConfirm(name))) return;
+    const res = await api(`/api/v1/keys/${encodeURIComponent(keyId)}`, { method: "DELETE" });
+    if (!res.ok && res.status !== 404) { state.error = `${t("error")}: ${refusal(await res.json())}`; render(); return; }
+    await refreshKiosks();
+  }
+  function bindKiosks() {
+    const again = document.getElementById("kiosks-refresh");
+    if (again) again.addEventListener("click", () => refreshKiosks().catch(() => {}));
+    document.querySelectorAll("[data-retire]").forEach((b) => b.addEventListener("click", () => retire(b.dataset.retire, b.dataset.name).catch(() => {})));
   }
 
   async function download(format, extra) {
@@ -268,6 +322,7 @@
         ${weighted ? `<p>${t("weighted")}: ${num(weighted.ikm)} (${esc(weighted.grade)})</p>` : ""}
       </div>
       ${sampleView(r)}
+      <div id="kiosks">${kiosksView()}</div>
       ${r.notices.length ? `<h3>${t("notices")}</h3><ul>${r.notices.map((n) => `<li>${esc(pick(n.id, n.en))}</li>`).join("")}</ul>` : ""}
       <h3>${t("items")}</h3>
       ${chart("items", t("chartItems"))}
@@ -369,6 +424,7 @@
     document.querySelectorAll("[data-follow-up]").forEach((s) => s.addEventListener("change", () => {
       setStatus(s.dataset.followUp, s.value).catch(() => {});
     }));
+    bindKiosks();
     document.querySelectorAll("[data-download]").forEach((b) => b.addEventListener("click", () => {
       const extra = b.dataset.delimiter ? { delimiter: b.dataset.delimiter } : {};
       download(b.dataset.download, extra).catch(() => {});

@@ -138,10 +138,30 @@
     }
   }
 
+  // The kiosk's heartbeat: at most once a minute, and after every batch it sends, it tells the
+  // server its page version, what waits on it, its last successful send, its clock's offset
+  // and its last error, so the unit sees a tablet that went quiet or fell behind.
+  const fleet = { lastBeat: 0, lastSentAt: null, lastError: null };
+  async function heartbeat(force) {
+    if (!KIOSK || !key() || (!force && Date.now() - fleet.lastBeat < 60000)) return;
+    fleet.lastBeat = Date.now();
+    const offset = localStorage.getItem("kepuasan.clock_offset_ms");
+    const body = { device_id: deviceId(), page_version: CONFIG.version || "unknown", waiting: (await pending()).length };
+    if (fleet.lastSentAt) body.last_sent_at = fleet.lastSentAt;
+    if (offset !== null) body.clock_offset_ms = Math.round(-Number(offset));
+    if (fleet.lastError) body.last_error = fleet.lastError.slice(0, 300);
+    try {
+      await request("/api/v1/kiosks/heartbeat", key(), { method: "POST", body: JSON.stringify(body) });
+    } catch (e) {
+      /* offline: the next one will tell */
+    }
+  }
+
   let syncing = false;
   async function sync() {
     if (syncing) return;
     syncing = true;
+    let sent = false;
     try {
       const items = await pending();
       for (const item of items) {
@@ -168,10 +188,14 @@
             }
           }
         } catch (e) {
+          fleet.lastError = "network: " + e.message;
           break; // offline: keep everything, try again later
         }
         if (res.status === 201 || res.status === 200) {
           await drop(item.submission_id);
+          sent = true;
+          fleet.lastSentAt = new Date().toISOString();
+          fleet.lastError = null;
         } else if (res.status === 409) {
           const body = await res.json().catch(() => ({}));
           await drop(item.submission_id);
@@ -180,6 +204,7 @@
           console.warn("kepuasan: a queued survey was refused", res.status, await res.text());
           await drop(item.submission_id);
         } else {
+          fleet.lastError = `HTTP ${res.status}`;
           break; // 401 (re-enrol), 5xx, 503: keep and retry later
         }
       }
@@ -187,6 +212,7 @@
       syncing = false;
       await updateQueue();
     }
+    await heartbeat(sent);
   }
   // The badge says what waits to be sent ("Menunggu dikirim: 3") and, once the queue is empty,
   // how many of those went ("Terkirim: 3") for a few seconds.

@@ -1,0 +1,300 @@
+//! The kiosk fleet: heartbeats from enrolled tablets, and each tablet's state as a unit's staff
+//! see it: online, late (silent for five minutes during service hours), offline (silent outside
+//! them) or retired (its key revoked).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Weekday};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use super::rules;
+use crate::auth::{Principal, Role};
+use crate::db::{DbConn, queries};
+use crate::error::AppError;
+
+/// Silence after which a tablet in service hours is late.
+pub const LATE_AFTER_MINUTES: i64 = 5;
+
+/// Service hours, in the unit's own time zone: Monday to Saturday, 07:00 to 17:00 (public
+/// service malls open on Saturdays; a tablet silent on Sunday or at night is simply off).
+const OPENS: (u32, u32) = (7, 0);
+const CLOSES: (u32, u32) = (17, 0);
+
+/// A tablet's heartbeat, sent at most once a minute and with every batch of surveys it sends.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// The id the tablet chose for itself (the `device_id` of its submissions).
+    #[validate(custom(function = "rules::device_id"))]
+    pub device_id: String,
+    /// The version of the kiosk page it runs.
+    #[validate(length(min = 1, max = 64, message = "must be 1 to 64 characters"))]
+    pub page_version: String,
+    /// Surveys waiting on the tablet to be sent.
+    #[validate(range(min = 0, max = 1_000_000, message = "must be between 0 and 1000000"))]
+    pub waiting: i64,
+    /// Its last successful send (RFC 3339), by its own clock.
+    #[serde(default)]
+    #[validate(custom(function = "rules::rfc3339"))]
+    pub last_sent_at: Option<String>,
+    /// Its clock minus the server's, in milliseconds, as last measured.
+    #[serde(default)]
+    #[validate(range(
+        min = -31_622_400_000_i64,
+        max = 31_622_400_000_i64,
+        message = "must be within a year"
+    ))]
+    pub clock_offset_ms: Option<i64>,
+    /// Its last error, in its own words (at most 300 characters).
+    #[serde(default)]
+    #[validate(length(max = 300, message = "must be at most 300 characters"))]
+    pub last_error: Option<String>,
+}
+
+/// What a tablet is doing, as far as the server can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KioskState {
+    /// A heartbeat within the last five minutes.
+    Online,
+    /// Silent for five minutes or more during the unit's service hours.
+    Late,
+    /// Silent outside service hours.
+    Offline,
+    /// Its key is revoked.
+    Retired,
+}
+
+impl KioskState {
+    /// Every state, for counts that show the empty ones too.
+    pub const ALL: [KioskState; 4] = [
+        KioskState::Online,
+        KioskState::Late,
+        KioskState::Offline,
+        KioskState::Retired,
+    ];
+
+    /// The state's name in the API and in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KioskState::Online => "online",
+            KioskState::Late => "late",
+            KioskState::Offline => "offline",
+            KioskState::Retired => "retired",
+        }
+    }
+}
+
+/// A tablet as a unit's staff see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KioskView {
+    /// The id of the key it uses (retiring the tablet revokes it: `DELETE /api/v1/keys/{id}`).
+    pub key_id: String,
+    /// The key's name.
+    pub key_name: String,
+    /// The id the tablet chose for itself.
+    pub device_id: String,
+    /// Online, late, offline or retired.
+    pub state: KioskState,
+    /// The kiosk page version it runs.
+    pub page_version: String,
+    /// Surveys waiting on it.
+    pub waiting: i64,
+    /// Its last heartbeat (UTC).
+    pub last_seen_at: NaiveDateTime,
+    /// Its first heartbeat (UTC).
+    pub first_seen_at: NaiveDateTime,
+    /// Its last successful send (UTC), by its own report.
+    pub last_sent_at: Option<NaiveDateTime>,
+    /// Its clock minus the server's, in milliseconds.
+    pub clock_offset_ms: Option<i64>,
+    /// Its last error.
+    pub last_error: Option<String>,
+}
+
+/// The state of a tablet last heard from at `last_seen` (UTC), now (UTC), in `tz`.
+pub fn state_of(
+    last_seen: NaiveDateTime,
+    retired: bool,
+    now: NaiveDateTime,
+    tz: chrono_tz::Tz,
+) -> KioskState {
+    if retired {
+        return KioskState::Retired;
+    }
+    if now - last_seen < TimeDelta::minutes(LATE_AFTER_MINUTES) {
+        return KioskState::Online;
+    }
+    let local = tz.from_utc_datetime(&now);
+    let time = local.time();
+    let open = NaiveTime::from_hms_opt(OPENS.0, OPENS.1, 0).expect("a time");
+    let close = NaiveTime::from_hms_opt(CLOSES.0, CLOSES.1, 0).expect("a time");
+    if local.weekday() != Weekday::Sun && time >= open && time < close {
+        KioskState::Late
+    } else {
+        KioskState::Offline
+    }
+}
+
+/// Records a heartbeat of the tablet using `caller`'s key.
+pub fn record(
+    conn: &mut DbConn,
+    caller: &Principal,
+    beat: &Heartbeat,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let last_sent_at = beat
+        .last_sent_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.naive_utc());
+    queries::record_heartbeat(
+        conn,
+        &queries::KioskDevice {
+            key_id: caller.key_id.clone(),
+            device_id: beat.device_id.clone(),
+            page_version: beat.page_version.clone(),
+            waiting: beat.waiting,
+            last_sent_at,
+            clock_offset_ms: beat.clock_offset_ms,
+            last_error: beat.last_error.clone().filter(|e| !e.trim().is_empty()),
+            first_seen_at: now,
+            last_seen_at: now,
+        },
+    )
+}
+
+/// Whether `code` is `ancestor` or lies below it.
+fn at_or_below(all: &[queries::Unit], code: &str, ancestor: &str) -> bool {
+    let mut at = Some(code.to_owned());
+    for _ in 0..64 {
+        match at {
+            Some(c) if c == ancestor => return true,
+            Some(c) => {
+                at = all
+                    .iter()
+                    .find(|u| u.code == c)
+                    .and_then(|u| u.parent_code.clone())
+            }
+            None => return false,
+        }
+    }
+    false
+}
+
+/// A unit's time zone; WIB for a unit not found.
+fn timezone_of(all: &[queries::Unit], unit: Option<&str>) -> chrono_tz::Tz {
+    unit.and_then(|code| all.iter().find(|u| u.code == code))
+        .and_then(|u| crate::period::parse_timezone(&u.timezone))
+        .unwrap_or(chrono_tz::Asia::Jakarta)
+}
+
+fn key_units(key: &queries::ApiKey) -> Vec<String> {
+    serde_json::from_str(&key.units).unwrap_or_default()
+}
+
+/// The tablets that serve `unit`: those of kiosk keys whose units are `unit`, above it (an MPP's
+/// kiosk serves every unit in it) or below it; most urgent first (late, then online, offline,
+/// retired), then by key and device.
+pub fn list(conn: &mut DbConn, unit: &str, now: NaiveDateTime) -> Result<Vec<KioskView>, AppError> {
+    let all = queries::list_units(conn)?;
+    let tz = timezone_of(&all, Some(unit));
+    let mut views: Vec<KioskView> = queries::kiosk_devices(conn)?
+        .into_iter()
+        .filter(|(_, key)| key.role == Role::Kiosk.as_str())
+        .filter(|(_, key)| {
+            key_units(key)
+                .iter()
+                .any(|k| at_or_below(&all, unit, k) || at_or_below(&all, k, unit))
+        })
+        .map(|(d, key)| KioskView {
+            state: state_of(d.last_seen_at, key.revoked_at.is_some(), now, tz),
+            key_id: d.key_id,
+            key_name: key.name,
+            device_id: d.device_id,
+            page_version: d.page_version,
+            waiting: d.waiting,
+            last_seen_at: d.last_seen_at,
+            first_seen_at: d.first_seen_at,
+            last_sent_at: d.last_sent_at,
+            clock_offset_ms: d.clock_offset_ms,
+            last_error: d.last_error,
+        })
+        .collect();
+    let urgency = |s: KioskState| match s {
+        KioskState::Late => 0,
+        KioskState::Online => 1,
+        KioskState::Offline => 2,
+        KioskState::Retired => 3,
+    };
+    views.sort_by(|a, b| {
+        (urgency(a.state), &a.key_name, &a.device_id).cmp(&(
+            urgency(b.state),
+            &b.key_name,
+            &b.device_id,
+        ))
+    });
+    Ok(views)
+}
+
+/// Every tablet counted by state, each in the time zone of its key's first unit, for metrics.
+pub fn count_by_state(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> Result<BTreeMap<KioskState, i64>, AppError> {
+    let all = queries::list_units(conn)?;
+    let mut counts: BTreeMap<KioskState, i64> = KioskState::ALL.iter().map(|s| (*s, 0)).collect();
+    for (d, key) in queries::kiosk_devices(conn)? {
+        let tz = timezone_of(&all, key_units(&key).first().map(String::as_str));
+        *counts
+            .entry(state_of(d.last_seen_at, key.revoked_at.is_some(), now, tz))
+            .or_default() += 1;
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn a_tablet_is_late_only_when_silent_during_service_hours() {
+        let wib = chrono_tz::Asia::Jakarta;
+        // Tuesday 2026-12-01, 09:00 WIB = 02:00 UTC.
+        let seen = at("2026-12-01 02:00:00");
+        let state = |now: &str, retired| state_of(seen, retired, at(now), wib);
+        assert_eq!(state("2026-12-01 02:04:59", false), KioskState::Online);
+        assert_eq!(state("2026-12-01 02:05:00", false), KioskState::Late);
+        // 16:59 WIB still open; 17:00 WIB closed.
+        assert_eq!(state("2026-12-01 09:59:00", false), KioskState::Late);
+        assert_eq!(state("2026-12-01 10:00:00", false), KioskState::Offline);
+        // 06:59 WIB on Wednesday closed, 07:00 open.
+        assert_eq!(state("2026-12-01 23:59:00", false), KioskState::Offline);
+        assert_eq!(state("2026-12-02 00:00:00", false), KioskState::Late);
+        // Sunday 2026-12-06, 10:00 WIB: closed all day.
+        assert_eq!(state("2026-12-06 03:00:00", false), KioskState::Offline);
+        // Saturday 2026-12-05, 10:00 WIB: open.
+        assert_eq!(state("2026-12-05 03:00:00", false), KioskState::Late);
+        assert_eq!(state("2026-12-01 02:01:00", true), KioskState::Retired);
+    }
+
+    #[test]
+    fn service_hours_are_the_units_own() {
+        // 08:00 UTC is 15:00 WIB (open) and 17:00 WIT (closed) on a Tuesday.
+        let seen = at("2026-12-01 07:00:00");
+        let now = at("2026-12-01 08:00:00");
+        assert_eq!(
+            state_of(seen, false, now, chrono_tz::Asia::Jakarta),
+            KioskState::Late
+        );
+        assert_eq!(
+            state_of(seen, false, now, chrono_tz::Asia::Jayapura),
+            KioskState::Offline
+        );
+    }
+}
