@@ -171,6 +171,7 @@ test("a complete kiosk survey appears in the report", async () => {
   await p.getByRole("button", { name: "Lanjut" }).click();
   await p.fill("#suggestion", "Petugas ramah, antrean cepat.");
   await shot(p, "kiosk-5-suggestion");
+  await bigTargets(p, "kiosk suggestion screen");
   await p.getByRole("button", { name: "Kirim" }).click();
   await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
   await shot(p, "kiosk-6-thanks");
@@ -319,6 +320,7 @@ test("a kiosk reloaded while the server answers 503 stays enrolled and recovers 
   await p.getByRole("heading", { name: "Menghubungkan kembali ke server…" }).waitFor();
   assert.equal(await p.evaluate(() => localStorage.getItem("kepuasan.kiosk_key")), own, "the key stays");
   await shot(p, "kiosk-9-reconnecting");
+  await bigTargets(p, "the reconnecting screen");
   await axe(p, "the reconnecting screen");
   await p.unroute("**/api/v1/**");
   await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor({ timeout: 15000 });
@@ -330,6 +332,8 @@ test("a kiosk reloaded while the server answers 503 stays enrolled and recovers 
   await new Promise((r) => setTimeout(r, 2500));
   await p.reload();
   await p.getByRole("heading", { name: "Daftarkan kiosk ini" }).waitFor({ timeout: 15000 });
+  await bigTargets(p, "the enrolment screen");
+  await axe(p, "the enrolment screen");
   await p.getByText("Server tidak lagi menerima kunci kiosk ini").waitFor();
   assert.equal(await p.evaluate(() => localStorage.getItem("kepuasan.kiosk_key")), null);
   await p.context().close();
@@ -471,6 +475,8 @@ test("a receipt survey on a 360-pixel phone is accepted once and refused the sec
   await p.goto(url);
   await p.getByRole("heading", { name: "Struk ini sudah dipakai" }).waitFor();
   await shot(p, "phone-3-receipt-used");
+  await bigTargets(p, "a used receipt");
+  await axe(p, "a used receipt");
   await reportWhen("dukcapil", (x) => x.respondents > before);
   await new Promise((res) => setTimeout(res, 500));
   assert.equal((await report("dukcapil")).respondents - before, 1, "one receipt, one response");
