@@ -733,6 +733,14 @@ fn serve(demo_first: bool, out: &mut dyn Write) -> Result<(), CliError> {
         state.settings.bind,
         crate::db::redact(&state.settings.database_url)
     );
+    if !state.settings.public_url_configured {
+        // Receipt tokens, sheets and kiosk keys made through the API, and the PDF's
+        // verification code, carry this address.
+        tracing::warn!(
+            "{}; receipt QR codes, kiosk enrolment links and report verification codes made by              this server carry it",
+            not_public(&state.settings)
+        );
+    }
     let _ = out.flush();
     actix_web::rt::System::new()
         .block_on(crate::server::run(state))

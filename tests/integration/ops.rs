@@ -104,6 +104,7 @@ fn json_log_server(
         .env("KEPUASAN_LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .env_remove("KEPUASAN_CONFIG")
+        .env_remove("KEPUASAN_PUBLIC_URL")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
@@ -235,6 +236,23 @@ fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
             .iter()
             .any(|r| r["fields"]["path"] == "/s/[token]" && r["fields"]["status"] == 200),
         "{log}"
+    );
+    // Served without KEPUASAN_PUBLIC_URL, the receipt's address is a loopback one: the server
+    // said so when it started, naming the setting.
+    assert!(
+        issued["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1")
+    );
+    assert!(
+        log.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|v| v["level"] == "WARN"
+                && v["fields"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("KEPUASAN_PUBLIC_URL"))),
+        "no warning about the public address:\n{log}"
     );
 }
 
