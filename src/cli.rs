@@ -109,6 +109,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the people who sign in.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Manage units.
     #[command(subcommand)]
     Units(UnitsCommand),
@@ -272,6 +275,34 @@ pub enum KeysCommand {
     Revoke {
         /// The key's id.
         id: String,
+    },
+}
+
+/// `kepuasan users ...`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a person; the password is the first line of standard input.
+    Add {
+        /// The user name (3 to 64 letters, digits, '.', '_' or '-').
+        username: String,
+        /// admin, manager or viewer.
+        #[arg(long)]
+        role: String,
+        /// A unit the person works for (repeat for more; none for an admin).
+        #[arg(long = "unit")]
+        units: Vec<String>,
+    },
+    /// List people (never their passwords).
+    List,
+    /// Disable a person: they can no longer sign in.
+    Disable {
+        /// The user name.
+        username: String,
+    },
+    /// Set a person's password from the first line of standard input.
+    Password {
+        /// The user name.
+        username: String,
     },
 }
 
@@ -470,6 +501,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             )
         }
         Command::Keys(command) => keys(command)?,
+        Command::Users(command) => users(command)?,
         Command::Units(command) => units(command)?,
         Command::Services(command) => services(command)?,
         Command::Report(args) => report(&args, lang)?,
@@ -766,6 +798,76 @@ fn demo(out: &mut dyn Write) -> Result<String, CliError> {
     Ok(format!(
         "{made} demo responses in 12 units of 2 MPPs (mpp-bandung, mpp-makassar)\n"
     ))
+}
+
+/// The password on the first line of standard input, never echoed or logged.
+fn password_from_stdin() -> Result<String, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError(format!("standard input: {e}")))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        return Err(CliError(
+            "give the password on the first line of standard input".to_owned(),
+        ));
+    }
+    Ok(password)
+}
+
+fn users(command: UsersCommand) -> Result<String, CliError> {
+    use crate::domain::users;
+    let state = Session::open(matches!(command, UsersCommand::List))?;
+    match command {
+        UsersCommand::Add {
+            username,
+            role,
+            units,
+        } => {
+            let new = users::NewUser {
+                username,
+                password: password_from_stdin()?,
+                role,
+                units,
+            };
+            let user = state
+                .db
+                .write_blocking(|conn| users::add(conn, new, now()))
+                .map_err(app)?;
+            Ok(format!(
+                "added {} ({}{})\n",
+                user.username,
+                user.role,
+                if user.units.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", user.units.join(", "))
+                }
+            ))
+        }
+        UsersCommand::List => json(&state.db.read_blocking(users::list).map_err(app)?),
+        UsersCommand::Disable { username } => {
+            state
+                .db
+                .write_blocking(|conn| users::disable(conn, &username, now()))
+                .map_err(app)?;
+            Ok(format!(
+                "disabled {}\n",
+                username.trim().to_ascii_lowercase()
+            ))
+        }
+        UsersCommand::Password { username } => {
+            let password = password_from_stdin()?;
+            state
+                .db
+                .write_blocking(|conn| users::set_password(conn, &username, &password, now()))
+                .map_err(app)?;
+            Ok(format!(
+                "password set for {}\n",
+                username.trim().to_ascii_lowercase()
+            ))
+        }
+    }
 }
 
 fn keys(command: KeysCommand) -> Result<String, CliError> {

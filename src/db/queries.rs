@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::DbConn;
-use super::schema::{api_keys, kiosk_devices, populations, responses, services, units};
+use super::schema::{api_keys, kiosk_devices, populations, responses, services, units, users};
 use crate::error::AppError;
 
 /// A public-service unit, or a parent such as an MPP or a district.
@@ -318,6 +318,85 @@ pub fn touch_key(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), 
         .set(api_keys::last_used_at.eq(Some(now)))
         .execute(conn)?;
     Ok(())
+}
+
+// ---- users ------------------------------------------------------------------------------------
+
+/// A person who signs in; only an argon2id hash of the password is stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct User {
+    /// The user name, in lower case.
+    pub username: String,
+    /// The argon2id hash of the password, as a PHC string.
+    pub password_hash: String,
+    /// admin, manager or viewer.
+    pub role: String,
+    /// JSON array of the unit codes a manager or viewer works for.
+    pub units: String,
+    /// Created (UTC).
+    pub created_at: NaiveDateTime,
+    /// Password last set (UTC).
+    pub password_changed_at: NaiveDateTime,
+    /// Disabled (UTC); a disabled user cannot sign in.
+    pub disabled_at: Option<NaiveDateTime>,
+}
+
+/// Stores a new user.
+pub fn insert_user(conn: &mut DbConn, user: &User) -> Result<(), AppError> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user with this name.
+pub fn find_user(conn: &mut DbConn, username: &str) -> Result<Option<User>, AppError> {
+    Ok(users::table
+        .find(username)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every user, by name.
+pub fn list_users(conn: &mut DbConn) -> Result<Vec<User>, AppError> {
+    Ok(users::table
+        .select(User::as_select())
+        .order(users::username)
+        .load(conn)?)
+}
+
+/// Disables a user; whether there is one by that name.
+pub fn disable_user(
+    conn: &mut DbConn,
+    username: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    diesel::update(
+        users::table
+            .find(username)
+            .filter(users::disabled_at.is_null()),
+    )
+    .set(users::disabled_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(find_user(conn, username)?.is_some())
+}
+
+/// Sets a user's password hash; whether there is one by that name.
+pub fn set_password_hash(
+    conn: &mut DbConn,
+    username: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let n = diesel::update(users::table.find(username))
+        .set((
+            users::password_hash.eq(hash),
+            users::password_changed_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 // ---- kiosk devices ----------------------------------------------------------------------------

@@ -160,6 +160,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (username) {
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        units -> Text,
+        created_at -> Timestamp,
+        password_changed_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     services,
@@ -171,5 +183,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_verifications,
     follow_ups,
     tallies,
-    kiosk_devices
+    kiosk_devices,
+    users
 );

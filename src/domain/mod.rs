@@ -1,6 +1,6 @@
-//! The domain layer: the rules for changing units, services, API keys and populations, and the
-//! kiosk fleet's heartbeats, called
-//! alike by the HTTP handlers, the command line, imports and the demo. It never sees a request:
+//! The domain layer: the rules for changing units, services, API keys, populations and the
+//! people who sign in, and the kiosk fleet's heartbeats, called alike by the HTTP handlers,
+//! the command line, imports and the demo. It never sees a request:
 //! callers pass plain values and a connection, and get [`AppError`] back, whose kinds the API
 //! turns into statuses in `error.rs`. Follow-up plans (`followup`), submissions (`collect`),
 //! receipt tokens (`tokens`) and reports (`reporting`) are domain modules of their own.
@@ -10,6 +10,7 @@ pub mod kiosks;
 pub mod populations;
 pub mod rules;
 pub mod units;
+pub mod users;
 
 use crate::db::{DbConn, queries};
 use crate::error::AppError;

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use validator::ValidationError;
 
-fn problem(message: impl Into<Cow<'static, str>>) -> ValidationError {
+pub(crate) fn problem(message: impl Into<Cow<'static, str>>) -> ValidationError {
     ValidationError::new("invalid").with_message(message.into())
 }
 

@@ -19,4 +19,5 @@ mod pgfault;
 mod reports;
 mod tallies;
 mod tokens;
+mod users;
 mod writer;

@@ -4,7 +4,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use kepuasan::db::schema::{
     api_keys, follow_ups, kiosk_devices, populations, receipt_tokens, report_verifications,
-    responses, services, token_spends, units,
+    responses, services, token_spends, units, users,
 };
 use kepuasan::db::{Db, DbConn, DbKind};
 
@@ -24,7 +24,8 @@ fn schema_matches(db: &Db) {
         report_verifications::table.select(report_verifications::all_columns).limit(0).load::<kepuasan::reporting::verify::Verification>(conn)?;
         populations::table.select(populations::all_columns).limit(0).load::<kepuasan::db::queries::Population>(conn)?;
         kiosk_devices::table.select(kiosk_devices::all_columns).limit(0).load::<kepuasan::db::queries::KioskDevice>(conn)?;
-        for (table, columns) in [("units", 8), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9)] {
+        users::table.select(users::all_columns).limit(0).load::<kepuasan::db::queries::User>(conn)?;
+        for (table, columns) in [("units", 8), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 7)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),

@@ -1,0 +1,223 @@
+//! People who sign in (issue 15, its first part): the `users` commands, the password rules,
+//! argon2id hashes, and checking credentials on both backends.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use kepuasan::domain::users::{self, NewUser};
+
+use crate::both_backends;
+use crate::common::*;
+
+/// `kepuasan ARGS` on `db` with `input` on standard input.
+fn with_input(db: &str, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env_remove("KEPUASAN_LANG")
+        .env_remove("KEPUASAN_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn the_users_commands_add_list_disable_and_reset_with_the_password_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("users.db").to_str().unwrap().to_owned();
+    let run = |args: &[&str], input: &str| with_input(&db, args, input);
+    assert!(
+        run(&["units", "add", "dukcapil", "--name", "Disdukcapil"], "")
+            .status
+            .success()
+    );
+
+    // Refused, each naming what is wrong, and nothing stored.
+    for (args, input, problem) in [
+        (
+            vec!["--role", "manager", "--unit", "dukcapil"],
+            "pendek\n",
+            "at least 10 characters",
+        ),
+        (
+            vec!["--role", "manager", "--unit", "dukcapil"],
+            "Password123\n",
+            "most common passwords",
+        ),
+        (
+            vec!["--role", "manager", "--unit", "dukcapil"],
+            "kepala.dukcapil\n",
+            "user name",
+        ),
+        (
+            vec!["--role", "manager"],
+            "rahasia-kuat-2026\n",
+            "at least one unit",
+        ),
+        (
+            vec!["--role", "manager", "--unit", "nope"],
+            "rahasia-kuat-2026\n",
+            "unknown unit `nope`",
+        ),
+        (
+            vec!["--role", "admin", "--unit", "dukcapil"],
+            "rahasia-kuat-2026\n",
+            "give none",
+        ),
+        (
+            vec!["--role", "owner"],
+            "rahasia-kuat-2026\n",
+            "must be one of admin, manager, viewer",
+        ),
+        (vec!["--role", "admin"], "", "first line of standard input"),
+    ] {
+        let mut all = vec!["users", "add", "Kepala.Dukcapil"];
+        all.extend(args);
+        let out = run(&all, input);
+        assert!(!out.status.success(), "{all:?} was accepted");
+        assert!(text(&out).contains(problem), "{all:?}: {}", text(&out));
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&run(&["users", "list"], "").stdout).trim(),
+        "[]"
+    );
+
+    let out = run(
+        &[
+            "users",
+            "add",
+            "Kepala.Dukcapil",
+            "--role",
+            "manager",
+            "--unit",
+            "DUKCAPIL",
+        ],
+        "rahasia-kuat-2026\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let again = run(
+        &[
+            "users",
+            "add",
+            "kepala.dukcapil",
+            "--role",
+            "viewer",
+            "--unit",
+            "dukcapil",
+        ],
+        "lain-lagi-2026\n",
+    );
+    assert!(text(&again).contains("taken"), "{}", text(&again));
+    let list: serde_json::Value =
+        serde_json::from_slice(&run(&["users", "list"], "").stdout).unwrap();
+    assert_eq!(list[0]["username"], "kepala.dukcapil");
+    assert_eq!(list[0]["role"], "manager");
+    assert_eq!(list[0]["units"], serde_json::json!(["dukcapil"]));
+    let shown = list.to_string();
+    assert!(
+        !shown.contains("argon2") && !shown.contains("rahasia"),
+        "{shown}"
+    );
+
+    assert!(
+        run(&["users", "password", "kepala.dukcapil"], "pendek\n")
+            .status
+            .code()
+            != Some(0)
+    );
+    assert!(
+        run(
+            &["users", "password", "kepala.dukcapil"],
+            "baru-lebih-kuat-2026\n"
+        )
+        .status
+        .success()
+    );
+    assert!(
+        run(&["users", "disable", "kepala.dukcapil"], "")
+            .status
+            .success()
+    );
+    let list: serde_json::Value =
+        serde_json::from_slice(&run(&["users", "list"], "").stdout).unwrap();
+    assert!(list[0]["disabled_at"].is_string());
+    assert!(text(&run(&["users", "disable", "nobody"], "")).contains("unknown user `nobody`"));
+}
+
+async fn credentials_are_checked_against_an_argon2id_hash_and_a_disabled_user_is_refused(
+    app: TestApp,
+) {
+    let db = &app.state.db;
+    let now = at("2026-12-01 02:00:00");
+    db.write_blocking(|conn| {
+        kepuasan::domain::units::create_unit(
+            conn,
+            &serde_json::from_value(
+                serde_json::json!({"code": "samsat", "name": "Samsat", "timezone": "Asia/Jakarta"}),
+            )
+            .unwrap(),
+            now,
+        )
+    })
+    .unwrap();
+    let new = NewUser {
+        username: "Operator".into(),
+        password: "sandi-panjang-sekali".into(),
+        role: "viewer".into(),
+        units: vec!["samsat".into()],
+    };
+    db.write_blocking(|conn| users::add(conn, new, now))
+        .unwrap();
+    let stored: String = db
+        .read_blocking(|conn| {
+            Ok(kepuasan::db::queries::find_user(conn, "operator")?
+                .unwrap()
+                .password_hash)
+        })
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+    assert!(!stored.contains("sandi-panjang-sekali"));
+
+    let check = |name: &str, password: &str| {
+        let (name, password) = (name.to_owned(), password.to_owned());
+        db.read_blocking(move |conn| users::verify(conn, &name, &password))
+            .unwrap()
+            .map(|u| u.username)
+    };
+    assert_eq!(
+        check("OPERATOR", "sandi-panjang-sekali").as_deref(),
+        Some("operator")
+    );
+    assert_eq!(check("operator", "sandi-panjang-sekalI"), None);
+    assert_eq!(check("nobody", "sandi-panjang-sekali"), None);
+    db.write_blocking(|conn| users::set_password(conn, "operator", "sandi-yang-baru-2026", now))
+        .unwrap();
+    assert_eq!(
+        check("operator", "sandi-panjang-sekali"),
+        None,
+        "the old password"
+    );
+    assert!(check("operator", "sandi-yang-baru-2026").is_some());
+    db.write_blocking(|conn| users::disable(conn, "operator", now))
+        .unwrap();
+    assert_eq!(check("operator", "sandi-yang-baru-2026"), None, "disabled");
+}
+
+both_backends!(credentials_are_checked_against_an_argon2id_hash_and_a_disabled_user_is_refused,);
