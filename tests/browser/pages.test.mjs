@@ -621,7 +621,7 @@ test("a respondent who never complained skips U9, and the report counts it as sk
   await p.context().close();
 });
 
-test("the dashboard shows a kiosk tablet going late and back online, and an administrator retires it", async () => {
+test("the dashboard shows a kiosk tablet going late and back online; retired, the tablet keeps its survey for its next key", async () => {
   // A server of its own on the file clock (debug builds): Tuesday 2026-12-01, 09:00 WIB.
   const own = { ...env, DATABASE_URL: path.join(dir, "fleet.db"), KEPUASAN_TEST_CLOCK_FILE: path.join(dir, "fleet-clock") };
   const clock = (utc) => writeFileSync(own.KEPUASAN_TEST_CLOCK_FILE, utc);
@@ -674,6 +674,23 @@ test("the dashboard shows a kiosk tablet going late and back online, and an admi
     await p.getByRole("button", { name: /^Pensiunkan/ }).click();
     await p.locator("#kiosks .kiosk-retired").filter({ hasText: "Dipensiunkan" }).waitFor();
     assert.equal((await tablets())[0].state, "retired");
+    // The open tablet learns it was retired when it next sends: the survey it just took waits
+    // on it for a new enrolment, and arrives once with the new key.
+    await answerAll(tablet, 3);
+    await tablet.getByRole("button", { name: "Lanjut" }).click();
+    await tablet.getByRole("button", { name: "Kirim" }).click();
+    await tablet.getByRole("heading", { name: "Daftarkan kiosk ini" }).waitFor();
+    await tablet.getByText("Server tidak lagi menerima kunci kiosk ini").waitFor();
+    await tablet.getByText("Menunggu dikirim: 1").waitFor();
+    const fresh = lastLine(run("keys", "create", "--role", "kiosk", "--unit", "mpp-armada", "--name", "tablet baru"));
+    await new Promise((r) => setTimeout(r, 2500)); // the server's key directory, refreshed every 2 s
+    await tablet.goto(`${url}/kiosk#key=${fresh}`);
+    await onQuestion(tablet, 1);
+    const armada = async () => (await (await fetch(`${url}/api/v1/reports/ikm?unit=mpp-armada&period=2026-Q4`, { headers: { Authorization: "Bearer " + boss } })).json()).respondents;
+    const deadline = Date.now() + 15000;
+    while ((await armada()) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await tablet.evaluate(() => window.kepuasanSync());
+    assert.equal(await armada(), 1, "the retired tablet's survey, once, under its new key");
     await p.context().close();
     await tablet.context().close();
   } finally {

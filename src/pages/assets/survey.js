@@ -150,18 +150,21 @@
     if (fleet.lastSentAt) body.last_sent_at = fleet.lastSentAt;
     if (offset !== null) body.clock_offset_ms = Math.round(-Number(offset));
     if (fleet.lastError) body.last_error = fleet.lastError.slice(0, 300);
+    let res;
     try {
-      await request("/api/v1/kiosks/heartbeat", key(), { method: "POST", body: JSON.stringify(body) });
+      res = await request("/api/v1/kiosks/heartbeat", key(), { method: "POST", body: JSON.stringify(body) });
     } catch (e) {
-      /* offline: the next one will tell */
+      return; // offline: the next one will tell
     }
+    // Retired while open: the server no longer knows the key.
+    if (res.status === 401 && keyRefused(new Refused("", 401, (await res.json().catch(() => ({}))).error))) forgetKey();
   }
 
   let syncing = false;
   async function sync() {
     if (syncing) return;
     syncing = true;
-    let sent = false;
+    let sent = false, retired = false;
     try {
       const items = await pending();
       for (const item of items) {
@@ -200,6 +203,11 @@
           const body = await res.json().catch(() => ({}));
           await drop(item.submission_id);
           if (body.error === "token_spent" && !KIOSK) { state.screen = "spent"; render(); }
+        } else if (res.status === 401 && KIOSK && keyRefused(new Refused("", 401, (await res.clone().json().catch(() => ({}))).error))) {
+          // The tablet was retired: this survey waits for a new enrolment; others, completed
+          // before the key was revoked, may still be accepted.
+          retired = true;
+          continue;
         } else if (res.status >= 400 && res.status < 500 && res.status !== 401 && res.status !== 408 && res.status !== 429) {
           console.warn("kepuasan: a queued survey was refused", res.status, await res.text());
           await drop(item.submission_id);
@@ -212,6 +220,7 @@
       syncing = false;
       await updateQueue();
     }
+    if (retired) { forgetKey(); return; }
     await heartbeat(sent);
   }
   // The badge says what waits to be sent ("Menunggu dikirim: 3") and, once the queue is empty,
