@@ -32,6 +32,22 @@ enum Kind {
     Range,
 }
 
+/// A period by kind: a year, a semester (1 or 2), a quarter (1 to 4), a month (1 to 12) of a
+/// year, or a range of local dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    /// A calendar year.
+    Year(i32),
+    /// A semester of a year.
+    Semester(i32, u32),
+    /// A quarter (triwulan) of a year.
+    Quarter(i32, u32),
+    /// A month of a year.
+    Month(i32, u32),
+    /// Inclusive local dates.
+    Range(NaiveDate, NaiveDate),
+}
+
 /// A period string that does not parse, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("period: `{text}` {reason}; use 2025, 2025-S1, 2025-Q3, 2025-07 or 2025-07-01..2025-09-30")]
@@ -99,6 +115,18 @@ impl Period {
                     kind: Kind::Range,
                 }
             }
+        }
+    }
+
+    /// What kind of period this is, with its numbers, for wording it as people do.
+    pub fn span(&self) -> Span {
+        let year = self.first.year();
+        match self.kind {
+            Kind::Year => Span::Year(year),
+            Kind::Semester(s) => Span::Semester(year, s),
+            Kind::Quarter(q) => Span::Quarter(year, q),
+            Kind::Month => Span::Month(year, self.first.month()),
+            Kind::Range => Span::Range(self.first, self.last),
         }
     }
 

@@ -44,6 +44,74 @@ pub fn local_date(date: &str) -> String {
     }
 }
 
+/// A period as a document names it: `2026-Q3` is "Triwulan III 2026" ("Third quarter 2026"),
+/// `2026-S1` "Semester I 2026", `2026-07` "Juli 2026", `2026` "Tahun 2026", a range its dates;
+/// anything that is not a period as it is.
+pub fn period_label(period: &str, lang: Lang) -> String {
+    use crate::period::{Period, Span};
+    const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
+    const ORDINAL: [&str; 4] = ["First", "Second", "Third", "Fourth"];
+    const BULAN: [&str; 12] = [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ];
+    const MONTH: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let Ok(parsed) = period.parse::<Period>() else {
+        return period.to_owned();
+    };
+    let at = |n: u32| usize::try_from(n).unwrap_or(1).saturating_sub(1);
+    match (parsed.span(), lang) {
+        (Span::Year(y), Lang::Id) => format!("Tahun {y}"),
+        (Span::Year(y), Lang::En) => format!("Year {y}"),
+        (Span::Semester(y, s), Lang::Id) => format!("Semester {} {y}", ROMAN[at(s)]),
+        (Span::Semester(y, s), Lang::En) => format!("{} half {y}", ORDINAL[at(s)]),
+        (Span::Quarter(y, q), Lang::Id) => format!("Triwulan {} {y}", ROMAN[at(q)]),
+        (Span::Quarter(y, q), Lang::En) => format!("{} quarter {y}", ORDINAL[at(q)]),
+        (Span::Month(y, m), Lang::Id) => format!("{} {y}", BULAN[at(m)]),
+        (Span::Month(y, m), Lang::En) => format!("{} {y}", MONTH[at(m)]),
+        (Span::Range(a, b), lang) => format!(
+            "{} {} {}",
+            a.format("%d-%m-%Y"),
+            pick(lang, "s.d.", "to"),
+            b.format("%d-%m-%Y")
+        ),
+    }
+}
+
+/// A time zone as Indonesians name it: WIB, WITA or WIT for the zones of Indonesia, the IANA
+/// name for any other.
+pub fn zone_label(timezone: &str) -> &str {
+    match timezone {
+        "Asia/Jakarta" | "Asia/Pontianak" => "WIB",
+        "Asia/Makassar" => "WITA",
+        "Asia/Jayapura" => "WIT",
+        other => other,
+    }
+}
+
 fn opt(value: Option<&Fixed>, lang: Lang) -> String {
     value.map_or_else(|| "-".to_owned(), |v| number(v, lang))
 }
@@ -287,4 +355,40 @@ pub fn sample_size(s: &SampleSize, lang: Lang) -> String {
         .replace("{D}", &percent(s.margin))
         .replace("{X}", &number(&s.chi_square, lang))
         .replace("{S}", &count(s.minimum, lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_named_as_documents_name_them() {
+        let cases = [
+            ("2026-Q3", "Triwulan III 2026", "Third quarter 2026"),
+            ("2026-Q1", "Triwulan I 2026", "First quarter 2026"),
+            ("2026-S2", "Semester II 2026", "Second half 2026"),
+            ("2026-07", "Juli 2026", "July 2026"),
+            ("2026-12", "Desember 2026", "December 2026"),
+            ("2026", "Tahun 2026", "Year 2026"),
+            (
+                "2026-07-01..2026-07-15",
+                "01-07-2026 s.d. 15-07-2026",
+                "01-07-2026 to 15-07-2026",
+            ),
+            ("not-a-period", "not-a-period", "not-a-period"),
+        ];
+        for (period, id, en) in cases {
+            assert_eq!(period_label(period, Lang::Id), id);
+            assert_eq!(period_label(period, Lang::En), en);
+        }
+    }
+
+    #[test]
+    fn indonesian_time_zones_are_wib_wita_and_wit() {
+        assert_eq!(zone_label("Asia/Jakarta"), "WIB");
+        assert_eq!(zone_label("Asia/Pontianak"), "WIB");
+        assert_eq!(zone_label("Asia/Makassar"), "WITA");
+        assert_eq!(zone_label("Asia/Jayapura"), "WIT");
+        assert_eq!(zone_label("Europe/Amsterdam"), "Europe/Amsterdam");
+    }
 }

@@ -461,13 +461,12 @@ impl Doc<'_> {
             .unwrap_or_else(|| w.all_services.to_owned());
         l.centered(
             &format!(
-                "{} {} ({} {} {}) · {} · {}",
-                w.period,
-                r.period,
+                "{} ({} {} {}) · {} · {}",
+                crate::text::period_label(&r.period, lang),
                 crate::text::local_date(&r.from),
                 pick(lang, "s.d.", "to"),
                 crate::text::local_date(&r.to),
-                r.timezone,
+                crate::text::zone_label(&r.timezone),
                 service
             ),
             9.5,

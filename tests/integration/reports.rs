@@ -366,6 +366,12 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
                 assert!(row.contains(&id_number(&item["ikm"])), "{row}");
             }
             assert!(text.contains("Kepala MPP Kota Jayapura"));
+            // The period and the time zone as an Indonesian document names them.
+            assert!(
+                text.contains("Triwulan III 2025 (01-07-2025 s.d. 30-09-2025) · WIT"),
+                "{text}"
+            );
+            assert!(!text.contains("Asia/Jayapura"), "{text}");
             // The verification code printed on the PDF opens the numbers the server stored.
             let url = text
                 .split_whitespace()
