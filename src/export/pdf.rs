@@ -524,13 +524,12 @@ impl Doc<'_> {
         l.heading(pick(lang, "Metode dan sampel", "Method and sample"));
         let calc = &r.report.calculation;
         let mut method = format!(
-            "{} {} v{} ({}); {} {}: {}.",
+            "{} {} v{} ({}); {}: {}.",
             w.instrument,
             r.report.instrument,
             r.report.instrument_version,
             calc.regulation,
             w.mode,
-            r.report.mode,
             pick(lang, &calc.mode_description, &calc.mode_description_en)
         );
         match &r.report.sample {
@@ -727,6 +726,36 @@ impl Doc<'_> {
         Ok(())
     }
 
+    /// Where a suggestion came from, by name: the unit (when the report covers several), the
+    /// service and the channel, never their codes.
+    fn source(&self, s: &crate::reporting::Suggestion) -> Vec<String> {
+        let (r, lang) = (self.r, self.lang);
+        let mut parts = Vec::new();
+        if s.unit != r.unit {
+            let child = r
+                .rollup
+                .iter()
+                .flat_map(|x| &x.children)
+                .find(|c| c.code.as_deref() == Some(&s.unit));
+            parts.push(child.map_or_else(
+                || s.unit.clone(),
+                |c| pick(lang, &c.name, &c.name_en).to_owned(),
+            ));
+        }
+        if let Some(code) = &s.service {
+            let named = r.services.iter().find(|g| {
+                g.code.as_deref() == Some(code) && g.unit.as_deref().is_none_or(|u| u == s.unit)
+            });
+            parts.push(named.map_or_else(
+                || code.clone(),
+                |g| pick(lang, &g.name, &g.name_en).to_owned(),
+            ));
+        }
+        let (id, en) = crate::reporting::channel_name(&s.channel);
+        parts.push(pick(lang, id, en).to_owned());
+        parts
+    }
+
     /// The newest suggestions, and where the rest are.
     fn suggestions(&self, l: &mut Layout) {
         let (r, lang, w) = (self.r, self.lang, self.w);
@@ -736,14 +765,9 @@ impl Doc<'_> {
             for s in r.suggestions.iter().take(SHOWN) {
                 l.paragraph(
                     &format!(
-                        "• {} ({}, {}{}) {}",
+                        "• {} · {}: {}",
                         crate::text::local_date(&s.date),
-                        s.unit,
-                        s.service
-                            .as_deref()
-                            .map(|x| format!("{x}, "))
-                            .unwrap_or_default(),
-                        s.channel,
+                        self.source(s).join(" · "),
                         s.text
                     ),
                     8.5,

@@ -317,7 +317,7 @@ impl Scope {
 }
 
 /// Channel names in both languages.
-fn channel_name(channel: &str) -> (&'static str, &'static str) {
+pub(crate) fn channel_name(channel: &str) -> (&'static str, &'static str) {
     match channel {
         "kiosk" => ("Kios survei", "Survey kiosk"),
         "qr" => ("Kode QR pada struk", "Receipt QR code"),

@@ -372,6 +372,17 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
                 "{text}"
             );
             assert!(!text.contains("Asia/Jayapura"), "{text}");
+            // Suggestions and the method by name, never by internal code.
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat.contains("15-08-2025 · Disdukcapil Jayapura · KTP-el · Kios survei: Antrean cepat, petugas ramah."),
+                "{text}"
+            );
+            assert!(flat.contains("Mode perhitungan: "), "{text}");
+            assert!(
+                !flat.contains("perhitungan exact") && !flat.contains("(unit-a, ktp-el"),
+                "{text}"
+            );
             // The verification code printed on the PDF opens the numbers the server stored.
             let url = text
                 .split_whitespace()
