@@ -1061,6 +1061,7 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         semicolon: args.semicolon,
         grade_boundaries: Vec::new(),
         verify_url: None,
+        printed_at: None,
     };
     let context = crate::export::ExportContext {
         now: now(),

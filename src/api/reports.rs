@@ -92,6 +92,7 @@ pub async fn ikm(
         semicolon,
         grade_boundaries: Vec::new(),
         verify_url: None,
+        printed_at: None,
     };
     let request = query.request()?;
     // Exports and reports over more than a year are heavy: they take turns.

@@ -57,6 +57,7 @@ pub fn build(
     let options = ExportOptions {
         verify_url,
         grade_boundaries: instrument.grade_boundaries(),
+        printed_at: Some(context.now),
         ..options.clone()
     };
     let bytes = render(&report, &raw, format, &options)?;
@@ -125,6 +126,9 @@ pub struct ExportOptions {
     /// PDF only: where the instrument's grade bands meet on the converted scale, drawn on the
     /// item chart.
     pub grade_boundaries: Vec<f64>,
+    /// PDF only: when it is printed (UTC), printed on it; a period not yet ended is marked
+    /// provisional ("SEMENTARA").
+    pub printed_at: Option<chrono::NaiveDateTime>,
 }
 
 /// Renders a report in a format; `raw` feeds the XLSX raw-data sheet.

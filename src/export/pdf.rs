@@ -472,6 +472,41 @@ impl Doc<'_> {
             9.5,
             false,
         );
+        self.printed(l);
+    }
+
+    /// When the document was printed, in the unit's time; over a period not yet ended, the
+    /// mark that its numbers are provisional.
+    fn printed(&self, l: &mut Layout) {
+        let (r, lang) = (self.r, self.lang);
+        let Some(at) = self.options.printed_at else {
+            return;
+        };
+        let tz = crate::period::parse_timezone(&r.timezone).unwrap_or(chrono_tz::Asia::Jakarta);
+        let local = chrono::TimeZone::from_utc_datetime(&tz, &at);
+        let running = chrono::NaiveDate::parse_from_str(&r.to, "%Y-%m-%d")
+            .is_ok_and(|last| local.date_naive() <= last);
+        if running {
+            l.centered(
+                pick(
+                    lang,
+                    "SEMENTARA: periode ini belum berakhir",
+                    "PROVISIONAL: this period has not ended",
+                ),
+                12.0,
+                true,
+            );
+        }
+        l.centered(
+            &format!(
+                "{} {} {}",
+                pick(lang, "Dicetak", "Printed"),
+                local.format("%d-%m-%Y %H:%M"),
+                crate::text::zone_label(&r.timezone)
+            ),
+            8.5,
+            false,
+        );
     }
 
     /// The result box: IKM, grade, index and respondents.

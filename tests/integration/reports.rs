@@ -379,6 +379,11 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
                 "{text}"
             );
             assert!(flat.contains("Mode perhitungan: "), "{text}");
+            // Printed on 2025-08-15 at 03:00 UTC, 12:00 in Jayapura, in a quarter still running.
+            assert!(
+                flat.contains("SEMENTARA: periode ini belum berakhir Dicetak 15-08-2025 12:00 WIT"),
+                "{text}"
+            );
             assert!(
                 !flat.contains("perhitungan exact") && !flat.contains("(unit-a, ktp-el"),
                 "{text}"
@@ -405,6 +410,15 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
             );
         }
     }
+    // Printed once the quarter has ended: no provisional mark.
+    app.clock.set(at("2025-10-01 00:00:00"));
+    let (_, _, _, body) = download(&svc, &format!("{base}&format=pdf"), &w.viewer_mpp).await;
+    if let Some(text) = pdf_text(&body) {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(!flat.contains("SEMENTARA"), "{text}");
+        assert!(flat.contains("Dicetak 01-10-2025 09:00 WIT"), "{text}");
+    }
+
     let (status, page) = send(&svc, get("/verify/AAAA-BBBB-CC", None)).await;
     assert_eq!(status, 404);
     assert!(
