@@ -769,7 +769,7 @@ fn serve(demo_first: bool, out: &mut dyn Write) -> Result<(), CliError> {
         // Receipt tokens, sheets and kiosk keys made through the API, and the PDF's
         // verification code, carry this address.
         tracing::warn!(
-            "{}; receipt QR codes, kiosk enrolment links and report verification codes made by              this server carry it",
+            "{}; receipt QR codes, kiosk enrolment links and report verification codes made by this server carry it",
             not_public(&state.settings)
         );
     }
