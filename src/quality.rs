@@ -45,7 +45,7 @@ impl FlagRules {
     /// The rule in Bahasa Indonesia.
     pub fn describe_id(&self) -> String {
         format!(
-            "ditandai, tidak pernah dibuang: {TOO_FAST} bila kurang dari {} detik dari mulai sampai selesai (jam perangkat); {RATE} bila lebih dari {} per perangkat per menit; {REPEAT} bila sama persis dengan respons sebelumnya dari perangkat yang sama",
+            "ditandai, tidak pernah dibuang: terlalu cepat bila kurang dari {} detik dari mulai sampai selesai (jam perangkat); terlalu sering bila lebih dari {} per perangkat per menit; berulang bila sama persis dengan respons sebelumnya dari perangkat yang sama",
             self.min_seconds, self.per_minute
         )
     }
@@ -53,7 +53,7 @@ impl FlagRules {
     /// The rule as the report states it.
     pub fn describe(&self) -> String {
         format!(
-            "flagged, never dropped: {TOO_FAST} under {} s from start to finish (client clock); {RATE} more than {} per device per minute; {REPEAT} identical to the device's previous response",
+            "flagged, never dropped: too fast when under {} s from start to finish (client clock); too frequent when more than {} per device per minute; repeated when identical to the device's previous response",
             self.min_seconds, self.per_minute
         )
     }
