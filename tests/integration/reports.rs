@@ -381,7 +381,10 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
             assert!(flat.contains("Mode perhitungan: "), "{text}");
             // Flags by their names, not their codes.
             assert!(flat.contains("terlalu cepat bila kurang dari"), "{text}");
-            assert!(!flat.contains("too_fast") && !flat.contains("repeat "), "{text}");
+            assert!(
+                !flat.contains("too_fast") && !flat.contains("repeat "),
+                "{text}"
+            );
             // Printed on 2025-08-15 at 03:00 UTC, 12:00 in Jayapura, in a quarter still running.
             assert!(
                 flat.contains("SEMENTARA: periode ini belum berakhir Dicetak 15-08-2025 12:00 WIT"),
