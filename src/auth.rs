@@ -179,22 +179,30 @@ pub fn authenticate(
     directory: &Directory,
     header: Option<&str>,
 ) -> Result<Principal, AppError> {
-    authenticate_submission(conn, directory, header, None, None)
+    authenticate_submission(conn, directory, header, None)
 }
 
 /// How long after its key is revoked a retired kiosk tablet may still deliver the surveys it
 /// completed before.
 pub const RETIRED_GRACE_DAYS: i64 = 7;
 
-/// [`authenticate`] for a survey completed at `completed` (UTC, by the server's clock) and
-/// received `now`: a kiosk key revoked after the survey was completed still delivers it for
-/// [`RETIRED_GRACE_DAYS`] days, so retiring a tablet does not lose the queue it held.
+/// When a survey was completed and when it reached the server, both UTC by the server's clock.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery {
+    /// Completed (the device's clock set right by its offset).
+    pub completed: NaiveDateTime,
+    /// Received.
+    pub received: NaiveDateTime,
+}
+
+/// [`authenticate`] for a survey's `delivery`: a kiosk key revoked after the survey was
+/// completed still delivers it for [`RETIRED_GRACE_DAYS`] days, so retiring a tablet does not
+/// lose the queue it held.
 pub fn authenticate_submission(
     conn: &mut dyn Source,
     directory: &Directory,
     header: Option<&str>,
-    completed: Option<NaiveDateTime>,
-    now: Option<NaiveDateTime>,
+    delivery: Option<Delivery>,
 ) -> Result<Principal, AppError> {
     let header =
         header.ok_or_else(|| AppError::unauthorized("an Authorization: Bearer key is required"))?;
@@ -207,14 +215,11 @@ pub fn authenticate_submission(
         .key(conn, &sha256_hex(secret))?
         .ok_or_else(|| AppError::new(Kind::KeyUnknown, "unknown key"))?;
     if let Some(revoked) = key.revoked_at {
-        let grace = match (completed, now) {
-            (Some(done), Some(now)) => {
-                key.role == Role::Kiosk.as_str()
-                    && done < revoked
-                    && now - revoked < chrono::TimeDelta::days(RETIRED_GRACE_DAYS)
-            }
-            _ => false,
-        };
+        let grace = delivery.is_some_and(|d| {
+            key.role == Role::Kiosk.as_str()
+                && d.completed < revoked
+                && d.received - revoked < chrono::TimeDelta::days(RETIRED_GRACE_DAYS)
+        });
         if !grace {
             return Err(AppError::new(Kind::KeyRevoked, "this key has been revoked"));
         }

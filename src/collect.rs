@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use validator::Validate;
@@ -180,13 +180,10 @@ struct Checked {
 fn check(registry: &Registry, req: &SubmissionRequest) -> Result<Checked, AppError> {
     let mut fields = broken_rules(req);
     // Checked by their rules above; read here.
-    let time = |value: &Option<String>| {
-        value
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.naive_utc())
-    };
-    let (client_time, started_at) = (time(&req.client_time), time(&req.started_at));
+    let (client_time, started_at) = (
+        rules::utc(req.client_time.as_deref()),
+        rules::utc(req.started_at.as_deref()),
+    );
     let Some(instrument) = registry.get(&req.instrument) else {
         fields.insert(
             "instrument".to_owned(),

@@ -58,25 +58,15 @@ pub async fn submit(
     let directory = state.directory.clone();
     // When the survey was completed, by the server's clock: the device's clock set right by the
     // offset it measured. A retired tablet still delivers what it completed before.
-    let completed = body
-        .client_time
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| {
-            t.naive_utc() - chrono::TimeDelta::milliseconds(body.clock_offset_ms.unwrap_or(0))
+    let delivery =
+        crate::domain::rules::utc(body.client_time.as_deref()).map(|t| crate::auth::Delivery {
+            completed: t - chrono::TimeDelta::milliseconds(body.clock_offset_ms.unwrap_or(0)),
+            received: now,
         });
     let check = move |conn: &mut dyn Source| {
         let caller = header
             .as_deref()
-            .map(|h| {
-                crate::auth::authenticate_submission(
-                    conn,
-                    &directory,
-                    Some(h),
-                    completed,
-                    Some(now),
-                )
-            })
+            .map(|h| crate::auth::authenticate_submission(conn, &directory, Some(h), delivery))
             .transpose()?;
         let checker = collect::Checker {
             directory: &directory,

@@ -2,7 +2,7 @@
 //! see it: online, late (silent for five minutes during service hours), offline (silent outside
 //! them) or retired (its key revoked).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Weekday};
 use serde::{Deserialize, Serialize};
@@ -144,11 +144,6 @@ pub fn record(
     beat: &Heartbeat,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let last_sent_at = beat
-        .last_sent_at
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.naive_utc());
     queries::record_heartbeat(
         conn,
         &queries::KioskDevice {
@@ -156,7 +151,7 @@ pub fn record(
             device_id: beat.device_id.clone(),
             page_version: beat.page_version.clone(),
             waiting: beat.waiting,
-            last_sent_at,
+            last_sent_at: rules::utc(beat.last_sent_at.as_deref()),
             clock_offset_ms: beat.clock_offset_ms,
             last_error: beat.last_error.clone().filter(|e| !e.trim().is_empty()),
             first_seen_at: now,
@@ -165,22 +160,24 @@ pub fn record(
     )
 }
 
-/// Whether `code` is `ancestor` or lies below it.
-fn at_or_below(all: &[queries::Unit], code: &str, ancestor: &str) -> bool {
-    let mut at = Some(code.to_owned());
-    for _ in 0..64 {
-        match at {
-            Some(c) if c == ancestor => return true,
-            Some(c) => {
-                at = all
-                    .iter()
-                    .find(|u| u.code == c)
-                    .and_then(|u| u.parent_code.clone())
-            }
-            None => return false,
-        }
+/// The units whose kiosks serve `unit`: the unit, the units below it ([`queries::subtree`]) and
+/// those above it.
+fn serving(all: &[queries::Unit], unit: &str) -> HashSet<String> {
+    let mut codes: HashSet<String> = queries::subtree(all, unit)
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    let parent_of = |code: &str| {
+        all.iter()
+            .find(|u| u.code == code)
+            .and_then(|u| u.parent_code.clone())
+    };
+    // Climbing stops at the top, or at a unit already met (a loop the unit checks refuse).
+    let mut at = parent_of(unit);
+    while let Some(code) = at.filter(|c| codes.insert(c.clone())) {
+        at = parent_of(&code);
     }
-    false
+    codes
 }
 
 /// A unit's time zone; WIB for a unit not found.
@@ -200,14 +197,11 @@ fn key_units(key: &queries::ApiKey) -> Vec<String> {
 pub fn list(conn: &mut DbConn, unit: &str, now: NaiveDateTime) -> Result<Vec<KioskView>, AppError> {
     let all = queries::list_units(conn)?;
     let tz = timezone_of(&all, Some(unit));
+    let serving = serving(&all, unit);
     let mut views: Vec<KioskView> = queries::kiosk_devices(conn)?
         .into_iter()
         .filter(|(_, key)| key.role == Role::Kiosk.as_str())
-        .filter(|(_, key)| {
-            key_units(key)
-                .iter()
-                .any(|k| at_or_below(&all, unit, k) || at_or_below(&all, k, unit))
-        })
+        .filter(|(_, key)| key_units(key).iter().any(|k| serving.contains(k)))
         .map(|(d, key)| KioskView {
             state: state_of(d.last_seen_at, key.revoked_at.is_some(), now, tz),
             key_id: d.key_id,

@@ -13,7 +13,7 @@ pub(crate) fn problem(message: impl Into<Cow<'static, str>>) -> ValidationError 
 
 /// Whether `value` is 1 to `max` bytes of ASCII letters, digits and the `extra` marks: the
 /// shape of codes and device ids.
-fn is_word(value: &str, max: usize, extra: &[u8]) -> bool {
+pub(crate) fn is_word(value: &str, max: usize, extra: &[u8]) -> bool {
     !value.is_empty()
         && value.len() <= max
         && value
@@ -86,6 +86,13 @@ pub fn rfc3339(value: &str) -> Result<(), ValidationError> {
     chrono::DateTime::parse_from_rfc3339(value)
         .map(|_| ())
         .map_err(|_| problem("must be an RFC 3339 time such as 2025-07-01T09:30:00+07:00"))
+}
+
+/// An RFC 3339 time that [`rfc3339`] accepted, in UTC; `None` when absent or not one.
+pub fn utc(value: Option<&str>) -> Option<chrono::NaiveDateTime> {
+    value
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.naive_utc())
 }
 
 /// A device's own id: 1 to 64 letters, digits, '-' or '_'.

@@ -126,11 +126,8 @@ impl UserView {
 }
 
 fn username(value: &str) -> Result<(), ValidationError> {
-    let ok = (3..=64).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".-_".contains(&b));
-    ok.then_some(())
+    (value.len() >= 3 && rules::is_word(value, 64, b"._-"))
+        .then_some(())
         .ok_or_else(|| rules::problem("must be 3 to 64 letters, digits, '.', '_' or '-'"))
 }
 
@@ -147,6 +144,15 @@ fn password(value: &str) -> Result<(), ValidationError> {
         ));
     }
     Ok(())
+}
+
+/// A password is never the user name, in any case.
+fn not_the_name(username: &str, password: &str) -> Result<(), AppError> {
+    if password.eq_ignore_ascii_case(username) {
+        Err(AppError::field("password", "must not be the user name"))
+    } else {
+        Ok(())
+    }
 }
 
 fn role(value: &str) -> Result<(), ValidationError> {
@@ -168,9 +174,7 @@ fn hash(password: &str) -> Result<String, AppError> {
 pub fn add(conn: &mut DbConn, mut new: NewUser, now: NaiveDateTime) -> Result<UserView, AppError> {
     new.username = new.username.trim().to_ascii_lowercase();
     new.validate()?;
-    if new.password.eq_ignore_ascii_case(&new.username) {
-        return Err(AppError::field("password", "must not be the user name"));
-    }
+    not_the_name(&new.username, &new.password)?;
     let mut units = Vec::with_capacity(new.units.len());
     for given in &new.units {
         let code = queries::find_unit(conn, given)?
@@ -244,9 +248,7 @@ pub fn set_password(
             e.message.map(|m| m.to_string()).unwrap_or_default(),
         )
     })?;
-    if new_password.eq_ignore_ascii_case(&name) {
-        return Err(AppError::field("password", "must not be the user name"));
-    }
+    not_the_name(&name, new_password)?;
     if queries::set_password_hash(conn, &name, &hash(new_password)?, now)? {
         Ok(())
     } else {

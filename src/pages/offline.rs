@@ -64,13 +64,7 @@ struct ManifestQuery {
 /// Whether `path` is a respondent page the manifest may start at: the kiosk, an open link or
 /// a receipt, on this server.
 fn respondent_page(path: &str) -> bool {
-    let tail_ok = |tail: &str| {
-        !tail.is_empty()
-            && tail.len() <= 512
-            && tail
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-    };
+    let tail_ok = |tail: &str| crate::domain::rules::is_word(tail, 512, b"-._~");
     path == "/kiosk"
         || path.strip_prefix("/u/").is_some_and(tail_ok)
         || path.strip_prefix("/s/").is_some_and(tail_ok)

@@ -138,6 +138,13 @@
     }
   }
 
+  // This device's clock minus the server's in milliseconds, as last measured; null before the
+  // first measurement. (Kept as the server's minus the device's.)
+  function clockOffset() {
+    const kept = localStorage.getItem("kepuasan.clock_offset_ms");
+    return kept === null ? null : Math.round(-Number(kept));
+  }
+
   // The kiosk's heartbeat: at most once a minute, and after every batch it sends, it tells the
   // server its page version, what waits on it, its last successful send, its clock's offset
   // and its last error, so the unit sees a tablet that went quiet or fell behind.
@@ -145,10 +152,10 @@
   async function heartbeat(force) {
     if (!KIOSK || !key() || (!force && Date.now() - fleet.lastBeat < 60000)) return;
     fleet.lastBeat = Date.now();
-    const offset = localStorage.getItem("kepuasan.clock_offset_ms");
     const body = { device_id: deviceId(), page_version: CONFIG.version || "unknown", waiting: (await pending()).length };
     if (fleet.lastSentAt) body.last_sent_at = fleet.lastSentAt;
-    if (offset !== null) body.clock_offset_ms = Math.round(-Number(offset));
+    const offset = clockOffset();
+    if (offset !== null) body.clock_offset_ms = offset;
     if (fleet.lastError) body.last_error = fleet.lastError.slice(0, 300);
     let res;
     try {
@@ -157,7 +164,7 @@
       return; // offline: the next one will tell
     }
     // Retired while open: the server no longer knows the key.
-    if (res.status === 401 && keyRefused(new Refused("", 401, (await res.json().catch(() => ({}))).error))) forgetKey();
+    if (await keyGone(res)) forgetKey();
   }
 
   let syncing = false;
@@ -169,8 +176,8 @@
       const items = await pending();
       for (const item of items) {
         const post = async () => {
-          const offset = localStorage.getItem("kepuasan.clock_offset_ms");
-          const body = offset === null ? item.body : { ...item.body, clock_offset_ms: Math.round(-Number(offset)) };
+          const offset = clockOffset();
+          const body = offset === null ? item.body : { ...item.body, clock_offset_ms: offset };
           const sentAt = Date.now();
           const answer = await request("/api/v1/responses", KIOSK ? key() : null, { method: "POST", body: JSON.stringify(body) });
           const serverDate = Date.parse(answer.headers.get("Date") || "");
@@ -203,7 +210,7 @@
           const body = await res.json().catch(() => ({}));
           await drop(item.submission_id);
           if (body.error === "token_spent" && !KIOSK) { state.screen = "spent"; render(); }
-        } else if (res.status === 401 && KIOSK && keyRefused(new Refused("", 401, (await res.clone().json().catch(() => ({}))).error))) {
+        } else if (KIOSK && await keyGone(res)) {
           // The tablet was retired: this survey waits for a new enrolment; others, completed
           // before the key was revoked, may still be accepted.
           retired = true;
@@ -251,7 +258,12 @@
     constructor(path, status, code) { super(`${path} ${status} ${code}`); this.status = status; this.code = code; }
   }
   // Whether the server said the kiosk's key is unknown or revoked: only then is it forgotten.
-  const keyRefused = (e) => e instanceof Refused && e.status === 401 && ["key_unknown", "key_revoked"].includes(e.code);
+  const KEY_GONE = ["key_unknown", "key_revoked"];
+  const keyRefused = (e) => e instanceof Refused && e.status === 401 && KEY_GONE.includes(e.code);
+  // The same, told by an answer (its body is read from a copy, so the caller may still read it).
+  async function keyGone(res) {
+    return res.status === 401 && KEY_GONE.includes((await res.clone().json().catch(() => ({}))).error);
+  }
 
   async function api(path) {
     const res = await request(path, KIOSK ? key() : null);
