@@ -1,8 +1,11 @@
 //! Who may do what: the one access policy, asked by every route and by collection.
 //!
 //! Roles: an admin may do everything, on every unit. A viewer reads the reports, populations
-//! and follow-up plans of the units in its scope (a unit named on the key, or a descendant of
-//! one) and plans their follow-ups. A counter issues receipt tokens and QR sheets and enters
+//! and follow-up plans of the units in its scope (a unit named on the key or the person, or a
+//! descendant of one) and plans their follow-ups. A manager (a unit head; people only) may do
+//! what a viewer may and runs their units: services, kiosk and counter keys, receipt sheets,
+//! populations, paper questionnaires, the kiosk fleet, the unit's report settings and the
+//! viewers who work for them. A counter issues receipt tokens and QR sheets and enters
 //! paper questionnaires for its units. A kiosk submits responses for its units. Every key may
 //! list the services of its units (kiosks show them to respondents).
 //!
@@ -19,8 +22,12 @@ use crate::error::AppError;
 /// What a caller wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Create and change units, services, keys and populations; list keys. Admins only.
+    /// Create units and move them, change anything of any unit, make admin keys and admins.
+    /// Admins only.
     Administer,
+    /// Run a unit: its services, kiosk and counter keys, populations, kiosk fleet, report
+    /// settings and viewers.
+    Manage,
     /// Read a unit's reports, exports, charts, populations and follow-up plans, and plan its
     /// follow-ups.
     ReadUnit,
@@ -41,11 +48,12 @@ impl Action {
     pub fn roles(self) -> &'static [Role] {
         match self {
             Action::Administer => &[],
-            Action::ReadUnit => &[Role::Viewer],
-            Action::ListServices => &[Role::Viewer, Role::Counter, Role::Kiosk],
-            Action::IssueTokens => &[Role::Counter],
-            Action::Submit => &[Role::Counter, Role::Kiosk],
-            Action::ImportPaper => &[Role::Counter],
+            Action::Manage => &[Role::Manager],
+            Action::ReadUnit => &[Role::Viewer, Role::Manager],
+            Action::ListServices => &[Role::Viewer, Role::Manager, Role::Counter, Role::Kiosk],
+            Action::IssueTokens => &[Role::Counter, Role::Manager],
+            Action::Submit => &[Role::Counter, Role::Kiosk, Role::Manager],
+            Action::ImportPaper => &[Role::Counter, Role::Manager],
             Action::ReportDevice => &[Role::Kiosk],
         }
     }
@@ -53,6 +61,7 @@ impl Action {
     fn describe(self) -> &'static str {
         match self {
             Action::Administer => "administer units, services, keys and populations",
+            Action::Manage => "manage",
             Action::ReadUnit => "read the reports of",
             Action::ListServices => "list the services of",
             Action::IssueTokens => "issue receipt tokens for",
@@ -63,16 +72,26 @@ impl Action {
     }
 }
 
-/// Whether `caller`'s role may take `action` on some unit; 403 otherwise.
+/// Whether `caller`'s role may take `action` on some unit; 403 otherwise. A tablet's
+/// heartbeat comes from a device's key, never from a person, whatever their role.
 pub fn role(caller: &Principal, action: Action) -> Result<(), AppError> {
-    if caller.role == Role::Admin || action.roles().contains(&caller.role) {
+    if action == Action::ReportDevice && caller.origin != crate::auth::Origin::Key {
+        Err(AppError::forbidden(
+            "a kiosk tablet reports with its key, not with a person's session",
+        ))
+    } else if caller.role == Role::Admin || action.roles().contains(&caller.role) {
         Ok(())
     } else if action == Action::Administer {
-        Err(AppError::forbidden("this needs an admin key"))
+        Err(AppError::forbidden(format!(
+            "this needs an administrator, not a {} {}",
+            caller.role,
+            caller.kind()
+        )))
     } else {
         Err(AppError::forbidden(format!(
-            "a {} key cannot {} a unit",
+            "a {} {} cannot {} a unit",
             caller.role,
+            caller.kind(),
             action.describe()
         )))
     }
@@ -101,8 +120,9 @@ fn within(
         Ok(())
     } else {
         Err(AppError::forbidden(format!(
-            "this {} key cannot {} unit {unit}",
+            "this {} {} cannot {} unit {unit}",
             caller.role,
+            caller.kind(),
             action.describe()
         )))
     }
@@ -117,7 +137,7 @@ pub fn unit(
     given: &str,
 ) -> Result<String, AppError> {
     role(caller, action)?;
-    let unit = crate::domain::unit_code(conn, given)?;
+    let unit = queries::unit_code(conn, given)?;
     if caller.role != Role::Admin {
         let all = queries::list_units(conn)?;
         within(caller, action, &unit, |code| {
@@ -145,6 +165,7 @@ mod tests {
             role,
             units: units.iter().map(|u| (*u).to_owned()).collect(),
             last_used_at: None,
+            origin: crate::auth::Origin::Key,
         }
     }
 
@@ -174,6 +195,14 @@ mod tests {
             (Role::Kiosk, ListServices, &[true, false]),
             (Role::Kiosk, IssueTokens, &[false, false]),
             (Role::Kiosk, ReadUnit, &[false, false]),
+            (Role::Manager, Manage, &[true, false]),
+            (Role::Manager, ReadUnit, &[true, false]),
+            (Role::Manager, IssueTokens, &[true, false]),
+            (Role::Manager, ImportPaper, &[true, false]),
+            (Role::Manager, ReportDevice, &[false, false]),
+            (Role::Manager, Administer, &[false, false]),
+            (Role::Viewer, Manage, &[false, false]),
+            (Role::Counter, Manage, &[false, false]),
         ];
         for (role, action, expected) in cases {
             let caller = key(*role, &["mpp"]);

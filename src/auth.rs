@@ -13,11 +13,13 @@ use crate::db::{DbConn, Source};
 use crate::directory::Directory;
 use crate::error::{AppError, Kind};
 
-/// What a key may do.
+/// What a key or a person may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// Everything.
     Admin,
+    /// A unit head (people only, never a key): what a viewer may, plus running their units.
+    Manager,
     /// Reads reports of its units.
     Viewer,
     /// Issues receipt tokens for its units.
@@ -31,6 +33,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::Manager => "manager",
             Role::Viewer => "viewer",
             Role::Counter => "counter",
             Role::Kiosk => "kiosk",
@@ -44,10 +47,13 @@ impl FromStr for Role {
     fn from_str(s: &str) -> Result<Role, String> {
         match s {
             "admin" => Ok(Role::Admin),
+            "manager" => Ok(Role::Manager),
             "viewer" => Ok(Role::Viewer),
             "counter" => Ok(Role::Counter),
             "kiosk" => Ok(Role::Kiosk),
-            other => Err(format!("`{other}` is not admin, viewer, counter or kiosk")),
+            other => Err(format!(
+                "`{other}` is not admin, manager, viewer, counter or kiosk"
+            )),
         }
     }
 }
@@ -65,7 +71,12 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Hex SHA-256 of a text.
 pub fn sha256_hex(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
+    sha256_hex_bytes(text.as_bytes())
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// A new secret key: `kp_` and 256 random bits in hex.
@@ -75,20 +86,66 @@ pub fn new_secret() -> String {
     format!("kp_{}", hex(&bytes))
 }
 
-/// The caller behind a valid, unrevoked key.
+/// Where a caller's rights come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// An API key, whose id is the principal's `key_id`.
+    Key,
+    /// A person signed in: their user name and the stored hash of their session's cookie.
+    Session {
+        /// The user name.
+        username: String,
+        /// The session's key.
+        id_hash: String,
+    },
+    /// The command line, run by whoever holds the server's files.
+    CommandLine,
+}
+
+/// The caller behind a valid, unrevoked key or a live session.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// Key id.
+    /// Key id; for a person `user:NAME`, for the command line `command-line`.
     pub key_id: String,
     /// Role.
     pub role: Role,
     /// Unit codes in scope.
     pub units: Vec<String>,
-    /// When the key was last recorded as used.
+    /// When the key or session was last recorded as used.
     pub last_used_at: Option<NaiveDateTime>,
+    /// A key, a person or the command line.
+    pub origin: Origin,
 }
 
 impl Principal {
+    /// Who this is, as the audit log names them: `user:NAME`, `key:ID` or `command-line`.
+    pub fn actor(&self) -> String {
+        match &self.origin {
+            Origin::Key => format!("key:{}", self.key_id),
+            Origin::Session { username, .. } => format!("user:{username}"),
+            Origin::CommandLine => "command-line".to_owned(),
+        }
+    }
+
+    /// What the caller is, for messages: a key or a person (`account`).
+    pub fn kind(&self) -> &'static str {
+        match self.origin {
+            Origin::Session { .. } => "account",
+            Origin::Key | Origin::CommandLine => "key",
+        }
+    }
+
+    /// The operator at the console, who acts as an administrator.
+    pub fn command_line() -> Principal {
+        Principal {
+            key_id: "command-line".into(),
+            role: Role::Admin,
+            units: Vec::new(),
+            last_used_at: None,
+            origin: Origin::CommandLine,
+        }
+    }
+
     /// Whether the key's last use should be written down again (at most once a minute, so
     /// reading does not turn every request into a write).
     pub fn use_is_stale(&self, now: NaiveDateTime) -> bool {
@@ -231,5 +288,6 @@ pub fn authenticate_submission(
         role,
         units,
         last_used_at: key.last_used_at,
+        origin: Origin::Key,
     })
 }

@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Settings;
 use crate::db::queries;
+use crate::domain::audit::What;
 use crate::engine::{self, Options, Tally};
+use crate::error::AppError;
 use crate::instrument::{Instrument, Lang, Registry};
 use crate::{csv_input, text};
 
@@ -355,6 +357,18 @@ pub enum UnitsCommand {
         /// Take responses: true, or false to close the unit.
         #[arg(long)]
         active: Option<bool>,
+        /// Street address for the report's letterhead ("" clears it).
+        #[arg(long)]
+        address: Option<String>,
+        /// City, for the letterhead and the place-and-date line ("" clears it).
+        #[arg(long)]
+        city: Option<String>,
+        /// The unit head's name, printed under the signature ("" clears it).
+        #[arg(long)]
+        head_name: Option<String>,
+        /// The unit head's NIP, 18 digits ("" clears it).
+        #[arg(long)]
+        head_id: Option<String>,
     },
     /// List units.
     List,
@@ -594,6 +608,26 @@ fn settings() -> Result<Settings, CliError> {
 
 /// What a command opens: the settings, the instruments and the database. Never the server's
 /// writer thread, metrics or caches; those belong to `serve`.
+/// The operator at the console, who acts as an administrator and is named so in the audit log.
+fn operator() -> crate::auth::Principal {
+    crate::auth::Principal::command_line()
+}
+
+/// Makes a change as the operator, recorded in the audit log in the same transaction.
+fn audited<B: serde::Serialize, T: serde::Serialize>(
+    state: &Session,
+    what: What<'_>,
+    before: impl FnOnce(&mut crate::db::DbConn) -> Result<Option<B>, AppError>,
+    change: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AppError>,
+) -> Result<T, CliError> {
+    state
+        .db
+        .write_blocking(|conn| {
+            crate::domain::audit::change(conn, &operator(), what, now(), before, change)
+        })
+        .map_err(app)
+}
+
 struct Session {
     settings: Settings,
     registry: Registry,
@@ -685,7 +719,7 @@ fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
-fn app(e: crate::error::AppError) -> CliError {
+fn app(e: AppError) -> CliError {
     match (e.fields(), e.cause()) {
         (Some(fields), _) => CliError(
             fields
@@ -748,9 +782,24 @@ fn serve(demo_first: bool, out: &mut dyn Write) -> Result<(), CliError> {
                     )
                 })
                 .map_err(app)?;
+            // A person to sign in at /admin and /dashboard, with a password made now.
+            let password = format!("demo-{}", &crate::auth::new_secret()[3..15]);
+            let person = crate::domain::users::NewUser {
+                username: "admin".into(),
+                password: password.clone(),
+                role: "admin".into(),
+                units: Vec::new(),
+            };
+            state
+                .db
+                .write_blocking(|conn| crate::domain::users::add(conn, &operator(), person, now()))
+                .map_err(app)?;
             let _ = writeln!(
                 out,
-                "demo: {made} responses in 12 units of 2 MPPs; admin key:\n{secret}"
+                "demo: {made} responses in 12 units of 2 MPPs\n\
+                 demo: sign in at http://{}/admin as `admin` with the password {password}\n\
+                 demo: admin key for scripts:\n{secret}",
+                state.settings.bind
             );
         } else {
             let _ = writeln!(
@@ -832,7 +881,7 @@ fn users(command: UsersCommand) -> Result<String, CliError> {
             };
             let user = state
                 .db
-                .write_blocking(|conn| users::add(conn, new, now()))
+                .write_blocking(|conn| users::add(conn, &operator(), new, now()))
                 .map_err(app)?;
             Ok(format!(
                 "added {} ({}{})\n",
@@ -845,11 +894,22 @@ fn users(command: UsersCommand) -> Result<String, CliError> {
                 }
             ))
         }
-        UsersCommand::List => json(&state.db.read_blocking(users::list).map_err(app)?),
+        UsersCommand::List => json(
+            &state
+                .db
+                .read_blocking(|conn| users::list(conn, &operator()))
+                .map_err(app)?,
+        ),
         UsersCommand::Disable { username } => {
             state
                 .db
-                .write_blocking(|conn| users::disable(conn, &username, now()))
+                .write_blocking(|conn| {
+                    let change = users::UserChange {
+                        disabled: Some(true),
+                        ..Default::default()
+                    };
+                    users::change(conn, &operator(), &username, change, now())
+                })
                 .map_err(app)?;
             Ok(format!(
                 "disabled {}\n",
@@ -860,7 +920,13 @@ fn users(command: UsersCommand) -> Result<String, CliError> {
             let password = password_from_stdin()?;
             state
                 .db
-                .write_blocking(|conn| users::set_password(conn, &username, &password, now()))
+                .write_blocking(|conn| {
+                    let change = users::UserChange {
+                        password: Some(password),
+                        ..Default::default()
+                    };
+                    users::change(conn, &operator(), &username, change, now())
+                })
                 .map_err(app)?;
             Ok(format!(
                 "password set for {}\n",
@@ -893,7 +959,7 @@ fn keys(command: KeysCommand) -> Result<String, CliError> {
             let key = state
                 .db
                 .write_blocking(|conn| {
-                    crate::domain::keys::create_key(conn, body, &public_url, now())
+                    crate::domain::keys::create_key(conn, &operator(), body, &public_url, now())
                 })
                 .map_err(app)?;
             let enrol = match (&key.enrol_url, &key.enrol_qr_svg) {
@@ -924,15 +990,19 @@ fn keys(command: KeysCommand) -> Result<String, CliError> {
             )
         }
         KeysCommand::Revoke { id } => {
-            let found = state
+            state
                 .db
-                .write_blocking(|conn| queries::revoke_key(conn, &id, now()))
-                .map_err(app)?;
-            if found {
-                Ok(format!("revoked {id}\n"))
-            } else {
-                Err(CliError(format!("no key with id {id}")))
-            }
+                .write_blocking(|conn| {
+                    crate::domain::keys::revoke_key(conn, &operator(), &id, now(), |_, _| Ok(()))
+                })
+                .map_err(|e| {
+                    if e.is(crate::error::Kind::NotFound) {
+                        CliError(format!("no key with id {id}"))
+                    } else {
+                        app(e)
+                    }
+                })?;
+            Ok(format!("revoked {id}\n"))
         }
     }
 }
@@ -959,11 +1029,17 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
                 open_link,
                 public_results,
             };
-            let unit = state
-                .db
-                .write_blocking(|conn| crate::domain::units::create_unit(conn, &body, now()))
-                .map_err(app)?;
-            json(&unit)
+            let target = body.code.to_ascii_lowercase();
+            json(&audited(
+                &state,
+                What {
+                    action: "unit.create",
+                    target: &target,
+                    unit: Some(&target),
+                },
+                |_| Ok(None::<()>),
+                |conn| crate::domain::units::create_unit(conn, &body, now()),
+            )?)
         }
         UnitsCommand::Update {
             code,
@@ -974,8 +1050,16 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             open_link,
             public_results,
             active,
+            address,
+            city,
+            head_name,
+            head_id,
         } => {
             let body = crate::domain::units::UpdateUnitRequest {
+                address,
+                city,
+                head_name,
+                head_id,
                 name,
                 timezone,
                 parent: if no_parent {
@@ -988,13 +1072,16 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
                 public_results,
             };
             let registry = state.registry.clone();
-            let unit = state
-                .db
-                .write_blocking(|conn| {
-                    crate::domain::units::update_unit(conn, &registry, &code, body)
-                })
-                .map_err(app)?;
-            json(&unit)
+            json(&audited(
+                &state,
+                What {
+                    action: "unit.update",
+                    target: &code,
+                    unit: Some(&code),
+                },
+                |conn| queries::find_unit(conn, &code),
+                |conn| crate::domain::units::update_unit(conn, &registry, &code, body),
+            )?)
         }
         UnitsCommand::List => json(&state.db.read_blocking(queries::list_units).map_err(app)?),
         UnitsCommand::SigningSecret { code } => {
@@ -1018,14 +1105,18 @@ fn services(command: ServicesCommand) -> Result<String, CliError> {
     let state = Session::write()?;
     match command {
         ServicesCommand::Add { unit, code, name } => {
+            let target = format!("{unit}/{}", code.to_ascii_lowercase());
             let body = crate::domain::units::CreateServiceRequest { code, name };
-            let service = state
-                .db
-                .write_blocking(|conn| {
-                    crate::domain::units::create_service(conn, &unit, &body, now())
-                })
-                .map_err(app)?;
-            json(&service)
+            json(&audited(
+                &state,
+                What {
+                    action: "service.create",
+                    target: &target,
+                    unit: Some(&unit),
+                },
+                |_| Ok(None::<()>),
+                |conn| crate::domain::units::create_service(conn, &unit, &body, now()),
+            )?)
         }
     }
 }
@@ -1121,12 +1212,16 @@ fn follow_ups(command: FollowUpsCommand) -> Result<String, CliError> {
                 status: None,
                 note: None,
             };
-            json(
-                &state
-                    .db
-                    .write_blocking(|conn| followup::create(conn, &instrument, &unit, &req, now()))
-                    .map_err(app)?,
-            )
+            json(&audited(
+                &state,
+                What {
+                    action: "followup.create",
+                    target: &format!("{unit}/{}", req.item),
+                    unit: Some(&unit),
+                },
+                |_| Ok(None::<()>),
+                |conn| followup::create(conn, &instrument, &unit, &req, now()),
+            )?)
         }
         FollowUpsCommand::List { unit, period } => json(
             &state
@@ -1140,12 +1235,21 @@ fn follow_ups(command: FollowUpsCommand) -> Result<String, CliError> {
                 note,
                 ..Default::default()
             };
-            json(
-                &state
-                    .db
-                    .write_blocking(|conn| followup::update(conn, &id, &req, now()))
-                    .map_err(app)?,
-            )
+            let unit = state
+                .db
+                .read_blocking(|conn| followup::find(conn, &id))
+                .map_err(app)?
+                .map(|f| f.unit_code);
+            json(&audited(
+                &state,
+                What {
+                    action: "followup.update",
+                    target: &id,
+                    unit: unit.as_deref(),
+                },
+                |conn| followup::find(conn, &id),
+                |conn| followup::update(conn, &id, &req, now()),
+            )?)
         }
     }
 }
@@ -1157,29 +1261,37 @@ fn populations(command: PopulationsCommand) -> Result<String, CliError> {
             unit,
             period,
             population,
-        } => json(
-            &state
-                .db
-                .write_blocking(|conn| {
-                    crate::domain::populations::set_population(
-                        conn,
-                        &unit,
-                        &period,
-                        &crate::domain::populations::PopulationRequest { population },
-                        now(),
-                    )
-                })
-                .map_err(app)?,
-        ),
+        } => json(&audited(
+            &state,
+            What {
+                action: "population.set",
+                target: &format!("{unit}/{period}"),
+                unit: Some(&unit),
+            },
+            |conn| queries::find_population(conn, &unit, &period),
+            |conn| {
+                crate::domain::populations::set_population(
+                    conn,
+                    &unit,
+                    &period,
+                    &crate::domain::populations::PopulationRequest { population },
+                    now(),
+                )
+            },
+        )?),
         PopulationsCommand::Import { file } => {
             let bytes =
                 std::fs::read(&file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
-            json(
-                &state
-                    .db
-                    .write_blocking(|conn| crate::import::populations(conn, &bytes, now()))
-                    .map_err(app)?,
-            )
+            json(&audited(
+                &state,
+                What {
+                    action: "populations.import",
+                    target: "file",
+                    unit: None,
+                },
+                |_| Ok(None::<()>),
+                |conn| crate::import::populations(conn, &operator(), &bytes, now()),
+            )?)
         }
         PopulationsCommand::List { unit } => json(
             &state
@@ -1194,12 +1306,7 @@ fn import(file: &PathBuf, dry_run: bool, unit: Option<&str>) -> Result<String, C
     let bytes = std::fs::read(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
     let state = Session::open(dry_run)?;
     // The operator at the console acts as an administrator.
-    let operator = crate::auth::Principal {
-        key_id: "command-line".into(),
-        role: crate::auth::Role::Admin,
-        units: Vec::new(),
-        last_used_at: None,
-    };
+    let operator = operator();
     let token_settings = state.settings.token_settings();
     let job = |conn: &mut crate::db::DbConn| {
         crate::import::import(

@@ -655,6 +655,7 @@ fn authorize(
         (Some(_), _) => Some(("qr", "a receipt token")),
         (None, Some(Role::Kiosk)) => Some(("kiosk", "a kiosk key")),
         (None, Some(Role::Counter)) => Some(("paper", "a counter key")),
+        (None, Some(Role::Manager)) => Some(("paper", "a unit head's account")),
         (None, None) if unit.open_link => Some(("web", "an open link")),
         _ => None,
     };
@@ -678,13 +679,15 @@ fn authorize(
     }
     match caller {
         Some(p) if p.role == Role::Admin => Ok(None),
-        Some(p) if matches!(p.role, Role::Kiosk | Role::Counter) => {
+        Some(p) if matches!(p.role, Role::Kiosk | Role::Counter | Role::Manager) => {
             if p.covers_by(&unit.code, |code| directory.parent(conn, code))? {
                 Ok(None)
             } else {
                 Err(AppError::forbidden(format!(
-                    "this {} key does not serve unit {}",
-                    p.role, unit.code
+                    "this {} {} does not serve unit {}",
+                    p.role,
+                    p.kind(),
+                    unit.code
                 )))
             }
         }

@@ -283,6 +283,20 @@ pub fn import(
         }
         if !dry_run {
             pending.flush(conn)?;
+            // The audit log keeps what the file did, not its rows.
+            let what = crate::domain::audit::What {
+                action: "import.paper",
+                target: "file",
+                unit: default_unit,
+            };
+            let summary = serde_json::json!({
+                "rows": report.rows,
+                "valid": report.valid,
+                "imported": report.imported,
+                "already_imported": report.already_imported,
+                "errors": report.errors.len(),
+            });
+            crate::domain::audit::record(conn, caller, what, None, Some(&summary), now)?;
         }
         Ok(())
     };
@@ -309,6 +323,7 @@ pub struct PopulationReport {
 /// `populasi`), each row on its own (setting one is atomic); a bad row is named and left out.
 pub fn populations(
     conn: &mut DbConn,
+    caller: &crate::auth::Principal,
     bytes: &[u8],
     now: NaiveDateTime,
 ) -> Result<PopulationReport, AppError> {
@@ -326,21 +341,26 @@ pub fn populations(
             table.cell(row, &["population", "populasi"]),
         ) {
             (Some(unit), Some(period), Some(n)) => match n.replace(['.', ' '], "").parse() {
-                Ok(population) => crate::domain::populations::set_population(
-                    conn,
-                    unit,
-                    period,
-                    &crate::domain::populations::PopulationRequest { population },
-                    now,
-                )
-                .map(|_| ())
-                .map_err(|e| {
-                    if e.fields().is_none() {
-                        BTreeMap::from([("unit".to_owned(), e.message().to_owned())])
-                    } else {
-                        to_fields(e)
-                    }
-                }),
+                Ok(population) => {
+                    crate::access::unit(conn, caller, crate::access::Action::Manage, unit)
+                        .and_then(|unit| {
+                            crate::domain::populations::set_population(
+                                conn,
+                                &unit,
+                                period,
+                                &crate::domain::populations::PopulationRequest { population },
+                                now,
+                            )
+                        })
+                        .map(|_| ())
+                        .map_err(|e| {
+                            if e.fields().is_none() {
+                                BTreeMap::from([("unit".to_owned(), e.message().to_owned())])
+                            } else {
+                                to_fields(e)
+                            }
+                        })
+                }
                 Err(_) => Err(BTreeMap::from([(
                     "population".to_owned(),
                     format!("`{n}` is not a whole number"),

@@ -1,10 +1,16 @@
-//! Administration endpoints: units, services, API keys and populations.
+//! Administration endpoints: units, services, API keys and populations. Admins change
+//! anything; a unit's manager runs their units (see `access.rs`). Every change is written to
+//! the audit log in its own transaction.
 
 use actix_web::{HttpResponse, web};
+use serde::Serialize;
 
-use super::{Admin, Caller, ListsServices, Reads, UnitScope};
-use crate::access;
+use super::{Admin, Caller, ListsServices, Manages, Reads, UnitScope};
+use crate::access::{self, Action};
+use crate::auth::{Principal, Role};
+use crate::db::DbConn;
 use crate::db::queries::{self, Population, Service, Unit};
+use crate::domain::audit::{self, What};
 use crate::domain::keys::{self, CreateKeyRequest, KeyView};
 use crate::domain::populations::{self, PopulationRequest};
 use crate::domain::units::{
@@ -17,14 +23,18 @@ use crate::state::AppState;
     responses((status = 201, description = "Created", body = Unit), (status = 409, description = "The code is taken", body = ErrorBody), (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn create_unit(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(caller): Admin,
     body: web::Json<CreateUnitRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    let unit = state
-        .db
-        .write(move |conn| crate::db::write_tx(conn, |conn| units::create_unit(conn, &body, now)))
-        .await?;
+    let target = body.code.to_ascii_lowercase();
+    let unit = audited(
+        &state,
+        caller,
+        Audit::unit("unit.create", &target),
+        none,
+        move |conn, now| units::create_unit(conn, &body, now),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(unit))
 }
 
@@ -46,17 +56,28 @@ pub async fn list_units(
     responses((status = 200, description = "Updated", body = Unit), (status = 404, description = "Unknown unit", body = ErrorBody)))]
 pub async fn update_unit(
     state: web::Data<AppState>,
-    _admin: Admin,
-    path: web::Path<String>,
+    scope: UnitScope<Manages>,
     body: web::Json<UpdateUnitRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let code = path.into_inner();
     let body = body.into_inner();
+    let structural = body.structural_fields();
+    if scope.caller.role != Role::Admin && !structural.is_empty() {
+        return Err(AppError::forbidden(format!(
+            "only an administrator may change {}; a unit's manager changes its name, address, city and head",
+            structural.join(", ")
+        )));
+    }
     let registry = state.registry.clone();
-    let unit = state
-        .db
-        .write(move |conn| units::update_unit(conn, &registry, &code, body))
-        .await?;
+    let code = scope.unit.clone();
+    let before = code.clone();
+    let unit = audited(
+        &state,
+        scope.caller,
+        Audit::unit("unit.update", &scope.unit),
+        move |conn| queries::find_unit(conn, &before),
+        move |conn, _| units::update_unit(conn, &registry, &code, body),
+    )
+    .await?;
     state.directory.forget();
     Ok(HttpResponse::Ok().json(unit))
 }
@@ -65,18 +86,19 @@ pub async fn update_unit(
     responses((status = 201, description = "Created", body = Service), (status = 409, description = "The code is taken", body = ErrorBody)))]
 pub async fn create_service(
     state: web::Data<AppState>,
-    _admin: Admin,
-    path: web::Path<String>,
+    scope: UnitScope<Manages>,
     body: web::Json<CreateServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    let unit = path.into_inner();
-    let service = state
-        .db
-        .write(move |conn| {
-            crate::db::write_tx(conn, |conn| units::create_service(conn, &unit, &body, now))
-        })
-        .await?;
+    let unit = scope.unit.clone();
+    let target = format!("{}/{}", scope.unit, body.code.to_ascii_lowercase());
+    let service = audited(
+        &state,
+        scope.caller,
+        Audit::of("service.create", target, &unit),
+        none,
+        move |conn, now| units::create_service(conn, &unit, &body, now),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(service))
 }
 
@@ -99,58 +121,101 @@ pub async fn list_services(
     responses((status = 200, description = "Updated", body = Service)))]
 pub async fn update_service(
     state: web::Data<AppState>,
-    _admin: Admin,
+    scope: UnitScope<Manages>,
     path: web::Path<(String, String)>,
     body: web::Json<UpdateServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let (unit, code) = path.into_inner();
+    let (_, code) = path.into_inner();
     let body = body.into_inner();
-    let service = state
-        .db
-        .write(move |conn| units::update_service(conn, &unit, &code, body))
-        .await?;
+    let unit = scope.unit.clone();
+    let (unit_before, code_before) = (unit.clone(), code.clone());
+    let target = format!("{unit}/{code}");
+    let service = audited(
+        &state,
+        scope.caller,
+        Audit::of("service.update", target, &scope.unit),
+        move |conn| queries::find_service(conn, &unit_before, &code_before),
+        move |conn, _| units::update_service(conn, &unit, &code, body),
+    )
+    .await?;
     state.directory.forget();
     Ok(HttpResponse::Ok().json(service))
 }
 
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = CreateKeyRequest, security(("bearer" = [])),
-    responses((status = 201, description = "Created; `secret` is shown only here", body = KeyView)))]
+    responses((status = 201, description = "Created; `secret` is shown only here", body = KeyView),
+        (status = 403, description = "A manager asking for a key that is not a kiosk or counter key of their units", body = ErrorBody)))]
 pub async fn create_key(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Caller(caller): Caller,
     body: web::Json<CreateKeyRequest>,
 ) -> Result<HttpResponse, AppError> {
+    access::role(&caller, Action::Manage)?;
     let (body, now) = (body.into_inner(), state.clock.now());
     let public_url = state.settings.public_url.clone();
     let view = state
         .db
-        .write(move |conn| keys::create_key(conn, body, &public_url, now))
+        .write(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                if caller.role != Role::Admin {
+                    if !matches!(body.role.as_str(), "kiosk" | "counter") {
+                        return Err(AppError::forbidden(
+                            "a unit's manager makes kiosk and counter keys only",
+                        ));
+                    }
+                    for unit in &body.units {
+                        access::unit(conn, &caller, Action::Manage, unit)?;
+                    }
+                }
+                keys::create_key(conn, &caller, body, &public_url, now)
+            })
+        })
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
 
+/// Whether `caller` may see and revoke `key`: an admin any key; a manager a key that is not an
+/// admin's whose every unit is theirs.
+fn holds(caller: &Principal, all: &[Unit], key: &queries::ApiKey) -> bool {
+    if caller.role == Role::Admin {
+        return true;
+    }
+    let units: Vec<String> = serde_json::from_str(&key.units).unwrap_or_default();
+    key.role != "admin" && !units.is_empty() && units.iter().all(|u| access::sees(caller, all, u))
+}
+
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", security(("bearer" = [])),
-    responses((status = 200, description = "Keys, never their secrets", body = [KeyView])))]
+    responses((status = 200, description = "Keys, never their secrets: every key for an admin, the keys of their units for a manager", body = [KeyView])))]
 pub async fn list_keys(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Caller(caller): Caller,
 ) -> Result<HttpResponse, AppError> {
-    let keys = state.db.read(queries::list_keys).await?;
+    access::role(&caller, Action::Manage)?;
+    let (keys, all) = state
+        .db
+        .read(|conn| Ok((queries::list_keys(conn)?, queries::list_units(conn)?)))
+        .await?;
     Ok(HttpResponse::Ok().json(
         keys.into_iter()
+            .filter(|k| holds(&caller, &all, k))
             .map(|k| KeyView::of(k, None))
             .collect::<Vec<_>>(),
     ))
 }
 
-/// The key making the request: its role, units and holder, never its secret. The dashboard
-/// asks it to offer an administrator what only an administrator may do.
+/// Who is calling: for a key its role, units and holder, never its secret; for a signed-in
+/// person their name, role, units and CSRF token. The dashboard asks it to offer what only an
+/// administrator or a manager may do.
 #[utoipa::path(get, path = "/api/v1/me", tag = "keys", security(("bearer" = [])),
-    responses((status = 200, description = "The calling key", body = KeyView), (status = 401, description = "No key, or an unknown or revoked one", body = ErrorBody)))]
+    responses((status = 200, description = "The calling key (KeyView) or person (SessionView)", body = KeyView), (status = 401, description = "No key or session, or an unknown or revoked key", body = ErrorBody)))]
 pub async fn me(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     Caller(caller): Caller,
 ) -> Result<HttpResponse, AppError> {
+    if let crate::auth::Origin::Session { .. } = caller.origin {
+        return super::sessions::current(state, req).await;
+    }
     let key = state
         .db
         .read(move |conn| queries::find_key(conn, &caller.key_id))
@@ -160,40 +225,56 @@ pub async fn me(
 }
 
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys", params(("id" = String, Path, description = "Key id")), security(("bearer" = [])),
-    responses((status = 204, description = "Revoked"), (status = 404, description = "Unknown key", body = ErrorBody)))]
+    responses((status = 204, description = "Revoked"), (status = 403, description = "A key of another unit, for a manager", body = ErrorBody), (status = 404, description = "Unknown key", body = ErrorBody)))]
 pub async fn revoke_key(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Caller(caller): Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    access::role(&caller, Action::Manage)?;
     let now = state.clock.now();
     let id = path.into_inner();
-    let found = state
+    state
         .db
-        .write(move |conn| queries::revoke_key(conn, &id, now))
+        .write(move |conn| {
+            keys::revoke_key(conn, &caller, &id, now, |conn, key| {
+                if holds(&caller, &queries::list_units(conn)?, key) {
+                    Ok(())
+                } else {
+                    Err(AppError::forbidden(format!(
+                        "this {} {} cannot revoke a key of units it does not manage",
+                        caller.role,
+                        caller.kind()
+                    )))
+                }
+            })
+        })
         .await?;
     state.directory.forget();
-    if found {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(AppError::not_found("unknown key"))
-    }
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[utoipa::path(put, path = "/api/v1/units/{unit}/populations/{period}", tag = "units", request_body = PopulationRequest, params(("unit" = String, Path, description = "Unit code"), ("period" = String, Path, description = "Period, e.g. 2025-Q3")), security(("bearer" = [])),
     responses((status = 200, description = "Set", body = Population)))]
 pub async fn set_population(
     state: web::Data<AppState>,
-    _admin: Admin,
+    scope: UnitScope<Manages>,
     path: web::Path<(String, String)>,
     body: web::Json<PopulationRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let (unit, period) = path.into_inner();
-    let (body, now) = (body.into_inner(), state.clock.now());
-    let row = state
-        .db
-        .write(move |conn| populations::set_population(conn, &unit, &period, &body, now))
-        .await?;
+    let (_, period) = path.into_inner();
+    let body = body.into_inner();
+    let unit = scope.unit.clone();
+    let (unit_before, period_before) = (unit.clone(), period.clone());
+    let target = format!("{unit}/{period}");
+    let row = audited(
+        &state,
+        scope.caller,
+        Audit::of("population.set", target, &unit),
+        move |conn| queries::find_population(conn, &unit_before, &period_before),
+        move |conn, now| populations::set_population(conn, &unit, &period, &body, now),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(row))
 }
 
@@ -205,14 +286,19 @@ pub async fn set_population(
         (status = 422, description = "Not a readable file", body = ErrorBody)))]
 pub async fn import_populations(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Caller(caller): Caller,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let now = state.clock.now();
-    let report = state
-        .db
-        .write(move |conn| crate::import::populations(conn, &body, now))
-        .await?;
+    access::role(&caller, Action::Manage)?;
+    let who = caller.clone();
+    let report = audited(
+        &state,
+        caller,
+        Audit::of("populations.import", "file".to_owned(), ""),
+        none,
+        move |conn, now| crate::import::populations(conn, &who, &body, now),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -228,4 +314,129 @@ pub async fn list_populations(
         .read(move |conn| queries::list_populations(conn, &unit))
         .await?;
     Ok(HttpResponse::Ok().json(rows))
+}
+
+/// An audited change's description, owned so it can travel to the database thread.
+pub(crate) struct Audit {
+    action: &'static str,
+    target: String,
+    unit: Option<String>,
+}
+
+impl Audit {
+    /// A change to a unit itself.
+    pub(crate) fn unit(action: &'static str, unit: &str) -> Audit {
+        Audit::of(action, unit.to_owned(), unit)
+    }
+
+    /// A change to `target`, which belongs to `unit` (none when empty).
+    pub(crate) fn of(action: &'static str, target: String, unit: &str) -> Audit {
+        Audit {
+            action,
+            target,
+            unit: (!unit.is_empty()).then(|| unit.to_owned()),
+        }
+    }
+}
+
+/// Nothing before: a creation.
+pub(crate) fn none(_: &mut DbConn) -> Result<Option<()>, AppError> {
+    Ok(None)
+}
+
+/// Makes a change on the write connection and records it in the audit log, in one
+/// transaction; `before` reads the record as it was.
+pub(crate) async fn audited<B, T>(
+    state: &AppState,
+    caller: Principal,
+    audit: Audit,
+    before: impl FnOnce(&mut DbConn) -> Result<Option<B>, AppError> + Send + 'static,
+    change: impl FnOnce(&mut DbConn, chrono::NaiveDateTime) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError>
+where
+    B: Serialize + Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |conn| {
+            let what = What {
+                action: audit.action,
+                target: &audit.target,
+                unit: audit.unit.as_deref(),
+            };
+            audit::change(conn, &caller, what, now, before, |conn| change(conn, now))
+        })
+        .await
+}
+
+#[utoipa::path(put, path = "/api/v1/units/{unit}/logo", tag = "units", params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    request_body(content = Vec<u8>, description = "The logo for the unit's reports: PNG or SVG, at most 512 KiB", content_type = "image/png"),
+    responses((status = 204, description = "Set"), (status = 413, description = "Larger than 512 KiB", body = ErrorBody),
+        (status = 415, description = "Neither image/png nor image/svg+xml", body = ErrorBody), (status = 422, description = "Not a readable image", body = ErrorBody)))]
+pub async fn put_logo(
+    state: web::Data<AppState>,
+    scope: UnitScope<Manages>,
+    req: actix_web::HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    // Read one byte past the limit, so that a logo over it is named as such.
+    let body = match body.to_bytes_limited(units::MAX_LOGO + 1).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return Err(units::Logo::too_large()),
+        Err(e) => return Err(AppError::new(crate::error::Kind::BadBody, e.to_string())),
+    };
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let logo = units::Logo::check(&content_type, body.to_vec())?;
+    let (unit, now) = (scope.unit.clone(), state.clock.now());
+    state
+        .db
+        .write(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                let was = units::set_logo(conn, &unit, &logo, now)?;
+                let what = What {
+                    action: "unit.logo",
+                    target: &unit,
+                    unit: Some(&unit),
+                };
+                audit::record(
+                    conn,
+                    &scope.caller,
+                    what,
+                    was.as_ref().map(|w| w as _),
+                    Some(&logo),
+                    now,
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/api/v1/units/{unit}/logo", tag = "units", params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 200, description = "The logo (image/png or image/svg+xml)"), (status = 404, description = "Unknown unit, or no logo", body = ErrorBody)))]
+pub async fn get_logo(
+    state: web::Data<AppState>,
+    scope: UnitScope<Reads>,
+) -> Result<HttpResponse, AppError> {
+    let unit = scope.unit;
+    let logo = state
+        .db
+        .read(move |conn| units::logo_of(conn, &unit))
+        .await?
+        .ok_or_else(|| AppError::not_found("this unit has no logo"))?;
+    Ok(HttpResponse::Ok()
+        .content_type(logo.content_type)
+        // An SVG is shown as an image, never run as a document with scripts.
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
+        .body(logo.bytes))
 }

@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
+use super::admin::{Audit, audited, none};
 use super::{Caller, Reads, UnitScope};
 use crate::access::{self, Action};
 use crate::error::{AppError, ErrorBody};
@@ -29,18 +30,18 @@ pub async fn create(
     scope: UnitScope<Reads>,
     body: web::Json<NewFollowUpRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = scope.unit;
+    let unit = scope.unit.clone();
     let body = body.into_inner();
     let instrument = state
         .registry
         .get("skm-2017")
         .cloned()
         .ok_or_else(|| AppError::internal("the skm-2017 instrument is missing"))?;
-    let now = state.clock.now();
-    let row = state
-        .db
-        .write(move |conn| followup::create(conn, &instrument, &unit, &body, now))
-        .await?;
+    let what = Audit::of("followup.create", format!("{unit}/{}", body.item), &unit);
+    let row = audited(&state, scope.caller, what, none, move |conn, now| {
+        followup::create(conn, &instrument, &unit, &body, now)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(row))
 }
 
@@ -81,15 +82,30 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let body = body.into_inner();
-    let now = state.clock.now();
-    let row = state
+    let who = caller.clone();
+    let found = state
         .db
-        .write(move |conn| {
-            let found = followup::find(conn, &id)?
-                .ok_or_else(|| AppError::not_found("unknown follow-up"))?;
-            access::unit(conn, &caller, Action::ReadUnit, &found.unit_code)?;
-            followup::update(conn, &id, &body, now)
+        .read({
+            let id = id.clone();
+            move |conn| {
+                let found = followup::find(conn, &id)?
+                    .ok_or_else(|| AppError::not_found("unknown follow-up"))?;
+                access::unit(conn, &who, Action::ReadUnit, &found.unit_code)?;
+                Ok(found)
+            }
         })
         .await?;
+    let what = Audit::of("followup.update", id.clone(), &found.unit_code);
+    let row = audited(
+        &state,
+        caller,
+        what,
+        {
+            let id = id.clone();
+            move |conn| followup::find(conn, &id)
+        },
+        move |conn, now| followup::update(conn, &id, &body, now),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(row))
 }

@@ -5,8 +5,10 @@ pub mod admin;
 pub mod followups;
 pub mod imports;
 pub mod kiosks;
+pub mod people;
 pub mod reports;
 pub mod responses;
+pub mod sessions;
 pub mod tokens;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
@@ -14,6 +16,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use crate::auth::{self, Principal};
+use crate::domain::sessions as session;
 use crate::error::{AppError, ErrorBody, Kind};
 use crate::state::AppState;
 
@@ -234,9 +237,37 @@ pub async fn request_id(
     Ok(res.map_into_boxed_body())
 }
 
-/// The caller's key, or 401.
+/// The caller: a bearer key, or else a signed-in person's session cookie; 401 with neither.
+/// A cookie-authenticated request that changes anything must carry the session's
+/// `X-CSRF-Token` (403 without it), so that no other page can act in the person's name.
 pub(crate) async fn principal(state: &AppState, req: &HttpRequest) -> Result<Principal, AppError> {
     let header = bearer(req)?;
+    if header.is_none()
+        && let Some(secret) = session_secret(req)
+    {
+        let now = state.clock.now();
+        let found = state
+            .db
+            .read(move |conn| session::find(conn, &secret, now).map(|f| f.map(|f| (f, secret))))
+            .await?
+            .ok_or_else(|| AppError::unauthorized("the session has ended; sign in again"))?;
+        let (found, secret) = found;
+        if !req.method().is_safe() {
+            let given = req
+                .headers()
+                .get(session::CSRF_HEADER)
+                .and_then(|v| v.to_str().ok());
+            if !session::csrf_matches(&secret, given) {
+                return Err(AppError::forbidden(format!(
+                    "a change made with a session cookie needs its {} header",
+                    session::CSRF_HEADER
+                )));
+            }
+        }
+        let principal = found.principal()?;
+        record_use(state, &principal).await;
+        return Ok(principal);
+    }
     let directory = state.directory.clone();
     let principal = state
         .db
@@ -244,6 +275,13 @@ pub(crate) async fn principal(state: &AppState, req: &HttpRequest) -> Result<Pri
         .await?;
     record_use(state, &principal).await;
     Ok(principal)
+}
+
+/// The session cookie's secret, if the request carries one.
+pub(crate) fn session_secret(req: &HttpRequest) -> Option<String> {
+    req.cookie(session::COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// A request made with a valid key of any role. A handler that takes one answers 401 without
@@ -296,6 +334,12 @@ impl UnitAction for Reads {
     const ACTION: crate::access::Action = crate::access::Action::ReadUnit;
 }
 
+/// Runs a unit: services, keys, populations, settings.
+pub struct Manages;
+impl UnitAction for Manages {
+    const ACTION: crate::access::Action = crate::access::Action::Manage;
+}
+
 /// Lists a unit's services.
 pub struct ListsServices;
 impl UnitAction for ListsServices {
@@ -345,9 +389,23 @@ impl<A: UnitAction + 'static> actix_web::FromRequest for UnitScope<A> {
     }
 }
 
-/// Writes down a key's last use, at most once a minute per key.
+/// Writes down a key's or a session's last use, at most once a minute each (a session's is
+/// what its idle expiry counts from).
 pub(crate) async fn record_use(state: &AppState, principal: &Principal) {
     let now = state.clock.now();
+    if let auth::Origin::Session { id_hash, .. } = &principal.origin {
+        if principal.use_is_stale(now) {
+            let id_hash = id_hash.clone();
+            if let Err(e) = state
+                .db
+                .write(move |conn| session::touch(conn, &id_hash, now))
+                .await
+            {
+                tracing::warn!(error = %e, "could not record a session's last use");
+            }
+        }
+        return;
+    }
     if principal.use_is_stale(now) {
         // Bookkeeping, at most once a minute per key: a failure is logged, never returned.
         let id = principal.key_id.clone();
@@ -488,11 +546,21 @@ api_routes! {
     delete "/keys/{id}" => admin::revoke_key,
     post "/units/{unit}/receipt-tokens" => tokens::issue,
     post "/units/{unit}/receipt-sheets" => tokens::sheet,
+    post "/units/{unit}/signing-secret" => tokens::signing_secret,
     post "/imports" => imports::import [payload imports::MAX_FILE],
     get "/reports/ikm" => reports::ikm,
     get "/reports/ikm/chart/{kind}" => reports::chart,
     post "/kiosks/heartbeat" => kiosks::heartbeat,
     get "/kiosks" => kiosks::list,
+    post "/sessions" => sessions::sign_in,
+    get "/sessions/current" => sessions::current,
+    delete "/sessions/current" => sessions::sign_out,
+    post "/users" => people::add,
+    get "/users" => people::list,
+    patch "/users/{username}" => people::change,
+    get "/audit" => people::audit_log,
+    put "/units/{unit}/logo" => admin::put_logo,
+    get "/units/{unit}/logo" => admin::get_logo,
 }
 
 struct BearerAuth;

@@ -35,7 +35,14 @@ pub async fn submit(
     let counter = state.metrics.submissions.clone();
     // Without a key, the client's address (a keyed hash of it, different each day) is what the
     // server knows of the sender: more than the limit a minute is refused.
-    let anonymous = !req.headers().contains_key("authorization");
+    // A person signed in (a unit head entering a paper questionnaire) is known by the session.
+    let person = match super::session_secret(&req) {
+        Some(_) if !req.headers().contains_key("authorization") => {
+            Some(super::principal(&state, &req).await?)
+        }
+        _ => None,
+    };
+    let anonymous = person.is_none() && !req.headers().contains_key("authorization");
     let address = anonymous.then(|| {
         let ip = client_address(&req, state.settings.trust_proxy);
         state
@@ -63,11 +70,15 @@ pub async fn submit(
             completed: t - chrono::TimeDelta::milliseconds(body.clock_offset_ms.unwrap_or(0)),
             received: now,
         });
+    let signed_in = person.is_some();
     let check = move |conn: &mut dyn Source| {
-        let caller = header
-            .as_deref()
-            .map(|h| crate::auth::authenticate_submission(conn, &directory, Some(h), delivery))
-            .transpose()?;
+        let caller = match &person {
+            Some(p) => Some(p.clone()),
+            None => header
+                .as_deref()
+                .map(|h| crate::auth::authenticate_submission(conn, &directory, Some(h), delivery))
+                .transpose()?,
+        };
         let checker = collect::Checker {
             directory: &directory,
             registry: &registry,
@@ -88,7 +99,9 @@ pub async fn submit(
             if let Some(caller) = &caller {
                 let per_minute = state.settings.key_per_minute;
                 key_rate(&state.windows, per_minute, caller, &mut prepared, now);
-                super::record_use(&state, caller).await;
+                if !signed_in {
+                    super::record_use(&state, caller).await;
+                }
             }
             match &state.writer {
                 // Group commit: join the writer's next batch.

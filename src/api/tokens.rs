@@ -109,3 +109,47 @@ pub async fn sheet(
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .body(html))
 }
+
+/// A unit's signing secret, for a queue system that mints receipt tokens itself.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SigningSecret {
+    /// The unit.
+    pub unit: String,
+    /// The secret: give it to the queue system and keep it nowhere else.
+    pub signing_secret: String,
+}
+
+/// A unit's receipt-token signing secret, derived from the server's master secret: a queue
+/// system that prints receipts signs their tokens with it (docs/api.md). Asking is recorded in
+/// the audit log, the secret never.
+#[utoipa::path(post, path = "/api/v1/units/{unit}/signing-secret", tag = "receipts",
+    params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 200, description = "The unit's signing secret", body = SigningSecret),
+        (status = 403, description = "Not an administrator or a manager of the unit", body = ErrorBody),
+        (status = 409, description = "The server has no KEPUASAN_SECRET to derive it from", body = ErrorBody)))]
+pub async fn signing_secret(
+    state: web::Data<AppState>,
+    scope: super::UnitScope<super::Manages>,
+) -> Result<HttpResponse, AppError> {
+    let master = state.settings.secret.clone().ok_or_else(|| {
+        AppError::new(
+            crate::error::Kind::Conflict,
+            "the server has no KEPUASAN_SECRET; signing secrets derive from it",
+        )
+    })?;
+    let unit = scope.unit.clone();
+    let secret = SigningSecret {
+        signing_secret: crate::tokens::unit_secret(&master, &unit),
+        unit: unit.clone(),
+    };
+    let what = super::admin::Audit::unit("unit.signing_secret", &unit);
+    let secret = super::admin::audited(
+        &state,
+        scope.caller,
+        what,
+        super::admin::none,
+        move |_, _| Ok(secret),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(secret))
+}

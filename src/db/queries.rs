@@ -30,6 +30,14 @@ pub struct Unit {
     pub created_at: NaiveDateTime,
     /// Whether its results are public (`/p/{unit}` and the badge).
     pub public_results: bool,
+    /// Street address, for the report's letterhead.
+    pub address: Option<String>,
+    /// City, for the letterhead and the place-and-date line.
+    pub city: Option<String>,
+    /// The unit head's name, under the report's signature.
+    pub head_name: Option<String>,
+    /// The unit head's NIP (civil-service number).
+    pub head_id: Option<String>,
 }
 
 /// A service (jenis layanan) of a unit.
@@ -188,9 +196,21 @@ pub fn update_unit(conn: &mut DbConn, unit: &Unit) -> Result<(), AppError> {
             units::open_link.eq(unit.open_link),
             units::active.eq(unit.active),
             units::public_results.eq(unit.public_results),
+            units::address.eq(&unit.address),
+            units::city.eq(&unit.city),
+            units::head_name.eq(&unit.head_name),
+            units::head_id.eq(&unit.head_id),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The stored code of the unit a caller names, which may be written in other case (codes are
+/// stored in lower case: `DUKCAPIL` names `dukcapil`); 404 when there is no such unit.
+pub fn unit_code(conn: &mut DbConn, given: &str) -> Result<String, AppError> {
+    find_unit(conn, given)?
+        .map(|u| u.code)
+        .ok_or_else(|| AppError::not_found(format!("unknown unit `{given}`")))
 }
 
 /// A unit and all its descendants, the unit first.
@@ -367,36 +387,18 @@ pub fn list_users(conn: &mut DbConn) -> Result<Vec<User>, AppError> {
         .load(conn)?)
 }
 
-/// Disables a user; whether there is one by that name.
-pub fn disable_user(
-    conn: &mut DbConn,
-    username: &str,
-    now: NaiveDateTime,
-) -> Result<bool, AppError> {
-    diesel::update(
-        users::table
-            .find(username)
-            .filter(users::disabled_at.is_null()),
-    )
-    .set(users::disabled_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(find_user(conn, username)?.is_some())
-}
-
-/// Sets a user's password hash; whether there is one by that name.
-pub fn set_password_hash(
-    conn: &mut DbConn,
-    username: &str,
-    hash: &str,
-    now: NaiveDateTime,
-) -> Result<bool, AppError> {
-    let n = diesel::update(users::table.find(username))
+/// Writes a user's role, units, password hash and disabled time.
+pub fn update_user(conn: &mut DbConn, user: &User) -> Result<(), AppError> {
+    diesel::update(users::table.find(&user.username))
         .set((
-            users::password_hash.eq(hash),
-            users::password_changed_at.eq(now),
+            users::role.eq(&user.role),
+            users::units.eq(&user.units),
+            users::password_hash.eq(&user.password_hash),
+            users::password_changed_at.eq(user.password_changed_at),
+            users::disabled_at.eq(user.disabled_at),
         ))
         .execute(conn)?;
-    Ok(n == 1)
+    Ok(())
 }
 
 // ---- kiosk devices ----------------------------------------------------------------------------

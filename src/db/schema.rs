@@ -11,6 +11,10 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         public_results -> Bool,
+        address -> Nullable<Text>,
+        city -> Nullable<Text>,
+        head_name -> Nullable<Text>,
+        head_id -> Nullable<Text>,
     }
 }
 
@@ -172,6 +176,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        username -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> Text,
+        username -> Text,
+        address_hash -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        unit_code -> Nullable<Text>,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    unit_logos (unit_code) {
+        unit_code -> Text,
+        content_type -> Text,
+        bytes -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (username));
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     services,
@@ -184,5 +231,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     follow_ups,
     tallies,
     kiosk_devices,
-    users
+    users,
+    sessions,
+    sign_in_failures,
+    audit_log,
+    unit_logos
 );

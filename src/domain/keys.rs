@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use crate::auth::{self, NewKey, Role};
+use super::audit::{self, What};
+use crate::auth::{self, NewKey, Principal, Role};
 use crate::db::DbConn;
 use crate::db::queries;
 use crate::error::AppError;
@@ -77,15 +78,66 @@ impl KeyView {
     }
 }
 
-/// Creates a key; its secret is in the answer and nowhere else. A kiosk key comes with the
-/// address that enrols a tablet under `public_url`, and that address as a QR code.
+/// Creates a key, recorded in the audit log as `actor`'s; its secret is in the answer and
+/// nowhere else. A kiosk key comes with the address that enrols a tablet under `public_url`,
+/// and that address as a QR code.
 pub fn create_key(
     conn: &mut DbConn,
+    actor: &Principal,
     body: CreateKeyRequest,
     public_url: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<KeyView, AppError> {
     body.validate()?;
+    crate::db::write_tx(conn, |conn| {
+        let view = create(conn, body, public_url, now)?;
+        let what = What {
+            action: "key.create",
+            target: &view.id,
+            unit: view.units.first().map(String::as_str),
+        };
+        audit::record(conn, actor, what, None, Some(&view), now)?;
+        Ok(view)
+    })
+}
+
+/// Revokes a key that `may_revoke` allows, recorded in the audit log as `actor`'s; 404 for an
+/// unknown key.
+pub fn revoke_key(
+    conn: &mut DbConn,
+    actor: &Principal,
+    id: &str,
+    now: chrono::NaiveDateTime,
+    may_revoke: impl FnOnce(&mut DbConn, &queries::ApiKey) -> Result<(), AppError>,
+) -> Result<(), AppError> {
+    crate::db::write_tx(conn, |conn| {
+        let key = queries::find_key(conn, id)?.ok_or_else(|| AppError::not_found("unknown key"))?;
+        may_revoke(conn, &key)?;
+        queries::revoke_key(conn, id, now)?;
+        let after = queries::find_key(conn, id)?.map(|k| KeyView::of(k, None));
+        let before = KeyView::of(key, None);
+        let what = What {
+            action: "key.revoke",
+            target: id,
+            unit: before.units.first().map(String::as_str),
+        };
+        audit::record(
+            conn,
+            actor,
+            what,
+            Some(&before),
+            after.as_ref().map(|a| a as _),
+            now,
+        )
+    })
+}
+
+fn create(
+    conn: &mut DbConn,
+    body: CreateKeyRequest,
+    public_url: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<KeyView, AppError> {
     let role: Role = body
         .role
         .parse()

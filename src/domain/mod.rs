@@ -5,20 +5,13 @@
 //! turns into statuses in `error.rs`. Follow-up plans (`followup`), submissions (`collect`),
 //! receipt tokens (`tokens`) and reports (`reporting`) are domain modules of their own.
 
+pub mod audit;
 pub mod keys;
 pub mod kiosks;
 pub mod populations;
 pub mod rules;
+pub mod sessions;
 pub mod units;
 pub mod users;
 
-use crate::db::{DbConn, queries};
-use crate::error::AppError;
-
-/// The stored code of the unit a caller names, which may be written in other case (codes are
-/// stored in lower case: `DUKCAPIL` names `dukcapil`); 404 when there is no such unit.
-pub fn unit_code(conn: &mut DbConn, given: &str) -> Result<String, AppError> {
-    queries::find_unit(conn, given)?
-        .map(|u| u.code)
-        .ok_or_else(|| AppError::not_found(format!("unknown unit `{given}`")))
-}
+pub use crate::db::queries::unit_code;

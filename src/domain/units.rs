@@ -67,6 +67,10 @@ pub fn create_unit(
         active: true,
         created_at: now,
         public_results: body.public_results,
+        address: None,
+        city: None,
+        head_name: None,
+        head_id: None,
     };
     queries::insert_unit(conn, &unit)?;
     Ok(unit)
@@ -92,6 +96,50 @@ pub struct UpdateUnitRequest {
     pub active: Option<bool>,
     /// Publish its results.
     pub public_results: Option<bool>,
+    /// Street address for the report's letterhead; an empty text clears it.
+    #[validate(length(max = 300, message = "must be at most 300 characters"))]
+    pub address: Option<String>,
+    /// City, for the letterhead and the place-and-date line; an empty text clears it.
+    #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    pub city: Option<String>,
+    /// The unit head's name, printed under the signature; an empty text clears it.
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    pub head_name: Option<String>,
+    /// The unit head's NIP: 18 digits, spaces allowed between groups; an empty text clears it.
+    #[validate(custom(function = "nip"))]
+    pub head_id: Option<String>,
+}
+
+impl UpdateUnitRequest {
+    /// The fields only an administrator may change: where the unit sits in the tree, its
+    /// time zone, whether it takes responses and what it publishes. A unit's manager changes
+    /// its name and its report settings.
+    pub fn structural_fields(&self) -> Vec<&'static str> {
+        [
+            ("timezone", self.timezone.is_some()),
+            ("parent", self.parent.is_some()),
+            ("open_link", self.open_link.is_some()),
+            ("active", self.active.is_some()),
+            ("public_results", self.public_results.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, given)| given.then_some(field))
+        .collect()
+    }
+}
+
+/// A NIP (Nomor Induk Pegawai): 18 digits, written with or without spaces between its groups.
+fn nip(value: &str) -> Result<(), validator::ValidationError> {
+    let digits: String = value.chars().filter(|c| *c != ' ').collect();
+    (digits.is_empty() || (digits.len() == 18 && digits.bytes().all(|b| b.is_ascii_digit())))
+        .then_some(())
+        .ok_or_else(|| rules::problem("must be a NIP of 18 digits"))
+}
+
+/// A settings text as stored: trimmed, and none when empty.
+fn setting(value: String) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
 }
 
 /// Changes a unit (shared by the API and the command line), in one transaction: a new time
@@ -146,6 +194,18 @@ pub fn update_unit(
         }
         if let Some(public) = body.public_results {
             unit.public_results = public;
+        }
+        for (given, stored) in [
+            (body.address, &mut unit.address),
+            (body.city, &mut unit.city),
+            (body.head_name, &mut unit.head_name),
+        ] {
+            if let Some(value) = given {
+                *stored = setting(value);
+            }
+        }
+        if let Some(nip) = body.head_id {
+            unit.head_id = setting(nip.replace(' ', ""));
         }
         queries::update_unit(conn, &unit)?;
         if moved {
@@ -235,4 +295,109 @@ pub fn update_service(
     }
     queries::update_service(conn, &service)?;
     Ok(service)
+}
+
+/// Largest logo accepted, in bytes.
+pub const MAX_LOGO: usize = 512 * 1024;
+
+/// A unit's logo for its reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Logo {
+    /// `image/png` or `image/svg+xml`.
+    pub content_type: String,
+    /// The file.
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    /// Its size, for the audit log.
+    pub size: usize,
+    /// Its SHA-256, for the audit log (the image itself is never logged).
+    pub sha256: String,
+}
+
+impl Logo {
+    /// The answer to a logo over [`MAX_LOGO`].
+    pub fn too_large() -> AppError {
+        AppError::too_large(
+            "logo",
+            format!("the logo is larger than {} KiB", MAX_LOGO / 1024),
+        )
+    }
+
+    /// Checks an uploaded logo: a PNG that decodes, or an SVG that parses, of at most
+    /// [`MAX_LOGO`] bytes. 413 or 422 naming `logo` otherwise.
+    pub fn check(content_type: &str, bytes: Vec<u8>) -> Result<Logo, AppError> {
+        if bytes.len() > MAX_LOGO {
+            return Err(Logo::too_large());
+        }
+        if bytes.is_empty() {
+            return Err(AppError::field("logo", "the request body is empty"));
+        }
+        let content_type = match content_type.split(';').next().unwrap_or("").trim() {
+            "image/png" => {
+                image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).map_err(
+                    |e| AppError::field("logo", format!("not a PNG image that can be read: {e}")),
+                )?;
+                "image/png"
+            }
+            "image/svg+xml" => {
+                usvg::Tree::from_data(&bytes, &usvg::Options::default()).map_err(|e| {
+                    AppError::field("logo", format!("not an SVG image that can be read: {e}"))
+                })?;
+                "image/svg+xml"
+            }
+            other => {
+                return Err(AppError::new(
+                    Kind::UnsupportedContentType,
+                    format!("send the logo as image/png or image/svg+xml, not `{other}`"),
+                ));
+            }
+        };
+        Ok(Logo {
+            content_type: content_type.to_owned(),
+            size: bytes.len(),
+            sha256: crate::auth::sha256_hex_bytes(&bytes),
+            bytes,
+        })
+    }
+}
+
+/// Sets a unit's logo, replacing any before; returns the one it replaced.
+pub fn set_logo(
+    conn: &mut DbConn,
+    unit: &str,
+    logo: &Logo,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<Logo>, AppError> {
+    use crate::db::schema::unit_logos;
+    use diesel::prelude::*;
+    write_tx(conn, |conn| {
+        let was = logo_of(conn, unit)?;
+        diesel::delete(unit_logos::table.find(unit)).execute(conn)?;
+        diesel::insert_into(unit_logos::table)
+            .values((
+                unit_logos::unit_code.eq(unit),
+                unit_logos::content_type.eq(&logo.content_type),
+                unit_logos::bytes.eq(&logo.bytes),
+                unit_logos::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(was)
+    })
+}
+
+/// A unit's logo, if it has one.
+pub fn logo_of(conn: &mut DbConn, unit: &str) -> Result<Option<Logo>, AppError> {
+    use crate::db::schema::unit_logos;
+    use diesel::prelude::*;
+    let row: Option<(String, Vec<u8>)> = unit_logos::table
+        .find(unit)
+        .select((unit_logos::content_type, unit_logos::bytes))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(content_type, bytes)| Logo {
+        content_type,
+        size: bytes.len(),
+        sha256: crate::auth::sha256_hex_bytes(&bytes),
+        bytes,
+    }))
 }

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
 use super::rules;
-use crate::db::{DbConn, queries};
+use crate::auth::{Principal, Role};
+use crate::db::{DbConn, queries, write_tx};
 use crate::error::{AppError, Kind};
 
 /// The roles a person can have.
@@ -77,18 +78,18 @@ const COMMON: &[&str] = &[
     "mpp12345678",
 ];
 
-/// A new person, as the command line and (later) the administration pages send it.
-#[derive(Debug, Clone, Deserialize, Serialize, Validate)]
+/// A new person, as the command line and the administration pages send it.
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 3 to 64 letters, digits, '.', '_' or '-'; stored in lower case.
     #[validate(custom(function = "username"))]
     pub username: String,
     /// At least 10 characters, not a common password, not the user name.
-    #[validate(custom(function = "password"))]
+    #[validate(custom(function = "valid_password"))]
     pub password: String,
     /// admin, manager or viewer.
-    #[validate(custom(function = "role"))]
+    #[validate(custom(function = "valid_role"))]
     pub role: String,
     /// The units a manager or viewer works for (an admin has none).
     #[validate(custom(function = "rules::codes"))]
@@ -96,7 +97,7 @@ pub struct NewUser {
 }
 
 /// A person as lists show them: never the hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     /// The user name.
     pub username: String,
@@ -105,10 +106,13 @@ pub struct UserView {
     /// The units a manager or viewer works for.
     pub units: Vec<String>,
     /// Created (UTC).
+    #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
     /// Password last set (UTC).
+    #[schema(value_type = String)]
     pub password_changed_at: NaiveDateTime,
     /// Disabled (UTC), if so.
+    #[schema(value_type = Option<String>)]
     pub disabled_at: Option<NaiveDateTime>,
 }
 
@@ -131,7 +135,7 @@ fn username(value: &str) -> Result<(), ValidationError> {
         .ok_or_else(|| rules::problem("must be 3 to 64 letters, digits, '.', '_' or '-'"))
 }
 
-fn password(value: &str) -> Result<(), ValidationError> {
+fn valid_password(value: &str) -> Result<(), ValidationError> {
     if value.chars().count() < MIN_PASSWORD {
         return Err(rules::problem("must be at least 10 characters"));
     }
@@ -155,7 +159,7 @@ fn not_the_name(username: &str, password: &str) -> Result<(), AppError> {
     }
 }
 
-fn role(value: &str) -> Result<(), ValidationError> {
+fn valid_role(value: &str) -> Result<(), ValidationError> {
     rules::one_of(value, &ROLES)
 }
 
@@ -169,91 +173,197 @@ fn hash(password: &str) -> Result<String, AppError> {
         .to_string())
 }
 
-/// Adds a person. 409 when the name is taken; 422 naming each bad field (a manager or viewer
-/// without units, a unit that does not exist, an admin with units among them).
-pub fn add(conn: &mut DbConn, mut new: NewUser, now: NaiveDateTime) -> Result<UserView, AppError> {
+/// The stored codes of the units named, in the order given; 422 naming `units` for one that
+/// does not exist.
+fn stored_units(conn: &mut DbConn, given: &[String]) -> Result<Vec<String>, AppError> {
+    given
+        .iter()
+        .map(|g| {
+            queries::find_unit(conn, g)?
+                .map(|u| u.code)
+                .ok_or_else(|| AppError::field("units", format!("unknown unit `{g}`")))
+        })
+        .collect()
+}
+
+/// A role and units that fit together: an admin has none, a manager or viewer at least one.
+fn fits(role: &str, units: &[String]) -> Result<(), AppError> {
+    match (role, units.is_empty()) {
+        ("admin", false) => Err(AppError::field(
+            "units",
+            "an admin works for every unit; give none",
+        )),
+        ("manager" | "viewer", true) => Err(AppError::field(
+            "units",
+            "a manager or viewer needs at least one unit",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `actor` may give a person this role over these units (or change a person who has
+/// them): an administrator anyone; a unit's manager only viewers of the units they manage.
+fn may_manage(
+    conn: &mut DbConn,
+    actor: &Principal,
+    role: &str,
+    units: &[String],
+) -> Result<(), AppError> {
+    if actor.role == Role::Admin {
+        return Ok(());
+    }
+    crate::access::role(actor, crate::access::Action::Manage)?;
+    if role != "viewer" {
+        return Err(AppError::forbidden(
+            "a unit's manager manages viewers only; ask an administrator",
+        ));
+    }
+    for unit in units {
+        crate::access::unit(conn, actor, crate::access::Action::Manage, unit)?;
+    }
+    Ok(())
+}
+
+/// Adds a person, as `actor` (audited). 409 when the name is taken; 422 naming each bad field
+/// (a manager or viewer without units, a unit that does not exist, an admin with units); 403
+/// when `actor` may not give that role over those units.
+pub fn add(
+    conn: &mut DbConn,
+    actor: &Principal,
+    mut new: NewUser,
+    now: NaiveDateTime,
+) -> Result<UserView, AppError> {
     new.username = new.username.trim().to_ascii_lowercase();
     new.validate()?;
     not_the_name(&new.username, &new.password)?;
-    let mut units = Vec::with_capacity(new.units.len());
-    for given in &new.units {
-        let code = queries::find_unit(conn, given)?
-            .map(|u| u.code)
-            .ok_or_else(|| AppError::field("units", format!("unknown unit `{given}`")))?;
-        units.push(code);
-    }
-    match (new.role.as_str(), units.is_empty()) {
-        ("admin", false) => {
-            return Err(AppError::field(
-                "units",
-                "an admin works for every unit; give none",
+    let password_hash = hash(&new.password)?;
+    write_tx(conn, |conn| {
+        let units = stored_units(conn, &new.units)?;
+        fits(&new.role, &units)?;
+        may_manage(conn, actor, &new.role, &units)?;
+        if queries::find_user(conn, &new.username)?.is_some() {
+            return Err(AppError::new(
+                Kind::Conflict,
+                format!("the user name `{}` is taken", new.username),
             ));
         }
-        ("manager" | "viewer", true) => {
-            return Err(AppError::field(
-                "units",
-                "a manager or viewer needs at least one unit",
-            ));
-        }
-        _ => {}
-    }
-    if queries::find_user(conn, &new.username)?.is_some() {
-        return Err(AppError::new(
-            Kind::Conflict,
-            format!("the user name `{}` is taken", new.username),
-        ));
-    }
-    let user = queries::User {
-        username: new.username,
-        password_hash: hash(&new.password)?,
-        role: new.role,
-        units: serde_json::to_string(&units).map_err(AppError::internal)?,
-        created_at: now,
-        password_changed_at: now,
-        disabled_at: None,
-    };
-    queries::insert_user(conn, &user)?;
-    Ok(UserView::of(user))
+        let user = queries::User {
+            username: new.username.clone(),
+            password_hash,
+            role: new.role.clone(),
+            units: serde_json::to_string(&units).map_err(AppError::internal)?,
+            created_at: now,
+            password_changed_at: now,
+            disabled_at: None,
+        };
+        queries::insert_user(conn, &user)?;
+        let view = UserView::of(user);
+        record(conn, actor, "user.add", None, &view, now)?;
+        Ok(view)
+    })
 }
 
-/// Every person, by name.
-pub fn list(conn: &mut DbConn) -> Result<Vec<UserView>, AppError> {
+/// Every person, by name; for a manager, the people of the units they manage.
+pub fn list(conn: &mut DbConn, actor: &Principal) -> Result<Vec<UserView>, AppError> {
+    let all = queries::list_units(conn)?;
     Ok(queries::list_users(conn)?
         .into_iter()
         .map(UserView::of)
+        .filter(|u| {
+            actor.role == Role::Admin
+                || (!u.units.is_empty()
+                    && u.units
+                        .iter()
+                        .all(|unit| crate::access::sees(actor, &all, unit)))
+        })
         .collect())
 }
 
-/// Disables a person: they cannot sign in from now on. 404 for an unknown name.
-pub fn disable(conn: &mut DbConn, username: &str, now: NaiveDateTime) -> Result<(), AppError> {
-    let name = username.trim().to_ascii_lowercase();
-    if queries::disable_user(conn, &name, now)? {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("unknown user `{name}`")))
-    }
+/// Body of `PATCH /api/v1/users/{username}`: what changes; absent fields stay.
+#[derive(Debug, Clone, Default, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    /// admin, manager or viewer.
+    #[validate(custom(function = "valid_role"))]
+    pub role: Option<String>,
+    /// The units a manager or viewer works for.
+    #[validate(custom(function = "rules::codes"))]
+    pub units: Option<Vec<String>>,
+    /// True disables the person (their sessions end at once); false enables them again.
+    pub disabled: Option<bool>,
+    /// A new password (the person's sessions end).
+    #[validate(custom(function = "valid_password"))]
+    pub password: Option<String>,
 }
 
-/// Sets a person's password, under the same rules as a new one. 404 for an unknown name.
-pub fn set_password(
+/// Changes a person, as `actor` (audited): role, units, disabled, password. Disabling or a
+/// new password ends the person's sessions at once. 404 for an unknown name.
+pub fn change(
     conn: &mut DbConn,
+    actor: &Principal,
     username: &str,
-    new_password: &str,
+    change: UserChange,
+    now: NaiveDateTime,
+) -> Result<UserView, AppError> {
+    change.validate()?;
+    let name = username.trim().to_ascii_lowercase();
+    if let Some(password) = &change.password {
+        not_the_name(&name, password)?;
+    }
+    let password_hash = change.password.as_deref().map(hash).transpose()?;
+    write_tx(conn, |conn| {
+        let mut user = queries::find_user(conn, &name)?
+            .ok_or_else(|| AppError::not_found(format!("unknown user `{name}`")))?;
+        let before = UserView::of(user.clone());
+        may_manage(conn, actor, &before.role, &before.units)?;
+        let units = match &change.units {
+            Some(given) => stored_units(conn, given)?,
+            None => before.units.clone(),
+        };
+        let role = change.role.clone().unwrap_or_else(|| before.role.clone());
+        fits(&role, &units)?;
+        may_manage(conn, actor, &role, &units)?;
+        user.role = role;
+        user.units = serde_json::to_string(&units).map_err(AppError::internal)?;
+        match change.disabled {
+            Some(true) if user.disabled_at.is_none() => user.disabled_at = Some(now),
+            Some(false) => user.disabled_at = None,
+            _ => {}
+        }
+        if let Some(hash) = password_hash {
+            user.password_hash = hash;
+            user.password_changed_at = now;
+        }
+        queries::update_user(conn, &user)?;
+        if user.disabled_at.is_some() || change.password.is_some() {
+            super::sessions::end_all(conn, &name, now)?;
+        }
+        let after = UserView::of(user);
+        let action = match (change.password.is_some(), change.disabled) {
+            (true, _) => "user.password",
+            (false, Some(true)) => "user.disable",
+            _ => "user.update",
+        };
+        record(conn, actor, action, Some(&before), &after, now)?;
+        Ok(after)
+    })
+}
+
+/// Records a change of a person in the audit log (the views hold no hash).
+fn record(
+    conn: &mut DbConn,
+    actor: &Principal,
+    action: &str,
+    before: Option<&UserView>,
+    after: &UserView,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let name = username.trim().to_ascii_lowercase();
-    password(new_password).map_err(|e| {
-        AppError::field(
-            "password",
-            e.message.map(|m| m.to_string()).unwrap_or_default(),
-        )
-    })?;
-    not_the_name(&name, new_password)?;
-    if queries::set_password_hash(conn, &name, &hash(new_password)?, now)? {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!("unknown user `{name}`")))
-    }
+    let what = super::audit::What {
+        action,
+        target: &after.username,
+        unit: after.units.first().map(String::as_str),
+    };
+    super::audit::record(conn, actor, what, before.map(|b| b as _), Some(after), now)
 }
 
 /// The person these credentials belong to, if they are right and the person is not disabled.

@@ -1,8 +1,10 @@
 //! The access policy, route by route: every registered route asked by every role, in and out
-//! of its scope, and by no key at all. The table below is written from the roles as the
-//! contract states them (admin everything; viewer reads its units; counter issues receipts and
-//! enters paper; kiosk submits and reports its heartbeat; any key lists its units and their
-//! services), not from the code.
+//! of its scope, by keys and by people signed in with a session cookie (sending its CSRF
+//! token), and by no one at all. The table below is written from the roles as the contract
+//! and issue 15 state them (admin everything; manager runs its units: services, kiosk and
+//! counter keys, receipt sheets, populations, paper, settings and its viewers; viewer reads
+//! its units; counter issues receipts and enters paper; kiosk submits and reports its
+//! heartbeat; any key lists its units and their services), not from the code.
 
 use actix_web::test::TestRequest;
 use kepuasan::auth::Role;
@@ -24,6 +26,10 @@ enum Who {
     Scoped(&'static [Role]),
     /// Admins, and keys of these roles whatever their units (the rows are checked one by one).
     Roles(&'static [Role]),
+    /// People signed in, whatever their role; a key has no session (401).
+    Session,
+    /// Admin keys and keys of these roles: devices, never a person (403).
+    Devices(&'static [Role]),
 }
 
 /// Every route of `kepuasan::api::ROUTES`, with the path it is asked at and who may call it.
@@ -35,7 +41,7 @@ fn table(plan: &str) -> Vec<(&'static str, &'static str, String, Who)> {
             "post",
             "/responses",
             "/api/v1/responses".into(),
-            Who::Scoped(&[Counter, Kiosk]),
+            Who::Scoped(&[Counter, Kiosk, Manager]),
         ),
         (
             "get",
@@ -55,114 +61,191 @@ fn table(plan: &str) -> Vec<(&'static str, &'static str, String, Who)> {
             "patch",
             "/units/{unit}",
             format!("/api/v1/units/{a}"),
-            Who::Admin,
+            Who::Scoped(&[Manager]),
         ),
         (
             "post",
             "/units/{unit}/services",
             format!("/api/v1/units/{a}/services"),
-            Who::Admin,
+            Who::Scoped(&[Manager]),
         ),
         (
             "get",
             "/units/{unit}/services",
             format!("/api/v1/units/{a}/services"),
-            Who::Scoped(&[Viewer, Counter, Kiosk]),
+            Who::Scoped(&[Viewer, Manager, Counter, Kiosk]),
         ),
         (
             "patch",
             "/units/{unit}/services/{service}",
             format!("/api/v1/units/{a}/services/ktp-el"),
-            Who::Admin,
+            Who::Scoped(&[Manager]),
         ),
         (
             "get",
             "/units/{unit}/populations",
             format!("/api/v1/units/{a}/populations"),
-            Who::Scoped(&[Viewer]),
+            Who::Scoped(&[Viewer, Manager]),
         ),
         (
             "put",
             "/units/{unit}/populations/{period}",
             format!("/api/v1/units/{a}/populations/2025-Q3"),
-            Who::Admin,
+            Who::Scoped(&[Manager]),
         ),
         (
             "post",
             "/populations",
             "/api/v1/populations".into(),
-            Who::Admin,
+            Who::Roles(&[Manager]),
         ),
         (
             "post",
             "/units/{unit}/follow-ups",
             format!("/api/v1/units/{a}/follow-ups"),
-            Who::Scoped(&[Viewer]),
+            Who::Scoped(&[Viewer, Manager]),
         ),
         (
             "get",
             "/units/{unit}/follow-ups",
             format!("/api/v1/units/{a}/follow-ups"),
-            Who::Scoped(&[Viewer]),
+            Who::Scoped(&[Viewer, Manager]),
         ),
         (
             "patch",
             "/follow-ups/{id}",
             format!("/api/v1/follow-ups/{plan}"),
-            Who::Scoped(&[Viewer]),
+            Who::Scoped(&[Viewer, Manager]),
         ),
-        ("post", "/keys", "/api/v1/keys".into(), Who::Admin),
-        ("get", "/keys", "/api/v1/keys".into(), Who::Admin),
+        (
+            "post",
+            "/keys",
+            "/api/v1/keys".into(),
+            Who::Scoped(&[Manager]),
+        ),
+        (
+            "get",
+            "/keys",
+            "/api/v1/keys".into(),
+            Who::Roles(&[Manager]),
+        ),
         ("get", "/me", "/api/v1/me".into(), Who::AnyKey),
         (
             "delete",
             "/keys/{id}",
             "/api/v1/keys/no-such-key".into(),
-            Who::Admin,
+            Who::Roles(&[Manager]),
         ),
         (
             "post",
             "/units/{unit}/receipt-tokens",
             format!("/api/v1/units/{a}/receipt-tokens"),
-            Who::Scoped(&[Counter]),
+            Who::Scoped(&[Counter, Manager]),
         ),
         (
             "post",
             "/units/{unit}/receipt-sheets",
             format!("/api/v1/units/{a}/receipt-sheets"),
-            Who::Scoped(&[Counter]),
+            Who::Scoped(&[Counter, Manager]),
         ),
         (
             "post",
             "/imports",
             "/api/v1/imports?dry_run=true".into(),
-            Who::Roles(&[Counter]),
+            Who::Roles(&[Counter, Manager]),
         ),
         (
             "get",
             "/reports/ikm",
             format!("/api/v1/reports/ikm?unit={a}&period=2025-Q3"),
-            Who::Scoped(&[Viewer]),
+            Who::Scoped(&[Viewer, Manager]),
         ),
         (
             "get",
             "/reports/ikm/chart/{kind}",
             format!("/api/v1/reports/ikm/chart/items?unit={a}&period=2025-Q3"),
-            Who::Scoped(&[Viewer]),
+            Who::Scoped(&[Viewer, Manager]),
         ),
         (
             "post",
             "/kiosks/heartbeat",
             "/api/v1/kiosks/heartbeat".into(),
-            Who::Roles(&[Kiosk]),
+            Who::Devices(&[Kiosk]),
         ),
         (
             "get",
             "/kiosks",
             format!("/api/v1/kiosks?unit={a}"),
-            Who::Scoped(&[Viewer]),
+            Who::Scoped(&[Viewer, Manager]),
+        ),
+        (
+            "post",
+            "/units/{unit}/signing-secret",
+            format!("/api/v1/units/{a}/signing-secret"),
+            Who::Scoped(&[Manager]),
+        ),
+        ("post", "/sessions", "/api/v1/sessions".into(), Who::Public),
+        (
+            "get",
+            "/sessions/current",
+            "/api/v1/sessions/current".into(),
+            Who::Session,
+        ),
+        (
+            "post",
+            "/users",
+            "/api/v1/users".into(),
+            Who::Scoped(&[Manager]),
+        ),
+        (
+            "get",
+            "/users",
+            "/api/v1/users".into(),
+            Who::Roles(&[Manager]),
+        ),
+        (
+            "patch",
+            "/users/{username}",
+            "/api/v1/users/staf-a".into(),
+            Who::Scoped(&[Manager]),
+        ),
+        ("get", "/audit", "/api/v1/audit".into(), Who::Admin),
+        (
+            "put",
+            "/units/{unit}/logo",
+            format!("/api/v1/units/{a}/logo"),
+            Who::Scoped(&[Manager]),
+        ),
+        (
+            "get",
+            "/units/{unit}/logo",
+            format!("/api/v1/units/{a}/logo"),
+            Who::Scoped(&[Viewer, Manager]),
+        ),
+        // Last: it ends the session of every person who asks.
+        (
+            "delete",
+            "/sessions/current",
+            "/api/v1/sessions/current".into(),
+            Who::Session,
         ),
     ]
+}
+
+/// A different number each call, for codes and names that must not repeat.
+fn fresh() -> usize {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+const PASSWORD: &str = "kopi-tubruk-pagi-hari";
+
+/// How a caller proves who it is.
+enum Credential {
+    None,
+    Key(String),
+    /// A session cookie and its CSRF token.
+    Session(String, String),
 }
 
 /// A request a caller allowed to make it would have accepted: a valid body for the route.
@@ -172,25 +255,32 @@ fn request(method: &str, route: &str, uri: &str, role: Option<Role>) -> TestRequ
             let mut body = submission("unit-a", [4, 4, 3, 4, 3, 4, 4, 3, 4]);
             body["channel"] = json!(match role {
                 Some(Role::Kiosk) => "kiosk",
-                Some(Role::Counter) => "paper",
+                Some(Role::Counter | Role::Manager) => "paper",
                 _ => "kiosk",
             });
             Some(body)
         }
         "/units" => Some(
-            json!({"code": format!("new-{}", role.map_or("none", |r| r.as_str())), "name": "Unit baru", "timezone": "Asia/Jakarta"}),
+            json!({"code": format!("new-{}", fresh()), "name": "Unit baru", "timezone": "Asia/Jakarta"}),
         ),
         "/units/{unit}" => Some(json!({"name": "Disdukcapil Jayapura"})),
-        "/units/{unit}/services" => Some(
-            json!({"code": format!("s-{}", role.map_or("none", |r| r.as_str())), "name": "Layanan"}),
-        ),
+        "/units/{unit}/services" => {
+            Some(json!({"code": format!("s-{}", fresh()), "name": "Layanan"}))
+        }
         "/units/{unit}/services/{service}" => Some(json!({"name": "KTP-el"})),
         "/units/{unit}/populations/{period}" => Some(json!({"population": 1200})),
         "/units/{unit}/follow-ups" if method == "post" => Some(
             json!({"period": "2025-Q3", "item": "U3", "action": "Papan alur", "owner": "Kasi", "due": "2025-09-30"}),
         ),
         "/follow-ups/{id}" => Some(json!({"status": "in_progress"})),
-        "/keys" if method == "post" => Some(json!({"role": "viewer", "units": ["unit-a"]})),
+        "/keys" if method == "post" => Some(json!({"role": "kiosk", "units": ["unit-a"]})),
+        "/sessions" if method == "post" => {
+            Some(json!({"username": "kepala-a", "password": PASSWORD}))
+        }
+        "/users" if method == "post" => Some(
+            json!({"username": format!("baru-{}", fresh()), "password": PASSWORD, "role": "viewer", "units": ["unit-a"]}),
+        ),
+        "/users/{username}" => Some(json!({"units": ["unit-a"]})),
         "/units/{unit}/receipt-tokens" => Some(json!({})),
         "/units/{unit}/receipt-sheets" => Some(json!({"count": 1})),
         "/kiosks/heartbeat" => {
@@ -204,6 +294,9 @@ fn request(method: &str, route: &str, uri: &str, role: Option<Role>) -> TestRequ
         (None, "/populations") => request
             .insert_header(("Content-Type", "text/csv"))
             .set_payload("unit,period,population\nunit-a,2025-Q3,1200\n"),
+        (None, "/units/{unit}/logo") if method == "put" => request
+            .insert_header(("Content-Type", "image/svg+xml"))
+            .set_payload(r#"<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>"#),
         (None, "/imports") => request
             .insert_header(("Content-Type", "text/csv"))
             .set_payload(
@@ -238,66 +331,126 @@ async fn every_route_answers_every_role_as_the_policy_says(app: TestApp) {
     routes.sort();
     assert_eq!(listed, routes, "the table and the route table differ");
 
-    // Keys in scope (unit A or the MPP above it) and out of it (unit B, A's sibling).
-    let callers: Vec<(&str, Option<Role>, bool, Option<String>)> = vec![
-        ("no key", None, false, None),
-        ("admin", Some(Role::Admin), true, Some(w.admin.clone())),
+    // People: a manager of A, a manager of B, an administrator, and a viewer of A whom the
+    // managers change; each signed in, with the cookie and CSRF token of their session.
+    for (name, role, units) in [
+        ("kepala-a", "manager", vec!["unit-a"]),
+        ("kepala-b", "manager", vec!["unit-b"]),
+        ("ketua", "admin", vec![]),
+        ("staf-a", "viewer", vec!["unit-a"]),
+    ] {
+        let body = json!({"username": name, "password": PASSWORD, "role": role, "units": units});
+        let (status, created) = send(&svc, post("/api/v1/users", Some(&w.admin), &body)).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let session = async |name: &str| {
+        let req = TestRequest::post()
+            .uri("/api/v1/sessions")
+            .set_json(json!({"username": name, "password": PASSWORD}))
+            .to_request();
+        let resp = actix_web::test::call_service(&svc, req).await;
+        assert_eq!(resp.status().as_u16(), 201, "{name} signs in");
+        let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let body: serde_json::Value =
+            serde_json::from_slice(&actix_web::test::read_body(resp).await).unwrap();
+        Credential::Session(cookie, body["csrf_token"].as_str().unwrap().to_owned())
+    };
+
+    // Keys and people in scope (unit A or the MPP above it) and out of it (unit B, A's sibling).
+    let callers: Vec<(&str, Option<Role>, bool, Credential)> = vec![
+        ("no one", None, false, Credential::None),
+        (
+            "admin",
+            Some(Role::Admin),
+            true,
+            Credential::Key(w.admin.clone()),
+        ),
         (
             "viewer of A",
             Some(Role::Viewer),
             true,
-            Some(w.viewer_a.clone()),
+            Credential::Key(w.viewer_a.clone()),
         ),
         (
             "viewer of the MPP",
             Some(Role::Viewer),
             true,
-            Some(w.viewer_mpp.clone()),
+            Credential::Key(w.viewer_mpp.clone()),
         ),
         (
             "viewer of B",
             Some(Role::Viewer),
             false,
-            Some(app.key(Role::Viewer, &["unit-b"])),
+            Credential::Key(app.key(Role::Viewer, &["unit-b"])),
         ),
         (
             "counter of A",
             Some(Role::Counter),
             true,
-            Some(w.counter_a.clone()),
+            Credential::Key(w.counter_a.clone()),
         ),
         (
             "counter of B",
             Some(Role::Counter),
             false,
-            Some(app.key(Role::Counter, &["unit-b"])),
+            Credential::Key(app.key(Role::Counter, &["unit-b"])),
         ),
         (
             "kiosk of the MPP",
             Some(Role::Kiosk),
             true,
-            Some(w.kiosk_mpp.clone()),
+            Credential::Key(w.kiosk_mpp.clone()),
         ),
         (
             "kiosk of B",
             Some(Role::Kiosk),
             false,
-            Some(app.key(Role::Kiosk, &["unit-b"])),
+            Credential::Key(app.key(Role::Kiosk, &["unit-b"])),
+        ),
+        (
+            "administrator signed in",
+            Some(Role::Admin),
+            true,
+            session("ketua").await,
+        ),
+        (
+            "manager of A signed in",
+            Some(Role::Manager),
+            true,
+            session("kepala-a").await,
+        ),
+        (
+            "manager of B signed in",
+            Some(Role::Manager),
+            false,
+            session("kepala-b").await,
         ),
     ];
     let mut checked = 0;
     for (method, route, uri, who) in &table {
-        for (name, role, in_scope, key) in &callers {
+        for (name, role, in_scope, credential) in &callers {
+            let person = matches!(credential, Credential::Session(..));
             let allowed = match (who, role) {
                 (Who::Public, _) => true,
                 (_, None) => false,
+                (Who::Session, _) => person,
+                (Who::Devices(_), _) if person => false,
+                (Who::Devices(roles), Some(r)) => *r == Role::Admin || roles.contains(r),
                 (_, Some(Role::Admin)) => true,
                 (Who::AnyKey, Some(_)) => true,
                 (Who::Admin, Some(_)) => false,
                 (Who::Scoped(roles), Some(r)) => roles.contains(r) && *in_scope,
                 (Who::Roles(roles), Some(r)) => roles.contains(r),
             };
-            let req = with_key(request(method, route, uri, *role), key.as_deref());
+            let req = request(method, route, uri, *role);
+            let req = match credential {
+                Credential::None => req,
+                Credential::Key(key) => with_key(req, Some(key)),
+                Credential::Session(cookie, csrf) => req
+                    .insert_header(("Cookie", cookie.clone()))
+                    .insert_header(("X-CSRF-Token", csrf.clone())),
+            };
             let (status, body) = send(&svc, req).await;
             let context = format!("{method} {uri} by {name}: {status} {body}");
             if allowed {
@@ -305,7 +458,7 @@ async fn every_route_answers_every_role_as_the_policy_says(app: TestApp) {
                     status < 400 || (status == 404 && *method == "delete"),
                     "should be allowed: {context}"
                 );
-            } else if role.is_none() {
+            } else if role.is_none() || matches!(who, Who::Session) {
                 assert_eq!(status, 401, "{context}");
                 assert_eq!(body["error"], "unauthorized", "{context}");
             } else {
@@ -315,7 +468,7 @@ async fn every_route_answers_every_role_as_the_policy_says(app: TestApp) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 26 * 9);
+    assert_eq!(checked, 36 * 12);
 
     // 403 against 404: a role that may never read reports is refused before the unit is
     // looked up; a role that may is told the unit does not exist; a unit outside the scope

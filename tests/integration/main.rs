@@ -17,6 +17,7 @@ mod ops;
 mod pages;
 mod pgfault;
 mod reports;
+mod sessions;
 mod tallies;
 mod tokens;
 mod users;

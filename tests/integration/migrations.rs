@@ -3,8 +3,9 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use kepuasan::db::schema::{
-    api_keys, follow_ups, kiosk_devices, populations, receipt_tokens, report_verifications,
-    responses, services, token_spends, units, users,
+    api_keys, audit_log, follow_ups, kiosk_devices, populations, receipt_tokens,
+    report_verifications, responses, services, sessions, sign_in_failures, token_spends,
+    unit_logos, units, users,
 };
 use kepuasan::db::{Db, DbConn, DbKind};
 
@@ -25,7 +26,11 @@ fn schema_matches(db: &Db) {
         populations::table.select(populations::all_columns).limit(0).load::<kepuasan::db::queries::Population>(conn)?;
         kiosk_devices::table.select(kiosk_devices::all_columns).limit(0).load::<kepuasan::db::queries::KioskDevice>(conn)?;
         users::table.select(users::all_columns).limit(0).load::<kepuasan::db::queries::User>(conn)?;
-        for (table, columns) in [("units", 8), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 7)] {
+        sessions::table.select(sessions::all_columns).limit(0).execute(conn)?;
+        sign_in_failures::table.select(sign_in_failures::all_columns).limit(0).execute(conn)?;
+        audit_log::table.select(audit_log::all_columns).limit(0).load::<kepuasan::domain::audit::Entry>(conn)?;
+        unit_logos::table.select(unit_logos::all_columns).limit(0).execute(conn)?;
+        for (table, columns) in [("units", 12), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 7), ("sessions", 5), ("sign_in_failures", 4), ("audit_log", 8), ("unit_logos", 4)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),

@@ -183,7 +183,8 @@ async fn credentials_are_checked_against_an_argon2id_hash_and_a_disabled_user_is
         role: "viewer".into(),
         units: vec!["samsat".into()],
     };
-    db.write_blocking(|conn| users::add(conn, new, now))
+    let operator = kepuasan::auth::Principal::command_line();
+    db.write_blocking(|conn| users::add(conn, &operator, new, now))
         .unwrap();
     let stored: String = db
         .read_blocking(|conn| {
@@ -207,7 +208,11 @@ async fn credentials_are_checked_against_an_argon2id_hash_and_a_disabled_user_is
     );
     assert_eq!(check("operator", "sandi-panjang-sekalI"), None);
     assert_eq!(check("nobody", "sandi-panjang-sekali"), None);
-    db.write_blocking(|conn| users::set_password(conn, "operator", "sandi-yang-baru-2026", now))
+    let reset = users::UserChange {
+        password: Some("sandi-yang-baru-2026".into()),
+        ..Default::default()
+    };
+    db.write_blocking(|conn| users::change(conn, &operator, "operator", reset, now))
         .unwrap();
     assert_eq!(
         check("operator", "sandi-panjang-sekali"),
@@ -215,9 +220,96 @@ async fn credentials_are_checked_against_an_argon2id_hash_and_a_disabled_user_is
         "the old password"
     );
     assert!(check("operator", "sandi-yang-baru-2026").is_some());
-    db.write_blocking(|conn| users::disable(conn, "operator", now))
+    let disable = users::UserChange {
+        disabled: Some(true),
+        ..Default::default()
+    };
+    db.write_blocking(|conn| users::change(conn, &operator, "operator", disable, now))
         .unwrap();
     assert_eq!(check("operator", "sandi-yang-baru-2026"), None, "disabled");
 }
 
 both_backends!(credentials_are_checked_against_an_argon2id_hash_and_a_disabled_user_is_refused,);
+
+#[test]
+fn changes_made_at_the_command_line_are_in_the_audit_log_as_the_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db").to_str().unwrap().to_owned();
+    let run = |args: &[&str], input: &str| {
+        let out = with_input(&db, args, input);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    };
+    run(&["units", "add", "dukcapil", "--name", "Disdukcapil"], "");
+    run(
+        &[
+            "units",
+            "update",
+            "dukcapil",
+            "--city",
+            "Bandung",
+            "--head-name",
+            "Dra. Sri",
+        ],
+        "",
+    );
+    run(
+        &[
+            "services", "add", "--unit", "dukcapil", "ktp-el", "--name", "KTP-el",
+        ],
+        "",
+    );
+    run(
+        &[
+            "users", "add", "kepala", "--role", "manager", "--unit", "dukcapil",
+        ],
+        "sandi-kepala-dinas-2026\n",
+    );
+    run(&["users", "password", "kepala"], "sandi-baru-kepala-2026\n");
+    run(&["users", "disable", "kepala"], "");
+    run(
+        &[
+            "populations",
+            "set",
+            "--unit",
+            "dukcapil",
+            "--period",
+            "2026-Q3",
+            "4200",
+        ],
+        "",
+    );
+
+    let store = kepuasan::db::Db::open(&db).unwrap();
+    let entries = store
+        .read_blocking(|conn| kepuasan::domain::audit::list(conn, &Default::default()))
+        .unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "population.set",
+            "user.disable",
+            "user.password",
+            "user.add",
+            "service.create",
+            "unit.update",
+            "unit.create"
+        ]
+    );
+    assert!(entries.iter().all(|e| e.actor == "command-line"));
+    let update = &entries[5];
+    assert!(
+        update.before.as_deref().unwrap().contains(r#""city":null"#),
+        "{update:?}"
+    );
+    assert!(
+        update
+            .after
+            .as_deref()
+            .unwrap()
+            .contains(r#""city":"Bandung""#),
+        "{update:?}"
+    );
+    let all = format!("{entries:?}");
+    assert!(!all.contains("sandi-") && !all.contains("argon2"), "{all}");
+}

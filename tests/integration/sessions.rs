@@ -1,0 +1,606 @@
+//! People signing in (issue 15): the session cookie and its attributes, one answer for wrong
+//! names and wrong passwords, the limit on failures, CSRF on cookie-authenticated changes,
+//! signing out, disabling, idle and absolute expiry, and the audit log of changes.
+
+use std::sync::Arc;
+
+use actix_web::test::{self, TestRequest};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::common::*;
+
+const PASSWORD: &str = "kopi-tubruk-pagi-hari";
+
+/// Adds a person through the API with the test's admin key.
+async fn add_person<S>(svc: &S, admin: &str, name: &str, role: &str, units: &[&str])
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let body = json!({"username": name, "password": PASSWORD, "role": role, "units": units});
+    let (status, answer) = send(svc, post("/api/v1/users", Some(admin), &body)).await;
+    assert_eq!(status, 201, "{answer}");
+}
+
+/// A sign-in from `address`: status, body, and the Set-Cookie header.
+async fn sign_in<S>(
+    svc: &S,
+    name: &str,
+    password: &str,
+    address: &str,
+) -> (u16, Value, String, Option<String>)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let req = TestRequest::post()
+        .uri("/api/v1/sessions")
+        .peer_addr(address.parse().unwrap())
+        .set_json(json!({"username": name, "password": password}))
+        .to_request();
+    let resp = test::call_service(svc, req).await;
+    let status = resp.status().as_u16();
+    let set_cookie = resp
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null);
+    (status, body, set_cookie, retry)
+}
+
+/// The cookie's `name=value` part of a Set-Cookie header.
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+fn with_cookie(req: TestRequest, cookie: &str, csrf: Option<&str>) -> TestRequest {
+    let req = req.insert_header(("Cookie", cookie.to_owned()));
+    match csrf {
+        Some(token) => req.insert_header(("X-CSRF-Token", token.to_owned())),
+        None => req,
+    }
+}
+
+async fn the_session_cookie_is_http_only_strict_and_secure_behind_https(app: TestApp) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "ani", "admin", &[]).await;
+    let (status, body, set_cookie, _) = sign_in(&svc, "ANI", PASSWORD, "10.0.0.1:1000").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["username"], "ani");
+    assert_eq!(body["role"], "admin");
+    assert_eq!(body["units"], json!([]));
+    assert_eq!(body["csrf_token"].as_str().unwrap().len(), 64, "{body}");
+    let attributes: Vec<String> = set_cookie
+        .split(';')
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
+    assert!(set_cookie.starts_with("kepuasan_session="), "{set_cookie}");
+    for wanted in ["httponly", "samesite=strict", "path=/"] {
+        assert!(
+            attributes.iter().any(|a| a == wanted),
+            "{wanted} in {set_cookie}"
+        );
+    }
+    assert!(
+        !attributes.iter().any(|a| a == "secure"),
+        "plain http: {set_cookie}"
+    );
+    // The server keeps only a hash of the cookie's value.
+    let secret = cookie_pair(&set_cookie)["kepuasan_session=".len()..].to_owned();
+    let stored: Vec<String> = app
+        .state
+        .db
+        .read_blocking(|conn| {
+            use diesel::prelude::*;
+            use kepuasan::db::schema::sessions;
+            Ok(sessions::table.select(sessions::id_hash).load(conn)?)
+        })
+        .unwrap();
+    assert_eq!(stored, vec![kepuasan::auth::sha256_hex(&secret)]);
+
+    let mut state = app.state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.public_url = "https://skm.example.go.id".into();
+    state.settings = Arc::new(settings);
+    let secure = test::init_service(kepuasan::api::app(state)).await;
+    let (status, _, set_cookie, _) = sign_in(&secure, "ani", PASSWORD, "10.0.0.1:1000").await;
+    assert_eq!(status, 201);
+    assert!(
+        set_cookie
+            .split(';')
+            .any(|a| a.trim().eq_ignore_ascii_case("secure")),
+        "https: {set_cookie}"
+    );
+}
+
+async fn a_wrong_password_and_an_unknown_name_get_the_same_answer(app: TestApp) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "budi", "admin", &[]).await;
+    let (s1, wrong, c1, _) =
+        sign_in(&svc, "budi", "bukan-sandinya-sama-sekali", "10.0.0.2:1").await;
+    let (s2, unknown, c2, _) = sign_in(&svc, "tidak-ada", PASSWORD, "10.0.0.3:1").await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(
+        wrong, unknown,
+        "the same body whether the name exists or not"
+    );
+    assert!(c1.is_empty() && c2.is_empty(), "no cookie on a failure");
+    // The same work: an unknown name is checked against a hash too. Compared over several
+    // tries each, interleaved, so that a busy machine slows both alike.
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..4 {
+        let t = std::time::Instant::now();
+        sign_in(
+            &svc,
+            "budi",
+            "bukan-sandinya-sama-sekali",
+            &format!("10.1.0.{i}:1"),
+        )
+        .await;
+        known.push(t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        sign_in(
+            &svc,
+            &format!("orang-{i}"),
+            PASSWORD,
+            &format!("10.2.0.{i}:1"),
+        )
+        .await;
+        unknown.push(t.elapsed().as_secs_f64());
+    }
+    known.sort_by(f64::total_cmp);
+    unknown.sort_by(f64::total_cmp);
+    let ratio = unknown[1] / known[1];
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "unknown names take {unknown:?} s, known ones {known:?} s"
+    );
+}
+
+async fn five_failures_for_a_name_or_from_an_address_make_sign_in_wait(app: TestApp) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "citra", "admin", &[]).await;
+    // Five wrong passwords for one name, each from another address.
+    for i in 0..5 {
+        let (status, _, _, _) =
+            sign_in(&svc, "citra", "salah-salah-salah", &format!("10.3.0.{i}:1")).await;
+        assert_eq!(status, 401, "failure {}", i + 1);
+    }
+    // The sixth try waits, even with the right password.
+    let (status, body, cookie, retry) = sign_in(&svc, "citra", PASSWORD, "10.3.1.1:1").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "rate_limited");
+    assert!(cookie.is_empty());
+    let seconds: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=900).contains(&seconds), "{seconds}");
+    // Another name from another address is not held up.
+    add_person(&svc, &app.admin, "dewi", "admin", &[]).await;
+    assert_eq!(sign_in(&svc, "dewi", PASSWORD, "10.3.2.1:1").await.0, 201);
+
+    // Five failures from one address, each for another name, hold up that address.
+    for i in 0..5 {
+        let (status, ..) = sign_in(
+            &svc,
+            &format!("tamu-{i}"),
+            "salah-salah-salah",
+            "10.4.0.1:1",
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(sign_in(&svc, "dewi", PASSWORD, "10.4.0.1:1").await.0, 429);
+    assert_eq!(sign_in(&svc, "dewi", PASSWORD, "10.4.0.2:1").await.0, 201);
+
+    // Fifteen minutes later both may try again.
+    app.clock.set(at("2025-08-15 03:15:01"));
+    assert_eq!(sign_in(&svc, "citra", PASSWORD, "10.3.1.1:1").await.0, 201);
+    assert_eq!(sign_in(&svc, "dewi", PASSWORD, "10.4.0.1:1").await.0, 201);
+}
+
+async fn a_cookie_change_needs_its_csrf_token_and_signing_out_ends_the_session(app: TestApp) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "eko", "admin", &[]).await;
+    let (_, body, set_cookie, _) = sign_in(&svc, "eko", PASSWORD, "10.5.0.1:1").await;
+    let (cookie, csrf) = (
+        cookie_pair(&set_cookie),
+        body["csrf_token"].as_str().unwrap().to_owned(),
+    );
+    let unit = json!({"code": "dukcapil", "name": "Disdukcapil", "timezone": "Asia/Jakarta"});
+
+    // Reading needs no token.
+    let (status, me) = send(
+        &svc,
+        with_cookie(TestRequest::get().uri("/api/v1/me"), &cookie, None),
+    )
+    .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["username"], "eko");
+    assert_eq!(me["csrf_token"], csrf.as_str());
+    // A change without the token, or with another, is refused and changes nothing.
+    for token in [None, Some("0".repeat(64))] {
+        let req = with_cookie(
+            TestRequest::post().uri("/api/v1/units").set_json(&unit),
+            &cookie,
+            token.as_deref(),
+        );
+        let (status, body) = send(&svc, req).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("X-CSRF-Token"),
+            "{body}"
+        );
+    }
+    let (_, units) = send(&svc, get("/api/v1/units", Some(&app.admin))).await;
+    assert_eq!(units.as_array().unwrap().len(), 0);
+    let req = with_cookie(
+        TestRequest::post().uri("/api/v1/units").set_json(&unit),
+        &cookie,
+        Some(&csrf),
+    );
+    let (status, body) = send(&svc, req).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Signing out needs the token too; then the cookie is refused.
+    let (status, _) = send(
+        &svc,
+        with_cookie(
+            TestRequest::delete().uri("/api/v1/sessions/current"),
+            &cookie,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let resp = test::call_service(
+        &svc,
+        with_cookie(
+            TestRequest::delete().uri("/api/v1/sessions/current"),
+            &cookie,
+            Some(&csrf),
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 204);
+    let removal = resp
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        removal.to_ascii_lowercase().contains("max-age=0"),
+        "{removal}"
+    );
+    for req in [
+        with_cookie(TestRequest::get().uri("/api/v1/units"), &cookie, None),
+        with_cookie(
+            TestRequest::get().uri("/api/v1/sessions/current"),
+            &cookie,
+            None,
+        ),
+    ] {
+        let (status, body) = send(&svc, req).await;
+        assert_eq!(status, 401, "{body}");
+    }
+}
+
+async fn a_disabled_person_is_refused_at_once_and_sessions_expire(app: TestApp) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "fajar", "admin", &[]).await;
+    let (_, _, set_cookie, _) = sign_in(&svc, "fajar", PASSWORD, "10.6.0.1:1").await;
+    let cookie = cookie_pair(&set_cookie);
+    let units = || with_cookie(TestRequest::get().uri("/api/v1/units"), &cookie, None);
+    assert_eq!(send(&svc, units()).await.0, 200);
+    let (status, _) = send(
+        &svc,
+        with_key(
+            TestRequest::patch()
+                .uri("/api/v1/users/fajar")
+                .set_json(json!({"disabled": true})),
+            Some(&app.admin),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        send(&svc, units()).await.0,
+        401,
+        "refused at the next request"
+    );
+    assert_eq!(sign_in(&svc, "fajar", PASSWORD, "10.6.0.1:1").await.0, 401);
+
+    // Idle for 8 hours: ended.
+    add_person(&svc, &app.admin, "gita", "admin", &[]).await;
+    let (_, _, set_cookie, _) = sign_in(&svc, "gita", PASSWORD, "10.6.0.2:1").await;
+    let gita = cookie_pair(&set_cookie);
+    let ask = |cookie: &str| with_cookie(TestRequest::get().uri("/api/v1/units"), cookie, None);
+    app.clock.set(at("2025-08-15 10:59:00"));
+    assert_eq!(send(&svc, ask(&gita)).await.0, 200, "7 h 59 min idle");
+    app.clock.set(at("2025-08-15 19:00:00"));
+    assert_eq!(send(&svc, ask(&gita)).await.0, 401, "8 h 1 min idle");
+
+    // Busy, but seven days after sign-in: ended.
+    let (_, _, set_cookie, _) = sign_in(&svc, "gita", PASSWORD, "10.6.0.2:1").await;
+    let busy = cookie_pair(&set_cookie);
+    let start = at("2025-08-15 19:00:00");
+    for hours in (6..168).step_by(6) {
+        app.clock.set(start + chrono::TimeDelta::hours(hours));
+        assert_eq!(send(&svc, ask(&busy)).await.0, 200, "after {hours} h");
+    }
+    app.clock.set(start + chrono::TimeDelta::hours(168));
+    assert_eq!(send(&svc, ask(&busy)).await.0, 401, "seven days");
+}
+
+async fn every_change_is_in_the_audit_log_without_secrets(app: TestApp) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "hana", "admin", &[]).await;
+    let (_, body, set_cookie, _) = sign_in(&svc, "hana", PASSWORD, "10.7.0.1:1").await;
+    let (cookie, csrf) = (
+        cookie_pair(&set_cookie),
+        body["csrf_token"].as_str().unwrap().to_owned(),
+    );
+    let change = |req: TestRequest| with_cookie(req, &cookie, Some(&csrf));
+    let unit = json!({"code": "samsat", "name": "Samsat", "timezone": "Asia/Jakarta"});
+    assert_eq!(
+        send(
+            &svc,
+            change(TestRequest::post().uri("/api/v1/units").set_json(&unit))
+        )
+        .await
+        .0,
+        201
+    );
+    let rename = json!({"name": "Samsat Kota", "city": "Bandung"});
+    assert_eq!(
+        send(
+            &svc,
+            change(
+                TestRequest::patch()
+                    .uri("/api/v1/units/samsat")
+                    .set_json(&rename)
+            )
+        )
+        .await
+        .0,
+        200
+    );
+    let (status, key) = send(
+        &svc,
+        change(
+            TestRequest::post()
+                .uri("/api/v1/keys")
+                .set_json(json!({"role": "kiosk", "units": ["samsat"]})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let secret = key["secret"].as_str().unwrap().to_owned();
+
+    let (status, log) = send(&svc, get("/api/v1/audit", Some(&app.admin))).await;
+    assert_eq!(status, 200, "{log}");
+    let entries = log.as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    // Newest first: the key, the rename, the unit, and the person the admin key added.
+    assert_eq!(
+        actions,
+        ["key.create", "unit.update", "unit.create", "user.add"]
+    );
+    assert_eq!(entries[0]["actor"], "user:hana");
+    assert_eq!(entries[0]["unit_code"], "samsat");
+    let before: Value = serde_json::from_str(entries[1]["before"].as_str().unwrap()).unwrap();
+    let after: Value = serde_json::from_str(entries[1]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (before["name"].as_str(), after["name"].as_str()),
+        (Some("Samsat"), Some("Samsat Kota"))
+    );
+    assert_eq!(
+        (before["city"].as_str(), after["city"].as_str()),
+        (None, Some("Bandung"))
+    );
+    assert!(entries[3]["actor"].as_str().unwrap().starts_with("key:"));
+    let text = log.to_string();
+    for secret in [secret.as_str(), PASSWORD, "argon2", &csrf] {
+        assert!(!text.contains(secret), "{secret} in the audit log");
+    }
+
+    // Filters: by unit, by actor, by action prefix.
+    let (_, by_unit) = send(&svc, get("/api/v1/audit?unit=samsat", Some(&app.admin))).await;
+    assert_eq!(by_unit.as_array().unwrap().len(), 3);
+    let (_, by_actor) = send(
+        &svc,
+        get(
+            "/api/v1/audit?actor=user:hana&action=unit",
+            Some(&app.admin),
+        ),
+    )
+    .await;
+    let actions: Vec<&str> = by_actor
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["unit.update", "unit.create"]);
+    // Only administrators read it.
+    let (status, _) = send(
+        &svc,
+        with_cookie(TestRequest::get().uri("/api/v1/audit"), &cookie, None),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let viewer = app.key(kepuasan::auth::Role::Viewer, &["samsat"]);
+    assert_eq!(send(&svc, get("/api/v1/audit", Some(&viewer))).await.0, 403);
+}
+
+async fn a_manager_runs_their_units_and_nothing_else(app: TestApp) {
+    let svc = app.service().await;
+    crate::api::world(&app, &svc).await;
+    add_person(&svc, &app.admin, "kepala-a", "manager", &["unit-a"]).await;
+    let (_, body, set_cookie, _) = sign_in(&svc, "kepala-a", PASSWORD, "10.8.0.1:1").await;
+    let (cookie, csrf) = (
+        cookie_pair(&set_cookie),
+        body["csrf_token"].as_str().unwrap().to_owned(),
+    );
+    let change = |req: TestRequest| with_cookie(req, &cookie, Some(&csrf));
+    let service = json!({"code": "kia", "name": "Kartu Identitas Anak"});
+    for (unit, expected) in [("unit-a", 201), ("unit-b", 403)] {
+        let req = TestRequest::post()
+            .uri(&format!("/api/v1/units/{unit}/services"))
+            .set_json(&service);
+        assert_eq!(
+            send(&svc, change(req)).await.0,
+            expected,
+            "service of {unit}"
+        );
+        let req = TestRequest::post()
+            .uri("/api/v1/keys")
+            .set_json(json!({"role": "kiosk", "units": [unit]}));
+        assert_eq!(
+            send(&svc, change(req)).await.0,
+            expected,
+            "kiosk key of {unit}"
+        );
+        let req = TestRequest::put()
+            .uri(&format!("/api/v1/units/{unit}/populations/2025-Q3"))
+            .set_json(json!({"population": 5000}));
+        assert_eq!(
+            send(&svc, change(req)).await.0,
+            if expected == 201 { 200 } else { 403 },
+            "population of {unit}"
+        );
+        let settings = json!({"address": "Jl. Raya Abepura No. 1", "head_name": "Drs. Yohanes", "head_id": "19700101 199503 1 002"});
+        let req = TestRequest::patch()
+            .uri(&format!("/api/v1/units/{unit}"))
+            .set_json(&settings);
+        let (status, body) = send(&svc, change(req)).await;
+        assert_eq!(
+            status,
+            if expected == 201 { 200 } else { 403 },
+            "settings of {unit}: {body}"
+        );
+    }
+    // The settings were stored, the NIP without its spaces.
+    let (_, units) = send(&svc, get("/api/v1/units", Some(&app.admin))).await;
+    let a = units
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == "unit-a")
+        .unwrap();
+    assert_eq!(a["head_id"], "197001011995031002");
+    assert_eq!(a["address"], "Jl. Raya Abepura No. 1");
+    // Moving the unit or changing its time zone is an administrator's.
+    let req = TestRequest::patch()
+        .uri("/api/v1/units/unit-a")
+        .set_json(json!({"timezone": "Asia/Jakarta"}));
+    let (status, body) = send(&svc, change(req)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("timezone"),
+        "{body}"
+    );
+    // An admin key is out of reach, and so is another manager.
+    let req = TestRequest::post()
+        .uri("/api/v1/keys")
+        .set_json(json!({"role": "admin"}));
+    assert_eq!(send(&svc, change(req)).await.0, 403);
+    let req = TestRequest::post().uri("/api/v1/users").set_json(
+        json!({"username": "kepala-lain", "password": PASSWORD, "role": "manager", "units": ["unit-a"]}),
+    );
+    assert_eq!(send(&svc, change(req)).await.0, 403);
+    // A viewer of their unit they may add; of another unit not.
+    for (unit, expected) in [("unit-a", 201), ("unit-b", 403)] {
+        let req = TestRequest::post().uri("/api/v1/users").set_json(
+            json!({"username": format!("staf-{unit}"), "password": PASSWORD, "role": "viewer", "units": [unit]}),
+        );
+        assert_eq!(
+            send(&svc, change(req)).await.0,
+            expected,
+            "viewer of {unit}"
+        );
+    }
+    // A bad NIP is named.
+    let req = TestRequest::patch()
+        .uri("/api/v1/units/unit-a")
+        .set_json(json!({"head_id": "1234"}));
+    let (status, body) = send(&svc, change(req)).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["head_id"].is_string(), "{body}");
+}
+
+async fn a_logo_is_a_png_or_an_svg_of_at_most_512_kib(app: TestApp) {
+    let svc = app.service().await;
+    crate::api::world(&app, &svc).await;
+    let put = |body: Vec<u8>, content_type: &str| {
+        with_key(
+            TestRequest::put()
+                .uri("/api/v1/units/unit-a/logo")
+                .insert_header(("Content-Type", content_type.to_owned()))
+                .set_payload(body),
+            Some(&app.admin),
+        )
+    };
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="30" fill="#1a5fb4"/></svg>"##.to_vec();
+    assert_eq!(send(&svc, put(svg.clone(), "image/svg+xml")).await.0, 204);
+    let resp = test::call_service(
+        &svc,
+        get("/api/v1/units/unit-a/logo", Some(&app.admin)).to_request(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers().get("content-type").unwrap(), "image/svg+xml");
+    assert_eq!(test::read_body(resp).await.to_vec(), svg);
+
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(8, 8)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    assert_eq!(send(&svc, put(png, "image/png")).await.0, 204);
+
+    let (status, body) = send(&svc, put(b"not a picture".to_vec(), "image/png")).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["logo"].is_string(), "{body}");
+    let (status, body) = send(&svc, put(b"GIF89a".to_vec(), "image/gif")).await;
+    assert_eq!(status, 415, "{body}");
+    let (status, body) = send(&svc, put(vec![b' '; 512 * 1024 + 1], "image/svg+xml")).await;
+    assert_eq!(status, 413, "{body}");
+    // The logo's change is audited by its size and hash, never its bytes.
+    let (_, log) = send(
+        &svc,
+        get("/api/v1/audit?action=unit.logo", Some(&app.admin)),
+    )
+    .await;
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let after: Value = serde_json::from_str(entries[1]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(after["content_type"], "image/svg+xml");
+    assert_eq!(after["size"], svg.len());
+}
+
+both_backends!(
+    the_session_cookie_is_http_only_strict_and_secure_behind_https,
+    a_wrong_password_and_an_unknown_name_get_the_same_answer,
+    five_failures_for_a_name_or_from_an_address_make_sign_in_wait,
+    a_cookie_change_needs_its_csrf_token_and_signing_out_ends_the_session,
+    a_disabled_person_is_refused_at_once_and_sessions_expire,
+    every_change_is_in_the_audit_log_without_secrets,
+    a_manager_runs_their_units_and_nothing_else,
+    a_logo_is_a_png_or_an_svg_of_at_most_512_kib,
+);
