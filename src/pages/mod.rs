@@ -3,7 +3,7 @@
 //! nothing from anywhere but this server. [`sheet`] renders the printable A4 sheet of QR slips;
 //! [`verify`] the public page behind a printed report's verification code; [`public`] the published
 //! results and badge of units that switch them on; `/dashboard`
-//! is the IKM dashboard for unit heads and administrators.
+//! is the IKM dashboard for unit heads and administrators; `/admin` the administration pages.
 
 pub mod offline;
 pub mod public;
@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/u/{unit}", web::get().to(open_link))
         .route("/verify/{code}", web::get().to(verify::show))
         .route("/dashboard", web::get().to(dashboard))
+        .route("/admin", web::get().to(admin))
         .route("/p/{unit}", web::get().to(public::page))
         .route("/p/{unit}/badge.svg", web::get().to(public::badge))
         .route("/assets/{name}", web::get().to(static_files::serve));
@@ -125,6 +126,12 @@ const DEFAULT_INSTRUMENT: &str = "skm-2017";
 /// key kept for the browser session only).
 async fn dashboard() -> Result<HttpResponse, AppError> {
     let (body, csp) = shell("Dasbor IKM", "dashboard", Carry::Linked, None, &json!({}))?;
+    Ok(html_under(StatusCode::OK, body, csp).map_into_boxed_body())
+}
+
+/// The administration pages: people sign in with a user name and password.
+async fn admin() -> Result<HttpResponse, AppError> {
+    let (body, csp) = shell("Administrasi SKM", "admin", Carry::Linked, None, &json!({}))?;
     Ok(html_under(StatusCode::OK, body, csp).map_into_boxed_body())
 }
 

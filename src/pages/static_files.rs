@@ -153,7 +153,7 @@ fn accepted(req: &HttpRequest) -> (bool, bool) {
 
 // Each page's script is served with the shared helpers (`common.js`) in front of it: one
 // request a page, which matters on a slow phone link.
-static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
     const JS: &str = "text/javascript; charset=utf-8";
     const CSS: &str = "text/css; charset=utf-8";
     [
@@ -184,6 +184,17 @@ static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
             include_str!("assets/dashboard.css"),
             CSS,
         ),
+        Asset::new(
+            "admin",
+            "js",
+            concat!(
+                include_str!("assets/common.js"),
+                "\n",
+                include_str!("assets/admin.js")
+            ),
+            JS,
+        ),
+        Asset::new("admin", "css", include_str!("assets/admin.css"), CSS),
     ]
 });
 

@@ -814,3 +814,150 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   assert.equal(outside.status, 403);
   await p.context().close();
 });
+
+test("a new administrator sets up an MPP in /admin, and a unit's manager runs only their unit", async () => {
+  const password = "sandi-admin-baru-2026";
+  execFileSync(BIN, ["users", "add", "pengelola", "--role", "admin"], { env, input: password + "\n" });
+  const p = await page();
+  const signIn = async (name, pass) => {
+    await p.goto(base + "/admin");
+    await p.fill("#username", name);
+    await p.fill("#password", pass);
+    await p.click("#sign-in button[type=submit]");
+  };
+  // A wrong password is refused in words, and the name typed stays.
+  await signIn("pengelola", "bukan-sandinya");
+  await p.locator(".error").getByText("Nama pengguna atau kata sandi salah.").waitFor();
+  assert.equal(await p.inputValue("#username"), "pengelola");
+  await axe(p, "the sign-in page");
+  await shot(p, "admin-sign-in");
+  await p.fill("#password", password);
+  await p.click("#sign-in button[type=submit]");
+  await p.locator("#unit-tree").waitFor();
+
+  // Units: an MPP and two units under it, each with a service.
+  const newUnit = async (code, name, parent) => {
+    await p.fill("#unit-code", code);
+    await p.fill("#unit-name", name);
+    await p.selectOption("#unit-tz", "Asia/Makassar");
+    if (parent) await p.selectOption("#unit-parent", parent);
+    await p.click("#new-unit button[type=submit]");
+    await p.locator("#unit-tree li", { hasText: name }).waitFor();
+  };
+  // Choosing a unit redraws the section with that unit's data; wait until it has.
+  const pickUnit = async (code) => {
+    const before = Number(await p.getAttribute("#app", "data-renders"));
+    await p.selectOption("#unit-pick", code);
+    await p.waitForFunction(([n, c]) => Number(document.getElementById("app").dataset.renders) > n && document.getElementById("app").dataset.unit === c, [before, code]);
+  };
+  await newUnit("mpp-walk", "MPP Kota Contoh");
+  await newUnit("walk-x", "Disdukcapil Contoh", "mpp-walk");
+  await newUnit("walk-y", "Samsat Contoh", "mpp-walk");
+  for (const [code, service, name] of [["walk-x", "ktp", "KTP-el"], ["walk-y", "stnk", "Perpanjangan STNK"]]) {
+    await p.click(`[data-services="${code}"]`);
+    await p.fill("#service-code", service);
+    await p.fill("#service-name", name);
+    await p.click("#new-service button[type=submit]");
+    await p.locator("#services td", { hasText: name }).waitFor();
+  }
+  const tree = await p.textContent("#unit-tree");
+  assert.ok(tree.includes("MPP Kota Contoh") && tree.includes("walk-x · WITA"), tree);
+  await axe(p, "units and services");
+  await shot(p, "admin-units");
+
+  // A kiosk enrolment code for the MPP, shown as a QR code with the unit's name.
+  await p.goto(base + "/admin#kiosks");
+  await pickUnit("mpp-walk");
+  await p.fill("#kiosk-name", "Tablet pintu keluar");
+  await p.click("#enrol button[type=submit]");
+  await p.locator("#enrolment .qr svg").waitFor();
+  assert.match(await p.textContent("#enrolment"), /MPP Kota Contoh[\s\S]*\/kiosk#key=kp_/);
+  await axe(p, "the kiosk enrolment code");
+  await shot(p, "admin-kiosk-code");
+
+  // A receipt sheet of 12 slips for one service opens, ready to print.
+  await p.goto(base + "/admin#sheets");
+  await pickUnit("walk-x");
+  await p.selectOption("#sheet-service", "ktp");
+  await p.fill("#sheet-count", "12");
+  const [sheet] = await Promise.all([p.context().waitForEvent("page"), p.click("#sheet button[type=submit]")]);
+  await sheet.waitForLoadState();
+  assert.equal(await sheet.locator(".slip").count(), 12);
+  assert.match(await sheet.textContent(".slip"), /Disdukcapil Contoh[\s\S]*KTP-el/);
+  await sheet.close();
+  await axe(p, "receipt sheets");
+
+  // Populations for this year's third quarter, typed into the table.
+  await p.goto(base + "/admin#populations");
+  const cell = p.locator(`[data-cell="walk-x/${year}-Q3"]`);
+  await cell.fill("4200");
+  await cell.press("Tab");
+  await p.locator(".cell-ok").first().waitFor();
+  const pops = await (await fetch(`${base}/api/v1/units/walk-x/populations`, { headers: { Authorization: "Bearer " + admin } })).json();
+  assert.deepEqual(pops.map((r) => [r.period, r.population]), [[`${year}-Q3`, 4200]]);
+  await axe(p, "populations");
+
+  // A paper file with one bad row: the dry run names it by line; fixed, it imports; again, nothing changes.
+  await p.goto(base + "/admin#imports");
+  const file = (u3) => ({ name: "kuesioner.csv", mimeType: "text/csv", buffer: Buffer.from(
+    `unit,service,date,U1,U2,U3,U4,U5,U6,U7,U8,U9\nwalk-x,ktp,${year}-08-01,4,4,3,4,3,4,4,3,4\nwalk-x,ktp,${year}-08-02,3,4,${u3},4,3,4,4,3,4\n`) });
+  await p.setInputFiles("#import-file", file(7));
+  await p.click("#import button[type=submit]");
+  await p.locator("#dry-run").waitFor();
+  assert.match(await p.textContent("#dry-run"), /2 baris, 1 siap diimpor, 0 sudah pernah diimpor, 1 bermasalah/);
+  assert.match(await p.textContent("#dry-run table"), /3\s*U3: harus bilangan bulat 1 sampai 4/);
+  await axe(p, "an import's dry run");
+  await shot(p, "admin-import-dry-run");
+  await p.setInputFiles("#import-file", file(2));
+  await p.click("#import button[type=submit]");
+  await p.locator("#dry-run", { hasText: "2 siap diimpor" }).waitFor();
+  await p.click("#confirm-import");
+  await p.locator("#import-done").getByText("2 baris diimpor").waitFor();
+  await p.setInputFiles("#import-file", file(2));
+  await p.click("#import button[type=submit]");
+  await p.locator("#dry-run", { hasText: "2 sudah pernah diimpor" }).waitFor();
+  assert.equal(await p.locator("#confirm-import").count(), 0, "nothing left to import");
+  const walk = await (await fetch(`${base}/api/v1/reports/ikm?unit=walk-x&period=${year}`, { headers: { Authorization: "Bearer " + admin } })).json();
+  assert.equal(walk.respondents, 2);
+
+  // A manager for one unit.
+  await p.goto(base + "/admin#people");
+  await p.fill("#person-name", "kepala-x");
+  await p.fill("#person-pass", "sandi-kepala-x-2026");
+  await p.selectOption("#person-new-role", "manager");
+  await p.check("#new-walk-x");
+  await p.click("#new-person button[type=submit]");
+  await p.locator("table td", { hasText: "kepala-x" }).waitFor();
+  await axe(p, "people");
+  await p.click("#sign-out");
+  await p.locator("#sign-in").waitFor();
+
+  // The manager sees and runs their unit only; the other unit answers 403.
+  await signIn("kepala-x", "sandi-kepala-x-2026");
+  await p.locator("#unit-tree").waitFor();
+  assert.deepEqual(await p.locator("#unit-tree li strong").allTextContents(), ["Disdukcapil Contoh"]);
+  await p.fill("#service-code", "kia");
+  await p.fill("#service-name", "Kartu Identitas Anak");
+  await p.click("#new-service button[type=submit]");
+  await p.locator("#services td", { hasText: "Kartu Identitas Anak" }).waitFor();
+  assert.equal(await p.locator("#new-unit").count(), 0, "a manager creates no units");
+  const statuses = await p.evaluate(async () => {
+    const me = await (await fetch("/api/v1/sessions/current")).json();
+    const change = (unit) => fetch(`/api/v1/units/${unit}/services`, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf_token },
+      body: JSON.stringify({ code: "coba", name: "Coba" }) }).then((r) => r.status);
+    return [await change("walk-y"), await change("walk-x")];
+  });
+  assert.deepEqual(statuses, [403, 201]);
+  await axe(p, "the manager's units");
+  await shot(p, "admin-manager");
+
+  // Every change made through the pages is in the audit log, by the person who made it.
+  const log = await (await fetch(`${base}/api/v1/audit?limit=500`, { headers: { Authorization: "Bearer " + admin } })).json();
+  const by = (actor) => log.filter((e) => e.actor === actor).map((e) => e.action);
+  for (const action of ["unit.create", "service.create", "key.create", "population.set", "import.paper", "user.add"]) {
+    assert.ok(by("user:pengelola").includes(action), `${action} by pengelola in ${JSON.stringify(by("user:pengelola"))}`);
+  }
+  assert.ok(by("user:kepala-x").includes("service.create"));
+  assert.ok(!JSON.stringify(log).includes("sandi-"), "no password in the audit log");
+  await p.context().close();
+});

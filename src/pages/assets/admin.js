@@ -1,0 +1,573 @@
+// The administration pages (/admin): an administrator or a unit's manager signs in with a user
+// name and password and sets up what the MPP floor needs: units and their services, kiosk
+// enrolment codes, counter keys and signing secrets, receipt QR sheets, populations, paper
+// imports, people, the unit's report settings, and (administrators) the audit log. Every
+// change goes through the same API as scripts use, with the session's CSRF token.
+// Bahasa Indonesia first, English one tap away. Everything comes from this server.
+(function () {
+  "use strict";
+  const { esc, translator } = window.kepuasan;
+  const LANG = "kepuasan.admin.lang";
+  const ZONES = [["Asia/Jakarta", "WIB"], ["Asia/Makassar", "WITA"], ["Asia/Jayapura", "WIT"]];
+  const T = {
+    id: {
+      title: "Administrasi SKM", language: "English", signInTitle: "Masuk", signInText: "Masuk dengan nama pengguna dan kata sandi Anda.",
+      username: "Nama pengguna", password: "Kata sandi", signIn: "Masuk", signOut: "Keluar", dashboard: "Dasbor IKM",
+      wrong: "Nama pengguna atau kata sandi salah.", wait: (s) => `Terlalu banyak percobaan gagal. Coba lagi dalam ${Math.ceil(s / 60)} menit.`,
+      ended: "Sesi Anda telah berakhir. Silakan masuk lagi.", signedInAs: (u, r) => `Masuk sebagai ${u} (${r})`,
+      roles: { admin: "administrator", manager: "kepala unit", viewer: "pembaca laporan", kiosk: "kiosk", counter: "loket" },
+      nav: { units: "Unit & layanan", kiosks: "Kiosk", keys: "Loket & antrean", sheets: "Lembar QR struk", populations: "Populasi",
+        imports: "Kuesioner kertas", people: "Pengguna", settings: "Pengaturan laporan", audit: "Log audit" },
+      unit: "Unit", code: "Kode", name: "Nama", timezone: "Zona waktu", parent: "Induk", noParent: "— tidak ada (unit teratas) —",
+      openLink: "Tautan survei terbuka", publicResults: "Hasil dipublikasikan", closed: "Ditutup", active: "Aktif",
+      newUnit: "Unit baru", createUnit: "Buat unit", edit: "Ubah", save: "Simpan", cancel: "Batal", services: "Layanan",
+      newService: "Layanan baru", addService: "Tambah layanan", deactivate: "Nonaktifkan", activate: "Aktifkan",
+      noServices: "Unit ini belum memiliki layanan.", chooseUnit: "Pilih unit", saved: "Tersimpan.",
+      codeHint: "Huruf kecil, angka dan tanda hubung, misalnya dukcapil-kota.",
+      kioskName: "Nama tablet", kioskNameHint: "Misalnya: Tablet pintu keluar 1.", makeEnrolment: "Buat kode pendaftaran kiosk",
+      enrolTitle: "Kode pendaftaran tablet kiosk", enrolSteps: "Buka kamera tablet dan pindai kode ini, atau buka alamat di bawahnya di peramban tablet. Kode ini berlaku sampai tablet dipensiunkan; simpan di tempat aman.",
+      print: "Cetak", tablets: "Tablet unit ini", noTablets: "Belum ada tablet yang terdaftar.", device: "Perangkat", state: "Keadaan",
+      waiting: "Menunggu dikirim", lastSeen: "Terakhir terdengar", retire: "Pensiunkan",
+      kioskStates: { online: "Aktif", late: "Terlambat", offline: "Tidak aktif (di luar jam layanan)", retired: "Dipensiunkan" },
+      retireConfirm: (n) => `Pensiunkan "${n}"? Tablet yang memakai kunci ini berhenti menerima survei dan harus didaftarkan ulang.`,
+      counterName: "Nama loket atau sistem antrean", makeCounter: "Buat kunci loket", secretOnce: "Salin sekarang: rahasia ini hanya ditampilkan sekali.",
+      keysOfUnit: "Kunci unit ini", role: "Peran", created: "Dibuat", lastUsed: "Terakhir dipakai", revoked: "Dicabut", revoke: "Cabut",
+      revokeConfirm: (n) => `Cabut kunci "${n}"? Perangkat yang memakainya berhenti bekerja.`,
+      signingTitle: "Rahasia penandatanganan token struk", signingText: "Sistem antrean yang mencetak QR sendiri menandatangani token dengan rahasia ini (lihat docs/api.md).",
+      showSigning: "Tampilkan rahasia penandatanganan",
+      service: "Layanan", anyService: "Semua layanan unit", count: "Jumlah slip", countHint: "1 sampai 120; 12 slip per halaman A4.",
+      sheetLang: "Bahasa pertama", makeSheet: "Buat lembar untuk dicetak", sheetReady: (n) => `Lembar ${n} slip siap dicetak di jendela baru.`,
+      sheetBlocked: "Jendela baru diblokir peramban; buka lembarnya di sini:", openSheet: "Buka lembar",
+      year: "Tahun", populationsText: "Jumlah orang yang dilayani per triwulan. Ubah angkanya; setiap isian tersimpan saat Anda meninggalkannya.",
+      uploadCsv: "Unggah CSV populasi", csvHint: "Kolom: unit, period, population (misalnya dukcapil,2026-Q3,4200).", upload: "Unggah",
+      setRows: (n, all) => `${n} dari ${all} baris tersimpan.`, line: "Baris", problem: "Masalah",
+      importText: "Unggah berkas CSV atau XLSX kuesioner kertas. Berkas diperiksa dulu tanpa disimpan; periksa hasilnya, lalu impor.",
+      file: "Berkas", defaultUnit: "Unit untuk baris tanpa kolom unit", check: "Periksa berkas",
+      dryRun: (r) => `Pemeriksaan: ${r.rows} baris, ${r.valid} siap diimpor, ${r.already_imported} sudah pernah diimpor, ${r.errors.length} bermasalah.`,
+      fixErrors: "Perbaiki baris bermasalah di berkas lalu periksa lagi, atau impor baris yang siap saja.",
+      confirmImport: (n) => `Impor ${n} baris`, imported: (r) => `Selesai: ${r.imported} baris diimpor, ${r.already_imported} sudah ada sebelumnya (tidak dihitung dua kali).`,
+      people: "Pengguna", newPerson: "Pengguna baru", addPerson: "Tambah pengguna", units: "Unit", status: "Status",
+      disabled: "Nonaktif", enabled: "Aktif", disable: "Nonaktifkan", enable: "Aktifkan", resetPassword: "Atur ulang kata sandi",
+      newPassword: "Kata sandi baru", passwordHint: "Minimal 10 karakter; bukan kata sandi umum.", changeAccess: "Ubah peran dan unit",
+      settingsText: "Kop surat dan tanda tangan laporan: alamat, kota, nama dan NIP kepala unit, logo.",
+      address: "Alamat", city: "Kota", headName: "Nama kepala unit", headId: "NIP kepala unit", headIdHint: "18 angka, boleh dengan spasi.",
+      logo: "Logo", logoHint: "PNG atau SVG, paling besar 512 KiB.", uploadLogo: "Unggah logo", noLogo: "Belum ada logo.",
+      filters: "Saring", actor: "Pelaku", actionCol: "Tindakan", target: "Objek", when: "Waktu", from: "Dari", to: "Sampai",
+      changes: "Perubahan", noEntries: "Tidak ada catatan.",
+      refused: { validation_failed: "Isian tidak valid", not_found: "Tidak ditemukan", forbidden: "Anda tidak berhak melakukan itu",
+        conflict: "Sudah ada", unit_exists: "Kode unit sudah dipakai", service_exists: "Kode layanan sudah dipakai",
+        too_large: "Berkas terlalu besar", unsupported_content_type: "Jenis berkas tidak didukung", rate_limited: "Terlalu banyak percobaan",
+        db_unavailable: "Server sedang sibuk; coba lagi sebentar lagi", busy: "Server sedang sibuk; coba lagi sebentar lagi",
+        reference_not_found: "Data yang dirujuk tidak ada", other: "Permintaan ditolak" },
+      fields: { code: "Kode", name: "Nama", timezone: "Zona waktu", parent: "Induk", units: "Unit", username: "Nama pengguna",
+        password: "Kata sandi", role: "Peran", population: "Populasi", period: "Periode", address: "Alamat", city: "Kota",
+        head_name: "Nama kepala unit", head_id: "NIP", logo: "Logo", file: "Berkas", count: "Jumlah", service: "Layanan", unit: "Unit" },
+    },
+    en: {
+      title: "SKM administration", language: "Bahasa Indonesia", signInTitle: "Sign in", signInText: "Sign in with your user name and password.",
+      username: "User name", password: "Password", signIn: "Sign in", signOut: "Sign out", dashboard: "IKM dashboard",
+      wrong: "The user name or password is wrong.", wait: (s) => `Too many failed tries. Try again in ${Math.ceil(s / 60)} minutes.`,
+      ended: "Your session has ended. Please sign in again.", signedInAs: (u, r) => `Signed in as ${u} (${r})`,
+      roles: { admin: "administrator", manager: "unit head", viewer: "report reader", kiosk: "kiosk", counter: "counter" },
+      nav: { units: "Units & services", kiosks: "Kiosks", keys: "Counters & queues", sheets: "Receipt QR sheets", populations: "Populations",
+        imports: "Paper questionnaires", people: "People", settings: "Report settings", audit: "Audit log" },
+      unit: "Unit", code: "Code", name: "Name", timezone: "Time zone", parent: "Parent", noParent: "— none (a top unit) —",
+      openLink: "Open survey link", publicResults: "Results published", closed: "Closed", active: "Active",
+      newUnit: "New unit", createUnit: "Create unit", edit: "Edit", save: "Save", cancel: "Cancel", services: "Services",
+      newService: "New service", addService: "Add service", deactivate: "Deactivate", activate: "Activate",
+      noServices: "This unit has no services yet.", chooseUnit: "Choose a unit", saved: "Saved.",
+      codeHint: "Lower-case letters, digits and hyphens, e.g. dukcapil-kota.",
+      kioskName: "Tablet name", kioskNameHint: "For example: Exit tablet 1.", makeEnrolment: "Create a kiosk enrolment code",
+      enrolTitle: "Kiosk tablet enrolment code", enrolSteps: "Open the tablet's camera and scan this code, or open the address below it in the tablet's browser. The code works until the tablet is retired; keep it safe.",
+      print: "Print", tablets: "This unit's tablets", noTablets: "No tablet is enrolled yet.", device: "Device", state: "State",
+      waiting: "Waiting to send", lastSeen: "Last heard from", retire: "Retire",
+      kioskStates: { online: "Online", late: "Late", offline: "Offline (outside service hours)", retired: "Retired" },
+      retireConfirm: (n) => `Retire "${n}"? Tablets using this key stop taking surveys and must be enrolled again.`,
+      counterName: "Counter or queue system name", makeCounter: "Create a counter key", secretOnce: "Copy it now: this secret is shown only once.",
+      keysOfUnit: "This unit's keys", role: "Role", created: "Created", lastUsed: "Last used", revoked: "Revoked", revoke: "Revoke",
+      revokeConfirm: (n) => `Revoke the key "${n}"? Devices using it stop working.`,
+      signingTitle: "Receipt token signing secret", signingText: "A queue system that prints its own QR codes signs their tokens with this secret (see docs/api.md).",
+      showSigning: "Show the signing secret",
+      service: "Service", anyService: "Any service of the unit", count: "Number of slips", countHint: "1 to 120; 12 slips to an A4 page.",
+      sheetLang: "First language", makeSheet: "Make a sheet to print", sheetReady: (n) => `A sheet of ${n} slips is ready to print in a new window.`,
+      sheetBlocked: "The browser blocked the new window; open the sheet here:", openSheet: "Open the sheet",
+      year: "Year", populationsText: "How many people were served each quarter. Change a number; each field is saved when you leave it.",
+      uploadCsv: "Upload a population CSV", csvHint: "Columns: unit, period, population (e.g. dukcapil,2026-Q3,4200).", upload: "Upload",
+      setRows: (n, all) => `${n} of ${all} rows saved.`, line: "Line", problem: "Problem",
+      importText: "Upload a CSV or XLSX file of paper questionnaires. It is checked first without storing anything; read the result, then import.",
+      file: "File", defaultUnit: "Unit of rows without a unit column", check: "Check the file",
+      dryRun: (r) => `Check: ${r.rows} rows, ${r.valid} ready to import, ${r.already_imported} imported before, ${r.errors.length} with problems.`,
+      fixErrors: "Fix the rows with problems in the file and check again, or import the ready rows only.",
+      confirmImport: (n) => `Import ${n} rows`, imported: (r) => `Done: ${r.imported} rows imported, ${r.already_imported} were there before (never counted twice).`,
+      people: "People", newPerson: "New person", addPerson: "Add person", units: "Units", status: "Status",
+      disabled: "Disabled", enabled: "Active", disable: "Disable", enable: "Enable", resetPassword: "Reset password",
+      newPassword: "New password", passwordHint: "At least 10 characters; not a common password.", changeAccess: "Change role and units",
+      settingsText: "The report's letterhead and signature: address, city, the unit head's name and NIP, logo.",
+      address: "Address", city: "City", headName: "Unit head's name", headId: "Unit head's NIP", headIdHint: "18 digits, spaces allowed.",
+      logo: "Logo", logoHint: "PNG or SVG, at most 512 KiB.", uploadLogo: "Upload logo", noLogo: "No logo yet.",
+      filters: "Filter", actor: "Who", actionCol: "Action", target: "Target", when: "When", from: "From", to: "To",
+      changes: "Changes", noEntries: "No entries.",
+      refused: { validation_failed: "Invalid input", not_found: "Not found", forbidden: "You may not do that",
+        conflict: "Already exists", unit_exists: "The unit code is taken", service_exists: "The service code is taken",
+        too_large: "The file is too large", unsupported_content_type: "This kind of file is not supported", rate_limited: "Too many tries",
+        db_unavailable: "The server is busy; try again shortly", busy: "The server is busy; try again shortly",
+        reference_not_found: "What it refers to does not exist", other: "Request refused" },
+      fields: { code: "Code", name: "Name", timezone: "Time zone", parent: "Parent", units: "Units", username: "User name",
+        password: "Password", role: "Role", population: "Population", period: "Period", address: "Address", city: "City",
+        head_name: "Head's name", head_id: "NIP", logo: "Logo", file: "File", count: "Count", service: "Service", unit: "Unit" },
+    },
+  };
+  const SECTIONS = ["units", "kiosks", "keys", "sheets", "populations", "imports", "people", "settings", "audit"];
+  const app = document.getElementById("app");
+  const state = {
+    lang: localStorage.getItem(LANG) || "id", me: null, checked: false, units: [], unit: null, services: [], error: "", note: "",
+    editing: null, secret: null, enrolment: null, tablets: [], keys: [], sheet: null, year: new Date().getFullYear(),
+    populations: {}, cells: {}, upload: null, file: null, dry: null, done: null, people: [], person: null, audit: [], auditQuery: {},
+  };
+  const t = translator(T, () => state.lang);
+  const L = () => T[state.lang];
+  const admin = () => state.me && state.me.role === "admin";
+  const zone = (tz) => (ZONES.find(([z]) => z === tz) || [tz, tz])[1];
+  const unitName = (code) => { const u = state.units.find((x) => x.code === code); return u ? u.name : code; };
+  const when = (iso) => (iso ? new Date(iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", { dateStyle: "short", timeStyle: "short" }) : "-");
+  const section = () => { const s = location.hash.slice(1); return SECTIONS.includes(s) && (s !== "audit" || admin()) ? s : "units"; };
+  const value = (id) => { const el = document.getElementById(id); return el ? el.value.trim() : ""; };
+  const checked = (id) => { const el = document.getElementById(id); return Boolean(el && el.checked); };
+
+  // A request with the session's cookie (sent by the browser) and, for a change, its CSRF token.
+  async function call(path, { method = "GET", json, body, type } = {}) {
+    const headers = {};
+    if (method !== "GET" && state.me) headers["X-CSRF-Token"] = state.me.csrf_token;
+    let payload = body;
+    if (json !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(json); } else if (type) headers["Content-Type"] = type;
+    const res = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
+    if (res.status === 401 && state.me) { state.me = null; state.error = t("ended"); render(); throw new Error("signed out"); }
+    return res;
+  }
+  const answer = async (res) => { try { return await res.json(); } catch (e) { return {}; } };
+
+  // Why a request was refused, in the page's language, naming its fields, then the server's
+  // own sentence as detail.
+  function refusal(body) {
+    const reason = L().refused[body.error] || L().refused.other;
+    const fields = Object.entries(body.fields || {}).map(([k, v]) => `${L().fields[k] || k} (${v})`).join("; ");
+    return `${reason}${fields ? ": " + fields : ""}.${body.message && !fields ? ` (${body.message})` : ""}`;
+  }
+  // A row's problem in the page's language: the server's common sentences said in Bahasa
+  // Indonesia, anything else as the server wrote it; `answers.U3` named U3.
+  const SAID = [
+    [/^must be a whole number between (\d+) and (\d+)$/, "harus bilangan bulat $1 sampai $2"],
+    [/^unknown unit `(.+)`$/, "unit `$1` tidak dikenal"],
+    [/^unknown service `(.+)` of unit (.+)$/, "layanan `$1` tidak ada di unit $2"],
+    [/^`(.+)` is not a whole number$/, "`$1` bukan bilangan bulat"],
+    [/^this needs (.+)$/, "tidak berhak: this needs $1"],
+  ];
+  const said = (message) => (state.lang === "id" ? SAID.reduce((m, [re, id]) => m.replace(re, id), message) : message);
+  const rowProblems = (errors) => table([t("line"), t("problem")], errors.map((e) => [String(e.line),
+    esc(Object.entries(e.fields).map(([k, v]) => `${L().fields[k] || k.replace(/^answers\./, "")}: ${said(v)}`).join("; "))]), "errors");
+
+  // Runs a change (a request, or its promise); a refusal is shown at the top of the section,
+  // a success noted.
+  async function act(sent, done) {
+    const res = await sent;
+    const body = await answer(res);
+    if (!res.ok) { state.error = refusal(body); state.note = ""; render(); return null; }
+    state.error = ""; state.note = t("saved");
+    if (done) await done(body);
+    render();
+    return body;
+  }
+
+  async function loadUnits() {
+    state.units = await answer(await call("/api/v1/units"));
+    if (!Array.isArray(state.units)) state.units = [];
+    if (!state.unit || !state.units.some((u) => u.code === state.unit)) {
+      const mine = state.me && state.me.units.length ? state.units.find((u) => u.code === state.me.units[0]) : null;
+      state.unit = (mine || (tree()[0] || [])[0] || {}).code || null;
+    }
+    await loadServices();
+  }
+  async function loadServices() {
+    state.services = [];
+    if (state.unit) { const res = await call(`/api/v1/units/${encodeURIComponent(state.unit)}/services`); if (res.ok) state.services = await res.json(); }
+  }
+
+  // The units as a tree: each unit after its parent, with its depth.
+  function tree() {
+    const out = [];
+    const codes = new Set(state.units.map((u) => u.code));
+    const visit = (parent, depth) => state.units.filter((u) => (parent ? u.parent === parent : !codes.has(u.parent)))
+      .sort((a, b) => a.name.localeCompare(b.name)).forEach((u) => { out.push([u, depth]); visit(u.code, depth + 1); });
+    visit(null, 0);
+    return out;
+  }
+  const unitOptions = (chosen, blank) => (blank ? `<option value="">${esc(blank)}</option>` : "") + tree()
+    .map(([u, d]) => `<option value="${esc(u.code)}"${u.code === chosen ? " selected" : ""}>${"\u00a0\u00a0".repeat(d)}${esc(u.name)} (${esc(u.code)})</option>`).join("");
+  const zoneOptions = (chosen) => ZONES.map(([z, label]) => `<option value="${z}"${z === chosen ? " selected" : ""}>${label} (${z})</option>`).join("");
+  const unitPicker = (id = "unit-pick") => `<div class="field"><label for="${id}">${t("unit")}</label><select id="${id}" data-pick-unit>${unitOptions(state.unit)}</select></div>`;
+  const table = (head, rows, cls = "") => `<div class="scroll"><table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
+  const field = (id, label, input, hint) => `<div class="field"><label for="${id}">${esc(label)}</label>${input}${hint ? `<span class="hint" id="${id}-hint">${esc(hint)}</span>` : ""}</div>`;
+  const text = (id, v = "", extra = "") => `<input id="${id}" value="${esc(v || "")}" ${extra}>`;
+  const box = (id, label, on) => `<div class="check"><input type="checkbox" id="${id}"${on ? " checked" : ""}><label for="${id}">${esc(label)}</label></div>`;
+
+  // ---- units and services ------------------------------------------------------------------
+  function unitsView() {
+    const rows = tree().map(([u, d]) => {
+      const flags = [u.open_link ? t("openLink") : "", u.public_results ? t("publicResults") : "", u.active ? "" : t("closed")].filter(Boolean);
+      const editing = state.editing === u.code;
+      return `<li style="margin-left:${d * 1.5}rem" class="unit${u.active ? "" : " closed"}">
+        <div class="unit-line"><strong>${esc(u.name)}</strong> <span class="hint">${esc(u.code)} · ${esc(zone(u.timezone))}${flags.length ? " · " + esc(flags.join(" · ")) : ""}</span>
+        <span class="actions"><button type="button" data-edit-unit="${esc(u.code)}" aria-label="${esc(`${t("edit")}: ${u.name}`)}">${t("edit")}</button>
+        <button type="button" class="secondary" data-services="${esc(u.code)}" aria-label="${esc(`${t("services")}: ${u.name}`)}">${t("services")}</button></span></div>
+        ${editing ? editUnitForm(u) : ""}</li>`;
+    }).join("");
+    const create = admin() ? `<form id="new-unit" class="panel"><h3>${t("newUnit")}</h3>
+        ${field("unit-code", t("code"), text("unit-code", "", 'required maxlength="64" autocomplete="off" aria-describedby="unit-code-hint"'), t("codeHint"))}
+        ${field("unit-name", t("name"), text("unit-name", "", 'required maxlength="200"'))}
+        ${field("unit-tz", t("timezone"), `<select id="unit-tz">${zoneOptions("Asia/Jakarta")}</select>`)}
+        ${field("unit-parent", t("parent"), `<select id="unit-parent">${unitOptions(null, t("noParent"))}</select>`)}
+        ${box("unit-open", t("openLink"), false)}${box("unit-public", t("publicResults"), false)}
+        <div><button type="submit">${t("createUnit")}</button></div></form>` : "";
+    return `<h2>${t("nav").units}</h2><ul class="tree" id="unit-tree">${rows}</ul>${servicesView()}${create}`;
+  }
+  function editUnitForm(u) {
+    const structural = admin() ? `${field("edit-tz", t("timezone"), `<select id="edit-tz">${zoneOptions(u.timezone)}</select>`)}
+      ${field("edit-parent", t("parent"), `<select id="edit-parent">${unitOptions(u.parent, t("noParent"))}</select>`)}
+      ${box("edit-open", t("openLink"), u.open_link)}${box("edit-public", t("publicResults"), u.public_results)}${box("edit-active", t("active"), u.active)}` : "";
+    return `<form id="edit-unit" class="panel" data-code="${esc(u.code)}">${field("edit-name", t("name"), text("edit-name", u.name, 'required maxlength="200"'))}${structural}
+      <div class="buttons"><button type="submit">${t("save")}</button><button type="button" class="secondary" id="edit-cancel">${t("cancel")}</button></div></form>`;
+  }
+  function servicesView() {
+    if (!state.unit) return "";
+    const rows = state.services.map((s) => [esc(s.code), esc(s.name), s.active ? t("active") : t("disabled"),
+      `<button type="button" class="secondary" data-service-active="${esc(s.code)}" data-on="${s.active ? "false" : "true"}">${s.active ? t("deactivate") : t("activate")}</button>`]);
+    return `<section class="panel" id="services" aria-labelledby="services-title"><h3 id="services-title">${t("services")}: ${esc(unitName(state.unit))}</h3>
+      ${rows.length ? table([t("code"), t("name"), t("status"), ""], rows) : `<p>${t("noServices")}</p>`}
+      <form id="new-service" class="row"><h4>${t("newService")}</h4>${field("service-code", t("code"), text("service-code", "", 'required maxlength="64" autocomplete="off"'))}
+      ${field("service-name", t("name"), text("service-name", "", 'required maxlength="200"'))}<div><button type="submit">${t("addService")}</button></div></form></section>`;
+  }
+
+  // ---- kiosks ------------------------------------------------------------------------------
+  async function loadTablets() {
+    const res = state.unit ? await call("/api/v1/kiosks?unit=" + encodeURIComponent(state.unit)) : null;
+    state.tablets = res && res.ok ? await res.json() : [];
+  }
+  function kiosksView() {
+    const e = state.enrolment;
+    const card = e ? `<section class="panel print-card" id="enrolment" aria-labelledby="enrol-title"><h3 id="enrol-title">${t("enrolTitle")}</h3>
+      <p class="print-unit">${esc(unitName(e.units[0]))}</p><p>${esc(e.name)}</p><div class="qr" role="img" aria-label="${esc(t("enrolTitle"))}">${e.enrol_qr_svg}</div>
+      <p>${t("enrolSteps")}</p><p class="url">${esc(e.enrol_url)}</p><p class="no-print"><button type="button" id="print">${t("print")}</button></p></section>` : "";
+    const L_ = L();
+    const rows = state.tablets.map((k) => [esc(k.device_id), esc(k.key_name), `<span class="kiosk-${esc(k.state)}">${esc(L_.kioskStates[k.state] || k.state)}</span>`,
+      String(k.waiting), esc(when(k.last_seen_at)), k.state === "retired" ? "" : `<button type="button" class="danger" data-retire="${esc(k.key_id)}" data-name="${esc(k.key_name)}">${t("retire")}</button>`]);
+    return `<h2>${t("nav").kiosks}</h2><form id="enrol" class="panel no-print">${unitPicker()}
+      ${field("kiosk-name", t("kioskName"), text("kiosk-name", "", 'required maxlength="200" aria-describedby="kiosk-name-hint"'), t("kioskNameHint"))}
+      <div><button type="submit">${t("makeEnrolment")}</button></div></form>${card}
+      <section class="panel no-print" aria-labelledby="tablets-title"><h3 id="tablets-title">${t("tablets")}</h3>
+      ${rows.length ? table([t("device"), t("name"), t("state"), t("waiting"), t("lastSeen"), ""], rows) : `<p>${t("noTablets")}</p>`}</section>`;
+  }
+
+  // ---- counter keys and signing secrets ----------------------------------------------------
+  async function loadKeys() {
+    const res = await call("/api/v1/keys");
+    const all = res.ok ? await res.json() : [];
+    state.keys = all.filter((k) => k.units.includes(state.unit));
+  }
+  function keysView() {
+    const secret = state.secret ? `<div class="secret" role="status" id="secret"><p><strong>${t("secretOnce")}</strong></p><p><code>${esc(state.secret)}</code></p></div>` : "";
+    const rows = state.keys.map((k) => [esc(L().roles[k.role] || k.role), esc(k.name), esc(when(k.created_at)), esc(when(k.last_used_at)),
+      k.revoked_at ? esc(when(k.revoked_at)) : `<button type="button" class="danger" data-revoke="${esc(k.id)}" data-name="${esc(k.name)}">${t("revoke")}</button>`]);
+    return `<h2>${t("nav").keys}</h2>${secret}<form id="counter" class="panel">${unitPicker()}
+      ${field("counter-name", t("counterName"), text("counter-name", "", 'required maxlength="200"'))}<div><button type="submit">${t("makeCounter")}</button></div></form>
+      <section class="panel"><h3>${t("signingTitle")}</h3><p>${t("signingText")}</p><button type="button" id="signing">${t("showSigning")}</button></section>
+      <section class="panel" aria-labelledby="keys-title"><h3 id="keys-title">${t("keysOfUnit")}</h3>${rows.length ? table([t("role"), t("name"), t("created"), t("lastUsed"), t("revoked")], rows) : "<p>-</p>"}</section>`;
+  }
+
+  // ---- receipt QR sheets -------------------------------------------------------------------
+  function sheetsView() {
+    const services = `<option value="">${t("anyService")}</option>` + state.services.filter((s) => s.active).map((s) => `<option value="${esc(s.code)}">${esc(s.name)}</option>`).join("");
+    const ready = state.sheet ? `<p role="status" id="sheet-ready">${esc(state.sheet.blocked ? t("sheetBlocked") : L().sheetReady(state.sheet.count))} <a href="${state.sheet.url}" target="_blank" rel="noopener">${t("openSheet")}</a></p>` : "";
+    return `<h2>${t("nav").sheets}</h2><form id="sheet" class="panel">${unitPicker()}
+      ${field("sheet-service", t("service"), `<select id="sheet-service">${services}</select>`)}
+      ${field("sheet-count", t("count"), '<input id="sheet-count" type="number" min="1" max="120" value="24" required aria-describedby="sheet-count-hint">', t("countHint"))}
+      ${field("sheet-lang", t("sheetLang"), '<select id="sheet-lang"><option value="id">Bahasa Indonesia</option><option value="en">English</option></select>')}
+      <div><button type="submit">${t("makeSheet")}</button></div></form>${ready}`;
+  }
+
+  // ---- populations -------------------------------------------------------------------------
+  async function loadPopulations() {
+    state.populations = {};
+    for (const u of state.units) {
+      const res = await call(`/api/v1/units/${encodeURIComponent(u.code)}/populations`);
+      if (res.ok) for (const p of await res.json()) state.populations[`${u.code}/${p.period}`] = p.population;
+    }
+  }
+  function populationsView() {
+    const quarters = [1, 2, 3, 4].map((q) => `${state.year}-Q${q}`);
+    const rows = tree().map(([u, d]) => [`<span style="padding-left:${d}rem">${esc(u.name)}</span>`, ...quarters.map((p) => {
+      const k = `${u.code}/${p}`; const cell = state.cells[k] || "";
+      return `<input class="cell" type="number" min="1" step="1" data-cell="${esc(k)}" value="${state.populations[k] || ""}" aria-label="${esc(`${u.name} ${p}`)}">${cell ? `<span class="cell-${cell === "ok" ? "ok" : "bad"}" role="status">${cell === "ok" ? "✓" : esc(cell)}</span>` : ""}`;
+    })]);
+    const years = [state.year - 2, state.year - 1, state.year, state.year + 1];
+    const up = state.upload ? `<div role="status" id="upload-result"><p>${esc(L().setRows(state.upload.set, state.upload.rows))}</p>${state.upload.errors.length ? rowProblems(state.upload.errors) : ""}</div>` : "";
+    return `<h2>${t("nav").populations}</h2><p>${t("populationsText")}</p>
+      <div class="row">${field("year", t("year"), `<select id="year">${years.map((y) => `<option${y === state.year ? " selected" : ""}>${y}</option>`).join("")}</select>`)}</div>
+      ${table([t("unit"), ...quarters.map((q) => q.replace(/^\d+-Q/, "Triwulan ").replace("Triwulan", state.lang === "id" ? "Triwulan" : "Quarter"))], rows, "grid")}
+      <form id="population-csv" class="panel">${field("population-file", t("uploadCsv"), '<input id="population-file" type="file" accept=".csv,text/csv" required aria-describedby="population-file-hint">', t("csvHint"))}
+      <div><button type="submit">${t("upload")}</button></div></form>${up}`;
+  }
+
+  // ---- paper imports -----------------------------------------------------------------------
+  function importsView() {
+    const d = state.dry;
+    const errors = d && d.errors.length ? rowProblems(d.errors) : "";
+    const result = d ? `<section class="panel" id="dry-run" role="status"><p>${esc(L().dryRun(d))}</p>${errors}${d.errors.length ? `<p>${t("fixErrors")}</p>` : ""}
+      ${d.valid - d.already_imported > 0 ? `<button type="button" id="confirm-import">${esc(L().confirmImport(d.valid - d.already_imported))}</button>` : ""}</section>` : "";
+    const done = state.done ? `<p role="status" id="import-done" class="done">${esc(L().imported(state.done))}</p>` : "";
+    return `<h2>${t("nav").imports}</h2><p>${t("importText")}</p><form id="import" class="panel">
+      ${field("import-unit", t("defaultUnit"), `<select id="import-unit">${unitOptions("", "-")}</select>`)}
+      ${field("import-file", t("file"), '<input id="import-file" type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required>')}
+      <div><button type="submit">${t("check")}</button></div></form>${result}${done}`;
+  }
+
+  // ---- people ------------------------------------------------------------------------------
+  async function loadPeople() {
+    const res = await call("/api/v1/users");
+    state.people = res.ok ? await res.json() : [];
+  }
+  const roleOptions = (chosen) => (admin() ? ["admin", "manager", "viewer"] : ["viewer"]).map((r) => `<option value="${r}"${r === chosen ? " selected" : ""}>${esc(L().roles[r])}</option>`).join("");
+  const unitChecks = (prefix, chosen) => `<fieldset class="units"><legend>${t("units")}</legend>${tree().map(([u, d]) => `<div class="check" style="margin-left:${d}rem"><input type="checkbox" id="${prefix}-${esc(u.code)}" data-unit-check="${prefix}" value="${esc(u.code)}"${chosen.includes(u.code) ? " checked" : ""}><label for="${prefix}-${esc(u.code)}">${esc(u.name)}</label></div>`).join("")}</fieldset>`;
+  const chosenUnits = (prefix) => [...document.querySelectorAll(`[data-unit-check="${prefix}"]:checked`)].map((c) => c.value);
+  function peopleView() {
+    const rows = state.people.map((p) => [esc(p.username), esc(L().roles[p.role] || p.role), esc(p.units.map(unitName).join(", ") || "-"),
+      p.disabled_at ? t("disabled") : t("enabled"),
+      `<button type="button" class="secondary" data-person="${esc(p.username)}">${t("edit")}</button> <button type="button" class="${p.disabled_at ? "secondary" : "danger"}" data-person-disable="${esc(p.username)}" data-on="${p.disabled_at ? "false" : "true"}">${p.disabled_at ? t("enable") : t("disable")}</button>`]);
+    const p = state.person && state.people.find((x) => x.username === state.person);
+    const edit = p ? `<form id="person-edit" class="panel" data-username="${esc(p.username)}"><h3>${t("changeAccess")}: ${esc(p.username)}</h3>
+      ${field("person-role", t("role"), `<select id="person-role">${roleOptions(p.role)}</select>`)}${unitChecks("edit", p.units)}
+      <div class="buttons"><button type="submit">${t("save")}</button><button type="button" class="secondary" id="person-cancel">${t("cancel")}</button></div></form>
+      <form id="person-password" class="panel"><h3>${t("resetPassword")}: ${esc(p.username)}</h3>
+      ${field("person-new-password", t("newPassword"), '<input id="person-new-password" type="password" minlength="10" required autocomplete="new-password" aria-describedby="person-new-password-hint">', t("passwordHint"))}
+      <div><button type="submit">${t("resetPassword")}</button></div></form>` : "";
+    return `<h2>${t("people")}</h2>${table([t("username"), t("role"), t("units"), t("status"), ""], rows)}${edit}
+      <form id="new-person" class="panel"><h3>${t("newPerson")}</h3>
+      ${field("person-name", t("username"), text("person-name", "", 'required minlength="3" maxlength="64" autocomplete="off"'))}
+      ${field("person-pass", t("password"), '<input id="person-pass" type="password" minlength="10" required autocomplete="new-password" aria-describedby="person-pass-hint">', t("passwordHint"))}
+      ${field("person-new-role", t("role"), `<select id="person-new-role">${roleOptions("viewer")}</select>`)}${unitChecks("new", [])}
+      <div><button type="submit">${t("addPerson")}</button></div></form>`;
+  }
+
+  // ---- report settings ---------------------------------------------------------------------
+  function settingsView() {
+    const u = state.units.find((x) => x.code === state.unit);
+    if (!u) return `<h2>${t("nav").settings}</h2>`;
+    const logo = `/api/v1/units/${encodeURIComponent(u.code)}/logo?v=${state.logoVersion || 0}`;
+    return `<h2>${t("nav").settings}</h2><p>${t("settingsText")}</p><form id="settings" class="panel">${unitPicker()}
+      ${field("set-name", t("name"), text("set-name", u.name, 'required maxlength="200"'))}
+      ${field("set-address", t("address"), text("set-address", u.address, 'maxlength="300"'))}
+      ${field("set-city", t("city"), text("set-city", u.city, 'maxlength="100"'))}
+      ${field("set-head", t("headName"), text("set-head", u.head_name, 'maxlength="200"'))}
+      ${field("set-nip", t("headId"), text("set-nip", u.head_id, 'inputmode="numeric" maxlength="24" aria-describedby="set-nip-hint"'), t("headIdHint"))}
+      <div><button type="submit">${t("save")}</button></div></form>
+      <form id="logo" class="panel"><h3>${t("logo")}</h3><img id="logo-preview" src="${logo}" alt="${esc(`${t("logo")} ${u.name}`)}" hidden>
+      ${field("logo-file", t("logo"), '<input id="logo-file" type="file" accept="image/png,image/svg+xml,.png,.svg" required aria-describedby="logo-file-hint">', t("logoHint"))}
+      <div><button type="submit">${t("uploadLogo")}</button></div></form>`;
+  }
+
+  // ---- audit log ---------------------------------------------------------------------------
+  async function loadAudit() {
+    const q = new URLSearchParams(Object.entries(state.auditQuery).filter(([, v]) => v));
+    const res = await call("/api/v1/audit?" + q);
+    const body = await answer(res);
+    if (!res.ok) { state.error = refusal(body); state.audit = []; return; }
+    state.audit = body;
+  }
+  // What changed between two records, as `field: before → after`.
+  function changes(e) {
+    const before = e.before ? JSON.parse(e.before) : {}; const after = e.after ? JSON.parse(e.after) : {};
+    const shown = (v) => (v === null || v === undefined ? "–" : typeof v === "object" ? JSON.stringify(v) : String(v));
+    return Object.keys({ ...before, ...after }).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+      .map((k) => `${esc(k)}: ${e.before ? esc(shown(before[k])) + " → " : ""}${esc(shown(after[k]))}`).join("<br>");
+  }
+  function auditView() {
+    const q = state.auditQuery;
+    const rows = state.audit.map((e) => [esc(when(e.at)), esc(e.actor), esc(e.action), esc(e.target), `<span class="changes">${changes(e)}</span>`]);
+    return `<h2>${t("nav").audit}</h2><form id="audit-filter" class="panel row">
+      ${field("audit-unit", t("unit"), `<select id="audit-unit">${unitOptions(q.unit || "", "-")}</select>`)}
+      ${field("audit-actor", t("actor"), text("audit-actor", q.actor, 'maxlength="100" placeholder="user:nama"'))}
+      ${field("audit-action", t("actionCol"), text("audit-action", q.action, 'maxlength="60" placeholder="unit"'))}
+      ${field("audit-from", t("from"), `<input id="audit-from" type="date" value="${esc((q.from || "").slice(0, 10))}">`)}
+      ${field("audit-to", t("to"), `<input id="audit-to" type="date" value="${esc((q.to || "").slice(0, 10))}">`)}
+      <div><button type="submit">${t("filters")}</button></div></form>
+      ${rows.length ? table([t("when"), t("actor"), t("actionCol"), t("target"), t("changes")], rows, "audit") : `<p>${t("noEntries")}</p>`}`;
+  }
+
+  const VIEWS = { units: unitsView, kiosks: kiosksView, keys: keysView, sheets: sheetsView, populations: populationsView, imports: importsView, people: peopleView, settings: settingsView, audit: auditView };
+  const LOADS = { kiosks: loadTablets, keys: loadKeys, populations: loadPopulations, people: loadPeople, audit: loadAudit };
+
+  function render() {
+    const focused = document.activeElement && document.activeElement.id;
+    document.documentElement.lang = state.lang;
+    document.title = t("title");
+    const tools = `<button type="button" id="lang" lang="${state.lang === "id" ? "en" : "id"}">${t("language")}</button>${state.me ? `<a class="button" href="/dashboard">${t("dashboard")}</a><button type="button" id="sign-out">${t("signOut")}</button>` : ""}`;
+    const header = `<header><h1>${t("title")}</h1><div class="tools">${tools}</div></header>`;
+    const messages = `${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ""}${state.note && !state.error ? `<p class="note" role="status">${esc(state.note)}</p>` : ""}`;
+    if (!state.checked) { app.innerHTML = `${header}<main><p>…</p></main>`; return; }
+    if (!state.me) {
+      app.innerHTML = `${header}<main class="narrow"><h2>${t("signInTitle")}</h2><p>${t("signInText")}</p>${messages}
+        <form id="sign-in" class="panel">${field("username", t("username"), `<input id="username" autocomplete="username" required maxlength="64" autocapitalize="none" value="${esc(state.name || "")}">`)}
+        ${field("password", t("password"), '<input id="password" type="password" autocomplete="current-password" required>')}
+        <div><button type="submit">${t("signIn")}</button></div></form></main>`;
+    } else {
+      const current = section();
+      const nav = SECTIONS.filter((s) => s !== "audit" || admin()).map((s) => `<a href="#${s}"${s === current ? ' aria-current="page"' : ""}>${esc(t("nav")[s])}</a>`).join("");
+      app.innerHTML = `${header}<nav aria-label="${esc(t("title"))}">${nav}</nav><main><p class="hint">${esc(L().signedInAs(state.me.username, L().roles[state.me.role]))}</p>${messages}${VIEWS[current]()}</main>`;
+    }
+    bind();
+    // What is on screen, for whoever waits for a choice to take effect (the browser tests).
+    app.dataset.unit = state.unit || "";
+    app.dataset.renders = String(Number(app.dataset.renders || 0) + 1);
+    const again = focused && document.getElementById(focused);
+    if (again) again.focus();
+  }
+
+  async function show() {
+    const current = section();
+    if (LOADS[current]) await LOADS[current]();
+    render();
+  }
+
+  async function signIn(e) {
+    e.preventDefault();
+    state.name = value("username");
+    const res = await fetch("/api/v1/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+      body: JSON.stringify({ username: value("username"), password: document.getElementById("password").value }) });
+    const body = await answer(res);
+    if (res.status === 201) { state.me = body; state.error = ""; state.note = ""; await loadUnits(); await show(); return; }
+    state.error = res.status === 429 ? L().wait(Number(res.headers.get("Retry-After") || 900)) : res.status === 401 ? t("wrong") : refusal(body);
+    render();
+    document.getElementById("password").focus();
+  }
+
+  const post = (path, json, method = "POST") => call(path, { method, json });
+  const unitPath = (code, rest = "") => `/api/v1/units/${encodeURIComponent(code)}${rest}`;
+
+  // Each form and button of the section on screen.
+  const HANDLERS = {
+    "#new-unit": ["submit", () => act(post("/api/v1/units", { code: value("unit-code"), name: value("unit-name"), timezone: value("unit-tz"),
+      parent: value("unit-parent") || null, open_link: checked("unit-open"), public_results: checked("unit-public") }), loadUnits)],
+    "#edit-unit": ["submit", (e) => {
+      const code = e.target.dataset.code; const u = state.units.find((x) => x.code === code);
+      const body = { name: value("edit-name") };
+      if (admin()) {
+        if (value("edit-tz") !== u.timezone) body.timezone = value("edit-tz");
+        if ((value("edit-parent") || null) !== (u.parent || null)) body.parent = value("edit-parent") || null;
+        for (const [id, k] of [["edit-open", "open_link"], ["edit-public", "public_results"], ["edit-active", "active"]]) if (checked(id) !== u[k]) body[k] = checked(id);
+      }
+      return act(post(unitPath(code), body, "PATCH"), async () => { state.editing = null; await loadUnits(); });
+    }],
+    "#edit-cancel": ["click", () => { state.editing = null; render(); }],
+    "#new-service": ["submit", () => act(post(unitPath(state.unit, "/services"), { code: value("service-code"), name: value("service-name") }), loadServices)],
+    "#enrol": ["submit", () => act(post("/api/v1/keys", { role: "kiosk", units: [state.unit], name: value("kiosk-name") }), async (k) => { state.enrolment = k; await loadTablets(); })],
+    "#print": ["click", () => window.print()],
+    "#counter": ["submit", () => act(post("/api/v1/keys", { role: "counter", units: [state.unit], name: value("counter-name") }), async (k) => { state.secret = k.secret; await loadKeys(); })],
+    "#signing": ["click", () => act(post(unitPath(state.unit, "/signing-secret"), {}), (s) => { state.secret = s.signing_secret; })],
+    "#sheet": ["submit", async () => {
+      const count = Number(value("sheet-count"));
+      const body = { count, lang: value("sheet-lang") }; if (value("sheet-service")) body.service = value("sheet-service");
+      const res = await post(unitPath(state.unit, "/receipt-sheets"), body);
+      if (!res.ok) { state.error = refusal(await answer(res)); render(); return; }
+      const url = URL.createObjectURL(new Blob([await res.text()], { type: "text/html" }));
+      const opened = window.open(url, "_blank");
+      state.sheet = { count, url, blocked: !opened }; state.error = ""; render();
+    }],
+    "#year": ["change", (e) => { state.year = Number(e.target.value); render(); }],
+    "#population-csv": ["submit", async () => {
+      const file = document.getElementById("population-file").files[0]; if (!file) return;
+      const res = await call("/api/v1/populations", { method: "POST", body: await file.arrayBuffer(), type: "text/csv" });
+      await act(res, async (r) => { state.upload = r; await loadPopulations(); });
+    }],
+    "#import": ["submit", async () => {
+      const file = document.getElementById("import-file").files[0]; if (!file) return;
+      state.file = { bytes: await file.arrayBuffer(), type: /\.xlsx$/i.test(file.name) ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv", unit: value("import-unit") };
+      state.done = null;
+      await sendImport(true);
+    }],
+    "#confirm-import": ["click", () => sendImport(false)],
+    "#new-person": ["submit", () => act(post("/api/v1/users", { username: value("person-name"), password: document.getElementById("person-pass").value,
+      role: value("person-new-role"), units: value("person-new-role") === "admin" ? [] : chosenUnits("new") }), loadPeople)],
+    "#person-edit": ["submit", (e) => act(post(`/api/v1/users/${encodeURIComponent(e.target.dataset.username)}`, { role: value("person-role"),
+      units: value("person-role") === "admin" ? [] : chosenUnits("edit") }, "PATCH"), async () => { state.person = null; await loadPeople(); })],
+    "#person-password": ["submit", () => act(post(`/api/v1/users/${encodeURIComponent(state.person)}`, { password: document.getElementById("person-new-password").value }, "PATCH"))],
+    "#person-cancel": ["click", () => { state.person = null; render(); }],
+    "#settings": ["submit", () => act(post(unitPath(state.unit), { name: value("set-name"), address: value("set-address"), city: value("set-city"),
+      head_name: value("set-head"), head_id: value("set-nip") }, "PATCH"), loadUnits)],
+    "#logo": ["submit", async () => {
+      const file = document.getElementById("logo-file").files[0]; if (!file) return;
+      const type = file.type || (/\.svg$/i.test(file.name) ? "image/svg+xml" : "image/png");
+      await act(await call(unitPath(state.unit, "/logo"), { method: "PUT", body: await file.arrayBuffer(), type }), () => { state.logoVersion = Date.now(); });
+    }],
+    "#audit-filter": ["submit", async () => {
+      state.auditQuery = { unit: value("audit-unit"), actor: value("audit-actor"), action: value("audit-action"),
+        from: value("audit-from") ? value("audit-from") + "T00:00:00Z" : "", to: value("audit-to") ? value("audit-to") + "T23:59:59Z" : "" };
+      await loadAudit(); render();
+    }],
+  };
+
+  async function sendImport(dry) {
+    const f = state.file; if (!f) return;
+    const q = new URLSearchParams(); if (dry) q.set("dry_run", "true"); if (f.unit) q.set("unit", f.unit);
+    const res = await call("/api/v1/imports?" + q, { method: "POST", body: f.bytes, type: f.type });
+    const body = await answer(res);
+    if (!res.ok) { state.error = refusal(body); state.dry = null; render(); return; }
+    state.error = ""; state.note = "";
+    if (dry) state.dry = body; else { state.done = body; state.dry = null; }
+    render();
+  }
+
+  function bind() {
+    const on = (sel, ev, fn) => { const el = document.querySelector(sel); if (el) el.addEventListener(ev, (e) => { if (ev === "submit") e.preventDefault(); Promise.resolve(fn(e)).catch(() => {}); }); };
+    on("#lang", "click", () => { state.lang = state.lang === "id" ? "en" : "id"; localStorage.setItem(LANG, state.lang); render(); });
+    on("#sign-in", "submit", signIn);
+    on("#sign-out", "click", async () => { await call("/api/v1/sessions/current", { method: "DELETE" }); state.me = null; state.error = ""; state.note = ""; render(); });
+    for (const [sel, [ev, fn]] of Object.entries(HANDLERS)) on(sel, ev, fn);
+    document.querySelectorAll("[data-pick-unit]").forEach((s) => s.addEventListener("change", async () => {
+      state.unit = s.value; state.enrolment = null; state.secret = null; state.sheet = null;
+      await loadServices(); await show();
+    }));
+    document.querySelectorAll("[data-edit-unit]").forEach((b) => b.addEventListener("click", () => { state.editing = b.dataset.editUnit; render(); }));
+    document.querySelectorAll("[data-services]").forEach((b) => b.addEventListener("click", async () => {
+      state.unit = b.dataset.services; await loadServices(); render(); const s = document.getElementById("services"); if (s) s.scrollIntoView();
+    }));
+    document.querySelectorAll("[data-service-active]").forEach((b) => b.addEventListener("click", () => {
+      act(post(unitPath(state.unit, `/services/${encodeURIComponent(b.dataset.serviceActive)}`), { active: b.dataset.on === "true" }, "PATCH"), loadServices).catch(() => {});
+    }));
+    document.querySelectorAll("[data-retire]").forEach((b) => b.addEventListener("click", () => {
+      if (confirm(L().retireConfirm(b.dataset.name))) act(call(`/api/v1/keys/${encodeURIComponent(b.dataset.retire)}`, { method: "DELETE" }), loadTablets).catch(() => {});
+    }));
+    document.querySelectorAll("[data-revoke]").forEach((b) => b.addEventListener("click", () => {
+      if (confirm(L().revokeConfirm(b.dataset.name))) act(call(`/api/v1/keys/${encodeURIComponent(b.dataset.revoke)}`, { method: "DELETE" }), loadKeys).catch(() => {});
+    }));
+    document.querySelectorAll("[data-cell]").forEach((input) => input.addEventListener("change", async () => {
+      const [unit, period] = input.dataset.cell.split("/");
+      const res = await post(unitPath(unit, `/populations/${period}`), { population: Number(input.value) }, "PUT");
+      const body = await answer(res);
+      if (res.ok) { state.populations[input.dataset.cell] = body.population; state.cells[input.dataset.cell] = "ok"; } else state.cells[input.dataset.cell] = refusal(body);
+      render();
+    }));
+    document.querySelectorAll("[data-person]").forEach((b) => b.addEventListener("click", () => { state.person = b.dataset.person; render(); }));
+    document.querySelectorAll("[data-person-disable]").forEach((b) => b.addEventListener("click", () => {
+      act(post(`/api/v1/users/${encodeURIComponent(b.dataset.personDisable)}`, { disabled: b.dataset.on === "true" }, "PATCH"), loadPeople).catch(() => {});
+    }));
+    const preview = document.getElementById("logo-preview");
+    if (preview) preview.addEventListener("load", () => { preview.hidden = false; });
+  }
+
+  window.addEventListener("hashchange", () => { state.error = ""; state.note = ""; show().catch(() => {}); });
+  render();
+  // Already signed in (a reload, or from the dashboard)? The session says so, with its token.
+  fetch("/api/v1/sessions/current", { credentials: "same-origin" }).then(async (res) => {
+    state.checked = true;
+    if (res.ok) { state.me = await res.json(); await loadUnits(); await show(); } else render();
+  }).catch(() => { state.checked = true; render(); });
+})();
