@@ -55,6 +55,9 @@ pub struct Settings {
     /// of `X-Forwarded-For`, which the reverse proxy in front of the server appends. Only for a
     /// server that no client can reach except through that proxy.
     pub trust_proxy: bool,
+    /// `KEPUASAN_REQUIRE_TOTP` (`off` by default): an administrator must set up two-step
+    /// sign-in (TOTP) before their session may do anything else.
+    pub require_totp: bool,
 }
 
 impl Default for Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             anonymous_per_minute: Self::DEFAULT_ANONYMOUS_PER_MINUTE,
             key_per_minute: Self::DEFAULT_KEY_PER_MINUTE,
             trust_proxy: false,
+            require_totp: false,
         }
     }
 }
@@ -98,6 +102,7 @@ struct FileSettings {
     anonymous_per_minute: Option<u32>,
     flag_key_per_minute: Option<u32>,
     trust_proxy: Option<bool>,
+    require_totp: Option<bool>,
 }
 
 impl Settings {
@@ -201,6 +206,7 @@ impl Settings {
                 }
             };
         let trust_proxy = switch("KEPUASAN_TRUST_PROXY", file.trust_proxy, false)?;
+        let require_totp = switch("KEPUASAN_REQUIRE_TOTP", file.require_totp, false)?;
         let key_per_minute = number(
             "KEPUASAN_FLAG_KEY_PER_MINUTE",
             file.flag_key_per_minute,
@@ -233,6 +239,7 @@ impl Settings {
         Ok(Settings {
             key_per_minute,
             trust_proxy,
+            require_totp,
             heavy_limit,
             heavy_wait_seconds,
             anonymous_per_minute,

@@ -83,6 +83,8 @@ kinds! {
     KeyUnknown => UNAUTHORIZED, "key_unknown";
     /// 401: a key that has been revoked (a device should forget it).
     KeyRevoked => UNAUTHORIZED, "key_revoked";
+    /// 401: the password was right; the person's two-step sign-in code is missing or wrong.
+    TotpRequired => UNAUTHORIZED, "totp_required";
     /// 403: a valid key that may not do this.
     Forbidden => FORBIDDEN, "forbidden";
     /// 404.

@@ -252,6 +252,13 @@ pub(crate) async fn principal(state: &AppState, req: &HttpRequest) -> Result<Pri
             .await?
             .ok_or_else(|| AppError::unauthorized("the session has ended; sign in again"))?;
         let (found, secret) = found;
+        if found.held_for_totp(state.settings.require_totp)
+            && !req.path().starts_with("/api/v1/sessions/current")
+        {
+            return Err(AppError::forbidden(
+                "this server requires administrators to use two-step sign-in: set it up first",
+            ));
+        }
         if !req.method().is_safe() {
             let given = req
                 .headers()
@@ -555,6 +562,8 @@ api_routes! {
     post "/sessions" => sessions::sign_in,
     get "/sessions/current" => sessions::current,
     delete "/sessions/current" => sessions::sign_out,
+    post "/sessions/current/totp" => sessions::begin_totp,
+    put "/sessions/current/totp" => sessions::confirm_totp,
     post "/users" => people::add,
     get "/users" => people::list,
     patch "/users/{username}" => people::change,

@@ -360,6 +360,12 @@ pub struct User {
     pub password_changed_at: NaiveDateTime,
     /// Disabled (UTC); a disabled user cannot sign in.
     pub disabled_at: Option<NaiveDateTime>,
+    /// The TOTP secret (base32), once two-step sign-in is begun.
+    pub totp_secret: Option<String>,
+    /// When a first code confirmed the secret; until then it does not count.
+    pub totp_confirmed_at: Option<NaiveDateTime>,
+    /// The last time step whose code was accepted (a code counts once).
+    pub totp_last_step: Option<i64>,
 }
 
 /// Stores a new user.
@@ -396,6 +402,9 @@ pub fn update_user(conn: &mut DbConn, user: &User) -> Result<(), AppError> {
             users::password_hash.eq(&user.password_hash),
             users::password_changed_at.eq(user.password_changed_at),
             users::disabled_at.eq(user.disabled_at),
+            users::totp_secret.eq(&user.totp_secret),
+            users::totp_confirmed_at.eq(user.totp_confirmed_at),
+            users::totp_last_step.eq(user.totp_last_step),
         ))
         .execute(conn)?;
     Ok(())

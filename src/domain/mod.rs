@@ -11,6 +11,7 @@ pub mod kiosks;
 pub mod populations;
 pub mod rules;
 pub mod sessions;
+pub mod twostep;
 pub mod units;
 pub mod users;
 

@@ -36,6 +36,10 @@ pub struct SignIn {
     /// The password.
     #[validate(length(min = 1, max = 1024, message = "must be 1 to 1024 characters"))]
     pub password: String,
+    /// The six-digit code of the person's authenticator app, when two-step sign-in is on.
+    #[serde(default)]
+    #[validate(length(max = 10, message = "must be the six-digit code"))]
+    pub totp: Option<String>,
 }
 
 /// A signed-in person as the API answers: who, what they may do, and the token their changes
@@ -53,6 +57,16 @@ pub struct SessionView {
     /// When the session ends at the latest (UTC, without a zone suffix).
     #[schema(value_type = String)]
     pub expires_at: NaiveDateTime,
+    /// Whether two-step sign-in (TOTP) is on for this person.
+    pub totp: bool,
+    /// True when the server requires administrators to use two-step sign-in and this one has
+    /// not set it up: until they do, the session may only set it up or sign out.
+    pub totp_setup_required: bool,
+}
+
+/// Whether a person must set up two-step sign-in before doing anything else.
+pub fn must_set_up_totp(require_totp: bool, role: &str, totp: bool) -> bool {
+    require_totp && role == "admin" && !totp
 }
 
 /// A session found from its cookie: the person and the session's stored hash.
@@ -84,14 +98,26 @@ impl Found {
     }
 
     /// The answer for this session, given the cookie's secret.
-    pub fn view(&self, secret: &str) -> SessionView {
+    pub fn view(&self, secret: &str, require_totp: bool) -> SessionView {
+        let totp = self.user.totp_confirmed_at.is_some();
         SessionView {
             username: self.user.username.clone(),
             role: self.user.role.clone(),
             units: serde_json::from_str(&self.user.units).unwrap_or_default(),
             csrf_token: csrf_token(secret),
             expires_at: self.created_at + ABSOLUTE,
+            totp,
+            totp_setup_required: must_set_up_totp(require_totp, &self.user.role, totp),
         }
+    }
+
+    /// Whether this session may only set up two-step sign-in (and sign out) for now.
+    pub fn held_for_totp(&self, require_totp: bool) -> bool {
+        must_set_up_totp(
+            require_totp,
+            &self.user.role,
+            self.user.totp_confirmed_at.is_some(),
+        )
     }
 }
 
@@ -167,6 +193,7 @@ pub fn record_failure(
 pub fn start(
     conn: &mut DbConn,
     user: &UserView,
+    require_totp: bool,
     now: NaiveDateTime,
 ) -> Result<(String, SessionView), AppError> {
     let secret = new_secret();
@@ -186,6 +213,8 @@ pub fn start(
         units: user.units.clone(),
         csrf_token: csrf_token(&secret),
         expires_at: now + ABSOLUTE,
+        totp: user.totp,
+        totp_setup_required: must_set_up_totp(require_totp, &user.role, user.totp),
     };
     Ok((secret, view))
 }

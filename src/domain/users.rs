@@ -114,10 +114,13 @@ pub struct UserView {
     /// Disabled (UTC), if so.
     #[schema(value_type = Option<String>)]
     pub disabled_at: Option<NaiveDateTime>,
+    /// Whether two-step sign-in (TOTP) is on.
+    pub totp: bool,
 }
 
 impl UserView {
-    fn of(user: queries::User) -> UserView {
+    /// The view of a stored person.
+    pub fn of(user: queries::User) -> UserView {
         UserView {
             units: serde_json::from_str(&user.units).unwrap_or_default(),
             username: user.username,
@@ -125,6 +128,7 @@ impl UserView {
             created_at: user.created_at,
             password_changed_at: user.password_changed_at,
             disabled_at: user.disabled_at,
+            totp: user.totp_confirmed_at.is_some(),
         }
     }
 }
@@ -255,6 +259,9 @@ pub fn add(
             created_at: now,
             password_changed_at: now,
             disabled_at: None,
+            totp_secret: None,
+            totp_confirmed_at: None,
+            totp_last_step: None,
         };
         queries::insert_user(conn, &user)?;
         let view = UserView::of(user);
@@ -294,6 +301,9 @@ pub struct UserChange {
     /// A new password (the person's sessions end).
     #[validate(custom(function = "valid_password"))]
     pub password: Option<String>,
+    /// False resets two-step sign-in (for a person who lost their phone); a person turns it
+    /// on themselves.
+    pub totp: Option<bool>,
 }
 
 /// Changes a person, as `actor` (audited): role, units, disabled, password. Disabling or a
@@ -334,14 +344,29 @@ pub fn change(
             user.password_hash = hash;
             user.password_changed_at = now;
         }
+        match change.totp {
+            Some(true) => {
+                return Err(AppError::field(
+                    "totp",
+                    "a person turns two-step sign-in on themselves, at /admin",
+                ));
+            }
+            Some(false) => {
+                user.totp_secret = None;
+                user.totp_confirmed_at = None;
+                user.totp_last_step = None;
+            }
+            None => {}
+        }
         queries::update_user(conn, &user)?;
         if user.disabled_at.is_some() || change.password.is_some() {
             super::sessions::end_all(conn, &name, now)?;
         }
         let after = UserView::of(user);
-        let action = match (change.password.is_some(), change.disabled) {
-            (true, _) => "user.password",
-            (false, Some(true)) => "user.disable",
+        let action = match (change.password.is_some(), change.disabled, change.totp) {
+            (true, ..) => "user.password",
+            (false, Some(true), _) => "user.disable",
+            (false, _, Some(false)) => "user.totp_reset",
             _ => "user.update",
         };
         record(conn, actor, action, Some(&before), &after, now)?;
@@ -349,8 +374,8 @@ pub fn change(
     })
 }
 
-/// Records a change of a person in the audit log (the views hold no hash).
-fn record(
+/// Records a change of a person in the audit log (the views hold no hash or secret).
+pub(crate) fn record(
     conn: &mut DbConn,
     actor: &Principal,
     action: &str,

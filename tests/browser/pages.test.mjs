@@ -3,6 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -95,6 +96,25 @@ async function bigTargets(p, where) {
     .filter(({ r }) => r.width < 44 || r.height < 44)
     .map(({ what, r }) => `${what} ${Math.round(r.width)}x${Math.round(r.height)}`));
   assert.deepEqual(small, [], `touch targets under 44 px on ${where}`);
+}
+
+// The six-digit code an authenticator app with this base32 secret shows `ahead` 30-second
+// steps from now (RFC 6238, as the apps compute it).
+function totpCode(secret, ahead = 0) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bits = [...secret.replace(/[=\s]/g, "")].map((c) => alphabet.indexOf(c).toString(2).padStart(5, "0")).join("");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + ahead));
+  const h = createHmac("sha1", key).update(counter).digest();
+  return String((h.readUInt32BE(h[19] & 15) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
+// Signs in to the dashboard with an access key, the way a shared screen or a script's user does.
+async function signInWithKey(p, key) {
+  if ((await p.locator("#with-key").getAttribute("open")) === null) await p.locator("#with-key summary").click();
+  await p.getByLabel("Kunci akses").fill(key);
+  await p.getByRole("button", { name: "Masuk dengan kunci" }).click();
 }
 
 // Answers all nine questions with `value`, as a person does: each once it is on screen.
@@ -652,8 +672,7 @@ test("the dashboard shows a kiosk tablet going late and back online; retired, th
     await until((x) => x.length === 1 && x[0].state === "online");
     const p = await page();
     await p.goto(`${url}/dashboard`);
-    await p.getByLabel("Kunci akses").fill(boss);
-    await p.getByRole("button", { name: "Masuk" }).click();
+    await signInWithKey(p, boss);
     const state = p.locator("#kiosks tbody tr td:nth-child(3)");
     await p.getByRole("heading", { name: "Tablet kiosk" }).waitFor();
     assert.equal(await state.textContent(), "Aktif");
@@ -711,11 +730,9 @@ test("the dashboard shows the report's numbers, its charts and working downloads
     await route.continue();
   });
   await p.goto(`${base}/dashboard`);
-  await p.getByLabel("Kunci akses").fill("kp_not-a-key");
-  await p.getByRole("button", { name: "Masuk" }).click();
+  await signInWithKey(p, "kp_not-a-key");
   await p.getByRole("alert").filter({ hasText: "Kunci tidak dikenal" }).waitFor();
-  await p.getByLabel("Kunci akses").fill(viewer);
-  await p.getByRole("button", { name: "Masuk" }).click();
+  await signInWithKey(p, viewer);
   await p.getByLabel("Unit", { exact: true }).selectOption("dukcapil");
   await p.getByLabel("Periode", { exact: true }).fill(year);
   await p.getByRole("button", { name: "Tampilkan" }).click();
@@ -760,8 +777,7 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   assert.equal(await p.locator("#population").count(), 0, "a viewer sets no population");
   const a = await page();
   await a.goto(`${base}/dashboard`);
-  await a.getByLabel("Kunci akses").fill(admin);
-  await a.getByRole("button", { name: "Masuk" }).click();
+  await signInWithKey(a, admin);
   // The report the dashboard opens with first, so nothing re-renders under the next steps.
   await a.locator("#result-title").waitFor();
   await a.getByLabel("Unit", { exact: true }).selectOption("dukcapil");
@@ -951,6 +967,20 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   await axe(p, "the manager's units");
   await shot(p, "admin-manager");
 
+  // The dashboard knows the session; signed out, it signs in with the name and password again.
+  await p.goto(base + "/dashboard");
+  await p.locator("#result-title", { hasText: "Disdukcapil Contoh" }).waitFor();
+  await p.click("#sign-out");
+  await p.fill("#username", "kepala-x");
+  await p.fill("#password", "salah-salah-salah");
+  await p.click("#sign-in button[type=submit]");
+  await p.getByRole("alert").filter({ hasText: "Nama pengguna atau kata sandi salah." }).waitFor();
+  await axe(p, "the dashboard's sign-in");
+  await shot(p, "dashboard-sign-in");
+  await p.fill("#password", "sandi-kepala-x-2026");
+  await p.click("#sign-in button[type=submit]");
+  await p.locator("#result-title", { hasText: "Disdukcapil Contoh" }).waitFor();
+
   // Every change made through the pages is in the audit log, by the person who made it.
   const log = await (await fetch(`${base}/api/v1/audit?limit=500`, { headers: { Authorization: "Bearer " + admin } })).json();
   const by = (actor) => log.filter((e) => e.actor === actor).map((e) => e.action);
@@ -959,5 +989,28 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   }
   assert.ok(by("user:kepala-x").includes("service.create"));
   assert.ok(!JSON.stringify(log).includes("sandi-"), "no password in the audit log");
+
+  // The administrator turns on two-step sign-in; from then on the page asks for the code.
+  await p.goto(base + "/admin");
+  await p.locator("#sign-out").click();
+  await signIn("pengelola", password);
+  await p.locator("#unit-tree").waitFor();
+  await p.goto(base + "/admin#account");
+  await p.click("#totp-begin");
+  await p.locator("#totp-setup .qr svg").waitFor();
+  await axe(p, "two-step sign-in setup");
+  await shot(p, "admin-two-step");
+  const secret = (await p.textContent("#totp-secret")).replace(/\s/g, "");
+  await p.fill("#totp-code", totpCode(secret));
+  await p.click("#totp-confirm button[type=submit]");
+  await p.locator("#totp-state").getByText("Verifikasi dua langkah aktif").waitFor();
+  await p.click("#sign-out");
+  await signIn("pengelola", password);
+  await p.locator("#totp").waitFor();
+  assert.match(await p.textContent(".error"), /masukkan kode dari aplikasi autentikator/);
+  await p.fill("#password", password);
+  await p.fill("#totp", totpCode(secret, 1));
+  await p.click("#sign-in button[type=submit]");
+  await p.locator("#unit-tree").waitFor();
   await p.context().close();
 });

@@ -604,3 +604,268 @@ both_backends!(
     a_manager_runs_their_units_and_nothing_else,
     a_logo_is_a_png_or_an_svg_of_at_most_512_kib,
 );
+
+/// The code an authenticator app with this secret shows at `at` (UTC).
+fn code(secret: &str, at: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .unwrap();
+    totp.generate(crate::common::at(at).and_utc().timestamp() as u64)
+}
+
+/// Signs in with an optional two-step code: status and body.
+async fn sign_in_with_code<S>(
+    svc: &S,
+    name: &str,
+    totp: Option<&str>,
+    address: &str,
+) -> (u16, Value, String)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let mut body = json!({"username": name, "password": PASSWORD});
+    if let Some(code) = totp {
+        body["totp"] = json!(code);
+    }
+    let req = TestRequest::post()
+        .uri("/api/v1/sessions")
+        .peer_addr(address.parse().unwrap())
+        .set_json(body)
+        .to_request();
+    let resp = test::call_service(svc, req).await;
+    let status = resp.status().as_u16();
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .map(|v| cookie_pair(v.to_str().unwrap()))
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null);
+    (status, body, cookie)
+}
+
+async fn two_step_sign_in_needs_the_current_code_once_and_can_be_reset(app: TestApp) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "indah", "admin", &[]).await;
+    let (_, body, cookie) = sign_in_with_code(&svc, "indah", None, "10.9.0.1:1").await;
+    assert_eq!(body["totp"], false);
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    let ask = |method: TestRequest| with_cookie(method, &cookie, Some(&csrf));
+    // Begun: a secret, its otpauth address and QR code; it does not count until confirmed.
+    let (status, enrolment) = send(
+        &svc,
+        ask(TestRequest::post().uri("/api/v1/sessions/current/totp")),
+    )
+    .await;
+    assert_eq!(status, 201, "{enrolment}");
+    let secret = enrolment["secret"].as_str().unwrap().to_owned();
+    assert!(
+        enrolment["otpauth_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/"),
+        "{enrolment}"
+    );
+    assert!(enrolment["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert_eq!(
+        sign_in_with_code(&svc, "indah", None, "10.9.0.1:1").await.0,
+        201,
+        "not yet on"
+    );
+    // A wrong code does not confirm it; the current one does.
+    let confirm = |code: String| {
+        ask(TestRequest::put()
+            .uri("/api/v1/sessions/current/totp")
+            .set_json(json!({"code": code})))
+    };
+    let (status, body) = send(&svc, confirm("000000".into())).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["code"].is_string());
+    let now = "2025-08-15 03:00:00";
+    let (status, body) = send(&svc, confirm(code(&secret, now))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["totp"], true);
+
+    // From now on the password alone is not enough, a wrong code counts as a failure, and the
+    // right code counts once.
+    app.clock.set(at("2025-08-15 03:01:00"));
+    let later = code(&secret, "2025-08-15 03:01:00");
+    let (status, body, cookie) = sign_in_with_code(&svc, "indah", None, "10.9.0.2:1").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("totp_required")),
+        "{body}"
+    );
+    assert!(cookie.is_empty());
+    let wrong = if later == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
+    let (status, body, _) = sign_in_with_code(&svc, "indah", Some(wrong), "10.9.0.2:1").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("totp_required")),
+        "{body}"
+    );
+    let (status, body, cookie) = sign_in_with_code(&svc, "indah", Some(&later), "10.9.0.2:1").await;
+    assert_eq!(status, 201, "{body}");
+    assert!(!cookie.is_empty());
+    assert_eq!(body["totp"], true);
+    let (status, _, _) = sign_in_with_code(&svc, "indah", Some(&later), "10.9.0.3:1").await;
+    assert_eq!(status, 401, "the same code a second time");
+    // A code of the step before still counts (a clock a little behind), two steps before not.
+    app.clock.set(at("2025-08-15 03:02:00"));
+    let behind = code(&secret, "2025-08-15 03:01:35");
+    assert_eq!(
+        sign_in_with_code(&svc, "indah", Some(&behind), "10.9.0.4:1")
+            .await
+            .0,
+        201
+    );
+    let old = code(&secret, "2025-08-15 03:00:50");
+    assert_eq!(
+        sign_in_with_code(&svc, "indah", Some(&old), "10.9.0.5:1")
+            .await
+            .0,
+        401
+    );
+
+    // Lost phone: an administrator resets it; the password alone signs in again. Audited.
+    let reset = with_key(
+        TestRequest::patch()
+            .uri("/api/v1/users/indah")
+            .set_json(json!({"totp": false})),
+        Some(&app.admin),
+    );
+    let (status, body) = send(&svc, reset).await;
+    assert_eq!(
+        (status, body["totp"].as_bool()),
+        (200, Some(false)),
+        "{body}"
+    );
+    assert_eq!(
+        sign_in_with_code(&svc, "indah", None, "10.9.0.6:1").await.0,
+        201
+    );
+    let (_, log) = send(
+        &svc,
+        get("/api/v1/audit?actor=user:indah", Some(&app.admin)),
+    )
+    .await;
+    assert_eq!(log[0]["action"], "user.totp_enable");
+    assert!(
+        !log.to_string().contains(&secret),
+        "the secret is not in the audit log"
+    );
+    let (_, log) = send(
+        &svc,
+        get("/api/v1/audit?action=user.totp_reset", Some(&app.admin)),
+    )
+    .await;
+    assert_eq!(log.as_array().unwrap().len(), 1);
+}
+
+async fn with_require_totp_an_administrator_sets_it_up_before_anything_else(app: TestApp) {
+    let mut state = app.state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.require_totp = true;
+    state.settings = Arc::new(settings);
+    let svc = test::init_service(kepuasan::api::app(state)).await;
+    add_person(&svc, &app.admin, "joko", "admin", &[]).await;
+    crate::api::world(&app, &svc).await;
+    add_person(&svc, &app.admin, "kepala", "manager", &["unit-a"]).await;
+    // A manager is not held.
+    let (status, body, cookie) = sign_in_with_code(&svc, "kepala", None, "10.10.0.1:1").await;
+    assert_eq!(
+        (status, body["totp_setup_required"].as_bool()),
+        (201, Some(false))
+    );
+    assert_eq!(
+        send(
+            &svc,
+            with_cookie(TestRequest::get().uri("/api/v1/units"), &cookie, None)
+        )
+        .await
+        .0,
+        200
+    );
+    // An administrator without it signs in, and may only set it up.
+    let (status, body, cookie) = sign_in_with_code(&svc, "joko", None, "10.10.0.2:1").await;
+    assert_eq!(
+        (status, body["totp_setup_required"].as_bool()),
+        (201, Some(true)),
+        "{body}"
+    );
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    let (status, body) = send(
+        &svc,
+        with_cookie(TestRequest::get().uri("/api/v1/units"), &cookie, None),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("two-step"),
+        "{body}"
+    );
+    let (status, enrolment) = send(
+        &svc,
+        with_cookie(
+            TestRequest::post().uri("/api/v1/sessions/current/totp"),
+            &cookie,
+            Some(&csrf),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let secret = enrolment["secret"].as_str().unwrap();
+    let confirm = TestRequest::put()
+        .uri("/api/v1/sessions/current/totp")
+        .set_json(json!({"code": code(secret, "2025-08-15 03:00:00")}));
+    assert_eq!(
+        send(&svc, with_cookie(confirm, &cookie, Some(&csrf)))
+            .await
+            .0,
+        200
+    );
+    let (status, me) = send(
+        &svc,
+        with_cookie(
+            TestRequest::get().uri("/api/v1/sessions/current"),
+            &cookie,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, me["totp_setup_required"].as_bool()),
+        (200, Some(false))
+    );
+    assert_eq!(
+        send(
+            &svc,
+            with_cookie(TestRequest::get().uri("/api/v1/units"), &cookie, None)
+        )
+        .await
+        .0,
+        200
+    );
+}
+
+both_backends!(
+    two_step_sign_in_needs_the_current_code_once_and_can_be_reset,
+    with_require_totp_an_administrator_sets_it_up_before_anything_else,
+);

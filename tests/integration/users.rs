@@ -313,3 +313,55 @@ fn changes_made_at_the_command_line_are_in_the_audit_log_as_the_operators() {
     let all = format!("{entries:?}");
     assert!(!all.contains("sandi-") && !all.contains("argon2"), "{all}");
 }
+
+#[test]
+fn serve_demo_prints_an_administrator_who_can_sign_in() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db").to_str().unwrap().to_owned();
+    let bind = format!("127.0.0.1:{}", crate::crash::free_port());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_kepuasan"))
+        .args(["serve", "--demo"])
+        .env("DATABASE_URL", &db)
+        .env("KEPUASAN_BIND", &bind)
+        .env("RUST_LOG", "warn")
+        .env_remove("KEPUASAN_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The lines up to the one that says where it listens.
+    let mut printed = Vec::new();
+    for line in std::io::BufReader::new(server.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("kepuasan: http://");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = printed.join("\n");
+    let line = printed
+        .iter()
+        .find(|l| l.contains("/admin as `admin` with the password "))
+        .unwrap_or_else(|| panic!("no administrator printed:\n{text}"));
+    let password = line.rsplit(' ').next().unwrap().to_owned();
+    assert!(password.len() >= 10, "{text}");
+    // It prints before it listens: ask until it answers, at most 20 s.
+    let client = reqwest::blocking::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        match client
+            .post(format!("http://{bind}/api/v1/sessions"))
+            .json(&serde_json::json!({"username": "admin", "password": password}))
+            .send()
+        {
+            Ok(answer) => break answer.status().as_u16(),
+            Err(e) if std::time::Instant::now() > deadline => panic!("{e}"),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(status, 201, "{text}");
+}

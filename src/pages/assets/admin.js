@@ -6,7 +6,7 @@
 // Bahasa Indonesia first, English one tap away. Everything comes from this server.
 (function () {
   "use strict";
-  const { esc, translator } = window.kepuasan;
+  const { esc, translator, signIn: startSession, signInForm, signInProblem } = window.kepuasan;
   const LANG = "kepuasan.admin.lang";
   const ZONES = [["Asia/Jakarta", "WIB"], ["Asia/Makassar", "WITA"], ["Asia/Jayapura", "WIT"]];
   const T = {
@@ -14,10 +14,17 @@
       title: "Administrasi SKM", language: "English", signInTitle: "Masuk", signInText: "Masuk dengan nama pengguna dan kata sandi Anda.",
       username: "Nama pengguna", password: "Kata sandi", signIn: "Masuk", signOut: "Keluar", dashboard: "Dasbor IKM",
       wrong: "Nama pengguna atau kata sandi salah.", wait: (s) => `Terlalu banyak percobaan gagal. Coba lagi dalam ${Math.ceil(s / 60)} menit.`,
+      totpCode: "Kode verifikasi", totpHint: "6 angka dari aplikasi autentikator di ponsel Anda.", codeAsk: "Verifikasi dua langkah aktif: masukkan kode dari aplikasi autentikator.",
+      codeWrong: "Kode salah atau sudah dipakai. Masukkan kode terbaru.",
+      account: "Akun saya", twoStep: "Verifikasi dua langkah", twoStepOn: "Verifikasi dua langkah aktif: masuk memerlukan kata sandi dan kode dari aplikasi autentikator.",
+      twoStepOff: "Verifikasi dua langkah belum aktif. Dengan verifikasi dua langkah, kata sandi yang bocor saja tidak cukup untuk masuk.",
+      twoStepRequired: "Server ini mewajibkan administrator memakai verifikasi dua langkah. Aktifkan sekarang untuk melanjutkan.",
+      twoStepBegin: "Aktifkan verifikasi dua langkah", twoStepScan: "Pindai kode QR ini dengan aplikasi autentikator (misalnya Google Authenticator, Microsoft Authenticator, FreeOTP), atau ketik kunci di bawahnya. Lalu masukkan kode 6 angka yang muncul.",
+      twoStepConfirm: "Konfirmasi", resetTwoStep: "Atur ulang verifikasi dua langkah", twoStepCol: "2 langkah",
       ended: "Sesi Anda telah berakhir. Silakan masuk lagi.", signedInAs: (u, r) => `Masuk sebagai ${u} (${r})`,
       roles: { admin: "administrator", manager: "kepala unit", viewer: "pembaca laporan", kiosk: "kiosk", counter: "loket" },
       nav: { units: "Unit & layanan", kiosks: "Kiosk", keys: "Loket & antrean", sheets: "Lembar QR struk", populations: "Populasi",
-        imports: "Kuesioner kertas", people: "Pengguna", settings: "Pengaturan laporan", audit: "Log audit" },
+        imports: "Kuesioner kertas", people: "Pengguna", settings: "Pengaturan laporan", audit: "Log audit", account: "Akun saya" },
       unit: "Unit", code: "Kode", name: "Nama", timezone: "Zona waktu", parent: "Induk", noParent: "— tidak ada (unit teratas) —",
       openLink: "Tautan survei terbuka", publicResults: "Hasil dipublikasikan", closed: "Ditutup", active: "Aktif",
       newUnit: "Unit baru", createUnit: "Buat unit", edit: "Ubah", save: "Simpan", cancel: "Batal", services: "Layanan",
@@ -67,10 +74,17 @@
       title: "SKM administration", language: "Bahasa Indonesia", signInTitle: "Sign in", signInText: "Sign in with your user name and password.",
       username: "User name", password: "Password", signIn: "Sign in", signOut: "Sign out", dashboard: "IKM dashboard",
       wrong: "The user name or password is wrong.", wait: (s) => `Too many failed tries. Try again in ${Math.ceil(s / 60)} minutes.`,
+      totpCode: "Verification code", totpHint: "6 digits from the authenticator app on your phone.", codeAsk: "Two-step sign-in is on: enter the code from your authenticator app.",
+      codeWrong: "The code is wrong or already used. Enter the newest one.",
+      account: "My account", twoStep: "Two-step sign-in", twoStepOn: "Two-step sign-in is on: signing in needs the password and a code from the authenticator app.",
+      twoStepOff: "Two-step sign-in is off. With it on, a leaked password alone is not enough to sign in.",
+      twoStepRequired: "This server requires administrators to use two-step sign-in. Turn it on now to go on.",
+      twoStepBegin: "Turn on two-step sign-in", twoStepScan: "Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, FreeOTP, ...), or type the key below it. Then enter the 6-digit code it shows.",
+      twoStepConfirm: "Confirm", resetTwoStep: "Reset two-step sign-in", twoStepCol: "Two-step",
       ended: "Your session has ended. Please sign in again.", signedInAs: (u, r) => `Signed in as ${u} (${r})`,
       roles: { admin: "administrator", manager: "unit head", viewer: "report reader", kiosk: "kiosk", counter: "counter" },
       nav: { units: "Units & services", kiosks: "Kiosks", keys: "Counters & queues", sheets: "Receipt QR sheets", populations: "Populations",
-        imports: "Paper questionnaires", people: "People", settings: "Report settings", audit: "Audit log" },
+        imports: "Paper questionnaires", people: "People", settings: "Report settings", audit: "Audit log", account: "My account" },
       unit: "Unit", code: "Code", name: "Name", timezone: "Time zone", parent: "Parent", noParent: "— none (a top unit) —",
       openLink: "Open survey link", publicResults: "Results published", closed: "Closed", active: "Active",
       newUnit: "New unit", createUnit: "Create unit", edit: "Edit", save: "Save", cancel: "Cancel", services: "Services",
@@ -117,7 +131,7 @@
         head_name: "Head's name", head_id: "NIP", logo: "Logo", file: "File", count: "Count", service: "Service", unit: "Unit" },
     },
   };
-  const SECTIONS = ["units", "kiosks", "keys", "sheets", "populations", "imports", "people", "settings", "audit"];
+  const SECTIONS = ["units", "kiosks", "keys", "sheets", "populations", "imports", "people", "settings", "audit", "account"];
   const app = document.getElementById("app");
   const state = {
     lang: localStorage.getItem(LANG) || "id", me: null, checked: false, units: [], unit: null, services: [], error: "", note: "",
@@ -130,7 +144,12 @@
   const zone = (tz) => (ZONES.find(([z]) => z === tz) || [tz, tz])[1];
   const unitName = (code) => { const u = state.units.find((x) => x.code === code); return u ? u.name : code; };
   const when = (iso) => (iso ? new Date(iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", { dateStyle: "short", timeStyle: "short" }) : "-");
-  const section = () => { const s = location.hash.slice(1); return SECTIONS.includes(s) && (s !== "audit" || admin()) ? s : "units"; };
+  const held = () => Boolean(state.me && state.me.totp_setup_required);
+  const section = () => {
+    if (held()) return "account";
+    const s = location.hash.slice(1);
+    return SECTIONS.includes(s) && (s !== "audit" || admin()) ? s : "units";
+  };
   const value = (id) => { const el = document.getElementById(id); return el ? el.value.trim() : ""; };
   const checked = (id) => { const el = document.getElementById(id); return Boolean(el && el.checked); };
 
@@ -340,7 +359,7 @@
   const chosenUnits = (prefix) => [...document.querySelectorAll(`[data-unit-check="${prefix}"]:checked`)].map((c) => c.value);
   function peopleView() {
     const rows = state.people.map((p) => [esc(p.username), esc(L().roles[p.role] || p.role), esc(p.units.map(unitName).join(", ") || "-"),
-      p.disabled_at ? t("disabled") : t("enabled"),
+      p.disabled_at ? t("disabled") : t("enabled"), p.totp ? t("enabled") : "-",
       `<button type="button" class="secondary" data-person="${esc(p.username)}">${t("edit")}</button> <button type="button" class="${p.disabled_at ? "secondary" : "danger"}" data-person-disable="${esc(p.username)}" data-on="${p.disabled_at ? "false" : "true"}">${p.disabled_at ? t("enable") : t("disable")}</button>`]);
     const p = state.person && state.people.find((x) => x.username === state.person);
     const edit = p ? `<form id="person-edit" class="panel" data-username="${esc(p.username)}"><h3>${t("changeAccess")}: ${esc(p.username)}</h3>
@@ -349,7 +368,8 @@
       <form id="person-password" class="panel"><h3>${t("resetPassword")}: ${esc(p.username)}</h3>
       ${field("person-new-password", t("newPassword"), '<input id="person-new-password" type="password" minlength="10" required autocomplete="new-password" aria-describedby="person-new-password-hint">', t("passwordHint"))}
       <div><button type="submit">${t("resetPassword")}</button></div></form>` : "";
-    return `<h2>${t("people")}</h2>${table([t("username"), t("role"), t("units"), t("status"), ""], rows)}${edit}
+    const resetTotp = p && p.totp ? `<p><button type="button" class="danger" id="person-totp-reset" data-username="${esc(p.username)}">${t("resetTwoStep")}</button></p>` : "";
+    return `<h2>${t("people")}</h2>${table([t("username"), t("role"), t("units"), t("status"), t("twoStepCol"), ""], rows)}${edit}${resetTotp}
       <form id="new-person" class="panel"><h3>${t("newPerson")}</h3>
       ${field("person-name", t("username"), text("person-name", "", 'required minlength="3" maxlength="64" autocomplete="off"'))}
       ${field("person-pass", t("password"), '<input id="person-pass" type="password" minlength="10" required autocomplete="new-password" aria-describedby="person-pass-hint">', t("passwordHint"))}
@@ -402,7 +422,20 @@
       ${rows.length ? table([t("when"), t("actor"), t("actionCol"), t("target"), t("changes")], rows, "audit") : `<p>${t("noEntries")}</p>`}`;
   }
 
-  const VIEWS = { units: unitsView, kiosks: kiosksView, keys: keysView, sheets: sheetsView, populations: populationsView, imports: importsView, people: peopleView, settings: settingsView, audit: auditView };
+  // ---- the signed-in person's own account: two-step sign-in ---------------------------------
+  function accountView() {
+    const e = state.totp;
+    const on = state.me.totp;
+    const begin = e ? `<section class="panel" id="totp-setup" aria-labelledby="totp-title"><h3 id="totp-title">${t("twoStep")}</h3><p>${t("twoStepScan")}</p>
+      <div class="qr" role="img" aria-label="${esc(t("twoStep"))}">${e.qr_svg}</div><p><code id="totp-secret">${esc(e.secret.replace(/(.{4})/g, "$1 ").trim())}</code></p>
+      <form id="totp-confirm" class="row">${field("totp-code", t("totpCode"), '<input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required>')}
+      <div><button type="submit">${t("twoStepConfirm")}</button></div></form></section>` : "";
+    return `<h2>${t("account")}</h2>${held() ? `<p class="error" role="alert">${t("twoStepRequired")}</p>` : ""}
+      <section class="panel"><h3>${t("twoStep")}</h3><p id="totp-state">${on ? t("twoStepOn") : t("twoStepOff")}</p>
+      ${on || e ? "" : `<div><button type="button" id="totp-begin">${t("twoStepBegin")}</button></div>`}</section>${begin}`;
+  }
+
+  const VIEWS = { account: accountView, units: unitsView, kiosks: kiosksView, keys: keysView, sheets: sheetsView, populations: populationsView, imports: importsView, people: peopleView, settings: settingsView, audit: auditView };
   const LOADS = { kiosks: loadTablets, keys: loadKeys, populations: loadPopulations, people: loadPeople, audit: loadAudit };
 
   function render() {
@@ -415,12 +448,10 @@
     if (!state.checked) { app.innerHTML = `${header}<main><p>…</p></main>`; return; }
     if (!state.me) {
       app.innerHTML = `${header}<main class="narrow"><h2>${t("signInTitle")}</h2><p>${t("signInText")}</p>${messages}
-        <form id="sign-in" class="panel">${field("username", t("username"), `<input id="username" autocomplete="username" required maxlength="64" autocapitalize="none" value="${esc(state.name || "")}">`)}
-        ${field("password", t("password"), '<input id="password" type="password" autocomplete="current-password" required>')}
-        <div><button type="submit">${t("signIn")}</button></div></form></main>`;
+        ${signInForm(L(), state.name, state.askCode)}</main>`;
     } else {
       const current = section();
-      const nav = SECTIONS.filter((s) => s !== "audit" || admin()).map((s) => `<a href="#${s}"${s === current ? ' aria-current="page"' : ""}>${esc(t("nav")[s])}</a>`).join("");
+      const nav = SECTIONS.filter((s) => (s !== "audit" || admin()) && (!held() || s === "account")).map((s) => `<a href="#${s}"${s === current ? ' aria-current="page"' : ""}>${esc(t("nav")[s])}</a>`).join("");
       app.innerHTML = `${header}<nav aria-label="${esc(t("title"))}">${nav}</nav><main><p class="hint">${esc(L().signedInAs(state.me.username, L().roles[state.me.role]))}</p>${messages}${VIEWS[current]()}</main>`;
     }
     bind();
@@ -440,11 +471,15 @@
   async function signIn(e) {
     e.preventDefault();
     state.name = value("username");
-    const res = await fetch("/api/v1/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin",
-      body: JSON.stringify({ username: value("username"), password: document.getElementById("password").value }) });
-    const body = await answer(res);
-    if (res.status === 201) { state.me = body; state.error = ""; state.note = ""; await loadUnits(); await show(); return; }
-    state.error = res.status === 429 ? L().wait(Number(res.headers.get("Retry-After") || 900)) : res.status === 401 ? t("wrong") : refusal(body);
+    const code = state.askCode ? value("totp").replace(/\s/g, "") : "";
+    const result = await startSession(state.name, document.getElementById("password").value, code);
+    if (result.person) {
+      Object.assign(state, { me: result.person, error: "", note: "", askCode: false });
+      if (held()) { render(); return; }
+      await loadUnits(); await show(); return;
+    }
+    state.error = signInProblem(L(), result, Boolean(code));
+    if (result.problem === "code") state.askCode = true;
     render();
     document.getElementById("password").focus();
   }
@@ -507,6 +542,13 @@
       const type = file.type || (/\.svg$/i.test(file.name) ? "image/svg+xml" : "image/png");
       await act(await call(unitPath(state.unit, "/logo"), { method: "PUT", body: await file.arrayBuffer(), type }), () => { state.logoVersion = Date.now(); });
     }],
+    "#totp-begin": ["click", () => act(post("/api/v1/sessions/current/totp", {}), (enrolment) => { state.totp = enrolment; state.note = ""; })],
+    "#totp-confirm": ["submit", () => act(post("/api/v1/sessions/current/totp", { code: value("totp-code").replace(/\s/g, "") }, "PUT"), async () => {
+      state.totp = null;
+      state.me = await answer(await call("/api/v1/sessions/current"));
+      await loadUnits();
+    })],
+    "#person-totp-reset": ["click", (e) => act(post(`/api/v1/users/${encodeURIComponent(e.target.dataset.username)}`, { totp: false }, "PATCH"), loadPeople)],
     "#audit-filter": ["submit", async () => {
       state.auditQuery = { unit: value("audit-unit"), actor: value("audit-actor"), action: value("audit-action"),
         from: value("audit-from") ? value("audit-from") + "T00:00:00Z" : "", to: value("audit-to") ? value("audit-to") + "T23:59:59Z" : "" };

@@ -1,16 +1,23 @@
-// The IKM dashboard for unit heads and administrators: sign in with a viewer or admin key,
+// The IKM dashboard for unit heads and administrators: sign in with a user name and password
+// (or, for scripts and shared screens, a viewer or admin key),
 // choose unit, period and service, read the numbers, the charts (server-rendered SVG), the
 // weakest items, the unit's kiosk tablets, the trend, the units below, the suggestions, and
 // download each export.
 // Bahasa Indonesia first, English one tap away. Everything comes from this server.
 (function () {
   "use strict";
-  const { esc, translator, request } = window.kepuasan;
+  const { esc, translator, request, signIn, signInForm, signInProblem } = window.kepuasan;
   const KEY = "kepuasan.dashboard.key";
   const LANG = "kepuasan.dashboard.lang";
   const T = {
     id: {
-      title: "Dasbor IKM", signInTitle: "Masuk", signInText: "Masukkan kunci akses viewer atau admin dari administrator.",
+      title: "Dasbor IKM", signInTitle: "Masuk", signInText: "Masuk dengan nama pengguna dan kata sandi Anda.",
+      username: "Nama pengguna", password: "Kata sandi", wrong: "Nama pengguna atau kata sandi salah.",
+      wait: (s) => `Terlalu banyak percobaan gagal. Coba lagi dalam ${Math.ceil(s / 60)} menit.`, ended: "Sesi Anda telah berakhir. Silakan masuk lagi.",
+      totpCode: "Kode verifikasi", totpHint: "6 angka dari aplikasi autentikator di ponsel Anda.", codeAsk: "Verifikasi dua langkah aktif: masukkan kode dari aplikasi autentikator.",
+      codeWrong: "Kode salah atau sudah dipakai. Masukkan kode terbaru.",
+      withKey: "Masuk dengan kunci akses", withKeyText: "Untuk layar bersama dan skrip: kunci viewer atau admin dari administrator.",
+      signInKey: "Masuk dengan kunci", admin: "Administrasi",
       keyLabel: "Kunci akses", signIn: "Masuk", signOut: "Keluar", badKey: "Kunci tidak dikenal atau sudah dicabut.",
       unit: "Unit", period: "Periode", periodHint: "Contoh: 2026-Q3, 2026-S1, 2026, 2026-07", service: "Layanan",
       allServices: "Semua layanan", show: "Tampilkan", loading: "Memuat…", noUnits: "Kunci ini tidak mencakup unit mana pun.",
@@ -42,7 +49,13 @@
       suggestionsCut: (n, all) => `Ditampilkan ${n} saran terbaru. Periode ini memiliki lebih dari ${all} saran; unduhan laporan memuat ${all} yang terbaru.`,
     },
     en: {
-      title: "IKM dashboard", signInTitle: "Sign in", signInText: "Enter a viewer or admin key from your administrator.",
+      title: "IKM dashboard", signInTitle: "Sign in", signInText: "Sign in with your user name and password.",
+      username: "User name", password: "Password", wrong: "The user name or password is wrong.",
+      wait: (s) => `Too many failed tries. Try again in ${Math.ceil(s / 60)} minutes.`, ended: "Your session has ended. Please sign in again.",
+      totpCode: "Verification code", totpHint: "6 digits from the authenticator app on your phone.", codeAsk: "Two-step sign-in is on: enter the code from your authenticator app.",
+      codeWrong: "The code is wrong or already used. Enter the newest one.",
+      withKey: "Sign in with an access key", withKeyText: "For shared screens and scripts: a viewer or admin key from your administrator.",
+      signInKey: "Sign in with the key", admin: "Administration",
       keyLabel: "Access key", signIn: "Sign in", signOut: "Sign out", badKey: "Unknown or revoked key.",
       unit: "Unit", period: "Period", periodHint: "For example: 2026-Q3, 2026-S1, 2026, 2026-07", service: "Service",
       allServices: "All services", show: "Show", loading: "Loading…", noUnits: "This key covers no unit.",
@@ -84,6 +97,10 @@
   const t = translator(T, () => state.lang);
   const SHOWN_SUGGESTIONS = 20;
   const key = () => sessionStorage.getItem(KEY);
+  // Signed in: a person's session (state.person, with its CSRF token) or a key.
+  const signedIn = () => Boolean(key() || state.person);
+  // An administrator or a unit's manager may also change what the dashboard shows.
+  const manages = () => Boolean(state.me && (state.me.role === "admin" || state.me.role === "manager"));
   const num = (v, d = 2) => (v === null || v === undefined ? "-" : (state.lang === "id" ? Number(v).toFixed(d).replace(".", ",") : Number(v).toFixed(d)));
   // 2025-07-01 -> 01-07-2025, as the PDF and Indonesian documents write dates.
   const day = (iso) => String(iso).split("-").reverse().join("-");
@@ -96,8 +113,14 @@
   }
 
   async function api(path, init = {}) {
-    const res = await request(path, key(), init);
-    if (res.status === 401) { sessionStorage.removeItem(KEY); state.error = t("badKey"); render(); throw new Error("401"); }
+    // A person's change carries the session's CSRF token; a key needs none.
+    const headers = { ...(init.headers || {}) };
+    if (!key() && state.person && (init.method || "GET") !== "GET") headers["X-CSRF-Token"] = state.person.csrf_token;
+    const res = await request(path, key(), { ...init, headers });
+    if (res.status === 401) {
+      state.error = key() ? t("badKey") : t("ended");
+      sessionStorage.removeItem(KEY); state.person = null; render(); throw new Error("401");
+    }
     return res;
   }
 
@@ -163,7 +186,7 @@
   function kiosksView() {
     if (!state.kiosks || !state.kiosks.length) return "";
     const L = T[state.lang];
-    const admin = state.me && state.me.role === "admin";
+    const admin = manages();
     const rows = state.kiosks.map((k) => [
       `${esc(k.device_id)}<br><span class="hint">${esc(k.page_version)}</span>`, esc(k.key_name),
       `<span class="kiosk-${esc(k.state)}">${esc(L.kioskStates[k.state] || k.state)}</span>`, count(k.waiting), esc(when(k.last_seen_at)),
@@ -180,7 +203,7 @@
     const here = document.getElementById("kiosks");
     if (here) { here.innerHTML = kiosksView(); bindKiosks(); }
   }
-  setInterval(() => { if (key()) refreshKiosks().catch(() => {}); }, 30000);
+  setInterval(() => { if (signedIn()) refreshKiosks().catch(() => {}); }, 30000);
   async function retire(keyId, name) {
     if (!confirm(T[state.lang].retireConfirm(name))) return;
     const res = await api(`/api/v1/keys/${encodeURIComponent(keyId)}`, { method: "DELETE" });
@@ -251,7 +274,7 @@
   function sampleView(r) {
     const L = T[state.lang];
     const line = r.sample ? `<p id="sample">${esc(L.sample(count(r.sample.population), count(r.sample.minimum), count(r.sample.collected), r.sample.adequate))}</p>` : "";
-    if (!state.me || state.me.role !== "admin") return line;
+    if (!manages()) return line;
     return `${line}<form id="population" class="inline">
         <div><label for="population-value">${t("population")}</label>
         <input id="population-value" type="number" min="1" step="1" required value="${r.sample ? r.sample.population : ""}" aria-describedby="population-hint">
@@ -354,13 +377,16 @@
     document.title = t("title");
     const header = `<header><h1>${t("title")}</h1><div class="tools">
       <button type="button" id="lang" lang="${state.lang === "id" ? "en" : "id"}">${t("language")}</button>
-      ${key() ? `<button type="button" id="sign-out">${t("signOut")}</button>` : ""}</div></header>`;
-    if (!key()) {
+      ${manages() && state.person ? `<a class="button" href="/admin">${t("admin")}</a>` : ""}
+      ${signedIn() ? `<button type="button" id="sign-out">${t("signOut")}</button>` : ""}</div></header>`;
+    if (!signedIn()) {
       app.innerHTML = `${header}<main><h2>${t("signInTitle")}</h2><p>${t("signInText")}</p>
-        <form id="sign-in"><label for="key">${t("keyLabel")}</label>
+        ${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ""}
+        ${signInForm(T[state.lang], state.name, state.askCode)}
+        <details id="with-key"${state.keyOpen ? " open" : ""}><summary>${t("withKey")}</summary><p>${t("withKeyText")}</p>
+        <form id="sign-in-key"><label for="key">${t("keyLabel")}</label>
         <input id="key" type="password" autocomplete="off" required>
-        <button type="submit">${t("signIn")}</button></form>
-        ${state.error ? `<p class="error" role="alert">${esc(state.error)}</p>` : ""}</main>`;
+        <button type="submit">${t("signInKey")}</button></form></details></main>`;
     } else {
       const units = state.units.map((u) => `<option value="${esc(u.code)}"${u.code === state.unit ? " selected" : ""}>${esc(u.name)} (${esc(u.code)})</option>`).join("");
       const services = serviceOptions();
@@ -392,8 +418,28 @@
   function bind() {
     const on = (sel, ev, fn) => { const el = document.querySelector(sel); if (el) el.addEventListener(ev, fn); };
     on("#lang", "click", () => { state.lang = state.lang === "id" ? "en" : "id"; localStorage.setItem(LANG, state.lang); if (state.shown) loadReport(state.shown).catch(() => {}); else render(); });
-    on("#sign-out", "click", () => { sessionStorage.removeItem(KEY); Object.assign(state, { units: [], unit: null, report: null, error: "", me: null }); render(); });
+    on("#sign-out", "click", async () => {
+      if (!key() && state.person) await api("/api/v1/sessions/current", { method: "DELETE" }).catch(() => {});
+      sessionStorage.removeItem(KEY);
+      Object.assign(state, { units: [], unit: null, report: null, error: "", me: null, person: null }); render();
+    });
     on("#sign-in", "submit", async (e) => {
+      e.preventDefault();
+      state.name = document.getElementById("username").value.trim();
+      const code = state.askCode ? document.getElementById("totp").value.replace(/\s/g, "") : "";
+      const result = await signIn(state.name, document.getElementById("password").value, code);
+      if (!result.person) {
+        state.error = signInProblem(T[state.lang], result, Boolean(code));
+        if (result.problem === "code") state.askCode = true;
+        render(); document.getElementById("password").focus(); return;
+      }
+      // An administrator this server holds until two-step sign-in is set up goes to /admin.
+      if (result.person.totp_setup_required) { location.href = "/admin"; return; }
+      state.person = result.person; state.error = ""; state.askCode = false;
+      try { await loadUnits(); render(); if (state.unit) await loadReport(); } catch (err) { /* shown */ }
+    });
+    on("#with-key", "toggle", (e) => { state.keyOpen = e.target.open; });
+    on("#sign-in-key", "submit", async (e) => {
       e.preventDefault();
       sessionStorage.setItem(KEY, document.getElementById("key").value.trim());
       state.error = "";
@@ -432,5 +478,12 @@
   }
 
   render();
-  if (key()) loadUnits().then(() => { render(); if (state.unit) return loadReport(); }).catch(() => {});
+  const start = () => loadUnits().then(() => { render(); if (state.unit) return loadReport(); }).catch(() => {});
+  if (key()) start();
+  else {
+    // Signed in already (at /admin, or before a reload)? The session says so, with its token.
+    fetch("/api/v1/sessions/current", { credentials: "same-origin" }).then(async (res) => {
+      if (res.ok) { state.person = await res.json(); start(); }
+    }).catch(() => {});
+  }
 })();
