@@ -966,6 +966,15 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   assert.deepEqual(statuses, [403, 201]);
   await axe(p, "the manager's units");
   await shot(p, "admin-manager");
+  // The manager adds a report reader for their unit; only "viewer" is offered them.
+  await p.goto(base + "/admin#people");
+  await p.locator("#new-person").waitFor();
+  assert.deepEqual(await p.locator("#person-new-role option").allTextContents(), ["pembaca laporan"]);
+  await p.fill("#person-name", "staf-x");
+  await p.fill("#person-pass", "sandi-staf-x-2026");
+  await p.check("#new-walk-x");
+  await p.click("#new-person button[type=submit]");
+  await p.locator("table td", { hasText: "staf-x" }).waitFor();
 
   // The dashboard knows the session; signed out, it signs in with the name and password again.
   await p.goto(base + "/dashboard");
@@ -981,6 +990,12 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   await p.click("#sign-in button[type=submit]");
   await p.locator("#result-title", { hasText: "Disdukcapil Contoh" }).waitFor();
 
+  // A report reader at /admin is pointed to the dashboard.
+  await p.click("#sign-out");
+  await signIn("staf-x", "sandi-staf-x-2026");
+  await p.locator("#reader-only").waitFor();
+  await p.click("#sign-out");
+
   // Every change made through the pages is in the audit log, by the person who made it.
   const log = await (await fetch(`${base}/api/v1/audit?limit=500`, { headers: { Authorization: "Bearer " + admin } })).json();
   const by = (actor) => log.filter((e) => e.actor === actor).map((e) => e.action);
@@ -991,8 +1006,6 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   assert.ok(!JSON.stringify(log).includes("sandi-"), "no password in the audit log");
 
   // The administrator turns on two-step sign-in; from then on the page asks for the code.
-  await p.goto(base + "/admin");
-  await p.locator("#sign-out").click();
   await signIn("pengelola", password);
   await p.locator("#unit-tree").waitFor();
   await p.goto(base + "/admin#account");

@@ -21,6 +21,7 @@
       twoStepRequired: "Server ini mewajibkan administrator memakai verifikasi dua langkah. Aktifkan sekarang untuk melanjutkan.",
       twoStepBegin: "Aktifkan verifikasi dua langkah", twoStepScan: "Pindai kode QR ini dengan aplikasi autentikator (misalnya Google Authenticator, Microsoft Authenticator, FreeOTP), atau ketik kunci di bawahnya. Lalu masukkan kode 6 angka yang muncul.",
       twoStepConfirm: "Konfirmasi", resetTwoStep: "Atur ulang verifikasi dua langkah", twoStepCol: "2 langkah",
+      readerOnly: "Akun pembaca laporan tidak mengelola apa pun di sini. Laporan unit Anda ada di Dasbor IKM.",
       ended: "Sesi Anda telah berakhir. Silakan masuk lagi.", signedInAs: (u, r) => `Masuk sebagai ${u} (${r})`,
       roles: { admin: "administrator", manager: "kepala unit", viewer: "pembaca laporan", kiosk: "kiosk", counter: "loket" },
       nav: { units: "Unit & layanan", kiosks: "Kiosk", keys: "Loket & antrean", sheets: "Lembar QR struk", populations: "Populasi",
@@ -81,6 +82,7 @@
       twoStepRequired: "This server requires administrators to use two-step sign-in. Turn it on now to go on.",
       twoStepBegin: "Turn on two-step sign-in", twoStepScan: "Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, FreeOTP, ...), or type the key below it. Then enter the 6-digit code it shows.",
       twoStepConfirm: "Confirm", resetTwoStep: "Reset two-step sign-in", twoStepCol: "Two-step",
+      readerOnly: "A report reader's account manages nothing here. Your units' reports are on the IKM dashboard.",
       ended: "Your session has ended. Please sign in again.", signedInAs: (u, r) => `Signed in as ${u} (${r})`,
       roles: { admin: "administrator", manager: "unit head", viewer: "report reader", kiosk: "kiosk", counter: "counter" },
       nav: { units: "Units & services", kiosks: "Kiosks", keys: "Counters & queues", sheets: "Receipt QR sheets", populations: "Populations",
@@ -145,8 +147,10 @@
   const unitName = (code) => { const u = state.units.find((x) => x.code === code); return u ? u.name : code; };
   const when = (iso) => (iso ? new Date(iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", { dateStyle: "short", timeStyle: "short" }) : "-");
   const held = () => Boolean(state.me && state.me.totp_setup_required);
+  // A report reader manages nothing: their page is their account, pointing to the dashboard.
+  const reader = () => Boolean(state.me && state.me.role === "viewer");
   const section = () => {
-    if (held()) return "account";
+    if (held() || reader()) return "account";
     const s = location.hash.slice(1);
     return SECTIONS.includes(s) && (s !== "audit" || admin()) ? s : "units";
   };
@@ -431,6 +435,7 @@
       <form id="totp-confirm" class="row">${field("totp-code", t("totpCode"), '<input id="totp-code" inputmode="numeric" autocomplete="one-time-code" maxlength="8" required>')}
       <div><button type="submit">${t("twoStepConfirm")}</button></div></form></section>` : "";
     return `<h2>${t("account")}</h2>${held() ? `<p class="error" role="alert">${t("twoStepRequired")}</p>` : ""}
+      ${reader() ? `<p class="panel" id="reader-only">${t("readerOnly")} <a href="/dashboard">${t("dashboard")}</a></p>` : ""}
       <section class="panel"><h3>${t("twoStep")}</h3><p id="totp-state">${on ? t("twoStepOn") : t("twoStepOff")}</p>
       ${on || e ? "" : `<div><button type="button" id="totp-begin">${t("twoStepBegin")}</button></div>`}</section>${begin}`;
   }
@@ -451,7 +456,7 @@
         ${signInForm(L(), state.name, state.askCode)}</main>`;
     } else {
       const current = section();
-      const nav = SECTIONS.filter((s) => (s !== "audit" || admin()) && (!held() || s === "account")).map((s) => `<a href="#${s}"${s === current ? ' aria-current="page"' : ""}>${esc(t("nav")[s])}</a>`).join("");
+      const nav = SECTIONS.filter((s) => (s !== "audit" || admin()) && (!(held() || reader()) || s === "account")).map((s) => `<a href="#${s}"${s === current ? ' aria-current="page"' : ""}>${esc(t("nav")[s])}</a>`).join("");
       app.innerHTML = `${header}<nav aria-label="${esc(t("title"))}">${nav}</nav><main><p class="hint">${esc(L().signedInAs(state.me.username, L().roles[state.me.role]))}</p>${messages}${VIEWS[current]()}</main>`;
     }
     bind();
