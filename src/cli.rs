@@ -416,6 +416,9 @@ pub struct ReportArgs {
     /// CSV: semicolons between fields and decimal commas, as Indonesian spreadsheets expect.
     #[arg(long)]
     pub semicolon: bool,
+    /// PDF: the document's number (nomor surat); a blank line to write it on when absent.
+    #[arg(long)]
+    pub number: Option<String>,
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -1153,6 +1156,8 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         grade_boundaries: Vec::new(),
         verify_url: None,
         printed_at: None,
+        number: args.number.clone(),
+        letterhead: None,
     };
     let context = crate::export::ExportContext {
         now: now(),

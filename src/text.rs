@@ -51,34 +51,6 @@ pub fn period_label(period: &str, lang: Lang) -> String {
     use crate::period::{Period, Span};
     const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
     const ORDINAL: [&str; 4] = ["First", "Second", "Third", "Fourth"];
-    const BULAN: [&str; 12] = [
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ];
-    const MONTH: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let Ok(parsed) = period.parse::<Period>() else {
         return period.to_owned();
     };
@@ -100,6 +72,48 @@ pub fn period_label(period: &str, lang: Lang) -> String {
         ),
     }
 }
+
+/// A date written out as letters and documents date them: "5 Oktober 2026" ("5 October 2026").
+pub fn long_date(date: chrono::NaiveDate, lang: Lang) -> String {
+    use chrono::Datelike;
+    let month = usize::try_from(date.month0()).unwrap_or(0);
+    let name = match lang {
+        Lang::Id => BULAN[month],
+        Lang::En => MONTH[month],
+    };
+    format!("{} {name} {}", date.day(), date.year())
+}
+
+/// Months as Indonesian documents name them.
+const BULAN: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+/// Months in English.
+const MONTH: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// A time zone as Indonesians name it: WIB, WITA or WIT for the zones of Indonesia, the IANA
 /// name for any other.

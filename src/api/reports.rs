@@ -38,6 +38,9 @@ pub struct IkmQuery {
     delimiter: Option<String>,
     /// Language of an export's headings: id (default) or en.
     lang: Option<String>,
+    /// PDF: the document's number (nomor surat), at most 100 characters; a blank line to
+    /// write it on when absent.
+    number: Option<String>,
 }
 
 impl IkmQuery {
@@ -93,6 +96,14 @@ pub async fn ikm(
         grade_boundaries: Vec::new(),
         verify_url: None,
         printed_at: None,
+        number: match query.number.as_deref().map(str::trim) {
+            Some(n) if n.chars().count() > 100 => {
+                return Err(AppError::field("number", "must be at most 100 characters"));
+            }
+            Some(n) if !n.is_empty() => Some(n.to_owned()),
+            _ => None,
+        },
+        letterhead: None,
     };
     let request = query.request()?;
     // Exports and reports over more than a year are heavy: they take turns.

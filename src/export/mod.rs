@@ -54,10 +54,16 @@ pub fn build(
     let instrument = registry
         .get(&report.report.instrument)
         .ok_or_else(|| AppError::internal("instrument vanished"))?;
+    let letterhead = if format == Format::Pdf {
+        Letterhead::of(conn, &report.unit)?
+    } else {
+        None
+    };
     let options = ExportOptions {
         verify_url,
         grade_boundaries: instrument.grade_boundaries(),
         printed_at: Some(context.now),
+        letterhead,
         ..options.clone()
     };
     let bytes = render(&report, &raw, format, &options)?;
@@ -129,6 +135,50 @@ pub struct ExportOptions {
     /// PDF only: when it is printed (UTC), printed on it; a period not yet ended is marked
     /// provisional ("SEMENTARA").
     pub printed_at: Option<chrono::NaiveDateTime>,
+    /// PDF only: the document's number (nomor surat); a blank to fill in by hand when absent.
+    pub number: Option<String>,
+    /// PDF only: the unit's letterhead and signatory, from its settings.
+    pub letterhead: Option<Letterhead>,
+}
+
+/// What a unit's report letterhead (kop surat) and signature block print, from the unit's
+/// settings (`PATCH /api/v1/units/{unit}`, its logo from `PUT .../logo`).
+#[derive(Debug, Clone, Default)]
+pub struct Letterhead {
+    /// The name of the unit above it (an MPP, a district), printed over the unit's own.
+    pub parent: Option<String>,
+    /// Street address.
+    pub address: Option<String>,
+    /// City: on the letterhead and before the date of signing.
+    pub city: Option<String>,
+    /// The head's name, under the signature.
+    pub head_name: Option<String>,
+    /// The head's NIP (18 digits).
+    pub head_id: Option<String>,
+    /// The logo: its content type (`image/png` or `image/svg+xml`) and bytes.
+    pub logo: Option<(String, Vec<u8>)>,
+}
+
+impl Letterhead {
+    /// A unit's letterhead, read from its settings.
+    pub fn of(conn: &mut DbConn, unit: &str) -> Result<Option<Letterhead>, AppError> {
+        let Some(u) = crate::db::queries::find_unit(conn, unit)? else {
+            return Ok(None);
+        };
+        let parent = match &u.parent_code {
+            Some(code) => crate::db::queries::find_unit(conn, code)?.map(|p| p.name),
+            None => None,
+        };
+        let logo = crate::domain::units::logo_of(conn, unit)?.map(|l| (l.content_type, l.bytes));
+        Ok(Some(Letterhead {
+            parent,
+            address: u.address,
+            city: u.city,
+            head_name: u.head_name,
+            head_id: u.head_id,
+            logo,
+        }))
+    }
 }
 
 /// Renders a report in a format; `raw` feeds the XLSX raw-data sheet.

@@ -70,6 +70,13 @@ enum Op {
         h: f32,
         tree: Box<usvg::Tree>,
     },
+    Image {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        image: krilla::image::Image,
+    },
 }
 
 struct Faces {
@@ -288,13 +295,48 @@ impl Layout {
         self.table(&s.header, &rows, fractions, &numeric);
     }
 
-    fn svg(&mut self, svg: &str, w: f32, h: f32) -> Result<(), AppError> {
+    fn parse_svg(&self, svg: &[u8]) -> Result<usvg::Tree, AppError> {
         let options = usvg::Options {
             fontdb: self.fontdb.clone(),
             font_family: "DejaVu Sans".to_owned(),
             ..usvg::Options::default()
         };
-        let tree = usvg::Tree::from_str(svg, &options).map_err(AppError::internal)?;
+        usvg::Tree::from_data(svg, &options).map_err(AppError::internal)
+    }
+
+    /// A logo at (x, y), fitted into a `box_size` square keeping its proportions; a logo that
+    /// cannot be read is left out (it was checked when uploaded).
+    fn logo(&mut self, (content_type, bytes): &(String, Vec<u8>), x: f32, y: f32, box_size: f32) {
+        let fit = |w: f32, h: f32| {
+            let scale = box_size / w.max(h).max(1.0);
+            (w * scale, h * scale)
+        };
+        if content_type == "image/svg+xml" {
+            if let Ok(tree) = self.parse_svg(bytes) {
+                let (w, h) = fit(tree.size().width(), tree.size().height());
+                self.ops().push(Op::Svg {
+                    x,
+                    y: y + (box_size - h) / 2.0,
+                    w,
+                    h,
+                    tree: Box::new(tree),
+                });
+            }
+        } else if let Ok(image) = krilla::image::Image::from_png(bytes.clone().into(), true) {
+            let (pw, ph) = image.size();
+            let (w, h) = fit(pw as f32, ph as f32);
+            self.ops().push(Op::Image {
+                x,
+                y: y + (box_size - h) / 2.0,
+                w,
+                h,
+                image,
+            });
+        }
+    }
+
+    fn svg(&mut self, svg: &str, w: f32, h: f32) -> Result<(), AppError> {
+        let tree = self.parse_svg(svg.as_bytes())?;
         self.need(h + 6.0);
         self.y += 6.0;
         let (x, y) = (MARGIN + (TEXT_W - w) / 2.0, self.y);
@@ -406,6 +448,13 @@ fn draw(pages: Vec<Vec<Op>>, footer: &str, lang: Lang) -> Result<Vec<u8>, AppErr
                     }
                     surface.pop();
                 }
+                Op::Image { x, y, w, h, image } => {
+                    surface.push_transform(&Transform::from_translate(x, y));
+                    if let Some(size) = Size::from_wh(w, h) {
+                        surface.draw_image(image, size);
+                    }
+                    surface.pop();
+                }
             }
         }
         surface.finish();
@@ -443,10 +492,72 @@ impl Doc<'_> {
             .cloned()
     }
 
-    /// The title, the unit and the period.
+    /// The letterhead (kop surat): the logo at the left; the unit above, the unit, its address
+    /// and city centred beside it; a double rule under them. Nothing when the unit has set
+    /// neither a logo nor an address.
+    fn letterhead(&self, l: &mut Layout) {
+        let Some(k) = &self.options.letterhead else {
+            return;
+        };
+        if k.logo.is_none() && k.address.is_none() {
+            return;
+        }
+        const LOGO: f32 = 62.0;
+        let top = l.y;
+        if let Some(logo) = &k.logo {
+            l.logo(logo, MARGIN, top, LOGO);
+        }
+        // The text is centred on the page as letterheads are, clear of the logo.
+        let room = TEXT_W - 2.0 * (LOGO + 8.0);
+        let mut lines: Vec<(String, f32, bool)> = Vec::new();
+        if let Some(parent) = &k.parent {
+            lines.push((parent.to_uppercase(), 10.5, true));
+        }
+        lines.push((self.r.unit_name.to_uppercase(), 13.0, true));
+        let place = [k.address.as_deref(), k.city.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !place.is_empty() {
+            lines.push((place, 9.0, false));
+        }
+        let mut y = top;
+        for (text, size, bold) in lines {
+            for part in wrap(&text, size, bold, room) {
+                y += size + 4.0;
+                let x = MARGIN + (TEXT_W - width(&part, size, bold)) / 2.0;
+                l.text_at(x, y, size, bold, BLACK, &part);
+            }
+        }
+        l.y = y.max(top + LOGO) + 8.0;
+        for dy in [0.0, 2.2] {
+            let at = l.y + dy;
+            l.ops().push(Op::Line {
+                x1: MARGIN,
+                y1: at,
+                x2: MARGIN + TEXT_W,
+                y2: at,
+            });
+        }
+        l.y += 14.0;
+    }
+
+    /// The title, the document's number, the unit and the period.
     fn title(&self, l: &mut Layout) {
         let (r, lang, w) = (self.r, self.lang, self.w);
+        self.letterhead(l);
         l.centered(&w.title.to_uppercase(), 15.0, true);
+        let number = self
+            .options
+            .number
+            .as_deref()
+            .unwrap_or("______________________");
+        l.centered(
+            &format!("{} {number}", pick(lang, "Nomor:", "Number:")),
+            9.5,
+            false,
+        );
         l.centered(&r.unit_name, 13.0, true);
         let service = r
             .service
@@ -873,33 +984,59 @@ impl Doc<'_> {
         Ok(())
     }
 
-    /// The signature block.
+    /// The signature block: the place and date of signing, the unit's head by office, room to
+    /// sign, their name and NIP (blanks to fill in when the unit has not set them).
     fn signature(&self, l: &mut Layout) {
         let (r, lang) = (self.r, self.lang);
-        l.need(110.0);
+        let k = self.options.letterhead.clone().unwrap_or_default();
+        l.need(130.0);
         l.y += 24.0;
-        let sign_x = MARGIN + TEXT_W * 0.58;
+        let sign_x = MARGIN + TEXT_W * 0.55;
+        let tz = crate::period::parse_timezone(&r.timezone).unwrap_or(chrono_tz::Asia::Jakarta);
+        let date = self
+            .options
+            .printed_at
+            .map(|at| chrono::TimeZone::from_utc_datetime(&tz, &at).date_naive());
+        let place_date = match (k.city.as_deref(), date) {
+            (Some(city), Some(d)) => format!("{city}, {}", crate::text::long_date(d, lang)),
+            (None, Some(d)) => format!("............, {}", crate::text::long_date(d, lang)),
+            (Some(city), None) => format!("{city}, ............"),
+            (None, None) => "............, ............".to_owned(),
+        };
         let lines = [
-            pick(lang, "Mengetahui,", "Acknowledged,").to_owned(),
+            place_date,
             format!("{} {}", pick(lang, "Kepala", "Head of"), r.unit_name),
         ];
         for line in lines {
-            for part in wrap(&line, 9.5, false, TEXT_W * 0.42) {
+            for part in wrap(&line, 9.5, false, TEXT_W * 0.45) {
                 l.y += 13.0;
                 l.text_at(sign_x, l.y, 9.5, false, BLACK, &part);
             }
         }
         l.y += 56.0;
-        l.text_at(
-            sign_x,
-            l.y,
-            9.5,
-            false,
-            BLACK,
-            "(______________________________)",
-        );
+        let name = k
+            .head_name
+            .unwrap_or_else(|| "(______________________________)".to_owned());
+        l.text_at(sign_x, l.y, 9.5, true, BLACK, &name);
         l.y += 13.0;
-        l.text_at(sign_x, l.y, 9.5, false, BLACK, "NIP.");
+        let nip = k.head_id.as_deref().map(nip).unwrap_or_default();
+        l.text_at(sign_x, l.y, 9.5, false, BLACK, &format!("NIP. {nip}"));
+    }
+}
+
+/// A NIP as it is printed: 18 digits in groups of 8, 6, 1 and 3 (birth date, appointment,
+/// sex, number); anything else as it is.
+fn nip(digits: &str) -> String {
+    if digits.len() == 18 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        format!(
+            "{} {} {} {}",
+            &digits[..8],
+            &digits[8..14],
+            &digits[14..15],
+            &digits[15..]
+        )
+    } else {
+        digits.to_owned()
     }
 }
 
@@ -926,6 +1063,10 @@ pub fn write(r: &UnitReport, options: &ExportOptions) -> Result<Vec<u8>, AppErro
     doc.calculation(&mut l);
     doc.verification(&mut l)?;
     doc.signature(&mut l);
-    let footer = format!("kepuasan · {} · {}", r.unit, r.period);
+    let footer = format!(
+        "{} · {}",
+        r.unit_name,
+        crate::text::period_label(&r.period, lang)
+    );
     draw(l.pages, &footer, lang)
 }

@@ -1,6 +1,7 @@
 //! The full report on both backends: breakdowns, suggestions, trend and roll-ups, with
 //! numbers worked out by hand from the responses each test sends.
 
+use actix_web::test::TestRequest;
 use serde_json::{Value, json};
 
 use crate::api::world;
@@ -801,7 +802,93 @@ async fn a_skipped_u9_is_unanswered_and_every_report_counts_it(app: TestApp) {
     assert_eq!(u9_line.split(';').nth(3), Some("1"), "{u9_line}");
 }
 
+async fn the_pdf_carries_the_units_letterhead_number_and_signatory(app: TestApp) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    let base = "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3&format=pdf";
+    // Without settings: blanks to fill in by hand, no letterhead.
+    app.clock.set(at("2025-10-06 01:00:00"));
+    let (status, _, _, blank) = download(&svc, base, &w.admin).await;
+    assert_eq!(status, 200);
+    let settings = json!({"address": "Jl. Raya Abepura No. 1", "city": "Jayapura",
+        "head_name": "Drs. Yohanes Wenda, M.Si.", "head_id": "19700101 199503 1 002"});
+    let (status, body) = send(
+        &svc,
+        with_key(
+            TestRequest::patch()
+                .uri("/api/v1/units/unit-a")
+                .set_json(&settings),
+            Some(&w.admin),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(40, 48)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let logo = with_key(
+        TestRequest::put()
+            .uri("/api/v1/units/unit-a/logo")
+            .insert_header(("Content-Type", "image/png"))
+            .set_payload(png),
+        Some(&w.admin),
+    );
+    assert_eq!(send(&svc, logo).await.0, 204);
+    let (status, _, _, pdf) = download(
+        &svc,
+        &format!("{base}&number=800/17/Dukcapil/2025"),
+        &w.admin,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The logo is an image in the PDF; the first one had none.
+    let images = |pdf: &[u8]| {
+        pdf.windows(14)
+            .filter(|w| w == b"/Subtype /Imag" || w == b"/Subtype/Image")
+            .count()
+    };
+    assert_eq!(images(&blank), 0);
+    assert!(images(&pdf) >= 1, "the logo is embedded");
+    let (Some(blank), Some(text)) = (pdf_text(&blank), pdf_text(&pdf)) else {
+        return skip("pdftotext (Debian poppler-utils) is not installed; scripts/test installs it");
+    };
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (blank, text) = (flat(&blank), flat(&text));
+    // Letterhead: the MPP above, the unit, its address and city; the number; the place and
+    // date of signing (the unit's own date, 6 October in Jayapura); the head's name and NIP.
+    for expected in [
+        "MPP KOTA JAYAPURA",
+        "DISDUKCAPIL JAYAPURA",
+        "Jl. Raya Abepura No. 1, Jayapura",
+        "Nomor: 800/17/Dukcapil/2025",
+        "Jayapura, 6 Oktober 2025",
+        "Kepala Disdukcapil Jayapura",
+        "Drs. Yohanes Wenda, M.Si.",
+        "NIP. 19700101 199503 1 002",
+        "Disdukcapil Jayapura · Triwulan III 2025 · halaman 1 dari",
+    ] {
+        assert!(text.contains(expected), "{expected} in\n{text}");
+    }
+    assert!(
+        !text.contains("unit-a ·"),
+        "no unit code in the footer: {text}"
+    );
+    assert!(blank.contains("Nomor: ____"), "{blank}");
+    assert!(blank.contains("............, 6 Oktober 2025"), "{blank}");
+    assert!(
+        !blank.contains("DISDUKCAPIL JAYAPURA"),
+        "no letterhead without settings: {blank}"
+    );
+    // A number that is too long is named.
+    let long = format!("{base}&number={}", "9".repeat(101));
+    let (status, body) = send(&svc, get(&long, Some(&w.admin))).await;
+    assert_eq!(status, 422);
+    assert!(body["fields"]["number"].is_string(), "{body}");
+}
+
 both_backends!(
+    the_pdf_carries_the_units_letterhead_number_and_signatory,
     a_skipped_u9_is_unanswered_and_every_report_counts_it,
     a_report_lists_the_newest_thousand_suggestions,
     published_results_and_badge_show_the_last_complete_quarter_when_switched_on,
