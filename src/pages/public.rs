@@ -1,7 +1,9 @@
 //! Published results, for units that switch them on (`public_results`): `/p/{unit}` shows the
-//! last complete quarter's IKM, grade, items and trend to anyone, as the regulation asks units
-//! to publish their results; `/p/{unit}/badge.svg` is a badge a unit embeds on its website.
-//! The numbers are the report's, computed when asked.
+//! last complete quarter's IKM, grade, items and trend to anyone, and the follow-up plans
+//! ("Anda menyampaikan, kami menindaklanjuti"), as the regulation asks units to publish them
+//! with their results; in plain Bahasa Indonesia, or English with `?lang=en`.
+//! `/p/{unit}/badge.svg` is a badge a unit embeds on its website (the administration pages give
+//! the snippet). The numbers are the report's, computed when asked.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -13,6 +15,7 @@ use serde::Serialize;
 use super::{html, templates};
 use crate::db::queries;
 use crate::error::AppError;
+use crate::instrument::Lang;
 use crate::period::Period;
 use crate::reporting::{self, ReportRequest, UnitReport};
 use crate::state::AppState;
@@ -60,7 +63,7 @@ fn number(v: Option<&crate::engine::exact::Fixed>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| v.format_id())
 }
 
-/// What the public page shows of a report, as text.
+/// What the public page shows of a report, as text in one language.
 #[derive(Serialize)]
 struct Published {
     unit_name: String,
@@ -70,12 +73,10 @@ struct Published {
     ikm: String,
     grade: String,
     performance: String,
-    performance_en: String,
     respondents: u64,
     items: Vec<PublishedItem>,
     trend: Vec<PublishedPeriod>,
-    badge: String,
-    snippet: String,
+    plans: Vec<PublishedPlan>,
     method: String,
 }
 
@@ -83,9 +84,18 @@ struct Published {
 struct PublishedItem {
     code: String,
     name: String,
-    name_en: String,
     ikm: String,
     grade: String,
+}
+
+/// A follow-up plan as citizens read it: what was weak, what the unit does, by when, how far.
+#[derive(Serialize)]
+struct PublishedPlan {
+    item: String,
+    action: String,
+    due: String,
+    status: String,
+    done: bool,
 }
 
 #[derive(Serialize)]
@@ -97,29 +107,61 @@ struct PublishedPeriod {
 }
 
 impl Published {
-    fn of(r: &UnitReport, public_url: &str) -> Published {
+    fn of(r: &UnitReport, lang: Lang) -> Published {
         let rep = &r.report;
-        let base = public_url.trim_end_matches('/');
-        let badge = format!("{base}/p/{}/badge.svg", r.unit);
         let dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
+        let en = lang == Lang::En;
+        // Decimal commas in Bahasa Indonesia, points in English (an IKM has no thousands).
+        let num = |v: Option<&crate::engine::exact::Fixed>| {
+            let text = number(v);
+            if en { text.replace(',', ".") } else { text }
+        };
+        let item_name = |code: &str| {
+            rep.items.iter().find(|i| i.code == code).map_or_else(
+                || code.to_owned(),
+                |i| format!("{code} {}", if en { &i.name_en } else { &i.name }),
+            )
+        };
+        // This period's plans, then the previous period's, which the period may have finished.
+        let previous = r.follow_ups.previous.iter().flat_map(|p| p.actions.iter());
+        let plans = r
+            .follow_ups
+            .current
+            .iter()
+            .chain(previous)
+            .filter(|a| a.status != "cancelled")
+            .map(|a| PublishedPlan {
+                item: item_name(&a.item_code),
+                action: a.action.clone(),
+                due: crate::text::local_date(&a.due),
+                status: crate::followup::status_label(&a.status, lang).to_owned(),
+                done: a.status == "done",
+            })
+            .collect();
         Published {
             unit_name: r.unit_name.clone(),
-            period: r.period.clone(),
+            period: crate::text::period_label(&r.period, lang),
             from: crate::text::local_date(&r.from),
             to: crate::text::local_date(&r.to),
-            ikm: number(rep.ikm.as_ref()),
+            ikm: num(rep.ikm.as_ref()),
             grade: dash(rep.grade.as_deref()),
-            performance: dash(rep.performance.as_deref()),
-            performance_en: dash(rep.performance_en.as_deref()),
+            performance: dash(if en {
+                rep.performance_en.as_deref()
+            } else {
+                rep.performance.as_deref()
+            }),
             respondents: rep.respondents,
             items: rep
                 .items
                 .iter()
                 .map(|i| PublishedItem {
                     code: i.code.clone(),
-                    name: i.name.clone(),
-                    name_en: i.name_en.clone(),
-                    ikm: number(i.ikm.as_ref()),
+                    name: if en {
+                        i.name_en.clone()
+                    } else {
+                        i.name.clone()
+                    },
+                    ikm: num(i.ikm.as_ref()),
                     grade: dash(i.grade.as_deref()),
                 })
                 .collect(),
@@ -127,40 +169,55 @@ impl Published {
                 .trend
                 .iter()
                 .map(|t| PublishedPeriod {
-                    period: t.period.clone(),
+                    period: crate::text::period_label(&t.period, lang),
                     respondents: t.respondents,
-                    ikm: number(t.ikm.as_ref()),
+                    ikm: num(t.ikm.as_ref()),
                     grade: dash(t.grade.as_deref()),
                 })
                 .collect(),
-            snippet: format!(
-                "<a href=\"{base}/p/{}\"><img src=\"{badge}\" alt=\"IKM\"></a>",
-                r.unit
-            ),
-            badge,
-            method: rep.calculation.rounding_id.clone(),
+            plans,
+            method: if en {
+                rep.calculation.rounding.clone()
+            } else {
+                rep.calculation.rounding_id.clone()
+            },
         }
     }
+}
+
+/// Query of the public page: its language.
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    lang: Option<String>,
 }
 
 /// `/p/{unit}`.
 pub async fn page(
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let code = path.into_inner();
-    let found = published(&state, code).await?;
-    let r = found
-        .as_ref()
-        .map(|r| Published::of(r, &state.settings.public_url));
+    let lang = match query.lang.as_deref() {
+        Some("en") => Lang::En,
+        _ => Lang::Id,
+    };
+    let found = published(&state, code.clone()).await?;
+    let r = found.as_ref().map(|r| Published::of(r, lang));
     let status = if r.is_some() {
         StatusCode::OK
     } else {
         StatusCode::NOT_FOUND
     };
+    let en = lang == Lang::En;
     let body = templates::render(
         "public.html",
-        context! { title_id => TITLE_ID, title_en => TITLE_EN, r },
+        context! {
+            title => if en { TITLE_EN } else { TITLE_ID },
+            en, lang => if en { "en" } else { "id" },
+            other => format!("/p/{code}{}", if en { "" } else { "?lang=en" }),
+            r,
+        },
     )?;
     Ok(html(status, body))
 }

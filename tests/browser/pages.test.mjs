@@ -936,6 +936,25 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   const walk = await (await fetch(`${base}/api/v1/reports/ikm?unit=walk-x&period=${year}`, { headers: { Authorization: "Bearer " + admin } })).json();
   assert.equal(walk.respondents, 2);
 
+  // The unit's report settings and logo; its results are not published, so no snippet yet.
+  await p.goto(base + "/admin#settings");
+  await pickUnit("walk-x");
+  await p.fill("#set-address", "Jl. Jenderal Sudirman No. 7");
+  await p.fill("#set-city", "Makassar");
+  await p.fill("#set-head", "Andi Rahmat, S.H.");
+  await p.fill("#set-nip", "19750203 200003 1 004");
+  await p.click("#settings button[type=submit]");
+  await p.locator(".note").getByText("Tersimpan.").waitFor();
+  await p.setInputFiles("#logo-file", { name: "logo.svg", mimeType: "image/svg+xml",
+    buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle cx="20" cy="20" r="18" fill="#1a5fb4"/></svg>') });
+  await p.click("#logo button[type=submit]");
+  await p.locator("#logo-preview").waitFor();
+  assert.match(await p.textContent("main"), /belum dipublikasikan/);
+  const unitX = (await (await fetch(`${base}/api/v1/units`, { headers: { Authorization: "Bearer " + admin } })).json()).find((u) => u.code === "walk-x");
+  assert.deepEqual([unitX.address, unitX.city, unitX.head_name, unitX.head_id], ["Jl. Jenderal Sudirman No. 7", "Makassar", "Andi Rahmat, S.H.", "197502032000031004"]);
+  await axe(p, "report settings");
+  await shot(p, "admin-settings");
+
   // A manager for one unit.
   await p.goto(base + "/admin#people");
   await p.fill("#person-name", "kepala-x");

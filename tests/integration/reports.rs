@@ -611,6 +611,16 @@ async fn published_results_and_badge_show_the_last_complete_quarter_when_switche
         (200, Some(true))
     );
 
+    // A follow-up plan for the published quarter, which the page publishes with the results.
+    let plan = json!({"period": "2025-Q2", "item": "U3", "action": "Menambah loket antrean lansia",
+        "owner": "Kasi Pelayanan", "due": "2025-09-30"});
+    let (status, body) = send(
+        &svc,
+        post("/api/v1/units/unit-a/follow-ups", Some(&w.admin), &plan),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
     // The clock is in 2025-Q3, so 2025-Q2 is the last complete quarter: three all-2
     // questionnaires, IKM 2 × 25 = 50,00, D, Tidak baik.
     let (status, page) = send(&svc, get("/p/unit-a", None)).await;
@@ -619,11 +629,48 @@ async fn published_results_and_badge_show_the_last_complete_quarter_when_switche
     assert!(page.contains("<strong id=\"ikm\">50,00</strong>"), "{page}");
     assert!(
         page.contains("Mutu D · Tidak baik")
-            && page.contains("2025-Q2: 01-04-2025 s.d. 30-06-2025"),
+            && page.contains("Triwulan II 2025 (01-04-2025 s.d. 30-06-2025)"),
         "{page}"
     );
     assert!(page.contains("<td>U1</td>") && page.contains("Disdukcapil Jayapura"));
-    assert!(page.contains("/p/unit-a/badge.svg"));
+    // Plain Bahasa Indonesia: no English glosses, and no snippet meant for webmasters.
+    assert!(page.contains("<html lang=\"id\">"), "{page}");
+    assert!(
+        !page.contains("lang=\"en\" class=\"en\"") && !page.contains("(period)"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<code>") && !page.contains("&lt;img"),
+        "{page}"
+    );
+    // The follow-up plans are published.
+    assert!(
+        page.contains("Anda menyampaikan, kami menindaklanjuti"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Menambah loket antrean lansia")
+            && page.contains("Direncanakan")
+            && page.contains("30-09-2025"),
+        "{page}"
+    );
+    // English by a switch.
+    assert!(page.contains("href=\"/p/unit-a?lang=en\""), "{page}");
+    let (status, english) = send(&svc, get("/p/unit-a?lang=en", None)).await;
+    assert_eq!(status, 200);
+    let english = english.as_str().unwrap();
+    assert!(
+        english.contains("<html lang=\"en\">") && english.contains("Second quarter 2025"),
+        "{english}"
+    );
+    assert!(
+        english.contains("You told us, we act on it") && english.contains("Planned"),
+        "{english}"
+    );
+    assert!(
+        english.contains("<strong id=\"ikm\">50.00</strong>"),
+        "{english}"
+    );
     let resp =
         actix_web::test::call_service(&svc, get("/p/unit-a/badge.svg", None).to_request()).await;
     assert_eq!(resp.status().as_u16(), 200);

@@ -6,7 +6,8 @@
 // Bahasa Indonesia first, English one tap away. Everything comes from this server.
 (function () {
   "use strict";
-  const { esc, translator, signIn: startSession, signInForm, signInProblem } = window.kepuasan;
+  const { esc, config, translator, signIn: startSession, signInForm, signInProblem } = window.kepuasan;
+  const PUBLIC_URL = config().public_url || location.origin;
   const LANG = "kepuasan.admin.lang";
   const ZONES = [["Asia/Jakarta", "WIB"], ["Asia/Makassar", "WITA"], ["Asia/Jayapura", "WIT"]];
   const T = {
@@ -60,6 +61,8 @@
       settingsText: "Kop surat dan tanda tangan laporan: alamat, kota, nama dan NIP kepala unit, logo.",
       address: "Alamat", city: "Kota", headName: "Nama kepala unit", headId: "NIP kepala unit", headIdHint: "18 angka, boleh dengan spasi.",
       logo: "Logo", logoHint: "PNG atau SVG, paling besar 512 KiB.", uploadLogo: "Unggah logo", noLogo: "Belum ada logo.",
+      embed: "Hasil survei di situs web unit", embedText: "Salin kode ini ke halaman situs web unit: lencana IKM terbaru yang menautkan ke halaman hasil survei publik.",
+      embedOff: "Hasil survei unit ini belum dipublikasikan. Administrator menyalakan \"Hasil dipublikasikan\" di Unit & layanan.",
       filters: "Saring", actor: "Pelaku", actionCol: "Tindakan", target: "Objek", when: "Waktu", from: "Dari", to: "Sampai",
       changes: "Perubahan", noEntries: "Tidak ada catatan.",
       refused: { validation_failed: "Isian tidak valid", not_found: "Tidak ditemukan", forbidden: "Anda tidak berhak melakukan itu",
@@ -121,6 +124,8 @@
       settingsText: "The report's letterhead and signature: address, city, the unit head's name and NIP, logo.",
       address: "Address", city: "City", headName: "Unit head's name", headId: "Unit head's NIP", headIdHint: "18 digits, spaces allowed.",
       logo: "Logo", logoHint: "PNG or SVG, at most 512 KiB.", uploadLogo: "Upload logo", noLogo: "No logo yet.",
+      embed: "Survey results on the unit's website", embedText: "Copy this code into a page of the unit's website: the latest IKM badge, linking to the public results page.",
+      embedOff: "This unit's results are not published yet. An administrator switches on \"Results published\" under Units & services.",
       filters: "Filter", actor: "Who", actionCol: "Action", target: "Target", when: "When", from: "From", to: "To",
       changes: "Changes", noEntries: "No entries.",
       refused: { validation_failed: "Invalid input", not_found: "Not found", forbidden: "You may not do that",
@@ -395,7 +400,17 @@
       <div><button type="submit">${t("save")}</button></div></form>
       <form id="logo" class="panel"><h3>${t("logo")}</h3><img id="logo-preview" src="${logo}" alt="${esc(`${t("logo")} ${u.name}`)}" hidden>
       ${field("logo-file", t("logo"), '<input id="logo-file" type="file" accept="image/png,image/svg+xml,.png,.svg" required aria-describedby="logo-file-hint">', t("logoHint"))}
-      <div><button type="submit">${t("uploadLogo")}</button></div></form>`;
+      <div><button type="submit">${t("uploadLogo")}</button></div></form>${embedView(u)}`;
+  }
+
+  // The snippet that puts a unit's published results on its own website.
+  function embedView(u) {
+    if (!u.public_results) return `<section class="panel"><h3>${t("embed")}</h3><p>${t("embedOff")}</p></section>`;
+    const page = `${PUBLIC_URL}/p/${encodeURIComponent(u.code)}`;
+    const snippet = `<a href="${page}"><img src="${page}/badge.svg" alt="IKM ${esc(u.name)}"></a>`;
+    return `<section class="panel" id="embed"><h3>${t("embed")}</h3><p>${t("embedText")}</p>
+      <p><a href="${esc(page)}" target="_blank" rel="noopener">${esc(page)}</a></p>
+      <textarea id="embed-code" readonly rows="3" aria-label="${esc(t("embed"))}">${esc(snippet)}</textarea></section>`;
   }
 
   // ---- audit log ---------------------------------------------------------------------------
