@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin", web::get().to(admin))
         .route("/p/{unit}", web::get().to(public::page))
         .route("/p/{unit}/badge.svg", web::get().to(public::badge))
+        .route("/p/{unit}/tv", web::get().to(public::tv))
         .route("/assets/{name}", web::get().to(static_files::serve));
 }
 

@@ -222,6 +222,92 @@ pub async fn page(
     Ok(html(status, body))
 }
 
+/// One unit on the lobby display.
+#[derive(Serialize)]
+struct Ranked {
+    rank: usize,
+    name: String,
+    ikm: String,
+    grade: String,
+    colour: &'static str,
+    respondents: u64,
+}
+
+/// How often the lobby display loads itself again, in seconds.
+const TV_REFRESH: u32 = 300;
+
+/// `/p/{unit}/tv`: the lobby display of an MPP (or any unit that publishes): full screen, large
+/// type, the units below it that publish their results ranked by IKM for the last complete
+/// quarter (the unit itself when it has none below), fetching itself again every five minutes
+/// and updating in place (`assets/tv.js`).
+pub async fn tv(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let code = path.into_inner();
+    let en = query.lang.as_deref() == Some("en");
+    let lang = if en { Lang::En } else { Lang::Id };
+    let found = published(&state, code).await?;
+    let publishing: Vec<String> = state
+        .db
+        .read(queries::list_units)
+        .await?
+        .into_iter()
+        .filter(|u| u.public_results && u.active)
+        .map(|u| u.code)
+        .collect();
+    let r = found.map(|r| {
+        let num = |v: Option<&crate::engine::exact::Fixed>| {
+            let text = number(v);
+            if en { text.replace(',', ".") } else { text }
+        };
+        let ranked: Vec<Ranked> = match &r.rollup {
+            Some(rollup) => rollup
+                .children
+                .iter()
+                .filter(|c| c.code.as_ref().is_some_and(|c| publishing.contains(c)))
+                .enumerate()
+                .map(|(i, c)| Ranked {
+                    rank: i + 1,
+                    name: if en {
+                        c.name_en.clone()
+                    } else {
+                        c.name.clone()
+                    },
+                    ikm: num(c.ikm.as_ref()),
+                    grade: c.grade.clone().unwrap_or_else(|| "-".to_owned()),
+                    colour: colour(c.grade.as_deref()),
+                    respondents: c.respondents,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        context! {
+            unit_name => r.unit_name.clone(),
+            period => crate::text::period_label(&r.period, lang),
+            ikm => num(r.report.ikm.as_ref()),
+            grade => r.report.grade.clone().unwrap_or_else(|| "-".to_owned()),
+            colour => colour(r.report.grade.as_deref()),
+            respondents => r.report.respondents,
+            ranked,
+        }
+    });
+    let status = if r.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let body = templates::render(
+        "tv.html",
+        context! {
+            en, lang => if en { "en" } else { "id" }, refresh => TV_REFRESH, r,
+            script => super::static_files::named("tv", "js").url(),
+        },
+    )?;
+    Ok(html(status, body))
+}
+
 /// A grade's badge colour (white text reads on each at WCAG AA).
 fn colour(grade: Option<&str>) -> &'static str {
     match grade {

@@ -153,7 +153,7 @@ fn accepted(req: &HttpRequest) -> (bool, bool) {
 
 // Each page's script is served with the shared helpers (`common.js`) in front of it: one
 // request a page, which matters on a slow phone link.
-static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 7]> = LazyLock::new(|| {
     const JS: &str = "text/javascript; charset=utf-8";
     const CSS: &str = "text/css; charset=utf-8";
     [
@@ -195,6 +195,7 @@ static ASSETS: LazyLock<[Asset; 6]> = LazyLock::new(|| {
             JS,
         ),
         Asset::new("admin", "css", include_str!("assets/admin.css"), CSS),
+        Asset::new("tv", "js", include_str!("assets/tv.js"), JS),
     ]
 });
 

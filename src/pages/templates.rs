@@ -13,11 +13,12 @@ use serde::Serialize;
 
 use crate::error::AppError;
 
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("base.html", include_str!("templates/base.html")),
     ("document.html", include_str!("templates/document.html")),
     ("app.html", include_str!("templates/app.html")),
     ("public.html", include_str!("templates/public.html")),
+    ("tv.html", include_str!("templates/tv.html")),
     ("verify.html", include_str!("templates/verify.html")),
     ("sheet.html", include_str!("templates/sheet.html")),
     ("badge.svg", include_str!("templates/badge.svg")),

@@ -683,6 +683,32 @@ async fn published_results_and_badge_show_the_last_complete_quarter_when_switche
     assert!(svg.contains("role=\"img\""));
     // Another unit stays private.
     assert_eq!(send(&svc, get("/p/unit-b", None)).await.0, 404);
+
+    // The lobby display of the MPP: only once the MPP publishes, and it ranks the units below
+    // that publish (unit-a), never one that does not (unit-b).
+    assert_eq!(send(&svc, get("/p/mpp-jpr/tv", None)).await.0, 404);
+    let publish = actix_web::test::TestRequest::patch()
+        .uri("/api/v1/units/mpp-jpr")
+        .insert_header(("Authorization", format!("Bearer {}", w.admin)))
+        .set_json(json!({"public_results": true}));
+    assert_eq!(send(&svc, publish).await.0, 200);
+    let (status, tv) = send(&svc, get("/p/mpp-jpr/tv", None)).await;
+    assert_eq!(status, 200);
+    let tv = tv.as_str().unwrap();
+    assert!(tv.contains("MPP Kota Jayapura · Triwulan II 2025"), "{tv}");
+    assert!(
+        tv.contains("<span class=\"rank\">1</span><span class=\"name\">Disdukcapil Jayapura"),
+        "{tv}"
+    );
+    assert!(
+        !tv.contains("Samsat Jayapura"),
+        "an unpublished unit is not shown: {tv}"
+    );
+    // It updates itself in place by its script; no timed reload of the page.
+    assert!(
+        tv.contains("/assets/tv.") && !tv.contains("http-equiv=\"refresh\""),
+        "{tv}"
+    );
 }
 
 /// Stores rows as they are, bypassing submission (and so the tallies, which a suggestion list

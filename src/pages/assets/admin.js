@@ -61,6 +61,7 @@
       settingsText: "Kop surat dan tanda tangan laporan: alamat, kota, nama dan NIP kepala unit, logo.",
       address: "Alamat", city: "Kota", headName: "Nama kepala unit", headId: "NIP kepala unit", headIdHint: "18 angka, boleh dengan spasi.",
       logo: "Logo", logoHint: "PNG atau SVG, paling besar 512 KiB.", uploadLogo: "Unggah logo", noLogo: "Belum ada logo.",
+      lobby: "Layar lobi (TV di ruang tunggu, memperbarui sendiri):",
       embed: "Hasil survei di situs web unit", embedText: "Salin kode ini ke halaman situs web unit: lencana IKM terbaru yang menautkan ke halaman hasil survei publik.",
       embedOff: "Hasil survei unit ini belum dipublikasikan. Administrator menyalakan \"Hasil dipublikasikan\" di Unit & layanan.",
       filters: "Saring", actor: "Pelaku", actionCol: "Tindakan", target: "Objek", when: "Waktu", from: "Dari", to: "Sampai",
@@ -124,6 +125,7 @@
       settingsText: "The report's letterhead and signature: address, city, the unit head's name and NIP, logo.",
       address: "Address", city: "City", headName: "Unit head's name", headId: "Unit head's NIP", headIdHint: "18 digits, spaces allowed.",
       logo: "Logo", logoHint: "PNG or SVG, at most 512 KiB.", uploadLogo: "Upload logo", noLogo: "No logo yet.",
+      lobby: "Lobby display (a TV in the waiting hall, updating itself):",
       embed: "Survey results on the unit's website", embedText: "Copy this code into a page of the unit's website: the latest IKM badge, linking to the public results page.",
       embedOff: "This unit's results are not published yet. An administrator switches on \"Results published\" under Units & services.",
       filters: "Filter", actor: "Who", actionCol: "Action", target: "Target", when: "When", from: "From", to: "To",
@@ -410,6 +412,7 @@
     const snippet = `<a href="${page}"><img src="${page}/badge.svg" alt="IKM ${esc(u.name)}"></a>`;
     return `<section class="panel" id="embed"><h3>${t("embed")}</h3><p>${t("embedText")}</p>
       <p><a href="${esc(page)}" target="_blank" rel="noopener">${esc(page)}</a></p>
+      <p>${t("lobby")} <a href="${esc(page)}/tv" target="_blank" rel="noopener">${esc(page)}/tv</a></p>
       <textarea id="embed-code" readonly rows="3" aria-label="${esc(t("embed"))}">${esc(snippet)}</textarea></section>`;
   }
 
