@@ -41,6 +41,7 @@ pub fn of_report(
                 .collect();
             bars(
                 &title("IKM per unsur", "IKM by item"),
+                &title("- - - batas mutu", "- - - grade boundaries"),
                 &items,
                 boundaries,
                 decimal,
@@ -112,6 +113,7 @@ fn drawn(
 /// printed above its bar (`decimal` is the reader's decimal separator).
 fn bars(
     title: &str,
+    legend: &str,
     bars: &[Bar<'_>],
     boundaries: &[f64],
     decimal: char,
@@ -120,10 +122,12 @@ fn bars(
     drawn(size, |root| {
         let n = bars.len().max(1);
         let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 15))
+            .caption(title, ("sans-serif", LABEL + 4))
             .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(36)
+            // Room at the right for the boundaries' values.
+            .margin_right(48)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
             .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..105f64)
             .map_err(fail)?;
         let labels: Vec<String> = bars.iter().map(|b| b.label.to_owned()).collect();
@@ -137,7 +141,7 @@ fn bars(
                 SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
                 _ => String::new(),
             })
-            .label_style(("sans-serif", 11))
+            .label_style(("sans-serif", LABEL))
             .draw()
             .map_err(fail)?;
         chart
@@ -161,7 +165,7 @@ fn bars(
                 Some(Text::new(
                     text,
                     (SegmentValue::CenterOf(i), v + 4.5),
-                    ("sans-serif", 10).into_font().color(&BLACK).pos(
+                    ("sans-serif", VALUE).into_font().color(&BLACK).pos(
                         plotters::style::text_anchor::Pos::new(
                             plotters::style::text_anchor::HPos::Center,
                             plotters::style::text_anchor::VPos::Bottom,
@@ -172,10 +176,46 @@ fn bars(
             .map_err(fail)?;
         for &b in boundaries {
             boundary(&mut chart, n, b)?;
+            // Its value just past the right end of its line, clear of the bars.
+            let (x, y) = chart.backend_coord(&(SegmentValue::Exact(n), b));
+            root.draw(&Text::new(
+                format!("{b:.2}").replace('.', &decimal.to_string()),
+                (x + 4, y),
+                ("sans-serif", VALUE).into_font().color(&GREY_TEXT).pos(
+                    plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Left,
+                        plotters::style::text_anchor::VPos::Center,
+                    ),
+                ),
+            ))
+            .map_err(fail)?;
+        }
+        // What the dashed lines are, in the top right corner.
+        if !boundaries.is_empty() {
+            let (w, _) = root.dim_in_pixel();
+            root.draw(&Text::new(
+                legend.to_owned(),
+                (w as i32 - 8, 8),
+                ("sans-serif", LABEL).into_font().color(&GREY_TEXT).pos(
+                    plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Right,
+                        plotters::style::text_anchor::VPos::Top,
+                    ),
+                ),
+            ))
+            .map_err(fail)?;
         }
         Ok(())
     })
 }
+
+/// Axis labels and legends, in pixels of the chart's own size (the dashboard shows it at least
+/// that wide, so text is at least 12 px on screen).
+const LABEL: u32 = 13;
+/// Values printed over bars and points.
+const VALUE: u32 = 12;
+/// Grey for legends and boundary values, dark enough to read on white.
+const GREY_TEXT: RGBColor = RGBColor(70, 70, 70);
 
 type BarChart<'a> = ChartContext<
     'a,
@@ -206,10 +246,10 @@ fn trend(
         let n = points.len().max(1);
         let labels: Vec<String> = points.iter().map(|p| p.0.clone()).collect();
         let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 15))
+            .caption(title, ("sans-serif", LABEL + 4))
             .margin(10)
-            .x_label_area_size(24)
-            .y_label_area_size(36)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
             .build_cartesian_2d(0f64..(n as f64 - 0.5).max(0.5), 25f64..105f64)
             .map_err(fail)?;
         chart
@@ -226,7 +266,7 @@ fn trend(
                 }
             })
             .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style(("sans-serif", 11))
+            .label_style(("sans-serif", LABEL))
             .draw()
             .map_err(fail)?;
         let known: Vec<(f64, f64)> = points
@@ -250,7 +290,7 @@ fn trend(
                 Text::new(
                     format!("{y:.2}").replace('.', &decimal.to_string()),
                     (x - 0.15, y + 7.0),
-                    ("sans-serif", 10),
+                    ("sans-serif", VALUE),
                 )
             }))
             .map_err(fail)?;

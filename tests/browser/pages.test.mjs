@@ -733,7 +733,16 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await signInWithKey(p, "kp_not-a-key");
   await p.getByRole("alert").filter({ hasText: "Kunci tidak dikenal" }).waitFor();
   await signInWithKey(p, viewer);
+  // It opens on the last complete quarter (the running one is a choice away, marked provisional).
+  const now = new Date();
+  const lastIndex = now.getFullYear() * 4 + Math.floor(now.getMonth() / 3) - 1;
+  const lastQuarter = `${Math.floor(lastIndex / 4)}-Q${(lastIndex % 4) + 1}`;
+  await p.locator("#period").waitFor();
+  assert.equal(await p.inputValue("#period"), lastQuarter);
+  assert.equal(await p.inputValue("#period-pick"), lastQuarter);
   await p.getByLabel("Unit", { exact: true }).selectOption("dukcapil");
+  await p.getByLabel("Pilih periode").selectOption(`${year}-Q1`);
+  assert.equal(await p.inputValue("#period"), `${year}-Q1`, "a choice fills the period");
   await p.getByLabel("Periode", { exact: true }).fill(year);
   await p.getByRole("button", { name: "Tampilkan" }).click();
   await p.locator("#chart-items svg").waitFor();
@@ -741,7 +750,7 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   assert.equal(await p.locator("#result-title").textContent(), `Disdukcapil Kota Uji · ${r.period}`, "the report asked for last stays");
   assert.equal(await p.getByLabel("Periode", { exact: true }).inputValue(), year);
   // Dates as the PDF and Indonesian documents write them.
-  assert.match(await p.locator("#result-title + p.hint").textContent(), new RegExp(`^01-01-${year} – 31-12-${year} · Asia/Makassar`));
+  assert.match(await p.locator("#result-title + p.hint").textContent(), new RegExp(`^01-01-${year} – 31-12-${year} · WITA`));
   const id = (v, d = 2) => v.toFixed(d).replace(".", ",");
   assert.equal(await p.locator("#ikm-value").textContent(), id(r.ikm));
   assert.match(await p.locator("#grade-value").textContent(), new RegExp(`Mutu ${r.grade} · ${r.performance}`));
@@ -800,6 +809,19 @@ test("the dashboard shows the report's numbers, its charts and working downloads
     const file = await dl.path();
     const head = (await import("node:fs")).readFileSync(file).subarray(0, 8).toString("utf8");
     assert.ok(head.startsWith(magic), `${name} starts with ${magic}: ${JSON.stringify(head)}`);
+  }
+  // The downloads come before the numbers; the period, not yet ended, is marked provisional.
+  assert.ok(await p.evaluate(() => Boolean(document.querySelector(".downloads").compareDocumentPosition(document.querySelector(".score")) & Node.DOCUMENT_POSITION_FOLLOWING)));
+  await p.locator("#provisional").getByText("SEMENTARA").waitFor();
+  // Flagged responses are counted, and one switch leaves them out.
+  if (r.quality.flagged > 0) {
+    assert.equal(await p.locator("#flagged-count").textContent(),
+      `${r.quality.flagged} dari ${r.respondents} respons ditandai (terlalu cepat, terlalu sering, atau berulang).`);
+    await p.check("#exclude-flagged");
+    await p.locator("#flagged-count", { hasText: `${r.quality.flagged} respons yang ditandai tidak dihitung.` }).waitFor();
+    assert.match(await p.locator(".score").textContent(), new RegExp(`${r.respondents - r.quality.flagged} responden`));
+    await p.uncheck("#exclude-flagged");
+    await p.locator("#flagged-count", { hasText: "dari" }).waitFor();
   }
   // English is one tap away.
   await p.getByRole("button", { name: "English" }).click();
@@ -869,8 +891,10 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   await newUnit("mpp-walk", "MPP Kota Contoh");
   await newUnit("walk-x", "Disdukcapil Contoh", "mpp-walk");
   await newUnit("walk-y", "Samsat Contoh", "mpp-walk");
-  for (const [code, service, name] of [["walk-x", "ktp", "KTP-el"], ["walk-y", "stnk", "Perpanjangan STNK"]]) {
+  for (const [code, service, name, unitName] of [["walk-x", "ktp", "KTP-el", "Disdukcapil Contoh"], ["walk-y", "stnk", "Perpanjangan STNK", "Samsat Contoh"]]) {
     await p.click(`[data-services="${code}"]`);
+    // The section is drawn again with that unit's services before anything is typed.
+    await p.locator("#services-title", { hasText: unitName }).waitFor();
     await p.fill("#service-code", service);
     await p.fill("#service-name", name);
     await p.click("#new-service button[type=submit]");

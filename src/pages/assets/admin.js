@@ -6,7 +6,7 @@
 // Bahasa Indonesia first, English one tap away. Everything comes from this server.
 (function () {
   "use strict";
-  const { esc, config, translator, signIn: startSession, signInForm, signInProblem } = window.kepuasan;
+  const { esc, config, translator, signIn: startSession, signInForm, signInProblem, zoneLabel } = window.kepuasan;
   const PUBLIC_URL = config().public_url || location.origin;
   const LANG = "kepuasan.admin.lang";
   const ZONES = [["Asia/Jakarta", "WIB"], ["Asia/Makassar", "WITA"], ["Asia/Jayapura", "WIT"]];
@@ -150,7 +150,7 @@
   const t = translator(T, () => state.lang);
   const L = () => T[state.lang];
   const admin = () => state.me && state.me.role === "admin";
-  const zone = (tz) => (ZONES.find(([z]) => z === tz) || [tz, tz])[1];
+  const zone = zoneLabel;
   const unitName = (code) => { const u = state.units.find((x) => x.code === code); return u ? u.name : code; };
   const when = (iso) => (iso ? new Date(iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", { dateStyle: "short", timeStyle: "short" }) : "-");
   const held = () => Boolean(state.me && state.me.totp_setup_required);

@@ -31,6 +31,12 @@
     return fetch(path, { ...init, headers });
   }
 
+  // The time zones of Indonesia as Indonesians name them; any other by its IANA name.
+  const ZONES = [["Asia/Jakarta", "WIB"], ["Asia/Pontianak", "WIB"], ["Asia/Makassar", "WITA"], ["Asia/Jayapura", "WIT"]];
+  function zoneLabel(tz) {
+    return (ZONES.find(([z]) => z === tz) || [tz, tz])[1];
+  }
+
   // Signs a person in with a user name, a password and, when the server asks for it, the
   // six-digit code of their authenticator app. Answers { person } (the session, with its CSRF
   // token), or { problem } with "wrong", "code" (a code is needed, or was wrong) or "wait"
@@ -63,5 +69,5 @@
     return words.wrong;
   }
 
-  window.kepuasan = Object.freeze({ esc, config, translator, request, signIn, signInForm, signInProblem });
+  window.kepuasan = Object.freeze({ esc, config, translator, request, signIn, signInForm, signInProblem, zoneLabel });
 })();

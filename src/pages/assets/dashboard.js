@@ -6,7 +6,7 @@
 // Bahasa Indonesia first, English one tap away. Everything comes from this server.
 (function () {
   "use strict";
-  const { esc, translator, request, signIn, signInForm, signInProblem } = window.kepuasan;
+  const { esc, translator, request, signIn, signInForm, signInProblem, zoneLabel } = window.kepuasan;
   const KEY = "kepuasan.dashboard.key";
   const LANG = "kepuasan.dashboard.lang";
   const T = {
@@ -19,7 +19,13 @@
       withKey: "Masuk dengan kunci akses", withKeyText: "Untuk layar bersama dan skrip: kunci viewer atau admin dari administrator.",
       signInKey: "Masuk dengan kunci", admin: "Administrasi",
       keyLabel: "Kunci akses", signIn: "Masuk", signOut: "Keluar", badKey: "Kunci tidak dikenal atau sudah dicabut.",
-      unit: "Unit", period: "Periode", periodHint: "Contoh: 2026-Q3, 2026-S1, 2026, 2026-07", service: "Layanan",
+      unit: "Unit", period: "Periode", periodHint: "Contoh: 2026-Q3, 2026-S1, 2026, 2026-07, 2026-07-01..2026-07-15", service: "Layanan",
+      choosePeriod: "Pilih periode", running: "Triwulan berjalan (sementara)", lastComplete: "Triwulan terakhir yang lengkap",
+      quarter: (y, q) => `Triwulan ${["I", "II", "III", "IV"][q - 1]} ${y}`, semester: (y, n) => `Semester ${n === 1 ? "I" : "II"} ${y}`, year: (y) => `Tahun ${y}`,
+      month: (y, m) => `${["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"][m - 1]} ${y}`,
+      provisional: "SEMENTARA: periode ini belum berakhir; angkanya masih dapat berubah.",
+      flagged: (n, all) => `${n} dari ${all} respons ditandai (terlalu cepat, terlalu sering, atau berulang).`,
+      excludeFlagged: "Keluarkan respons yang ditandai dari perhitungan", flaggedOut: (n) => `${n} respons yang ditandai tidak dihitung.`,
       allServices: "Semua layanan", show: "Tampilkan", loading: "Memuat…", noUnits: "Kunci ini tidak mencakup unit mana pun.",
       respondents: "responden", index: "indeks", grade: "Mutu", items: "Nilai per unsur", code: "Kode", item: "Unsur",
       answered: "Menjawab", skipped: "Dilewati", nrr: "NRR", itemIkm: "IKM unsur", priorities: "Prioritas perbaikan", trend: "Tren",
@@ -57,7 +63,13 @@
       withKey: "Sign in with an access key", withKeyText: "For shared screens and scripts: a viewer or admin key from your administrator.",
       signInKey: "Sign in with the key", admin: "Administration",
       keyLabel: "Access key", signIn: "Sign in", signOut: "Sign out", badKey: "Unknown or revoked key.",
-      unit: "Unit", period: "Period", periodHint: "For example: 2026-Q3, 2026-S1, 2026, 2026-07", service: "Service",
+      unit: "Unit", period: "Period", periodHint: "For example: 2026-Q3, 2026-S1, 2026, 2026-07, 2026-07-01..2026-07-15", service: "Service",
+      choosePeriod: "Choose a period", running: "Running quarter (provisional)", lastComplete: "Last complete quarter",
+      quarter: (y, q) => `${["First", "Second", "Third", "Fourth"][q - 1]} quarter ${y}`, semester: (y, n) => `${n === 1 ? "First" : "Second"} half ${y}`, year: (y) => `Year ${y}`,
+      month: (y, m) => `${["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"][m - 1]} ${y}`,
+      provisional: "PROVISIONAL: this period has not ended; its numbers may still change.",
+      flagged: (n, all) => `${n} of ${all} responses are flagged (too fast, too frequent, or repeated).`,
+      excludeFlagged: "Leave flagged responses out of the numbers", flaggedOut: (n) => `${n} flagged responses are not counted.`,
       allServices: "All services", show: "Show", loading: "Loading…", noUnits: "This key covers no unit.",
       respondents: "respondents", index: "index", grade: "Grade", items: "Scores by item", code: "Code", item: "Item",
       answered: "Answered", skipped: "Skipped", nrr: "NRR", itemIkm: "Item IKM", priorities: "Priorities", trend: "Trend",
@@ -107,9 +119,28 @@
   const count = (n) => Number(n).toLocaleString(state.lang === "id" ? "id-ID" : "en-US");
   const pick = (id, en) => (state.lang === "id" ? id : en);
 
-  function currentQuarter() {
+  // Quarters by the browser's calendar (a unit head's own day); `back` quarters before this one.
+  function quarterOf(back = 0) {
     const now = new Date();
-    return `${now.getFullYear()}-Q${Math.floor(now.getMonth() / 3) + 1}`;
+    const index = now.getFullYear() * 4 + Math.floor(now.getMonth() / 3) - back;
+    return `${Math.floor(index / 4)}-Q${(index % 4) + 1}`;
+  }
+  const currentQuarter = () => quarterOf(0);
+  // The periods offered in the picker: the last complete quarter first, the running one, then
+  // this and last year's quarters, halves, months and years. Anything else is typed.
+  function periodChoices() {
+    const L = T[state.lang];
+    const now = new Date();
+    const choices = [[quarterOf(1), `${L.quarter(...quarterOf(1).split("-Q").map(Number))} · ${L.lastComplete}`],
+      [currentQuarter(), `${L.quarter(...currentQuarter().split("-Q").map(Number))} · ${L.running}`]];
+    for (const y of [now.getFullYear(), now.getFullYear() - 1]) {
+      choices.push([String(y), L.year(y)]);
+      for (const n of [1, 2]) choices.push([`${y}-S${n}`, L.semester(y, n)]);
+      for (const q of [1, 2, 3, 4]) choices.push([`${y}-Q${q}`, L.quarter(y, q)]);
+      for (let m = 1; m <= 12; m++) choices.push([`${y}-${String(m).padStart(2, "0")}`, L.month(y, m)]);
+    }
+    const seen = new Set();
+    return choices.filter(([v]) => !seen.has(v) && seen.add(v));
   }
 
   async function api(path, init = {}) {
@@ -127,6 +158,7 @@
   function query() {
     const q = new URLSearchParams({ unit: state.unit, period: (state.period || "").trim() });
     if (state.service) q.set("service", state.service);
+    if (state.excludeFlagged) q.set("exclude_flagged", "true");
     return q;
   }
 
@@ -140,7 +172,9 @@
       const top = state.units.find((u) => !state.units.some((p) => p.code === u.parent)) || state.units[0];
       state.unit = top.code;
     }
-    state.period = state.period || currentQuarter();
+    // The last complete quarter: a unit head reads finished periods; the running one is a
+    // click away and marked provisional.
+    state.period = state.period || quarterOf(1);
     await loadServices();
   }
 
@@ -326,6 +360,22 @@
     return state.charts[kind] ? `<div class="chart" id="chart-${kind}" role="img" aria-label="${esc(label)}">${state.charts[kind]}</div>` : "";
   }
 
+  // Whether the report's period has not ended yet (its last day is today or later).
+  function provisional(r) {
+    const today = new Date().toISOString().slice(0, 10);
+    return r.to >= today;
+  }
+
+  // How many responses carry a quality flag, and the switch that leaves them out.
+  function flaggedView(r) {
+    const q = r.quality;
+    if (!q || (!q.flagged && !state.excludeFlagged)) return "";
+    const L = T[state.lang];
+    const all = q.exclude_flagged ? q.included + q.flagged : q.included;
+    return `<div class="flagged"><p id="flagged-count">${esc(q.exclude_flagged ? L.flaggedOut(count(q.flagged)) : L.flagged(count(q.flagged), count(all)))}</p>
+      <p class="check"><input type="checkbox" id="exclude-flagged"${state.excludeFlagged ? " checked" : ""}><label for="exclude-flagged">${t("excludeFlagged")}</label></p></div>`;
+  }
+
   function reportView(r) {
     const unit = state.units.find((u) => u.code === r.unit);
     const grade = r.grade ? `${t("grade")} ${esc(r.grade)} · ${esc(pick(r.performance, r.performance_en))}` : "-";
@@ -337,7 +387,14 @@
     const weighted = r.rollup && r.rollup.population_weighted;
     return `<section aria-labelledby="result-title">
       <h2 id="result-title">${esc(unit ? unit.name : r.unit)} · ${esc(r.period)}</h2>
-      <p class="hint">${esc(day(r.from))} – ${esc(day(r.to))} · ${esc(r.timezone)}${r.service ? " · " + esc(r.service) : ""}</p>
+      <p class="hint">${esc(day(r.from))} – ${esc(day(r.to))} · ${esc(zoneLabel(r.timezone))}${r.service ? " · " + esc(r.service) : ""}</p>
+      <div class="downloads" role="group" aria-label="${esc(t("downloads"))}"><span class="hint">${t("downloads")}:</span>
+        <button type="button" data-download="pdf">PDF</button>
+        <button type="button" data-download="xlsx">XLSX</button>
+        <button type="button" data-download="csv">CSV</button>
+        <button type="button" data-download="csv" data-delimiter="semicolon">${t("csvSemicolon")}</button>
+      </div>
+      ${provisional(r) ? `<p class="provisional" id="provisional">${t("provisional")}</p>` : ""}
       <div class="score grade-${esc(r.grade || "none")}">
         <p class="ikm"><span>IKM</span> <strong id="ikm-value">${num(r.ikm)}</strong></p>
         <p class="grade" id="grade-value">${grade}</p>
@@ -345,6 +402,7 @@
         ${weighted ? `<p>${t("weighted")}: ${num(weighted.ikm)} (${esc(weighted.grade)})</p>` : ""}
       </div>
       ${sampleView(r)}
+      ${flaggedView(r)}
       <div id="kiosks">${kiosksView()}</div>
       ${r.notices.length ? `<h3>${t("notices")}</h3><ul>${r.notices.map((n) => `<li>${esc(pick(n.id, n.en))}</li>`).join("")}</ul>` : ""}
       <h3>${t("items")}</h3>
@@ -359,13 +417,6 @@
       ${children.length ? `<h3>${t("children")}</h3>${table([t("unit"), t("respondents"), "IKM", t("grade")], children, [false, true, true, false])}` : ""}
       <h3>${t("suggestions")}</h3>
       ${r.suggestions.length ? `<ul class="suggestions">${r.suggestions.slice(0, SHOWN_SUGGESTIONS).map((s) => `<li><span class="hint">${esc(day(s.date))} · ${esc(s.unit)}${s.service ? " · " + esc(s.service) : ""} · ${esc(s.channel)}</span><br>${esc(s.text)}</li>`).join("")}</ul>${suggestionsNote(r)}` : `<p>${t("noSuggestions")}</p>`}
-      <h3>${t("downloads")}</h3>
-      <p class="downloads">
-        <button type="button" data-download="csv">CSV</button>
-        <button type="button" data-download="csv" data-delimiter="semicolon">${t("csvSemicolon")}</button>
-        <button type="button" data-download="xlsx">XLSX</button>
-        <button type="button" data-download="pdf">PDF</button>
-      </p>
     </section>`;
   }
 
@@ -393,6 +444,7 @@
       app.innerHTML = `${header}<main>
         ${state.units.length ? `<form id="controls">
           <div><label for="unit">${t("unit")}</label><select id="unit">${units}</select></div>
+          <div><label for="period-pick">${t("choosePeriod")}</label><select id="period-pick">${periodChoices().map(([v, label]) => `<option value="${esc(v)}"${v === state.period ? " selected" : ""}>${esc(label)}</option>`).join("")}<option value=""${periodChoices().some(([v]) => v === state.period) ? "" : " selected"}>…</option></select></div>
           <div><label for="period">${t("period")}</label><input id="period" value="${esc(state.period || "")}" aria-describedby="period-hint" required>
             <span class="hint" id="period-hint">${t("periodHint")}</span></div>
           <div><label for="service">${t("service")}</label><select id="service">${services}</select></div>
@@ -455,6 +507,13 @@
     });
     on("#service", "change", (e) => { state.service = e.target.value; });
     on("#period", "input", (e) => { state.period = e.target.value; });
+    on("#period-pick", "change", (e) => {
+      if (!e.target.value) return;
+      state.period = e.target.value;
+      const typed = document.getElementById("period");
+      if (typed) typed.value = state.period;
+    });
+    on("#exclude-flagged", "change", (e) => { state.excludeFlagged = e.target.checked; loadReport().catch(() => {}); });
     on("#controls", "submit", (e) => {
       e.preventDefault();
       // The state, not the form: the form may have been drawn again (the unit's services
