@@ -80,6 +80,13 @@ pub struct GroupScore {
     /// People served in the period, for child units that have it set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub population: Option<u64>,
+    /// A child unit's IKM in the period before, for its change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_ikm: Option<Fixed>,
+    /// The Krejcie & Morgan minimum sample for that population (95 %, ±5 %): the unit's
+    /// sample is adequate when `respondents` reaches it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_minimum: Option<u64>,
 }
 
 /// A respondent's suggestion (saran), as written.
@@ -433,7 +440,9 @@ fn service_scores(
                 respondents: t.respondents,
                 ikm,
                 grade,
+                previous_ikm: None,
                 population: None,
+                sample_minimum: None,
             })
         })
         .collect()
@@ -458,7 +467,9 @@ fn channel_scores(
                 respondents: t.respondents,
                 ikm,
                 grade,
+                previous_ikm: None,
                 population: None,
+                sample_minimum: None,
             })
         })
         .collect()
@@ -526,11 +537,14 @@ pub fn unit_report(
     let rollup = if scope.children.is_empty() || req.service.is_some() {
         None
     } else {
+        // The period before, for each unit's change.
+        let before = scope.tallies(conn, &req.period.previous(), None, instrument)?;
+        let before = Totals::of(&before, &scope, instrument, rules, req.exclude_flagged).children;
         Some(rollup(
             conn,
             instrument,
             &scope,
-            &children,
+            (&children, &before),
             &plain,
             &period_text,
         )?)
@@ -572,7 +586,7 @@ fn rollup(
     conn: &mut DbConn,
     instrument: &Instrument,
     scope: &Scope,
-    tallies: &Groups<String>,
+    (tallies, before): (&Groups<String>, &Groups<String>),
     options: &Options,
     period: &str,
 ) -> Result<Rollup, AppError> {
@@ -589,6 +603,10 @@ fn rollup(
             .get(&child.code)
             .and_then(|p| u64::try_from(*p).ok());
         let (ikm, grade) = score(instrument, t, options)?;
+        let previous_ikm = match before.get(&child.code) {
+            Some(b) => score(instrument, b, options)?.0,
+            None => None,
+        };
         weighted_input.push((t, population));
         children.push(GroupScore {
             code: Some(child.code.clone()),
@@ -598,7 +616,19 @@ fn rollup(
             respondents: t.respondents,
             ikm,
             grade,
+            previous_ikm,
             population,
+            sample_minimum: population.and_then(|n| {
+                engine::sample::krejcie_morgan(
+                    n,
+                    options
+                        .confidence
+                        .unwrap_or(engine::sample::DEFAULT_CONFIDENCE),
+                    options.margin.unwrap_or(engine::sample::DEFAULT_MARGIN),
+                )
+                .ok()
+                .map(|s| s.minimum)
+            }),
         });
     }
     let population_weighted =

@@ -842,6 +842,18 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await p.locator("#suggestions-note").waitFor();
   assert.equal(await p.locator("ul.suggestions li").count(), 20);
   assert.equal(await p.locator("#suggestions-note").textContent(), "The newest 20 of 21 suggestions are shown; the report's downloads hold them all.");
+  // For the MPP, every unit below comes first, sortable.
+  await p.getByLabel("Unit", { exact: true }).selectOption("mpp-test");
+  await p.getByLabel("Period", { exact: true }).fill(year);
+  await p.getByRole("button", { name: "Show" }).click();
+  await p.locator("#units-below").waitFor();
+  assert.ok(await p.evaluate(() => Boolean(document.querySelector("#units-below").compareDocumentPosition(document.querySelector("#chart-items")) & Node.DOCUMENT_POSITION_FOLLOWING)),
+    "the units come before the items");
+  await p.click('[data-sort="name"]');
+  const names = await p.locator("table.units tbody tr td:first-child").allTextContents();
+  assert.deepEqual(names, [...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+  assert.ok(names.includes("Disdukcapil Kota Uji"), names.join());
+  await p.getByLabel("Unit", { exact: true }).selectOption("samsat");
   // A period that does not exist is refused in the page's language, naming the field.
   await p.getByLabel("Period", { exact: true }).fill(`${year}-Q5`);
   await p.getByRole("button", { name: "Show" }).click();

@@ -960,7 +960,38 @@ async fn the_pdf_carries_the_units_letterhead_number_and_signatory(app: TestApp)
     assert!(body["fields"]["number"].is_string(), "{body}");
 }
 
+async fn a_parents_units_carry_their_previous_ikm_and_sample_minimum(app: TestApp) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    // 1,000 people served at unit-a in 2025-Q3: Krejcie & Morgan (95 %, ±5 %) ask 278.
+    let put = actix_web::test::TestRequest::put()
+        .uri("/api/v1/units/unit-a/populations/2025-Q3")
+        .set_json(json!({"population": 1000}));
+    assert_eq!(send(&svc, with_key(put, Some(&w.admin))).await.0, 200);
+    let report = send(
+        &svc,
+        get(
+            "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3",
+            Some(&w.admin),
+        ),
+    )
+    .await
+    .1;
+    let children = report["rollup"]["children"].as_array().unwrap();
+    let a = children.iter().find(|c| c["code"] == "unit-a").unwrap();
+    // 2025-Q2 at unit-a: three all-2 questionnaires, IKM 2 × 25 = 50,00.
+    assert_eq!(a["previous_ikm"].as_f64(), Some(50.0), "{a}");
+    assert_eq!(a["population"].as_u64(), Some(1000));
+    assert_eq!(a["sample_minimum"].as_u64(), Some(278), "{a}");
+    let b = children.iter().find(|c| c["code"] == "unit-b").unwrap();
+    assert!(
+        b.get("previous_ikm").is_none() && b.get("sample_minimum").is_none(),
+        "{b}"
+    );
+}
+
 both_backends!(
+    a_parents_units_carry_their_previous_ikm_and_sample_minimum,
     the_pdf_carries_the_units_letterhead_number_and_signatory,
     a_skipped_u9_is_unanswered_and_every_report_counts_it,
     a_report_lists_the_newest_thousand_suggestions,

@@ -29,7 +29,7 @@
       allServices: "Semua layanan", show: "Tampilkan", loading: "Memuat…", noUnits: "Kunci ini tidak mencakup unit mana pun.",
       respondents: "responden", index: "indeks", grade: "Mutu", items: "Nilai per unsur", code: "Kode", item: "Unsur",
       answered: "Menjawab", skipped: "Dilewati", nrr: "NRR", itemIkm: "IKM unsur", priorities: "Prioritas perbaikan", trend: "Tren",
-      change: "Perubahan", significant: "Signifikan", yes: "ya", no: "tidak", children: "Unit di bawahnya",
+      change: "Perubahan", significant: "Signifikan", sampleCol: "Sampel", respondentsCol: "Responden", sampleOk: "cukup", sampleShort: (n) => `kurang ${n}`, yes: "ya", no: "tidak", children: "Unit di bawahnya",
       kiosks: "Tablet kiosk", device: "Perangkat", kioskKey: "Kunci", kioskState: "Keadaan", waiting: "Menunggu dikirim",
       lastSeen: "Terakhir terdengar", lastError: "Galat terakhir", refresh: "Perbarui", retire: "Pensiunkan",
       kioskStates: { online: "Aktif", late: "Terlambat", offline: "Tidak aktif (di luar jam layanan)", retired: "Dipensiunkan" },
@@ -73,7 +73,7 @@
       allServices: "All services", show: "Show", loading: "Loading…", noUnits: "This key covers no unit.",
       respondents: "respondents", index: "index", grade: "Grade", items: "Scores by item", code: "Code", item: "Item",
       answered: "Answered", skipped: "Skipped", nrr: "NRR", itemIkm: "Item IKM", priorities: "Priorities", trend: "Trend",
-      change: "Change", significant: "Significant", yes: "yes", no: "no", children: "Units below",
+      change: "Change", significant: "Significant", sampleCol: "Sample", respondentsCol: "Respondents", sampleOk: "enough", sampleShort: (n) => `${n} short`, yes: "yes", no: "no", children: "Units below",
       kiosks: "Kiosk tablets", device: "Device", kioskKey: "Key", kioskState: "State", waiting: "Waiting to send",
       lastSeen: "Last heard from", lastError: "Last error", refresh: "Refresh", retire: "Retire",
       kioskStates: { online: "Online", late: "Late", offline: "Offline (outside service hours)", retired: "Retired" },
@@ -376,6 +376,39 @@
       <p class="check"><input type="checkbox" id="exclude-flagged"${state.excludeFlagged ? " checked" : ""}><label for="exclude-flagged">${t("excludeFlagged")}</label></p></div>`;
   }
 
+  // For a parent (an MPP, a district): every unit below, first, sortable by each column.
+  const SORTS = {
+    name: (c) => c.name.toLowerCase(),
+    ikm: (c) => (c.ikm === null || c.ikm === undefined ? -1 : c.ikm),
+    respondents: (c) => c.respondents,
+    change: (c) => (c.ikm === null || c.ikm === undefined || c.previous_ikm === undefined ? -999 : c.ikm - c.previous_ikm),
+    sample: (c) => (c.sample_minimum ? c.respondents / c.sample_minimum : -1),
+  };
+  function unitsView(r) {
+    if (!r.rollup || !r.rollup.children.length) return "";
+    const L = T[state.lang];
+    const { key: by, dir } = state.sort || { key: "ikm", dir: -1 };
+    const rows = [...r.rollup.children].sort((a, b) => {
+      const [x, y] = [SORTS[by](a), SORTS[by](b)];
+      return (x < y ? -1 : x > y ? 1 : 0) * dir;
+    });
+    const delta = (c) => {
+      if (c.ikm === null || c.ikm === undefined || c.previous_ikm === undefined) return "-";
+      const d = c.ikm - c.previous_ikm;
+      return `<span class="${d > 0 ? "up" : d < 0 ? "down" : ""}">${d > 0 ? "▲ +" : d < 0 ? "▼ " : ""}${num(d)}</span>`;
+    };
+    const sample = (c) => (c.sample_minimum ? (c.respondents >= c.sample_minimum ? L.sampleOk : L.sampleShort(count(c.sample_minimum - c.respondents))) : "-");
+    const head = [["name", t("unit")], ["ikm", "IKM"], [null, t("grade")], ["respondents", L.respondentsCol], ["change", t("change")], ["sample", L.sampleCol]];
+    const th = head.map(([k, label]) => {
+      if (!k) return `<th scope="col">${esc(label)}</th>`;
+      const sorted = k === by ? (dir > 0 ? "ascending" : "descending") : "none";
+      return `<th scope="col" aria-sort="${sorted}"${k === "name" ? "" : ' class="n"'}><button type="button" class="sort" data-sort="${k}">${esc(label)}${k === by ? (dir > 0 ? " ▲" : " ▼") : ""}</button></th>`;
+    }).join("");
+    const body = rows.map((c) => `<tr><td>${esc(pick(c.name, c.name_en))}</td><td class="n">${num(c.ikm)}</td><td><span class="chip grade-${esc(c.grade || "none")}">${esc(c.grade || "-")}</span></td>
+      <td class="n">${count(c.respondents)}</td><td class="n">${delta(c)}</td><td class="n">${esc(sample(c))}</td></tr>`).join("");
+    return `<h3 id="units-below">${t("children")}</h3><div class="scroll"><table class="units"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
+  }
+
   function reportView(r) {
     const unit = state.units.find((u) => u.code === r.unit);
     const grade = r.grade ? `${t("grade")} ${esc(r.grade)} · ${esc(pick(r.performance, r.performance_en))}` : "-";
@@ -383,7 +416,6 @@
     const byCode = Object.fromEntries(r.items.map((i) => [i.code, i]));
     const trend = r.trend.map((p) => [esc(p.period), p.respondents, num(p.ikm), esc(p.grade || "-"), num(p.change),
       p.significant === null || p.significant === undefined ? "-" : (p.significant ? t("yes") : t("no"))]);
-    const children = r.rollup ? r.rollup.children.map((c) => [esc(c.name), c.respondents, num(c.ikm), esc(c.grade || "-")]) : [];
     const weighted = r.rollup && r.rollup.population_weighted;
     return `<section aria-labelledby="result-title">
       <h2 id="result-title">${esc(unit ? unit.name : r.unit)} · ${esc(r.period)}</h2>
@@ -403,6 +435,7 @@
       </div>
       ${sampleView(r)}
       ${flaggedView(r)}
+      ${unitsView(r)}
       <div id="kiosks">${kiosksView()}</div>
       ${r.notices.length ? `<h3>${t("notices")}</h3><ul>${r.notices.map((n) => `<li>${esc(pick(n.id, n.en))}</li>`).join("")}</ul>` : ""}
       <h3>${t("items")}</h3>
@@ -414,7 +447,6 @@
       <h3>${t("trend")}</h3>
       ${chart("trend", t("chartTrend"))}
       ${table([t("periodCol"), t("respondents"), "IKM", t("grade"), t("change"), t("significant")], trend, [false, true, true, false, true, false])}
-      ${children.length ? `<h3>${t("children")}</h3>${table([t("unit"), t("respondents"), "IKM", t("grade")], children, [false, true, true, false])}` : ""}
       <h3>${t("suggestions")}</h3>
       ${r.suggestions.length ? `<ul class="suggestions">${r.suggestions.slice(0, SHOWN_SUGGESTIONS).map((s) => `<li><span class="hint">${esc(day(s.date))} · ${esc(s.unit)}${s.service ? " · " + esc(s.service) : ""} · ${esc(s.channel)}</span><br>${esc(s.text)}</li>`).join("")}</ul>${suggestionsNote(r)}` : `<p>${t("noSuggestions")}</p>`}
     </section>`;
@@ -530,6 +562,12 @@
       setStatus(s.dataset.followUp, s.value).catch(() => {});
     }));
     bindKiosks();
+    document.querySelectorAll("[data-sort]").forEach((b) => b.addEventListener("click", () => {
+      const column = b.dataset.sort;
+      const current = state.sort || { key: "ikm", dir: -1 };
+      state.sort = { key: column, dir: current.key === column ? -current.dir : (column === "name" ? 1 : -1) };
+      render();
+    }));
     document.querySelectorAll("[data-download]").forEach((b) => b.addEventListener("click", () => {
       const extra = b.dataset.delimiter ? { delimiter: b.dataset.delimiter } : {};
       download(b.dataset.download, extra).catch(() => {});
