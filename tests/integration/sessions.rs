@@ -40,22 +40,45 @@ where
             Error = actix_web::Error,
         >,
 {
+    sign_in_as(svc, name, password, None, address).await
+}
+
+/// A sign-in with an optional two-step code: status, body, the Set-Cookie header and
+/// Retry-After.
+async fn sign_in_as<S>(
+    svc: &S,
+    name: &str,
+    password: &str,
+    totp: Option<&str>,
+    address: &str,
+) -> (u16, Value, String, Option<String>)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let mut body = json!({"username": name, "password": password});
+    if let Some(code) = totp {
+        body["totp"] = json!(code);
+    }
     let req = TestRequest::post()
         .uri("/api/v1/sessions")
         .peer_addr(address.parse().unwrap())
-        .set_json(json!({"username": name, "password": password}))
+        .set_json(body)
         .to_request();
     let resp = test::call_service(svc, req).await;
     let status = resp.status().as_u16();
-    let set_cookie = resp
-        .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let retry = resp
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (set_cookie, retry) = (
+        header("set-cookie").unwrap_or_default(),
+        header("retry-after"),
+    );
     let body: Value = serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null);
     (status, body, set_cookie, retry)
 }
@@ -623,7 +646,7 @@ fn code(secret: &str, at: &str) -> String {
     totp.generate(crate::common::at(at).and_utc().timestamp() as u64)
 }
 
-/// Signs in with an optional two-step code: status and body.
+/// Signs in with the test password and an optional two-step code: status, body and cookie.
 async fn sign_in_with_code<S>(
     svc: &S,
     name: &str,
@@ -637,23 +660,12 @@ where
             Error = actix_web::Error,
         >,
 {
-    let mut body = json!({"username": name, "password": PASSWORD});
-    if let Some(code) = totp {
-        body["totp"] = json!(code);
-    }
-    let req = TestRequest::post()
-        .uri("/api/v1/sessions")
-        .peer_addr(address.parse().unwrap())
-        .set_json(body)
-        .to_request();
-    let resp = test::call_service(svc, req).await;
-    let status = resp.status().as_u16();
-    let cookie = resp
-        .headers()
-        .get("set-cookie")
-        .map(|v| cookie_pair(v.to_str().unwrap()))
-        .unwrap_or_default();
-    let body: Value = serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null);
+    let (status, body, set_cookie, _) = sign_in_as(svc, name, PASSWORD, totp, address).await;
+    let cookie = if set_cookie.is_empty() {
+        String::new()
+    } else {
+        cookie_pair(&set_cookie)
+    };
     (status, body, cookie)
 }
 
