@@ -75,6 +75,21 @@ fn month_end(year: i32, month: u32) -> NaiveDate {
 
 impl Period {
     /// The whole of a quarter.
+    /// One local day, as a range of one day.
+    pub fn day(day: NaiveDate) -> Period {
+        Period {
+            first: day,
+            last: day,
+            kind: Kind::Range,
+        }
+    }
+
+    /// Its local days, first to last.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + use<> {
+        let last = self.last;
+        self.first.iter_days().take_while(move |d| *d <= last)
+    }
+
     pub fn quarter(year: i32, quarter: u32) -> Period {
         let first_month = (quarter - 1) * 3 + 1;
         Period {

@@ -168,9 +168,10 @@ pub async fn chart(
     let kind = match kind.as_str() {
         "items" => chart::Kind::Items,
         "trend" => chart::Kind::Trend,
+        "daily" => chart::Kind::Daily,
         _ => {
             return Err(AppError::not_found(format!(
-                "no chart `{kind}`; use items or trend"
+                "no chart `{kind}`; use items, trend or daily"
             )));
         }
     };

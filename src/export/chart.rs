@@ -16,6 +16,8 @@ pub enum Kind {
     Items,
     /// The IKM over the trend's periods.
     Trend,
+    /// The period day by day: responses as bars, the IKM as a line.
+    Daily,
 }
 
 /// A chart of a report, titled in the reader's language, with its decimal separator.
@@ -46,6 +48,28 @@ pub fn of_report(
                 boundaries,
                 decimal,
                 ITEMS_SIZE,
+            )
+        }
+        Kind::Daily => {
+            let days: Vec<(String, u64, Option<f64>)> = report
+                .daily
+                .iter()
+                .map(|d| {
+                    (
+                        d.date.clone(),
+                        d.respondents,
+                        d.ikm.as_ref().map(|v| v.to_f64()),
+                    )
+                })
+                .collect();
+            daily(
+                &title("Respons dan IKM per hari", "Responses and IKM by day"),
+                &title(
+                    "batang: respons · garis: IKM",
+                    "bars: responses · line: IKM",
+                ),
+                &days,
+                TREND_SIZE,
             )
         }
         Kind::Trend => {
@@ -233,6 +257,94 @@ fn boundary(chart: &mut BarChart<'_>, n: usize, at: f64) -> Result<(), AppError>
         ))
         .map_err(fail)?;
     Ok(())
+}
+
+/// Each day's responses as grey bars on the left axis and its IKM as a blue line on the right
+/// axis (days without responses break the line); the x axis marks the day of the month.
+fn daily(
+    title: &str,
+    legend: &str,
+    days: &[(String, u64, Option<f64>)],
+    size: (u32, u32),
+) -> Result<String, AppError> {
+    drawn(size, |root| {
+        let n = days.len().max(1);
+        let most = days.iter().map(|d| d.1).max().unwrap_or(0).max(1) as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", LABEL + 4))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
+            .right_y_label_area_size(40)
+            .build_cartesian_2d(0f64..n as f64, 0f64..most * 1.15)
+            .map_err(fail)?
+            .set_secondary_coord(0f64..n as f64, 25f64..105f64);
+        let labels: Vec<String> = days
+            .iter()
+            .map(|d| {
+                d.0.get(8..10)
+                    .unwrap_or("")
+                    .trim_start_matches('0')
+                    .to_owned()
+            })
+            .collect();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE)
+            .x_labels(n.min(16))
+            .x_label_formatter(&|x: &f64| labels.get(*x as usize).cloned().unwrap_or_default())
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(("sans-serif", LABEL))
+            .draw()
+            .map_err(fail)?;
+        chart
+            .configure_secondary_axes()
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(("sans-serif", LABEL))
+            .draw()
+            .map_err(fail)?;
+        let grey = RGBColor(150, 160, 170);
+        chart
+            .draw_series(days.iter().enumerate().map(|(i, d)| {
+                let x = i as f64;
+                Rectangle::new([(x + 0.15, 0.0), (x + 0.85, d.1 as f64)], grey.filled())
+            }))
+            .map_err(fail)?;
+        let blue = RGBColor(0, 90, 160);
+        // One line per run of days with an IKM.
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+        for (i, d) in days.iter().enumerate() {
+            match d.2 {
+                Some(v) => run.push((i as f64 + 0.5, v)),
+                None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
+                None => {}
+            }
+        }
+        runs.push(run);
+        for points in runs.into_iter().filter(|r| !r.is_empty()) {
+            chart
+                .draw_secondary_series(LineSeries::new(points.clone(), blue.stroke_width(2)))
+                .map_err(fail)?;
+            chart
+                .draw_secondary_series(points.into_iter().map(|p| Circle::new(p, 3, blue.filled())))
+                .map_err(fail)?;
+        }
+        let (w, _) = root.dim_in_pixel();
+        root.draw(&Text::new(
+            legend.to_owned(),
+            (w as i32 - 48, 8),
+            ("sans-serif", LABEL).into_font().color(&GREY_TEXT).pos(
+                plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Right,
+                    plotters::style::text_anchor::VPos::Top,
+                ),
+            ),
+        ))
+        .map_err(fail)?;
+        Ok(())
+    })
 }
 
 /// The IKM over periods as a line with points; periods without an IKM are left out.

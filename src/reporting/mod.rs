@@ -123,6 +123,23 @@ pub struct TrendPoint {
     pub significant: Option<bool>,
 }
 
+/// One local day of a report's period: responses counted and their IKM.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayPoint {
+    /// The local date.
+    pub date: String,
+    /// Responses counted that day.
+    pub respondents: u64,
+    /// That day's IKM, when it has responses.
+    pub ikm: Option<Fixed>,
+}
+
+/// Most days a report lists day by day (a quarter); longer periods have no daily list.
+pub const DAILY_MAX_DAYS: i64 = 92;
+/// Most units a report pools day by day: a province's report reads its days from thousands
+/// of units' tallies, which the quarterly numbers do not need (docs/performance.md).
+pub const DAILY_MAX_UNITS: usize = 100;
+
 /// How a parent unit's numbers are rolled up from its children.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rollup {
@@ -175,6 +192,10 @@ pub struct UnitReport {
     pub quality: QualitySummary,
     /// This period's follow-up plans and whether the previous period's were done.
     pub follow_ups: crate::followup::FollowUpSummary,
+    /// Each local day of the period with its responses and IKM (empty past
+    /// [`DAILY_MAX_DAYS`] or [`DAILY_MAX_UNITS`]), so that a bad day shows before the quarter
+    /// ends.
+    pub daily: Vec<DayPoint>,
 }
 
 /// The units a report covers, with their time zones and the direct child each belongs to.
@@ -560,6 +581,7 @@ pub fn unit_report(
     )?;
     report.notices.extend(jump);
     let follow_ups = crate::followup::summary(conn, &unit.code, &req.period)?;
+    let daily = daily(conn, instrument, &scope, req, &plain)?;
     Ok(UnitReport {
         unit: unit.code.clone(),
         unit_name: unit.name.clone(),
@@ -579,6 +601,7 @@ pub fn unit_report(
         rollup,
         quality,
         follow_ups,
+        daily,
     })
 }
 
@@ -647,6 +670,45 @@ fn rollup(
         population_weighted,
         children,
     })
+}
+
+/// The period day by day, from the stored day tallies (one query).
+fn daily(
+    conn: &mut DbConn,
+    instrument: &Instrument,
+    scope: &Scope,
+    req: &ReportRequest,
+    options: &Options,
+) -> Result<Vec<DayPoint>, AppError> {
+    if (req.period.last - req.period.first).num_days() >= DAILY_MAX_DAYS
+        || scope.members.len() > DAILY_MAX_UNITS
+    {
+        return Ok(Vec::new());
+    }
+    let days: Vec<Period> = req.period.days().map(Period::day).collect();
+    let totals = tallies::totals(
+        conn,
+        &scope.codes(),
+        instrument,
+        &days,
+        req.service.as_deref(),
+    )?;
+    days.iter()
+        .zip(&totals)
+        .map(|(day, totals)| {
+            let mut t = Tally::new(instrument);
+            for ((flags, _), tally) in totals {
+                if quality::counted(flags, req.exclude_flagged) {
+                    t.merge(tally);
+                }
+            }
+            Ok(DayPoint {
+                date: day.first.to_string(),
+                respondents: t.respondents,
+                ikm: score(instrument, &t, options)?.0,
+            })
+        })
+        .collect()
 }
 
 fn trend(

@@ -36,7 +36,7 @@
       retireConfirm: (name) => `Cabut kunci "${name}"? Setiap tablet yang memakai kunci ini berhenti mengirim survei dan harus didaftarkan ulang.`,
       suggestions: "Saran dan masukan", noSuggestions: "Belum ada saran pada periode ini.", downloads: "Unduh laporan",
       csvSemicolon: "CSV (titik koma)", notices: "Catatan", weighted: "IKM tertimbang populasi",
-      error: "Gagal memuat", language: "English", chartItems: "Grafik IKM per unsur", chartTrend: "Grafik tren IKM",
+      error: "Gagal memuat", language: "English", chartItems: "Grafik IKM per unsur", chartTrend: "Grafik tren IKM", chartDaily: "Grafik respons dan IKM per hari",
       periodCol: "Periode",
       followUps: "Rencana tindak lanjut", noFollowUps: "Belum ada rencana untuk periode ini.", action: "Tindakan",
       owner: "Penanggung jawab", due: "Tenggat", status: "Status", newPlan: "Rencana baru", addPlan: "Tambah rencana",
@@ -80,7 +80,7 @@
       retireConfirm: (name) => `Revoke the key "${name}"? Every tablet using it stops sending surveys and must be enrolled again.`,
       suggestions: "Suggestions", noSuggestions: "No suggestions in this period yet.", downloads: "Download the report",
       csvSemicolon: "CSV (semicolons)", notices: "Notices", weighted: "Population-weighted IKM",
-      error: "Could not load", language: "Bahasa Indonesia", chartItems: "Chart of the IKM by item", chartTrend: "Chart of the IKM trend",
+      error: "Could not load", language: "Bahasa Indonesia", chartItems: "Chart of the IKM by item", chartTrend: "Chart of the IKM trend", chartDaily: "Chart of responses and IKM by day",
       periodCol: "Period",
       followUps: "Follow-up plans", noFollowUps: "No plans for this period yet.", action: "Action",
       owner: "Responsible", due: "Due", status: "Status", newPlan: "New plan", addPlan: "Add plan",
@@ -196,7 +196,7 @@
     if (!res.ok) { state.error = `${t("error")}: ${refusal(body)}`; render(); return; }
     const q = new URLSearchParams(asked); q.set("lang", state.lang);
     const charts = {};
-    for (const kind of ["items", "trend"]) {
+    for (const kind of ["daily", "items", "trend"]) {
       const c = await api(`/api/v1/reports/ikm/chart/${kind}?` + q);
       if (c.ok) charts[kind] = await c.text();
     }
@@ -436,6 +436,7 @@
       ${sampleView(r)}
       ${flaggedView(r)}
       ${unitsView(r)}
+      ${r.daily && r.daily.length ? chart("daily", t("chartDaily")) : ""}
       <div id="kiosks">${kiosksView()}</div>
       ${r.notices.length ? `<h3>${t("notices")}</h3><ul>${r.notices.map((n) => `<li>${esc(pick(n.id, n.en))}</li>`).join("")}</ul>` : ""}
       <h3>${t("items")}</h3>
