@@ -289,7 +289,8 @@ fn group_rows(groups: &[GroupScore], lang: Lang, with_population: bool) -> Vec<V
         .map(|g| {
             let mut row = vec![
                 Cell::opt_text(g.code.as_deref()),
-                Cell::text(match &g.unit {
+                // A pooled parent's services say whose they are, by name.
+                Cell::text(match g.unit_name.as_ref().or(g.unit.as_ref()) {
                     Some(unit) => format!("{} ({unit})", pick(lang, &g.name, &g.name_en)),
                     None => pick(lang, &g.name, &g.name_en),
                 }),

@@ -71,6 +71,9 @@ pub struct GroupScore {
     /// The unit the group belongs to (services of a pooled parent report).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// That unit's name, as documents print it beside the service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_name: Option<String>,
     /// Responses counted.
     pub respondents: u64,
     /// The group's IKM.
@@ -458,6 +461,15 @@ fn service_scores(
                 name_en: name.unwrap_or_else(|| "No service named".to_owned()),
                 code: code.clone(),
                 unit: pooled.then(|| unit_code.clone()),
+                unit_name: pooled
+                    .then(|| {
+                        scope
+                            .members
+                            .iter()
+                            .find(|(u, _)| &u.code == unit_code)
+                            .map(|(u, _)| u.name.clone())
+                    })
+                    .flatten(),
                 respondents: t.respondents,
                 ikm,
                 grade,
@@ -485,6 +497,7 @@ fn channel_scores(
                 name: name.to_owned(),
                 name_en: name_en.to_owned(),
                 unit: None,
+                unit_name: None,
                 respondents: t.respondents,
                 ikm,
                 grade,
@@ -636,6 +649,7 @@ fn rollup(
             name: child.name.clone(),
             name_en: child.name.clone(),
             unit: None,
+            unit_name: None,
             respondents: t.respondents,
             ikm,
             grade,
