@@ -73,6 +73,27 @@ pub fn period_label(period: &str, lang: Lang) -> String {
     }
 }
 
+/// A period as a chart's axis names it, short: "TW III 2026" ("Q3 2026"), "Sem I 2026"
+/// ("H1 2026"), "Jul 2026", "2026"; a range by its dates.
+pub fn period_short(period: &str, lang: Lang) -> String {
+    use crate::period::{Period, Span};
+    const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
+    let Ok(parsed) = period.parse::<Period>() else {
+        return period.to_owned();
+    };
+    let at = |n: u32| usize::try_from(n).unwrap_or(1).saturating_sub(1);
+    match (parsed.span(), lang) {
+        (Span::Year(y), _) => y.to_string(),
+        (Span::Semester(y, s), Lang::Id) => format!("Sem {} {y}", ROMAN[at(s)]),
+        (Span::Semester(y, s), Lang::En) => format!("H{s} {y}"),
+        (Span::Quarter(y, q), Lang::Id) => format!("TW {} {y}", ROMAN[at(q)]),
+        (Span::Quarter(y, q), Lang::En) => format!("Q{q} {y}"),
+        (Span::Month(y, m), Lang::Id) => format!("{} {y}", &BULAN[at(m)][..3]),
+        (Span::Month(y, m), Lang::En) => format!("{} {y}", &MONTH[at(m)][..3]),
+        (Span::Range(..), _) => period_label(period, lang),
+    }
+}
+
 /// A date written out as letters and documents date them: "5 Oktober 2026" ("5 October 2026").
 pub fn long_date(date: chrono::NaiveDate, lang: Lang) -> String {
     use chrono::Datelike;
@@ -369,6 +390,23 @@ pub fn sample_size(s: &SampleSize, lang: Lang) -> String {
         .replace("{D}", &percent(s.margin))
         .replace("{X}", &number(&s.chi_square, lang))
         .replace("{S}", &count(s.minimum, lang))
+}
+
+#[cfg(test)]
+mod period_names {
+    use super::*;
+
+    #[test]
+    fn short_period_names_and_long_dates_read_as_indonesian_documents_write_them() {
+        assert_eq!(period_short("2026-Q3", Lang::Id), "TW III 2026");
+        assert_eq!(period_short("2026-Q3", Lang::En), "Q3 2026");
+        assert_eq!(period_short("2026-S2", Lang::Id), "Sem II 2026");
+        assert_eq!(period_short("2026-08", Lang::Id), "Agu 2026");
+        assert_eq!(period_short("2026", Lang::Id), "2026");
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+        assert_eq!(long_date(day, Lang::Id), "5 Oktober 2026");
+        assert_eq!(long_date(day, Lang::En), "5 October 2026");
+    }
 }
 
 #[cfg(test)]

@@ -76,7 +76,12 @@ pub fn of_report(
             let points: Vec<(String, Option<f64>)> = report
                 .trend
                 .iter()
-                .map(|t| (t.period.clone(), t.ikm.as_ref().map(|v| v.to_f64())))
+                .map(|t| {
+                    (
+                        crate::text::period_short(&t.period, lang),
+                        t.ikm.as_ref().map(|v| v.to_f64()),
+                    )
+                })
                 .collect();
             trend(
                 &title("Tren IKM", "IKM trend"),

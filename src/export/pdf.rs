@@ -465,6 +465,18 @@ fn draw(pages: Vec<Vec<Op>>, footer: &str, lang: Lang) -> Result<Vec<u8>, AppErr
         .map_err(|e| AppError::internal(format!("pdf: {e:?}")))
 }
 
+/// A section with the texts of one column rewritten, for the document's way of writing them
+/// (the CSV and XLSX keep the codes a spreadsheet sorts and filters on).
+fn relabel(s: &Section, column: usize, rewrite: impl Fn(&str) -> String) -> Section {
+    let mut s = s.clone();
+    for row in &mut s.rows {
+        if let Some(Cell::Text(text)) = row.get_mut(column) {
+            *text = rewrite(text);
+        }
+    }
+    s
+}
+
 fn pick<'a>(lang: Lang, id: &'a str, en: &'a str) -> &'a str {
     if lang == Lang::Id { id } else { en }
 }
@@ -815,7 +827,9 @@ impl Doc<'_> {
                     0.0,
                 );
             } else {
-                l.section(s, self.decimal, &[0.08, 0.44, 0.2, 0.13, 0.15]);
+                // The due date as Indonesian documents write it.
+                let s = relabel(s, 3, crate::text::local_date);
+                l.section(&s, self.decimal, &[0.08, 0.44, 0.2, 0.13, 0.15]);
             }
         }
     }
@@ -860,6 +874,8 @@ impl Doc<'_> {
         }
         if let Some(s) = self.section(Sheet::Groups, w.trend) {
             l.heading(w.trend);
+            // Periods by name: "Triwulan III 2026", not 2026-Q3.
+            let s = relabel(&s, 0, |p| crate::text::period_label(p, lang));
             l.section(&s, self.decimal, &[0.2, 0.16, 0.16, 0.12, 0.16, 0.2]);
             let svg = chart::of_report(r, chart::Kind::Trend, lang, &[])?;
             let (cw, ch) = chart::TREND_SIZE;

@@ -908,6 +908,14 @@ async fn the_pdf_carries_the_units_letterhead_number_and_signatory(app: TestApp)
         Some(&w.admin),
     );
     assert_eq!(send(&svc, logo).await.0, 204);
+    let plan = json!({"period": "2025-Q3", "item": "U3", "action": "Loket tambahan",
+        "owner": "Kasi Pelayanan", "due": "2025-11-30"});
+    let (status, _) = send(
+        &svc,
+        post("/api/v1/units/unit-a/follow-ups", Some(&w.admin), &plan),
+    )
+    .await;
+    assert_eq!(status, 201);
     let (status, _, _, pdf) = download(
         &svc,
         &format!("{base}&number=800/17/Dukcapil/2025"),
@@ -940,6 +948,9 @@ async fn the_pdf_carries_the_units_letterhead_number_and_signatory(app: TestApp)
         "Drs. Yohanes Wenda, M.Si.",
         "NIP. 19700101 199503 1 002",
         "Disdukcapil Jayapura · Triwulan III 2025 · halaman 1 dari",
+        // Dates and periods as documents write them, not as ISO codes.
+        "30-11-2025",
+        "Triwulan II 2025",
     ] {
         assert!(text.contains(expected), "{expected} in\n{text}");
     }
