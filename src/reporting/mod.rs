@@ -83,7 +83,8 @@ pub struct GroupScore {
     /// People served in the period, for child units that have it set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub population: Option<u64>,
-    /// A child unit's IKM in the period before, for its change.
+    /// A child unit's IKM in the period before, for its change (for parents of at most
+    /// [`DETAIL_MAX_UNITS`] units).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_ikm: Option<Fixed>,
     /// The Krejcie & Morgan minimum sample for that population (95 %, ±5 %): the unit's
@@ -139,9 +140,10 @@ pub struct DayPoint {
 
 /// Most days a report lists day by day (a quarter); longer periods have no daily list.
 pub const DAILY_MAX_DAYS: i64 = 92;
-/// Most units a report pools day by day: a province's report reads its days from thousands
-/// of units' tallies, which the quarterly numbers do not need (docs/performance.md).
-pub const DAILY_MAX_UNITS: usize = 100;
+/// Most units a report pools for its details beyond the period's own numbers (each day, each
+/// child's previous period): an MPP's report has them; a province's, pooling thousands of
+/// units, would read as many tallies again, which its numbers do not need (docs/performance.md).
+pub const DETAIL_MAX_UNITS: usize = 100;
 
 /// How a parent unit's numbers are rolled up from its children.
 #[derive(Debug, Clone, Serialize)]
@@ -196,7 +198,7 @@ pub struct UnitReport {
     /// This period's follow-up plans and whether the previous period's were done.
     pub follow_ups: crate::followup::FollowUpSummary,
     /// Each local day of the period with its responses and IKM (empty past
-    /// [`DAILY_MAX_DAYS`] or [`DAILY_MAX_UNITS`]), so that a bad day shows before the quarter
+    /// [`DAILY_MAX_DAYS`] or [`DETAIL_MAX_UNITS`]), so that a bad day shows before the quarter
     /// ends.
     pub daily: Vec<DayPoint>,
 }
@@ -571,9 +573,13 @@ pub fn unit_report(
     let rollup = if scope.children.is_empty() || req.service.is_some() {
         None
     } else {
-        // The period before, for each unit's change.
-        let before = scope.tallies(conn, &req.period.previous(), None, instrument)?;
-        let before = Totals::of(&before, &scope, instrument, rules, req.exclude_flagged).children;
+        // The period before, for each unit's change (up to an MPP's size).
+        let before = if scope.members.len() <= DETAIL_MAX_UNITS {
+            let loaded = scope.tallies(conn, &req.period.previous(), None, instrument)?;
+            Totals::of(&loaded, &scope, instrument, rules, req.exclude_flagged).children
+        } else {
+            Groups::new()
+        };
         Some(rollup(
             conn,
             instrument,
@@ -695,7 +701,7 @@ fn daily(
     options: &Options,
 ) -> Result<Vec<DayPoint>, AppError> {
     if (req.period.last - req.period.first).num_days() >= DAILY_MAX_DAYS
-        || scope.members.len() > DAILY_MAX_UNITS
+        || scope.members.len() > DETAIL_MAX_UNITS
     {
         return Ok(Vec::new());
     }
