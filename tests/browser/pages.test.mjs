@@ -912,6 +912,11 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
     await p.click("#new-service button[type=submit]");
     await p.locator("#services td", { hasText: name }).waitFor();
   }
+  // A service renamed in place.
+  await p.click('[data-rename-service="stnk"]');
+  await p.fill("#rename-name", "Perpanjangan STNK Tahunan");
+  await p.click("#rename-service button[type=submit]");
+  await p.locator("#services td", { hasText: "Perpanjangan STNK Tahunan" }).waitFor();
   const tree = await p.textContent("#unit-tree");
   assert.ok(tree.includes("MPP Kota Contoh") && tree.includes("walk-x · WITA"), tree);
   await axe(p, "units and services");

@@ -30,7 +30,7 @@
       unit: "Unit", code: "Kode", name: "Nama", timezone: "Zona waktu", parent: "Induk", noParent: "— tidak ada (unit teratas) —",
       openLink: "Tautan survei terbuka", publicResults: "Hasil dipublikasikan", closed: "Ditutup", active: "Aktif",
       newUnit: "Unit baru", createUnit: "Buat unit", edit: "Ubah", save: "Simpan", cancel: "Batal", services: "Layanan",
-      newService: "Layanan baru", addService: "Tambah layanan", deactivate: "Nonaktifkan", activate: "Aktifkan",
+      newService: "Layanan baru", addService: "Tambah layanan", rename: "Ubah nama", deactivate: "Nonaktifkan", activate: "Aktifkan",
       noServices: "Unit ini belum memiliki layanan.", chooseUnit: "Pilih unit", saved: "Tersimpan.",
       codeHint: "Huruf kecil, angka dan tanda hubung, misalnya dukcapil-kota.",
       kioskName: "Nama tablet", kioskNameHint: "Misalnya: Tablet pintu keluar 1.", makeEnrolment: "Buat kode pendaftaran kiosk",
@@ -94,7 +94,7 @@
       unit: "Unit", code: "Code", name: "Name", timezone: "Time zone", parent: "Parent", noParent: "— none (a top unit) —",
       openLink: "Open survey link", publicResults: "Results published", closed: "Closed", active: "Active",
       newUnit: "New unit", createUnit: "Create unit", edit: "Edit", save: "Save", cancel: "Cancel", services: "Services",
-      newService: "New service", addService: "Add service", deactivate: "Deactivate", activate: "Activate",
+      newService: "New service", addService: "Add service", rename: "Rename", deactivate: "Deactivate", activate: "Activate",
       noServices: "This unit has no services yet.", chooseUnit: "Choose a unit", saved: "Saved.",
       codeHint: "Lower-case letters, digits and hyphens, e.g. dukcapil-kota.",
       kioskName: "Tablet name", kioskNameHint: "For example: Exit tablet 1.", makeEnrolment: "Create a kiosk enrolment code",
@@ -269,8 +269,12 @@
   }
   function servicesView() {
     if (!state.unit) return "";
-    const rows = state.services.map((s) => [esc(s.code), esc(s.name), s.active ? t("active") : t("disabled"),
-      `<button type="button" class="secondary" data-service-active="${esc(s.code)}" data-on="${s.active ? "false" : "true"}">${s.active ? t("deactivate") : t("activate")}</button>`]);
+    const rows = state.services.map((s) => (state.renaming === s.code
+      ? [esc(s.code), `<form id="rename-service" class="row" data-code="${esc(s.code)}">${field("rename-name", t("name"), text("rename-name", s.name, 'required maxlength="200"'))}
+          <div class="buttons"><button type="submit">${t("save")}</button><button type="button" class="secondary" id="rename-cancel">${t("cancel")}</button></div></form>`, s.active ? t("active") : t("disabled"), ""]
+      : [esc(s.code), esc(s.name), s.active ? t("active") : t("disabled"),
+        `<button type="button" class="secondary" data-rename-service="${esc(s.code)}" aria-label="${esc(`${t("rename")}: ${s.name}`)}">${t("rename")}</button>
+        <button type="button" class="secondary" data-service-active="${esc(s.code)}" data-on="${s.active ? "false" : "true"}">${s.active ? t("deactivate") : t("activate")}</button>`]));
     return `<section class="panel" id="services" aria-labelledby="services-title"><h3 id="services-title">${t("services")}: ${esc(unitName(state.unit))}</h3>
       ${rows.length ? table([t("code"), t("name"), t("status"), ""], rows) : `<p>${t("noServices")}</p>`}
       <form id="new-service" class="row"><h4>${t("newService")}</h4>${field("service-code", t("code"), text("service-code", "", 'required maxlength="64" autocomplete="off"'))}
@@ -525,6 +529,9 @@
       return act(post(unitPath(code), body, "PATCH"), async () => { state.editing = null; await loadUnits(); });
     }],
     "#edit-cancel": ["click", () => { state.editing = null; render(); }],
+    "#rename-service": ["submit", (e) => act(post(unitPath(state.unit, `/services/${encodeURIComponent(e.target.dataset.code)}`), { name: value("rename-name") }, "PATCH"),
+      async () => { state.renaming = null; await loadServices(); })],
+    "#rename-cancel": ["click", () => { state.renaming = null; render(); }],
     "#new-service": ["submit", () => act(post(unitPath(state.unit, "/services"), { code: value("service-code"), name: value("service-name") }), loadServices)],
     "#enrol": ["submit", () => act(post("/api/v1/keys", { role: "kiosk", units: [state.unit], name: value("kiosk-name") }), async (k) => { state.enrolment = k; await loadTablets(); })],
     "#print": ["click", () => window.print()],
@@ -604,6 +611,7 @@
     document.querySelectorAll("[data-services]").forEach((b) => b.addEventListener("click", async () => {
       state.unit = b.dataset.services; await loadServices(); render(); const s = document.getElementById("services"); if (s) s.scrollIntoView();
     }));
+    document.querySelectorAll("[data-rename-service]").forEach((b) => b.addEventListener("click", () => { state.renaming = b.dataset.renameService; render(); }));
     document.querySelectorAll("[data-service-active]").forEach((b) => b.addEventListener("click", () => {
       act(post(unitPath(state.unit, `/services/${encodeURIComponent(b.dataset.serviceActive)}`), { active: b.dataset.on === "true" }, "PATCH"), loadServices).catch(() => {});
     }));
