@@ -841,7 +841,15 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await p.getByRole("button", { name: "Show" }).click();
   await p.locator("#suggestions-note").waitFor();
   assert.equal(await p.locator("ul.suggestions li").count(), 20);
-  assert.equal(await p.locator("#suggestions-note").textContent(), "The newest 20 of 21 suggestions are shown; the report's downloads hold them all.");
+  assert.equal(await p.locator("#suggestions-note").textContent(), "Suggestions 1–20 of 21, newest first.");
+  // Paged and searchable.
+  await p.click("#suggestions-next");
+  assert.equal(await p.locator("ul.suggestions li").count(), 1);
+  assert.equal(await p.locator("#suggestions-note").textContent(), "Suggestions 21–21 of 21, newest first.");
+  await p.fill("#suggestion-search", "nomor 7");
+  assert.equal(await p.locator("ul.suggestions li").count(), 1);
+  assert.match(await p.locator("ul.suggestions li").textContent(), /Samsat Kota Uji · Survey kiosk[\s\S]*Saran nomor 7/);
+  await p.fill("#suggestion-search", "");
   // For the MPP, every unit below comes first, sortable.
   await p.getByLabel("Unit", { exact: true }).selectOption("mpp-test");
   await p.getByLabel("Period", { exact: true }).fill(year);

@@ -51,8 +51,10 @@
         busy: "Server sedang mengerjakan unduhan dan laporan panjang lain; coba lagi sebentar lagi", other: "Permintaan ditolak" },
       fields: { period: "Periode", service: "Layanan", unit: "Unit", item: "Unsur", action: "Tindakan", owner: "Penanggung jawab",
         due: "Tenggat", status: "Status", mode: "Mode", instrument: "Instrumen" },
-      suggestionsShown: (n, all) => `Ditampilkan ${n} saran terbaru dari ${all}; unduhan laporan memuat semuanya.`,
-      suggestionsCut: (n, all) => `Ditampilkan ${n} saran terbaru. Periode ini memiliki lebih dari ${all} saran; unduhan laporan memuat ${all} yang terbaru.`,
+      suggestionsPage: (a, b, all) => `Saran ${a}–${b} dari ${all}, terbaru lebih dulu.`,
+      suggestionsCut: (all) => `Periode ini memiliki lebih dari ${all} saran; yang dimuat di sini dan di unduhan adalah ${all} yang terbaru.`,
+      searchSuggestions: "Cari saran", noMatch: "Tidak ada saran yang cocok.", previous: "Sebelumnya", next: "Berikutnya",
+      channels: { kiosk: "Kios survei", qr: "Kode QR pada struk", web: "Tautan terbuka", paper: "Kuesioner kertas" },
     },
     en: {
       title: "IKM dashboard", signInTitle: "Sign in", signInText: "Sign in with your user name and password.",
@@ -95,8 +97,10 @@
         busy: "The server is busy with other downloads and long reports; try again shortly", other: "Request refused" },
       fields: { period: "Period", service: "Service", unit: "Unit", item: "Item", action: "Action", owner: "Responsible",
         due: "Due", status: "Status", mode: "Mode", instrument: "Instrument" },
-      suggestionsShown: (n, all) => `The newest ${n} of ${all} suggestions are shown; the report's downloads hold them all.`,
-      suggestionsCut: (n, all) => `The newest ${n} suggestions are shown. This period has more than ${all}; the report's downloads hold the newest ${all}.`,
+      suggestionsPage: (a, b, all) => `Suggestions ${a}–${b} of ${all}, newest first.`,
+      suggestionsCut: (all) => `This period has more than ${all} suggestions; here and in the downloads are the newest ${all}.`,
+      searchSuggestions: "Search suggestions", noMatch: "No suggestion matches.", previous: "Previous", next: "Next",
+      channels: { kiosk: "Survey kiosk", qr: "QR code on a receipt", web: "Open link", paper: "Paper questionnaire" },
     },
   };
   const app = document.getElementById("app");
@@ -201,7 +205,8 @@
       if (c.ok) charts[kind] = await c.text();
     }
     if (!current()) return;
-    Object.assign(state, { report: body, shown: asked, charts });
+    // A new report starts its suggestions from the first page, unsearched.
+    Object.assign(state, { report: body, shown: asked, charts, suggestionQuery: "", suggestionPage: 0 });
     await loadKiosks(body.unit);
     if (!current()) return;
     render();
@@ -264,13 +269,24 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
-  // Says how many of the period's suggestions the list shows, when not all.
-  function suggestionsNote(r) {
-    const n = Math.min(r.suggestions.length, SHOWN_SUGGESTIONS);
-    const all = count(r.suggestions.length);
-    if (r.suggestions_truncated) return `<p class="hint" id="suggestions-note">${esc(T[state.lang].suggestionsCut(n, all))}</p>`;
-    if (r.suggestions.length > n) return `<p class="hint" id="suggestions-note">${esc(T[state.lang].suggestionsShown(n, all))}</p>`;
-    return "";
+  // The period's suggestions, searchable (text, unit, service) and in pages, newest first.
+  function suggestionsView(r) {
+    const L = T[state.lang];
+    if (!r.suggestions.length) return `<p>${t("noSuggestions")}</p>`;
+    const words = (state.suggestionQuery || "").trim().toLowerCase();
+    const unitName = (code) => (state.units.find((u) => u.code === code) || {}).name || code;
+    const matches = r.suggestions.filter((s) => !words || [s.text, unitName(s.unit), s.service || ""].some((x) => String(x).toLowerCase().includes(words)));
+    const pages = Math.max(1, Math.ceil(matches.length / SHOWN_SUGGESTIONS));
+    const page = Math.min(state.suggestionPage || 0, pages - 1);
+    const shown = matches.slice(page * SHOWN_SUGGESTIONS, (page + 1) * SHOWN_SUGGESTIONS);
+    const line = (s) => `<li><span class="hint">${esc(day(s.date))} · ${esc(unitName(s.unit))}${s.service ? " · " + esc(s.service) : ""} · ${esc(L.channels[s.channel] || s.channel)}</span><br>${esc(s.text)}</li>`;
+    const pager = pages > 1 ? `<p class="pager"><button type="button" id="suggestions-previous"${page === 0 ? " disabled" : ""}>${t("previous")}</button>
+      <button type="button" id="suggestions-next"${page >= pages - 1 ? " disabled" : ""}>${t("next")}</button></p>` : "";
+    return `<p class="check"><label for="suggestion-search">${t("searchSuggestions")}</label>
+        <input id="suggestion-search" type="search" value="${esc(state.suggestionQuery || "")}"></p>
+      ${shown.length ? `<ul class="suggestions">${shown.map(line).join("")}</ul>` : `<p>${t("noMatch")}</p>`}
+      ${shown.length ? `<p class="hint" id="suggestions-note">${esc(L.suggestionsPage(count(page * SHOWN_SUGGESTIONS + 1), count(page * SHOWN_SUGGESTIONS + shown.length), count(matches.length)))}</p>` : ""}
+      ${r.suggestions_truncated ? `<p class="hint">${esc(L.suggestionsCut(count(r.suggestions.length)))}</p>` : ""}${pager}`;
   }
 
   function table(head, rows, numeric) {
@@ -449,7 +465,7 @@
       ${chart("trend", t("chartTrend"))}
       ${table([t("periodCol"), t("respondents"), "IKM", t("grade"), t("change"), t("significant")], trend, [false, true, true, false, true, false])}
       <h3>${t("suggestions")}</h3>
-      ${r.suggestions.length ? `<ul class="suggestions">${r.suggestions.slice(0, SHOWN_SUGGESTIONS).map((s) => `<li><span class="hint">${esc(day(s.date))} · ${esc(s.unit)}${s.service ? " · " + esc(s.service) : ""} · ${esc(s.channel)}</span><br>${esc(s.text)}</li>`).join("")}</ul>${suggestionsNote(r)}` : `<p>${t("noSuggestions")}</p>`}
+      <div id="suggestions">${suggestionsView(r)}</div>
     </section>`;
   }
 
@@ -563,6 +579,9 @@
       setStatus(s.dataset.followUp, s.value).catch(() => {});
     }));
     bindKiosks();
+    on("#suggestion-search", "input", (e) => { state.suggestionQuery = e.target.value; state.suggestionPage = 0; render(); });
+    on("#suggestions-previous", "click", () => { state.suggestionPage = Math.max(0, (state.suggestionPage || 0) - 1); render(); });
+    on("#suggestions-next", "click", () => { state.suggestionPage = (state.suggestionPage || 0) + 1; render(); });
     document.querySelectorAll("[data-sort]").forEach((b) => b.addEventListener("click", () => {
       const column = b.dataset.sort;
       const current = state.sort || { key: "ikm", dir: -1 };
