@@ -426,17 +426,17 @@ pub async fn get_logo(
     scope: UnitScope<Reads>,
 ) -> Result<HttpResponse, AppError> {
     let unit = scope.unit;
-    let logo = state
+    let (content_type, bytes) = state
         .db
         .read(move |conn| units::logo_of(conn, &unit))
         .await?
         .ok_or_else(|| AppError::not_found("this unit has no logo"))?;
     Ok(HttpResponse::Ok()
-        .content_type(logo.content_type)
+        .content_type(content_type)
         // An SVG is shown as an image, never run as a document with scripts.
         .insert_header((
             "Content-Security-Policy",
             "default-src 'none'; style-src 'unsafe-inline'",
         ))
-        .body(logo.bytes))
+        .body(bytes))
 }

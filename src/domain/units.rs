@@ -352,12 +352,17 @@ impl Logo {
                 ));
             }
         };
-        Ok(Logo {
-            content_type: content_type.to_owned(),
+        Ok(Logo::new(content_type.to_owned(), bytes))
+    }
+
+    /// A logo with the size and hash the audit log records of it.
+    fn new(content_type: String, bytes: Vec<u8>) -> Logo {
+        Logo {
             size: bytes.len(),
             sha256: crate::auth::sha256_hex_bytes(&bytes),
+            content_type,
             bytes,
-        })
+        }
     }
 }
 
@@ -371,7 +376,7 @@ pub fn set_logo(
     use crate::db::schema::unit_logos;
     use diesel::prelude::*;
     write_tx(conn, |conn| {
-        let was = logo_of(conn, unit)?;
+        let was = logo_of(conn, unit)?.map(|(content_type, bytes)| Logo::new(content_type, bytes));
         diesel::delete(unit_logos::table.find(unit)).execute(conn)?;
         diesel::insert_into(unit_logos::table)
             .values((
@@ -385,8 +390,8 @@ pub fn set_logo(
     })
 }
 
-/// A unit's logo, if it has one.
-pub fn logo_of(conn: &mut DbConn, unit: &str) -> Result<Option<Logo>, AppError> {
+/// A unit's logo, if it has one: its content type and bytes.
+pub fn logo_of(conn: &mut DbConn, unit: &str) -> Result<Option<(String, Vec<u8>)>, AppError> {
     use crate::db::schema::unit_logos;
     use diesel::prelude::*;
     let row: Option<(String, Vec<u8>)> = unit_logos::table
@@ -394,10 +399,5 @@ pub fn logo_of(conn: &mut DbConn, unit: &str) -> Result<Option<Logo>, AppError> 
         .select((unit_logos::content_type, unit_logos::bytes))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(content_type, bytes)| Logo {
-        content_type,
-        size: bytes.len(),
-        sha256: crate::auth::sha256_hex_bytes(&bytes),
-        bytes,
-    }))
+    Ok(row)
 }

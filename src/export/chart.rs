@@ -4,6 +4,7 @@
 
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::AppError;
 use crate::instrument::Lang;
@@ -190,16 +191,11 @@ fn bars(
         chart
             .draw_series(bars.iter().enumerate().filter_map(|(i, b)| {
                 let v = b.value?;
-                let text = format!("{v:.2}").replace('.', &decimal.to_string());
+                let text = two_decimals(v, decimal);
                 Some(Text::new(
                     text,
                     (SegmentValue::CenterOf(i), v + 4.5),
-                    ("sans-serif", VALUE).into_font().color(&BLACK).pos(
-                        plotters::style::text_anchor::Pos::new(
-                            plotters::style::text_anchor::HPos::Center,
-                            plotters::style::text_anchor::VPos::Bottom,
-                        ),
-                    ),
+                    anchored(VALUE, &BLACK, HPos::Center, VPos::Bottom),
                 ))
             }))
             .map_err(fail)?;
@@ -208,34 +204,46 @@ fn bars(
             // Its value just past the right end of its line, clear of the bars.
             let (x, y) = chart.backend_coord(&(SegmentValue::Exact(n), b));
             root.draw(&Text::new(
-                format!("{b:.2}").replace('.', &decimal.to_string()),
+                two_decimals(b, decimal),
                 (x + 4, y),
-                ("sans-serif", VALUE).into_font().color(&GREY_TEXT).pos(
-                    plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Left,
-                        plotters::style::text_anchor::VPos::Center,
-                    ),
-                ),
+                anchored(VALUE, &GREY_TEXT, HPos::Left, VPos::Center),
             ))
             .map_err(fail)?;
         }
         // What the dashed lines are, in the top right corner.
         if !boundaries.is_empty() {
-            let (w, _) = root.dim_in_pixel();
-            root.draw(&Text::new(
-                legend.to_owned(),
-                (w as i32 - 8, 8),
-                ("sans-serif", LABEL).into_font().color(&GREY_TEXT).pos(
-                    plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Right,
-                        plotters::style::text_anchor::VPos::Top,
-                    ),
-                ),
-            ))
-            .map_err(fail)?;
+            top_right(root, legend, 8)?;
         }
         Ok(())
     })
+}
+
+/// A value printed with two decimals and the reader's decimal separator.
+fn two_decimals(v: f64, decimal: char) -> String {
+    format!("{v:.2}").replace('.', &decimal.to_string())
+}
+
+/// A text style of `size` in `colour`, anchored at its point by `h` and `v`.
+fn anchored(size: u32, colour: &RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+    ("sans-serif", size)
+        .into_font()
+        .color(colour)
+        .pos(Pos::new(h, v))
+}
+
+/// A chart's legend in its top right corner, `inset` pixels from the right edge.
+fn top_right(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    legend: &str,
+    inset: i32,
+) -> Result<(), AppError> {
+    let (w, _) = root.dim_in_pixel();
+    root.draw(&Text::new(
+        legend.to_owned(),
+        (w as i32 - inset, 8),
+        anchored(LABEL, &GREY_TEXT, HPos::Right, VPos::Top),
+    ))
+    .map_err(fail)
 }
 
 /// Axis labels and legends, in pixels of the chart's own size (the dashboard shows it at least
@@ -336,18 +344,8 @@ fn daily(
                 .draw_secondary_series(points.into_iter().map(|p| Circle::new(p, 3, blue.filled())))
                 .map_err(fail)?;
         }
-        let (w, _) = root.dim_in_pixel();
-        root.draw(&Text::new(
-            legend.to_owned(),
-            (w as i32 - 48, 8),
-            ("sans-serif", LABEL).into_font().color(&GREY_TEXT).pos(
-                plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Right,
-                    plotters::style::text_anchor::VPos::Top,
-                ),
-            ),
-        ))
-        .map_err(fail)?;
+        // Clear of the right axis's labels.
+        top_right(root, legend, 48)?;
         Ok(())
     })
 }
@@ -405,7 +403,7 @@ fn trend(
         chart
             .draw_series(known.iter().map(|&(x, y)| {
                 Text::new(
-                    format!("{y:.2}").replace('.', &decimal.to_string()),
+                    two_decimals(y, decimal),
                     (x - 0.15, y + 7.0),
                     ("sans-serif", VALUE),
                 )

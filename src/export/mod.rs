@@ -169,7 +169,7 @@ impl Letterhead {
             Some(code) => crate::db::queries::find_unit(conn, code)?.map(|p| p.name),
             None => None,
         };
-        let logo = crate::domain::units::logo_of(conn, unit)?.map(|l| (l.content_type, l.bytes));
+        let logo = crate::domain::units::logo_of(conn, unit)?;
         Ok(Some(Letterhead {
             parent,
             address: u.address,

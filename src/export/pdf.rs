@@ -1004,7 +1004,8 @@ impl Doc<'_> {
     /// sign, their name and NIP (blanks to fill in when the unit has not set them).
     fn signature(&self, l: &mut Layout) {
         let (r, lang) = (self.r, self.lang);
-        let k = self.options.letterhead.clone().unwrap_or_default();
+        let k = self.options.letterhead.as_ref();
+        let city = k.and_then(|k| k.city.as_deref());
         l.need(130.0);
         l.y += 24.0;
         let sign_x = MARGIN + TEXT_W * 0.55;
@@ -1013,7 +1014,7 @@ impl Doc<'_> {
             .options
             .printed_at
             .map(|at| chrono::TimeZone::from_utc_datetime(&tz, &at).date_naive());
-        let place_date = match (k.city.as_deref(), date) {
+        let place_date = match (city, date) {
             (Some(city), Some(d)) => format!("{city}, {}", crate::text::long_date(d, lang)),
             (None, Some(d)) => format!("............, {}", crate::text::long_date(d, lang)),
             (Some(city), None) => format!("{city}, ............"),
@@ -1031,11 +1032,14 @@ impl Doc<'_> {
         }
         l.y += 56.0;
         let name = k
-            .head_name
-            .unwrap_or_else(|| "(______________________________)".to_owned());
-        l.text_at(sign_x, l.y, 9.5, true, BLACK, &name);
+            .and_then(|k| k.head_name.as_deref())
+            .unwrap_or("(______________________________)");
+        l.text_at(sign_x, l.y, 9.5, true, BLACK, name);
         l.y += 13.0;
-        let nip = k.head_id.as_deref().map(nip).unwrap_or_default();
+        let nip = k
+            .and_then(|k| k.head_id.as_deref())
+            .map(nip)
+            .unwrap_or_default();
         l.text_at(sign_x, l.y, 9.5, false, BLACK, &format!("NIP. {nip}"));
     }
 }
