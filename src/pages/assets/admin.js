@@ -22,6 +22,7 @@
       twoStepRequired: "Server ini mewajibkan administrator memakai verifikasi dua langkah. Aktifkan sekarang untuk melanjutkan.",
       twoStepBegin: "Aktifkan verifikasi dua langkah", twoStepScan: "Pindai kode QR ini dengan aplikasi autentikator (misalnya Google Authenticator, Microsoft Authenticator, FreeOTP), atau ketik kunci di bawahnya. Lalu masukkan kode 6 angka yang muncul.",
       twoStepConfirm: "Konfirmasi", resetTwoStep: "Atur ulang verifikasi dua langkah", twoStepCol: "2 langkah",
+      unreachable: "Server tidak dapat dihubungi; periksa jaringan, lalu coba lagi. Isian Anda tetap di sini.",
       readerOnly: "Akun pembaca laporan tidak mengelola apa pun di sini. Laporan unit Anda ada di Dasbor IKM.",
       ended: "Sesi Anda telah berakhir. Silakan masuk lagi.", signedInAs: (u, r) => `Masuk sebagai ${u} (${r})`,
       roles: { admin: "administrator", manager: "kepala unit", viewer: "pembaca laporan", kiosk: "kiosk", counter: "loket" },
@@ -86,6 +87,7 @@
       twoStepRequired: "This server requires administrators to use two-step sign-in. Turn it on now to go on.",
       twoStepBegin: "Turn on two-step sign-in", twoStepScan: "Scan this QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, FreeOTP, ...), or type the key below it. Then enter the 6-digit code it shows.",
       twoStepConfirm: "Confirm", resetTwoStep: "Reset two-step sign-in", twoStepCol: "Two-step",
+      unreachable: "The server cannot be reached; check the network and try again. What you typed is kept.",
       readerOnly: "A report reader's account manages nothing here. Your units' reports are on the IKM dashboard.",
       ended: "Your session has ended. Please sign in again.", signedInAs: (u, r) => `Signed in as ${u} (${r})`,
       roles: { admin: "administrator", manager: "unit head", viewer: "report reader", kiosk: "kiosk", counter: "counter" },
@@ -201,7 +203,7 @@
   async function act(sent, done) {
     const res = await sent;
     const body = await answer(res);
-    if (!res.ok) { state.error = refusal(body); state.note = ""; render(); return null; }
+    if (!res.ok) { state.error = refusal(body); state.note = ""; keepTyped = true; render(); return null; }
     state.error = ""; state.note = t("saved");
     if (done) await done(body);
     render();
@@ -465,8 +467,16 @@
   const VIEWS = { account: accountView, units: unitsView, kiosks: kiosksView, keys: keysView, sheets: sheetsView, populations: populationsView, imports: importsView, people: peopleView, settings: settingsView, audit: auditView };
   const LOADS = { kiosks: loadTablets, keys: loadKeys, populations: loadPopulations, people: loadPeople, audit: loadAudit };
 
+  // What was typed into the section's fields, kept through the next drawing when a change was
+  // refused or could not be sent (so a person corrects it rather than types it all again).
+  let keepTyped = false;
+  const typedFields = () => [...app.querySelectorAll("main input:not([type=file]):not([type=password]), main select, main textarea")]
+    .filter((e) => e.id).map((e) => [e.id, e.type === "checkbox" ? e.checked : e.value]);
+
   function render() {
     const focused = document.activeElement && document.activeElement.id;
+    const typed = keepTyped ? typedFields() : [];
+    keepTyped = false;
     document.documentElement.lang = state.lang;
     document.title = t("title");
     const tools = `<button type="button" id="lang" lang="${state.lang === "id" ? "en" : "id"}">${t("language")}</button>${state.me ? `<a class="button" href="/dashboard">${t("dashboard")}</a><button type="button" id="sign-out">${t("signOut")}</button>` : ""}`;
@@ -483,6 +493,10 @@
     }
     bind();
     // What is on screen, for whoever waits for a choice to take effect (the browser tests).
+    for (const [id, v] of typed) {
+      const e = document.getElementById(id);
+      if (e && e.type === "checkbox") e.checked = v; else if (e) e.value = v;
+    }
     app.dataset.unit = state.unit || "";
     app.dataset.renders = String(Number(app.dataset.renders || 0) + 1);
     const again = focused && document.getElementById(focused);
@@ -598,7 +612,21 @@
   }
 
   function bind() {
-    const on = (sel, ev, fn) => { const el = document.querySelector(sel); if (el) el.addEventListener(ev, (e) => { if (ev === "submit") e.preventDefault(); Promise.resolve(fn(e)).catch(() => {}); }); };
+    // A request that never reached the server (offline, or the server down) says so.
+    const unreachable = (err) => {
+      if (err && err.message === "signed out") return;
+      state.error = t("unreachable"); state.note = ""; keepTyped = true; render();
+    };
+    // A form sends once: a second tap while the first is on its way is ignored.
+    let busy = false;
+    const on = (sel, ev, fn) => {
+      const el = document.querySelector(sel);
+      if (!el) return;
+      el.addEventListener(ev, (e) => {
+        if (ev === "submit") { e.preventDefault(); if (busy) return; busy = true; }
+        Promise.resolve(fn(e)).catch(unreachable).finally(() => { if (ev === "submit") busy = false; });
+      });
+    };
     on("#lang", "click", () => { state.lang = state.lang === "id" ? "en" : "id"; localStorage.setItem(LANG, state.lang); render(); });
     on("#sign-in", "submit", signIn);
     on("#sign-out", "click", async () => { await call("/api/v1/sessions/current", { method: "DELETE" }); state.me = null; state.error = ""; state.note = ""; render(); });
