@@ -410,7 +410,7 @@ pub struct ReportArgs {
     /// Computation mode.
     #[arg(long)]
     pub mode: Option<String>,
-    /// Output format: json, csv, xlsx or pdf (xlsx and pdf need --out).
+    /// Output format: json, csv, xlsx, pdf or docx (xlsx, pdf and docx need --out).
     #[arg(long, default_value = "json")]
     pub format: String,
     /// CSV: semicolons between fields and decimal commas, as Indonesian spreadsheets expect.
@@ -1130,7 +1130,7 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         .format
         .parse()
         .map_err(|e: String| CliError(format!("format: {e}")))?;
-    if matches!(format, Format::Xlsx | Format::Pdf) && args.out.is_none() {
+    if matches!(format, Format::Xlsx | Format::Pdf | Format::Docx) && args.out.is_none() {
         return Err(CliError(format!(
             "out: a {} report is a binary file; name it with --out",
             format.extension()
@@ -1140,8 +1140,8 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
         .period
         .parse()
         .map_err(|e: crate::period::PeriodError| CliError(e.to_string()))?;
-    // A PDF records its verification code: a write. Other formats only read.
-    let state = Session::open(format != Format::Pdf)?;
+    // A document records its verification code: a write. Other formats only read.
+    let state = Session::open(!format.is_document())?;
     let request = crate::reporting::ReportRequest {
         unit: args.unit.clone(),
         period,
@@ -1153,11 +1153,8 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
     let options = crate::export::ExportOptions {
         lang,
         semicolon: args.semicolon,
-        grade_boundaries: Vec::new(),
-        verify_url: None,
-        printed_at: None,
         number: args.number.clone(),
-        letterhead: None,
+        ..Default::default()
     };
     let context = crate::export::ExportContext {
         now: now(),
@@ -1174,7 +1171,7 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
             &context,
         )
     };
-    let (report, bytes) = if format == Format::Pdf {
+    let (report, bytes) = if format.is_document() {
         state.db.write_blocking(build)
     } else {
         state.db.read_blocking(build)

@@ -557,6 +557,8 @@ api_routes! {
     post "/imports" => imports::import [payload imports::MAX_FILE],
     get "/reports/ikm" => reports::ikm,
     get "/reports/ikm/chart/{kind}" => reports::chart,
+    get "/units/{unit}/report-narrative/{period}" => reports::narrative,
+    put "/units/{unit}/report-narrative/{period}" => reports::save_narrative,
     post "/kiosks/heartbeat" => kiosks::heartbeat,
     get "/kiosks" => kiosks::list,
     post "/sessions" => sessions::sign_in,

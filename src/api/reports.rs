@@ -32,31 +32,25 @@ pub struct IkmQuery {
     instrument: Option<String>,
     /// Leave responses with quality flags (too_fast, rate, repeat) out of the numbers.
     exclude_flagged: Option<bool>,
-    /// json (default), csv, xlsx or pdf; the other formats come as a download.
+    /// json (default), csv, xlsx, pdf or docx (the report document to edit before signing);
+    /// the other formats come as a download.
     format: Option<String>,
     /// CSV: `comma` (default, decimal points) or `semicolon` (decimal commas).
     delimiter: Option<String>,
     /// Language of an export's headings: id (default) or en.
     lang: Option<String>,
-    /// PDF: the document's number (nomor surat), at most 100 characters; a blank line to
+    /// PDF and DOCX: the document's number (nomor surat), at most 100 characters; a blank line to
     /// write it on when absent.
     number: Option<String>,
 }
 
 impl IkmQuery {
     fn lang(&self) -> Result<Lang, AppError> {
-        match self.lang.as_deref() {
-            None | Some("id") => Ok(Lang::Id),
-            Some("en") => Ok(Lang::En),
-            Some(_) => Err(AppError::field("lang", "must be id or en")),
-        }
+        parse_lang(self.lang.as_deref())
     }
 
     fn request(&self) -> Result<ReportRequest, AppError> {
-        let period: Period = self
-            .period
-            .parse()
-            .map_err(|e: crate::period::PeriodError| AppError::field("period", e.to_string()))?;
+        let period = parse_period(&self.period)?;
         Ok(ReportRequest {
             unit: self.unit.clone(),
             period,
@@ -68,9 +62,25 @@ impl IkmQuery {
     }
 }
 
+/// The `lang` parameter: id (the default) or en.
+fn parse_lang(lang: Option<&str>) -> Result<Lang, AppError> {
+    match lang {
+        None | Some("id") => Ok(Lang::Id),
+        Some("en") => Ok(Lang::En),
+        Some(_) => Err(AppError::field("lang", "must be id or en")),
+    }
+}
+
+/// The `period` parameter.
+fn parse_period(period: &str) -> Result<Period, AppError> {
+    period
+        .parse()
+        .map_err(|e: crate::period::PeriodError| AppError::field("period", e.to_string()))
+}
+
 /// Admins see every unit; viewers the units in their scope and their descendants.
 #[utoipa::path(get, path = "/api/v1/reports/ikm", tag = "reports", params(IkmQuery), security(("bearer" = [])),
-    responses((status = 200, description = "The report: unit, period, from, to, timezone, instrument, mode, respondents, items (code, name, answered, total, distribution, nrr, ikm, grade), index, ikm, grade, performance, priorities, statistics, sample, calculation, notices, profile, services, channels, suggestions, trend, rollup, quality; with format=csv|xlsx|pdf the export as a download", body = Object),
+    responses((status = 200, description = "The report: unit, period, from, to, timezone, instrument, mode, respondents, items (code, name, answered, total, distribution, nrr, ikm, grade), index, ikm, grade, performance, priorities, statistics, sample, calculation, notices, profile, services, channels, suggestions, trend, rollup, quality; with format=csv|xlsx|pdf|docx the export as a download", body = Object),
         (status = 403, description = "Outside the key's units", body = ErrorBody), (status = 422, description = "Invalid parameter", body = ErrorBody),
         (status = 503, description = "Busy with other exports, imports and long reports; retry after Retry-After", body = ErrorBody)))]
 pub async fn ikm(
@@ -93,9 +103,6 @@ pub async fn ikm(
     let options = ExportOptions {
         lang: query.lang()?,
         semicolon,
-        grade_boundaries: Vec::new(),
-        verify_url: None,
-        printed_at: None,
         number: match query.number.as_deref().map(str::trim) {
             Some(n) if n.chars().count() > 100 => {
                 return Err(AppError::field("number", "must be at most 100 characters"));
@@ -103,7 +110,7 @@ pub async fn ikm(
             Some(n) if !n.is_empty() => Some(n.to_owned()),
             _ => None,
         },
-        letterhead: None,
+        ..Default::default()
     };
     let request = query.request()?;
     // Exports and reports over more than a year are heavy: they take turns.
@@ -131,8 +138,8 @@ pub async fn ikm(
             conn, &registry, &rules, &request, format, &options, &context,
         )
     };
-    // A PDF records its verification code: a write.
-    let (report, bytes) = if format == Format::Pdf {
+    // A document records its verification code: a write.
+    let (report, bytes) = if format.is_document() {
         state.db.write(job).await?
     } else {
         state.db.read(job).await?
@@ -205,4 +212,197 @@ pub async fn chart(
         .insert_header((header::CONTENT_TYPE, "image/svg+xml"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(svg))
+}
+
+/// Query of the narrative endpoints.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NarrativeQuery {
+    /// The document's language: id (default) or en; each language keeps its own texts.
+    lang: Option<String>,
+}
+
+/// What a unit writes: for each chapter named, its text, or `null` (or a blank text) to go
+/// back to the template's paragraph. Chapters not named are left as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NarrativeRequest {
+    /// Chapter (introduction, method, results, analysis, conclusion) to its text, at most
+    /// 12,000 characters; paragraphs are separated by a blank line.
+    #[schema(value_type = Object)]
+    chapters: std::collections::BTreeMap<String, Option<String>>,
+}
+
+/// One chapter's narrative as the report prints it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct NarrativeChapter {
+    /// The chapter.
+    chapter: export::narrative::Chapter,
+    /// Its heading in the document.
+    heading: String,
+    /// The text the report prints: the unit's when it wrote one, the template's otherwise.
+    text: String,
+    /// The template's paragraph, written from this period's numbers.
+    template: String,
+    /// Whether the unit wrote its own text.
+    edited: bool,
+    /// When the unit's text was saved (UTC).
+    updated_at: Option<chrono::NaiveDateTime>,
+    /// Who saved it.
+    updated_by: Option<String>,
+}
+
+/// A unit's report narrative for a period.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Narrative {
+    /// Unit code.
+    unit: String,
+    /// Period.
+    period: String,
+    /// Language: id or en.
+    lang: String,
+    /// The chapters in the report's order.
+    chapters: Vec<NarrativeChapter>,
+}
+
+/// The narrative of a unit's report for a period: the templates written from its numbers and
+/// the texts the unit saved.
+fn narrative_of(
+    conn: &mut DbConn,
+    state: &AppState,
+    unit: &str,
+    period: Period,
+    lang: Lang,
+) -> Result<Narrative, AppError> {
+    use crate::export::narrative::{self, Chapter};
+    let request = ReportRequest {
+        unit: unit.to_owned(),
+        period,
+        service: None,
+        mode: None,
+        instrument: None,
+        exclude_flagged: false,
+    };
+    let report = reporting::unit_report(conn, &state.registry, &state.settings.flags, &request)?;
+    let written = crate::domain::narratives::written(conn, unit, &report.period, lang)?;
+    let chapters = Chapter::ALL
+        .into_iter()
+        .map(|chapter| {
+            let template = narrative::generated(&report, chapter, lang);
+            let mine = written.iter().find(|w| w.chapter == chapter);
+            NarrativeChapter {
+                chapter,
+                heading: chapter.heading(lang),
+                text: mine.map_or_else(|| template.clone(), |w| w.body.clone()),
+                template,
+                edited: mine.is_some(),
+                updated_at: mine.map(|w| w.updated_at),
+                updated_by: mine.map(|w| w.updated_by.clone()),
+            }
+        })
+        .collect();
+    Ok(Narrative {
+        unit: report.unit,
+        period: report.period,
+        lang: if lang == Lang::Id { "id" } else { "en" }.to_owned(),
+        chapters,
+    })
+}
+
+/// The narrative of a unit's report: a paragraph per chapter, the unit's own text where it
+/// wrote one, the template's (written from the numbers) elsewhere. The PDF and DOCX print it.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/report-narrative/{period}", tag = "reports",
+    params(("unit" = String, Path, description = "Unit code"), ("period" = String, Path, description = "Period, as in the report"), NarrativeQuery), security(("bearer" = [])),
+    responses((status = 200, description = "The chapters", body = Narrative), (status = 403, description = "Outside the caller's units", body = ErrorBody),
+        (status = 422, description = "Invalid parameter", body = ErrorBody)))]
+pub async fn narrative(
+    state: web::Data<AppState>,
+    scope: super::UnitScope<super::Reads>,
+    path: web::Path<(String, String)>,
+    query: web::Query<NarrativeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (period, lang) = narrative_asked(path, &query)?;
+    answer_narrative(state, scope.unit, period, lang).await
+}
+
+/// The period of a narrative route's path and the language of its query.
+fn narrative_asked(
+    path: web::Path<(String, String)>,
+    query: &NarrativeQuery,
+) -> Result<(Period, Lang), AppError> {
+    let (_, period) = path.into_inner();
+    Ok((parse_period(&period)?, parse_lang(query.lang.as_deref())?))
+}
+
+/// The narrative as the report prints it now, as the answer.
+async fn answer_narrative(
+    state: web::Data<AppState>,
+    unit: String,
+    period: Period,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let shared = state.clone();
+    let view = state
+        .db
+        .read(move |conn| narrative_of(conn, &shared, &unit, period, lang))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Saves a unit's own text for chapters of its report (the unit's staff draft it, its head
+/// signs the document); `null` gives a chapter back to the template. Audited.
+#[utoipa::path(put, path = "/api/v1/units/{unit}/report-narrative/{period}", tag = "reports", request_body = NarrativeRequest,
+    params(("unit" = String, Path, description = "Unit code"), ("period" = String, Path, description = "Period, as in the report"), NarrativeQuery), security(("bearer" = [])),
+    responses((status = 200, description = "Saved; the chapters as the report now prints them", body = Narrative), (status = 403, description = "Outside the caller's units", body = ErrorBody),
+        (status = 422, description = "Unknown chapter or text too long, named in fields", body = ErrorBody)))]
+pub async fn save_narrative(
+    state: web::Data<AppState>,
+    scope: super::UnitScope<super::Reads>,
+    path: web::Path<(String, String)>,
+    query: web::Query<NarrativeQuery>,
+    body: web::Json<NarrativeRequest>,
+) -> Result<HttpResponse, AppError> {
+    use crate::domain::narratives::{self, Chapter};
+    let (period, lang) = narrative_asked(path, &query)?;
+    let mut changes = std::collections::BTreeMap::new();
+    for (key, text) in body.into_inner().chapters {
+        let field = format!("chapters.{key}");
+        let chapter = Chapter::parse(&key).ok_or_else(|| {
+            AppError::field(
+                &field,
+                "not a chapter; use introduction, method, results, analysis or conclusion",
+            )
+        })?;
+        if text
+            .as_deref()
+            .is_some_and(|t| t.trim().chars().count() > narratives::MAX_CHARS)
+        {
+            return Err(AppError::field(
+                &field,
+                format!("must be at most {} characters", narratives::MAX_CHARS),
+            ));
+        }
+        changes.insert(chapter, text);
+    }
+    if changes.is_empty() {
+        return Err(AppError::field("chapters", "name at least one chapter"));
+    }
+    let unit = scope.unit.clone();
+    let actor = scope.caller.actor();
+    let key = period.to_string();
+    let what = super::admin::Audit::of("narrative.save", format!("{unit}/{key}"), &unit);
+    let (before_unit, before_key) = (unit.clone(), key.clone());
+    super::admin::audited(
+        &state,
+        scope.caller,
+        what,
+        move |conn| {
+            let was = narratives::written(conn, &before_unit, &before_key, lang)?;
+            Ok(Some(was))
+        },
+        move |conn, now| narratives::save(conn, &unit, &key, lang, &changes, &actor, now),
+    )
+    .await?;
+    answer_narrative(state, scope.unit, period, lang).await
 }

@@ -220,6 +220,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_narratives (unit_code, period, lang, chapter) {
+        unit_code -> Text,
+        period -> Text,
+        lang -> Text,
+        chapter -> Text,
+        body -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (username));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -238,5 +250,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     sign_in_failures,
     audit_log,
-    unit_logos
+    unit_logos,
+    report_narratives
 );

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod keys;
 pub mod kiosks;
+pub mod narratives;
 pub mod populations;
 pub mod rules;
 pub mod sessions;

@@ -4,6 +4,9 @@
 
 pub mod chart;
 pub mod csv;
+pub mod document;
+pub mod docx;
+pub mod narrative;
 pub mod pdf;
 pub mod words;
 pub mod xlsx;
@@ -40,7 +43,7 @@ pub fn build(
     context: &ExportContext<'_>,
 ) -> Result<(UnitReport, Vec<u8>), AppError> {
     let report = reporting::unit_report(conn, registry, rules, req)?;
-    let verify_url = if format == Format::Pdf {
+    let verify_url = if format.is_document() {
         let code = reporting::verify::record(conn, &report, context.now)?;
         Some(reporting::verify::url(context.public_url, &code))
     } else {
@@ -54,16 +57,29 @@ pub fn build(
     let instrument = registry
         .get(&report.report.instrument)
         .ok_or_else(|| AppError::internal("instrument vanished"))?;
-    let letterhead = if format == Format::Pdf {
+    let document = format.is_document();
+    let letterhead = if document {
         Letterhead::of(conn, &report.unit)?
     } else {
         None
+    };
+    // A unit's own narrative belongs to its whole report of the period, not to one service's.
+    let narrative = if document && req.service.is_none() {
+        crate::domain::narratives::edited(conn, &report.unit, &report.period, options.lang)?
+    } else {
+        narrative::Edited::new()
     };
     let options = ExportOptions {
         verify_url,
         grade_boundaries: instrument.grade_boundaries(),
         printed_at: Some(context.now),
         letterhead,
+        narrative,
+        questionnaire: if document {
+            instrument.items.clone()
+        } else {
+            Vec::new()
+        },
         ..options.clone()
     };
     let bytes = render(&report, &raw, format, &options)?;
@@ -81,6 +97,8 @@ pub enum Format {
     Xlsx,
     /// The SKM result document.
     Pdf,
+    /// The SKM result document as an editable Word document (opens in LibreOffice too).
+    Docx,
 }
 
 impl FromStr for Format {
@@ -91,7 +109,10 @@ impl FromStr for Format {
             "csv" => Ok(Format::Csv),
             "xlsx" => Ok(Format::Xlsx),
             "pdf" => Ok(Format::Pdf),
-            _ => Err(format!("`{s}` is not a format; use json, csv, xlsx or pdf")),
+            "docx" => Ok(Format::Docx),
+            _ => Err(format!(
+                "`{s}` is not a format; use json, csv, xlsx, pdf or docx"
+            )),
         }
     }
 }
@@ -104,6 +125,9 @@ impl Format {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Format::Pdf => "application/pdf",
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
         }
     }
 
@@ -114,7 +138,14 @@ impl Format {
             Format::Csv => "csv",
             Format::Xlsx => "xlsx",
             Format::Pdf => "pdf",
+            Format::Docx => "docx",
         }
+    }
+
+    /// Whether the format is the report document (PDF or DOCX): letterhead, narrative,
+    /// signature and a verification code.
+    pub fn is_document(self) -> bool {
+        matches!(self, Format::Pdf | Format::Docx)
     }
 }
 
@@ -137,8 +168,13 @@ pub struct ExportOptions {
     pub printed_at: Option<chrono::NaiveDateTime>,
     /// PDF only: the document's number (nomor surat); a blank to fill in by hand when absent.
     pub number: Option<String>,
-    /// PDF only: the unit's letterhead and signatory, from its settings.
+    /// PDF and DOCX: the unit's letterhead and signatory, from its settings.
     pub letterhead: Option<Letterhead>,
+    /// PDF and DOCX: the chapters the unit wrote in place of the templates' paragraphs.
+    pub narrative: narrative::Edited,
+    /// PDF and DOCX: the instrument's items with their questions and answers (the
+    /// questionnaire annex).
+    pub questionnaire: Vec<crate::instrument::Item>,
 }
 
 /// What a unit's report letterhead (kop surat) and signature block print, from the unit's
@@ -160,6 +196,25 @@ pub struct Letterhead {
 }
 
 impl Letterhead {
+    /// The lines a letterhead prints, each with its size in points and whether it is bold:
+    /// the unit above, the unit, its address and city.
+    pub fn lines(&self, unit: &str) -> Vec<(String, f32, bool)> {
+        let mut lines = Vec::new();
+        if let Some(parent) = &self.parent {
+            lines.push((parent.to_uppercase(), 10.5, true));
+        }
+        lines.push((unit.to_uppercase(), 13.0, true));
+        let place = [self.address.as_deref(), self.city.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !place.is_empty() {
+            lines.push((place, 9.0, false));
+        }
+        lines
+    }
+
     /// A unit's letterhead, read from its settings.
     pub fn of(conn: &mut DbConn, unit: &str) -> Result<Option<Letterhead>, AppError> {
         let Some(u) = crate::db::queries::find_unit(conn, unit)? else {
@@ -193,6 +248,7 @@ pub fn render(
         Format::Csv => csv::write(report, options),
         Format::Xlsx => xlsx::write(report, raw, options),
         Format::Pdf => pdf::write(report, options),
+        Format::Docx => docx::write(report, options),
     }
 }
 

@@ -167,6 +167,18 @@ fn table(plan: &str) -> Vec<(&'static str, &'static str, String, Who)> {
             Who::Scoped(&[Viewer, Manager]),
         ),
         (
+            "get",
+            "/units/{unit}/report-narrative/{period}",
+            format!("/api/v1/units/{a}/report-narrative/2025-Q3"),
+            Who::Scoped(&[Viewer, Manager]),
+        ),
+        (
+            "put",
+            "/units/{unit}/report-narrative/{period}",
+            format!("/api/v1/units/{a}/report-narrative/2025-Q3"),
+            Who::Scoped(&[Viewer, Manager]),
+        ),
+        (
             "post",
             "/kiosks/heartbeat",
             "/api/v1/kiosks/heartbeat".into(),
@@ -285,6 +297,9 @@ fn request(method: &str, route: &str, uri: &str, role: Option<Role>) -> TestRequ
             json!({"period": "2025-Q3", "item": "U3", "action": "Papan alur", "owner": "Kasi", "due": "2025-09-30"}),
         ),
         "/follow-ups/{id}" => Some(json!({"status": "in_progress"})),
+        "/units/{unit}/report-narrative/{period}" if method == "put" => {
+            Some(json!({"chapters": {"analysis": "Antrean pagi dipecah."}}))
+        }
         "/keys" if method == "post" => Some(json!({"role": "kiosk", "units": ["unit-a"]})),
         "/sessions" if method == "post" => {
             Some(json!({"username": "kepala-a", "password": PASSWORD}))
@@ -485,7 +500,7 @@ async fn every_route_answers_every_role_as_the_policy_says(app: TestApp) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 38 * 12);
+    assert_eq!(checked, 40 * 12);
 
     // 403 against 404: a role that may never read reports is refused before the unit is
     // looked up; a role that may is told the unit does not exist; a unit outside the scope

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod crash;
 mod diskfault;
+mod document;
 mod fleet;
 mod hardening;
 mod imports;

@@ -37,7 +37,7 @@ fn with(mut body: Value, extra: Value) -> Value {
 
 /// The responses of the report tests: 2025-Q2 three all-2 at unit-a; 2025-Q3 unit-a two
 /// all-4 kiosk responses for ktp-el (one with a suggestion), unit-b two all-2 on paper.
-async fn fill<S>(app: &TestApp, svc: &S) -> crate::api::World
+pub(crate) async fn fill<S>(app: &TestApp, svc: &S) -> crate::api::World
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -224,7 +224,7 @@ async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(a
 }
 
 /// Status, headers and raw body of a GET.
-async fn download<S>(svc: &S, path: &str, key: &str) -> (u16, String, String, Vec<u8>)
+pub(crate) async fn download<S>(svc: &S, path: &str, key: &str) -> (u16, String, String, Vec<u8>)
 where
     S: actix_web::dev::Service<
             actix_http::Request,
@@ -437,13 +437,13 @@ async fn every_export_carries_the_numbers_of_the_json_report(app: TestApp) {
             .contains("Kode verifikasi tidak dikenal")
     );
 
-    let (status, body) = send(&svc, get(&format!("{base}&format=docx"), Some(&w.admin))).await;
+    let (status, body) = send(&svc, get(&format!("{base}&format=odt"), Some(&w.admin))).await;
     assert_eq!(status, 422);
     assert!(body["fields"]["format"].is_string(), "{body}");
 }
 
 /// The text of a PDF by poppler's pdftotext, or `None` when it is not installed.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.pdf");
     std::fs::write(&path, pdf).unwrap();

@@ -36,6 +36,10 @@
       retireConfirm: (name) => `Cabut kunci "${name}"? Setiap tablet yang memakai kunci ini berhenti mengirim survei dan harus didaftarkan ulang.`,
       suggestions: "Saran dan masukan", noSuggestions: "Belum ada saran pada periode ini.", downloads: "Unduh laporan",
       csvSemicolon: "CSV (titik koma)", notices: "Catatan", weighted: "IKM tertimbang populasi",
+      docx: "Word (dapat disunting)", narrative: "Narasi laporan", narrativeHint: "Teks setiap bab laporan PDF dan Word. Awalnya ditulis otomatis dari angka; ubah sesuai kebutuhan sebelum ditandatangani. Pisahkan paragraf dengan satu baris kosong.",
+      narrativeTemplate: "Teks otomatis dari angka periode ini.", narrativeEdited: (by, at) => `Disunting ${by}, ${at}.`,
+      saveNarrative: "Simpan narasi", narrativeSaved: "Narasi tersimpan; unduhan PDF dan Word memuatnya.", narrativeNotSaved: "Narasi belum tersimpan",
+      backToTemplate: "Kembalikan ke teks otomatis", narrativeWholeUnit: "Narasi berlaku untuk laporan seluruh layanan unit; pilih \"Semua layanan\" untuk menyuntingnya.",
       error: "Gagal memuat", language: "English", chartItems: "Grafik IKM per unsur", chartTrend: "Grafik tren IKM", chartDaily: "Grafik respons dan IKM per hari",
       periodCol: "Periode",
       followUps: "Rencana tindak lanjut", noFollowUps: "Belum ada rencana untuk periode ini.", action: "Tindakan",
@@ -82,6 +86,10 @@
       retireConfirm: (name) => `Revoke the key "${name}"? Every tablet using it stops sending surveys and must be enrolled again.`,
       suggestions: "Suggestions", noSuggestions: "No suggestions in this period yet.", downloads: "Download the report",
       csvSemicolon: "CSV (semicolons)", notices: "Notices", weighted: "Population-weighted IKM",
+      docx: "Word (editable)", narrative: "Report narrative", narrativeHint: "The text of each chapter of the PDF and Word report. It starts written from the numbers; change it as needed before signing. Separate paragraphs with a blank line.",
+      narrativeTemplate: "Written from this period's numbers.", narrativeEdited: (by, at) => `Edited by ${by}, ${at}.`,
+      saveNarrative: "Save narrative", narrativeSaved: "Narrative saved; the PDF and Word downloads carry it.", narrativeNotSaved: "Narrative not saved",
+      backToTemplate: "Back to the written-from-numbers text", narrativeWholeUnit: "The narrative belongs to the report of all the unit's services; choose \"All services\" to edit it.",
       error: "Could not load", language: "Bahasa Indonesia", chartItems: "Chart of the IKM by item", chartTrend: "Chart of the IKM trend", chartDaily: "Chart of responses and IKM by day",
       periodCol: "Period",
       followUps: "Follow-up plans", noFollowUps: "No plans for this period yet.", action: "Action",
@@ -106,7 +114,10 @@
   const app = document.getElementById("app");
   const state = { lang: localStorage.getItem(LANG) || "id", units: [], services: [], unit: null, period: null, service: "", report: null, shown: null, charts: {}, kiosks: null, error: "", me: null, populationError: "",
     // The new follow-up plan being written, kept across re-renders, and why saving it failed.
-    plan: { item: "", action: "", owner: "", due: "" }, planError: "" };
+    plan: { item: "", action: "", owner: "", due: "" }, planError: "",
+    // The report narrative being edited: the server's chapters, the texts typed since, and
+    // whether the editor is open.
+    narrative: null, narrativeDrafts: {}, narrativeOpen: false, narrativeNote: "" };
   // Each report load gets a number; an answer to an older load (the user changed unit or period
   // while it was on its way) is dropped rather than shown under the newer choice.
   let generation = 0;
@@ -334,6 +345,49 @@
       </form>`;
   }
 
+  // The report's narrative, chapter by chapter, as the PDF and Word documents print it; the
+  // unit's staff edit it here before the head signs. Loaded when the editor is opened.
+  const narrativePath = (r) => `/api/v1/units/${encodeURIComponent(r.unit)}/report-narrative/${encodeURIComponent(r.period)}?lang=${state.lang}`;
+  function narrativeView(r) {
+    const L = T[state.lang];
+    const n = state.narrative && state.narrative.unit === r.unit && state.narrative.period === r.period && state.narrative.lang === state.lang ? state.narrative : null;
+    const fields = n ? n.chapters.map((c) => {
+      const id = `narrative-${c.chapter}`;
+      const note = c.edited ? L.narrativeEdited(c.updated_by.replace(/^(user|key):/, ""), when(c.updated_at)) : L.narrativeTemplate;
+      const text = state.narrativeDrafts[c.chapter] ?? c.text;
+      return `<div><label for="${id}">${esc(c.heading)}</label>
+        <textarea id="${id}" data-chapter="${esc(c.chapter)}" rows="7" maxlength="12000" aria-describedby="${id}-note">${esc(text)}</textarea>
+        <span class="hint" id="${id}-note">${esc(note)}</span>
+        ${c.edited ? `<button type="button" data-template="${esc(c.chapter)}">${t("backToTemplate")}</button>` : ""}</div>`;
+    }).join("") : `<p>${t("loading")}</p>`;
+    const body = r.service ? `<p>${t("narrativeWholeUnit")}</p>` : `<p class="hint">${t("narrativeHint")}</p>
+      <form id="narrative-form">${fields}
+        ${n ? `<div><button type="submit">${t("saveNarrative")}</button></div>` : ""}
+        ${state.narrativeNote ? `<p class="${state.narrativeNote === t("narrativeSaved") ? "saved" : "error"}" role="status">${esc(state.narrativeNote)}</p>` : ""}</form>`;
+    return `<details id="narrative"${state.narrativeOpen ? " open" : ""}><summary>${t("narrative")}</summary>${body}</details>`;
+  }
+  async function loadNarrative() {
+    const r = state.report;
+    if (!r || r.service) return;
+    const res = await api(narrativePath(r));
+    if (!res.ok) { state.narrativeNote = `${t("narrativeNotSaved")}: ${refusal(await res.json())}`; render(); return; }
+    state.narrative = await res.json(); state.narrativeDrafts = {};
+    render();
+  }
+  async function saveNarrative(chapters) {
+    if (state.savingNarrative) return;
+    state.savingNarrative = true;
+    try {
+      const res = await api(narrativePath(state.report), { method: "PUT", body: JSON.stringify({ chapters }) });
+      const body = await res.json();
+      if (!res.ok) { state.narrativeNote = `${t("narrativeNotSaved")}: ${refusal(body)}`; render(); return; }
+      state.narrative = body; state.narrativeDrafts = {}; state.narrativeNote = t("narrativeSaved");
+      render();
+    } catch (e) {
+      if (e.message !== "401") { state.narrativeNote = `${t("narrativeNotSaved")}: ${T[state.lang].refused.db_unavailable}`; render(); }
+    } finally { state.savingNarrative = false; }
+  }
+
   // Sends a change, then shows the report again. A refusal is kept in `state[where]`, after the
   // words `failed`, and shown; `saved` runs before the report reloads.
   async function change(path, body, method, where, failed, saved = () => {}) {
@@ -438,10 +492,12 @@
       <p class="hint">${esc(day(r.from))} – ${esc(day(r.to))} · ${esc(zoneLabel(r.timezone))}${r.service ? " · " + esc(r.service) : ""}</p>
       <div class="downloads" role="group" aria-label="${esc(t("downloads"))}"><span class="hint">${t("downloads")}:</span>
         <button type="button" data-download="pdf">PDF</button>
+        <button type="button" data-download="docx">${t("docx")}</button>
         <button type="button" data-download="xlsx">XLSX</button>
         <button type="button" data-download="csv">CSV</button>
         <button type="button" data-download="csv" data-delimiter="semicolon">${t("csvSemicolon")}</button>
       </div>
+      ${narrativeView(r)}
       ${provisional(r) ? `<p class="provisional" id="provisional">${t("provisional")}</p>` : ""}
       <div class="score grade-${esc(r.grade || "none")}">
         <p class="ikm"><span>IKM</span> <strong id="ikm-value">${num(r.ikm)}</strong></p>
@@ -578,6 +634,24 @@
     document.querySelectorAll("[data-follow-up]").forEach((s) => s.addEventListener("change", () => {
       setStatus(s.dataset.followUp, s.value).catch(() => {});
     }));
+    on("#narrative", "toggle", (e) => {
+      // Drawn open again after a re-render, the editor fires this too: load each report's
+      // narrative once per opening, never in a loop when the server refuses.
+      state.narrativeOpen = e.target.open;
+      const path = state.report && narrativePath(state.report);
+      if (!e.target.open) state.narrativeAsked = null;
+      else if (state.narrativeAsked !== path) { state.narrativeAsked = path; state.narrativeNote = ""; loadNarrative().catch(() => {}); }
+    });
+    document.querySelectorAll("[data-chapter]").forEach((a) => a.addEventListener("input", () => { state.narrativeDrafts[a.dataset.chapter] = a.value; }));
+    on("#narrative-form", "submit", (e) => {
+      e.preventDefault();
+      // Only what was typed since loading: a chapter left alone keeps its template, which
+      // follows the numbers.
+      const changed = Object.fromEntries(Object.entries(state.narrativeDrafts)
+        .filter(([c, v]) => v !== (state.narrative.chapters.find((x) => x.chapter === c) || {}).text));
+      if (Object.keys(changed).length) saveNarrative(changed).catch(() => {});
+    });
+    document.querySelectorAll("[data-template]").forEach((b) => b.addEventListener("click", () => saveNarrative({ [b.dataset.template]: null }).catch(() => {})));
     bindKiosks();
     on("#suggestion-search", "input", (e) => { state.suggestionQuery = e.target.value; state.suggestionPage = 0; render(); });
     on("#suggestions-previous", "click", () => { state.suggestionPage = Math.max(0, (state.suggestionPage || 0) - 1); render(); });

@@ -1,0 +1,355 @@
+//! The official report document (issue 16): the Laporan Hasil SKM in the regulation's
+//! chapters, read back from the PDF with pdftotext; the narrative a unit edits through the API
+//! and that the PDF and the DOCX print; the DOCX opened by LibreOffice.
+
+use actix_web::test::TestRequest;
+use kepuasan::auth::Role;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::common::*;
+use crate::reports::{download, fill, pdf_text};
+
+/// Text with every run of white space made one space (pdftotext lays lines out).
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text of a DOCX as LibreOffice prints it: converted to PDF by `soffice --headless`,
+/// then read with pdftotext. `None` when LibreOffice is not installed.
+fn docx_text(docx: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("laporan.docx");
+    std::fs::write(&path, docx).unwrap();
+    // A profile of its own, so that conversions running side by side do not share one.
+    let profile = format!(
+        "-env:UserInstallation=file://{}/profile",
+        dir.path().display()
+    );
+    let out = std::process::Command::new("soffice")
+        .args([
+            &profile,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            dir.path().to_str().unwrap(),
+            path.to_str().unwrap(),
+        ])
+        .env("HOME", dir.path())
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "soffice failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pdf = std::fs::read(dir.path().join("laporan.pdf")).expect("soffice wrote the PDF");
+    pdf_text(&pdf)
+}
+
+const CHAPTERS: [&str; 7] = [
+    "BAB I PENDAHULUAN",
+    "BAB II METODE DAN SAMPEL",
+    "BAB III HASIL SURVEI",
+    "BAB IV ANALISIS",
+    "BAB V KESIMPULAN DAN RENCANA TINDAK LANJUT",
+    "LAMPIRAN 1. KUESIONER",
+    "LAMPIRAN 2. TABEL PENGOLAHAN DATA",
+];
+
+async fn the_demo_units_finished_quarter_prints_as_the_official_report(app: TestApp) {
+    let svc = app.service().await;
+    // 6 October 2026, 09:00 in Bandung (WIB): the third quarter has ended.
+    let now = at("2026-10-06 02:00:00");
+    app.clock.set(now);
+    app.state
+        .db
+        .write_blocking(move |c| kepuasan::demo::fill(c, now))
+        .unwrap();
+    let admin = app.key(Role::Admin, &[]);
+    let settings = json!({"address": "Jl. Caringin No. 103", "city": "Bandung",
+        "head_name": "Dra. Siti Rahmawati, M.Si.", "head_id": "197001011995032002"});
+    let (status, body) = send(
+        &svc,
+        with_key(
+            TestRequest::patch()
+                .uri("/api/v1/units/dukcapil-bdg")
+                .set_json(&settings),
+            Some(&admin),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let base = "/api/v1/reports/ikm?unit=dukcapil-bdg&period=2026-Q3";
+    let report = get_body(&svc, base, &admin).await;
+    let (status, _, _, pdf) = download(
+        &svc,
+        &format!("{base}&format=pdf&number=000.5/123/Disdukcapil"),
+        &admin,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let Some(text) = pdf_text(&pdf) else {
+        return skip("pdftotext (Debian poppler-utils) is not installed; scripts/test installs it");
+    };
+    let text = flat(&text);
+    // The chapters, in the regulation's order.
+    let mut from = 0;
+    for chapter in CHAPTERS {
+        let at = text[from..]
+            .find(chapter)
+            .unwrap_or_else(|| panic!("{chapter} after the chapters before it in\n{text}"));
+        from += at + chapter.len();
+    }
+    let ikm = report["ikm"].as_f64().unwrap();
+    let ikm = format!("{ikm:.2}").replace('.', ",");
+    for expected in [
+        // Chapter I: the legal basis.
+        "Undang-Undang Nomor 25 Tahun 2009 tentang Pelayanan Publik",
+        "Nomor 14 Tahun 2017",
+        // Chapter II: the sample and the channels by name.
+        "Krejcie dan Morgan",
+        "Kios survei",
+        // Chapter III's narrative, from the report's own numbers.
+        &format!("IKM Disdukcapil Kota Bandung untuk Triwulan III 2026 adalah {ikm}"),
+        // Annex 1: the questionnaire's questions; annex 2: the processing table.
+        "kesesuaian persyaratan pelayanan",
+        "Jumlah NRR tertimbang (indeks) =",
+        // Channels by name, inside a sentence too.
+        "kode QR pada struk (",
+        // Period, zone, number, place and date, head and NIP.
+        "Triwulan III 2026 (01-07-2026 s.d. 30-09-2026) · WIB",
+        "Nomor: 000.5/123/Disdukcapil",
+        "Bandung, 6 Oktober 2026",
+        "Kepala Disdukcapil Kota Bandung",
+        "Dra. Siti Rahmawati, M.Si.",
+        "NIP. 19700101 199503 2 002",
+    ] {
+        assert!(text.contains(expected), "{expected} in\n{text}");
+    }
+    for internal in [
+        "2026-Q3",
+        "Asia/Jakarta",
+        "too_fast",
+        "(dukcapil-bdg",
+        "dukcapil-bdg,",
+        "2026-07-01",
+        "SEMENTARA",
+        // No codes of services, channels or the instrument in a document.
+        "ktp-el",
+        "kiosk",
+        "skm-2017",
+    ] {
+        assert!(!text.contains(internal), "no {internal} in\n{text}");
+    }
+    // The running quarter is provisional.
+    let (status, _, _, running) = download(
+        &svc,
+        "/api/v1/reports/ikm?unit=dukcapil-bdg&period=2026-Q4&format=pdf",
+        &admin,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let running = flat(&pdf_text(&running).unwrap());
+    assert!(running.contains("SEMENTARA"), "{running}");
+    assert!(running.contains("Triwulan IV 2026"), "{running}");
+}
+
+async fn put_narrative<S>(svc: &S, key: &str, path: &str, body: &Value) -> (u16, Value)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    send(
+        svc,
+        with_key(TestRequest::put().uri(path).set_json(body), Some(key)),
+    )
+    .await
+}
+
+fn chapter<'a>(view: &'a Value, name: &str) -> &'a Value {
+    view["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chapter"] == name)
+        .unwrap_or_else(|| panic!("{name} in {view}"))
+}
+
+async fn a_unit_edits_its_narrative_and_both_documents_print_it(app: TestApp) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    app.clock.set(at("2025-10-06 01:00:00"));
+    let path = "/api/v1/units/unit-a/report-narrative/2025-Q3";
+    // Before any edit: five chapters, each the template's, written from the numbers. unit-a's
+    // third quarter is two all-4 responses: IKM 4 × 25 = 100,00, A; its second, three all-2
+    // responses: 50,00.
+    let view = get_body(&svc, path, &w.viewer_a).await;
+    let names: Vec<&str> = view["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["chapter"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "introduction",
+            "method",
+            "results",
+            "analysis",
+            "conclusion"
+        ]
+    );
+    for c in view["chapters"].as_array().unwrap() {
+        assert_eq!(c["edited"], false, "{c}");
+        assert_eq!(c["text"], c["template"], "{c}");
+    }
+    let results = chapter(&view, "results")["text"].as_str().unwrap();
+    assert!(
+        results.contains(
+            "adalah 100,00 dengan mutu pelayanan A (Sangat baik), dihitung dari 2 responden"
+        ),
+        "{results}"
+    );
+    let analysis = chapter(&view, "analysis")["text"].as_str().unwrap();
+    assert!(
+        analysis.contains("Dibandingkan Triwulan II 2025 (IKM 50,00), IKM naik menjadi 100,00"),
+        "{analysis}"
+    );
+    assert_eq!(
+        chapter(&view, "introduction")["heading"],
+        "BAB I PENDAHULUAN"
+    );
+
+    // The unit's staff write their own analysis; the other chapters stay the template's.
+    let own =
+        "Antrean pagi masih panjang pada hari Senin.\n\nKami menambah satu loket mulai Oktober.";
+    let (status, saved) = put_narrative(
+        &svc,
+        &w.viewer_a,
+        path,
+        &json!({"chapters": {"analysis": own}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    let analysis = chapter(&saved, "analysis");
+    assert_eq!(analysis["edited"], true);
+    assert_eq!(analysis["text"], own);
+    assert!(analysis["updated_by"].as_str().unwrap().starts_with("key:"));
+    assert_eq!(chapter(&saved, "results")["edited"], false);
+    assert_eq!(get_body(&svc, path, &w.admin).await, saved);
+
+    // What is refused, and named.
+    for (body, field) in [
+        (json!({"chapters": {"penutup": "x"}}), "chapters.penutup"),
+        (
+            json!({"chapters": {"analysis": "x".repeat(12_001)}}),
+            "chapters.analysis",
+        ),
+        (json!({"chapters": {}}), "chapters"),
+        (json!({"chapter": {}}), "chapter"),
+    ] {
+        let (status, err) = put_narrative(&svc, &w.viewer_a, path, &body).await;
+        assert_eq!(status, 422, "{err}");
+        assert!(err["fields"][field].is_string(), "{field} in {err}");
+    }
+    let (status, _) = put_narrative(
+        &svc,
+        &w.viewer_a,
+        "/api/v1/units/unit-a/report-narrative/2025-Q5",
+        &json!({"chapters": {"analysis": "x"}}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = put_narrative(
+        &svc,
+        &w.counter_a,
+        path,
+        &json!({"chapters": {"analysis": "x"}}),
+    )
+    .await;
+    assert_eq!(status, 403, "a counter key does not write reports");
+    assert_eq!(
+        chapter(&get_body(&svc, path, &w.admin).await, "analysis")["text"],
+        own,
+        "nothing refused was written"
+    );
+
+    // The PDF prints the unit's text in its chapter; the English document keeps its own.
+    let report = "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3";
+    let (_, _, _, pdf) = download(&svc, &format!("{report}&format=pdf"), &w.admin).await;
+    let Some(text) = pdf_text(&pdf) else {
+        return skip("pdftotext (Debian poppler-utils) is not installed; scripts/test installs it");
+    };
+    let text = flat(&text);
+    let at_own = text.find("Kami menambah satu loket").expect(&text);
+    assert!(text.find("BAB IV ANALISIS").unwrap() < at_own);
+    assert!(at_own < text.find("BAB V KESIMPULAN").unwrap());
+    assert!(!text.contains("Dibandingkan Triwulan II 2025"), "{text}");
+    let (_, _, _, english) =
+        download(&svc, &format!("{report}&format=pdf&lang=en"), &w.admin).await;
+    let english = flat(&pdf_text(&english).unwrap());
+    assert!(english.contains("CHAPTER IV ANALYSIS"), "{english}");
+    assert!(!english.contains("Kami menambah"), "{english}");
+
+    // The DOCX carries the same text, and LibreOffice opens it.
+    let (status, ctype, disposition, docx) =
+        download(&svc, &format!("{report}&format=docx"), &w.admin).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        ctype,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    assert!(
+        disposition.contains("ikm-unit-a-2025-Q3.docx"),
+        "{disposition}"
+    );
+    match docx_text(&docx) {
+        None if require_all() => panic!("KEPUASAN_REQUIRE_ALL=1 but soffice is not installed"),
+        None => skip(
+            "soffice (Debian libreoffice-writer-nogui) is not installed; scripts/test installs it",
+        ),
+        Some(word) => {
+            let word = flat(&word);
+            for expected in [
+                "LAPORAN HASIL SURVEI KEPUASAN MASYARAKAT",
+                "BAB I PENDAHULUAN",
+                "Kami menambah satu loket mulai Oktober.",
+                "BAB V KESIMPULAN DAN RENCANA TINDAK LANJUT",
+                "LAMPIRAN 2. TABEL PENGOLAHAN DATA",
+                "Triwulan III 2025",
+            ] {
+                assert!(word.contains(expected), "{expected} in\n{word}");
+            }
+        }
+    }
+
+    // Null gives the chapter back to the template; the audit log kept both saves.
+    let (status, back) = put_narrative(
+        &svc,
+        &w.admin,
+        path,
+        &json!({"chapters": {"analysis": null}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(chapter(&back, "analysis")["edited"], false);
+    let log = get_body(&svc, "/api/v1/audit?action=narrative.save", &w.admin).await;
+    let saves = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "narrative.save")
+        .count();
+    assert_eq!(saves, 2, "{log}");
+}
+
+both_backends!(
+    the_demo_units_finished_quarter_prints_as_the_official_report,
+    a_unit_edits_its_narrative_and_both_documents_print_it,
+);
