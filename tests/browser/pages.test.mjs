@@ -803,13 +803,37 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await p.locator("#chart-trend svg").waitFor();
   await shot(p, "dashboard");
   await axe(p, "dashboard");
-  for (const [name, ext, magic] of [["XLSX", "xlsx", "PK"], ["PDF", "pdf", "%PDF"], ["CSV", "csv", "\ufeff"]]) {
+  for (const [name, ext, magic] of [["XLSX", "xlsx", "PK"], ["PDF", "pdf", "%PDF"], ["Word (dapat disunting)", "docx", "PK"], ["CSV", "csv", "\ufeff"]]) {
     const [dl] = await Promise.all([p.waitForEvent("download"), p.getByRole("button", { name, exact: true }).click()]);
     assert.equal(dl.suggestedFilename(), `ikm-dukcapil-${year}.${ext}`);
     const file = await dl.path();
     const head = (await import("node:fs")).readFileSync(file).subarray(0, 8).toString("utf8");
     assert.ok(head.startsWith(magic), `${name} starts with ${magic}: ${JSON.stringify(head)}`);
   }
+  // The unit's staff rewrite a chapter of the report's narrative; a double tap on Save stores
+  // it once, and the documents then print it.
+  await p.getByText("Narasi laporan").click();
+  const analysis = p.getByLabel("BAB IV ANALISIS");
+  await analysis.waitFor();
+  assert.match(await analysis.inputValue(), /^Unsur yang paling perlu diperbaiki/, "the template's text, from the numbers");
+  const own = "Antrean pagi masih panjang pada hari Senin; kami menambah satu loket.";
+  await analysis.fill(own);
+  await p.getByRole("button", { name: "Simpan narasi" }).dblclick();
+  await p.getByRole("status").filter({ hasText: "Narasi tersimpan" }).waitFor();
+  await p.getByText(/^Disunting /).waitFor();
+  await shot(p, "dashboard-narrative");
+  await axe(p, "dashboard narrative");
+  const narrative = await (await fetch(`${base}/api/v1/units/dukcapil/report-narrative/${year}`, { headers: { Authorization: "Bearer " + viewer } })).json();
+  const chapter = narrative.chapters.find((c) => c.chapter === "analysis");
+  assert.equal(chapter.text, own);
+  assert.equal(chapter.edited, true);
+  const saves = await (await fetch(`${base}/api/v1/audit?action=narrative.save&unit=dukcapil`, { headers: { Authorization: "Bearer " + admin } })).json();
+  assert.equal(saves.length, 1, "one save for a double tap");
+  // Back to the template, one tap.
+  await p.getByRole("button", { name: "Kembalikan ke teks otomatis" }).click();
+  await p.getByText("Teks otomatis dari angka periode ini.").first().waitFor();
+  assert.match(await p.getByLabel("BAB IV ANALISIS").inputValue(), /^Unsur yang paling perlu diperbaiki/);
+  await p.getByText("Narasi laporan").click();
   // The downloads come before the numbers; the period, not yet ended, is marked provisional.
   assert.ok(await p.evaluate(() => Boolean(document.querySelector(".downloads").compareDocumentPosition(document.querySelector(".score")) & Node.DOCUMENT_POSITION_FOLLOWING)));
   await p.locator("#provisional").getByText("SEMENTARA").waitFor();

@@ -39,7 +39,7 @@
       docx: "Word (dapat disunting)", narrative: "Narasi laporan", narrativeHint: "Teks setiap bab laporan PDF dan Word. Awalnya ditulis otomatis dari angka; ubah sesuai kebutuhan sebelum ditandatangani. Pisahkan paragraf dengan satu baris kosong.",
       narrativeTemplate: "Teks otomatis dari angka periode ini.", narrativeEdited: (by, at) => `Disunting ${by}, ${at}.`,
       saveNarrative: "Simpan narasi", narrativeSaved: "Narasi tersimpan; unduhan PDF dan Word memuatnya.", narrativeNotSaved: "Narasi belum tersimpan",
-      backToTemplate: "Kembalikan ke teks otomatis", narrativeWholeUnit: "Narasi berlaku untuk laporan seluruh layanan unit; pilih \"Semua layanan\" untuk menyuntingnya.",
+      backToTemplate: "Kembalikan ke teks otomatis", unreachable: "Server tidak dapat dihubungi; periksa jaringan lalu coba lagi. Teks Anda tetap di sini.", narrativeWholeUnit: "Narasi berlaku untuk laporan seluruh layanan unit; pilih \"Semua layanan\" untuk menyuntingnya.",
       error: "Gagal memuat", language: "English", chartItems: "Grafik IKM per unsur", chartTrend: "Grafik tren IKM", chartDaily: "Grafik respons dan IKM per hari",
       periodCol: "Periode",
       followUps: "Rencana tindak lanjut", noFollowUps: "Belum ada rencana untuk periode ini.", action: "Tindakan",
@@ -89,7 +89,7 @@
       docx: "Word (editable)", narrative: "Report narrative", narrativeHint: "The text of each chapter of the PDF and Word report. It starts written from the numbers; change it as needed before signing. Separate paragraphs with a blank line.",
       narrativeTemplate: "Written from this period's numbers.", narrativeEdited: (by, at) => `Edited by ${by}, ${at}.`,
       saveNarrative: "Save narrative", narrativeSaved: "Narrative saved; the PDF and Word downloads carry it.", narrativeNotSaved: "Narrative not saved",
-      backToTemplate: "Back to the written-from-numbers text", narrativeWholeUnit: "The narrative belongs to the report of all the unit's services; choose \"All services\" to edit it.",
+      backToTemplate: "Back to the written-from-numbers text", unreachable: "The server cannot be reached; check the network and try again. Your text stays here.", narrativeWholeUnit: "The narrative belongs to the report of all the unit's services; choose \"All services\" to edit it.",
       error: "Could not load", language: "Bahasa Indonesia", chartItems: "Chart of the IKM by item", chartTrend: "Chart of the IKM trend", chartDaily: "Chart of responses and IKM by day",
       periodCol: "Period",
       followUps: "Follow-up plans", noFollowUps: "No plans for this period yet.", action: "Action",
@@ -384,7 +384,7 @@
       state.narrative = body; state.narrativeDrafts = {}; state.narrativeNote = t("narrativeSaved");
       render();
     } catch (e) {
-      if (e.message !== "401") { state.narrativeNote = `${t("narrativeNotSaved")}: ${T[state.lang].refused.db_unavailable}`; render(); }
+      if (e.message !== "401") { state.narrativeNote = `${t("narrativeNotSaved")}: ${t("unreachable")}`; render(); }
     } finally { state.savingNarrative = false; }
   }
 
