@@ -30,6 +30,7 @@ pub mod period;
 pub mod quality;
 pub mod reporting;
 pub mod server;
+pub mod signals;
 pub mod spreadsheet;
 pub mod state;
 pub mod tallies;

@@ -40,6 +40,7 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
         metrics,
         writer,
         directory,
+        signals: Arc::new(crate::signals::Signals::default()),
     })
 }
 
@@ -56,6 +57,7 @@ pub fn system_state(settings: Settings) -> Result<AppState, String> {
 /// Serves the API until the process is told to stop.
 pub async fn run(state: AppState) -> std::io::Result<()> {
     let bind = state.settings.bind.clone();
+    state.start_signals();
     tracing::info!(%bind, "kepuasan listening");
     HttpServer::new(move || crate::api::app(state.clone()))
         .bind(&bind)?

@@ -87,6 +87,22 @@ pub struct AppState {
     pub windows: Arc<crate::abuse::Windows>,
     /// The keys of form tickets and address hashes.
     pub secrets: Arc<crate::abuse::Secrets>,
+    /// Webhooks: stored responses are handed to their dispatcher, which runs once started
+    /// (`serve`, and the tests).
+    pub signals: Arc<crate::signals::Signals>,
+}
+
+impl AppState {
+    /// Starts the webhook dispatcher on this state's database, instruments and clock.
+    pub fn start_signals(&self) {
+        let clock = self.clock.clone();
+        self.signals.start(crate::signals::Context {
+            db: self.db.clone(),
+            registry: self.registry.clone(),
+            rules: self.settings.flags,
+            now: Box::new(move || clock.now()),
+        });
+    }
 }
 
 impl AppState {

@@ -10,6 +10,7 @@ pub mod reports;
 pub mod responses;
 pub mod sessions;
 pub mod tokens;
+pub mod webhooks;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -572,6 +573,10 @@ api_routes! {
     get "/audit" => people::audit_log,
     put "/units/{unit}/logo" => admin::put_logo,
     get "/units/{unit}/logo" => admin::get_logo,
+    post "/webhooks" => webhooks::create,
+    get "/webhooks" => webhooks::list,
+    delete "/webhooks/{id}" => webhooks::remove,
+    get "/webhooks/{id}/deliveries" => webhooks::deliveries,
 }
 
 struct BearerAuth;

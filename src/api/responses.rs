@@ -103,7 +103,16 @@ pub async fn submit(
                     super::record_use(&state, caller).await;
                 }
             }
-            match &state.writer {
+            let stored = crate::signals::Stored {
+                submission_id: prepared.row.submission_id.clone(),
+                unit: prepared.row.unit_code.clone(),
+                service: prepared.row.service_code.clone(),
+                channel: prepared.row.channel.clone(),
+                answers: prepared.row.answers.clone(),
+                suggestion: prepared.row.suggestion.clone(),
+                received_at: now,
+            };
+            let result = match &state.writer {
                 // Group commit: join the writer's next batch.
                 Some(writer) => writer.store(prepared, now).await,
                 // Otherwise a durable transaction of its own.
@@ -117,7 +126,12 @@ pub async fn submit(
                         })
                         .await
                 }
+            };
+            // A new response, durable: the webhooks hear of it, without waiting for them.
+            if let Ok(true) = result {
+                state.signals.stored(stored);
             }
+            result
         }
     };
     let outcome = match &result {

@@ -232,6 +232,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        unit_code -> Nullable<Text>,
+        threshold -> Integer,
+        created_at -> Timestamp,
+        created_by -> Text,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event -> Text,
+        dedupe -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (username));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -251,5 +282,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     audit_log,
     unit_logos,
-    report_narratives
+    report_narratives,
+    webhooks,
+    webhook_deliveries
 );

@@ -102,6 +102,7 @@ impl TestApp {
             ..Default::default()
         };
         let state = kepuasan::server::state(settings, clock.clone()).expect("state");
+        state.start_signals();
         let (_, admin) = state
             .db
             .write_blocking(|c| {

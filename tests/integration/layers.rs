@@ -34,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "reporting",
             "followup",
             "domain",
+            "signals",
             "collect",
             "import",
             "writer",

@@ -22,4 +22,5 @@ mod sessions;
 mod tallies;
 mod tokens;
 mod users;
+mod webhooks;
 mod writer;

@@ -1,0 +1,888 @@
+//! Same-day signals: the webhooks administrators and managers register for a unit (with the
+//! units below it) or, for an administrator, for every unit; the events that fire them
+//! (`response.low`, `suggestion.new`, `kiosk.offline`, `unit.drop`); and the dispatcher thread
+//! that records each delivery and posts it, signed with HMAC-SHA256, retrying with doubling
+//! waits for 24 hours. A submission only hands a notice to the dispatcher's queue: it never
+//! waits on a receiver, however slow or absent.
+//!
+//! Deliveries are rows (`webhook_deliveries`), one per event and webhook (a unique key makes a
+//! second instance's copy a no-op), so a receiver that was down gets them later and
+//! `GET /api/v1/webhooks/{id}/deliveries` shows what was sent. An attempt first moves the
+//! row's next attempt a minute ahead, on the condition that nobody else did: with several
+//! instances on one PostgreSQL, each delivery is attempted by one of them at a time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use validator::{Validate, ValidationError};
+
+use crate::auth::{Principal, Role};
+use crate::db::schema::{webhook_deliveries, webhooks};
+use crate::db::{Db, DbConn, queries, write_tx};
+use crate::domain::rules::problem;
+use crate::error::AppError;
+use crate::instrument::Registry;
+use crate::quality::FlagRules;
+
+/// The events a webhook may receive.
+pub const EVENTS: [&str; 4] = [
+    "response.low",
+    "unit.drop",
+    "kiosk.offline",
+    "suggestion.new",
+];
+
+/// How long a delivery is retried.
+const RETRY_FOR: TimeDelta = TimeDelta::hours(24);
+/// The first wait after a failed attempt; each next one doubles, up to an hour.
+const FIRST_WAIT_SECONDS: i64 = 5;
+/// How long a receiver has to answer.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the dispatcher looks for deliveries that are due.
+const POLL: Duration = Duration::from_millis(500);
+/// How often kiosks and units are checked for `kiosk.offline` and `unit.drop`, by the
+/// service's clock.
+const CHECK_EVERY: TimeDelta = TimeDelta::minutes(1);
+/// Notices waiting for the dispatcher; past this, new ones are dropped (and counted in the log).
+const QUEUE: usize = 10_000;
+/// The most deliveries a list shows.
+pub const MAX_LISTED: i64 = 100;
+/// `unit.drop` looks at this many days and needs at least this many responses in them.
+const DROP_DAYS: i64 = 7;
+const DROP_MINIMUM: u64 = 30;
+
+/// A webhook as registered.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks)]
+struct Row {
+    id: String,
+    url: String,
+    events: String,
+    secret: String,
+    unit_code: Option<String>,
+    threshold: i32,
+    created_at: NaiveDateTime,
+    created_by: String,
+    active: bool,
+}
+
+/// A webhook as the API shows it: everything but its secret.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Webhook {
+    /// Its id.
+    pub id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// The events it receives.
+    pub events: Vec<String>,
+    /// The unit it watches, with the units below it; `null` for every unit.
+    pub unit: Option<String>,
+    /// `response.low` fires below this IKM.
+    pub threshold: i32,
+    /// When it was registered (UTC).
+    pub created_at: NaiveDateTime,
+    /// Who registered it.
+    pub created_by: String,
+    /// False once removed.
+    pub active: bool,
+}
+
+impl From<Row> for Webhook {
+    fn from(r: Row) -> Webhook {
+        Webhook {
+            events: r.events.split(',').map(str::to_owned).collect(),
+            id: r.id,
+            url: r.url,
+            unit: r.unit_code,
+            threshold: r.threshold,
+            created_at: r.created_at,
+            created_by: r.created_by,
+            active: r.active,
+        }
+    }
+}
+
+fn webhook_url(url: &str) -> Result<(), ValidationError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2000
+        && !url.chars().any(char::is_whitespace)
+        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err(problem(
+            "must be an http:// or https:// address of at most 2,000 characters",
+        ))
+    }
+}
+
+fn event_names(events: &[String]) -> Result<(), ValidationError> {
+    match events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
+        Some(e) => Err(problem(format!(
+            "`{e}` is not an event; use response.low, unit.drop, kiosk.offline or suggestion.new"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A webhook to register.
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// Where deliveries are posted: an http:// or https:// address.
+    #[validate(custom(function = "webhook_url"))]
+    pub url: String,
+    /// The events it receives: response.low, unit.drop, kiosk.offline, suggestion.new.
+    #[validate(
+        length(min = 1, max = 4, message = "name one to four events"),
+        custom(function = "event_names")
+    )]
+    pub events: Vec<String>,
+    /// The secret every body is signed with (16 to 200 characters); never shown again.
+    #[validate(length(min = 16, max = 200, message = "must be 16 to 200 characters"))]
+    pub secret: String,
+    /// The unit it watches, with the units below it; every unit when absent (administrators
+    /// only).
+    pub unit: Option<String>,
+    /// `response.low` fires for a response whose own IKM is below this (25 to 100, default 50).
+    #[validate(range(min = 25, max = 100, message = "must be 25 to 100"))]
+    pub threshold: Option<i32>,
+}
+
+/// Registers a webhook; the caller may take `Manage` on its unit (checked by the caller of
+/// this), and only an administrator registers one for every unit.
+pub fn create(
+    conn: &mut DbConn,
+    caller: &Principal,
+    body: &NewWebhook,
+    now: NaiveDateTime,
+) -> Result<Webhook, AppError> {
+    if body.unit.is_none() && caller.role != Role::Admin {
+        return Err(AppError::field(
+            "unit",
+            "name the unit the webhook watches; only an administrator watches every unit",
+        ));
+    }
+    let mut events: Vec<&str> = EVENTS
+        .into_iter()
+        .filter(|e| body.events.iter().any(|b| b == e))
+        .collect();
+    events.dedup();
+    let row = Row {
+        id: uuid::Uuid::now_v7().to_string(),
+        url: body.url.clone(),
+        events: events.join(","),
+        secret: body.secret.clone(),
+        unit_code: body.unit.clone(),
+        threshold: body.threshold.unwrap_or(50),
+        created_at: now,
+        created_by: caller.actor(),
+        active: true,
+    };
+    diesel::insert_into(webhooks::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row.into())
+}
+
+/// The webhooks a caller may see: an administrator all of them, a manager those of units it
+/// manages.
+pub fn list(conn: &mut DbConn, caller: &Principal) -> Result<Vec<Webhook>, AppError> {
+    let rows: Vec<Row> = webhooks::table
+        .select(Row::as_select())
+        .order(webhooks::created_at.desc())
+        .load(conn)?;
+    let mut out = Vec::new();
+    for row in rows {
+        if visible(conn, caller, &row)? {
+            out.push(row.into());
+        }
+    }
+    Ok(out)
+}
+
+fn visible(conn: &mut DbConn, caller: &Principal, row: &Row) -> Result<bool, AppError> {
+    Ok(match (&row.unit_code, caller.role) {
+        (_, Role::Admin) => true,
+        (None, _) => false,
+        (Some(unit), _) => {
+            crate::access::unit(conn, caller, crate::access::Action::Manage, unit).is_ok()
+        }
+    })
+}
+
+/// One webhook the caller may see, or 404.
+pub fn find(conn: &mut DbConn, caller: &Principal, id: &str) -> Result<Webhook, AppError> {
+    let row: Option<Row> = webhooks::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) if visible(conn, caller, &row)? => Ok(row.into()),
+        _ => Err(AppError::not_found(format!("no webhook `{id}`"))),
+    }
+}
+
+/// Removes a webhook: nothing more is sent to it; what was sent stays listed.
+pub fn remove(conn: &mut DbConn, caller: &Principal, id: &str) -> Result<Webhook, AppError> {
+    let was = find(conn, caller, id)?;
+    write_tx(conn, |conn| {
+        diesel::update(webhooks::table.find(id))
+            .set(webhooks::active.eq(false))
+            .execute(conn)?;
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::webhook_id.eq(id))
+                .filter(webhook_deliveries::status.eq("pending")),
+        )
+        .set((
+            webhook_deliveries::status.eq("failed"),
+            webhook_deliveries::last_error.eq("the webhook was removed"),
+        ))
+        .execute(conn)?;
+        Ok(())
+    })?;
+    Ok(Webhook {
+        active: false,
+        ..was
+    })
+}
+
+/// One delivery as listed.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct Delivery {
+    /// Its id, also sent as `X-Kepuasan-Delivery`.
+    pub id: String,
+    /// The event.
+    pub event: String,
+    /// pending (to be tried again), delivered or failed (given up after 24 hours).
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i32,
+    /// When the next attempt is due (UTC), while pending.
+    pub next_attempt_at: NaiveDateTime,
+    /// The receiver's last HTTP status.
+    pub last_status: Option<i32>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the event happened (UTC).
+    pub created_at: NaiveDateTime,
+    /// When the receiver took it (UTC).
+    pub delivered_at: Option<NaiveDateTime>,
+    /// The body sent.
+    pub body: String,
+}
+
+/// A webhook's deliveries, newest first.
+pub fn deliveries(
+    conn: &mut DbConn,
+    caller: &Principal,
+    id: &str,
+) -> Result<Vec<Delivery>, AppError> {
+    find(conn, caller, id)?;
+    Ok(webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(id))
+        .select(Delivery::as_select())
+        .order(webhook_deliveries::id.desc())
+        .limit(MAX_LISTED)
+        .load(conn)?)
+}
+
+/// A stored response, as the dispatcher is told of it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The submission's id.
+    pub submission_id: String,
+    /// Its unit.
+    pub unit: String,
+    /// Its service.
+    pub service: Option<String>,
+    /// Its channel.
+    pub channel: String,
+    /// Its answers, as stored (a JSON object of item codes to values).
+    pub answers: String,
+    /// Its suggestion.
+    pub suggestion: Option<String>,
+    /// When it was received (UTC).
+    pub received_at: NaiveDateTime,
+}
+
+impl Stored {
+    /// The response's own IKM: the mean of its answers times 25, as the index of one response
+    /// with equal weights; `None` when it answered nothing.
+    pub fn ikm(&self) -> Option<f64> {
+        let answers: serde_json::Map<String, Value> = serde_json::from_str(&self.answers).ok()?;
+        let values: Vec<f64> = answers.values().filter_map(Value::as_f64).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64 * 25.0)
+    }
+}
+
+/// The handle submissions use: hands stored responses to the dispatcher without waiting.
+pub struct Signals {
+    queue: SyncSender<Stored>,
+    pending: std::sync::Mutex<Option<Receiver<Stored>>>,
+    started: AtomicBool,
+}
+
+impl Default for Signals {
+    fn default() -> Signals {
+        let (queue, pending) = std::sync::mpsc::sync_channel(QUEUE);
+        Signals {
+            queue,
+            pending: std::sync::Mutex::new(Some(pending)),
+            started: AtomicBool::new(false),
+        }
+    }
+}
+
+/// What the dispatcher works with.
+pub struct Context {
+    /// The database.
+    pub db: Db,
+    /// The instruments (for `unit.drop`'s reports).
+    pub registry: Arc<Registry>,
+    /// The flag rules reports apply.
+    pub rules: FlagRules,
+    /// Now (UTC), from the service's clock.
+    pub now: Box<dyn Fn() -> NaiveDateTime + Send>,
+}
+
+impl Signals {
+    /// Tells the dispatcher of a stored response; never waits. Before the dispatcher runs
+    /// (the command line) nothing is queued.
+    pub fn stored(&self, response: Stored) {
+        if !self.started.load(Ordering::Relaxed) {
+            return;
+        }
+        match self.queue.try_send(response) {
+            Ok(()) => {}
+            Err(TrySendError::Full(r)) => tracing::warn!(
+                submission = %r.submission_id,
+                "the webhook queue is full; this response fires no webhook"
+            ),
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// Starts the dispatcher thread (once).
+    pub fn start(&self, context: Context) {
+        let Some(pending) = self.pending.lock().expect("signals lock").take() else {
+            return;
+        };
+        self.started.store(true, Ordering::Relaxed);
+        std::thread::Builder::new()
+            .name("kepuasan-webhooks".into())
+            .spawn(move || Dispatcher::new(context).run(&pending))
+            .expect("the webhook thread starts");
+    }
+}
+
+/// The body of a delivery, signed: `sha256=` and the hex HMAC-SHA256 of the body.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// The wait after `attempts` failed attempts.
+fn wait_after(attempts: i32) -> TimeDelta {
+    let doubled =
+        FIRST_WAIT_SECONDS.saturating_mul(1_i64 << attempts.clamp(1, 20).saturating_sub(1));
+    TimeDelta::seconds(doubled.min(3600))
+}
+
+/// What an attempt needs of a due delivery and its webhook.
+#[derive(Queryable)]
+struct Due {
+    next_attempt_at: NaiveDateTime,
+    body: String,
+    attempts: i32,
+    created_at: NaiveDateTime,
+    event: String,
+    url: String,
+    secret: String,
+    active: bool,
+}
+
+struct Dispatcher {
+    context: Context,
+    client: reqwest::blocking::Client,
+    checked: Option<NaiveDateTime>,
+}
+
+impl Dispatcher {
+    fn new(context: Context) -> Dispatcher {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("kepuasan-webhooks")
+            .build()
+            .expect("an HTTP client");
+        Dispatcher {
+            context,
+            client,
+            checked: None,
+        }
+    }
+
+    fn run(mut self, pending: &Receiver<Stored>) {
+        loop {
+            let mut batch = Vec::new();
+            match pending.recv_timeout(POLL) {
+                Ok(first) => {
+                    batch.push(first);
+                    batch.extend(pending.try_iter().take(QUEUE));
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if !batch.is_empty()
+                && let Err(e) = self.on_responses(&batch)
+            {
+                tracing::warn!(error = %e, "could not record webhook deliveries");
+            }
+            let now = self.now();
+            // A clock set back (tests) checks again too.
+            if self
+                .checked
+                .is_none_or(|at| now - at >= CHECK_EVERY || now < at)
+            {
+                self.checked = Some(now);
+                if let Err(e) = self.check() {
+                    tracing::warn!(error = %e, "could not check kiosks and units for webhooks");
+                }
+            }
+            if let Err(e) = self.deliver_due() {
+                tracing::warn!(error = %e, "could not deliver webhooks");
+            }
+        }
+    }
+
+    fn now(&self) -> NaiveDateTime {
+        (self.context.now)()
+    }
+
+    /// The active webhooks receiving `event`.
+    fn listening(conn: &mut DbConn, event: &str) -> Result<Vec<Row>, AppError> {
+        let rows: Vec<Row> = webhooks::table
+            .filter(webhooks::active.eq(true))
+            .select(Row::as_select())
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.events.split(',').any(|e| e == event))
+            .collect())
+    }
+
+    /// Records the deliveries stored responses fire.
+    fn on_responses(&self, batch: &[Stored]) -> Result<(), AppError> {
+        let now = self.now();
+        self.context.db.write_blocking(|conn| {
+            let low = Self::listening(conn, "response.low")?;
+            let suggestion = Self::listening(conn, "suggestion.new")?;
+            if low.is_empty() && suggestion.is_empty() {
+                return Ok(());
+            }
+            let mut lines = Lines::default();
+            for r in batch {
+                let ikm = r.ikm();
+                for hook in &low {
+                    if let Some(ikm) = ikm.filter(|i| *i < f64::from(hook.threshold))
+                        && lines.covers(conn, hook, &r.unit)?
+                    {
+                        let data = json!({"submission_id": r.submission_id, "ikm": (ikm * 100.0).round() / 100.0,
+                            "threshold": hook.threshold, "service": r.service, "channel": r.channel,
+                            "answers": serde_json::from_str::<Value>(&r.answers).unwrap_or(Value::Null),
+                            "received_at": iso(r.received_at)});
+                        let dedupe = format!("response.low:{}", r.submission_id);
+                        record(conn, hook, "response.low", &dedupe, &r.unit, data, now)?;
+                    }
+                }
+                let Some(text) = &r.suggestion else { continue };
+                for hook in &suggestion {
+                    if lines.covers(conn, hook, &r.unit)? {
+                        let data = json!({"submission_id": r.submission_id, "text": text,
+                            "service": r.service, "channel": r.channel, "received_at": iso(r.received_at)});
+                        let dedupe = format!("suggestion.new:{}", r.submission_id);
+                        record(conn, hook, "suggestion.new", &dedupe, &r.unit, data, now)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// `kiosk.offline` for tablets silent in service hours, once per silence; `unit.drop` for
+    /// units whose last week fell a grade below their previous quarter, once a day.
+    fn check(&self) -> Result<(), AppError> {
+        let now = self.now();
+        let db = &self.context.db;
+        let offline = db.read_blocking(|conn| Self::listening(conn, "kiosk.offline"))?;
+        for hook in &offline {
+            let roots = db.read_blocking(|conn| watched(conn, hook))?;
+            for unit in roots {
+                let late: Vec<crate::domain::kiosks::KioskView> = db
+                    .read_blocking(|conn| crate::domain::kiosks::list(conn, &unit, now))?
+                    .into_iter()
+                    .filter(|k| k.state == crate::domain::kiosks::KioskState::Late)
+                    .collect();
+                for k in late {
+                    let dedupe = format!(
+                        "kiosk.offline:{}:{}:{}",
+                        k.key_id,
+                        k.device_id,
+                        k.last_seen_at.and_utc().timestamp()
+                    );
+                    let data = json!({"key_id": k.key_id, "key_name": k.key_name, "device_id": k.device_id,
+                        "last_seen_at": iso(k.last_seen_at), "waiting": k.waiting, "last_error": k.last_error});
+                    db.write_blocking(|conn| {
+                        record(conn, hook, "kiosk.offline", &dedupe, &unit, data, now)
+                    })?;
+                }
+            }
+        }
+        let drop = db.read_blocking(|conn| Self::listening(conn, "unit.drop"))?;
+        for hook in &drop {
+            let all = db.read_blocking(queries::list_units)?;
+            let roots = db.read_blocking(|conn| watched(conn, hook))?;
+            let mut units: Vec<queries::Unit> = roots
+                .iter()
+                .flat_map(|root| queries::subtree(&all, root))
+                .collect();
+            units.dedup_by(|a, b| a.code == b.code);
+            for unit in units {
+                if let Some((data, day)) =
+                    db.read_blocking(|conn| self.dropped(conn, &unit, now))?
+                {
+                    let dedupe = format!("unit.drop:{}:{day}", unit.code);
+                    db.write_blocking(|conn| {
+                        record(conn, hook, "unit.drop", &dedupe, &unit.code, data, now)
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a unit's last seven local days, with at least 30 responses, are a grade or more
+    /// below its previous quarter: the event's data and the local day, or `None`.
+    fn dropped(
+        &self,
+        conn: &mut DbConn,
+        unit: &queries::Unit,
+        now: NaiveDateTime,
+    ) -> Result<Option<(Value, chrono::NaiveDate)>, AppError> {
+        use chrono::Datelike;
+        let tz = crate::period::parse_timezone(&unit.timezone).unwrap_or(chrono_tz::Asia::Jakarta);
+        let today = chrono::TimeZone::from_utc_datetime(&tz, &now).date_naive();
+        let first = today - TimeDelta::days(DROP_DAYS - 1);
+        let quarter = (today.month0() / 3) as i32;
+        let (year, previous) = if quarter == 0 {
+            (today.year() - 1, 4)
+        } else {
+            (today.year(), quarter)
+        };
+        let mut report = |period: String| -> Result<crate::reporting::UnitReport, AppError> {
+            let request = crate::reporting::ReportRequest {
+                unit: unit.code.clone(),
+                period: period
+                    .parse()
+                    .map_err(|e: crate::period::PeriodError| AppError::internal(e.to_string()))?,
+                service: None,
+                mode: None,
+                instrument: None,
+                exclude_flagged: false,
+            };
+            crate::reporting::unit_report(
+                conn,
+                &self.context.registry,
+                &self.context.rules,
+                &request,
+            )
+        };
+        let week = report(format!("{first}..{today}"))?;
+        if week.report.respondents < DROP_MINIMUM {
+            return Ok(None);
+        }
+        let before = report(format!("{year}-Q{previous}"))?;
+        let (Some(now_grade), Some(was_grade)) = (&week.report.grade, &before.report.grade) else {
+            return Ok(None);
+        };
+        // Grades are letters, A the best: a later letter is a lower grade.
+        if now_grade <= was_grade {
+            return Ok(None);
+        }
+        let data = json!({
+            "period": week.period, "ikm": week.report.ikm, "grade": now_grade,
+            "respondents": week.report.respondents,
+            "previous_period": before.period, "previous_ikm": before.report.ikm, "previous_grade": was_grade,
+        });
+        Ok(Some((data, today)))
+    }
+
+    /// Attempts every delivery that is due.
+    fn deliver_due(&self) -> Result<(), AppError> {
+        let now = self.now();
+        let due: Vec<String> = self.context.db.read_blocking(|conn| {
+            Ok(webhook_deliveries::table
+                .filter(webhook_deliveries::status.eq("pending"))
+                .filter(webhook_deliveries::next_attempt_at.le(now))
+                .select(webhook_deliveries::id)
+                .order(webhook_deliveries::next_attempt_at)
+                .limit(50)
+                .load(conn)?)
+        })?;
+        for id in due {
+            self.attempt(&id, now)?;
+        }
+        Ok(())
+    }
+
+    /// One attempt: claimed first (its next attempt moved a minute ahead, if nobody else moved
+    /// it), then posted, then recorded.
+    fn attempt(&self, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
+        let db = &self.context.db;
+        let claimed = db.write_blocking(|conn| {
+            let row: Option<Due> = webhook_deliveries::table
+                .inner_join(webhooks::table.on(webhooks::id.eq(webhook_deliveries::webhook_id)))
+                .filter(webhook_deliveries::id.eq(id))
+                .filter(webhook_deliveries::status.eq("pending"))
+                .select((
+                    webhook_deliveries::next_attempt_at,
+                    webhook_deliveries::body,
+                    webhook_deliveries::attempts,
+                    webhook_deliveries::created_at,
+                    webhook_deliveries::event,
+                    webhooks::url,
+                    webhooks::secret,
+                    webhooks::active,
+                ))
+                .first(conn)
+                .optional()?;
+            let Some(due) = row.filter(|d| d.active) else {
+                return Ok(None);
+            };
+            let taken = diesel::update(
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::id.eq(id))
+                    .filter(webhook_deliveries::next_attempt_at.eq(due.next_attempt_at)),
+            )
+            .set(webhook_deliveries::next_attempt_at.eq(now + TimeDelta::minutes(1)))
+            .execute(conn)?;
+            Ok((taken == 1).then_some(due))
+        })?;
+        let Some(Due {
+            body,
+            attempts,
+            created_at: created,
+            event,
+            url,
+            secret,
+            ..
+        }) = claimed
+        else {
+            return Ok(());
+        };
+        let sent = self
+            .client
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("X-Kepuasan-Event", &event)
+            .header("X-Kepuasan-Delivery", id)
+            .header("X-Kepuasan-Signature", signature(&secret, body.as_bytes()))
+            .body(body)
+            .send();
+        let (status, error) = match sent {
+            Ok(resp) if resp.status().is_success() => (Some(resp.status().as_u16()), None),
+            Ok(resp) => (
+                Some(resp.status().as_u16()),
+                Some(format!("the receiver answered {}", resp.status())),
+            ),
+            Err(e) => (None, Some(describe(e))),
+        };
+        let attempts = attempts + 1;
+        let done = self.now();
+        db.write_blocking(|conn| {
+            let target = webhook_deliveries::table.filter(webhook_deliveries::id.eq(id));
+            let last_status = status.map(i32::from);
+            match &error {
+                None => diesel::update(target)
+                    .set((
+                        webhook_deliveries::status.eq("delivered"),
+                        webhook_deliveries::attempts.eq(attempts),
+                        webhook_deliveries::last_status.eq(last_status),
+                        webhook_deliveries::last_error.eq(None::<String>),
+                        webhook_deliveries::delivered_at.eq(Some(done)),
+                    ))
+                    .execute(conn)?,
+                Some(problem) => {
+                    let next = done + wait_after(attempts);
+                    let status = if next - created > RETRY_FOR {
+                        "failed"
+                    } else {
+                        "pending"
+                    };
+                    diesel::update(target)
+                        .set((
+                            webhook_deliveries::status.eq(status),
+                            webhook_deliveries::attempts.eq(attempts),
+                            webhook_deliveries::last_status.eq(last_status),
+                            webhook_deliveries::last_error.eq(Some(problem)),
+                            webhook_deliveries::next_attempt_at.eq(next),
+                        ))
+                        .execute(conn)?
+                }
+            };
+            Ok(())
+        })
+    }
+}
+
+/// Why a request failed, without the address's query (which may hold a token).
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    if e.is_timeout() {
+        "the receiver did not answer within 10 seconds".to_owned()
+    } else if e.is_connect() {
+        "the receiver could not be reached".to_owned()
+    } else {
+        e.to_string()
+    }
+}
+
+fn iso(at: NaiveDateTime) -> String {
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The units a webhook watches: its unit, or every top unit.
+fn watched(conn: &mut DbConn, hook: &Row) -> Result<Vec<String>, AppError> {
+    Ok(match &hook.unit_code {
+        Some(unit) => vec![unit.clone()],
+        None => queries::list_units(conn)?
+            .into_iter()
+            .filter(|u| u.parent_code.is_none())
+            .map(|u| u.code)
+            .collect(),
+    })
+}
+
+/// Each unit's line of ancestors, read once per batch: whether a webhook's unit covers a unit.
+#[derive(Default)]
+struct Lines(std::collections::HashMap<String, Vec<String>>);
+
+impl Lines {
+    fn covers(&mut self, conn: &mut DbConn, hook: &Row, unit: &str) -> Result<bool, AppError> {
+        let Some(watched) = &hook.unit_code else {
+            return Ok(true);
+        };
+        if !self.0.contains_key(unit) {
+            let mut line = vec![unit.to_owned()];
+            let mut at = queries::find_unit(conn, unit)?.and_then(|u| u.parent_code);
+            while let Some(code) = at.filter(|c| !line.contains(c)) {
+                at = queries::find_unit(conn, &code)?.and_then(|u| u.parent_code);
+                line.push(code);
+            }
+            self.0.insert(unit.to_owned(), line);
+        }
+        Ok(self.0[unit].contains(watched))
+    }
+}
+
+/// Records a delivery of an event to a webhook, once: a second record of the same event is a
+/// no-op.
+fn record(
+    conn: &mut DbConn,
+    hook: &Row,
+    event: &str,
+    dedupe: &str,
+    unit: &str,
+    data: Value,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let exists: i64 = webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(&hook.id))
+        .filter(webhook_deliveries::dedupe.eq(dedupe))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(());
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let unit_name = queries::find_unit(conn, unit)?.map(|u| u.name);
+    let body = json!({"id": id, "event": event, "created_at": iso(now), "unit": unit,
+        "unit_name": unit_name, "data": data})
+    .to_string();
+    diesel::insert_into(webhook_deliveries::table)
+        .values((
+            webhook_deliveries::id.eq(&id),
+            webhook_deliveries::webhook_id.eq(&hook.id),
+            webhook_deliveries::event.eq(event),
+            webhook_deliveries::dedupe.eq(dedupe),
+            webhook_deliveries::body.eq(body),
+            webhook_deliveries::status.eq("pending"),
+            webhook_deliveries::attempts.eq(0),
+            webhook_deliveries::next_attempt_at.eq(now),
+            webhook_deliveries::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_signed_as_hmac_sha256_in_hex() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn waits_double_from_five_seconds_up_to_an_hour() {
+        let waits: Vec<i64> = (1..=12).map(|n| wait_after(n).num_seconds()).collect();
+        assert_eq!(
+            waits,
+            [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
+        );
+    }
+
+    #[test]
+    fn a_responses_own_ikm_is_its_mean_answer_times_25() {
+        let stored = |answers: &str| Stored {
+            submission_id: "s".into(),
+            unit: "u".into(),
+            service: None,
+            channel: "kiosk".into(),
+            answers: answers.into(),
+            suggestion: None,
+            received_at: NaiveDateTime::default(),
+        };
+        // Nine answers summing to 17: 17 / 9 × 25 = 47.22.
+        let ikm = stored(r#"{"U1":1,"U2":2,"U3":2,"U4":2,"U5":2,"U6":2,"U7":2,"U8":2,"U9":2}"#)
+            .ikm()
+            .unwrap();
+        assert!((ikm - 47.222).abs() < 0.001, "{ikm}");
+        // A skipped U9 is left out: eight answers of 4 make 100.
+        let skipped =
+            stored(r#"{"U1":4,"U2":4,"U3":4,"U4":4,"U5":4,"U6":4,"U7":4,"U8":4,"U9":null}"#);
+        assert_eq!(skipped.ikm(), Some(100.0));
+        assert_eq!(stored("{}").ikm(), None);
+    }
+}

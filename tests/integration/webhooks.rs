@@ -1,0 +1,483 @@
+//! Same-day signals (issue 16): webhooks delivered to a real HTTP receiver on loopback, signed,
+//! retried after the receiver was down, never slowing a submission; and the events that fire
+//! them (a low response, a suggestion, a tablet gone quiet, a unit's week a grade down).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::test::TestRequest;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::both_backends;
+use crate::common::*;
+
+const SECRET: &str = "rahasia-webhook-unit-a";
+
+/// One request a receiver took: its headers (names in lower case) and body.
+type Taken = (Vec<(String, String)>, String);
+
+/// A webhook receiver on loopback: answers 200 to every POST, or holds the connection
+/// without answering when `hang` (a receiver that is up but never replies).
+struct Receiver {
+    url: String,
+    taken: Arc<Mutex<Vec<Taken>>>,
+}
+
+impl Receiver {
+    fn on(port: u16, hang: bool) -> Receiver {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let taken = Arc::new(Mutex::new(Vec::new()));
+        let shared = taken.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(1000) {
+                let Ok(mut stream) = stream else { continue };
+                let shared = shared.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut headers = Vec::new();
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = line.trim_end().split_once(':') {
+                            headers.push((k.trim().to_lowercase(), v.trim().to_owned()));
+                        }
+                    }
+                    let length: usize = headers
+                        .iter()
+                        .find(|(k, _)| k == "content-length")
+                        .map_or(0, |(_, v)| v.parse().unwrap());
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    shared
+                        .lock()
+                        .unwrap()
+                        .push((headers, String::from_utf8(body).unwrap()));
+                    if hang {
+                        std::thread::sleep(Duration::from_secs(30));
+                    } else {
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                    }
+                });
+            }
+        });
+        Receiver {
+            url: format!("http://127.0.0.1:{port}/kepuasan"),
+            taken,
+        }
+    }
+
+    fn any(hang: bool) -> Receiver {
+        Receiver::on(0, hang)
+    }
+
+    /// The bodies taken of an event, waiting up to `within` for at least `n`.
+    fn wait_for(&self, event: &str, n: usize, within: Duration) -> Vec<Taken> {
+        let started = Instant::now();
+        loop {
+            let of: Vec<Taken> = self
+                .taken
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(h, _)| h.iter().any(|(k, v)| k == "x-kepuasan-event" && v == event))
+                .cloned()
+                .collect();
+            if of.len() >= n || started.elapsed() > within {
+                return of;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn header<'a>(taken: &'a Taken, name: &str) -> &'a str {
+    taken
+        .0
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The signature a receiver expects, computed here from the secret and the body.
+fn signed(body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256={hex}")
+}
+
+async fn hook<S>(svc: &S, key: &str, body: Value) -> (u16, Value)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    send(svc, post("/api/v1/webhooks", Some(key), &body)).await
+}
+
+async fn deliveries<S>(svc: &S, key: &str, id: &str) -> Vec<Value>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    get_body(svc, &format!("/api/v1/webhooks/{id}/deliveries"), key)
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn submit<S>(svc: &S, key: &str, unit: &str, answers: [i64; 9], extra: Value)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let mut body = submission(unit, answers);
+    body["channel"] = json!("kiosk");
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let (status, answer) = send(svc, post("/api/v1/responses", Some(key), &body)).await;
+    assert_eq!(status, 201, "{answer}");
+}
+
+async fn a_low_response_is_delivered_signed_and_a_receiver_that_was_down_gets_it_later(
+    app: TestApp,
+) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let receiver = Receiver::any(false);
+    let (status, created) = hook(
+        &svc,
+        &w.admin,
+        json!({"url": receiver.url, "events": ["response.low", "suggestion.new"], "secret": SECRET, "unit": "unit-a"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert!(
+        created.get("secret").is_none(),
+        "the secret is never shown: {created}"
+    );
+    assert_eq!(created["threshold"], 50);
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // A good response at unit-a, a low one at unit-b (not watched), then a low one at unit-a
+    // with a suggestion: all ones, its own IKM 1 × 25 = 25, below 50.
+    submit(&svc, &w.kiosk_mpp, "unit-a", [4; 9], json!({})).await;
+    submit(&svc, &w.kiosk_mpp, "unit-b", [1; 9], json!({})).await;
+    let sent = Instant::now();
+    submit(
+        &svc,
+        &w.kiosk_mpp,
+        "unit-a",
+        [1; 9],
+        json!({"suggestion": "Antrean terlalu lama.", "service": "ktp-el"}),
+    )
+    .await;
+    let low = receiver.wait_for("response.low", 1, Duration::from_secs(5));
+    assert_eq!(low.len(), 1, "a low response delivered within 5 s");
+    assert!(sent.elapsed() < Duration::from_secs(5));
+    let (_, body) = &low[0];
+    assert_eq!(header(&low[0], "x-kepuasan-signature"), signed(body));
+    assert_eq!(header(&low[0], "content-type"), "application/json");
+    let body: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["event"], "response.low");
+    assert_eq!(body["unit"], "unit-a");
+    assert_eq!(body["unit_name"], "Disdukcapil Jayapura");
+    assert_eq!(body["data"]["ikm"], 25.0);
+    assert_eq!(body["data"]["threshold"], 50);
+    assert_eq!(body["data"]["service"], "ktp-el");
+    assert_eq!(
+        header(&low[0], "x-kepuasan-delivery"),
+        body["id"].as_str().unwrap()
+    );
+    let suggestion = receiver.wait_for("suggestion.new", 1, Duration::from_secs(5));
+    assert_eq!(suggestion.len(), 1);
+    let text: Value = serde_json::from_str(&suggestion[0].1).unwrap();
+    assert_eq!(text["data"]["text"], "Antrean terlalu lama.");
+    // Nothing for the good response or for unit-b: only these two, each once.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(receiver.taken.lock().unwrap().len(), 2);
+    let listed = deliveries(&svc, &w.admin, &id).await;
+    assert_eq!(listed.len(), 2);
+    for d in &listed {
+        assert_eq!(d["status"], "delivered", "{d}");
+        assert_eq!(d["attempts"], 1);
+        assert_eq!(d["last_status"], 200);
+    }
+
+    // A receiver that is down: the attempt fails and is recorded; a minute later, with the
+    // receiver back, the delivery arrives.
+    let port = crate::crash::free_port();
+    let (status, down) = hook(
+        &svc,
+        &w.admin,
+        json!({"url": format!("http://127.0.0.1:{port}/kepuasan"), "events": ["response.low"], "secret": SECRET, "unit": "unit-a"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let down = down["id"].as_str().unwrap().to_owned();
+    submit(&svc, &w.kiosk_mpp, "unit-a", [1; 9], json!({})).await;
+    let started = Instant::now();
+    let failed = loop {
+        let listed = deliveries(&svc, &w.admin, &down).await;
+        if listed.first().is_some_and(|d| d["attempts"] == 1) {
+            break listed[0].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{listed:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(failed["status"], "pending");
+    assert_eq!(failed["last_error"], "the receiver could not be reached");
+    let back = Receiver::on(port, false);
+    app.clock.set(at("2025-08-15 03:01:01"));
+    let late = back.wait_for("response.low", 1, Duration::from_secs(5));
+    assert_eq!(late.len(), 1, "delivered once the receiver is back");
+    assert_eq!(header(&late[0], "x-kepuasan-signature"), signed(&late[0].1));
+    let listed = deliveries(&svc, &w.admin, &down).await;
+    assert_eq!(listed[0]["status"], "delivered", "{listed:?}");
+    assert_eq!(listed[0]["attempts"], 2);
+}
+
+async fn webhooks_are_checked_scoped_and_removed(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let manager = app.key(kepuasan::auth::Role::Manager, &["unit-a"]);
+    let good = json!({"url": "https://skm.example.go.id/hook", "events": ["unit.drop"], "secret": SECRET, "unit": "unit-a"});
+    for (change, field) in [
+        (json!({"url": "ftp://example.com/x"}), "url"),
+        (json!({"url": "https://"}), "url"),
+        (json!({"events": ["response.slow"]}), "events"),
+        (json!({"events": []}), "events"),
+        (json!({"secret": "short"}), "secret"),
+        (json!({"threshold": 101}), "threshold"),
+    ] {
+        let mut body = good.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, err) = hook(&svc, &w.admin, body).await;
+        assert_eq!(status, 422, "{err}");
+        assert!(err["fields"][field].is_string(), "{field} in {err}");
+    }
+    // A manager watches the units it runs, never every unit, never another's.
+    let mut every = good.clone();
+    every.as_object_mut().unwrap().remove("unit");
+    let (status, err) = hook(&svc, &manager, every.clone()).await;
+    assert_eq!(status, 422, "{err}");
+    assert!(err["fields"]["unit"].is_string());
+    let mut other = good.clone();
+    other["unit"] = json!("unit-b");
+    assert_eq!(hook(&svc, &manager, other).await.0, 403);
+    assert_eq!(hook(&svc, &w.viewer_a, good.clone()).await.0, 403);
+    let (status, mine) = hook(&svc, &manager, good.clone()).await;
+    assert_eq!(status, 201, "{mine}");
+    let (status, all) = hook(&svc, &w.admin, every).await;
+    assert_eq!(status, 201, "{all}");
+    assert_eq!(all["unit"], Value::Null);
+    // Each sees its own: the manager not the administrator's every-unit webhook.
+    let seen = get_body(&svc, "/api/v1/webhooks", &manager).await;
+    assert_eq!(seen.as_array().unwrap().len(), 1, "{seen}");
+    assert_eq!(
+        get_body(&svc, "/api/v1/webhooks", &w.admin)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (status, _) = send(
+        &svc,
+        get(
+            &format!(
+                "/api/v1/webhooks/{}/deliveries",
+                all["id"].as_str().unwrap()
+            ),
+            Some(&manager),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "the administrator's webhook is not the manager's to read"
+    );
+    // Removed: listed as inactive, sent nothing more; the change is in the audit log.
+    let (status, removed) = send(
+        &svc,
+        with_key(
+            TestRequest::delete().uri(&format!(
+                "/api/v1/webhooks/{}",
+                mine["id"].as_str().unwrap()
+            )),
+            Some(&manager),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{removed}");
+    assert_eq!(removed["active"], false);
+    let log = get_body(&svc, "/api/v1/audit?action=webhook", &w.admin).await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "webhook.create").count(),
+        2
+    );
+    assert_eq!(
+        actions.iter().filter(|a| **a == "webhook.remove").count(),
+        1
+    );
+    assert!(
+        !log.to_string().contains(SECRET),
+        "no secret in the audit log"
+    );
+}
+
+async fn a_quiet_tablet_and_a_week_a_grade_down_fire_their_events(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    // The previous quarter at unit-a: all fours, 100,00, A.
+    app.clock.set(at("2025-05-10 02:00:00"));
+    for _ in 0..3 {
+        submit(&svc, &w.kiosk_mpp, "unit-a", [4; 9], json!({})).await;
+    }
+    // A Friday in August, 10:00 in Jayapura (01:00 UTC): the tablet reports in.
+    app.clock.set(at("2025-08-15 01:00:00"));
+    let beat = json!({"device_id": "tablet-lobby", "page_version": "v1", "waiting": 2});
+    let (status, _) = send(
+        &svc,
+        post("/api/v1/kiosks/heartbeat", Some(&w.kiosk_mpp), &beat),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let receiver = Receiver::any(false);
+    let (status, _) = hook(
+        &svc,
+        &w.admin,
+        json!({"url": receiver.url, "events": ["kiosk.offline", "unit.drop"], "secret": SECRET, "unit": "mpp-jpr"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // This week, thirty responses of all twos: 50,00, D (below 65,00), three grades down.
+    for _ in 0..30 {
+        submit(&svc, &w.kiosk_mpp, "unit-a", [2; 9], json!({})).await;
+    }
+    // Ten minutes of silence in service hours: the tablet is late.
+    app.clock.set(at("2025-08-15 01:10:00"));
+    let offline = receiver.wait_for("kiosk.offline", 1, Duration::from_secs(5));
+    assert_eq!(offline.len(), 1);
+    let body: Value = serde_json::from_str(&offline[0].1).unwrap();
+    assert_eq!(body["data"]["device_id"], "tablet-lobby");
+    assert_eq!(body["data"]["waiting"], 2);
+    assert_eq!(
+        header(&offline[0], "x-kepuasan-signature"),
+        signed(&offline[0].1)
+    );
+    // unit-a fell, and with it the MPP that pools it; unit-b had no responses this week.
+    let drop = receiver.wait_for("unit.drop", 2, Duration::from_secs(5));
+    let mut units: Vec<Value> = drop
+        .iter()
+        .map(|t| serde_json::from_str::<Value>(&t.1).unwrap())
+        .collect();
+    units.sort_by_key(|b| b["unit"].as_str().unwrap().to_owned());
+    assert_eq!(units.len(), 2);
+    assert_eq!(units[0]["unit"], "mpp-jpr");
+    let body = &units[1];
+    assert_eq!(body["unit"], "unit-a");
+    assert_eq!(body["data"]["grade"], "D");
+    assert_eq!(body["data"]["previous_grade"], "A");
+    assert_eq!(body["data"]["respondents"], 30);
+    assert_eq!(body["data"]["previous_period"], "2025-Q2");
+    // Checked again a minute later: neither fires twice.
+    app.clock.set(at("2025-08-15 01:12:00"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let events: Vec<String> = receiver
+        .taken
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|t| header(t, "x-kepuasan-event").to_owned())
+        .collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+}
+
+async fn a_submissions_latency_does_not_change_while_deliveries_fail(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let mut timed = Vec::new();
+    for _ in 0..40 {
+        let started = Instant::now();
+        submit(&svc, &w.kiosk_mpp, "unit-a", [1; 9], json!({})).await;
+        timed.push(started.elapsed());
+    }
+    let before = median(timed);
+    // A receiver that takes every delivery and never answers: each attempt waits out the
+    // 10-second timeout.
+    let hanging = Receiver::any(true);
+    let (status, _) = hook(
+        &svc,
+        &w.admin,
+        json!({"url": hanging.url, "events": ["response.low"], "secret": SECRET, "unit": "unit-a"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mut timed = Vec::new();
+    for _ in 0..40 {
+        let started = Instant::now();
+        submit(&svc, &w.kiosk_mpp, "unit-a", [1; 9], json!({})).await;
+        timed.push(started.elapsed());
+    }
+    let during = median(timed);
+    assert!(
+        !hanging
+            .wait_for("response.low", 1, Duration::from_secs(5))
+            .is_empty(),
+        "the receiver was being tried"
+    );
+    assert!(
+        during <= before * 3 + Duration::from_millis(20),
+        "median {during:?} while deliveries hang, {before:?} before"
+    );
+}
+
+both_backends!(
+    a_low_response_is_delivered_signed_and_a_receiver_that_was_down_gets_it_later,
+    webhooks_are_checked_scoped_and_removed,
+    a_quiet_tablet_and_a_week_a_grade_down_fire_their_events,
+);
+
+#[actix_web::test]
+async fn a_submissions_latency_does_not_change_while_deliveries_fail_sqlite() {
+    a_submissions_latency_does_not_change_while_deliveries_fail(TestApp::sqlite()).await;
+}
