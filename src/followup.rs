@@ -294,3 +294,212 @@ pub fn summary(
     });
     Ok(FollowUpSummary { current, previous })
 }
+
+// ---- suggestions: their category, tags and the plan that acts on them -----------------------
+
+/// A suggestion's note as its unit's staff left it: the item it is about, free tags, and the
+/// follow-up plan that acts on it ("ditindaklanjuti"), published with the plan.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SuggestionNote {
+    /// The response that carries the suggestion.
+    pub id: String,
+    /// The item it is about (its code, such as U3), the fixed category.
+    pub category: Option<String>,
+    /// Free tags, lower case.
+    pub tags: Vec<String>,
+    /// The follow-up plan that acts on it.
+    pub follow_up: Option<String>,
+    /// When it was noted (UTC).
+    pub updated_at: NaiveDateTime,
+    /// Who noted it.
+    pub updated_by: String,
+}
+
+fn tag_words(values: &[String]) -> Result<(), validator::ValidationError> {
+    if values
+        .iter()
+        .any(|t| t.trim().is_empty() || t.chars().count() > 30 || t.contains(','))
+    {
+        return Err(rules::problem(
+            "each tag is 1 to 30 characters, without commas",
+        ));
+    }
+    Ok(())
+}
+
+/// Body of `PATCH /api/v1/suggestions/{id}`: the fields to change; `null` clears one.
+#[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    /// The item code it is about (U1 to U9 for SKM 2017), or null.
+    #[serde(default, with = "crate::domain::units::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+    /// Free tags (at most 5, each 1 to 30 characters); an empty list clears them.
+    #[validate(
+        length(max = 5, message = "at most 5 tags"),
+        custom(function = "tag_words")
+    )]
+    pub tags: Option<Vec<String>>,
+    /// The id of the unit's follow-up plan that acts on it ("ditindaklanjuti"), or null.
+    #[serde(default, with = "crate::domain::units::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub follow_up: Option<Option<String>>,
+}
+
+/// The unit and instrument of the response carrying suggestion `id`; 404 when there is no
+/// such suggestion.
+pub fn suggestion_of(conn: &mut DbConn, id: &str) -> Result<(String, String), AppError> {
+    use crate::db::schema::responses;
+    let found: Option<(String, String, Option<String>)> = responses::table
+        .find(id.to_ascii_lowercase())
+        .select((
+            responses::unit_code,
+            responses::instrument,
+            responses::suggestion,
+        ))
+        .first(conn)
+        .optional()?;
+    match found {
+        Some((unit, instrument, Some(text))) if !text.trim().is_empty() => Ok((unit, instrument)),
+        _ => Err(AppError::not_found(format!("no suggestion `{id}`"))),
+    }
+}
+
+type NoteRow = (
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    NaiveDateTime,
+    String,
+);
+
+fn note_of(row: NoteRow) -> SuggestionNote {
+    let (id, category, tags, follow_up, updated_at, updated_by) = row;
+    SuggestionNote {
+        id,
+        category,
+        tags: tags
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        follow_up,
+        updated_at,
+        updated_by,
+    }
+}
+
+/// Notes a suggestion of `unit` (the caller may read the unit): its category must be one of
+/// the instrument's items, its plan one of the unit's.
+pub fn note(
+    conn: &mut DbConn,
+    instrument: &Instrument,
+    id: &str,
+    unit: &str,
+    req: &NoteRequest,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<SuggestionNote, AppError> {
+    use crate::db::schema::suggestion_notes as notes;
+    let id = id.to_ascii_lowercase();
+    if let Some(Some(category)) = &req.category
+        && !instrument.items.iter().any(|i| &i.code == category)
+    {
+        return Err(AppError::field(
+            "category",
+            format!("`{category}` is not an item of {}", instrument.key),
+        ));
+    }
+    if let Some(Some(plan)) = &req.follow_up
+        && find(conn, plan)?.is_none_or(|p| p.unit_code != unit)
+    {
+        return Err(AppError::field(
+            "follow_up",
+            "not a follow-up plan of the suggestion's unit",
+        ));
+    }
+    crate::db::write_tx(conn, |conn| {
+        let was: Option<NoteRow> = notes::table
+            .find(&id)
+            .select((
+                notes::submission_id,
+                notes::category,
+                notes::tags,
+                notes::follow_up_id,
+                notes::updated_at,
+                notes::updated_by,
+            ))
+            .first(conn)
+            .optional()?;
+        let was = was.map(note_of);
+        let category = match &req.category {
+            Some(c) => c.clone(),
+            None => was.as_ref().and_then(|w| w.category.clone()),
+        };
+        let tags: Vec<String> = match &req.tags {
+            Some(t) => {
+                let mut t: Vec<String> = t.iter().map(|t| t.trim().to_lowercase()).collect();
+                t.sort();
+                t.dedup();
+                t
+            }
+            None => was.as_ref().map(|w| w.tags.clone()).unwrap_or_default(),
+        };
+        let follow_up = match &req.follow_up {
+            Some(f) => f.clone(),
+            None => was.as_ref().and_then(|w| w.follow_up.clone()),
+        };
+        diesel::delete(notes::table.find(&id)).execute(conn)?;
+        diesel::insert_into(notes::table)
+            .values((
+                notes::submission_id.eq(&id),
+                notes::category.eq(&category),
+                notes::tags.eq(tags.join(",")),
+                notes::follow_up_id.eq(&follow_up),
+                notes::updated_at.eq(now),
+                notes::updated_by.eq(actor),
+            ))
+            .execute(conn)?;
+        Ok(SuggestionNote {
+            id: id.clone(),
+            category,
+            tags,
+            follow_up,
+            updated_at: now,
+            updated_by: actor.to_owned(),
+        })
+    })
+}
+
+/// The notes of some suggestions, with the plans they point to, by response id.
+pub fn notes_of(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, (SuggestionNote, Option<FollowUp>)>, AppError> {
+    use crate::db::schema::suggestion_notes as notes;
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(NoteRow, Option<FollowUp>)> = notes::table
+            .left_join(follow_ups::table.on(notes::follow_up_id.eq(follow_ups::id.nullable())))
+            .filter(notes::submission_id.eq_any(chunk))
+            .select((
+                (
+                    notes::submission_id,
+                    notes::category,
+                    notes::tags,
+                    notes::follow_up_id,
+                    notes::updated_at,
+                    notes::updated_by,
+                ),
+                Option::<FollowUp>::as_select(),
+            ))
+            .load(conn)?;
+        for (row, plan) in rows {
+            let note = note_of(row);
+            out.insert(note.id.clone(), (note, plan));
+        }
+    }
+    Ok(out)
+}

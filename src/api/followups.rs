@@ -8,8 +8,11 @@ use super::admin::{Audit, audited, none};
 use super::{Caller, Reads, UnitScope};
 use crate::access::{self, Action};
 use crate::error::{AppError, ErrorBody};
-use crate::followup::{self, FollowUp, NewFollowUpRequest, UpdateFollowUpRequest};
+use crate::followup::{
+    self, FollowUp, NewFollowUpRequest, NoteRequest, SuggestionNote, UpdateFollowUpRequest,
+};
 use crate::state::AppState;
+use validator::Validate;
 
 /// Query of the list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -108,4 +111,43 @@ pub async fn update(
     )
     .await?;
     Ok(HttpResponse::Ok().json(row))
+}
+
+/// Notes a suggestion: the item it is about, free tags, and the unit's follow-up plan that
+/// acts on it ("ditindaklanjuti"; the public page then shows the suggestion with the plan).
+#[utoipa::path(patch, path = "/api/v1/suggestions/{id}", tag = "follow-ups", request_body = NoteRequest,
+    params(("id" = String, Path, description = "The id of the response carrying the suggestion (`suggestions[].id` of a report)")), security(("bearer" = [])),
+    responses((status = 200, description = "Noted", body = SuggestionNote), (status = 403, description = "Not an admin or a viewer of the unit", body = ErrorBody),
+        (status = 404, description = "No such suggestion", body = ErrorBody), (status = 422, description = "Invalid field", body = ErrorBody)))]
+pub async fn note_suggestion(
+    state: web::Data<AppState>,
+    Caller(caller): Caller,
+    path: web::Path<String>,
+    body: web::Json<NoteRequest>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let body = body.into_inner();
+    body.validate()?;
+    let who = caller.clone();
+    let asked = id.clone();
+    let (unit, instrument) = state
+        .db
+        .read(move |conn| {
+            let (unit, instrument) = followup::suggestion_of(conn, &asked)?;
+            access::unit(conn, &who, Action::ReadUnit, &unit)?;
+            Ok((unit, instrument))
+        })
+        .await?;
+    let instrument = state
+        .registry
+        .get(&instrument)
+        .cloned()
+        .ok_or_else(|| AppError::internal("the suggestion's instrument is missing"))?;
+    let actor = caller.actor();
+    let what = Audit::of("suggestion.note", id.clone(), &unit);
+    let note = audited(&state, caller, what, none, move |conn, now| {
+        followup::note(conn, &instrument, &id, &unit, &body, &actor, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(note))
 }

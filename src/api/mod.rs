@@ -548,6 +548,7 @@ api_routes! {
     post "/units/{unit}/follow-ups" => followups::create,
     get "/units/{unit}/follow-ups" => followups::list,
     patch "/follow-ups/{id}" => followups::update,
+    patch "/suggestions/{id}" => followups::note_suggestion,
     post "/keys" => admin::create_key,
     get "/keys" => admin::list_keys,
     get "/me" => admin::me,

@@ -690,6 +690,7 @@ pub fn responses_page(
 
 /// A response with a suggestion: (received_at, unit, service, channel, flags, suggestion).
 pub type SuggestionRow = (
+    String,
     NaiveDateTime,
     String,
     Option<String>,
@@ -736,6 +737,7 @@ impl<'a> WithSuggestions<'a> {
             .query()
             .limit(limit)
             .select((
+                responses::submission_id,
                 responses::received_at,
                 responses::unit_code,
                 responses::service_code,

@@ -263,6 +263,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    suggestion_notes (submission_id) {
+        submission_id -> Text,
+        category -> Nullable<Text>,
+        tags -> Text,
+        follow_up_id -> Nullable<Text>,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (username));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -284,5 +295,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     unit_logos,
     report_narratives,
     webhooks,
-    webhook_deliveries
+    webhook_deliveries,
+    suggestion_notes
 );

@@ -217,7 +217,7 @@ pub fn update_unit(
 }
 
 /// Distinguishes an absent field from an explicit null.
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer};
 
     pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(

@@ -536,7 +536,8 @@ impl Doc<'_> {
         parts
     }
 
-    /// The newest suggestions, and where the rest are.
+    /// The newest suggestions grouped by the item the unit's staff gave them (the
+    /// uncategorised last), each with the plan that acts on it; and where the rest are.
     fn suggestions(&self, sink: &mut dyn Sink) {
         let (r, lang, w) = (self.r, self.lang, self.w);
         if r.suggestions.is_empty() {
@@ -544,17 +545,55 @@ impl Doc<'_> {
         }
         sink.heading(w.suggestions);
         const SHOWN: usize = 30;
-        for s in r.suggestions.iter().take(SHOWN) {
-            sink.paragraph(
-                &format!(
-                    "• {} · {}: {}",
-                    crate::text::local_date(&s.date),
-                    self.source(s).join(" · "),
-                    s.text
-                ),
-                SMALL,
-                false,
-            );
+        let shown = &r.suggestions[..r.suggestions.len().min(SHOWN)];
+        let mut groups: Vec<(String, Vec<&crate::reporting::Suggestion>)> = r
+            .report
+            .items
+            .iter()
+            .map(|i| {
+                let of: Vec<_> = shown
+                    .iter()
+                    .filter(|s| s.category.as_deref() == Some(i.code.as_str()))
+                    .collect();
+                (
+                    format!("{} {}", i.code, pick(lang, &i.name, &i.name_en)),
+                    of,
+                )
+            })
+            .collect();
+        let known = |c: &str| r.report.items.iter().any(|i| i.code == c);
+        groups.push((
+            pick(lang, "Belum dikategorikan", "Not categorised").to_owned(),
+            shown
+                .iter()
+                .filter(|s| s.category.as_deref().is_none_or(|c| !known(c)))
+                .collect(),
+        ));
+        let categorised = shown.iter().any(|s| s.category.is_some());
+        for (title, of) in groups.into_iter().filter(|(_, of)| !of.is_empty()) {
+            if categorised {
+                sink.paragraph(&format!("{title} ({})", of.len()), BODY, true);
+            }
+            for s in of {
+                let handled = s.follow_up.as_ref().map_or_else(String::new, |f| {
+                    format!(
+                        " → {}: {} ({})",
+                        pick(lang, "Ditindaklanjuti", "Acted on"),
+                        f.action,
+                        crate::followup::status_label(&f.status, lang)
+                    )
+                });
+                sink.paragraph(
+                    &format!(
+                        "• {} · {}: {}{handled}",
+                        crate::text::local_date(&s.date),
+                        self.source(s).join(" · "),
+                        s.text
+                    ),
+                    SMALL,
+                    false,
+                );
+            }
         }
         if r.suggestions_truncated {
             sink.paragraph(

@@ -92,6 +92,8 @@ struct PublishedItem {
 #[derive(Serialize)]
 struct PublishedPlan {
     item: String,
+    /// The suggestions the unit marked as handled by this plan, verbatim.
+    asked: Vec<String>,
     action: String,
     due: String,
     status: String,
@@ -132,6 +134,12 @@ impl Published {
             .filter(|a| a.status != "cancelled")
             .map(|a| PublishedPlan {
                 item: item_name(&a.item_code),
+                asked: r
+                    .suggestions
+                    .iter()
+                    .filter(|s| s.follow_up.as_ref().is_some_and(|f| f.id == a.id))
+                    .map(|s| s.text.clone())
+                    .collect(),
                 action: a.action.clone(),
                 due: crate::text::local_date(&a.due),
                 status: crate::followup::status_label(&a.status, lang).to_owned(),

@@ -93,9 +93,11 @@ pub struct GroupScore {
     pub sample_minimum: Option<u64>,
 }
 
-/// A respondent's suggestion (saran), as written.
+/// A respondent's suggestion (saran), as written, with what the unit's staff noted on it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggestion {
+    /// The response that carries it (`PATCH /api/v1/suggestions/{id}` notes it).
+    pub id: String,
     /// Local date it was received.
     pub date: String,
     /// Unit it was for.
@@ -106,6 +108,23 @@ pub struct Suggestion {
     pub channel: String,
     /// The text, verbatim.
     pub text: String,
+    /// The item it is about (code), as the unit's staff categorised it.
+    pub category: Option<String>,
+    /// Free tags the staff gave it.
+    pub tags: Vec<String>,
+    /// The follow-up plan that acts on it ("ditindaklanjuti").
+    pub follow_up: Option<Handled>,
+}
+
+/// The plan a suggestion is handled by, as a reader needs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Handled {
+    /// The plan's id.
+    pub id: String,
+    /// What is done.
+    pub action: String,
+    /// planned, in_progress, done or cancelled.
+    pub status: String,
 }
 
 /// One period of the trend.
@@ -326,7 +345,7 @@ impl Scope {
         for (tz, units) in zones.values() {
             let (from, to) = req.period.utc_range(*tz);
             let rows = of(units, (from.max(oldest), to)).rows(conn, limit)?;
-            for (at, unit, service, channel, flags, text) in rows {
+            for (id, at, unit, service, channel, flags, text) in rows {
                 if text.trim().is_empty() || !quality::counted(&flags, req.exclude_flagged) {
                     continue;
                 }
@@ -334,18 +353,40 @@ impl Scope {
                 found.push((
                     at,
                     Suggestion {
+                        id,
                         date,
                         unit,
                         service,
                         channel,
                         text,
+                        category: None,
+                        tags: Vec::new(),
+                        follow_up: None,
                     },
                 ));
             }
         }
         found.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         found.truncate(MAX_SUGGESTIONS);
-        Ok((found.into_iter().map(|(_, s)| s).collect(), more))
+        // What the staff noted on them, in one read.
+        let ids: Vec<&str> = found.iter().map(|(_, s)| s.id.as_str()).collect();
+        let mut notes = crate::followup::notes_of(conn, &ids)?;
+        let listed = found
+            .into_iter()
+            .map(|(_, mut s)| {
+                if let Some((note, plan)) = notes.remove(&s.id) {
+                    s.category = note.category;
+                    s.tags = note.tags;
+                    s.follow_up = plan.map(|p| Handled {
+                        id: p.id,
+                        action: p.action,
+                        status: p.status,
+                    });
+                }
+                s
+            })
+            .collect();
+        Ok((listed, more))
     }
 }
 

@@ -831,7 +831,7 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   assert.equal(saves.length, 1, "one save for a double tap");
   // Back to the template, one tap.
   await p.getByRole("button", { name: "Kembalikan ke teks otomatis" }).click();
-  await p.getByText("Teks otomatis dari angka periode ini.").first().waitFor();
+  await p.getByRole("button", { name: "Kembalikan ke teks otomatis" }).waitFor({ state: "detached" });
   assert.match(await p.getByLabel("BAB IV ANALISIS").inputValue(), /^Unsur yang paling perlu diperbaiki/);
   await p.getByText("Narasi laporan").click();
   // The downloads come before the numbers; the period, not yet ended, is marked provisional.
@@ -895,6 +895,84 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   const outside = await fetch(`${base}/api/v1/reports/ikm?unit=puskesmas&period=${year}`, { headers: { Authorization: "Bearer " + viewer } });
   assert.equal(outside.status, 403);
   await p.context().close();
+});
+
+test("a suggestion marked as acted on in the dashboard shows on the public page beside its plan and status", async () => {
+  // A server of its own on the file clock: the suggestions come in the third quarter of 2026,
+  // the unit head files them on 6 October, when the quarter is complete and published.
+  const own = { ...env, DATABASE_URL: path.join(dir, "published.db"), KEPUASAN_TEST_CLOCK_FILE: path.join(dir, "published-clock") };
+  const clock = (utc) => writeFileSync(own.KEPUASAN_TEST_CLOCK_FILE, utc);
+  clock("2026-08-12 03:00:00");
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  Object.assign(own, { KEPUASAN_BIND: `127.0.0.1:${port}`, KEPUASAN_PUBLIC_URL: url });
+  const run = (...args) => execFileSync(BIN, args, { env: own, encoding: "utf8" }).trim();
+  run("units", "add", "pelayanan", "--name", "Kantor Pelayanan Uji", "--timezone", "Asia/Jakarta");
+  const boss = lastLine(run("keys", "create", "--role", "admin", "--name", "kepala kantor"));
+  const own_server = spawn(BIN, ["serve"], { env: own, stdio: "ignore" });
+  const call = (method, pathname, body) => fetch(url + pathname, {
+    method, headers: { Authorization: "Bearer " + boss, "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+  try {
+    for (let tries = 0; ; tries++) {
+      try { if ((await fetch(url + "/healthz")).ok) break; } catch { /* not up yet */ }
+      if (tries > 200) throw new Error("server did not start");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const said = "Antrean terlalu lama, mohon tambah loket.";
+    for (const [answer, suggestion] of [[2, said], [3, null], [4, "Petugas ramah."]]) {
+      const res = await call("POST", "/api/v1/responses", { submission_id: crypto.randomUUID(), unit: "pelayanan", instrument: "skm-2017", channel: "paper",
+        answers: Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => [`U${n}`, answer])), ...(suggestion ? { suggestion } : {}) });
+      assert.equal(res.status, 201);
+    }
+    clock("2026-10-06 02:00:00");
+    const action = "Menambah satu loket pada jam sibuk";
+    assert.equal((await call("POST", "/api/v1/units/pelayanan/follow-ups", { period: "2026-Q3", item: "U3", action, owner: "Kepala seksi pelayanan", due: "2026-11-30" })).status, 201);
+    assert.equal((await call("PATCH", "/api/v1/units/pelayanan", { public_results: true })).status, 200);
+    const p = await page({ width: 1024, height: 600 });
+    await p.goto(`${url}/dashboard`);
+    await signInWithKey(p, boss);
+    await p.locator("#result-title").waitFor();
+    await p.getByLabel("Periode", { exact: true }).fill("2026-Q3");
+    await p.getByRole("button", { name: "Tampilkan" }).click();
+    await p.locator("#result-title", { hasText: "Kantor Pelayanan Uji · 2026-Q3" }).waitFor();
+    const item = p.locator("ul.suggestions li", { hasText: said });
+    await item.getByLabel(/^Kategori saran/).selectOption("U3");
+    await item.getByLabel(/^Rencana tindak lanjut untuk saran/).selectOption({ label: `Ditindaklanjuti: ${action}` });
+    await p.locator("ul.suggestions li .handled", { hasText: `✓ Ditindaklanjuti: ${action}` }).waitFor();
+    // Filed under U3: the category filter finds it, and only it.
+    await p.getByLabel("Kategori", { exact: true }).selectOption("U3");
+    assert.equal(await p.locator("ul.suggestions li").count(), 1);
+    await p.locator("ul.suggestions").scrollIntoViewIfNeeded();
+    await shot(p, "dashboard-suggestion-handled");
+    await axe(p, "the dashboard's suggestions");
+    // Work on the plan starts.
+    await p.locator("tbody tr", { hasText: action }).locator("select").selectOption("in_progress");
+    for (let i = 0; i < 100; i++) {
+      const plans = await (await call("GET", "/api/v1/units/pelayanan/follow-ups")).json();
+      if (plans[0].status === "in_progress") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = await (await call("GET", "/api/v1/reports/ikm?unit=pelayanan&period=2026-Q3")).json();
+    const noted = r.suggestions.find((x) => x.text === said);
+    assert.equal(noted.category, "U3");
+    assert.equal(noted.follow_up.action, action);
+    // Citizens read what they said beside what the unit does about it, and how far it is.
+    for (const [size, name] of [[{ width: 1024, height: 600 }, "public-handled"], [{ width: 360, height: 740 }, "public-handled-phone"]]) {
+      const citizen = await page(size);
+      await citizen.goto(`${url}/p/pelayanan`);
+      const row = citizen.locator("#plans + p + .scroll tbody tr", { hasText: action });
+      await row.waitFor();
+      assert.match(await row.textContent(), new RegExp(`Anda menyampaikan:.*“${said}”.*Kami: ${action}.*Berjalan`));
+      assert.equal(await citizen.getByText("Petugas ramah.").count(), 0, "only the suggestions the unit linked are published");
+      await row.scrollIntoViewIfNeeded();
+      await shot(citizen, name);
+      await axe(citizen, `the public page (${size.width} px)`);
+      await citizen.context().close();
+    }
+    await p.context().close();
+  } finally {
+    own_server.kill("SIGKILL");
+  }
 });
 
 test("a new administrator sets up an MPP in /admin, and a unit's manager runs only their unit", async () => {

@@ -33,7 +33,11 @@ enum Who {
 }
 
 /// Every route of `kepuasan::api::ROUTES`, with the path it is asked at and who may call it.
-fn table(plan: &str, webhook: &str) -> Vec<(&'static str, &'static str, String, Who)> {
+fn table(
+    plan: &str,
+    webhook: &str,
+    suggestion: &str,
+) -> Vec<(&'static str, &'static str, String, Who)> {
     use Role::*;
     let a = "unit-a";
     vec![
@@ -115,6 +119,12 @@ fn table(plan: &str, webhook: &str) -> Vec<(&'static str, &'static str, String, 
             "patch",
             "/follow-ups/{id}",
             format!("/api/v1/follow-ups/{plan}"),
+            Who::Scoped(&[Viewer, Manager]),
+        ),
+        (
+            "patch",
+            "/suggestions/{id}",
+            format!("/api/v1/suggestions/{suggestion}"),
             Who::Scoped(&[Viewer, Manager]),
         ),
         (
@@ -321,6 +331,7 @@ fn request(method: &str, route: &str, uri: &str, role: Option<Role>) -> TestRequ
             json!({"period": "2025-Q3", "item": "U3", "action": "Papan alur", "owner": "Kasi", "due": "2025-09-30"}),
         ),
         "/follow-ups/{id}" => Some(json!({"status": "in_progress"})),
+        "/suggestions/{id}" => Some(json!({"category": "U3", "tags": ["antrean"]})),
         "/webhooks" if method == "post" => Some(
             json!({"url": "http://127.0.0.1:9/hook", "events": ["response.low"], "secret": "a-secret-of-16-chars", "unit": "unit-a"}),
         ),
@@ -374,9 +385,14 @@ async fn every_route_answers_every_role_as_the_policy_says(app: TestApp) {
     let hook = json!({"url": "http://127.0.0.1:9/hook", "events": ["unit.drop"], "secret": "a-secret-of-16-chars", "unit": "unit-a"});
     let (status, webhook) = send(&svc, post("/api/v1/webhooks", Some(&w.admin), &hook)).await;
     assert_eq!(status, 201, "{webhook}");
+    let mut said = submission("unit-a", [3; 9]);
+    said["suggestion"] = json!("Loket ditambah.");
+    let (status, _) = send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &said)).await;
+    assert_eq!(status, 201);
     let table = table(
         created["id"].as_str().unwrap(),
         webhook["id"].as_str().unwrap(),
+        said["submission_id"].as_str().unwrap(),
     );
 
     // The table covers every registered route, once.
@@ -535,7 +551,7 @@ async fn every_route_answers_every_role_as_the_policy_says(app: TestApp) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 44 * 12);
+    assert_eq!(checked, 45 * 12);
 
     // 403 against 404: a role that may never read reports is refused before the unit is
     // looked up; a role that may is told the unit does not exist; a unit outside the scope

@@ -39,7 +39,7 @@ fn kiosk_and_phone_pages_work_in_headless_chromium() {
     println!("{text}");
     assert!(output.status.success(), "browser tests failed:\n{text}");
     assert!(
-        text.contains("pass 17") && text.contains("fail 0"),
+        text.contains("pass 18") && text.contains("fail 0"),
         "all seventeen browser tests ran:\n{text}"
     );
 }

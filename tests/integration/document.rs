@@ -350,6 +350,127 @@ async fn a_unit_edits_its_narrative_and_both_documents_print_it(app: TestApp) {
 }
 
 both_backends!(
+    a_suggestion_noted_and_handled_shows_in_the_report_and_on_the_public_page,
     the_demo_units_finished_quarter_prints_as_the_official_report,
     a_unit_edits_its_narrative_and_both_documents_print_it,
 );
+
+async fn a_suggestion_noted_and_handled_shows_in_the_report_and_on_the_public_page(app: TestApp) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    app.clock.set(at("2025-10-06 01:00:00"));
+    let report = "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3";
+    let r = get_body(&svc, report, &w.viewer_a).await;
+    let said = &r["suggestions"][0];
+    assert_eq!(said["text"], "Antrean cepat, petugas ramah.");
+    assert_eq!(said["category"], Value::Null);
+    assert_eq!(said["follow_up"], Value::Null);
+    let id = said["id"].as_str().unwrap().to_owned();
+    let plan = |unit: &str| {
+        json!({"period": "2025-Q3", "item": "U3", "action": format!("Loket tambahan di {unit}"),
+            "owner": "Kasi Pelayanan", "due": "2025-11-30"})
+    };
+    let (_, mine) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/follow-ups",
+            Some(&w.admin),
+            &plan("unit-a"),
+        ),
+    )
+    .await;
+    let (_, theirs) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-b/follow-ups",
+            Some(&w.admin),
+            &plan("unit-b"),
+        ),
+    )
+    .await;
+    let path = format!("/api/v1/suggestions/{id}");
+    let patch = |key: &str, body: Value| {
+        with_key(TestRequest::patch().uri(&path).set_json(body), Some(key))
+    };
+    // The unit's staff file it under U3, tag it, and link it to the plan that acts on it.
+    let (status, note) = send(
+        &svc,
+        patch(&w.viewer_a, json!({"category": "U3", "tags": ["Antrean", " antrean ", "loket"], "follow_up": mine["id"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{note}");
+    assert_eq!(note["category"], "U3");
+    assert_eq!(note["tags"], json!(["antrean", "loket"]));
+    assert_eq!(note["follow_up"], mine["id"]);
+    // Refused, and named: an item the instrument lacks, another unit's plan, too many tags.
+    for (body, field) in [
+        (json!({"category": "U10"}), "category"),
+        (json!({"follow_up": theirs["id"]}), "follow_up"),
+        (json!({"tags": ["a", "b", "c", "d", "e", "f"]}), "tags"),
+        (json!({"tags": ["a,b"]}), "tags"),
+        (json!({"colour": "red"}), "colour"),
+    ] {
+        let (status, err) = send(&svc, patch(&w.viewer_a, body)).await;
+        assert_eq!(status, 422, "{err}");
+        assert!(err["fields"][field].is_string(), "{field} in {err}");
+    }
+    assert_eq!(
+        send(&svc, patch(&w.counter_a, json!({"tags": []}))).await.0,
+        403
+    );
+    let (status, _) = send(
+        &svc,
+        with_key(
+            TestRequest::patch()
+                .uri("/api/v1/suggestions/00000000-0000-4000-8000-000000000000")
+                .set_json(json!({"tags": []})),
+            Some(&w.admin),
+        ),
+    )
+    .await;
+    assert_eq!(status, 404);
+    // The report carries the note and the plan's action and status.
+    let r = get_body(&svc, report, &w.viewer_a).await;
+    let said = &r["suggestions"][0];
+    assert_eq!(said["category"], "U3");
+    assert_eq!(said["tags"], json!(["antrean", "loket"]));
+    assert_eq!(said["follow_up"]["id"], mine["id"]);
+    assert_eq!(said["follow_up"]["action"], "Loket tambahan di unit-a");
+    assert_eq!(said["follow_up"]["status"], "planned");
+    // The PDF groups the suggestions by item and says which plan acts on each.
+    let (_, _, _, pdf) = download(&svc, &format!("{report}&format=pdf"), &w.admin).await;
+    if let Some(text) = pdf_text(&pdf) {
+        let text = flat(&text);
+        assert!(text.contains("U3 Waktu Penyelesaian (1)"), "{text}");
+        assert!(
+            text.contains("Antrean cepat, petugas ramah. → Ditindaklanjuti: Loket tambahan di unit-a (Direncanakan)"),
+            "{text}"
+        );
+    }
+    // Published: the public page shows what was said beside what the unit does about it.
+    let publish = with_key(
+        TestRequest::patch()
+            .uri("/api/v1/units/unit-a")
+            .set_json(json!({"public_results": true})),
+        Some(&w.admin),
+    );
+    assert_eq!(send(&svc, publish).await.0, 200);
+    let (status, page) = send(&svc, get("/p/unit-a", None)).await;
+    assert_eq!(status, 200);
+    let page = page.as_str().unwrap();
+    assert!(
+        page.contains("Anda menyampaikan:</span><ul class=\"asked\"><li>“Antrean cepat, petugas ramah.”</li></ul><span class=\"said\">Kami:</span> Loket tambahan di unit-a"),
+        "{page}"
+    );
+    // A category cleared keeps the plan; a plan unlinked leaves the page.
+    let (_, note) = send(&svc, patch(&w.viewer_a, json!({"category": null}))).await;
+    assert_eq!(note["category"], Value::Null);
+    assert_eq!(note["follow_up"], mine["id"]);
+    let (_, note) = send(&svc, patch(&w.viewer_a, json!({"follow_up": null}))).await;
+    assert_eq!(note["follow_up"], Value::Null);
+    let (_, page) = send(&svc, get("/p/unit-a", None)).await;
+    assert!(
+        !page.as_str().unwrap().contains("Antrean cepat"),
+        "unlinked, unpublished"
+    );
+}

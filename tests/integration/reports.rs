@@ -127,10 +127,13 @@ async fn the_full_report_breaks_down_by_service_channel_and_child_with_a_trend(a
         })
         .collect();
     assert_eq!(channels, [("kiosk", 2, 100.0), ("paper", 2, 50.0)]);
+    // The suggestion with its response's id, not yet noted by the unit's staff.
+    let id = r["suggestions"][0]["id"].clone();
+    assert_eq!(id.as_str().map(str::len), Some(36), "{id}");
     assert_eq!(
         r["suggestions"],
-        json!([{"date": "2025-08-15", "unit": "unit-a", "service": "ktp-el", "channel": "kiosk",
-                "text": "Antrean cepat, petugas ramah."}])
+        json!([{"id": id, "date": "2025-08-15", "unit": "unit-a", "service": "ktp-el", "channel": "kiosk",
+                "text": "Antrean cepat, petugas ramah.", "category": null, "tags": [], "follow_up": null}])
     );
     // Children ranked by IKM; no populations yet, so no weighted roll-up.
     let children: Vec<(&str, u64, Option<f64>)> = r["rollup"]["children"]

@@ -53,11 +53,15 @@
       refused: { validation_failed: "Isian tidak valid", not_found: "Tidak ditemukan", forbidden: "Kunci ini tidak berhak untuk itu",
         db_unavailable: "Server sedang sibuk; coba lagi sebentar lagi",
         busy: "Server sedang mengerjakan unduhan dan laporan panjang lain; coba lagi sebentar lagi", other: "Permintaan ditolak" },
-      fields: { period: "Periode", service: "Layanan", unit: "Unit", item: "Unsur", action: "Tindakan", owner: "Penanggung jawab",
+      fields: { period: "Periode", service: "Layanan", unit: "Unit", item: "Unsur", action: "Tindakan", owner: "Penanggung jawab", category: "Kategori", tags: "Tag", follow_up: "Rencana tindak lanjut",
         due: "Tenggat", status: "Status", mode: "Mode", instrument: "Instrumen" },
       suggestionsPage: (a, b, all) => `Saran ${a}–${b} dari ${all}, terbaru lebih dulu.`,
       suggestionsCut: (all) => `Periode ini memiliki lebih dari ${all} saran; yang dimuat di sini dan di unduhan adalah ${all} yang terbaru.`,
       searchSuggestions: "Cari saran", noMatch: "Tidak ada saran yang cocok.", previous: "Sebelumnya", next: "Berikutnya",
+      categoryFilter: "Kategori", allCategories: "Semua kategori", uncategorised: "Belum dikategorikan", categoryOf: (d) => `Kategori saran ${d}`,
+      tagsOf: (d) => `Tag saran ${d}, dipisah koma`, tagsHint: "tag, dipisah koma", handledOf: (d) => `Rencana tindak lanjut untuk saran ${d}`,
+      notHandled: "Belum ditindaklanjuti", handledWith: (a) => `Ditindaklanjuti: ${a}`, handled: "Ditindaklanjuti",
+      noteNotSaved: "Catatan saran belum tersimpan", otherUnit: "Tandai tindak lanjutnya di laporan unit tersebut.",
       channels: { kiosk: "Kios survei", qr: "Kode QR pada struk", web: "Tautan terbuka", paper: "Kuesioner kertas" },
     },
     en: {
@@ -103,11 +107,15 @@
       refused: { validation_failed: "Invalid input", not_found: "Not found", forbidden: "This key may not do that",
         db_unavailable: "The server is busy; try again shortly",
         busy: "The server is busy with other downloads and long reports; try again shortly", other: "Request refused" },
-      fields: { period: "Period", service: "Service", unit: "Unit", item: "Item", action: "Action", owner: "Responsible",
+      fields: { period: "Period", service: "Service", unit: "Unit", item: "Item", action: "Action", owner: "Responsible", category: "Category", tags: "Tags", follow_up: "Follow-up plan",
         due: "Due", status: "Status", mode: "Mode", instrument: "Instrument" },
       suggestionsPage: (a, b, all) => `Suggestions ${a}–${b} of ${all}, newest first.`,
       suggestionsCut: (all) => `This period has more than ${all} suggestions; here and in the downloads are the newest ${all}.`,
       searchSuggestions: "Search suggestions", noMatch: "No suggestion matches.", previous: "Previous", next: "Next",
+      categoryFilter: "Category", allCategories: "All categories", uncategorised: "Not categorised", categoryOf: (d) => `Category of the suggestion of ${d}`,
+      tagsOf: (d) => `Tags of the suggestion of ${d}, separated by commas`, tagsHint: "tags, separated by commas", handledOf: (d) => `Follow-up plan for the suggestion of ${d}`,
+      notHandled: "Not acted on yet", handledWith: (a) => `Acted on: ${a}`, handled: "Acted on",
+      noteNotSaved: "Suggestion note not saved", otherUnit: "Mark its follow-up in that unit's report.",
       channels: { kiosk: "Survey kiosk", qr: "QR code on a receipt", web: "Open link", paper: "Paper questionnaire" },
     },
   };
@@ -217,7 +225,7 @@
     }
     if (!current()) return;
     // A new report starts its suggestions from the first page, unsearched.
-    Object.assign(state, { report: body, shown: asked, charts, suggestionQuery: "", suggestionPage: 0 });
+    Object.assign(state, { report: body, shown: asked, charts, suggestionQuery: "", suggestionPage: 0, suggestionCategory: "", noteError: "" });
     await loadKiosks(body.unit);
     if (!current()) return;
     render();
@@ -280,24 +288,62 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
-  // The period's suggestions, searchable (text, unit, service) and in pages, newest first.
+  // The period's suggestions, searchable (text, unit, service), filtered by category and in
+  // pages, newest first; each filed under an item, tagged, and linked to the follow-up plan
+  // that acts on it (then published with the plan on the public page).
   function suggestionsView(r) {
     const L = T[state.lang];
     if (!r.suggestions.length) return `<p>${t("noSuggestions")}</p>`;
     const words = (state.suggestionQuery || "").trim().toLowerCase();
     const unitName = (code) => (state.units.find((u) => u.code === code) || {}).name || code;
-    const matches = r.suggestions.filter((s) => !words || [s.text, unitName(s.unit), s.service || ""].some((x) => String(x).toLowerCase().includes(words)));
+    const itemName = (code) => { const i = r.items.find((x) => x.code === code); return i ? `${code} ${pick(i.name, i.name_en)}` : code; };
+    const category = state.suggestionCategory || "";
+    const matches = r.suggestions.filter((s) => (!words || [s.text, unitName(s.unit), s.service || "", ...(s.tags || [])].some((x) => String(x).toLowerCase().includes(words)))
+      && (!category || (category === "-" ? !s.category : s.category === category)));
     const pages = Math.max(1, Math.ceil(matches.length / SHOWN_SUGGESTIONS));
     const page = Math.min(state.suggestionPage || 0, pages - 1);
     const shown = matches.slice(page * SHOWN_SUGGESTIONS, (page + 1) * SHOWN_SUGGESTIONS);
-    const line = (s) => `<li><span class="hint">${esc(day(s.date))} · ${esc(unitName(s.unit))}${s.service ? " · " + esc(s.service) : ""} · ${esc(L.channels[s.channel] || s.channel)}</span><br>${esc(s.text)}</li>`;
+    const plans = r.follow_ups.current.filter((p) => p.status !== "cancelled");
+    const line = (s) => {
+      const received = day(s.date);
+      const categories = ["", ...r.items.map((i) => i.code)].map((c) => `<option value="${esc(c)}"${(s.category || "") === c ? " selected" : ""}>${esc(c ? itemName(c) : L.uncategorised)}</option>`).join("");
+      const handled = s.unit !== r.unit ? `<span class="hint">${t("otherUnit")}</span>`
+        : `<select data-handled="${esc(s.id)}" aria-label="${esc(L.handledOf(received))}"><option value="">${t("notHandled")}</option>${plans.map((p) => `<option value="${esc(p.id)}"${s.follow_up && s.follow_up.id === p.id ? " selected" : ""}>${esc(L.handledWith(p.action))}</option>`).join("")}</select>`;
+      return `<li><span class="hint">${esc(received)} · ${esc(unitName(s.unit))}${s.service ? " · " + esc(s.service) : ""} · ${esc(L.channels[s.channel] || s.channel)}</span>
+        ${esc(s.text)}${s.follow_up ? ` <span class="handled">✓ ${esc(L.handledWith(s.follow_up.action))}</span>` : ""}
+        <span class="note"><select data-category="${esc(s.id)}" aria-label="${esc(L.categoryOf(received))}">${categories}</select>
+        <input data-tags="${esc(s.id)}" value="${esc((s.tags || []).join(", "))}" aria-label="${esc(L.tagsOf(received))}" placeholder="${esc(t("tagsHint"))}">
+        ${handled}</span></li>`;
+    };
+    const filter = [["", L.allCategories], ...r.items.map((i) => [i.code, itemName(i.code)]), ["-", L.uncategorised]]
+      .map(([v, label]) => `<option value="${esc(v)}"${v === category ? " selected" : ""}>${esc(label)}</option>`).join("");
     const pager = pages > 1 ? `<p class="pager"><button type="button" id="suggestions-previous"${page === 0 ? " disabled" : ""}>${t("previous")}</button>
       <button type="button" id="suggestions-next"${page >= pages - 1 ? " disabled" : ""}>${t("next")}</button></p>` : "";
-    return `<p class="check"><label for="suggestion-search">${t("searchSuggestions")}</label>
+    return `<div class="filters"><p class="check"><label for="suggestion-search">${t("searchSuggestions")}</label>
         <input id="suggestion-search" type="search" value="${esc(state.suggestionQuery || "")}"></p>
+        <p class="check"><label for="suggestion-category">${t("categoryFilter")}</label><select id="suggestion-category">${filter}</select></p></div>
+      ${state.noteError ? `<p class="error" role="alert">${esc(state.noteError)}</p>` : ""}
       ${shown.length ? `<ul class="suggestions">${shown.map(line).join("")}</ul>` : `<p>${t("noMatch")}</p>`}
       ${shown.length ? `<p class="hint" id="suggestions-note">${esc(L.suggestionsPage(count(page * SHOWN_SUGGESTIONS + 1), count(page * SHOWN_SUGGESTIONS + shown.length), count(matches.length)))}</p>` : ""}
       ${r.suggestions_truncated ? `<p class="hint">${esc(L.suggestionsCut(count(r.suggestions.length)))}</p>` : ""}${pager}`;
+  }
+
+  // Saves a suggestion's note and shows it in place; the report is not loaded again.
+  async function noteSuggestion(id, note) {
+    try {
+      const res = await api(`/api/v1/suggestions/${encodeURIComponent(id)}`, { method: "PATCH", body: JSON.stringify(note) });
+      const body = await res.json();
+      if (!res.ok) { state.noteError = `${t("noteNotSaved")}: ${refusal(body)}`; render(); return; }
+      state.noteError = "";
+      const s = state.report && state.report.suggestions.find((x) => x.id === body.id);
+      if (s) {
+        const plan = state.report.follow_ups.current.find((p) => p.id === body.follow_up);
+        Object.assign(s, { category: body.category, tags: body.tags, follow_up: plan ? { id: plan.id, action: plan.action, status: plan.status } : null });
+      }
+      render();
+    } catch (e) {
+      if (e.message !== "401") { state.noteError = `${t("noteNotSaved")}: ${t("unreachable")}`; render(); }
+    }
   }
 
   function table(head, rows, numeric) {
@@ -654,6 +700,11 @@
     document.querySelectorAll("[data-template]").forEach((b) => b.addEventListener("click", () => saveNarrative({ [b.dataset.template]: null }).catch(() => {})));
     bindKiosks();
     on("#suggestion-search", "input", (e) => { state.suggestionQuery = e.target.value; state.suggestionPage = 0; render(); });
+    on("#suggestion-category", "change", (e) => { state.suggestionCategory = e.target.value; state.suggestionPage = 0; render(); });
+    document.querySelectorAll("[data-category]").forEach((c) => c.addEventListener("change", () => noteSuggestion(c.dataset.category, { category: c.value || null })));
+    document.querySelectorAll("[data-handled]").forEach((c) => c.addEventListener("change", () => noteSuggestion(c.dataset.handled, { follow_up: c.value || null })));
+    document.querySelectorAll("[data-tags]").forEach((c) => c.addEventListener("change", () => noteSuggestion(c.dataset.tags,
+      { tags: c.value.split(",").map((x) => x.trim()).filter(Boolean) })));
     on("#suggestions-previous", "click", () => { state.suggestionPage = Math.max(0, (state.suggestionPage || 0) - 1); render(); });
     on("#suggestions-next", "click", () => { state.suggestionPage = (state.suggestionPage || 0) + 1; render(); });
     document.querySelectorAll("[data-sort]").forEach((b) => b.addEventListener("click", () => {

@@ -1,0 +1,1 @@
+DROP TABLE suggestion_notes;
