@@ -366,28 +366,31 @@ pub fn suggestion_of(conn: &mut DbConn, id: &str) -> Result<(String, String), Ap
     }
 }
 
-type NoteRow = (
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    NaiveDateTime,
-    String,
-);
+/// A note as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::suggestion_notes)]
+struct NoteRow {
+    submission_id: String,
+    category: Option<String>,
+    tags: String,
+    follow_up_id: Option<String>,
+    updated_at: NaiveDateTime,
+    updated_by: String,
+}
 
 fn note_of(row: NoteRow) -> SuggestionNote {
-    let (id, category, tags, follow_up, updated_at, updated_by) = row;
     SuggestionNote {
-        id,
-        category,
-        tags: tags
+        id: row.submission_id,
+        category: row.category,
+        tags: row
+            .tags
             .split(',')
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
             .collect(),
-        follow_up,
-        updated_at,
-        updated_by,
+        follow_up: row.follow_up_id,
+        updated_at: row.updated_at,
+        updated_by: row.updated_by,
     }
 }
 
@@ -423,14 +426,7 @@ pub fn note(
     crate::db::write_tx(conn, |conn| {
         let was: Option<NoteRow> = notes::table
             .find(&id)
-            .select((
-                notes::submission_id,
-                notes::category,
-                notes::tags,
-                notes::follow_up_id,
-                notes::updated_at,
-                notes::updated_by,
-            ))
+            .select(NoteRow::as_select())
             .first(conn)
             .optional()?;
         let was = was.map(note_of);
@@ -484,17 +480,7 @@ pub fn notes_of(
         let rows: Vec<(NoteRow, Option<FollowUp>)> = notes::table
             .left_join(follow_ups::table.on(notes::follow_up_id.eq(follow_ups::id.nullable())))
             .filter(notes::submission_id.eq_any(chunk))
-            .select((
-                (
-                    notes::submission_id,
-                    notes::category,
-                    notes::tags,
-                    notes::follow_up_id,
-                    notes::updated_at,
-                    notes::updated_by,
-                ),
-                Option::<FollowUp>::as_select(),
-            ))
+            .select((NoteRow::as_select(), Option::<FollowUp>::as_select()))
             .load(conn)?;
         for (row, plan) in rows {
             let note = note_of(row);
