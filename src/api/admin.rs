@@ -12,6 +12,7 @@ use crate::db::DbConn;
 use crate::db::queries::{self, Population, Service, Unit};
 use crate::domain::audit::{self, What};
 use crate::domain::keys::{self, CreateKeyRequest, KeyView};
+use crate::domain::ombudsman::{self, Assessment, AssessmentRequest};
 use crate::domain::populations::{self, PopulationRequest};
 use crate::domain::units::{
     self, CreateServiceRequest, CreateUnitRequest, UpdateServiceRequest, UpdateUnitRequest,
@@ -439,4 +440,56 @@ pub async fn get_logo(
             "default-src 'none'; style-src 'unsafe-inline'",
         ))
         .body(bytes))
+}
+
+/// Records a unit's Ombudsman assessment for a year, as the Ombudsman published it (or
+/// corrects it). Reports, the dashboard and the public page show it beside the IKM.
+#[utoipa::path(put, path = "/api/v1/units/{unit}/ombudsman/{year}", tag = "units", request_body = AssessmentRequest,
+    params(("unit" = String, Path, description = "Unit code"), ("year" = i32, Path, description = "The year assessed")), security(("bearer" = [])),
+    responses((status = 200, description = "Recorded", body = Assessment), (status = 403, description = "Not an administrator or the unit's manager", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody)))]
+pub async fn put_ombudsman(
+    state: web::Data<AppState>,
+    scope: UnitScope<Manages>,
+    path: web::Path<(String, String)>,
+    body: web::Json<AssessmentRequest>,
+) -> Result<HttpResponse, AppError> {
+    use validator::Validate;
+    let (_, year) = path.into_inner();
+    let year: i32 = year
+        .parse()
+        .map_err(|_| AppError::field("year", "must be a year such as 2025"))?;
+    let body = body.into_inner();
+    body.validate()?;
+    let unit = scope.unit.clone();
+    let actor = scope.caller.actor();
+    let (before_unit, target) = (unit.clone(), format!("{unit}/{year}"));
+    let assessment = audited(
+        &state,
+        scope.caller,
+        Audit::of("ombudsman.record", target, &unit),
+        move |conn| {
+            Ok(ombudsman::list(conn, &before_unit)?
+                .into_iter()
+                .find(|a| a.year == year))
+        },
+        move |conn, now| ombudsman::record(conn, &unit, year, &body, &actor, now),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(assessment))
+}
+
+/// A unit's Ombudsman assessments, newest year first.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/ombudsman", tag = "units", params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
+    responses((status = 200, description = "Assessments", body = [Assessment]), (status = 403, description = "Outside the caller's units", body = ErrorBody)))]
+pub async fn list_ombudsman(
+    state: web::Data<AppState>,
+    scope: UnitScope<Reads>,
+) -> Result<HttpResponse, AppError> {
+    let unit = scope.unit;
+    let rows = state
+        .db
+        .read(move |conn| ombudsman::list(conn, &unit))
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
 }

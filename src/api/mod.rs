@@ -574,6 +574,8 @@ api_routes! {
     get "/audit" => people::audit_log,
     put "/units/{unit}/logo" => admin::put_logo,
     get "/units/{unit}/logo" => admin::get_logo,
+    put "/units/{unit}/ombudsman/{year}" => admin::put_ombudsman,
+    get "/units/{unit}/ombudsman" => admin::list_ombudsman,
     post "/webhooks" => webhooks::create,
     get "/webhooks" => webhooks::list,
     delete "/webhooks/{id}" => webhooks::remove,

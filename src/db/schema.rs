@@ -274,6 +274,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ombudsman_assessments (unit_code, year) {
+        unit_code -> Text,
+        year -> Integer,
+        score_hundredths -> Integer,
+        zone -> Text,
+        category -> Nullable<Text>,
+        source -> Text,
+        recorded_at -> Timestamp,
+        recorded_by -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (username));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -296,5 +309,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_narratives,
     webhooks,
     webhook_deliveries,
-    suggestion_notes
+    suggestion_notes,
+    ombudsman_assessments
 );

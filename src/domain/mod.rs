@@ -9,6 +9,7 @@ pub mod audit;
 pub mod keys;
 pub mod kiosks;
 pub mod narratives;
+pub mod ombudsman;
 pub mod populations;
 pub mod rules;
 pub mod sessions;

@@ -74,6 +74,7 @@ pub fn write(r: &UnitReport, options: &ExportOptions, sink: &mut dyn Sink) -> Re
     doc.groups(sink, &[doc.w.channels]);
 
     doc.chapter(sink, Chapter::Results);
+    doc.ombudsman(sink);
     doc.items(sink)?;
     doc.groups(sink, &[doc.w.services]);
     doc.children(sink);
@@ -295,6 +296,31 @@ impl Doc<'_> {
         for paragraph in text.split("\n\n") {
             sink.paragraph(paragraph.trim(), BODY, false);
         }
+    }
+
+    /// The Ombudsman's assessment beside the IKM, as recorded from its publication.
+    fn ombudsman(&self, sink: &mut dyn Sink) {
+        let Some(a) = &self.r.ombudsman else {
+            return;
+        };
+        let lang = self.lang;
+        sink.heading(pick(
+            lang,
+            "IKM dan Penilaian Kepatuhan Ombudsman RI",
+            "The IKM and the Ombudsman's compliance assessment",
+        ));
+        sink.paragraph(
+            &format!(
+                "IKM {} ({}) · {}. {}: {}.",
+                self.num(self.r.report.ikm.as_ref()),
+                self.r.report.grade.as_deref().unwrap_or("-"),
+                a.describe(lang),
+                pick(lang, "Sumber", "Source"),
+                a.source
+            ),
+            BODY,
+            false,
+        );
     }
 
     /// The laws the survey rests on.

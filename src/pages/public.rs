@@ -78,6 +78,8 @@ struct Published {
     trend: Vec<PublishedPeriod>,
     plans: Vec<PublishedPlan>,
     method: String,
+    /// The Ombudsman's assessment, described, and where it was published.
+    ombudsman: Option<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -189,6 +191,10 @@ impl Published {
             } else {
                 rep.calculation.rounding_id.clone()
             },
+            ombudsman: r
+                .ombudsman
+                .as_ref()
+                .map(|a| (a.describe(lang), a.source.clone())),
         }
     }
 }

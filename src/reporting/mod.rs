@@ -91,6 +91,9 @@ pub struct GroupScore {
     /// sample is adequate when `respondents` reaches it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample_minimum: Option<u64>,
+    /// A unit's latest Ombudsman assessment of the period's year or before (units only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ombudsman: Option<crate::domain::ombudsman::Assessment>,
 }
 
 /// A respondent's suggestion (saran), as written, with what the unit's staff noted on it.
@@ -216,6 +219,9 @@ pub struct UnitReport {
     pub quality: QualitySummary,
     /// This period's follow-up plans and whether the previous period's were done.
     pub follow_ups: crate::followup::FollowUpSummary,
+    /// The unit's latest Ombudsman assessment of the period's year or before, shown beside
+    /// the IKM.
+    pub ombudsman: Option<crate::domain::ombudsman::Assessment>,
     /// Each local day of the period with its responses and IKM (empty past
     /// [`DAILY_MAX_DAYS`] or [`DETAIL_MAX_UNITS`]), so that a bad day shows before the quarter
     /// ends.
@@ -519,6 +525,7 @@ fn service_scores(
                 previous_ikm: None,
                 population: None,
                 sample_minimum: None,
+                ombudsman: None,
             })
         })
         .collect()
@@ -547,6 +554,7 @@ fn channel_scores(
                 previous_ikm: None,
                 population: None,
                 sample_minimum: None,
+                ombudsman: None,
             })
         })
         .collect()
@@ -627,7 +635,7 @@ pub fn unit_report(
             &scope,
             (&children, &before),
             &plain,
-            &period_text,
+            (&period_text, chrono::Datelike::year(&req.period.first)),
         )?)
     };
     let (trend, jump) = trend(
@@ -642,6 +650,12 @@ pub fn unit_report(
     report.notices.extend(jump);
     let follow_ups = crate::followup::summary(conn, &unit.code, &req.period)?;
     let daily = daily(conn, instrument, &scope, req, &plain)?;
+    let ombudsman = crate::domain::ombudsman::latest_of(
+        conn,
+        &[&unit.code],
+        chrono::Datelike::year(&req.period.first),
+    )?
+    .remove(&unit.code);
     Ok(UnitReport {
         unit: unit.code.clone(),
         unit_name: unit.name.clone(),
@@ -661,6 +675,7 @@ pub fn unit_report(
         rollup,
         quality,
         follow_ups,
+        ombudsman,
         daily,
     })
 }
@@ -671,7 +686,7 @@ fn rollup(
     scope: &Scope,
     (tallies, before): (&Groups<String>, &Groups<String>),
     options: &Options,
-    period: &str,
+    (period, year): (&str, i32),
 ) -> Result<Rollup, AppError> {
     let empty = Tally::new(instrument);
     let mut children = Vec::new();
@@ -680,6 +695,7 @@ fn rollup(
     let populations: BTreeMap<String, i64> = queries::populations_of(conn, &codes, period)?
         .into_iter()
         .collect();
+    let mut assessed = crate::domain::ombudsman::latest_of(conn, &codes, year)?;
     for child in &scope.children {
         let t = tallies.get(&child.code).unwrap_or(&empty);
         let population = populations
@@ -713,6 +729,7 @@ fn rollup(
                 .ok()
                 .map(|s| s.minimum)
             }),
+            ombudsman: assessed.remove(&child.code),
         });
     }
     let population_weighted =

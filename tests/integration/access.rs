@@ -177,6 +177,18 @@ fn table(
             Who::Scoped(&[Viewer, Manager]),
         ),
         (
+            "put",
+            "/units/{unit}/ombudsman/{year}",
+            format!("/api/v1/units/{a}/ombudsman/2025"),
+            Who::Scoped(&[Manager]),
+        ),
+        (
+            "get",
+            "/units/{unit}/ombudsman",
+            format!("/api/v1/units/{a}/ombudsman"),
+            Who::Scoped(&[Viewer, Manager]),
+        ),
+        (
             "post",
             "/webhooks",
             "/api/v1/webhooks".into(),
@@ -332,6 +344,9 @@ fn request(method: &str, route: &str, uri: &str, role: Option<Role>) -> TestRequ
         ),
         "/follow-ups/{id}" => Some(json!({"status": "in_progress"})),
         "/suggestions/{id}" => Some(json!({"category": "U3", "tags": ["antrean"]})),
+        "/units/{unit}/ombudsman/{year}" => Some(
+            json!({"score": 85.98, "zone": "green", "category": "Kualitas Tertinggi", "source": "Laporan Penilaian Kepatuhan 2025"}),
+        ),
         "/webhooks" if method == "post" => Some(
             json!({"url": "http://127.0.0.1:9/hook", "events": ["response.low"], "secret": "a-secret-of-16-chars", "unit": "unit-a"}),
         ),
@@ -551,7 +566,7 @@ async fn every_route_answers_every_role_as_the_policy_says(app: TestApp) {
             checked += 1;
         }
     }
-    assert_eq!(checked, 45 * 12);
+    assert_eq!(checked, 47 * 12);
 
     // 403 against 404: a role that may never read reports is refused before the unit is
     // looked up; a role that may is told the unit does not exist; a unit outside the scope

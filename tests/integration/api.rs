@@ -742,7 +742,7 @@ async fn the_openapi_document_describes_every_endpoint(app: TestApp) {
     documented.sort();
     served.sort();
     assert_eq!(documented, served);
-    assert_eq!(served.len(), 48);
+    assert_eq!(served.len(), 50);
     for (method, path) in [
         ("get", "/api/v1/kiosks"),
         ("post", "/api/v1/sessions"),

@@ -350,6 +350,7 @@ async fn a_unit_edits_its_narrative_and_both_documents_print_it(app: TestApp) {
 }
 
 both_backends!(
+    the_ombudsmans_assessment_is_recorded_as_published_and_shown_beside_the_ikm,
     a_suggestion_noted_and_handled_shows_in_the_report_and_on_the_public_page,
     the_demo_units_finished_quarter_prints_as_the_official_report,
     a_unit_edits_its_narrative_and_both_documents_print_it,
@@ -473,4 +474,169 @@ async fn a_suggestion_noted_and_handled_shows_in_the_report_and_on_the_public_pa
         !page.as_str().unwrap().contains("Antrean cepat"),
         "unlinked, unpublished"
     );
+}
+
+async fn the_ombudsmans_assessment_is_recorded_as_published_and_shown_beside_the_ikm(app: TestApp) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    app.clock.set(at("2025-10-06 01:00:00"));
+    let manager = app.key(kepuasan::auth::Role::Manager, &["unit-a"]);
+    let put = |key: &str, path: &str, body: Value| {
+        with_key(TestRequest::put().uri(path).set_json(body), Some(key))
+    };
+    let source = "Ombudsman RI, Hasil Penilaian Kepatuhan Standar Pelayanan Publik";
+    // As the regional news printed them: Karanganyar 65,26 yellow; Magelang 85,98 green.
+    let (status, first) = send(
+        &svc,
+        put(
+            &manager,
+            "/api/v1/units/unit-a/ombudsman/2024",
+            json!({"score": 65.26, "zone": "yellow", "source": format!("{source} 2024")}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["score"], 65.26);
+    assert_eq!(first["category"], Value::Null);
+    let (status, _) = send(
+        &svc,
+        put(&manager, "/api/v1/units/unit-a/ombudsman/2025",
+            json!({"score": 85.98, "zone": "green", "category": "Kualitas Tertinggi (A)", "source": format!("{source} 2025")})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // What is refused, and named; who may not record it.
+    for (path, body, field) in [
+        (
+            "2025",
+            json!({"score": 100.5, "zone": "green", "source": "x"}),
+            "score",
+        ),
+        (
+            "2025",
+            json!({"score": 65.255, "zone": "green", "source": "x"}),
+            "score",
+        ),
+        (
+            "2025",
+            json!({"score": 65.26, "zone": "blue", "source": "x"}),
+            "zone",
+        ),
+        (
+            "2025",
+            json!({"score": 65.26, "zone": "green", "source": " "}),
+            "source",
+        ),
+        (
+            "20x5",
+            json!({"score": 65.26, "zone": "green", "source": "x"}),
+            "year",
+        ),
+        (
+            "1999",
+            json!({"score": 65.26, "zone": "green", "source": "x"}),
+            "year",
+        ),
+    ] {
+        let (status, err) = send(
+            &svc,
+            put(
+                &manager,
+                &format!("/api/v1/units/unit-a/ombudsman/{path}"),
+                body,
+            ),
+        )
+        .await;
+        assert_eq!(status, 422, "{err}");
+        assert!(err["fields"][field].is_string(), "{field} in {err}");
+    }
+    let good = json!({"score": 70.0, "zone": "yellow", "source": "x"});
+    assert_eq!(
+        send(
+            &svc,
+            put(
+                &w.viewer_a,
+                "/api/v1/units/unit-a/ombudsman/2025",
+                good.clone()
+            )
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        send(
+            &svc,
+            put(&manager, "/api/v1/units/unit-b/ombudsman/2025", good)
+        )
+        .await
+        .0,
+        403
+    );
+    let listed = get_body(&svc, "/api/v1/units/unit-a/ombudsman", &w.viewer_a).await;
+    let years: Vec<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["year"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years, [2025, 2024]);
+    // A report of 2025 is read beside 2025's assessment; one of 2024 beside 2024's.
+    let r = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3",
+        &w.viewer_a,
+    )
+    .await;
+    assert_eq!(r["ombudsman"]["year"], 2025);
+    assert_eq!(r["ombudsman"]["score"], 85.98);
+    assert_eq!(r["ombudsman"]["zone"], "green");
+    let r = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2024",
+        &w.viewer_a,
+    )
+    .await;
+    assert_eq!(r["ombudsman"]["year"], 2024);
+    // The MPP's table of units carries each unit's.
+    let mpp = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3",
+        &w.admin,
+    )
+    .await;
+    let children = mpp["rollup"]["children"].as_array().unwrap();
+    let of = |code: &str| children.iter().find(|c| c["code"] == code).unwrap().clone();
+    assert_eq!(of("unit-a")["ombudsman"]["score"], 85.98);
+    assert!(of("unit-b").get("ombudsman").is_none());
+    // The PDF and the public page show it beside the IKM (100,00, A: two all-4 responses).
+    let (_, _, _, pdf) = download(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-a&period=2025-Q3&format=pdf",
+        &w.admin,
+    )
+    .await;
+    if let Some(text) = pdf_text(&pdf) {
+        let text = flat(&text);
+        assert!(
+            text.contains("IKM 100,00 (A) · Ombudsman RI 2025: 85,98 · Zona hijau · Kualitas Tertinggi (A). Sumber: Ombudsman RI, Hasil Penilaian Kepatuhan Standar Pelayanan Publik 2025."),
+            "{text}"
+        );
+    }
+    let publish = with_key(
+        TestRequest::patch()
+            .uri("/api/v1/units/unit-a")
+            .set_json(json!({"public_results": true})),
+        Some(&w.admin),
+    );
+    assert_eq!(send(&svc, publish).await.0, 200);
+    let (_, page) = send(&svc, get("/p/unit-a", None)).await;
+    assert!(
+        page.as_str()
+            .unwrap()
+            .contains("<b>Ombudsman RI 2025: 85,98 · Zona hijau · Kualitas Tertinggi (A)</b>"),
+        "{page}"
+    );
+    let log = get_body(&svc, "/api/v1/audit?action=ombudsman", &w.admin).await;
+    assert_eq!(log.as_array().unwrap().len(), 2);
 }

@@ -3,9 +3,10 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use kepuasan::db::schema::{
-    api_keys, audit_log, follow_ups, kiosk_devices, populations, receipt_tokens, report_narratives,
-    report_verifications, responses, services, sessions, sign_in_failures, suggestion_notes,
-    token_spends, unit_logos, units, users, webhook_deliveries, webhooks,
+    api_keys, audit_log, follow_ups, kiosk_devices, ombudsman_assessments, populations,
+    receipt_tokens, report_narratives, report_verifications, responses, services, sessions,
+    sign_in_failures, suggestion_notes, token_spends, unit_logos, units, users, webhook_deliveries,
+    webhooks,
 };
 use kepuasan::db::{Db, DbConn, DbKind};
 
@@ -33,8 +34,9 @@ fn schema_matches(db: &Db) {
         report_narratives::table.select(report_narratives::all_columns).limit(0).execute(conn)?;
         webhooks::table.select(webhooks::all_columns).limit(0).execute(conn)?;
         suggestion_notes::table.select(suggestion_notes::all_columns).limit(0).execute(conn)?;
+        ombudsman_assessments::table.select(ombudsman_assessments::all_columns).limit(0).execute(conn)?;
         webhook_deliveries::table.select(webhook_deliveries::all_columns).limit(0).execute(conn)?;
-        for (table, columns) in [("units", 12), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 10), ("sessions", 5), ("sign_in_failures", 4), ("audit_log", 8), ("unit_logos", 4), ("report_narratives", 7), ("webhooks", 9), ("webhook_deliveries", 12), ("suggestion_notes", 6)] {
+        for (table, columns) in [("units", 12), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 10), ("sessions", 5), ("sign_in_failures", 4), ("audit_log", 8), ("unit_logos", 4), ("report_narratives", 7), ("webhooks", 9), ("webhook_deliveries", 12), ("suggestion_notes", 6), ("ombudsman_assessments", 8)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),

@@ -58,6 +58,7 @@
       suggestionsPage: (a, b, all) => `Saran ${a}–${b} dari ${all}, terbaru lebih dulu.`,
       suggestionsCut: (all) => `Periode ini memiliki lebih dari ${all} saran; yang dimuat di sini dan di unduhan adalah ${all} yang terbaru.`,
       searchSuggestions: "Cari saran", noMatch: "Tidak ada saran yang cocok.", previous: "Sebelumnya", next: "Berikutnya",
+      zones: { green: "Zona hijau", yellow: "Zona kuning", red: "Zona merah" }, ombudsmanCol: "Ombudsman",
       categoryFilter: "Kategori", allCategories: "Semua kategori", uncategorised: "Belum dikategorikan", categoryOf: (d) => `Kategori saran ${d}`,
       tagsOf: (d) => `Tag saran ${d}, dipisah koma`, tagsHint: "tag, dipisah koma", handledOf: (d) => `Rencana tindak lanjut untuk saran ${d}`,
       notHandled: "Belum ditindaklanjuti", handledWith: (a) => `Ditindaklanjuti: ${a}`, handled: "Ditindaklanjuti",
@@ -112,6 +113,7 @@
       suggestionsPage: (a, b, all) => `Suggestions ${a}–${b} of ${all}, newest first.`,
       suggestionsCut: (all) => `This period has more than ${all} suggestions; here and in the downloads are the newest ${all}.`,
       searchSuggestions: "Search suggestions", noMatch: "No suggestion matches.", previous: "Previous", next: "Next",
+      zones: { green: "Green zone", yellow: "Yellow zone", red: "Red zone" }, ombudsmanCol: "Ombudsman",
       categoryFilter: "Category", allCategories: "All categories", uncategorised: "Not categorised", categoryOf: (d) => `Category of the suggestion of ${d}`,
       tagsOf: (d) => `Tags of the suggestion of ${d}, separated by commas`, tagsHint: "tags, separated by commas", handledOf: (d) => `Follow-up plan for the suggestion of ${d}`,
       notHandled: "Not acted on yet", handledWith: (a) => `Acted on: ${a}`, handled: "Acted on",
@@ -500,6 +502,11 @@
     change: (c) => (c.ikm === null || c.ikm === undefined || c.previous_ikm === undefined ? -999 : c.ikm - c.previous_ikm),
     sample: (c) => (c.sample_minimum ? c.respondents / c.sample_minimum : -1),
   };
+  // The Ombudsman's assessment as published: year, score, zone (coloured) and category.
+  function ombudsman(a) {
+    const L = T[state.lang];
+    return `Ombudsman RI ${esc(a.year)}: ${num(a.score)} · <span class="zone zone-${esc(a.zone)}">${esc(L.zones[a.zone] || a.zone)}</span>${a.category ? " · " + esc(a.category) : ""}`;
+  }
   function unitsView(r) {
     if (!r.rollup || !r.rollup.children.length) return "";
     const L = T[state.lang];
@@ -514,14 +521,14 @@
       return `<span class="${d > 0 ? "up" : d < 0 ? "down" : ""}">${d > 0 ? "▲ +" : d < 0 ? "▼ " : ""}${num(d)}</span>`;
     };
     const sample = (c) => (c.sample_minimum ? (c.respondents >= c.sample_minimum ? L.sampleOk : L.sampleShort(count(c.sample_minimum - c.respondents))) : "-");
-    const head = [["name", t("unit")], ["ikm", "IKM"], [null, t("grade")], ["respondents", L.respondentsCol], ["change", t("change")], ["sample", L.sampleCol]];
+    const head = [["name", t("unit")], ["ikm", "IKM"], [null, t("grade")], ["respondents", L.respondentsCol], ["change", t("change")], ["sample", L.sampleCol], [null, L.ombudsmanCol]];
     const th = head.map(([k, label]) => {
       if (!k) return `<th scope="col">${esc(label)}</th>`;
       const sorted = k === by ? (dir > 0 ? "ascending" : "descending") : "none";
       return `<th scope="col" aria-sort="${sorted}"${k === "name" ? "" : ' class="n"'}><button type="button" class="sort" data-sort="${k}">${esc(label)}${k === by ? (dir > 0 ? " ▲" : " ▼") : ""}</button></th>`;
     }).join("");
     const body = rows.map((c) => `<tr><td>${esc(pick(c.name, c.name_en))}</td><td class="n">${num(c.ikm)}</td><td><span class="chip grade-${esc(c.grade || "none")}">${esc(c.grade || "-")}</span></td>
-      <td class="n">${count(c.respondents)}</td><td class="n">${delta(c)}</td><td class="n">${esc(sample(c))}</td></tr>`).join("");
+      <td class="n">${count(c.respondents)}</td><td class="n">${delta(c)}</td><td class="n">${esc(sample(c))}</td><td>${c.ombudsman ? ombudsman(c.ombudsman).replace(/^Ombudsman RI /, "") : "-"}</td></tr>`).join("");
     return `<h3 id="units-below">${t("children")}</h3><div class="scroll"><table class="units"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
   }
 
@@ -550,6 +557,7 @@
         <p class="grade" id="grade-value">${grade}</p>
         <p>${r.respondents} ${t("respondents")} · ${t("index")} ${num(r.index, 4)}</p>
         ${weighted ? `<p>${t("weighted")}: ${num(weighted.ikm)} (${esc(weighted.grade)})</p>` : ""}
+        ${r.ombudsman ? `<p id="ombudsman">${ombudsman(r.ombudsman)}</p>` : ""}
       </div>
       ${sampleView(r)}
       ${flaggedView(r)}
