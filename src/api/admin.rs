@@ -110,12 +110,17 @@ pub async fn list_services(
     state: web::Data<AppState>,
     scope: UnitScope<ListsServices>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = scope.unit;
-    let services = state
-        .db
-        .read(move |conn| queries::list_services(conn, &unit))
-        .await?;
-    Ok(HttpResponse::Ok().json(services))
+    unit_list(&state, scope.unit, queries::list_services).await
+}
+
+/// Answers with what `read` lists of a unit.
+async fn unit_list<T: Serialize + Send + 'static>(
+    state: &AppState,
+    unit: String,
+    read: fn(&mut DbConn, &str) -> Result<Vec<T>, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let rows = state.db.read(move |conn| read(conn, &unit)).await?;
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 #[utoipa::path(patch, path = "/api/v1/units/{unit}/services/{service}", tag = "units", request_body = UpdateServiceRequest, params(("unit" = String, Path, description = "Unit code"), ("service" = String, Path, description = "Service code")), security(("bearer" = [])),
@@ -309,12 +314,7 @@ pub async fn list_populations(
     state: web::Data<AppState>,
     scope: UnitScope<Reads>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = scope.unit;
-    let rows = state
-        .db
-        .read(move |conn| queries::list_populations(conn, &unit))
-        .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    unit_list(&state, scope.unit, queries::list_populations).await
 }
 
 /// An audited change's description, owned so it can travel to the database thread.
@@ -486,10 +486,5 @@ pub async fn list_ombudsman(
     state: web::Data<AppState>,
     scope: UnitScope<Reads>,
 ) -> Result<HttpResponse, AppError> {
-    let unit = scope.unit;
-    let rows = state
-        .db
-        .read(move |conn| ombudsman::list(conn, &unit))
-        .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    unit_list(&state, scope.unit, ombudsman::list).await
 }
