@@ -58,6 +58,12 @@ pub struct Settings {
     /// `KEPUASAN_REQUIRE_TOTP` (`off` by default): an administrator must set up two-step
     /// sign-in (TOTP) before their session may do anything else.
     pub require_totp: bool,
+    /// `KEPUASAN_SMTP_URL`: the mail server e-mail summaries go through, such as
+    /// `smtps://user:password@mail.example.go.id` or `smtp://127.0.0.1:25`; without it no
+    /// e-mail is sent. Never logged.
+    pub smtp_url: Option<String>,
+    /// `KEPUASAN_SMTP_FROM` (default `kepuasan@localhost`): the sender of e-mail summaries.
+    pub smtp_from: String,
 }
 
 impl Default for Settings {
@@ -79,6 +85,8 @@ impl Default for Settings {
             key_per_minute: Self::DEFAULT_KEY_PER_MINUTE,
             trust_proxy: false,
             require_totp: false,
+            smtp_url: None,
+            smtp_from: Self::DEFAULT_SMTP_FROM.to_owned(),
         }
     }
 }
@@ -103,6 +111,8 @@ struct FileSettings {
     flag_key_per_minute: Option<u32>,
     trust_proxy: Option<bool>,
     require_totp: Option<bool>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
 }
 
 impl Settings {
@@ -128,6 +138,8 @@ impl Settings {
         }
     }
 
+    /// Default sender of e-mail summaries.
+    pub const DEFAULT_SMTP_FROM: &'static str = "kepuasan@localhost";
     /// Default database: a SQLite file in the working directory.
     pub const DEFAULT_DATABASE_URL: &'static str = "kepuasan.db";
     /// Default listening address.
@@ -259,6 +271,10 @@ impl Settings {
                 .map(PathBuf::from)
                 .or(file.survey_defs),
             secret: var("KEPUASAN_SECRET").or(file.secret),
+            smtp_url: var("KEPUASAN_SMTP_URL").or(file.smtp_url),
+            smtp_from: var("KEPUASAN_SMTP_FROM")
+                .or(file.smtp_from)
+                .unwrap_or_else(|| Self::DEFAULT_SMTP_FROM.to_owned()),
             token_days,
         })
     }
@@ -313,6 +329,26 @@ mod tests {
         assert_eq!(off.directory_seconds, 0);
         let e = settings(&[("KEPUASAN_DIRECTORY_SECONDS", "soon")]).unwrap_err();
         assert!(e.contains("KEPUASAN_DIRECTORY_SECONDS"), "{e}");
+    }
+
+    #[test]
+    fn mail_goes_through_the_smtp_server_named_and_from_its_sender() {
+        let none = settings(&[]).unwrap();
+        assert_eq!(none.smtp_url, None);
+        assert_eq!(none.smtp_from, "kepuasan@localhost");
+        let set = settings(&[
+            (
+                "KEPUASAN_SMTP_URL",
+                "smtps://skm:rahasia@mail.example.go.id",
+            ),
+            ("KEPUASAN_SMTP_FROM", "skm@example.go.id"),
+        ])
+        .unwrap();
+        assert_eq!(
+            set.smtp_url.as_deref(),
+            Some("smtps://skm:rahasia@mail.example.go.id")
+        );
+        assert_eq!(set.smtp_from, "skm@example.go.id");
     }
 
     #[test]

@@ -33,12 +33,17 @@ use crate::instrument::Registry;
 use crate::quality::FlagRules;
 
 /// The events a webhook may receive.
-pub const EVENTS: [&str; 4] = [
+pub const EVENTS: [&str; 6] = [
     "response.low",
     "unit.drop",
     "kiosk.offline",
     "suggestion.new",
+    "summary.daily",
+    "summary.weekly",
 ];
+
+/// The local hour summaries are sent at: the day before (or the week before, on Mondays).
+const SUMMARY_HOUR: u32 = 7;
 
 /// How long a delivery is retried.
 const RETRY_FOR: TimeDelta = TimeDelta::hours(24);
@@ -111,6 +116,12 @@ impl From<Row> for Webhook {
 }
 
 fn webhook_url(url: &str) -> Result<(), ValidationError> {
+    if let Some(address) = url.strip_prefix("mailto:") {
+        return address
+            .parse::<lettre::Address>()
+            .map(|_| ())
+            .map_err(|_| problem("a mailto: address must hold one e-mail address"));
+    }
     let ok = (url.starts_with("https://") || url.starts_with("http://"))
         && url.len() <= 2000
         && !url.chars().any(char::is_whitespace)
@@ -119,7 +130,7 @@ fn webhook_url(url: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(problem(
-            "must be an http:// or https:// address of at most 2,000 characters",
+            "must be an http:// or https:// address of at most 2,000 characters, or mailto: and an e-mail address",
         ))
     }
 }
@@ -127,7 +138,7 @@ fn webhook_url(url: &str) -> Result<(), ValidationError> {
 fn event_names(events: &[String]) -> Result<(), ValidationError> {
     match events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
         Some(e) => Err(problem(format!(
-            "`{e}` is not an event; use response.low, unit.drop, kiosk.offline or suggestion.new"
+            "`{e}` is not an event; use response.low, unit.drop, kiosk.offline, suggestion.new, summary.daily or summary.weekly"
         ))),
         None => Ok(()),
     }
@@ -137,18 +148,21 @@ fn event_names(events: &[String]) -> Result<(), ValidationError> {
 #[derive(Debug, Clone, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// Where deliveries are posted: an http:// or https:// address.
+    /// Where deliveries go: an http:// or https:// address they are posted to, or `mailto:`
+    /// and an e-mail address they are mailed to (through `KEPUASAN_SMTP_URL`).
     #[validate(custom(function = "webhook_url"))]
     pub url: String,
-    /// The events it receives: response.low, unit.drop, kiosk.offline, suggestion.new.
+    /// The events it receives: response.low, unit.drop, kiosk.offline, suggestion.new,
+    /// summary.daily, summary.weekly.
     #[validate(
-        length(min = 1, max = 4, message = "name one to four events"),
+        length(min = 1, max = 6, message = "name one to six events"),
         custom(function = "event_names")
     )]
     pub events: Vec<String>,
-    /// The secret every body is signed with (16 to 200 characters); never shown again.
+    /// The secret every posted body is signed with (16 to 200 characters; not for mailto:);
+    /// never shown again.
     #[validate(length(min = 16, max = 200, message = "must be 16 to 200 characters"))]
-    pub secret: String,
+    pub secret: Option<String>,
     /// The unit it watches, with the units below it; every unit when absent (administrators
     /// only).
     pub unit: Option<String>,
@@ -163,8 +177,22 @@ pub fn create(
     conn: &mut DbConn,
     caller: &Principal,
     body: &NewWebhook,
+    mail: bool,
     now: NaiveDateTime,
 ) -> Result<Webhook, AppError> {
+    let mailed = body.url.starts_with("mailto:");
+    if mailed && !mail {
+        return Err(AppError::field(
+            "url",
+            "no mail server is set (KEPUASAN_SMTP_URL), so nothing can be mailed",
+        ));
+    }
+    if !mailed && body.secret.is_none() {
+        return Err(AppError::field(
+            "secret",
+            "a posted webhook needs a secret to sign its deliveries with",
+        ));
+    }
     if body.unit.is_none() && caller.role != Role::Admin {
         return Err(AppError::field(
             "unit",
@@ -180,7 +208,7 @@ pub fn create(
         id: uuid::Uuid::now_v7().to_string(),
         url: body.url.clone(),
         events: events.join(","),
-        secret: body.secret.clone(),
+        secret: body.secret.clone().unwrap_or_default(),
         unit_code: body.unit.clone(),
         threshold: body.threshold.unwrap_or(50),
         created_at: now,
@@ -355,6 +383,19 @@ pub struct Context {
     pub rules: FlagRules,
     /// Now (UTC), from the service's clock.
     pub now: Box<dyn Fn() -> NaiveDateTime + Send>,
+    /// The mail server and sender of e-mailed deliveries, when one is set.
+    pub mail: Option<Mail>,
+    /// The server's public address, for links in e-mails.
+    pub public_url: String,
+}
+
+/// Where e-mail goes out.
+#[derive(Clone)]
+pub struct Mail {
+    /// `smtp://` or `smtps://`, with credentials when needed (lettre's URL form).
+    pub url: String,
+    /// The sender.
+    pub from: String,
 }
 
 impl Signals {
@@ -573,7 +614,195 @@ impl Dispatcher {
                 }
             }
         }
+        self.summaries(now)
+    }
+
+    /// Posts a delivery, signed: the receiver's status, and why it failed if it did.
+    fn post(
+        &self,
+        url: &str,
+        event: &str,
+        id: &str,
+        secret: &str,
+        body: String,
+    ) -> (Option<u16>, Option<String>) {
+        let sent = self
+            .client
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("X-Kepuasan-Event", event)
+            .header("X-Kepuasan-Delivery", id)
+            .header("X-Kepuasan-Signature", signature(secret, body.as_bytes()))
+            .body(body)
+            .send();
+        match sent {
+            Ok(resp) if resp.status().is_success() => (Some(resp.status().as_u16()), None),
+            Ok(resp) => (
+                Some(resp.status().as_u16()),
+                Some(format!("the receiver answered {}", resp.status())),
+            ),
+            Err(e) => (None, Some(describe(e))),
+        }
+    }
+
+    /// Mails a delivery whose data holds a `subject` and a `text`.
+    fn mail(&self, to: &str, body: &str) -> Result<(), String> {
+        use lettre::Transport;
+        let mail = self
+            .context
+            .mail
+            .as_ref()
+            .ok_or("no mail server is set (KEPUASAN_SMTP_URL)")?;
+        let body: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+        let text = |key: &str| body["data"][key].as_str().unwrap_or_default().to_owned();
+        let message = lettre::Message::builder()
+            .from(
+                mail.from
+                    .parse()
+                    .map_err(|e| format!("KEPUASAN_SMTP_FROM: {e}"))?,
+            )
+            .to(to.parse().map_err(|e| format!("{to}: {e}"))?)
+            .subject(text("subject"))
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(text("text"))
+            .map_err(|e| e.to_string())?;
+        // The URL may hold the server's password: errors name the server's answer, never it.
+        let transport = lettre::SmtpTransport::from_url(&mail.url)
+            .map_err(|_| "KEPUASAN_SMTP_URL is not a valid smtp:// or smtps:// address".to_owned())?
+            .timeout(Some(TIMEOUT))
+            .build();
+        transport
+            .send(&message)
+            .map(|_| ())
+            .map_err(|e| format!("the mail server refused or could not be reached: {e}"))
+    }
+
+    /// The summaries due: for each unit a summary webhook watches, at 07:00 local time, the
+    /// day before (`summary.daily`) or, on Mondays, the week before (`summary.weekly`).
+    fn summaries(&self, now: NaiveDateTime) -> Result<(), AppError> {
+        use chrono::Datelike;
+        let db = &self.context.db;
+        for (event, days) in [("summary.daily", 1), ("summary.weekly", 7)] {
+            for hook in &db.read_blocking(|conn| Self::listening(conn, event))? {
+                for unit in db.read_blocking(|conn| watched(conn, hook))? {
+                    let Some(found) = db.read_blocking(|conn| queries::find_unit(conn, &unit))?
+                    else {
+                        continue;
+                    };
+                    let tz = crate::period::parse_timezone(&found.timezone)
+                        .unwrap_or(chrono_tz::Asia::Jakarta);
+                    let local = chrono::TimeZone::from_utc_datetime(&tz, &now);
+                    let today = local.date_naive();
+                    if chrono::Timelike::hour(&local) < SUMMARY_HOUR
+                        || (days == 7 && today.weekday() != chrono::Weekday::Mon)
+                    {
+                        continue;
+                    }
+                    let first = today - TimeDelta::days(days);
+                    let dedupe = format!("{event}:{unit}:{first}");
+                    let span = (first, today - TimeDelta::days(1));
+                    let data = db.read_blocking(|conn| self.summary(conn, &found, span))?;
+                    db.write_blocking(|conn| record(conn, hook, event, &dedupe, &unit, data, now))?;
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// A unit's summary of some local days, with the e-mail's subject and text (Bahasa
+    /// Indonesia, in plain ASCII so that any mail reader shows it as written).
+    fn summary(
+        &self,
+        conn: &mut DbConn,
+        unit: &queries::Unit,
+        (first, last): (chrono::NaiveDate, chrono::NaiveDate),
+    ) -> Result<Value, AppError> {
+        let request = crate::reporting::ReportRequest {
+            unit: unit.code.clone(),
+            period: format!("{first}..{last}")
+                .parse()
+                .map_err(|e: crate::period::PeriodError| AppError::internal(e.to_string()))?,
+            service: None,
+            mode: None,
+            instrument: None,
+            exclude_flagged: false,
+        };
+        let r = crate::reporting::unit_report(
+            conn,
+            &self.context.registry,
+            &self.context.rules,
+            &request,
+        )?;
+        let lang = crate::instrument::Lang::Id;
+        let date = |d: chrono::NaiveDate| crate::text::local_date(&d.to_string());
+        let (kind, days) = if first == last {
+            ("harian", date(first))
+        } else {
+            ("mingguan", format!("{} s.d. {}", date(first), date(last)))
+        };
+        let ikm = r.report.ikm.as_ref().map(|v| crate::text::number(v, lang));
+        let grade = r.report.grade.clone().unwrap_or_else(|| "-".into());
+        let subject = match &ikm {
+            Some(ikm) => format!(
+                "Ringkasan {kind} SKM - {} - {days}: IKM {ikm} ({grade}), {} responden",
+                r.unit_name, r.report.respondents
+            ),
+            None => format!(
+                "Ringkasan {kind} SKM - {} - {days}: tidak ada responden",
+                r.unit_name
+            ),
+        };
+        let mut lines = vec![
+            format!("Ringkasan {kind} Survei Kepuasan Masyarakat"),
+            format!(
+                "{} - {days} ({})",
+                r.unit_name,
+                crate::text::zone_label(&r.timezone)
+            ),
+            String::new(),
+        ];
+        match &ikm {
+            Some(ikm) => {
+                lines.push(format!("Responden: {}", r.report.respondents));
+                lines.push(format!(
+                    "IKM: {ikm} - Mutu {grade} ({})",
+                    r.report.performance.as_deref().unwrap_or("-")
+                ));
+                let weakest: Vec<String> = r
+                    .report
+                    .priorities
+                    .iter()
+                    .filter_map(|c| r.report.items.iter().find(|i| &i.code == c))
+                    .map(|i| {
+                        let v = i.ikm.as_ref().map(|v| crate::text::number(v, lang));
+                        format!("{} {} ({})", i.code, i.name, v.as_deref().unwrap_or("-"))
+                    })
+                    .collect();
+                lines.push(format!("Unsur terlemah: {}", weakest.join("; ")));
+            }
+            None => lines.push("Tidak ada responden pada hari-hari ini.".to_owned()),
+        }
+        lines.push(format!("Respons yang ditandai: {}", r.quality.flagged));
+        lines.push(format!("Saran baru: {}", r.suggestions.len()));
+        lines.extend(
+            r.suggestions
+                .iter()
+                .take(10)
+                .map(|s| format!("  - \"{}\"", s.text)),
+        );
+        lines.push(String::new());
+        lines.push(format!(
+            "Laporan lengkap: {}/dashboard",
+            self.context.public_url.trim_end_matches('/')
+        ));
+        lines.push(
+            "Pesan ini dikirim oleh kepuasan; langganan diatur lewat /api/v1/webhooks.".to_owned(),
+        );
+        Ok(json!({
+            "period": r.period, "respondents": r.report.respondents, "ikm": r.report.ikm,
+            "grade": r.report.grade, "flagged": r.quality.flagged, "suggestions": r.suggestions.len(),
+            "priorities": r.report.priorities, "subject": subject, "text": lines.join("\n") + "\n",
+        }))
     }
 
     /// Whether a unit's last seven local days, with at least 30 responses, are a grade or more
@@ -695,22 +924,9 @@ impl Dispatcher {
         else {
             return Ok(());
         };
-        let sent = self
-            .client
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("X-Kepuasan-Event", &event)
-            .header("X-Kepuasan-Delivery", id)
-            .header("X-Kepuasan-Signature", signature(&secret, body.as_bytes()))
-            .body(body)
-            .send();
-        let (status, error) = match sent {
-            Ok(resp) if resp.status().is_success() => (Some(resp.status().as_u16()), None),
-            Ok(resp) => (
-                Some(resp.status().as_u16()),
-                Some(format!("the receiver answered {}", resp.status())),
-            ),
-            Err(e) => (None, Some(describe(e))),
+        let (status, error) = match url.strip_prefix("mailto:") {
+            Some(to) => (None, self.mail(to, &body).err()),
+            None => self.post(&url, &event, id, &secret, body),
         };
         let attempts = attempts + 1;
         let done = self.now();

@@ -101,6 +101,15 @@ impl AppState {
             registry: self.registry.clone(),
             rules: self.settings.flags,
             now: Box::new(move || clock.now()),
+            mail: self
+                .settings
+                .smtp_url
+                .clone()
+                .map(|url| crate::signals::Mail {
+                    url,
+                    from: self.settings.smtp_from.clone(),
+                }),
+            public_url: self.settings.public_url.clone(),
         });
     }
 }

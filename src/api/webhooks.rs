@@ -41,8 +41,9 @@ pub async fn create(
         body.unit.as_deref().unwrap_or(""),
     );
     let who = caller.clone();
+    let mail = state.settings.smtp_url.is_some();
     let hook = audited(&state, caller, what, none, move |conn, now| {
-        signals::create(conn, &who, &body, now)
+        signals::create(conn, &who, &body, mail, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(hook))

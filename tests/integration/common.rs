@@ -93,14 +93,19 @@ pub fn at(text: &str) -> NaiveDateTime {
 
 impl TestApp {
     fn build(url: String, place: Place) -> TestApp {
+        TestApp::build_with(url, place, |_| {})
+    }
+
+    fn build_with(url: String, place: Place, change: impl FnOnce(&mut Settings)) -> TestApp {
         let clock = Arc::new(FixedClock::at(at("2025-08-15 03:00:00")));
-        let settings = Settings {
+        let mut settings = Settings {
             database_url: url,
             bind: "127.0.0.1:0".into(),
             survey_defs: None,
             secret: Some("integration-test-master-secret".into()),
             ..Default::default()
         };
+        change(&mut settings);
         let state = kepuasan::server::state(settings, clock.clone()).expect("state");
         state.start_signals();
         let (_, admin) = state
@@ -126,9 +131,14 @@ impl TestApp {
     }
 
     pub fn sqlite() -> TestApp {
+        TestApp::sqlite_with(|_| {})
+    }
+
+    /// A SQLite app with some settings changed.
+    pub fn sqlite_with(change: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test.db").to_str().unwrap().to_owned();
-        TestApp::build(path, Place::Sqlite(dir))
+        TestApp::build_with(path, Place::Sqlite(dir), change)
     }
 
     pub fn postgres() -> Option<TestApp> {

@@ -284,6 +284,18 @@ async fn webhooks_are_checked_scoped_and_removed(app: TestApp) {
         assert_eq!(status, 422, "{err}");
         assert!(err["fields"][field].is_string(), "{field} in {err}");
     }
+    // Without a mail server in the settings, nothing can be mailed.
+    let mut mailed = good.clone();
+    mailed["url"] = json!("mailto:kepala@example.go.id");
+    let (status, err) = hook(&svc, &w.admin, mailed).await;
+    assert_eq!(status, 422, "{err}");
+    assert!(
+        err["fields"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("KEPUASAN_SMTP_URL"),
+        "{err}"
+    );
     // A manager watches the units it runs, never every unit, never another's.
     let mut every = good.clone();
     every.as_object_mut().unwrap().remove("unit");
@@ -480,4 +492,154 @@ both_backends!(
 #[actix_web::test]
 async fn a_submissions_latency_does_not_change_while_deliveries_fail_sqlite() {
     a_submissions_latency_does_not_change_while_deliveries_fail(TestApp::sqlite()).await;
+}
+
+/// A mail as a server took it: the envelope's recipients and the message as sent.
+type Mail = (Vec<String>, String);
+
+/// A mail server on loopback that takes every message.
+struct SmtpSink {
+    port: u16,
+    mails: Arc<Mutex<Vec<Mail>>>,
+}
+
+impl SmtpSink {
+    fn start() -> SmtpSink {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let shared = mails.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(100) {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut say = |line: &str| stream.write_all(line.as_bytes()).unwrap();
+                say("220 sink ESMTP\r\n");
+                let (mut to, mut line) = (Vec::new(), String::new());
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let upper = line.to_ascii_uppercase();
+                    if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        say("250 sink\r\n");
+                    } else if upper.starts_with("RCPT TO:") {
+                        to.push(line[8..].trim().to_owned());
+                        say("250 OK\r\n");
+                    } else if upper.starts_with("DATA") {
+                        say("354 go on\r\n");
+                        let mut message = String::new();
+                        loop {
+                            line.clear();
+                            reader.read_line(&mut line).unwrap();
+                            if line == ".\r\n" {
+                                break;
+                            }
+                            message.push_str(&line);
+                        }
+                        shared
+                            .lock()
+                            .unwrap()
+                            .push((std::mem::take(&mut to), message));
+                        say("250 OK queued\r\n");
+                    } else if upper.starts_with("QUIT") {
+                        say("221 bye\r\n");
+                        break;
+                    } else {
+                        say("250 OK\r\n");
+                    }
+                }
+            }
+        });
+        SmtpSink { port, mails }
+    }
+}
+
+#[actix_web::test]
+async fn a_daily_summary_is_mailed_through_the_smtp_server_of_the_settings() {
+    let sink = SmtpSink::start();
+    let app = TestApp::sqlite_with(|s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{}", sink.port));
+        s.smtp_from = "skm@dukcapil.example.go.id".into();
+    });
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    // Thursday 14 August 2025, noon in Jayapura: three responses of all threes (IKM 3 × 25 =
+    // 75,00, C), one with a suggestion.
+    app.clock.set(at("2025-08-14 03:00:00"));
+    submit(
+        &svc,
+        &w.kiosk_mpp,
+        "unit-a",
+        [3; 9],
+        json!({"suggestion": "Ruang tunggu panas."}),
+    )
+    .await;
+    submit(&svc, &w.kiosk_mpp, "unit-a", [3; 9], json!({})).await;
+    submit(&svc, &w.kiosk_mpp, "unit-a", [3; 9], json!({})).await;
+    let manager = app.key(kepuasan::auth::Role::Manager, &["unit-a"]);
+    // A posted webhook needs its secret; a mailed summary does not.
+    let (status, err) = hook(
+        &svc,
+        &manager,
+        json!({"url": "https://example.go.id/x", "events": ["summary.daily"], "unit": "unit-a"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(err["fields"]["secret"].is_string(), "{err}");
+    let (status, err) = hook(
+        &svc,
+        &manager,
+        json!({"url": "mailto:not an address", "events": ["summary.daily"], "unit": "unit-a"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(err["fields"]["url"].is_string(), "{err}");
+    let (status, created) = hook(
+        &svc,
+        &manager,
+        json!({"url": "mailto:kepala@dukcapil.example.go.id", "events": ["summary.daily"], "unit": "unit-a"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    // Before 07:00 the next morning nothing is sent; at 07:05 the day's summary is.
+    app.clock.set(at("2025-08-14 21:30:00"));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(sink.mails.lock().unwrap().is_empty());
+    app.clock.set(at("2025-08-14 22:05:00"));
+    let started = Instant::now();
+    while sink.mails.lock().unwrap().is_empty() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mails = sink.mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1, "one summary mailed within 5 s");
+    let (to, message) = &mails[0];
+    assert_eq!(to, &["<kepala@dukcapil.example.go.id>"]);
+    // Headers unfolded, as a mail reader reads them.
+    let message = message.replace("\r\n ", " ").replace("\r\n", "\n");
+    assert!(
+        message.contains("From: skm@dukcapil.example.go.id"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Subject: Ringkasan harian SKM - Disdukcapil Jayapura - 14-08-2025: IKM 75,00 (C), 3 responden"),
+        "{message}"
+    );
+    for line in [
+        "Disdukcapil Jayapura - 14-08-2025 (WIT)",
+        "IKM: 75,00 - Mutu C (Kurang baik)",
+        "Saran baru: 1",
+        "  - \"Ruang tunggu panas.\"",
+    ] {
+        assert!(message.contains(line), "{line} in {message}");
+    }
+    let id = created["id"].as_str().unwrap();
+    let listed = deliveries(&svc, &w.admin, id).await;
+    assert_eq!(listed[0]["event"], "summary.daily");
+    assert_eq!(listed[0]["status"], "delivered", "{listed:?}");
+    // A minute later: still one.
+    app.clock.set(at("2025-08-14 22:07:00"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(sink.mails.lock().unwrap().len(), 1);
 }
