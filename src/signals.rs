@@ -617,6 +617,26 @@ impl Dispatcher {
         self.summaries(now)
     }
 
+    /// A unit's whole report of a period the dispatcher names itself (never a bad one).
+    fn report_of(
+        &self,
+        conn: &mut DbConn,
+        unit: &str,
+        period: &str,
+    ) -> Result<crate::reporting::UnitReport, AppError> {
+        let request = crate::reporting::ReportRequest {
+            unit: unit.to_owned(),
+            period: period
+                .parse()
+                .map_err(|e: crate::period::PeriodError| AppError::internal(e.to_string()))?,
+            service: None,
+            mode: None,
+            instrument: None,
+            exclude_flagged: false,
+        };
+        crate::reporting::unit_report(conn, &self.context.registry, &self.context.rules, &request)
+    }
+
     /// Posts a delivery, signed: the receiver's status, and why it failed if it did.
     fn post(
         &self,
@@ -717,22 +737,7 @@ impl Dispatcher {
         unit: &queries::Unit,
         (first, last): (chrono::NaiveDate, chrono::NaiveDate),
     ) -> Result<Value, AppError> {
-        let request = crate::reporting::ReportRequest {
-            unit: unit.code.clone(),
-            period: format!("{first}..{last}")
-                .parse()
-                .map_err(|e: crate::period::PeriodError| AppError::internal(e.to_string()))?,
-            service: None,
-            mode: None,
-            instrument: None,
-            exclude_flagged: false,
-        };
-        let r = crate::reporting::unit_report(
-            conn,
-            &self.context.registry,
-            &self.context.rules,
-            &request,
-        )?;
+        let r = self.report_of(conn, &unit.code, &format!("{first}..{last}"))?;
         let lang = crate::instrument::Lang::Id;
         let date = |d: chrono::NaiveDate| crate::text::local_date(&d.to_string());
         let (kind, days) = if first == last {
@@ -823,29 +828,11 @@ impl Dispatcher {
         } else {
             (today.year(), quarter)
         };
-        let mut report = |period: String| -> Result<crate::reporting::UnitReport, AppError> {
-            let request = crate::reporting::ReportRequest {
-                unit: unit.code.clone(),
-                period: period
-                    .parse()
-                    .map_err(|e: crate::period::PeriodError| AppError::internal(e.to_string()))?,
-                service: None,
-                mode: None,
-                instrument: None,
-                exclude_flagged: false,
-            };
-            crate::reporting::unit_report(
-                conn,
-                &self.context.registry,
-                &self.context.rules,
-                &request,
-            )
-        };
-        let week = report(format!("{first}..{today}"))?;
+        let week = self.report_of(conn, &unit.code, &format!("{first}..{today}"))?;
         if week.report.respondents < DROP_MINIMUM {
             return Ok(None);
         }
-        let before = report(format!("{year}-Q{previous}"))?;
+        let before = self.report_of(conn, &unit.code, &format!("{year}-Q{previous}"))?;
         let (Some(now_grade), Some(was_grade)) = (&week.report.grade, &before.report.grade) else {
             return Ok(None);
         };
