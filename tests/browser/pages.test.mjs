@@ -837,20 +837,32 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   // The downloads come before the numbers; the period, not yet ended, is marked provisional.
   assert.ok(await p.evaluate(() => Boolean(document.querySelector(".downloads").compareDocumentPosition(document.querySelector(".score")) & Node.DOCUMENT_POSITION_FOLLOWING)));
   await p.locator("#provisional").getByText("SEMENTARA").waitFor();
-  // Flagged responses are counted, and one switch leaves them out.
-  if (r.quality.flagged > 0) {
-    assert.equal(await p.locator("#flagged-count").textContent(),
-      `${r.quality.flagged} dari ${r.respondents} respons ditandai (terlalu cepat, terlalu sering, atau berulang).`);
-    await p.check("#exclude-flagged");
-    await p.locator("#flagged-count", { hasText: `${r.quality.flagged} respons yang ditandai tidak dihitung.` }).waitFor();
-    assert.match(await p.locator(".score").textContent(), new RegExp(`${r.respondents - r.quality.flagged} responden`));
-    await p.uncheck("#exclude-flagged");
-    await p.locator("#flagged-count", { hasText: "dari" }).waitFor();
-  }
+  // Flagged responses are counted, and one switch leaves them out: the numbers shown are then
+  // the API's with exclude_flagged=true. A survey answered in 2 seconds is flagged too_fast.
+  const now2 = new Date();
+  const fast = await fetch(`${base}/api/v1/responses`, {
+    method: "POST", headers: { Authorization: "Bearer " + kiosk, "Content-Type": "application/json" },
+    body: JSON.stringify({ submission_id: crypto.randomUUID(), unit: "dukcapil", instrument: "skm-2017", channel: "kiosk",
+      answers: { U1: 1, U2: 1, U3: 1, U4: 1, U5: 1, U6: 1, U7: 1, U8: 1, U9: 1 },
+      started_at: new Date(now2.getTime() - 2000).toISOString(), client_time: now2.toISOString() }),
+  });
+  assert.equal(fast.status, 201);
+  const all = await report("dukcapil");
+  const kept = await (await fetch(`${base}/api/v1/reports/ikm?unit=dukcapil&period=${year}&exclude_flagged=true`, { headers: { Authorization: "Bearer " + admin } })).json();
+  assert.ok(all.quality.flagged >= 1, "the quick survey is flagged");
+  await p.getByRole("button", { name: "Tampilkan" }).click();
+  await p.locator("#flagged-count", { hasText: `${all.quality.flagged} dari ${all.respondents} respons ditandai (terlalu cepat, terlalu sering, atau berulang).` }).waitFor();
+  await p.check("#exclude-flagged");
+  await p.locator("#flagged-count", { hasText: `${all.quality.flagged} respons yang ditandai tidak dihitung.` }).waitFor();
+  assert.equal(await p.locator("#ikm-value").textContent(), kept.ikm === null ? "-" : id(kept.ikm), "the IKM without the flagged responses, as the API computes it");
+  assert.match(await p.locator(".score").textContent(), new RegExp(`${kept.respondents} responden`));
+  await p.uncheck("#exclude-flagged");
+  await p.locator("#flagged-count", { hasText: "dari" }).waitFor();
+  assert.equal(await p.locator("#ikm-value").textContent(), id(all.ikm));
   // English is one tap away.
   await p.getByRole("button", { name: "English" }).click();
   await p.getByRole("heading", { name: "Scores by item" }).waitFor();
-  assert.equal(await p.locator("#ikm-value").textContent(), r.ikm.toFixed(2));
+  assert.equal(await p.locator("#ikm-value").textContent(), all.ikm.toFixed(2));
   // A unit with more suggestions than the dashboard lists says how many it shows.
   for (let k = 0; k < 21; k++) {
     const res = await fetch(`${base}/api/v1/responses`, {

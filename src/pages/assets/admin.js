@@ -237,7 +237,7 @@
     .map(([u, d]) => `<option value="${esc(u.code)}"${u.code === chosen ? " selected" : ""}>${"\u00a0\u00a0".repeat(d)}${esc(u.name)} (${esc(u.code)})</option>`).join("");
   const zoneOptions = (chosen) => ZONES.map(([z, label]) => `<option value="${z}"${z === chosen ? " selected" : ""}>${label} (${z})</option>`).join("");
   const unitPicker = (id = "unit-pick") => `<div class="field"><label for="${id}">${t("unit")}</label><select id="${id}" data-pick-unit>${unitOptions(state.unit)}</select></div>`;
-  const table = (head, rows, cls = "") => `<div class="scroll"><table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
+  const table = (head, rows, cls = "") => `<div class="scroll" tabindex="0"><table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
   const field = (id, label, input, hint) => `<div class="field"><label for="${id}">${esc(label)}</label>${input}${hint ? `<span class="hint" id="${id}-hint">${esc(hint)}</span>` : ""}</div>`;
   const text = (id, v = "", extra = "") => `<input id="${id}" value="${esc(v || "")}" ${extra}>`;
   const box = (id, label, on) => `<div class="check"><input type="checkbox" id="${id}"${on ? " checked" : ""}><label for="${id}">${esc(label)}</label></div>`;

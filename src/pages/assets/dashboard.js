@@ -349,7 +349,7 @@
   }
 
   function table(head, rows, numeric) {
-    return `<div class="scroll"><table><thead><tr>${head.map((h, i) => `<th scope="col"${numeric[i] ? ' class="n"' : ""}>${esc(h)}</th>`).join("")}</tr></thead>
+    return `<div class="scroll" tabindex="0"><table><thead><tr>${head.map((h, i) => `<th scope="col"${numeric[i] ? ' class="n"' : ""}>${esc(h)}</th>`).join("")}</tr></thead>
       <tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ""}>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
   }
 
@@ -529,7 +529,7 @@
     }).join("");
     const body = rows.map((c) => `<tr><td>${esc(pick(c.name, c.name_en))}</td><td class="n">${num(c.ikm)}</td><td><span class="chip grade-${esc(c.grade || "none")}">${esc(c.grade || "-")}</span></td>
       <td class="n">${count(c.respondents)}</td><td class="n">${delta(c)}</td><td class="n">${esc(sample(c))}</td><td>${c.ombudsman ? ombudsman(c.ombudsman).replace(/^Ombudsman RI /, "") : "-"}</td></tr>`).join("");
-    return `<h3 id="units-below">${t("children")}</h3><div class="scroll"><table class="units"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
+    return `<h3 id="units-below">${t("children")}</h3><div class="scroll" tabindex="0"><table class="units"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
   }
 
   function reportView(r) {
