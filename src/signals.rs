@@ -53,6 +53,8 @@ const FIRST_WAIT_SECONDS: i64 = 5;
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the dispatcher looks for deliveries that are due.
 const POLL: Duration = Duration::from_millis(500);
+/// How long the dispatcher gathers notices after the first of a batch.
+const GATHER: Duration = Duration::from_millis(100);
 /// How often kiosks and units are checked for `kiosk.offline` and `unit.drop`, by the
 /// service's clock.
 const CHECK_EVERY: TimeDelta = TimeDelta::minutes(1);
@@ -483,6 +485,10 @@ impl Dispatcher {
             let mut batch = Vec::new();
             match pending.recv_timeout(POLL) {
                 Ok(first) => {
+                    // Under load, notices are gathered for a moment: the dispatcher then reads
+                    // the database a few times a second, not once per submission, and never
+                    // competes with the submissions' own writes for the write lock.
+                    std::thread::sleep(GATHER);
                     batch.push(first);
                     batch.extend(pending.try_iter().take(QUEUE));
                 }
@@ -530,12 +536,19 @@ impl Dispatcher {
     /// Records the deliveries stored responses fire.
     fn on_responses(&self, batch: &[Stored]) -> Result<(), AppError> {
         let now = self.now();
-        self.context.db.write_blocking(|conn| {
-            let low = Self::listening(conn, "response.low")?;
-            let suggestion = Self::listening(conn, "suggestion.new")?;
-            if low.is_empty() && suggestion.is_empty() {
-                return Ok(());
-            }
+        let db = &self.context.db;
+        // Read first; write only when some webhook is fired.
+        let (low, suggestion) = db.read_blocking(|conn| {
+            Ok((
+                Self::listening(conn, "response.low")?,
+                Self::listening(conn, "suggestion.new")?,
+            ))
+        })?;
+        if low.is_empty() && suggestion.is_empty() {
+            return Ok(());
+        }
+        let mut fired = Vec::new();
+        db.read_blocking(|conn| {
             let mut lines = Lines::default();
             for r in batch {
                 let ikm = r.ikm();
@@ -547,8 +560,7 @@ impl Dispatcher {
                             "threshold": hook.threshold, "service": r.service, "channel": r.channel,
                             "answers": serde_json::from_str::<Value>(&r.answers).unwrap_or(Value::Null),
                             "received_at": iso(r.received_at)});
-                        let dedupe = format!("response.low:{}", r.submission_id);
-                        record(conn, hook, "response.low", &dedupe, &r.unit, data, now)?;
+                        fired.push((hook, "response.low", r, data));
                     }
                 }
                 let Some(text) = &r.suggestion else { continue };
@@ -556,10 +568,19 @@ impl Dispatcher {
                     if lines.covers(conn, hook, &r.unit)? {
                         let data = json!({"submission_id": r.submission_id, "text": text,
                             "service": r.service, "channel": r.channel, "received_at": iso(r.received_at)});
-                        let dedupe = format!("suggestion.new:{}", r.submission_id);
-                        record(conn, hook, "suggestion.new", &dedupe, &r.unit, data, now)?;
+                        fired.push((hook, "suggestion.new", r, data));
                     }
                 }
+            }
+            Ok(())
+        })?;
+        if fired.is_empty() {
+            return Ok(());
+        }
+        db.write_blocking(|conn| {
+            for (hook, event, r, data) in fired {
+                let dedupe = format!("{event}:{}", r.submission_id);
+                record(conn, hook, event, &dedupe, &r.unit, data, now)?;
             }
             Ok(())
         })
