@@ -1025,8 +1025,8 @@ impl Lines {
     }
 }
 
-/// Records a delivery of an event to a webhook, once: a second record of the same event is a
-/// no-op.
+/// Records a delivery of an event to a webhook, once: a second record of the same event, by
+/// this instance or another, is a no-op.
 fn record(
     conn: &mut DbConn,
     hook: &Row,
@@ -1049,19 +1049,23 @@ fn record(
     let body = json!({"id": id, "event": event, "created_at": iso(now), "unit": unit,
         "unit_name": unit_name, "data": data})
     .to_string();
-    diesel::insert_into(webhook_deliveries::table)
-        .values((
-            webhook_deliveries::id.eq(&id),
-            webhook_deliveries::webhook_id.eq(&hook.id),
-            webhook_deliveries::event.eq(event),
-            webhook_deliveries::dedupe.eq(dedupe),
-            webhook_deliveries::body.eq(body),
-            webhook_deliveries::status.eq("pending"),
-            webhook_deliveries::attempts.eq(0),
-            webhook_deliveries::next_attempt_at.eq(now),
-            webhook_deliveries::created_at.eq(now),
-        ))
-        .execute(conn)?;
+    let row = (
+        webhook_deliveries::id.eq(&id),
+        webhook_deliveries::webhook_id.eq(&hook.id),
+        webhook_deliveries::event.eq(event),
+        webhook_deliveries::dedupe.eq(dedupe),
+        webhook_deliveries::body.eq(body),
+        webhook_deliveries::status.eq("pending"),
+        webhook_deliveries::attempts.eq(0),
+        webhook_deliveries::next_attempt_at.eq(now),
+        webhook_deliveries::created_at.eq(now),
+    );
+    // Another instance may have recorded the same event since the count: its row stands.
+    let insert = diesel::insert_into(webhook_deliveries::table).values(row);
+    match conn {
+        DbConn::Sqlite(c) => insert.on_conflict_do_nothing().execute(c)?,
+        DbConn::Postgres(c) => insert.on_conflict_do_nothing().execute(c)?,
+    };
     Ok(())
 }
 
