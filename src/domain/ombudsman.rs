@@ -43,7 +43,7 @@ pub struct Assessment {
     pub recorded_by: String,
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = assessments)]
 struct Row {
     unit_code: String,
@@ -136,27 +136,24 @@ pub fn record(
     if !(2000..=2100).contains(&year) {
         return Err(AppError::field("year", "must be a year from 2000 to 2100"));
     }
-    let hundredths = (req.score * 100.0).round() as i32;
+    let row = Row {
+        unit_code: unit.to_owned(),
+        year,
+        score_hundredths: (req.score * 100.0).round() as i32,
+        zone: req.zone.clone(),
+        category: req.category.as_deref().map(|c| c.trim().to_owned()),
+        source: req.source.trim().to_owned(),
+        recorded_at: now,
+        recorded_by: actor.to_owned(),
+    };
     write_tx(conn, |conn| {
         diesel::delete(assessments::table.find((unit, year))).execute(conn)?;
         diesel::insert_into(assessments::table)
-            .values((
-                assessments::unit_code.eq(unit),
-                assessments::year.eq(year),
-                assessments::score_hundredths.eq(hundredths),
-                assessments::zone.eq(&req.zone),
-                assessments::category.eq(req.category.as_deref().map(str::trim)),
-                assessments::source.eq(req.source.trim()),
-                assessments::recorded_at.eq(now),
-                assessments::recorded_by.eq(actor),
-            ))
+            .values(&row)
             .execute(conn)?;
         Ok(())
     })?;
-    Ok(list(conn, unit)?
-        .into_iter()
-        .find(|a| a.year == year)
-        .expect("just recorded"))
+    Ok(row.into())
 }
 
 /// A unit's assessments, newest year first.
