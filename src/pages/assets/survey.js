@@ -323,7 +323,12 @@
   }
   ["pointerdown", "keydown", "input"].forEach((e) => document.addEventListener(e, touch, true));
 
+  // The kiosk's thank-you screen: how long it stays, and which showing of it a timer belongs to
+  // (a timer left from an earlier visitor never cuts the next one's short).
+  const THANKS_MS = 8000;
+  let thanksTimer = null, thanksShown = 0;
   function restart() {
+    clearTimeout(thanksTimer);
     Object.assign(state, { answers: {}, profile: {}, suggestion: "", step: 0, filter: "", note: "", startedAt: null, sending: false });
     if (KIOSK) {
       state.unit = null; state.unitName = ""; state.service = null; state.services = []; state.screen = "units";
@@ -440,7 +445,7 @@
           <textarea id="suggestion" maxlength="2000" aria-label="${esc(t("suggestionLabel"))}">${esc(state.suggestion)}</textarea>
           <div class="nav"><button data-act="back">${esc(t("back"))}</button><button class="primary" data-act="send">${esc(t("send"))}</button></div></main>`;
       case "thanks": return `<main class="center"><h2 role="status">${esc(t("thanks"))}</h2><p>${esc(t("thanksText"))}</p>
-          ${state.note ? `<p class="hint">${esc(state.note)}</p>` : ""}${KIOSK ? `<p><button class="primary" data-act="again">${esc(t("again"))}</button></p>` : ""}</main>`;
+          <p class="hint" id="thanks-note"${state.note ? "" : " hidden"}>${esc(state.note)}</p>${KIOSK ? `<p><button class="primary" data-act="again">${esc(t("again"))}</button></p>` : ""}</main>`;
       case "spent": return `<main class="center"><h2>${esc(t("spentTitle"))}</h2><p>${esc(t("spentText"))}</p></main>`;
       case "noServices": return `<main class="center"><h2>${esc(t("noServices"))}</h2><p>${esc(t("noServicesText"))}</p>
           <div class="nav">${manyUnits() ? `<button data-act="back">${esc(t("back"))}</button>` : "<span></span>"}<button class="primary" data-act="retry-services">${esc(t("retry"))}</button></div></main>`;
@@ -536,19 +541,26 @@
     forget();
     state.note = "";
     if (KIOSK) {
-      // The next visitor should not wait for the network: thank now, send behind.
+      // The next visitor should not wait for the network: thank now, send behind. The screen
+      // stays eight seconds, counted from now whatever the network does.
       state.screen = "thanks";
       render();
+      const shown = ++thanksShown;
+      thanksTimer = setTimeout(() => { if (state.screen === "thanks" && shown === thanksShown) restart(); }, THANKS_MS);
       await sync();
+      // Meanwhile the visitor may have started a new survey, or the next one finished theirs.
+      if (state.screen !== "thanks" || shown !== thanksShown) return;
     } else {
       // A phone may be closed the moment it says thanks: send first.
       await sync();
       if (state.screen === "spent") return;
       state.screen = "thanks";
+      render();
     }
+    // Kept on the device: said on the screen in place, so a button about to be tapped stays.
     if ((await pending()).some((p) => p.submission_id === body.submission_id)) state.note = t("offline");
-    if (state.screen === "thanks") render();
-    if (KIOSK) setTimeout(() => { if (state.screen === "thanks") restart(); }, 8000);
+    const note = document.getElementById("thanks-note");
+    if (note && state.screen === "thanks") { note.textContent = state.note; note.hidden = !state.note; }
   }
 
   // A chosen answer stays on screen, selected, for a moment before the next question; taps in
