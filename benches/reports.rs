@@ -6,6 +6,12 @@
 //! cargo bench --bench reports -- [--responses 10000000] [--units 500] [--years 3]
 //!     [--rounds 5] [--backend sqlite|postgres]
 //!
+//! With `--tree PxDxU` (38x14x100: the nation, 38 provinces, 14 districts each and 100 units
+//! in each district, 53,200 units) the responses are spread over the units of that tree
+//! instead, and a district's, a province's and the nation's quarterly reports are timed with
+//! the nation over 20 years, each with the tally rows it read; the ratios the design holds to
+//! (nation at most 5x a district, 20 years at most 2x a quarter) are printed beside them.
+//!
 //! The full report (services, channels, profile, suggestions, four earlier quarters with
 //! Welch's test, the children ranked) is timed; the GROUP BY baseline computes only the item
 //! counts, so the comparison flatters the rows.
@@ -39,6 +45,8 @@ struct Args {
     backend: String,
     /// A SQLite file to keep: loaded when missing, reused (and not loaded again) when there.
     keep: Option<String>,
+    /// Provinces, districts per province and units per district.
+    tree: Option<[u64; 3]>,
 }
 
 fn args() -> Args {
@@ -49,6 +57,7 @@ fn args() -> Args {
         rounds: 5,
         backend: "sqlite".into(),
         keep: None,
+        tree: None,
     };
     let mut it = std::env::args().skip(1);
     let number = |v: Option<String>, what: &str| -> u64 {
@@ -63,6 +72,14 @@ fn args() -> Args {
             "--rounds" => out.rounds = number(it.next(), "--rounds") as usize,
             "--backend" => out.backend = it.next().expect("--backend sqlite|postgres"),
             "--keep" => out.keep = Some(it.next().expect("--keep FILE")),
+            "--tree" => {
+                let shape = it.next().expect("--tree PxDxU");
+                let parts: Vec<u64> = shape.split('x').filter_map(|p| p.parse().ok()).collect();
+                let [p, d, u] = parts[..] else {
+                    panic!("--tree PxDxU, such as 38x14x100")
+                };
+                out.tree = Some([p, d, u]);
+            }
             // cargo bench passes --bench; ignore what is not ours.
             _ => {}
         }
@@ -71,6 +88,12 @@ fn args() -> Args {
         out.responses <= 50_000_000 && out.units >= 1 && out.units <= 5_000 && out.rounds <= 50,
         "bounded runs only"
     );
+    if let Some(shape) = out.tree {
+        assert!(
+            shape.iter().all(|n| (1..=100).contains(n)),
+            "a tree of at most 100 provinces, districts and units each"
+        );
+    }
     out
 }
 
@@ -144,6 +167,186 @@ fn load(db: &Db, registry: &Registry, args: &Args, end: NaiveDateTime) {
             );
         }
     }
+}
+
+/// The codes of a tree's provinces, districts and units.
+fn province(p: u64) -> String {
+    format!("p{p:02}")
+}
+fn district(p: u64, d: u64) -> String {
+    format!("p{p:02}-d{d:02}")
+}
+fn leaf(p: u64, d: u64, u: u64) -> String {
+    format!("p{p:02}-d{d:02}-u{u:03}")
+}
+
+/// Creates the nation, its provinces, districts and units (each province in one of the three
+/// zones), then loads the rows and the units' own tallies one district a transaction, and
+/// last counts the tallies of what sits below each unit, level by level from the districts up.
+fn load_tree(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3], end: NaiveDateTime) {
+    let instrument = registry.get("skm-2017").expect("skm-2017");
+    let made = end - chrono::Duration::days(args.years * 365 + 30);
+    db.write_blocking(|conn| {
+        write_tx(conn, |conn| {
+            create_unit(conn, &unit("nasional", "Indonesia", ZONES[0], None), made)?;
+            for i in 0..p {
+                let zone = ZONES[(i % 3) as usize];
+                create_unit(
+                    conn,
+                    &unit(&province(i), &province(i), zone, Some("nasional")),
+                    made,
+                )?;
+                for j in 0..d {
+                    let parent = district(i, j);
+                    create_unit(
+                        conn,
+                        &unit(&parent, &parent, zone, Some(&province(i))),
+                        made,
+                    )?;
+                    for k in 0..u {
+                        let code = leaf(i, j, k);
+                        create_unit(conn, &unit(&code, &code, zone, Some(&parent)), made)?;
+                        for (s, name) in SERVICES {
+                            let service = CreateServiceRequest {
+                                code: (*s).into(),
+                                name: (*name).into(),
+                            };
+                            create_service(conn, &code, &service, made)?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    })
+    .expect("units");
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(14_2017);
+    let units = p * d * u;
+    let mut done = 0u64;
+    for i in 0..p {
+        let tz = parse_timezone(ZONES[(i % 3) as usize]).expect("zone");
+        for j in 0..d {
+            let mut rows = Vec::new();
+            for k in 0..u {
+                let n = i * d * u + j * u + k;
+                let count = args.responses / units + u64::from(n < args.responses % units);
+                let code = leaf(i, j, k);
+                let days = args.years * 365;
+                rows.extend((0..count).map(|_| {
+                    kepuasan::demo::response(&mut rng, &code, SERVICES, (n % 4) as u8, end, days)
+                }));
+            }
+            let mut pending = Pending::default();
+            for row in &rows {
+                pending.add(&Entry::of(instrument, tz, row).expect("entry"), &row.flags);
+            }
+            db.write_blocking(|conn| {
+                write_tx(conn, |conn| {
+                    for chunk in rows.chunks(10_000) {
+                        let inserted = queries::insert_new_responses(conn, chunk)?;
+                        assert!(inserted.iter().all(|i| *i), "the loader's ids are fresh");
+                    }
+                    pending.flush_own(conn)
+                })
+            })
+            .expect("bulk load");
+            done += rows.len() as u64;
+        }
+        eprintln!(
+            "loaded {} of {p} provinces, {done} responses, {:.0} responses/s",
+            i + 1,
+            done as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+    let counting = Instant::now();
+    db.write_blocking(|conn| write_tx(conn, kepuasan::tallies::tree::recount_all))
+        .expect("recount");
+    eprintln!(
+        "counted the tallies below every unit in {:.0} s",
+        counting.elapsed().as_secs_f64()
+    );
+}
+
+/// A report timed (median of the rounds), with the tally rows its last round read.
+fn timed(
+    db: &Db,
+    registry: &Registry,
+    rounds: usize,
+    req: &ReportRequest,
+) -> (f64, reporting::UnitReport, u64) {
+    let rules = FlagRules::default();
+    let (ms, (report, rows)) = time(rounds, || {
+        db.read_blocking(|c| {
+            let before = kepuasan::tallies::rows_read();
+            let report = reporting::unit_report(c, registry, &rules, req)?;
+            Ok((report, kepuasan::tallies::rows_read() - before))
+        })
+        .expect("report")
+    });
+    (ms, report, rows)
+}
+
+/// The tree's reports: a district, a province and the nation over the last quarter, and the
+/// nation over 20 years; a district's IKM checked against a GROUP BY over its rows.
+fn tree_reports(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3]) {
+    let quarter: Period = "2026-Q2".parse().unwrap();
+    let years: Period = "2006-07-01..2026-06-30".parse().unwrap();
+    let request = |unit: String, period: Period| ReportRequest {
+        unit,
+        period,
+        service: None,
+        mode: None,
+        instrument: None,
+        exclude_flagged: false,
+    };
+    let (mp, md) = (p / 2, d / 2);
+    let cases = [
+        ("district", request(district(mp, md), quarter)),
+        ("province", request(province(mp), quarter)),
+        ("nation", request("nasional".into(), quarter)),
+        ("nation, 20 years", request("nasional".into(), years)),
+    ];
+    let mut ms = Vec::new();
+    for (name, req) in &cases {
+        let (took, report, rows) = timed(db, registry, args.rounds, req);
+        println!(
+            "{name} {} {}: report {took:.1} ms (median of {}), {rows} tally rows read, {} units pooled, {} respondents, IKM {}",
+            req.unit,
+            req.period,
+            args.rounds,
+            report.units_included.len(),
+            report.report.respondents,
+            report
+                .report
+                .ikm
+                .as_ref()
+                .map_or("-".into(), |v| v.format_id())
+        );
+        if *name == "district" {
+            let instrument = registry.get("skm-2017").expect("skm-2017");
+            let tz = parse_timezone(ZONES[(mp % 3) as usize]).unwrap();
+            let units: Vec<(String, chrono_tz::Tz)> =
+                (0..u).map(|k| (leaf(mp, md, k), tz)).collect();
+            let rows = db
+                .read_blocking(|c| Ok(group_by_rows(c, instrument, &units, &quarter)))
+                .expect("rows");
+            for child in &report.rollup.as_ref().expect("children").children {
+                let code = child.code.clone().unwrap();
+                assert_eq!(
+                    rows.get(&code).cloned().flatten(),
+                    child.ikm.as_ref().map(|v| v.format_id()),
+                    "{code}: the rows and the tallies give one IKM"
+                );
+            }
+        }
+        ms.push(took);
+    }
+    println!(
+        "ratios: nation / district {:.1}x (goal at most 5x), nation 20 years / its quarter {:.1}x (goal at most 2x); goals: district 50 ms, province 200 ms, nation 1,000 ms",
+        ms[2] / ms[0],
+        ms[3] / ms[2]
+    );
 }
 
 fn unit(code: &str, name: &str, tz: &str, parent: Option<&str>) -> CreateUnitRequest {
@@ -240,7 +443,10 @@ fn main() {
         .as_ref()
         .is_some_and(|_| db.read_blocking(queries::count_responses).expect("count") > 0);
     if !reuse {
-        load(&db, &registry, &args, end);
+        match args.tree {
+            Some(shape) => load_tree(&db, &registry, &args, shape, end),
+            None => load(&db, &registry, &args, end),
+        }
     }
     let load_s = started.elapsed().as_secs_f64();
     if let Some(kepuasan::db::DbKind::Sqlite(_)) = Some(db.kind()) {
@@ -259,6 +465,26 @@ fn main() {
         })
         .expect("count");
 
+    if let Some(shape) = args.tree {
+        println!(
+            "backend {} | tree {}x{}x{} ({} units) | {} responses, {} years | {}, {tally_rows} tally rows",
+            args.backend,
+            shape[0],
+            shape[1],
+            shape[2],
+            shape.iter().product::<u64>(),
+            args.responses,
+            args.years,
+            if reuse {
+                "database reused".to_owned()
+            } else {
+                format!("loaded in {load_s:.0} s")
+            }
+        );
+        tree_reports(&db, &registry, &args, shape);
+        finish(db, pg_name);
+        return;
+    }
     let period: Period = "2026-Q2".parse().unwrap();
     let rules = FlagRules::default();
     let request = |unit: &str| ReportRequest {
@@ -358,6 +584,11 @@ fn main() {
         overview.report.respondents
     );
     println!("peak resident memory of the benchmark process: {rss}");
+    finish(db, pg_name);
+}
+
+/// Closes the database, and drops the PostgreSQL one the run made.
+fn finish(db: Db, pg_name: Option<(String, String)>) {
     drop(db);
     if let Some((base, name)) = pg_name {
         admin_sql(&base, &format!("DROP DATABASE {name} WITH (FORCE)"));

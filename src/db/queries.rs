@@ -1,5 +1,7 @@
 //! Row types and the synchronous query functions over `&mut DbConn`, grouped by table.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -215,21 +217,75 @@ pub fn unit_code(conn: &mut DbConn, given: &str) -> Result<String, AppError> {
 
 /// A unit and all its descendants, the unit first.
 pub fn subtree(all: &[Unit], root: &str) -> Vec<Unit> {
+    let mut children: HashMap<&str, Vec<&Unit>> = HashMap::new();
+    for u in all {
+        if let Some(parent) = u.parent_code.as_deref() {
+            children.entry(parent).or_default().push(u);
+        }
+    }
     let mut out: Vec<Unit> = all.iter().filter(|u| u.code == root).cloned().collect();
+    let mut seen: HashSet<&str> = all
+        .iter()
+        .filter(|u| u.code == root)
+        .map(|u| u.code.as_str())
+        .collect();
     let mut i = 0;
     while i < out.len() {
-        let parent = out[i].code.clone();
-        for child in all
-            .iter()
-            .filter(|u| u.parent_code.as_deref() == Some(parent.as_str()))
-        {
-            if !out.iter().any(|u| u.code == child.code) {
+        let below = children
+            .get(out[i].code.as_str())
+            .cloned()
+            .unwrap_or_default();
+        for child in below {
+            if seen.insert(child.code.as_str()) {
                 out.push(child.clone());
             }
         }
         i += 1;
     }
     out
+}
+
+/// A unit's place in the tree and its time zone.
+#[derive(Debug, Clone, Queryable)]
+pub struct Member {
+    /// Code.
+    pub code: String,
+    /// Parent unit's code.
+    pub parent_code: Option<String>,
+    /// IANA time zone.
+    pub timezone: String,
+}
+
+/// A unit and all its descendants, the unit first and then level by level, read one level a
+/// query (a tree of tens of thousands of units is a handful of queries).
+pub fn subtree_members(conn: &mut DbConn, root: &str) -> Result<Vec<Member>, AppError> {
+    let columns = (units::code, units::parent_code, units::timezone);
+    let mut out: Vec<Member> = units::table.find(root).select(columns).load(conn)?;
+    let mut seen: HashSet<String> = out.iter().map(|m| m.code.clone()).collect();
+    let mut level = 0..out.len();
+    while !level.is_empty() {
+        let parents: Vec<String> = out[level.clone()].iter().map(|m| m.code.clone()).collect();
+        let start = out.len();
+        // SQLite binds at most 32,766 values a statement.
+        for chunk in parents.chunks(10_000) {
+            let found: Vec<Member> = units::table
+                .filter(units::parent_code.eq_any(chunk))
+                .select(columns)
+                .load(conn)?;
+            out.extend(found.into_iter().filter(|m| seen.insert(m.code.clone())));
+        }
+        level = start..out.len();
+    }
+    Ok(out)
+}
+
+/// A unit's direct children, by code.
+pub fn children_of(conn: &mut DbConn, code: &str) -> Result<Vec<Unit>, AppError> {
+    Ok(units::table
+        .filter(units::parent_code.eq(code))
+        .order(units::code)
+        .select(Unit::as_select())
+        .load(conn)?)
 }
 
 // ---- services ---------------------------------------------------------------------------------

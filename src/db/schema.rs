@@ -129,8 +129,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    tallies (unit_code, instrument, span, service_code, channel, flags) {
+    tallies (unit_code, below, instrument, span, service_code, channel, flags) {
         unit_code -> Text,
+        below -> Bool,
         instrument -> Text,
         span -> Text,
         service_code -> Text,

@@ -157,6 +157,11 @@ pub fn update_unit(
         }
         let mut unit = queries::find_unit(conn, code)?
             .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
+        if body.parent.is_some() || body.timezone.is_some() {
+            // No response is added above the unit while its place or its days change.
+            crate::tallies::tree::lock(conn, &unit.code)?;
+        }
+        let left = unit.parent_code.clone();
         if let Some(name) = body.name {
             unit.name = name.trim().to_owned();
         }
@@ -209,8 +214,16 @@ pub fn update_unit(
         }
         queries::update_unit(conn, &unit)?;
         if moved {
-            // Its responses now fall on other local days: count them again.
+            // Its responses now fall on other local days: count them again, and so the
+            // tallies of the units above it.
             crate::tallies::rebuild_in_tx(conn, registry, Some(&unit.code))?;
+        }
+        if unit.parent_code != left {
+            // Its responses and its descendants' leave the units above it and join those
+            // above its new place.
+            for side in [&left, &unit.parent_code].into_iter().flatten() {
+                crate::tallies::tree::recount_from(conn, side)?;
+            }
         }
         Ok(unit)
     })

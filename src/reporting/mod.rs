@@ -7,7 +7,7 @@
 pub mod profile;
 pub mod verify;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::TimeZone;
 use chrono_tz::Tz;
@@ -84,7 +84,7 @@ pub struct GroupScore {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub population: Option<u64>,
     /// A child unit's IKM in the period before, for its change (for parents of at most
-    /// [`DETAIL_MAX_UNITS`] units).
+    /// [`DETAIL_MAX_UNITS`] children).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_ikm: Option<Fixed>,
     /// The Krejcie & Morgan minimum sample for that population (95 %, ±5 %): the unit's
@@ -162,9 +162,9 @@ pub struct DayPoint {
 
 /// Most days a report lists day by day (a quarter); longer periods have no daily list.
 pub const DAILY_MAX_DAYS: i64 = 92;
-/// Most units a report pools for its details beyond the period's own numbers (each day, each
-/// child's previous period): an MPP's report has them; a province's, pooling thousands of
-/// units, would read as many tallies again, which its numbers do not need (docs/performance.md).
+/// Most units whose suggestions a report lists all of (an MPP's, a district's), and most
+/// children whose previous period it reads for their change: a larger scope lists its own and
+/// its direct children's suggestions, each child's report listing those below it.
 pub const DETAIL_MAX_UNITS: usize = 100;
 
 /// How a parent unit's numbers are rolled up from its children.
@@ -223,66 +223,64 @@ pub struct UnitReport {
     /// the IKM.
     pub ombudsman: Option<crate::domain::ombudsman::Assessment>,
     /// Each local day of the period with its responses and IKM (empty past
-    /// [`DAILY_MAX_DAYS`] or [`DETAIL_MAX_UNITS`]), so that a bad day shows before the quarter
+    /// [`DAILY_MAX_DAYS`]), so that a bad day shows before the quarter
     /// ends.
     pub daily: Vec<DayPoint>,
 }
 
-/// The units a report covers, with their time zones and the direct child each belongs to.
+/// The units a report covers. Its numbers are read from the unit's own tallies and its direct
+/// children's, each child with units below it adding the tallies of those (`below`): the
+/// rows read do not grow with the depth or the size of the tree.
 struct Scope {
     unit: Unit,
-    members: Vec<(Unit, Tz)>,
-    /// member code -> the direct child of the reported unit it sits under (itself for a child).
-    child_of: BTreeMap<String, String>,
+    /// Every unit whose responses are pooled here, the unit first, with its time zone.
+    members: Vec<(String, Tz)>,
+    /// The direct children, by code.
     children: Vec<Unit>,
+    /// The children with units below them.
+    parents: BTreeSet<String>,
 }
 
 impl Scope {
     fn load(conn: &mut DbConn, code: &str) -> Result<Scope, AppError> {
-        let all = queries::list_units(conn)?;
-        let unit = all
-            .iter()
-            .find(|u| u.code == code)
-            .cloned()
+        let unit = queries::find_unit(conn, code)?
+            .filter(|u| u.code == code)
             .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
-        let members = queries::subtree(&all, code)
+        let tree = queries::subtree_members(conn, code)?;
+        let children = queries::children_of(conn, code)?;
+        let is_child: BTreeSet<&str> = children.iter().map(|c| c.code.as_str()).collect();
+        let parents = tree
+            .iter()
+            .filter_map(|m| m.parent_code.as_deref())
+            .filter(|p| is_child.contains(p))
+            .map(str::to_owned)
+            .collect();
+        let members = tree
             .into_iter()
             .map(|m| {
                 let tz = parse_timezone(&m.timezone).ok_or_else(|| {
                     AppError::internal(format!("unit {} has a bad time zone", m.code))
                 })?;
-                Ok((m, tz))
+                Ok((m.code, tz))
             })
             .collect::<Result<Vec<_>, AppError>>()?;
-        let children: Vec<Unit> = all
-            .iter()
-            .filter(|u| u.parent_code.as_deref() == Some(code))
-            .cloned()
-            .collect();
-        let parent_of: BTreeMap<&str, &str> = all
-            .iter()
-            .filter_map(|u| u.parent_code.as_deref().map(|p| (u.code.as_str(), p)))
-            .collect();
-        let mut child_of = BTreeMap::new();
-        for (m, _) in members.iter().skip(1) {
-            let mut at = m.code.as_str();
-            while let Some(&parent) = parent_of.get(at) {
-                if parent == code {
-                    child_of.insert(m.code.clone(), at.to_owned());
-                    break;
-                }
-                at = parent;
-            }
-        }
         Ok(Scope {
             unit,
             members,
-            child_of,
             children,
+            parents,
         })
     }
 
-    /// The stored tallies of every unit of the scope in a period, with the unit each is of.
+    /// The unit and its direct children: the units whose own tallies the report reads.
+    fn own(&self) -> Vec<&str> {
+        std::iter::once(self.unit.code.as_str())
+            .chain(self.children.iter().map(|c| c.code.as_str()))
+            .collect()
+    }
+
+    /// The stored tallies of the period: the unit's own, and each child's with what sits
+    /// below it.
     fn tallies(
         &self,
         conn: &mut DbConn,
@@ -290,11 +288,32 @@ impl Scope {
         service: Option<&str>,
         instrument: &Instrument,
     ) -> Result<tallies::Loaded, AppError> {
-        tallies::load(conn, &self.codes(), instrument, period, service)
+        let below: Vec<&str> = self.parents.iter().map(String::as_str).collect();
+        let reach = tallies::Reach {
+            own: &self.own(),
+            below: &below,
+        };
+        tallies::load(conn, reach, instrument, period, service)
     }
 
-    fn codes(&self) -> Vec<&str> {
-        self.members.iter().map(|(m, _)| m.code.as_str()).collect()
+    /// The whole scope's tallies over each of some periods, by flag set and channel: the
+    /// unit's own and those of everything below it, without the split by child.
+    fn totals(
+        &self,
+        conn: &mut DbConn,
+        periods: &[Period],
+        service: Option<&str>,
+        instrument: &Instrument,
+    ) -> Result<Vec<Vec<(tallies::FlagsAndChannel, Tally)>>, AppError> {
+        let unit = [self.unit.code.as_str()];
+        let below: &[&str] = if self.children.is_empty() { &[] } else { &unit };
+        let reach = tallies::Reach { own: &unit, below };
+        tallies::totals(conn, reach, instrument, periods, service)
+    }
+
+    /// The child a unit whose tallies were read is, if it is one.
+    fn child(&self, code: &str) -> Option<&Unit> {
+        self.children.iter().find(|c| c.code == code)
     }
 
     /// The newest suggestions of the scope in the report's period, at most
@@ -306,14 +325,22 @@ impl Scope {
         req: &ReportRequest,
         instrument: &str,
     ) -> Result<(Vec<Suggestion>, bool), AppError> {
+        // A scope of up to [`DETAIL_MAX_UNITS`] units lists every unit's suggestions; a
+        // larger one the unit's own and its direct children's (each child's report lists
+        // those of the units below it).
+        let own = self.own();
+        let listed = self
+            .members
+            .iter()
+            .filter(|(m, _)| self.members.len() <= DETAIL_MAX_UNITS || own.contains(&m.as_str()));
         // One query per time zone: the members of a zone share the period's UTC bounds.
         let mut zones: BTreeMap<&str, (Tz, Vec<&str>)> = BTreeMap::new();
-        for (member, tz) in &self.members {
+        for (member, tz) in listed {
             zones
                 .entry(tz.name())
                 .or_insert_with(|| (*tz, Vec::new()))
                 .1
-                .push(&member.code);
+                .push(member);
         }
         let of = |units, range| queries::WithSuggestions {
             units,
@@ -473,11 +500,14 @@ impl Totals {
             if !quality::counted(&group.flags, exclude_flagged) {
                 continue;
             }
-            let service = (group.unit.clone(), group.service.clone());
-            add_to(&mut totals.services, service, t);
+            // The units below a child are not split by service: their own reports are.
+            if !group.below {
+                let service = (group.unit.clone(), group.service.clone());
+                add_to(&mut totals.services, service, t);
+            }
             add_to(&mut totals.channels, group.channel.clone(), t);
-            if let Some(child) = scope.child_of.get(&group.unit) {
-                add_to(&mut totals.children, child.clone(), t);
+            if scope.child(&group.unit).is_some() {
+                add_to(&mut totals.children, group.unit.clone(), t);
             }
         }
         totals
@@ -493,11 +523,11 @@ fn service_scores(
     plain: &Options,
 ) -> Result<Vec<GroupScore>, AppError> {
     let service_names: BTreeMap<(String, String), String> =
-        queries::services_of(conn, &scope.codes())?
+        queries::services_of(conn, &scope.own())?
             .into_iter()
             .map(|s| ((s.unit_code, s.code), s.name))
             .collect();
-    let pooled = scope.members.len() > 1;
+    let pooled = !scope.children.is_empty();
     services
         .iter()
         .map(|((unit_code, code), t)| {
@@ -511,14 +541,7 @@ fn service_scores(
                 code: code.clone(),
                 unit: pooled.then(|| unit_code.clone()),
                 unit_name: pooled
-                    .then(|| {
-                        scope
-                            .members
-                            .iter()
-                            .find(|(u, _)| &u.code == unit_code)
-                            .map(|(u, _)| u.name.clone())
-                    })
-                    .flatten(),
+                    .then(|| scope.child(unit_code).unwrap_or(&scope.unit).name.clone()),
                 respondents: t.respondents,
                 ikm,
                 grade,
@@ -606,7 +629,7 @@ pub fn unit_report(
     };
     let mut report = engine::compute(instrument, &tally, &options)
         .map_err(|e| AppError::field("mode", e.to_string()))?;
-    let (rollup_en, rollup_id) = if scope.members.len() > 1 {
+    let (rollup_en, rollup_id) = if !scope.children.is_empty() {
         (ROLLUP_RULE, ROLLUP_RULE_ID)
     } else {
         (
@@ -622,8 +645,8 @@ pub fn unit_report(
     let rollup = if scope.children.is_empty() || req.service.is_some() {
         None
     } else {
-        // The period before, for each unit's change (up to an MPP's size).
-        let before = if scope.members.len() <= DETAIL_MAX_UNITS {
+        // The period before, for each child's change (up to an MPP's size).
+        let before = if scope.children.len() <= DETAIL_MAX_UNITS {
             let loaded = scope.tallies(conn, &req.period.previous(), None, instrument)?;
             Totals::of(&loaded, &scope, instrument, rules, req.exclude_flagged).children
         } else {
@@ -664,7 +687,7 @@ pub fn unit_report(
         to: req.period.last.to_string(),
         timezone: unit.timezone.clone(),
         service: req.service.clone(),
-        units_included: scope.members.iter().map(|(u, _)| u.code.clone()).collect(),
+        units_included: scope.members.iter().map(|(u, _)| u.clone()).collect(),
         report,
         services,
         channels,
@@ -758,19 +781,11 @@ fn daily(
     req: &ReportRequest,
     options: &Options,
 ) -> Result<Vec<DayPoint>, AppError> {
-    if (req.period.last - req.period.first).num_days() >= DAILY_MAX_DAYS
-        || scope.members.len() > DETAIL_MAX_UNITS
-    {
+    if (req.period.last - req.period.first).num_days() >= DAILY_MAX_DAYS {
         return Ok(Vec::new());
     }
     let days: Vec<Period> = req.period.days().map(Period::day).collect();
-    let totals = tallies::totals(
-        conn,
-        &scope.codes(),
-        instrument,
-        &days,
-        req.service.as_deref(),
-    )?;
+    let totals = scope.totals(conn, &days, req.service.as_deref(), instrument)?;
     days.iter()
         .zip(&totals)
         .map(|(day, totals)| {
@@ -806,13 +821,7 @@ fn trend(
     periods.reverse();
     // The report's own period too, for its responses without a key.
     periods.push(req.period);
-    let totals = tallies::totals(
-        conn,
-        &scope.codes(),
-        instrument,
-        &periods,
-        req.service.as_deref(),
-    )?;
+    let totals = scope.totals(conn, &periods, req.service.as_deref(), instrument)?;
     let anonymous: Vec<u64> = totals
         .iter()
         .map(|t| {
@@ -939,7 +948,7 @@ pub fn raw_responses(
             }
             let page = queries::sheet_rows(
                 conn,
-                &member.code,
+                member,
                 req.period.utc_range(*tz),
                 req.service.as_deref(),
                 after.as_ref(),
@@ -953,10 +962,7 @@ pub fn raw_responses(
                 if row.instrument != key || !quality::counted(&row.flags, req.exclude_flagged) {
                     continue;
                 }
-                sheet.push((
-                    row.received_at,
-                    sheet_row(instrument, &member.code, *tz, row)?,
-                ));
+                sheet.push((row.received_at, sheet_row(instrument, member, *tz, row)?));
             }
             if !full {
                 break;

@@ -2,6 +2,11 @@
 //! instrument, local day and local month, service, channel and flag set, written in the same
 //! transaction as the responses they count, and rebuilt from the rows on demand.
 //!
+//! Each unit with units below it also keeps the tallies of all its descendants' responses
+//! (`below`, without the service: services are per unit), added in the same transaction and
+//! recounted from its children's when the tree changes ([`tree`]). A parent's report thus reads
+//! its own tallies and its direct children's, whatever the depth or the size of the tree.
+//!
 //! A response is added to four spans, its local day (`2026-07-14`), month (`2026-07`),
 //! quarter (`2026-Q3`) and year (`2026`), all in its unit's own time zone. A period is read as
 //! its whole years, then the whole quarters, months and single days of what remains, so a
@@ -17,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 mod codec;
 pub mod profile;
+pub mod tree;
 
 use crate::db::schema::tallies;
 use crate::db::{DbConn, queries};
@@ -124,8 +130,8 @@ impl Entry {
     }
 }
 
-/// The primary key of a tally row.
-type Key = (String, String, String, String, String, String);
+/// The primary key of a tally row: unit, below, instrument, span, service, channel, flags.
+type Key = (String, bool, String, String, String, String, String);
 
 /// Tallies to add, merged by key until [`Pending::flush`] writes them.
 #[derive(Debug, Default)]
@@ -142,17 +148,22 @@ impl Pending {
         ] {
             let key = (
                 entry.unit.clone(),
+                false,
                 entry.instrument.clone(),
                 span,
                 entry.service.clone(),
                 entry.channel.clone(),
                 flags.to_owned(),
             );
-            match self.0.get_mut(&key) {
-                Some(bucket) => bucket.merge(&entry.bucket),
-                None => {
-                    self.0.insert(key, entry.bucket.clone());
-                }
+            self.merge(key, &entry.bucket);
+        }
+    }
+
+    fn merge(&mut self, key: Key, bucket: &Bucket) {
+        match self.0.get_mut(&key) {
+            Some(stored) => stored.merge(bucket),
+            None => {
+                self.0.insert(key, bucket.clone());
             }
         }
     }
@@ -162,10 +173,41 @@ impl Pending {
         self.0.is_empty()
     }
 
-    /// Adds everything to the stored tallies, inside the caller's transaction. Keys are
-    /// written in one order everywhere, so two PostgreSQL instances locking the same rows
-    /// cannot deadlock.
-    pub fn flush(self, conn: &mut DbConn) -> Result<(), AppError> {
+    /// Adds everything to the stored tallies, each unit's own and those of every unit above
+    /// it, inside the caller's transaction (which then holds the units' places in the tree
+    /// until it ends; see [`tree::ancestors`]).
+    pub fn flush(mut self, conn: &mut DbConn) -> Result<(), AppError> {
+        let units: std::collections::BTreeSet<&str> = self.0.keys().map(|k| k.0.as_str()).collect();
+        let above = tree::ancestors(conn, &units.into_iter().collect::<Vec<_>>())?;
+        let mut below = Pending::default();
+        for ((unit, _, instrument, span, _, channel, flags), bucket) in &self.0 {
+            for ancestor in above.get(unit).into_iter().flatten() {
+                let key = (
+                    ancestor.clone(),
+                    true,
+                    instrument.clone(),
+                    span.clone(),
+                    String::new(),
+                    channel.clone(),
+                    flags.clone(),
+                );
+                below.merge(key, bucket);
+            }
+        }
+        // A batch holds its units' own rows only: the two sets of keys are apart.
+        self.0.extend(below.0);
+        self.write(conn)
+    }
+
+    /// Adds each unit's own rows only, leaving the units above it as they are: for a bulk
+    /// load that counts the tree afterwards ([`tree::recount_all`]).
+    pub fn flush_own(self, conn: &mut DbConn) -> Result<(), AppError> {
+        self.write(conn)
+    }
+
+    /// Adds the rows as they are to the stored tallies. Keys are written in one order
+    /// everywhere, so two PostgreSQL instances locking the same rows cannot deadlock.
+    fn write(self, conn: &mut DbConn) -> Result<(), AppError> {
         match conn {
             DbConn::Postgres(pg) => flush_postgres(pg, self.0),
             // In process, a statement costs microseconds: row by row under the write lock.
@@ -181,9 +223,10 @@ impl Pending {
 
 impl<'a> NewTally<'a> {
     fn of(key: &'a Key, data: Vec<u8>, profile: Vec<u8>) -> NewTally<'a> {
-        let (unit, instrument, span, service, channel, flags) = key;
+        let (unit, below, instrument, span, service, channel, flags) = key;
         NewTally {
             unit_code: unit,
+            below: *below,
             instrument,
             span,
             service_code: service,
@@ -195,16 +238,17 @@ impl<'a> NewTally<'a> {
     }
 }
 
-/// Binds the six parts of `$keys` (a `&[&Key]`) to a query as text arrays, in key order.
+/// Binds the seven parts of `$keys` (a `&[&Key]`) to a query as arrays, in key order.
 macro_rules! bind_keys {
     ($query:expr, $keys:expr) => {
         $query
             .bind::<Array<Text>, _>(key_column($keys, |k| &k.0))
-            .bind::<Array<Text>, _>(key_column($keys, |k| &k.1))
+            .bind::<Array<Bool>, _>($keys.iter().map(|k| k.1).collect::<Vec<bool>>())
             .bind::<Array<Text>, _>(key_column($keys, |k| &k.2))
             .bind::<Array<Text>, _>(key_column($keys, |k| &k.3))
             .bind::<Array<Text>, _>(key_column($keys, |k| &k.4))
             .bind::<Array<Text>, _>(key_column($keys, |k| &k.5))
+            .bind::<Array<Text>, _>(key_column($keys, |k| &k.6))
     };
 }
 
@@ -218,6 +262,7 @@ fn key_column<'a>(keys: &[&'a Key], part: fn(&Key) -> &str) -> Vec<&'a str> {
 #[diesel(table_name = tallies)]
 struct StoredRow {
     unit_code: String,
+    below: bool,
     instrument: String,
     span: String,
     service_code: String,
@@ -236,12 +281,16 @@ fn flush_postgres(
     pg: &mut diesel::PgConnection,
     pending: BTreeMap<Key, Bucket>,
 ) -> Result<(), AppError> {
-    use diesel::sql_types::{Array, Binary, Text};
-    let keys = "$1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]";
-    let columns = "unit_code, instrument, span, service_code, channel, flags";
+    use diesel::sql_types::{Array, Binary, Bool, Text};
+    let keys =
+        "$1::text[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]";
+    let columns = "unit_code, below, instrument, span, service_code, channel, flags";
     let in_order = columns
         .split(", ")
-        .map(|c| format!("t.{c} COLLATE \"C\""))
+        .map(|c| match c {
+            "below" => "t.below".to_owned(),
+            text => format!("t.{text} COLLATE \"C\""),
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let lock = format!(
@@ -266,6 +315,7 @@ fn flush_postgres(
         for row in stored {
             let key = (
                 row.unit_code,
+                row.below,
                 row.instrument,
                 row.span,
                 row.service_code,
@@ -283,7 +333,7 @@ fn flush_postgres(
             .filter(|k| !found.contains(*k))
             .collect();
         let mut created = std::collections::HashSet::new();
-        // Eight columns a row: 4,000 rows stay under PostgreSQL's limit on bound parameters.
+        // Nine columns a row: 4,000 rows stay under PostgreSQL's limit on bound parameters.
         for chunk in missing.chunks(4_000) {
             let rows = chunk
                 .iter()
@@ -310,9 +360,10 @@ fn flush_postgres(
     let written: Vec<&Key> = merged.iter().map(|m| &m.0).collect();
     let update = diesel::sql_query(format!(
         "UPDATE tallies t SET data = u.data, profile = u.profile \
-         FROM unnest({keys}, $7::bytea[], $8::bytea[]) AS u({columns}, data, profile) \
-         WHERE (t.unit_code, t.instrument, t.span, t.service_code, t.channel, t.flags) \
-         = (u.unit_code, u.instrument, u.span, u.service_code, u.channel, u.flags)"
+         FROM unnest({keys}, $8::bytea[], $9::bytea[]) AS u({columns}, data, profile) \
+         WHERE ({columns_t}) = ({columns_u})",
+        columns_t = prefixed("t", columns),
+        columns_u = prefixed("u", columns),
     ));
     bind_keys!(update, &written)
         .bind::<Array<Binary>, _>(merged.iter().map(|m| m.1.as_slice()).collect::<Vec<_>>())
@@ -325,6 +376,7 @@ fn flush_postgres(
 #[diesel(table_name = tallies)]
 struct NewTally<'a> {
     unit_code: &'a str,
+    below: bool,
     instrument: &'a str,
     span: &'a str,
     service_code: &'a str,
@@ -337,8 +389,8 @@ struct NewTally<'a> {
 /// Adds a bucket to one stored row, creating it when missing (SQLite: the write transaction
 /// already holds the database's one write lock).
 fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppError> {
-    let (unit, instrument, span, service, channel, flags) = &key;
-    let pk = (unit, instrument, span, service, channel, flags);
+    let (unit, below, instrument, span, service, channel, flags) = &key;
+    let pk = (unit, *below, instrument, span, service, channel, flags);
     let current: Option<(Vec<u8>, Vec<u8>)> = tallies::table
         .find(pk)
         .select((tallies::data, tallies::profile))
@@ -361,6 +413,15 @@ fn add_to_row(conn: &mut DbConn, key: Key, bucket: &Bucket) -> Result<(), AppErr
         }
     }
     Ok(())
+}
+
+/// `columns` (comma separated) each prefixed with a table alias.
+fn prefixed(alias: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn quarter_span(day: NaiveDate) -> String {
@@ -408,7 +469,9 @@ pub fn spans(period: &Period) -> Vec<String> {
 pub struct Group {
     /// Unit code.
     pub unit: String,
-    /// Service; `None` for responses that named none.
+    /// Whether these are the responses of the units below `unit`, not its own.
+    pub below: bool,
+    /// Service; `None` for responses that named none, and for those of the units below.
     pub service: Option<String>,
     /// Channel.
     pub channel: String,
@@ -427,42 +490,61 @@ pub struct Loaded {
     pub by_flags: BTreeMap<String, Bucket>,
 }
 
-/// Unit, service, channel and flag set.
-type GroupKey = (String, String, String, String);
+/// Unit, below, service, channel and flag set.
+type GroupKey = (String, bool, String, String, String);
 
-/// The tally rows of some units and an instrument over some spans, optionally of one service.
+/// Which stored tallies a report reads: the own responses of some units, and the responses of
+/// all the units below some others.
+#[derive(Debug, Clone, Copy)]
+pub struct Reach<'a> {
+    /// Units whose own responses are read.
+    pub own: &'a [&'a str],
+    /// Units the responses of whose descendants are read.
+    pub below: &'a [&'a str],
+}
+
+/// The tally rows of a reach and an instrument over some spans, optionally of one service
+/// (which the units below, without services, then do not have).
 fn in_spans<'a>(
-    units: &'a [&'a str],
+    reach: Reach<'a>,
     instrument: &'a str,
     spans: Vec<String>,
     service: Option<&'a str>,
 ) -> tallies::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
+    let own = tallies::unit_code
+        .eq_any(reach.own)
+        .and(tallies::below.eq(false));
     let query = tallies::table
-        .filter(tallies::unit_code.eq_any(units))
         .filter(tallies::instrument.eq(instrument))
         .filter(tallies::span.eq_any(spans))
         .into_boxed();
     match service {
-        Some(service) => query.filter(tallies::service_code.eq(service)),
-        None => query,
+        Some(service) => query.filter(own).filter(tallies::service_code.eq(service)),
+        None if reach.below.is_empty() => query.filter(own),
+        None => query.filter(
+            own.or(tallies::unit_code
+                .eq_any(reach.below)
+                .and(tallies::below.eq(true))),
+        ),
     }
 }
 
-/// The stored tallies of some units for an instrument over a period, optionally of one
-/// service: merged per unit, service, channel and flag set, and in full per flag set. Each
-/// row is added from its bytes into those totals, not decoded on its own.
+/// The stored tallies of a reach for an instrument over a period, optionally of one service:
+/// merged per unit, service, channel and flag set, and in full per flag set. Each row is added
+/// from its bytes into those totals, not decoded on its own.
 pub fn load(
     conn: &mut DbConn,
-    units: &[&str],
+    reach: Reach,
     instrument: &Instrument,
     period: &Period,
     service: Option<&str>,
 ) -> Result<Loaded, AppError> {
-    let query = in_spans(units, &instrument.key, spans(period), service);
+    let query = in_spans(reach, &instrument.key, spans(period), service);
     let rows: Vec<(GroupKey, Vec<u8>, Vec<u8>)> = query
         .select((
             (
                 tallies::unit_code,
+                tallies::below,
                 tallies::service_code,
                 tallies::channel,
                 tallies::flags,
@@ -471,13 +553,14 @@ pub fn load(
             tallies::profile,
         ))
         .load(conn)?;
+    count_read(rows.len());
     let mut groups: BTreeMap<GroupKey, Tally> = BTreeMap::new();
     let mut by_flags: BTreeMap<String, Bucket> = BTreeMap::new();
     for (key, data, profile) in rows {
-        if !by_flags.contains_key(&key.3) {
-            by_flags.insert(key.3.clone(), Bucket::new(instrument));
+        if !by_flags.contains_key(&key.4) {
+            by_flags.insert(key.4.clone(), Bucket::new(instrument));
         }
-        let whole = by_flags.get_mut(&key.3).expect("inserted");
+        let whole = by_flags.get_mut(&key.4).expect("inserted");
         codec::add_tally(&mut whole.tally, &data, true)?;
         codec::add_profile(&mut whole.profile, &profile)?;
         let group = groups.entry(key).or_insert_with(|| Tally::new(instrument));
@@ -485,8 +568,9 @@ pub fn load(
     }
     let groups = groups
         .into_iter()
-        .map(|((unit, service, channel, flags), tally)| Group {
+        .map(|((unit, below, service, channel, flags), tally)| Group {
             unit,
+            below,
             service: (!service.is_empty()).then_some(service),
             channel,
             flags,
@@ -499,12 +583,12 @@ pub fn load(
 /// A flag set (comma separated; empty when unflagged) and a channel.
 pub type FlagsAndChannel = (String, String);
 
-/// The tallies of some units over each of some periods merged per flag set and channel,
-/// without their profile counts, breakdowns or complete-response sums: what a trend needs.
+/// The tallies of a reach over each of some periods merged per flag set and channel, without
+/// their profile counts, breakdowns or complete-response sums: what a trend needs.
 /// Optionally of one service. One query for all the periods, which must not overlap.
 pub fn totals(
     conn: &mut DbConn,
-    units: &[&str],
+    reach: Reach,
     instrument: &Instrument,
     periods: &[Period],
     service: Option<&str>,
@@ -514,7 +598,7 @@ pub fn totals(
         period_of.extend(spans(period).into_iter().map(|span| (span, i)));
     }
     let query = in_spans(
-        units,
+        reach,
         &instrument.key,
         period_of.keys().cloned().collect(),
         service,
@@ -527,6 +611,7 @@ pub fn totals(
             tallies::data,
         ))
         .load(conn)?;
+    count_read(rows.len());
     let mut out: Vec<BTreeMap<FlagsAndChannel, Tally>> = vec![BTreeMap::new(); periods.len()];
     for (span, flags, channel, data) in rows {
         let merged = out[period_of[&span]]
@@ -535,6 +620,19 @@ pub fn totals(
         codec::add_tally(merged, &data, false)?;
     }
     Ok(out.into_iter().map(|m| m.into_iter().collect()).collect())
+}
+
+thread_local! {
+    static ROWS_READ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn count_read(rows: usize) {
+    ROWS_READ.with(|n| n.set(n.get() + rows as u64));
+}
+
+/// How many tally rows reports have read on this thread: what tests hold a report's cost to.
+pub fn rows_read() -> u64 {
+    ROWS_READ.with(std::cell::Cell::get)
 }
 
 /// What a rebuild did.
@@ -549,8 +647,9 @@ pub struct Rebuilt {
 /// How many rows a rebuild reads at a time.
 const REBUILD_PAGE: i64 = 5_000;
 
-/// Recomputes the tallies of one unit (or of every unit) from its rows, in one transaction:
-/// a report made during the rebuild sees the old tallies or the new, never a mix.
+/// Recomputes the tallies of one unit (or of every unit) from its rows, and those of the units
+/// above it, in one transaction: a report made during the rebuild sees the old tallies or the
+/// new, never a mix.
 pub fn rebuild(
     conn: &mut DbConn,
     registry: &Registry,
@@ -559,7 +658,8 @@ pub fn rebuild(
     crate::db::write_tx(conn, |conn| rebuild_in_tx(conn, registry, unit))
 }
 
-/// [`rebuild`] inside a transaction the caller holds (a unit whose time zone changes).
+/// [`rebuild`] inside a transaction the caller holds (a unit whose time zone changes, which
+/// the caller has locked with [`tree::lock`]).
 pub fn rebuild_in_tx(
     conn: &mut DbConn,
     registry: &Registry,
@@ -578,7 +678,12 @@ pub fn rebuild_in_tx(
     for u in &units {
         let tz = parse_timezone(&u.timezone)
             .ok_or_else(|| AppError::internal(format!("unit {} has a bad time zone", u.code)))?;
-        diesel::delete(tallies::table.filter(tallies::unit_code.eq(&u.code))).execute(conn)?;
+        diesel::delete(
+            tallies::table
+                .filter(tallies::unit_code.eq(&u.code))
+                .filter(tallies::below.eq(false)),
+        )
+        .execute(conn)?;
         let mut pending = Pending::default();
         let mut after = String::new();
         loop {
@@ -600,8 +705,13 @@ pub fn rebuild_in_tx(
                 _ => break,
             }
         }
-        pending.flush(conn)?;
+        pending.write(conn)?;
         done.units += 1;
+    }
+    // What sits above the rebuilt units, counted again from their children's.
+    match unit {
+        Some(code) => tree::recount_above(conn, code)?,
+        None => tree::recount_all(conn)?,
     }
     Ok(done)
 }
@@ -629,8 +739,12 @@ pub fn dump(conn: &mut DbConn) -> Result<Vec<(Vec<String>, Bucket)>, AppError> {
         .select((key, tallies::data, tallies::profile))
         .load(conn)?;
     rows.into_iter()
-        .map(|((u, i, s, svc, c, f), data, profile)| {
-            Ok((vec![u, i, s, svc, c, f], Bucket::decode(&data, &profile)?))
+        .map(|((u, b, i, s, svc, c, f), data, profile)| {
+            let below = if b { "below" } else { "own" }.to_owned();
+            Ok((
+                vec![u, below, i, s, svc, c, f],
+                Bucket::decode(&data, &profile)?,
+            ))
         })
         .collect()
 }

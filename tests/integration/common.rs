@@ -175,6 +175,17 @@ impl TestApp {
     }
 }
 
+/// The service under test, as helpers take it.
+pub trait Svc:
+    Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>
+{
+}
+
+impl<S> Svc for S where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>
+{
+}
+
 /// Sends a request and returns status and JSON body (Null when the body is empty).
 pub async fn send<S>(app: &S, req: test::TestRequest) -> (u16, Value)
 where

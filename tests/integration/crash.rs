@@ -116,7 +116,8 @@ pub(crate) fn assert_all_stored_once(db: &str, bind: &str, acked: &[String]) -> 
     let written = state.db.read_blocking(kepuasan::tallies::dump).unwrap();
     let respondents: u64 = written
         .iter()
-        .filter(|(key, _)| key[2].len() == 10)
+        // Each response once, in its unit's own day row.
+        .filter(|(key, _)| key[1] == "own" && key[3].len() == 10)
         .map(|(_, bucket)| bucket.tally.respondents)
         .sum();
     assert_eq!(

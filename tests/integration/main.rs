@@ -21,6 +21,7 @@ mod reports;
 mod sessions;
 mod tallies;
 mod tokens;
+mod tree;
 mod users;
 mod webhooks;
 mod writer;

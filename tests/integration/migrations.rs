@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use kepuasan::db::schema::{
     api_keys, audit_log, follow_ups, kiosk_devices, ombudsman_assessments, populations,
     receipt_tokens, report_narratives, report_verifications, responses, services, sessions,
-    sign_in_failures, suggestion_notes, token_spends, unit_logos, units, users, webhook_deliveries,
-    webhooks,
+    sign_in_failures, suggestion_notes, tallies, token_spends, unit_logos, units, users,
+    webhook_deliveries, webhooks,
 };
 use kepuasan::db::{Db, DbConn, DbKind};
 
@@ -36,7 +36,8 @@ fn schema_matches(db: &Db) {
         suggestion_notes::table.select(suggestion_notes::all_columns).limit(0).execute(conn)?;
         ombudsman_assessments::table.select(ombudsman_assessments::all_columns).limit(0).execute(conn)?;
         webhook_deliveries::table.select(webhook_deliveries::all_columns).limit(0).execute(conn)?;
-        for (table, columns) in [("units", 12), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 10), ("sessions", 5), ("sign_in_failures", 4), ("audit_log", 8), ("unit_logos", 4), ("report_narratives", 7), ("webhooks", 9), ("webhook_deliveries", 12), ("suggestion_notes", 6), ("ombudsman_assessments", 8)] {
+        tallies::table.select(tallies::all_columns).limit(0).execute(conn)?;
+        for (table, columns) in [("units", 12), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 10), ("sessions", 5), ("sign_in_failures", 4), ("audit_log", 8), ("unit_logos", 4), ("report_narratives", 7), ("webhooks", 9), ("webhook_deliveries", 12), ("suggestion_notes", 6), ("ombudsman_assessments", 8), ("tallies", 9)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),
@@ -154,8 +155,8 @@ fn the_tally_version_byte_is_added_and_removed_byte_for_byte(url: &str, backend:
             chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().into(),
         )?;
         diesel::sql_query(
-            "INSERT INTO tallies (unit_code, instrument, span, service_code, channel, flags, data, profile) \
-             VALUES ('u', 'skm-2017', '2026-Q1', '', 'kiosk', '', $1, $2)",
+            "INSERT INTO tallies (unit_code, below, instrument, span, service_code, channel, flags, data, profile) \
+             VALUES ('u', false, 'skm-2017', '2026-Q1', '', 'kiosk', '', $1, $2)",
         )
         .bind::<Binary, _>(&stored)
         .bind::<Binary, _>(&stored[..1])
