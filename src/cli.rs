@@ -813,9 +813,15 @@ fn serve(demo_first: bool, out: &mut dyn Write) -> Result<(), CliError> {
     }
     let _ = writeln!(
         out,
-        "kepuasan: http://{}/ (database: {})",
+        "kepuasan: http://{}/ (database: {}{})",
         state.settings.bind,
-        crate::db::redact(&state.settings.database_url)
+        crate::db::redact(&state.settings.database_url),
+        state
+            .settings
+            .database_read_url
+            .as_deref()
+            .map(|r| format!("; reports read from {}", crate::db::redact(r)))
+            .unwrap_or_default()
     );
     if !state.settings.public_url_configured {
         // Receipt tokens, sheets and kiosk keys made through the API, and the PDF's
@@ -1159,6 +1165,7 @@ fn report(args: &ReportArgs, lang: Lang) -> Result<String, CliError> {
     let context = crate::export::ExportContext {
         now: now(),
         public_url: &state.settings.public_url,
+        freshness: crate::db::Freshness::PRIMARY,
     };
     let build = |conn: &mut crate::db::DbConn| {
         crate::export::build(

@@ -14,6 +14,9 @@ use serde::Deserialize;
 pub struct Settings {
     /// `DATABASE_URL`: a SQLite path or `sqlite://` URL, or a `postgres://` URL.
     pub database_url: String,
+    /// `DATABASE_READ_URL`: a PostgreSQL streaming replica of `database_url` that reports,
+    /// exports, public pages and the dashboard read from; shown with its password redacted.
+    pub database_read_url: Option<String>,
     /// `KEPUASAN_BIND`: the address the server listens on.
     pub bind: String,
     /// `KEPUASAN_SURVEY_DEFS`: a directory of instrument files that add to or override the
@@ -86,6 +89,7 @@ impl Default for Settings {
             trust_proxy: false,
             require_totp: false,
             smtp_url: None,
+            database_read_url: None,
             smtp_from: Self::DEFAULT_SMTP_FROM.to_owned(),
         }
     }
@@ -96,6 +100,7 @@ impl Default for Settings {
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     database_url: Option<String>,
+    database_read_url: Option<String>,
     bind: Option<String>,
     survey_defs: Option<PathBuf>,
     secret: Option<String>,
@@ -272,6 +277,7 @@ impl Settings {
                 .or(file.survey_defs),
             secret: var("KEPUASAN_SECRET").or(file.secret),
             smtp_url: var("KEPUASAN_SMTP_URL").or(file.smtp_url),
+            database_read_url: var("DATABASE_READ_URL").or(file.database_read_url),
             smtp_from: var("KEPUASAN_SMTP_FROM")
                 .or(file.smtp_from)
                 .unwrap_or_else(|| Self::DEFAULT_SMTP_FROM.to_owned()),

@@ -395,6 +395,8 @@ fn is_transient(message: &str) -> bool {
         // goes through.
         "deadlock detected",
         "could not serialize access",
+        // A read replica cancelled a report's query to replay the primary's changes.
+        "conflict with recovery",
     ]
     .iter()
     .any(|needle| m.contains(needle))

@@ -12,7 +12,10 @@ use crate::state::{AppState, Clock, SystemClock};
 /// Opens the database (migrating it) and loads the instruments.
 pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, String> {
     let registry = Registry::load(settings.survey_defs.as_deref()).map_err(|e| e.to_string())?;
-    let db = Db::open(&settings.database_url).map_err(|e| e.to_string())?;
+    let mut db = Db::open(&settings.database_url).map_err(|e| e.to_string())?;
+    if let Some(replica) = &settings.database_read_url {
+        db = db.with_replica(replica).map_err(|e| e.to_string())?;
+    }
     if db
         .write_blocking(|conn| crate::tallies::ensure(conn, &registry))
         .map_err(|e| e.to_string())?

@@ -123,26 +123,32 @@ pub async fn ikm(
     let rules = state.settings.flags;
     let settings = state.settings.clone();
     let now = state.clock.now();
-    let job = move |conn: &mut DbConn| {
-        let mut request = request;
+    let job = move |conn: &mut DbConn, freshness| {
+        let mut request = request.clone();
         request.unit = access::unit(conn, &caller, Action::ReadUnit, &request.unit)?;
         if format == Format::Json {
-            let report = reporting::unit_report(conn, &registry, &rules, &request)?;
+            let mut report = reporting::unit_report(conn, &registry, &rules, &request)?;
+            reporting::note_freshness(&mut report, freshness);
             return Ok((report, Vec::new()));
         }
         let context = export::ExportContext {
             now,
             public_url: &settings.public_url,
+            freshness,
         };
         export::build(
             conn, &registry, &rules, &request, format, &options, &context,
         )
     };
-    // A document records its verification code: a write.
+    // A document records its verification code: a write, on the primary. Everything else
+    // reads from the replica when there is one.
     let (report, bytes) = if format.is_document() {
-        state.db.write(job).await?
+        state
+            .db
+            .write(move |conn| job(conn, crate::db::Freshness::PRIMARY))
+            .await?
     } else {
-        state.db.read(job).await?
+        state.db.read_report(job).await?
     };
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(report));
@@ -198,8 +204,8 @@ pub async fn chart(
     let rules = state.settings.flags;
     let svg = state
         .db
-        .read(move |conn| {
-            let mut request = request;
+        .read_report(move |conn, _| {
+            let mut request = request.clone();
             request.unit = access::unit(conn, &caller, Action::ReadUnit, &request.unit)?;
             let report = reporting::unit_report(conn, &registry, &rules, &request)?;
             let instrument = registry

@@ -4,7 +4,8 @@
 //! SQLite (bundled, WAL, synchronous=FULL so an acknowledged response survives a power cut) is
 //! the default and has one writer connection, because SQLite admits
 //! one writer at a time and a queue in front of it beats lock contention. PostgreSQL shares
-//! one pool for reads and writes.
+//! one pool for reads and writes, and may have a streaming replica (`DATABASE_READ_URL`) that
+//! reports read from ([`Db::read_report`]), falling back to the primary when it is down.
 
 pub mod queries;
 pub mod schema;
@@ -171,12 +172,72 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Customizer {
     }
 }
 
-/// The database: a read pool and a write pool (the same pool on PostgreSQL).
+/// The database: a read pool and a write pool (the same pool on PostgreSQL), and on
+/// PostgreSQL perhaps a replica for reports.
 #[derive(Clone)]
 pub struct Db {
     kind: DbKind,
     read: Pool<ConnManager>,
     write: Pool<ConnManager>,
+    replica: Option<Replica>,
+}
+
+/// A PostgreSQL streaming replica that reports read from. After a failure it is left alone for
+/// [`Replica::REST`], reports reading from the primary meanwhile, so an outage costs one
+/// report a connection time-out, not every report.
+#[derive(Clone)]
+struct Replica {
+    pool: Pool<ConnManager>,
+    resting_until: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+}
+
+impl Replica {
+    const REST: Duration = Duration::from_secs(10);
+
+    fn usable(&self) -> bool {
+        let until = self.resting_until.lock().unwrap_or_else(|p| p.into_inner());
+        until.is_none_or(|t| std::time::Instant::now() >= t)
+    }
+
+    fn rest(&self, why: &dyn std::fmt::Display) {
+        tracing::warn!(error = %why, "the read replica failed; reports read from the primary for 10 s");
+        *self.resting_until.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(std::time::Instant::now() + Replica::REST);
+    }
+
+    /// How many seconds the replica is behind the primary: 0 when it has replayed all it
+    /// received, otherwise the age of the last transaction it replayed.
+    fn behind(conn: &mut DbConn) -> Result<f64, AppError> {
+        #[derive(diesel::QueryableByName)]
+        struct Lag {
+            #[diesel(sql_type = diesel::sql_types::Double)]
+            seconds: f64,
+        }
+        let lag: Lag = diesel::RunQueryDsl::get_result(
+            diesel::sql_query(
+                "SELECT COALESCE(CASE WHEN NOT pg_is_in_recovery() \
+                   OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+                   ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END, 0)::float8 \
+                 AS seconds",
+            ),
+            conn,
+        )?;
+        Ok(lag.seconds.max(0.0))
+    }
+}
+
+/// Where a report's numbers were read: the primary, or a replica some seconds behind it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Freshness {
+    /// Seconds the replica read from was behind the primary; `None` for the primary.
+    pub behind_seconds: Option<f64>,
+}
+
+impl Freshness {
+    /// Read from the primary: as fresh as it gets.
+    pub const PRIMARY: Freshness = Freshness {
+        behind_seconds: None,
+    };
 }
 
 /// Why the database could not be opened.
@@ -333,7 +394,41 @@ impl Db {
                 (shared.clone(), shared)
             }
         };
-        Ok(Db { kind, read, write })
+        Ok(Db {
+            kind,
+            read,
+            write,
+            replica: None,
+        })
+    }
+
+    /// Adds a PostgreSQL streaming replica (`DATABASE_READ_URL`) for reports. It is not
+    /// migrated (a replica follows its primary) and need not be up: reports read from the
+    /// primary while it is not.
+    pub fn with_replica(mut self, url: &str) -> Result<Db, DbInitError> {
+        let kind = DbKind::from_url(url)
+            .map_err(|e| DbInitError(e.replace("DATABASE_URL", "DATABASE_READ_URL")))?;
+        if !matches!(
+            (&self.kind, &kind),
+            (DbKind::Postgres(_), DbKind::Postgres(_))
+        ) {
+            return Err(DbInitError(
+                "DATABASE_READ_URL: a read replica is a PostgreSQL server following a PostgreSQL DATABASE_URL".to_owned(),
+            ));
+        }
+        let pool = Pool::builder()
+            .max_size(10)
+            .min_idle(Some(0))
+            // A replica that does not answer is left for the primary quickly.
+            .connection_timeout(Duration::from_secs(1))
+            .test_on_check_out(true)
+            .connection_customizer(Box::new(Customizer))
+            .build_unchecked(ConnManager(kind));
+        self.replica = Some(Replica {
+            pool,
+            resting_until: Default::default(),
+        });
+        Ok(self)
     }
 
     /// The backend.
@@ -349,6 +444,40 @@ impl Db {
     {
         let pool = self.read.clone();
         actix_web::web::block(move || f(&mut *pool.get()?)).await?
+    }
+
+    /// Runs the reading work of a report (reports, exports, charts, public pages) off the
+    /// async workers: on the replica when there is one and it answers, told how far behind it
+    /// is; on the primary otherwise, and again on the primary when the replica fails.
+    pub async fn read_report<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: Fn(&mut DbConn, Freshness) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            if let Some(replica) = db.replica.as_ref().filter(|r| r.usable()) {
+                let on_replica = replica
+                    .pool
+                    .get()
+                    .map_err(AppError::from)
+                    .and_then(|mut conn| {
+                        let behind = Replica::behind(&mut conn)?;
+                        f(
+                            &mut conn,
+                            Freshness {
+                                behind_seconds: Some(behind),
+                            },
+                        )
+                    });
+                match on_replica {
+                    Err(e) if e.kind() == crate::error::Kind::DbUnavailable => replica.rest(&e),
+                    done => return done,
+                }
+            }
+            f(&mut *db.read.get()?, Freshness::PRIMARY)
+        })
+        .await?
     }
 
     /// Runs writing work on the writer connection off the async workers.
@@ -462,6 +591,30 @@ impl TxError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_replica_is_a_postgresql_server_behind_a_postgresql_primary() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.db");
+        let lite = Db::connect(file.to_str().unwrap()).unwrap();
+        let refused = lite
+            .with_replica("postgres://postgres@127.0.0.1:5432/kepuasan")
+            .err()
+            .expect("a SQLite database has no replica");
+        assert!(refused.0.contains("DATABASE_READ_URL"), "{}", refused.0);
+        let pg = Db::connect("postgres://postgres@127.0.0.1:1/primary").unwrap();
+        let refused = pg
+            .with_replica("replica.db")
+            .err()
+            .expect("a SQLite file is no replica");
+        assert!(refused.0.contains("PostgreSQL"), "{}", refused.0);
+        // Not reachable is not refused: reports read from the primary until it is.
+        let pg = Db::connect("postgres://postgres@127.0.0.1:1/primary").unwrap();
+        assert!(
+            pg.with_replica("postgres://postgres@127.0.0.1:1/replica")
+                .is_ok()
+        );
+    }
 
     #[test]
     fn the_backend_comes_from_the_scheme_and_is_never_guessed() {

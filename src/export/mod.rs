@@ -29,6 +29,8 @@ pub struct ExportContext<'a> {
     pub now: chrono::NaiveDateTime,
     /// The server's public base URL.
     pub public_url: &'a str,
+    /// Where the numbers are read: a replica behind the primary says so in the report.
+    pub freshness: crate::db::Freshness,
 }
 
 /// A report rendered in an export format, with the report itself. A PDF stores a verification
@@ -42,7 +44,8 @@ pub fn build(
     options: &ExportOptions,
     context: &ExportContext<'_>,
 ) -> Result<(UnitReport, Vec<u8>), AppError> {
-    let report = reporting::unit_report(conn, registry, rules, req)?;
+    let mut report = reporting::unit_report(conn, registry, rules, req)?;
+    reporting::note_freshness(&mut report, context.freshness);
     let verify_url = if format.is_document() {
         let code = reporting::verify::record(conn, &report, context.now)?;
         Some(reporting::verify::url(context.public_url, &code))

@@ -38,7 +38,7 @@ async fn published(state: &AppState, code: String) -> Result<Option<UnitReport>,
     let now = state.clock.now();
     state
         .db
-        .read(move |conn| {
+        .read_report(move |conn, _| {
             let Some(unit) =
                 queries::find_unit(conn, &code)?.filter(|u| u.active && u.public_results)
             else {

@@ -703,6 +703,32 @@ pub fn unit_report(
     })
 }
 
+/// Seconds a replica may be behind the primary before a report read from it says so.
+pub const REPLICA_BEHIND_SECONDS: f64 = 5.0;
+
+/// Adds a notice to a report read from a replica more than [`REPLICA_BEHIND_SECONDS`] behind
+/// the primary: its newest responses may not be counted yet.
+pub fn note_freshness(report: &mut UnitReport, freshness: crate::db::Freshness) {
+    let Some(behind) = freshness
+        .behind_seconds
+        .filter(|s| *s > REPLICA_BEHIND_SECONDS)
+    else {
+        return;
+    };
+    let seconds = format!("{behind:.0}");
+    report.report.notices.push(engine::Notice {
+        code: "replica_behind",
+        id: format!(
+            "Laporan ini dibaca dari salinan basis data yang tertinggal {seconds} detik dari \
+             basis data utama: respons terbaru mungkin belum terhitung."
+        ),
+        en: format!(
+            "This report was read from a database replica {seconds} seconds behind the primary: \
+             the newest responses may not be counted yet."
+        ),
+    });
+}
+
 fn rollup(
     conn: &mut DbConn,
     instrument: &Instrument,

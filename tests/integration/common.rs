@@ -175,6 +175,16 @@ impl TestApp {
     }
 }
 
+/// The codes of a report's notices.
+pub fn notice_codes(report: &Value) -> Vec<String> {
+    report["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The service under test, as helpers take it.
 pub trait Svc:
     Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>

@@ -27,7 +27,13 @@ fn kepuasan(db: &str, bind: &str) -> Command {
 }
 
 pub(crate) fn start(db: &str, bind: &str) -> Child {
+    start_with(db, bind, &[])
+}
+
+/// [`start`] with more environment (a read replica's URL).
+pub(crate) fn start_with(db: &str, bind: &str, more: &[(&str, &str)]) -> Child {
     let mut child = kepuasan(db, bind)
+        .envs(more.iter().copied())
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -737,14 +737,7 @@ async fn a_jump_in_anonymous_responses_is_noticed_in_the_report(app: TestApp) {
             assert_eq!(send(&svc, request).await.0, 201);
         }
     }
-    let notices = |report: &Value| -> Vec<String> {
-        report["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["code"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let notices = notice_codes;
     let q3 = get_body(
         &svc,
         "/api/v1/reports/ikm?unit=unit-b&period=2025-Q3",

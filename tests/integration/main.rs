@@ -17,6 +17,7 @@ mod migrations;
 mod ops;
 mod pages;
 mod pgfault;
+mod replica;
 mod reports;
 mod sessions;
 mod tallies;

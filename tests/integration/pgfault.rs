@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::common::skip;
 
 /// The directory of PostgreSQL's server programs, if installed.
-fn pg_bin() -> Option<PathBuf> {
+pub(crate) fn pg_bin() -> Option<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
@@ -22,7 +22,7 @@ fn pg_bin() -> Option<PathBuf> {
 }
 
 /// Runs a PostgreSQL program as the `postgres` user (the server refuses to run as root).
-fn as_postgres(bin: &Path, program: &str, args: &[&str]) -> std::process::Output {
+pub(crate) fn as_postgres(bin: &Path, program: &str, args: &[&str]) -> std::process::Output {
     let program = bin.join(program);
     let mut cmd = if is_root() {
         let mut c = Command::new("runuser");
@@ -44,15 +44,15 @@ fn as_postgres(bin: &Path, program: &str, args: &[&str]) -> std::process::Output
     out
 }
 
-struct Server<'a> {
-    bin: &'a Path,
-    data: String,
-    options: String,
-    log: String,
+pub(crate) struct Server<'a> {
+    pub(crate) bin: &'a Path,
+    pub(crate) data: String,
+    pub(crate) options: String,
+    pub(crate) log: String,
 }
 
 impl Server<'_> {
-    fn start(&self) {
+    pub(crate) fn start(&self) {
         as_postgres(
             self.bin,
             "pg_ctl",
@@ -69,7 +69,7 @@ impl Server<'_> {
         );
     }
 
-    fn stop(&self) {
+    pub(crate) fn stop(&self) {
         as_postgres(
             self.bin,
             "pg_ctl",
@@ -88,11 +88,12 @@ impl Drop for Server<'_> {
     }
 }
 
-#[test]
-fn postgres_stopped_under_load_gives_503_then_recovers_by_itself() {
+/// PostgreSQL's server programs and a temporary directory the `postgres` user owns, for the
+/// test's private servers; `None` (the test skipped) when the programs are not installed.
+pub(crate) fn private_servers() -> Option<(PathBuf, tempfile::TempDir)> {
     let Some(bin) = pg_bin() else {
-        skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed");
-        return;
+        skip("PostgreSQL's server programs (initdb, pg_ctl, pg_basebackup) are not installed");
+        return None;
     };
     let dir = tempfile::tempdir().unwrap();
     let chown = Command::new("chown")
@@ -100,6 +101,14 @@ fn postgres_stopped_under_load_gives_503_then_recovers_by_itself() {
         .arg(dir.path())
         .status();
     assert!(chown.is_ok_and(|s| s.success()) || !is_root());
+    Some((bin, dir))
+}
+
+#[test]
+fn postgres_stopped_under_load_gives_503_then_recovers_by_itself() {
+    let Some((bin, dir)) = private_servers() else {
+        return;
+    };
     let data = dir.path().join("data").to_str().unwrap().to_owned();
     as_postgres(
         &bin,
@@ -166,7 +175,7 @@ fn postgres_stopped_under_load_gives_503_then_recovers_by_itself() {
     service.wait().unwrap();
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
