@@ -12,6 +12,7 @@ mod document;
 mod fleet;
 mod hardening;
 mod imports;
+mod instances;
 mod layers;
 mod migrations;
 mod ops;
