@@ -849,12 +849,32 @@ impl Dispatcher {
         } else {
             (today.year(), quarter)
         };
-        let week = self.report_of(conn, &unit.code, &format!("{first}..{today}"))?;
-        if week.report.respondents < DROP_MINIMUM {
+        let week = format!("{first}..{today}");
+        let quarter = format!("{year}-Q{previous}");
+        let periods = [&week, &quarter].map(|p| {
+            p.parse()
+                .map_err(|e: crate::period::PeriodError| AppError::internal(e.to_string()))
+        });
+        let [week_period, quarter_period] = periods;
+        let instrument = self
+            .context
+            .registry
+            .get("skm-2017")
+            .ok_or_else(|| AppError::internal("skm-2017 is not loaded"))?;
+        // One query of the unit's own and below tallies for both periods, not two reports:
+        // a province's webhook watches thousands of units.
+        let [(respondents, ikm, now_grade), (_, previous_ikm, was_grade)] =
+            <[_; 2]>::try_from(crate::reporting::headline(
+                conn,
+                instrument,
+                &unit.code,
+                &[week_period?, quarter_period?],
+            )?)
+            .map_err(|_| AppError::internal("two periods asked, two answered"))?;
+        if respondents < DROP_MINIMUM {
             return Ok(None);
         }
-        let before = self.report_of(conn, &unit.code, &format!("{year}-Q{previous}"))?;
-        let (Some(now_grade), Some(was_grade)) = (&week.report.grade, &before.report.grade) else {
+        let (Some(now_grade), Some(was_grade)) = (now_grade, was_grade) else {
             return Ok(None);
         };
         // Grades are letters, A the best: a later letter is a lower grade.
@@ -862,9 +882,9 @@ impl Dispatcher {
             return Ok(None);
         }
         let data = json!({
-            "period": week.period, "ikm": week.report.ikm, "grade": now_grade,
-            "respondents": week.report.respondents,
-            "previous_period": before.period, "previous_ikm": before.report.ikm, "previous_grade": was_grade,
+            "period": week, "ikm": ikm, "grade": now_grade,
+            "respondents": respondents,
+            "previous_period": quarter, "previous_ikm": previous_ikm, "previous_grade": was_grade,
         });
         Ok(Some((data, today)))
     }

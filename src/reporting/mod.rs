@@ -445,6 +445,37 @@ fn score(
     Ok((ikm, grade))
 }
 
+/// Respondents, IKM and grade.
+pub type Headline = (u64, Option<Fixed>, Option<String>);
+
+/// The whole of a unit's numbers (its responses and those of every unit below it, flagged
+/// ones included, as a report counts them by default) in each of some periods, read in one
+/// query from the unit's own and `below` tallies: respondents, IKM and grade. What a signal
+/// checking many units needs, without the rest of a report.
+pub fn headline(
+    conn: &mut DbConn,
+    instrument: &Instrument,
+    unit: &str,
+    periods: &[Period],
+) -> Result<Vec<Headline>, AppError> {
+    let unit = [unit];
+    let reach = tallies::Reach {
+        own: &unit,
+        below: &unit,
+    };
+    tallies::totals(conn, reach, instrument, periods, None)?
+        .into_iter()
+        .map(|groups| {
+            let mut whole = Tally::new(instrument);
+            for (_, tally) in &groups {
+                whole.merge(tally);
+            }
+            let (ikm, grade) = score(instrument, &whole, &Options::default())?;
+            Ok((whole.respondents, ikm, grade))
+        })
+        .collect()
+}
+
 /// Tallies of the groups a report breaks down by, keyed by group.
 type Groups<K> = BTreeMap<K, Tally>;
 

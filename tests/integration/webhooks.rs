@@ -634,8 +634,15 @@ async fn a_daily_summary_is_mailed_through_the_smtp_server_of_the_settings() {
     ] {
         assert!(message.contains(line), "{line} in {message}");
     }
+    // The sink has the mail once the server sent it; the delivery is marked a moment later,
+    // when the SMTP exchange ends.
     let id = created["id"].as_str().unwrap();
-    let listed = deliveries(&svc, &w.admin, id).await;
+    let started = Instant::now();
+    let mut listed = deliveries(&svc, &w.admin, id).await;
+    while listed[0]["status"] != "delivered" && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+        listed = deliveries(&svc, &w.admin, id).await;
+    }
     assert_eq!(listed[0]["event"], "summary.daily");
     assert_eq!(listed[0]["status"], "delivered", "{listed:?}");
     // A minute later: still one.
