@@ -279,6 +279,67 @@ pub fn subtree_members(conn: &mut DbConn, root: &str) -> Result<Vec<Member>, App
     Ok(out)
 }
 
+/// How many units a unit and its descendants are, and, when they are at most `most`, each of
+/// them (the unit first, then level by level). Past `most` the walk only counts, and follows
+/// only the units that have children: a nation of 50,000 units is a few counting queries, not
+/// 50,000 rows.
+pub fn subtree_listed(
+    conn: &mut DbConn,
+    root: &str,
+    most: usize,
+) -> Result<(u64, Option<Vec<Member>>), AppError> {
+    let columns = (units::code, units::parent_code, units::timezone);
+    let mut listed: Vec<Member> = units::table.find(root).select(columns).load(conn)?;
+    let mut count = listed.len() as u64;
+    let mut frontier: Vec<String> = listed.iter().map(|m| m.code.clone()).collect();
+    let mut listing = true;
+    while !frontier.is_empty() {
+        // SQLite binds at most 32,766 values a statement.
+        let chunks: Vec<&[String]> = frontier.chunks(10_000).collect();
+        let mut level = 0u64;
+        for chunk in &chunks {
+            let n: i64 = units::table
+                .filter(units::parent_code.eq_any(*chunk))
+                .count()
+                .get_result(conn)?;
+            level += n as u64;
+        }
+        count += level;
+        if listing && listed.len() as u64 + level > most as u64 {
+            listing = false;
+            listed.clear();
+        }
+        let mut next = Vec::new();
+        for chunk in chunks {
+            if listing {
+                let found: Vec<Member> = units::table
+                    .filter(units::parent_code.eq_any(chunk))
+                    .select(columns)
+                    .load(conn)?;
+                next.extend(found.iter().map(|m| m.code.clone()));
+                listed.extend(found);
+            } else {
+                // Only the units below that have units below them lead further down.
+                let level = diesel::alias!(units as level);
+                let parents: Vec<Option<String>> = units::table
+                    .filter(
+                        units::parent_code.eq_any(
+                            level
+                                .filter(level.field(units::parent_code).eq_any(chunk))
+                                .select(level.field(units::code).nullable()),
+                        ),
+                    )
+                    .select(units::parent_code)
+                    .distinct()
+                    .load(conn)?;
+                next.extend(parents.into_iter().flatten());
+            }
+        }
+        frontier = next;
+    }
+    Ok((count, listing.then_some(listed)))
+}
+
 /// A unit's direct children, by code.
 pub fn children_of(conn: &mut DbConn, code: &str) -> Result<Vec<Unit>, AppError> {
     Ok(units::table
@@ -286,6 +347,16 @@ pub fn children_of(conn: &mut DbConn, code: &str) -> Result<Vec<Unit>, AppError>
         .order(units::code)
         .select(Unit::as_select())
         .load(conn)?)
+}
+
+/// Which of some units have units below them.
+pub fn parents_among(conn: &mut DbConn, codes: &[&str]) -> Result<Vec<String>, AppError> {
+    let found: Vec<Option<String>> = units::table
+        .filter(units::parent_code.eq_any(codes))
+        .select(units::parent_code)
+        .distinct()
+        .load(conn)?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 // ---- services ---------------------------------------------------------------------------------

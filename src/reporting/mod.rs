@@ -160,6 +160,16 @@ pub struct DayPoint {
     pub ikm: Option<Fixed>,
 }
 
+/// Most units a report lists in `units_included`; a larger scope lists the unit and its direct
+/// children, and counts the rest without reading them.
+pub const UNITS_LISTED_MAX: usize = 1_000;
+
+/// A unit's time zone, which its stored settings always name.
+fn zone(code: &str, timezone: &str) -> Result<Tz, AppError> {
+    parse_timezone(timezone)
+        .ok_or_else(|| AppError::internal(format!("unit {code} has a bad time zone")))
+}
+
 /// Most days a report lists day by day (a quarter); longer periods have no daily list.
 pub const DAILY_MAX_DAYS: i64 = 92;
 /// Most units whose suggestions a report lists all of (an MPP's, a district's), and most
@@ -196,8 +206,12 @@ pub struct UnitReport {
     pub timezone: String,
     /// Service, when the report is of one.
     pub service: Option<String>,
-    /// Units whose responses are pooled here.
+    /// Units whose responses are pooled here: all of them when they are at most
+    /// [`UNITS_LISTED_MAX`], otherwise the unit and its direct children (each standing for
+    /// the units below it).
     pub units_included: Vec<String>,
+    /// How many units are pooled here: the unit and every unit below it.
+    pub units_count: u64,
     /// The engine's report.
     #[serde(flatten)]
     pub report: IndexReport,
@@ -233,8 +247,11 @@ pub struct UnitReport {
 /// rows read do not grow with the depth or the size of the tree.
 struct Scope {
     unit: Unit,
-    /// Every unit whose responses are pooled here, the unit first, with its time zone.
-    members: Vec<(String, Tz)>,
+    /// How many units are pooled here: the unit and every unit below it.
+    count: u64,
+    /// Each of them, the unit first, with its time zone: when they are at most
+    /// [`UNITS_LISTED_MAX`].
+    members: Option<Vec<(String, Tz)>>,
     /// The direct children, by code.
     children: Vec<Unit>,
     /// The children with units below them.
@@ -246,26 +263,20 @@ impl Scope {
         let unit = queries::find_unit(conn, code)?
             .filter(|u| u.code == code)
             .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
-        let tree = queries::subtree_members(conn, code)?;
+        let (count, tree) = queries::subtree_listed(conn, code, UNITS_LISTED_MAX)?;
         let children = queries::children_of(conn, code)?;
-        let is_child: BTreeSet<&str> = children.iter().map(|c| c.code.as_str()).collect();
-        let parents = tree
-            .iter()
-            .filter_map(|m| m.parent_code.as_deref())
-            .filter(|p| is_child.contains(p))
-            .map(str::to_owned)
-            .collect();
+        let codes: Vec<&str> = children.iter().map(|c| c.code.as_str()).collect();
+        let parents = queries::parents_among(conn, &codes)?.into_iter().collect();
         let members = tree
-            .into_iter()
-            .map(|m| {
-                let tz = parse_timezone(&m.timezone).ok_or_else(|| {
-                    AppError::internal(format!("unit {} has a bad time zone", m.code))
-                })?;
-                Ok((m.code, tz))
+            .map(|tree| {
+                tree.into_iter()
+                    .map(|m| zone(&m.code, &m.timezone).map(|tz| (m.code, tz)))
+                    .collect::<Result<Vec<_>, AppError>>()
             })
-            .collect::<Result<Vec<_>, AppError>>()?;
+            .transpose()?;
         Ok(Scope {
             unit,
+            count,
             members,
             children,
             parents,
@@ -328,14 +339,16 @@ impl Scope {
         // A scope of up to [`DETAIL_MAX_UNITS`] units lists every unit's suggestions; a
         // larger one the unit's own and its direct children's (each child's report lists
         // those of the units below it).
-        let own = self.own();
-        let listed = self
-            .members
-            .iter()
-            .filter(|(m, _)| self.members.len() <= DETAIL_MAX_UNITS || own.contains(&m.as_str()));
+        let listed = match &self.members {
+            Some(members) if self.count <= DETAIL_MAX_UNITS as u64 => members.clone(),
+            _ => std::iter::once(&self.unit)
+                .chain(&self.children)
+                .map(|u| Ok((u.code.clone(), zone(&u.code, &u.timezone)?)))
+                .collect::<Result<Vec<_>, AppError>>()?,
+        };
         // One query per time zone: the members of a zone share the period's UTC bounds.
         let mut zones: BTreeMap<&str, (Tz, Vec<&str>)> = BTreeMap::new();
-        for (member, tz) in listed {
+        for (member, tz) in &listed {
             zones
                 .entry(tz.name())
                 .or_insert_with(|| (*tz, Vec::new()))
@@ -718,7 +731,11 @@ pub fn unit_report(
         to: req.period.last.to_string(),
         timezone: unit.timezone.clone(),
         service: req.service.clone(),
-        units_included: scope.members.iter().map(|(u, _)| u.clone()).collect(),
+        units_included: match &scope.members {
+            Some(members) => members.iter().map(|(u, _)| u.clone()).collect(),
+            None => scope.own().into_iter().map(str::to_owned).collect(),
+        },
+        units_count: scope.count,
         report,
         services,
         channels,
@@ -991,12 +1008,18 @@ pub fn raw_responses(
     let instrument = registry
         .get(key)
         .ok_or_else(|| AppError::field("instrument", format!("unknown instrument `{key}`")))?;
-    let scope = Scope::load(conn, &req.unit)?;
+    let members = queries::subtree_members(conn, &req.unit)?
+        .into_iter()
+        .map(|m| zone(&m.code, &m.timezone).map(|tz| (tz, m.code)))
+        .collect::<Result<Vec<(Tz, String)>, AppError>>()?;
+    if members.is_empty() {
+        return Err(AppError::not_found(format!("unknown unit `{}`", req.unit)));
+    }
     // A page of stored rows at a time, each made into its sheet row at once.
     const PAGE: i64 = 5_000;
     let mut sheet: Vec<(chrono::NaiveDateTime, RawResponse)> = Vec::new();
     let mut read = 0usize;
-    'members: for (member, tz) in &scope.members {
+    'members: for (tz, member) in &members {
         let mut after: Option<(chrono::NaiveDateTime, String)> = None;
         loop {
             let room = RAW_LIMIT.saturating_sub(read);

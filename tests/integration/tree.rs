@@ -129,6 +129,25 @@ async fn a_parents_report_reads_the_same_rows_however_deep_and_wide_the_tree_bel
     // (24 x 4 + 2) / 25 = 3.92 per item, x 25 = 98.00.
     assert_eq!(nation.report.ikm.as_ref().unwrap().to_string(), "98.00");
     assert_eq!(nation.units_included.len(), 7 + 21);
+    assert_eq!(nation.units_count, 7 + 21);
+    // Past a listing limit the tree is counted, not read: the same 28, none listed.
+    let walk = |most: usize| {
+        app.state
+            .db
+            .read_blocking(|c| kepuasan::db::queries::subtree_listed(c, "nasional", most))
+            .unwrap()
+    };
+    let (count, listed) = walk(5);
+    assert_eq!((count, listed.is_none()), (28, true));
+    let (count, listed) = walk(28);
+    let listed = listed.expect("28 units fit a limit of 28");
+    assert_eq!(count, 28);
+    assert_eq!(listed[0].code, "nasional");
+    let mut codes: Vec<&str> = listed.iter().map(|m| m.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), 28);
+    assert_eq!(walk(27).0, 28);
     assert_eq!(
         deeper, rows,
         "the nation's report reads as many tally rows with 21 more units three levels deeper"
