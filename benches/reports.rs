@@ -315,7 +315,7 @@ fn tree_reports(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3]) 
             req.unit,
             req.period,
             args.rounds,
-            report.units_included.len(),
+            report.units_count,
             report.report.respondents,
             report
                 .report
