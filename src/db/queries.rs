@@ -256,29 +256,6 @@ pub struct Member {
     pub timezone: String,
 }
 
-/// A unit and all its descendants, the unit first and then level by level, read one level a
-/// query (a tree of tens of thousands of units is a handful of queries).
-pub fn subtree_members(conn: &mut DbConn, root: &str) -> Result<Vec<Member>, AppError> {
-    let columns = (units::code, units::parent_code, units::timezone);
-    let mut out: Vec<Member> = units::table.find(root).select(columns).load(conn)?;
-    let mut seen: HashSet<String> = out.iter().map(|m| m.code.clone()).collect();
-    let mut level = 0..out.len();
-    while !level.is_empty() {
-        let parents: Vec<String> = out[level.clone()].iter().map(|m| m.code.clone()).collect();
-        let start = out.len();
-        // SQLite binds at most 32,766 values a statement.
-        for chunk in parents.chunks(10_000) {
-            let found: Vec<Member> = units::table
-                .filter(units::parent_code.eq_any(chunk))
-                .select(columns)
-                .load(conn)?;
-            out.extend(found.into_iter().filter(|m| seen.insert(m.code.clone())));
-        }
-        level = start..out.len();
-    }
-    Ok(out)
-}
-
 /// How many units a unit and its descendants are, and, when they are at most `most`, each of
 /// them (the unit first, then level by level). Past `most` the walk only counts, and follows
 /// only the units that have children: a nation of 50,000 units is a few counting queries, not

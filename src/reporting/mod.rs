@@ -316,9 +316,12 @@ impl Scope {
         service: Option<&str>,
         instrument: &Instrument,
     ) -> Result<Vec<Vec<(tallies::FlagsAndChannel, Tally)>>, AppError> {
+        // A unit with nothing below it has no `below` rows to find.
         let unit = [self.unit.code.as_str()];
-        let below: &[&str] = if self.children.is_empty() { &[] } else { &unit };
-        let reach = tallies::Reach { own: &unit, below };
+        let reach = tallies::Reach {
+            own: &unit,
+            below: &unit,
+        };
         tallies::totals(conn, reach, instrument, periods, service)
     }
 
@@ -1008,7 +1011,10 @@ pub fn raw_responses(
     let instrument = registry
         .get(key)
         .ok_or_else(|| AppError::field("instrument", format!("unknown instrument `{key}`")))?;
-    let members = queries::subtree_members(conn, &req.unit)?
+    // Every unit below, however many: the sheet needs each one's rows.
+    let (_, listed) = queries::subtree_listed(conn, &req.unit, usize::MAX)?;
+    let members = listed
+        .unwrap_or_default()
         .into_iter()
         .map(|m| zone(&m.code, &m.timezone).map(|tz| (tz, m.code)))
         .collect::<Result<Vec<(Tz, String)>, AppError>>()?;
