@@ -132,8 +132,12 @@ async fn dashboard() -> Result<HttpResponse, AppError> {
 
 /// The administration pages: people sign in with a user name and password.
 async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    // The public address: the embed snippet of a unit's published results carries it.
-    let config = json!({"public_url": state.settings.public_url.trim_end_matches('/')});
+    // The public address: the embed snippet of a unit's published results carries it; and
+    // whether notifications can be mailed (a mail server is set).
+    let config = json!({
+        "public_url": state.settings.public_url.trim_end_matches('/'),
+        "mail": state.settings.smtp_url.is_some(),
+    });
     let (body, csp) = shell("Administrasi SKM", "admin", Carry::Linked, None, &config)?;
     Ok(html_under(StatusCode::OK, body, csp).map_into_boxed_body())
 }

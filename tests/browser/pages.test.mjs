@@ -6,6 +6,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -1253,4 +1254,117 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   await p.click("#sign-in button[type=submit]");
   await p.locator("#unit-tree").waitFor();
   await p.context().close();
+});
+
+test("an administrator sets up a webhook and records the Ombudsman's assessment in /admin, without a terminal", async () => {
+  // A receiver of the test's own, on loopback: it records each signed POST it gets.
+  const received = [];
+  const receiver = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => { received.push({ signature: req.headers["x-kepuasan-signature"], body }); res.writeHead(204).end(); });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/kepuasan`;
+  const password = "sandi-pemberitahuan-2026";
+  execFileSync(BIN, ["users", "add", "penghubung", "--role", "admin"], { env, input: password + "\n" });
+  const p = await page({ width: 1024, height: 768 });
+  try {
+    await p.goto(base + "/admin");
+    await p.fill("#username", "penghubung");
+    await p.fill("#password", password);
+    await p.click("#sign-in button[type=submit]");
+    await p.locator("#unit-tree").waitFor();
+
+    // Notifications: no mail server is set, so e-mail is offered but cannot be chosen.
+    await p.goto(base + "/admin#signals");
+    await p.locator("#new-hook").waitFor();
+    assert.ok(await p.isDisabled("#hook-mail"));
+    assert.match(await p.textContent("#mail-off"), /KEPUASAN_SMTP_URL/);
+    await p.selectOption("#hook-unit", "kecamatan");
+    // The events offered in words; a webhook without an event is refused, naming the field.
+    for (const e of ["response-low", "suggestion-new", "kiosk-offline", "unit-drop"]) await p.uncheck(`#ev-${e}`);
+    await p.fill("#hook-url", hookUrl);
+    await p.click("#new-hook button[type=submit]");
+    await p.locator(".error").getByText(/Peristiwa/).waitFor();
+    assert.equal(await p.inputValue("#hook-url"), hookUrl, "what was typed stays after a refusal");
+    await p.check("#ev-response-low");
+    await p.fill("#hook-threshold", "60");
+    const secret = await p.inputValue("#hook-secret");
+    assert.match(secret, /^[0-9a-f]{32}$/, "a random secret is offered");
+    await p.click("#new-hook button[type=submit]");
+    await p.locator("table.hooks td", { hasText: hookUrl }).waitFor();
+    assert.equal(await p.textContent("#secret code"), secret, "the secret is shown once, to copy");
+    assert.match(await p.textContent("table.hooks"), /Jawaban dengan IKM di bawah ambang/);
+    await axe(p, "notifications");
+    await shot(p, "admin-notifications");
+
+    // A low response to the watched unit reaches the receiver, signed with that secret.
+    const low = await fetch(`${base}/api/v1/responses`, { method: "POST", headers: { Authorization: "Bearer " + admin, "Content-Type": "application/json" },
+      body: JSON.stringify({ submission_id: crypto.randomUUID(), unit: "kecamatan", service: "akta", instrument: "skm-2017", channel: "web",
+        answers: { U1: 1, U2: 2, U3: 1, U4: 2, U5: 1, U6: 2, U7: 1, U8: 2, U9: 1 } }) });
+    assert.equal(low.status, 201);
+    const deadline = Date.now() + 15000;
+    while (!received.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(received.length, 1, "one delivery");
+    assert.equal(received[0].signature, "sha256=" + createHmac("sha256", secret).update(received[0].body).digest("hex"));
+    assert.equal(JSON.parse(received[0].body).event, "response.low");
+    // Its delivery, as the page shows it.
+    await p.click("[data-deliveries]");
+    await p.locator("#deliveries td", { hasText: "Terkirim" }).waitFor();
+    assert.match(await p.textContent("#deliveries"), /Jawaban dengan IKM di bawah ambang/);
+    await axe(p, "deliveries");
+    await shot(p, "admin-notification-deliveries");
+    // Removed after a confirmation: listed as removed, no button left to remove it again.
+    p.once("dialog", (d) => d.accept());
+    await p.click("[data-remove-hook]");
+    await p.locator("table.hooks td", { hasText: "Dihapus" }).waitFor();
+    assert.equal(await p.locator("[data-remove-hook]").count(), 0);
+
+    // The Ombudsman's assessment, typed with a decimal comma as it is published.
+    await p.goto(base + "/admin#ombudsman");
+    await p.locator("#assessment").waitFor();
+    await p.selectOption("#unit-pick", "kecamatan");
+    await p.waitForFunction(() => document.getElementById("app").dataset.unit === "kecamatan");
+    await p.fill("#om-year", "2025");
+    await p.fill("#om-score", "101");
+    await p.fill("#om-source", "Laporan Penilaian Kepatuhan Ombudsman RI 2025");
+    await p.click("#assessment button[type=submit]");
+    await p.locator(".error").getByText(/Nilai/).waitFor();
+    await p.fill("#om-score", "85,98");
+    await p.selectOption("#om-zone", "green");
+    await p.fill("#om-category", "Kualitas Tertinggi");
+    await p.click("#assessment button[type=submit]");
+    await p.locator("table.assessments td", { hasText: "85,98" }).waitFor();
+    assert.match(await p.textContent("table.assessments"), /Hijau.*Kualitas Tertinggi/s);
+    const recorded = await (await fetch(`${base}/api/v1/units/kecamatan/ombudsman`, { headers: { Authorization: "Bearer " + admin } })).json();
+    assert.deepEqual(recorded.map((a) => [a.year, a.score, a.zone, a.category, a.recorded_by]), [[2025, 85.98, "green", "Kualitas Tertinggi", "user:penghubung"]]);
+    // Corrected in place: the form opens on the recorded year.
+    await p.click('[data-assess="2025"]');
+    assert.equal(await p.inputValue("#om-score"), "85,98");
+    await p.fill("#om-score", "86,01");
+    await p.click("#assessment button[type=submit]");
+    await p.locator("table.assessments td", { hasText: "86,01" }).waitFor();
+    await axe(p, "the Ombudsman's assessment");
+    await shot(p, "admin-ombudsman");
+    // In English, by the switch.
+    await p.click("#lang");
+    await p.locator("table.assessments td", { hasText: "Green" }).waitFor();
+    await p.click("#lang");
+    // On a 360-pixel phone both sections fit the width: tables scroll inside themselves.
+    await p.setViewportSize({ width: 360, height: 740 });
+    for (const [hash, ready, name] of [["signals", "#new-hook", "admin-notifications-phone"], ["ombudsman", "table.assessments", "admin-ombudsman-phone"]]) {
+      await p.goto(`${base}/admin#${hash}`);
+      await p.locator(ready).waitFor();
+      // What overflows, should anything: the elements whose content is wider than they are.
+      const { sw, w, wide } = await p.evaluate(() => ({ sw: document.documentElement.scrollWidth, w: innerWidth,
+        wide: [...document.querySelectorAll("main *")].filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === "visible").map((e) => e.id || e.tagName) }));
+      assert.ok(sw <= w, `${hash} at 360 px: ${sw} wide (${wide.join(", ")})`);
+      await axe(p, `${hash} at 360 px`);
+      if (SHOTS) await p.screenshot({ path: path.join(SHOTS, name + ".png"), fullPage: true });
+    }
+  } finally {
+    await p.context().close();
+    receiver.close();
+  }
 });

@@ -1,7 +1,8 @@
 // The administration pages (/admin): an administrator or a unit's manager signs in with a user
 // name and password and sets up what the MPP floor needs: units and their services, kiosk
 // enrolment codes, counter keys and signing secrets, receipt QR sheets, populations, paper
-// imports, people, the unit's report settings, and (administrators) the audit log. Every
+// imports, people, the unit's report settings, notifications (webhooks and e-mailed summaries),
+// the Ombudsman's yearly assessment, and (administrators) the audit log. Every
 // change goes through the same API as scripts use, with the session's CSRF token.
 // Bahasa Indonesia first, English one tap away. Everything comes from this server.
 (function () {
@@ -27,7 +28,8 @@
       ended: "Sesi Anda telah berakhir. Silakan masuk lagi.", signedInAs: (u, r) => `Masuk sebagai ${u} (${r})`,
       roles: { admin: "administrator", manager: "kepala unit", viewer: "pembaca laporan", kiosk: "kiosk", counter: "loket" },
       nav: { units: "Unit & layanan", kiosks: "Kiosk", keys: "Loket & antrean", sheets: "Lembar QR struk", populations: "Populasi",
-        imports: "Kuesioner kertas", people: "Pengguna", settings: "Pengaturan laporan", audit: "Log audit", account: "Akun saya" },
+        imports: "Kuesioner kertas", people: "Pengguna", settings: "Pengaturan laporan", signals: "Pemberitahuan", ombudsman: "Penilaian Ombudsman",
+        audit: "Log audit", account: "Akun saya" },
       unit: "Unit", code: "Kode", name: "Nama", timezone: "Zona waktu", parent: "Induk", noParent: "— tidak ada (unit teratas) —",
       openLink: "Tautan survei terbuka", publicResults: "Hasil dipublikasikan", closed: "Ditutup", active: "Aktif",
       newUnit: "Unit baru", createUnit: "Buat unit", edit: "Ubah", save: "Simpan", cancel: "Batal", services: "Layanan",
@@ -67,6 +69,28 @@
       embedOff: "Hasil survei unit ini belum dipublikasikan. Administrator menyalakan \"Hasil dipublikasikan\" di Unit & layanan.",
       filters: "Saring", actor: "Pelaku", actionCol: "Tindakan", target: "Objek", when: "Waktu", from: "Dari", to: "Sampai",
       changes: "Perubahan", noEntries: "Tidak ada catatan.",
+      signalsText: "Kabari sistem lain atau e-mail Anda pada hari yang sama: jawaban dengan IKM rendah, saran baru, tablet kiosk yang tidak terdengar, IKM sepekan yang turun satu mutu, dan ringkasan harian atau mingguan.",
+      newSignal: "Pemberitahuan baru", sendTo: "Kirim ke", toWeb: "Sistem lain, lewat alamat web (webhook)", toMail: "E-mail",
+      url: "Alamat web penerima", urlHint: "https://… Setiap kiriman adalah POST JSON yang ditandatangani (lihat docs/api.md, Webhooks).",
+      email: "Alamat e-mail", mailOff: "E-mail belum bisa dipakai: server ini belum diberi server surat (KEPUASAN_SMTP_URL).",
+      events: "Peristiwa", allUnits: "Semua unit",
+      eventNames: { "response.low": "Jawaban dengan IKM di bawah ambang", "unit.drop": "IKM 7 hari terakhir turun satu mutu dari triwulan lalu",
+        "kiosk.offline": "Tablet kiosk tidak terdengar pada jam layanan", "suggestion.new": "Saran baru",
+        "summary.daily": "Ringkasan harian (pukul 07.00)", "summary.weekly": "Ringkasan mingguan (Senin pukul 07.00)" },
+      threshold: "Ambang IKM jawaban rendah", thresholdHint: "25 sampai 100; bawaan 50.",
+      secret: "Rahasia penandatanganan", secretHint: "16 sampai 200 karakter, sudah dibuatkan acak. Penerima memeriksa X-Kepuasan-Signature dengan rahasia ini; salin sebelum menyimpan, karena tidak ditampilkan lagi.",
+      addSignal: "Simpan pemberitahuan", signalsList: "Pemberitahuan terdaftar", noSignals: "Belum ada pemberitahuan.",
+      destination: "Tujuan", removed: "Dihapus", remove: "Hapus", showDeliveries: "Riwayat kiriman",
+      removeConfirm: (u) => `Hapus pemberitahuan ke ${u}? Kiriman yang masih menunggu dibatalkan.`,
+      deliveriesOf: (u) => `Kiriman ke ${u}`, noDeliveries: "Belum ada kiriman.", attempts: "Percobaan", lastAnswer: "Jawaban terakhir",
+      nextAttempt: "Percobaan berikutnya", close: "Tutup",
+      deliveryStates: { pending: "Menunggu dicoba lagi", delivered: "Terkirim", failed: "Gagal (dihentikan setelah 24 jam)" },
+      ombudsmanText: "Penilaian kepatuhan standar pelayanan publik oleh Ombudsman RI, dicatat persis seperti yang diterbitkan. Penilaian ini tampil di samping IKM pada laporan, dasbor dan halaman publik; kepuasan tidak menghitungnya.",
+      score: "Nilai", scoreHint: "0 sampai 100, paling banyak dua angka desimal, misalnya 85,98.",
+      zoneCol: "Zona", zones: { green: "Hijau", yellow: "Kuning", red: "Merah" },
+      category: "Kategori kualitas", categoryHint: "Sejak 2022, misalnya Kualitas Tertinggi. Kosongkan bila tidak ada.",
+      source: "Sumber", sourceHint: "Judul, nomor atau alamat laporan Ombudsman.", record: "Simpan penilaian",
+      assessments: "Penilaian tercatat", noAssessments: "Belum ada penilaian untuk unit ini.", recordedBy: "Dicatat oleh",
       refused: { validation_failed: "Isian tidak valid", not_found: "Tidak ditemukan", forbidden: "Anda tidak berhak melakukan itu",
         conflict: "Sudah ada", unit_exists: "Kode unit sudah dipakai", service_exists: "Kode layanan sudah dipakai",
         too_large: "Berkas terlalu besar", unsupported_content_type: "Jenis berkas tidak didukung", rate_limited: "Terlalu banyak percobaan",
@@ -74,7 +98,9 @@
         reference_not_found: "Data yang dirujuk tidak ada", other: "Permintaan ditolak" },
       fields: { code: "Kode", name: "Nama", timezone: "Zona waktu", parent: "Induk", units: "Unit", username: "Nama pengguna",
         password: "Kata sandi", role: "Peran", population: "Populasi", period: "Periode", address: "Alamat", city: "Kota",
-        head_name: "Nama kepala unit", head_id: "NIP", logo: "Logo", file: "Berkas", count: "Jumlah", service: "Layanan", unit: "Unit" },
+        head_name: "Nama kepala unit", head_id: "NIP", logo: "Logo", file: "Berkas", count: "Jumlah", service: "Layanan", unit: "Unit",
+        url: "Tujuan", events: "Peristiwa", secret: "Rahasia", threshold: "Ambang", year: "Tahun", score: "Nilai", zone: "Zona",
+        category: "Kategori", source: "Sumber" },
     },
     en: {
       title: "SKM administration", language: "Bahasa Indonesia", signInTitle: "Sign in", signInText: "Sign in with your user name and password.",
@@ -92,7 +118,8 @@
       ended: "Your session has ended. Please sign in again.", signedInAs: (u, r) => `Signed in as ${u} (${r})`,
       roles: { admin: "administrator", manager: "unit head", viewer: "report reader", kiosk: "kiosk", counter: "counter" },
       nav: { units: "Units & services", kiosks: "Kiosks", keys: "Counters & queues", sheets: "Receipt QR sheets", populations: "Populations",
-        imports: "Paper questionnaires", people: "People", settings: "Report settings", audit: "Audit log", account: "My account" },
+        imports: "Paper questionnaires", people: "People", settings: "Report settings", signals: "Notifications", ombudsman: "Ombudsman assessment",
+        audit: "Audit log", account: "My account" },
       unit: "Unit", code: "Code", name: "Name", timezone: "Time zone", parent: "Parent", noParent: "— none (a top unit) —",
       openLink: "Open survey link", publicResults: "Results published", closed: "Closed", active: "Active",
       newUnit: "New unit", createUnit: "Create unit", edit: "Edit", save: "Save", cancel: "Cancel", services: "Services",
@@ -132,6 +159,28 @@
       embedOff: "This unit's results are not published yet. An administrator switches on \"Results published\" under Units & services.",
       filters: "Filter", actor: "Who", actionCol: "Action", target: "Target", when: "When", from: "From", to: "To",
       changes: "Changes", noEntries: "No entries.",
+      signalsText: "Tell another system or your e-mail the same day: responses with a low IKM, new suggestions, kiosk tablets gone quiet, a week's IKM a grade down, and daily or weekly summaries.",
+      newSignal: "New notification", sendTo: "Send to", toWeb: "Another system, at a web address (webhook)", toMail: "E-mail",
+      url: "Receiver's web address", urlHint: "https://… Each delivery is a signed JSON POST (see docs/api.md, Webhooks).",
+      email: "E-mail address", mailOff: "E-mail cannot be used yet: this server has no mail server set (KEPUASAN_SMTP_URL).",
+      events: "Events", allUnits: "Every unit",
+      eventNames: { "response.low": "A response with an IKM below the threshold", "unit.drop": "The last 7 days' IKM a grade below last quarter's",
+        "kiosk.offline": "A kiosk tablet not heard from in service hours", "suggestion.new": "A new suggestion",
+        "summary.daily": "Daily summary (at 07:00)", "summary.weekly": "Weekly summary (Mondays at 07:00)" },
+      threshold: "Low-response IKM threshold", thresholdHint: "25 to 100; 50 by default.",
+      secret: "Signing secret", secretHint: "16 to 200 characters, made at random for you. The receiver checks X-Kepuasan-Signature with it; copy it before saving, as it is never shown again.",
+      addSignal: "Save notification", signalsList: "Registered notifications", noSignals: "No notification yet.",
+      destination: "Destination", removed: "Removed", remove: "Remove", showDeliveries: "Deliveries",
+      removeConfirm: (u) => `Remove the notification to ${u}? Deliveries still waiting are given up.`,
+      deliveriesOf: (u) => `Deliveries to ${u}`, noDeliveries: "Nothing delivered yet.", attempts: "Attempts", lastAnswer: "Last answer",
+      nextAttempt: "Next attempt", close: "Close",
+      deliveryStates: { pending: "Waiting to be tried again", delivered: "Delivered", failed: "Failed (given up after 24 hours)" },
+      ombudsmanText: "The Ombudsman RI's assessment of compliance with public-service standards, recorded exactly as published. It stands beside the IKM in the report, the dashboard and the public page; kepuasan does not compute it.",
+      score: "Score", scoreHint: "0 to 100, at most two decimals, e.g. 85.98.",
+      zoneCol: "Zone", zones: { green: "Green", yellow: "Yellow", red: "Red" },
+      category: "Quality category", categoryHint: "Since 2022, e.g. Kualitas Tertinggi. Leave empty if none.",
+      source: "Source", sourceHint: "The Ombudsman report's title, number or address.", record: "Save assessment",
+      assessments: "Recorded assessments", noAssessments: "No assessment recorded for this unit yet.", recordedBy: "Recorded by",
       refused: { validation_failed: "Invalid input", not_found: "Not found", forbidden: "You may not do that",
         conflict: "Already exists", unit_exists: "The unit code is taken", service_exists: "The service code is taken",
         too_large: "The file is too large", unsupported_content_type: "This kind of file is not supported", rate_limited: "Too many tries",
@@ -139,15 +188,19 @@
         reference_not_found: "What it refers to does not exist", other: "Request refused" },
       fields: { code: "Code", name: "Name", timezone: "Time zone", parent: "Parent", units: "Units", username: "User name",
         password: "Password", role: "Role", population: "Population", period: "Period", address: "Address", city: "City",
-        head_name: "Head's name", head_id: "NIP", logo: "Logo", file: "File", count: "Count", service: "Service", unit: "Unit" },
+        head_name: "Head's name", head_id: "NIP", logo: "Logo", file: "File", count: "Count", service: "Service", unit: "Unit",
+        url: "Destination", events: "Events", secret: "Secret", threshold: "Threshold", year: "Year", score: "Score", zone: "Zone",
+        category: "Category", source: "Source" },
     },
   };
-  const SECTIONS = ["units", "kiosks", "keys", "sheets", "populations", "imports", "people", "settings", "audit", "account"];
+  const SECTIONS = ["units", "kiosks", "keys", "sheets", "populations", "imports", "people", "settings", "signals", "ombudsman", "audit", "account"];
+  const EVENTS = ["response.low", "suggestion.new", "kiosk.offline", "unit.drop", "summary.daily", "summary.weekly"];
   const app = document.getElementById("app");
   const state = {
     lang: localStorage.getItem(LANG) || "id", me: null, checked: false, units: [], unit: null, services: [], error: "", note: "",
     editing: null, secret: null, enrolment: null, tablets: [], keys: [], sheet: null, year: new Date().getFullYear(),
     populations: {}, cells: {}, upload: null, file: null, dry: null, done: null, people: [], person: null, audit: [], auditQuery: {},
+    hooks: [], hook: null, deliveries: [], mailed: false, assessments: [], assessing: null,
   };
   const t = translator(T, () => state.lang);
   const L = () => T[state.lang];
@@ -422,6 +475,90 @@
       <textarea id="embed-code" readonly rows="3" aria-label="${esc(t("embed"))}">${esc(snippet)}</textarea></section>`;
   }
 
+  // ---- notifications: webhooks and e-mail summaries ----------------------------------------
+  async function loadHooks() {
+    const res = await call("/api/v1/webhooks");
+    state.hooks = res.ok ? await res.json() : [];
+    if (state.hook && !state.hooks.some((h) => h.id === state.hook)) { state.hook = null; state.deliveries = []; }
+  }
+  async function loadDeliveries(id) {
+    const res = await call(`/api/v1/webhooks/${encodeURIComponent(id)}/deliveries`);
+    state.hook = id; state.deliveries = res.ok ? await res.json() : [];
+  }
+  // A secret for a new webhook: 32 random hexadecimal characters, made in the browser.
+  const randomSecret = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const destination = (h) => (h.url.startsWith("mailto:") ? h.url.slice(7) : h.url);
+  function signalsView() {
+    const mail = Boolean(config().mail);
+    const mailed = state.mailed && mail;
+    const units = admin() ? unitOptions(state.unit, t("allUnits")) : unitOptions(state.unit);
+    const events = `<fieldset class="events" id="hook-events"><legend>${t("events")}</legend>${EVENTS.map((e) => `<div class="check"><input type="checkbox" id="ev-${e.replace(".", "-")}" data-event value="${e}"${mailed === e.startsWith("summary.") ? " checked" : ""}><label for="ev-${e.replace(".", "-")}">${esc(L().eventNames[e])}</label></div>`).join("")}</fieldset>`;
+    const target = mailed
+      ? field("hook-email", t("email"), '<input id="hook-email" type="email" required maxlength="200" autocomplete="email">')
+      : `${field("hook-url", t("url"), '<input id="hook-url" type="url" required maxlength="2000" placeholder="https://" aria-describedby="hook-url-hint">', t("urlHint"))}
+        ${field("hook-secret", t("secret"), `<input id="hook-secret" required minlength="16" maxlength="200" autocomplete="off" spellcheck="false" value="${randomSecret()}" aria-describedby="hook-secret-hint">`, t("secretHint"))}`;
+    const form = `<form id="new-hook" class="panel"><h3>${t("newSignal")}</h3>
+      ${field("hook-unit", t("unit"), `<select id="hook-unit">${units}</select>`)}
+      <fieldset class="choice"><legend>${t("sendTo")}</legend>
+        <div class="check"><input type="radio" name="hook-kind" id="hook-web" value="web"${mailed ? "" : " checked"}><label for="hook-web">${t("toWeb")}</label></div>
+        <div class="check"><input type="radio" name="hook-kind" id="hook-mail" value="mail"${mailed ? " checked" : ""}${mail ? "" : ' disabled aria-describedby="mail-off"'}><label for="hook-mail">${t("toMail")}</label></div>
+        ${mail ? "" : `<span class="hint" id="mail-off">${t("mailOff")}</span>`}</fieldset>
+      ${target}${events}
+      ${field("hook-threshold", t("threshold"), '<input id="hook-threshold" type="number" min="25" max="100" step="1" value="50" aria-describedby="hook-threshold-hint">', t("thresholdHint"))}
+      <div><button type="submit">${t("addSignal")}</button></div></form>`;
+    const names = (h) => h.events.map((e) => esc(L().eventNames[e] || e)).join("<br>");
+    const rows = state.hooks.map((h) => [esc(destination(h)), esc(h.unit ? unitName(h.unit) : t("allUnits")), names(h), String(h.threshold),
+      esc(when(h.created_at)), h.active ? t("active") : t("removed"),
+      `<button type="button" class="secondary" data-deliveries="${esc(h.id)}">${t("showDeliveries")}</button>${h.active ? ` <button type="button" class="danger" data-remove-hook="${esc(h.id)}" data-name="${esc(destination(h))}">${t("remove")}</button>` : ""}`]);
+    const hook = state.hook && state.hooks.find((h) => h.id === state.hook);
+    const sent = hook ? `<section class="panel" id="deliveries" aria-labelledby="deliveries-title"><h3 id="deliveries-title">${esc(L().deliveriesOf(destination(hook)))}</h3>
+      ${state.deliveries.length ? table([t("when"), t("events"), t("status"), t("attempts"), t("lastAnswer"), t("nextAttempt")], state.deliveries.map((d) => [
+        esc(when(d.created_at)), esc(L().eventNames[d.event] || d.event), `<span class="delivery-${esc(d.status)}">${esc(L().deliveryStates[d.status] || d.status)}</span>`,
+        String(d.attempts), esc([d.last_status, d.last_error].filter((x) => x !== null && x !== undefined && x !== "").join(" · ") || "-"),
+        d.status === "pending" ? esc(when(d.next_attempt_at)) : "-"])) : `<p>${t("noDeliveries")}</p>`}
+      <div><button type="button" class="secondary" id="deliveries-close">${t("close")}</button></div></section>` : "";
+    const secret = state.secret ? `<div class="secret" role="status" id="secret"><p><strong>${t("secretOnce")}</strong></p><p><code>${esc(state.secret)}</code></p></div>` : "";
+    return `<h2>${t("nav").signals}</h2><p>${t("signalsText")}</p>${secret}
+      <section class="panel" aria-labelledby="hooks-title"><h3 id="hooks-title">${t("signalsList")}</h3>
+      ${rows.length ? table([t("destination"), t("unit"), t("events"), t("threshold"), t("created"), t("status"), ""], rows, "hooks") : `<p>${t("noSignals")}</p>`}</section>
+      ${sent}${form}`;
+  }
+  function newHook() {
+    const body = { unit: value("hook-unit") || null, events: [...document.querySelectorAll("[data-event]:checked")].map((c) => c.value) };
+    const threshold = value("hook-threshold");
+    if (threshold) body.threshold = Number(threshold);
+    if (checked("hook-mail")) body.url = "mailto:" + value("hook-email");
+    else { body.url = value("hook-url"); body.secret = value("hook-secret"); }
+    return act(post("/api/v1/webhooks", body), async () => { state.secret = body.secret || null; await loadHooks(); });
+  }
+
+  // ---- the Ombudsman's assessment ----------------------------------------------------------
+  async function loadAssessments() {
+    const res = state.unit ? await call(unitPath(state.unit, "/ombudsman")) : null;
+    state.assessments = res && res.ok ? await res.json() : [];
+  }
+  // "85,98" or "85.98" as the number 85.98; anything else is sent as written, for the server to name.
+  const decimal = (v) => (/^\d{1,3}([.,]\d{1,2})?$/.test(v) ? Number(v.replace(",", ".")) : v);
+  const score = (n) => Number(n).toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  function ombudsmanView() {
+    const a = state.assessments.find((x) => x.year === state.assessing) || {};
+    const year = a.year || new Date().getFullYear() - 1;
+    const zones = Object.entries(L().zones).map(([z, label]) => `<option value="${z}"${z === (a.zone || "green") ? " selected" : ""}>${esc(label)}</option>`).join("");
+    const rows = state.assessments.map((x) => [String(x.year), esc(score(x.score)), `<span class="zone-${esc(x.zone)}">${esc(L().zones[x.zone] || x.zone)}</span>`,
+      esc(x.category || "-"), esc(x.source), esc(`${when(x.recorded_at)} · ${x.recorded_by}`),
+      `<button type="button" class="secondary" data-assess="${x.year}" aria-label="${esc(`${t("edit")}: ${x.year}`)}">${t("edit")}</button>`]);
+    return `<h2>${t("nav").ombudsman}</h2><p>${t("ombudsmanText")}</p>
+      <form id="assessment" class="panel">${unitPicker()}
+      ${field("om-year", t("year"), `<input id="om-year" type="number" min="2000" max="2100" step="1" required value="${year}">`)}
+      ${field("om-score", t("score"), `<input id="om-score" inputmode="decimal" required maxlength="6" value="${a.score !== undefined ? esc(score(a.score)) : ""}" aria-describedby="om-score-hint">`, t("scoreHint"))}
+      ${field("om-zone", t("zoneCol"), `<select id="om-zone">${zones}</select>`)}
+      ${field("om-category", t("category"), text("om-category", a.category, 'maxlength="100" aria-describedby="om-category-hint"'), t("categoryHint"))}
+      ${field("om-source", t("source"), text("om-source", a.source, 'required maxlength="200" aria-describedby="om-source-hint"'), t("sourceHint"))}
+      <div><button type="submit">${t("record")}</button></div></form>
+      <section class="panel" aria-labelledby="assessments-title"><h3 id="assessments-title">${t("assessments")}: ${esc(unitName(state.unit))}</h3>
+      ${rows.length ? table([t("year"), t("score"), t("zoneCol"), t("category"), t("source"), t("recordedBy"), ""], rows, "assessments") : `<p>${t("noAssessments")}</p>`}</section>`;
+  }
+
   // ---- audit log ---------------------------------------------------------------------------
   async function loadAudit() {
     const q = new URLSearchParams(Object.entries(state.auditQuery).filter(([, v]) => v));
@@ -464,8 +601,9 @@
       ${on || e ? "" : `<div><button type="button" id="totp-begin">${t("twoStepBegin")}</button></div>`}</section>${begin}`;
   }
 
-  const VIEWS = { account: accountView, units: unitsView, kiosks: kiosksView, keys: keysView, sheets: sheetsView, populations: populationsView, imports: importsView, people: peopleView, settings: settingsView, audit: auditView };
-  const LOADS = { kiosks: loadTablets, keys: loadKeys, populations: loadPopulations, people: loadPeople, audit: loadAudit };
+  const VIEWS = { account: accountView, units: unitsView, kiosks: kiosksView, keys: keysView, sheets: sheetsView, populations: populationsView, imports: importsView, people: peopleView, settings: settingsView,
+    signals: signalsView, ombudsman: ombudsmanView, audit: auditView };
+  const LOADS = { kiosks: loadTablets, keys: loadKeys, populations: loadPopulations, people: loadPeople, signals: loadHooks, ombudsman: loadAssessments, audit: loadAudit };
 
   // What was typed into the section's fields, kept through the next drawing when a change was
   // refused or could not be sent (so a person corrects it rather than types it all again).
@@ -593,6 +731,12 @@
       await loadUnits();
     })],
     "#person-totp-reset": ["click", (e) => act(post(`/api/v1/users/${encodeURIComponent(e.target.dataset.username)}`, { totp: false }, "PATCH"), loadPeople)],
+    "#new-hook": ["submit", newHook],
+    "#hook-web": ["change", () => { state.mailed = false; render(); }],
+    "#hook-mail": ["change", () => { state.mailed = true; render(); }],
+    "#deliveries-close": ["click", () => { state.hook = null; state.deliveries = []; render(); }],
+    "#assessment": ["submit", () => act(post(unitPath(state.unit, `/ombudsman/${encodeURIComponent(value("om-year"))}`), { score: decimal(value("om-score")),
+      zone: value("om-zone"), category: value("om-category") || null, source: value("om-source") }, "PUT"), async () => { state.assessing = null; await loadAssessments(); })],
     "#audit-filter": ["submit", async () => {
       state.auditQuery = { unit: value("audit-unit"), actor: value("audit-actor"), action: value("audit-action"),
         from: value("audit-from") ? value("audit-from") + "T00:00:00Z" : "", to: value("audit-to") ? value("audit-to") + "T23:59:59Z" : "" };
@@ -660,11 +804,18 @@
     document.querySelectorAll("[data-person-disable]").forEach((b) => b.addEventListener("click", () => {
       act(post(`/api/v1/users/${encodeURIComponent(b.dataset.personDisable)}`, { disabled: b.dataset.on === "true" }, "PATCH"), loadPeople).catch(() => {});
     }));
+    document.querySelectorAll("[data-deliveries]").forEach((b) => b.addEventListener("click", async () => {
+      await loadDeliveries(b.dataset.deliveries).catch(() => {}); render(); const d = document.getElementById("deliveries"); if (d) d.scrollIntoView();
+    }));
+    document.querySelectorAll("[data-remove-hook]").forEach((b) => b.addEventListener("click", () => {
+      if (confirm(L().removeConfirm(b.dataset.name))) act(call(`/api/v1/webhooks/${encodeURIComponent(b.dataset.removeHook)}`, { method: "DELETE" }), loadHooks).catch(() => {});
+    }));
+    document.querySelectorAll("[data-assess]").forEach((b) => b.addEventListener("click", () => { state.assessing = Number(b.dataset.assess); render(); document.getElementById("om-score").focus(); }));
     const preview = document.getElementById("logo-preview");
     if (preview) preview.addEventListener("load", () => { preview.hidden = false; });
   }
 
-  window.addEventListener("hashchange", () => { state.error = ""; state.note = ""; show().catch(() => {}); });
+  window.addEventListener("hashchange", () => { state.error = ""; state.note = ""; state.secret = null; show().catch(() => {}); });
   render();
   // Already signed in (a reload, or from the dashboard)? The session says so, with its token.
   fetch("/api/v1/sessions/current", { credentials: "same-origin" }).then(async (res) => {
