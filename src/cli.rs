@@ -92,6 +92,11 @@ pub enum Command {
     /// The stored tallies that reports read instead of rows.
     #[command(subcommand)]
     Tallies(TalliesCommand),
+    /// Archive closed years: write the responses of every unit's local years before YEAR to
+    /// a gzip file of JSON lines and, with --drop, remove them from the database while their
+    /// tallies stay (reports of those years keep working). `archive suggestions FILE` reads
+    /// the suggestions back.
+    Archive(ArchiveArgs),
     /// Follow-up plans (rencana tindak lanjut) of a unit.
     #[command(subcommand, name = "follow-ups")]
     FollowUps(FollowUpsCommand),
@@ -182,6 +187,40 @@ pub enum TalliesCommand {
         /// Only this unit.
         #[arg(long)]
         unit: Option<String>,
+    },
+}
+
+/// `kepuasan archive ...`
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ArchiveArgs {
+    /// Archive each unit's local years before this one (a year already begun).
+    #[arg(long, required = true)]
+    before: Option<i32>,
+    /// The file to write (gzip, JSON lines); never overwritten.
+    #[arg(long, required = true)]
+    out: Option<PathBuf>,
+    /// Remove the archived rows from the database once the file is written and read back.
+    #[arg(long)]
+    drop: bool,
+    #[command(subcommand)]
+    read: Option<ArchiveRead>,
+}
+
+/// `kepuasan archive suggestions ...`
+#[derive(Debug, Subcommand)]
+pub enum ArchiveRead {
+    /// Print a unit's suggestions kept in an archive file, as CSV (year, received_at UTC,
+    /// service, channel, suggestion).
+    Suggestions {
+        /// The archive file.
+        file: PathBuf,
+        /// The unit.
+        #[arg(long)]
+        unit: String,
+        /// Only this local year.
+        #[arg(long)]
+        year: Option<i32>,
     },
 }
 
@@ -517,6 +556,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 done.units, done.responses
             )
         }
+        Command::Archive(args) => archive(args)?,
         Command::Keys(command) => keys(command)?,
         Command::Users(command) => users(command)?,
         Command::Units(command) => units(command)?,
@@ -720,6 +760,47 @@ fn registry_of(settings: &Settings) -> Result<Registry, CliError> {
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
+}
+
+/// `kepuasan archive`: writes (and drops) closed years, or reads an archive's suggestions.
+fn archive(args: ArchiveArgs) -> Result<String, CliError> {
+    if let Some(ArchiveRead::Suggestions { file, unit, year }) = args.read {
+        let found = crate::archive::suggestions(&file, &unit, year).map_err(app)?;
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let row = |csv: &mut csv::Writer<Vec<u8>>, r: [&str; 5]| {
+            csv.write_record(r).map_err(|e| CliError(e.to_string()))
+        };
+        row(
+            &mut csv,
+            ["year", "received_at", "service", "channel", "suggestion"],
+        )?;
+        for s in &found {
+            let (year, at) = (s.year.to_string(), s.received_at.to_string());
+            let service = s.service.as_deref().unwrap_or("");
+            row(&mut csv, [&year, &at, service, &s.channel, &s.suggestion])?;
+        }
+        let bytes = csv.into_inner().map_err(|e| CliError(e.to_string()))?;
+        return String::from_utf8(bytes).map_err(|e| CliError(e.to_string()));
+    }
+    let (Some(before), Some(out)) = (args.before, args.out) else {
+        return Err(CliError(
+            "archive needs --before YEAR and --out FILE".into(),
+        ));
+    };
+    let state = Session::write()?;
+    let now = chrono::Utc::now().naive_utc();
+    let done = crate::archive::run(&state.db, before, &out, args.drop, now).map_err(app)?;
+    let mut text = format!(
+        "archived: {} responses of {} units before {} to {} (sha256 {})\n",
+        done.rows, done.units, done.before_year, done.file, done.sha256
+    );
+    if done.dropped {
+        text.push_str("dropped from the database; their tallies stay\n");
+    }
+    for p in &done.partitions_dropped {
+        text.push_str(&format!("partition dropped: {p}\n"));
+    }
+    Ok(text)
 }
 
 fn app(e: AppError) -> CliError {

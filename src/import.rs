@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeZone};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -397,6 +397,14 @@ fn received_at(
     let today = tz.from_utc_datetime(&now).date_naive();
     if date > today {
         return Err(AppError::field("date", format!("{date} is in the future")));
+    }
+    if let Some(year) = crate::archive::closed_before(conn)?
+        && date.year() < year
+    {
+        return Err(AppError::field(
+            "date",
+            format!("{date} is in a year archived and closed (before {year})"),
+        ));
     }
     let noon = date.and_hms_opt(12, 0, 0).expect("noon exists");
     Ok(tz

@@ -8,6 +8,7 @@
 pub mod abuse;
 pub mod access;
 pub mod api;
+pub mod archive;
 pub mod auth;
 pub mod cli;
 pub mod collect;

@@ -22,6 +22,12 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
     {
         tracing::info!("built the tallies of the responses stored before tallies existed");
     }
+    let made = db
+        .write_blocking(|conn| crate::db::partitions::ensure(conn, clock.now()))
+        .map_err(|e| e.to_string())?;
+    if !made.is_empty() {
+        tracing::info!(?made, "made the yearly partitions of responses");
+    }
     let secrets = db
         .write_blocking(crate::abuse::Secrets::load)
         .map_err(|e| e.to_string())?;
@@ -61,6 +67,7 @@ pub fn system_state(settings: Settings) -> Result<AppState, String> {
 pub async fn run(state: AppState) -> std::io::Result<()> {
     let bind = state.settings.bind.clone();
     state.start_signals();
+    state.start_upkeep();
     tracing::info!(%bind, "kepuasan listening");
     HttpServer::new(move || crate::api::app(state.clone()))
         .bind(&bind)?

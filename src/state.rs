@@ -93,6 +93,26 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Keeps the yearly partitions of responses made a year ahead (PostgreSQL): checked every
+    /// six hours, in a thread of its own, for as long as the process runs.
+    pub fn start_upkeep(&self) {
+        let (db, clock) = (self.db.clone(), self.clock.clone());
+        std::thread::Builder::new()
+            .name("upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(6 * 3600));
+                    match db.write_blocking(|conn| crate::db::partitions::ensure(conn, clock.now()))
+                    {
+                        Ok(made) if !made.is_empty() => tracing::info!(?made, "made partitions"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not make partitions"),
+                    }
+                }
+            })
+            .expect("a thread for upkeep");
+    }
+
     /// Starts the webhook dispatcher on this state's database, instruments and clock.
     pub fn start_signals(&self) {
         let clock = self.clock.clone();

@@ -7,6 +7,7 @@
 //! one pool for reads and writes, and may have a streaming replica (`DATABASE_READ_URL`) that
 //! reports read from ([`Db::read_report`]), falling back to the primary when it is down.
 
+pub mod partitions;
 pub mod queries;
 pub mod schema;
 

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::DbConn;
-use super::schema::{api_keys, kiosk_devices, populations, responses, services, units, users};
+use super::schema::{
+    api_keys, kiosk_devices, populations, responses, services, submissions, units, users,
+};
 use crate::error::AppError;
 
 /// A public-service unit, or a parent such as an MPP or a district.
@@ -82,8 +84,8 @@ pub struct ApiKey {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-/// A stored response.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// A stored response (and a line of an archive file, `archive`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, serde::Deserialize)]
 #[diesel(table_name = responses)]
 pub struct ResponseRow {
     /// Client-generated id; a retry with the same id is the same submission.
@@ -599,10 +601,32 @@ pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, A
         Some(hash) if hash == row.content_hash => Ok(Stored::Repeat),
         Some(_) => Ok(Stored::Conflict),
         None => {
+            diesel::insert_into(submissions::table)
+                .values(Submission::of(row))
+                .execute(conn)?;
             diesel::insert_into(responses::table)
                 .values(row)
                 .execute(conn)?;
             Ok(Stored::New)
+        }
+    }
+}
+
+/// A submission id taken: what `submissions` keeps of a stored response.
+#[derive(Insertable)]
+#[diesel(table_name = submissions)]
+struct Submission<'a> {
+    submission_id: &'a str,
+    content_hash: &'a str,
+    received_at: NaiveDateTime,
+}
+
+impl Submission<'_> {
+    fn of(row: &ResponseRow) -> Submission<'_> {
+        Submission {
+            submission_id: &row.submission_id,
+            content_hash: &row.content_hash,
+            received_at: row.received_at,
         }
     }
 }
@@ -620,12 +644,21 @@ pub fn insert_new_responses(
         DbConn::Postgres(pg) => {
             let mut taken = std::collections::HashSet::new();
             for chunk in rows.chunks(1_000) {
-                let ids: Vec<String> = diesel::insert_into(responses::table)
-                    .values(chunk)
+                let ids: Vec<String> = diesel::insert_into(submissions::table)
+                    .values(chunk.iter().map(Submission::of).collect::<Vec<_>>())
                     .on_conflict_do_nothing()
-                    .returning(responses::submission_id)
+                    .returning(submissions::submission_id)
                     .get_results(pg)?;
                 taken.extend(ids);
+                let fresh: Vec<&ResponseRow> = chunk
+                    .iter()
+                    .filter(|r| taken.contains(&r.submission_id))
+                    .collect();
+                if !fresh.is_empty() {
+                    diesel::insert_into(responses::table)
+                        .values(fresh)
+                        .execute(pg)?;
+                }
             }
             Ok(rows
                 .iter()
@@ -635,10 +668,15 @@ pub fn insert_new_responses(
         DbConn::Sqlite(lite) => rows
             .iter()
             .map(|row| {
-                let n = diesel::insert_into(responses::table)
-                    .values(row)
+                let n = diesel::insert_into(submissions::table)
+                    .values(Submission::of(row))
                     .on_conflict_do_nothing()
                     .execute(lite)?;
+                if n == 1 {
+                    diesel::insert_into(responses::table)
+                        .values(row)
+                        .execute(lite)?;
+                }
                 Ok(n == 1)
             })
             .collect(),
@@ -652,9 +690,9 @@ pub fn content_hashes(
 ) -> Result<std::collections::HashMap<String, String>, AppError> {
     let mut found = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(String, String)> = responses::table
-            .filter(responses::submission_id.eq_any(chunk))
-            .select((responses::submission_id, responses::content_hash))
+        let rows: Vec<(String, String)> = submissions::table
+            .filter(submissions::submission_id.eq_any(chunk))
+            .select((submissions::submission_id, submissions::content_hash))
             .load(conn)?;
         found.extend(rows);
     }
@@ -666,9 +704,9 @@ pub fn find_content_hash(
     conn: &mut DbConn,
     submission_id: &str,
 ) -> Result<Option<String>, AppError> {
-    Ok(responses::table
+    Ok(submissions::table
         .find(submission_id)
-        .select(responses::content_hash)
+        .select(submissions::content_hash)
         .first(conn)
         .optional()?)
 }
@@ -748,11 +786,37 @@ pub struct SheetRow {
 pub fn sheet_rows(
     conn: &mut DbConn,
     unit: &str,
-    (from, to): (NaiveDateTime, NaiveDateTime),
+    span: (NaiveDateTime, NaiveDateTime),
     service: Option<&str>,
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
 ) -> Result<Vec<SheetRow>, AppError> {
+    Ok(page_query(unit, span, service, after, limit)
+        .select(SheetRow::as_select())
+        .load(conn)?)
+}
+
+/// A page of a unit's whole responses received in `[from, to)`, in (received_at,
+/// submission_id) order after `after` (an archive's file is written a page at a time).
+pub fn rows_between(
+    conn: &mut DbConn,
+    unit: &str,
+    span: (NaiveDateTime, NaiveDateTime),
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Vec<ResponseRow>, AppError> {
+    Ok(page_query(unit, span, None, after, limit)
+        .select(ResponseRow::as_select())
+        .load(conn)?)
+}
+
+fn page_query<'a>(
+    unit: &'a str,
+    (from, to): (NaiveDateTime, NaiveDateTime),
+    service: Option<&'a str>,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: i64,
+) -> responses::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend> {
     let mut query = responses::table
         .filter(responses::unit_code.eq(unit))
         .filter(responses::received_at.ge(from))
@@ -768,11 +832,9 @@ pub fn sheet_rows(
                 .and(responses::submission_id.gt(id.clone()))),
         );
     }
-    Ok(query
+    query
         .order((responses::received_at, responses::submission_id))
         .limit(limit)
-        .select(SheetRow::as_select())
-        .load(conn)?)
 }
 
 /// A page of a unit's responses in submission id order, after the id `after` (`""` for the

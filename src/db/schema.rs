@@ -290,7 +290,32 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (username));
 
+diesel::table! {
+    /// Each submission id once, with its content hash and when it came (on PostgreSQL the
+    /// partitioned `responses` cannot hold a unique key without the year).
+    submissions (submission_id) {
+        submission_id -> Text,
+        content_hash -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// What `kepuasan archive` wrote to a file, and whether it dropped those rows.
+    archives (id) {
+        id -> Text,
+        before_year -> Integer,
+        file -> Text,
+        rows -> BigInt,
+        sha256 -> Text,
+        dropped -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    submissions,
+    archives,
     units,
     services,
     api_keys,

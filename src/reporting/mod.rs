@@ -718,6 +718,9 @@ pub fn unit_report(
         report.ikm.as_ref(),
     )?;
     report.notices.extend(jump);
+    report
+        .notices
+        .extend(crate::archive::notice(conn, req.period.first)?);
     let follow_ups = crate::followup::summary(conn, &unit.code, &req.period)?;
     let daily = daily(conn, instrument, &scope, req, &plain)?;
     let ombudsman = crate::domain::ombudsman::latest_of(

@@ -674,6 +674,10 @@ pub fn rebuild_in_tx(
     {
         return Err(AppError::not_found(format!("unknown unit `{code}`")));
     }
+    // Years archived and dropped (`kepuasan archive --drop`) keep their tallies as they were:
+    // their rows are gone. Every span starts with its year, so those spans sort before it.
+    let closed = crate::archive::closed_before(conn)?;
+    let kept = closed.map(|year| year.to_string()).unwrap_or_default();
     let mut done = Rebuilt::default();
     for u in &units {
         let tz = parse_timezone(&u.timezone)
@@ -681,7 +685,8 @@ pub fn rebuild_in_tx(
         diesel::delete(
             tallies::table
                 .filter(tallies::unit_code.eq(&u.code))
-                .filter(tallies::below.eq(false)),
+                .filter(tallies::below.eq(false))
+                .filter(tallies::span.ge(&kept)),
         )
         .execute(conn)?;
         let mut pending = Pending::default();
@@ -689,6 +694,9 @@ pub fn rebuild_in_tx(
         loop {
             let page = queries::responses_page(conn, &u.code, &after, REBUILD_PAGE)?;
             for row in &page {
+                if closed.is_some_and(|year| tz.from_utc_datetime(&row.received_at).year() < year) {
+                    continue;
+                }
                 let instrument = registry.get(&row.instrument).ok_or_else(|| {
                     AppError::internal(format!(
                         "response {} uses instrument {}, which is not loaded",

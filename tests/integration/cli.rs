@@ -535,3 +535,65 @@ fn printed_addresses_need_the_public_url() {
     assert!(warned.status.success());
     assert!(String::from_utf8_lossy(&warned.stderr).contains("KEPUASAN_PUBLIC_URL"));
 }
+
+#[test]
+fn a_closed_year_is_archived_dropped_and_its_suggestions_read_back_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db").to_str().unwrap().to_owned();
+    let run = |args: &[&str]| kepuasan_db(&db, args);
+    stdout(&run(&["migrate"]));
+    stdout(&run(&[
+        "units",
+        "add",
+        "u1",
+        "--name",
+        "Kantor Uji",
+        "--timezone",
+        "Asia/Jakarta",
+    ]));
+    let paper = write(
+        &dir,
+        "kertas.csv",
+        "unit,date,U1,U2,U3,U4,U5,U6,U7,U8,U9,suggestion\n\
+         u1,2024-05-06,4,4,3,3,4,4,3,3,4,Tambah kursi di ruang tunggu\n\
+         u1,2025-02-03,3,3,3,3,3,3,3,3,3,\n",
+    );
+    stdout(&run(&["import", &paper]));
+    let file = dir.path().join("arsip-2024.jsonl.gz");
+    let file = file.to_str().unwrap();
+    // Both flags are needed to write an archive.
+    assert!(!run(&["archive", "--before", "2025"]).status.success());
+    let done = stdout(&run(&[
+        "archive", "--before", "2025", "--out", file, "--drop",
+    ]));
+    assert!(
+        done.contains("archived: 1 responses of 1 units before 2025"),
+        "{done}"
+    );
+    assert!(done.contains("dropped from the database"), "{done}");
+    let again = run(&["archive", "--before", "2025", "--out", file]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"));
+    let read = stdout(&run(&[
+        "archive",
+        "suggestions",
+        file,
+        "--unit",
+        "u1",
+        "--year",
+        "2024",
+    ]));
+    let lines: Vec<&str> = read.lines().collect();
+    assert_eq!(lines[0], "year,received_at,service,channel,suggestion");
+    assert_eq!(lines.len(), 2, "{read}");
+    assert!(
+        lines[1].starts_with("2024,2024-05-06 05:00:00,,paper,Tambah kursi"),
+        "{read}"
+    );
+    // The 2024 report keeps its numbers from the tallies; 2025's response is still a row.
+    let report: serde_json::Value = serde_json::from_str(&stdout(&run(&[
+        "report", "--unit", "u1", "--period", "2024", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(report["respondents"].as_u64(), Some(1), "{report}");
+}

@@ -109,15 +109,20 @@ pub(crate) fn assert_all_stored_once(db: &str, bind: &str, acked: &[String]) -> 
     let stored: std::collections::HashSet<&str> =
         rows.iter().map(|r| r.submission_id.as_str()).collect();
     assert_eq!(stored.len(), rows.len(), "no submission stored twice");
-    let lost: Vec<&String> = acked
+    // Where each lost one stood among the acknowledgements (1 = first): the last few would
+    // point at the moment of the fault, earlier ones at something else.
+    let lost: Vec<(usize, &String)> = acked
         .iter()
-        .filter(|id| !stored.contains(id.as_str()))
+        .enumerate()
+        .filter(|(_, id)| !stored.contains(id.as_str()))
+        .map(|(i, id)| (i + 1, id))
         .collect();
     assert!(
         lost.is_empty(),
-        "{} acknowledged responses lost, e.g. {:?}",
+        "{} of {} acknowledged responses lost (their places in the order acknowledged, and ids): {:?}",
         lost.len(),
-        lost.first()
+        acked.len(),
+        lost
     );
     let written = state.db.read_blocking(kepuasan::tallies::dump).unwrap();
     let respondents: u64 = written

@@ -104,6 +104,7 @@ impl Ext4 {
             .arg(&self.image)
             .output()
             .unwrap();
+        println!("e2fsck: {}", String::from_utf8_lossy(&fsck.stdout));
         // 0: clean; 1: errors corrected.
         assert!(
             matches!(fsck.status.code(), Some(0 | 1)),
@@ -241,6 +242,18 @@ fn a_file_system_gone_read_only_gives_503_and_keeps_every_acknowledged_response(
     assert!(!acked.is_empty() && refused > 0);
     service.kill().unwrap();
     service.wait().unwrap();
+    // The kernel's account of the failure, printed with the test's output should it fail.
+    if let Ok(log) = Command::new("dmesg").output() {
+        let log = String::from_utf8_lossy(&log.stdout);
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("EXT4-fs") || l.contains("JBD2"))
+            .collect();
+        println!(
+            "kernel: {}",
+            lines[lines.len().saturating_sub(12)..].join("\n")
+        );
+    }
     disk.repair();
     crate::crash::assert_all_stored_once(&db, &bind, &acked);
 }

@@ -30,6 +30,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "tokens",
             "abuse",
             "quality",
+            "archive",
             "tallies",
             "reporting",
             "followup",

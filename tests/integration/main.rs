@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod archive;
 mod browser;
 mod cli;
 mod common;

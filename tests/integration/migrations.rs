@@ -3,10 +3,10 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use kepuasan::db::schema::{
-    api_keys, audit_log, follow_ups, kiosk_devices, ombudsman_assessments, populations,
+    api_keys, archives, audit_log, follow_ups, kiosk_devices, ombudsman_assessments, populations,
     receipt_tokens, report_narratives, report_verifications, responses, services, sessions,
-    sign_in_failures, suggestion_notes, tallies, token_spends, unit_logos, units, users,
-    webhook_deliveries, webhooks,
+    sign_in_failures, submissions, suggestion_notes, tallies, token_spends, unit_logos, units,
+    users, webhook_deliveries, webhooks,
 };
 use kepuasan::db::{Db, DbConn, DbKind};
 
@@ -37,7 +37,9 @@ fn schema_matches(db: &Db) {
         ombudsman_assessments::table.select(ombudsman_assessments::all_columns).limit(0).execute(conn)?;
         webhook_deliveries::table.select(webhook_deliveries::all_columns).limit(0).execute(conn)?;
         tallies::table.select(tallies::all_columns).limit(0).execute(conn)?;
-        for (table, columns) in [("units", 12), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 10), ("sessions", 5), ("sign_in_failures", 4), ("audit_log", 8), ("unit_logos", 4), ("report_narratives", 7), ("webhooks", 9), ("webhook_deliveries", 12), ("suggestion_notes", 6), ("ombudsman_assessments", 8), ("tallies", 9)] {
+        submissions::table.select(submissions::all_columns).limit(0).execute(conn)?;
+        archives::table.select(archives::all_columns).limit(0).execute(conn)?;
+        for (table, columns) in [("submissions", 3), ("archives", 7), ("units", 12), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 10), ("sessions", 5), ("sign_in_failures", 4), ("audit_log", 8), ("unit_logos", 4), ("report_narratives", 7), ("webhooks", 9), ("webhook_deliveries", 12), ("suggestion_notes", 6), ("ombudsman_assessments", 8), ("tallies", 9)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),
