@@ -487,16 +487,21 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.write.clone();
-        actix_web::web::block(move || f(&mut *pool.get()?)).await?
+        let db = self.clone();
+        actix_web::web::block(move || db.write_blocking(f)).await?
     }
 
-    /// Runs work synchronously on the writer connection (command line use).
+    /// Runs work synchronously on the writer connection (command line use, and the group
+    /// commit's writer thread).
     pub fn write_blocking<T>(
         &self,
         f: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        f(&mut *self.write.get()?)
+        let mut conn = self.write.get()?;
+        if let DbKind::Sqlite(path) = &self.kind {
+            wal_room(&mut conn, path)?;
+        }
+        f(&mut conn)
     }
 
     /// A writing connection to keep: PostgreSQL's group-commit writer holds one between
@@ -516,6 +521,47 @@ impl Db {
     ) -> Result<T, AppError> {
         f(&mut *self.read.get()?)
     }
+}
+
+/// How much of SQLite's write-ahead log is kept written with zeros ahead of its frames: more
+/// than the 1,000 pages after which it is checkpointed and starts again from its beginning.
+pub const WAL_ROOM: u64 = 8 << 20;
+
+/// Keeps the SQLite WAL file [`WAL_ROOM`] long, its tail written with zeros and synced, so that
+/// a commit only overwrites blocks the file already has and never changes its size. A commit
+/// that grows the file needs the file system to journal the new size; if the file system
+/// fails at that moment (ext4 aborting its journal on a disk error, a few milliseconds
+/// before it turns read-only), the size can be lost while fsync still reports success, and
+/// with it the acknowledged transaction at the end of the log. PostgreSQL fills its WAL
+/// segments with zeros ahead for the same reason. Zeros past the last frame are what SQLite
+/// reads as the end of the log. Checked with one `stat` a write; filled under the write lock.
+fn wal_room(conn: &mut DbConn, path: &str) -> Result<(), AppError> {
+    let wal = format!("{path}-wal");
+    let long_enough = |wal: &str| std::fs::metadata(wal).is_ok_and(|m| m.len() >= WAL_ROOM);
+    if long_enough(&wal) || !std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    write_tx(conn, |_| {
+        use std::io::{Seek, SeekFrom, Write};
+        let failed = |e: std::io::Error| AppError::internal(format!("preparing {wal}: {e}"));
+        // Opened by SQLite with the connection; absent only before its first write.
+        let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(&wal) else {
+            return Ok(());
+        };
+        let len = file.metadata().map_err(failed)?.len();
+        if len >= WAL_ROOM {
+            return Ok(());
+        }
+        file.seek(SeekFrom::Start(len)).map_err(failed)?;
+        let zeros = vec![0_u8; 1 << 20];
+        let mut left = WAL_ROOM - len;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            file.write_all(&zeros[..n]).map_err(failed)?;
+            left -= n as u64;
+        }
+        file.sync_all().map_err(failed)
+    })
 }
 
 /// Runs `f` in a write transaction, committed when it returns `Ok` and rolled back otherwise.
@@ -615,6 +661,43 @@ mod tests {
             pg.with_replica("postgres://postgres@127.0.0.1:1/replica")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn the_sqlite_log_is_written_ahead_and_read_back_after_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.db");
+        let url = file.to_str().unwrap().to_owned();
+        let wal = dir.path().join("w.db-wal");
+        let db = Db::open(&url).unwrap();
+        db.write_blocking(|c| {
+            c.batch_execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (42);")?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(std::fs::metadata(&wal).unwrap().len() >= WAL_ROOM);
+        // Another process reads it while this one holds it open: the zeros end the log.
+        let other = SqliteConnection::establish(&url)
+            .unwrap()
+            .batch_execute("SELECT x FROM t")
+            .is_ok();
+        assert!(other);
+        drop(db);
+        let again = Db::connect(&url).unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct X {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            x: i32,
+        }
+        let x: X = again
+            .read_blocking(|c| {
+                Ok(diesel::RunQueryDsl::get_result(
+                    diesel::sql_query("SELECT x FROM t"),
+                    c,
+                )?)
+            })
+            .unwrap();
+        assert_eq!(x.x, 42);
     }
 
     #[test]
