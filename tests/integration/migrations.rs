@@ -191,3 +191,78 @@ fn postgres_tally_version_migration_keeps_every_byte() {
         the_tally_version_byte_is_added_and_removed_byte_for_byte(&db.url, "postgres");
     }
 }
+
+/// The migration to yearly partitions (PostgreSQL) and the `submissions` table (both) keeps
+/// every stored response and receipt spend: from the schema before it, with rows of two
+/// years and a spend, its up.sql leaves each row in its year's partition, each id in
+/// `submissions`, and the spend pointing there; a second spend of an unknown id is refused.
+fn the_partition_migration_keeps_every_row(url: &str, backend: &str) {
+    let kind = DbKind::from_url(url).unwrap();
+    kepuasan::db::migrate(&kind).unwrap();
+    let db = Db::open(url).unwrap();
+    let folder = format!(
+        "{}/migrations/{backend}/2026-12-03-000012_response_partitions",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let script = |name: &str| std::fs::read_to_string(format!("{folder}/{name}")).unwrap();
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = |conn: &mut DbConn, sql: &str| -> i64 {
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {sql}"))
+            .get_result::<Count>(conn)
+            .unwrap()
+            .n
+    };
+    db.write_blocking(|conn| {
+        conn.batch_execute(&script("down.sql"))?;
+        conn.batch_execute(
+            "INSERT INTO units (code, name, timezone, created_at) \
+             VALUES ('u', 'U', 'Asia/Jakarta', '2024-01-01 00:00:00')",
+        )?;
+        for (id, at) in [("a", "2024-06-01 03:00:00"), ("b", "2025-02-03 04:00:00")] {
+            conn.batch_execute(&format!(
+                "INSERT INTO responses (submission_id, content_hash, instrument, instrument_version, \
+                 unit_code, channel, answers, received_at, flags) \
+                 VALUES ('{id}', 'hash-{id}', 'skm-2017', 1, 'u', 'kiosk', '{{}}', '{at}', '')"
+            ))?;
+        }
+        conn.batch_execute(
+            "INSERT INTO token_spends (token_hash, submission_id, spent_at) \
+             VALUES ('t', 'a', '2024-06-01 03:00:00')",
+        )?;
+        conn.batch_execute(&script("up.sql"))?;
+        assert_eq!(count(conn, "responses"), 2);
+        assert_eq!(count(conn, "submissions"), 2);
+        assert_eq!(count(conn, "submissions WHERE content_hash = 'hash-a'"), 1);
+        assert_eq!(count(conn, "token_spends WHERE submission_id = 'a'"), 1);
+        if backend == "postgres" {
+            assert_eq!(count(conn, "responses_y2024"), 1);
+            assert_eq!(count(conn, "responses_y2025"), 1);
+            assert_eq!(count(conn, "responses_default"), 0);
+            let orphan = conn.batch_execute(
+                "INSERT INTO token_spends (token_hash, submission_id, spent_at) \
+                 VALUES ('t2', 'nobody', '2025-01-01 00:00:00')",
+            );
+            assert!(orphan.is_err(), "a spend refers to a stored submission");
+        }
+        Ok(())
+    })
+    .unwrap();
+    schema_matches(&db);
+}
+
+#[test]
+fn sqlite_partition_migration_keeps_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    the_partition_migration_keeps_every_row(dir.path().join("p.db").to_str().unwrap(), "sqlite");
+}
+
+#[test]
+fn postgres_partition_migration_keeps_every_row() {
+    if let Some(db) = PgDatabase::create() {
+        the_partition_migration_keeps_every_row(&db.url, "postgres");
+    }
+}

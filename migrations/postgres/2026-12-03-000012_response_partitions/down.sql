@@ -1,5 +1,6 @@
 DROP TABLE archives;
 ALTER TABLE responses RENAME TO responses_partitioned;
+ALTER TABLE responses_partitioned RENAME CONSTRAINT responses_pkey TO responses_partitioned_pkey;
 CREATE TABLE responses (
     submission_id      TEXT PRIMARY KEY NOT NULL,
     content_hash       TEXT NOT NULL,
