@@ -195,10 +195,10 @@ pub enum TalliesCommand {
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ArchiveArgs {
     /// Archive each unit's local years before this one (a year already begun).
-    #[arg(long, required = true)]
+    #[arg(long, required = true, value_name = "YEAR")]
     before: Option<i32>,
     /// The file to write (gzip, JSON lines); never overwritten.
-    #[arg(long, required = true)]
+    #[arg(long, required = true, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Remove the archived rows from the database once the file is written and read back.
     #[arg(long)]

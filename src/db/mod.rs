@@ -536,31 +536,59 @@ pub const WAL_ROOM: u64 = 8 << 20;
 /// segments with zeros ahead for the same reason. Zeros past the last frame are what SQLite
 /// reads as the end of the log. Checked with one `stat` a write; filled under the write lock.
 fn wal_room(conn: &mut DbConn, path: &str) -> Result<(), AppError> {
+    use std::sync::Mutex;
+    use std::time::Instant;
+    // After a fill that failed (a disk short of room), the next is tried a minute later.
+    static RETRY_AT: Mutex<Option<Instant>> = Mutex::new(None);
     let wal = format!("{path}-wal");
     let long_enough = |wal: &str| std::fs::metadata(wal).is_ok_and(|m| m.len() >= WAL_ROOM);
     if long_enough(&wal) || !std::path::Path::new(path).exists() {
         return Ok(());
     }
-    write_tx(conn, |_| {
-        use std::io::{Seek, SeekFrom, Write};
-        let failed = |e: std::io::Error| AppError::internal(format!("preparing {wal}: {e}"));
-        // Opened by SQLite with the connection; absent only before its first write.
-        let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(&wal) else {
-            return Ok(());
-        };
-        let len = file.metadata().map_err(failed)?.len();
-        if len >= WAL_ROOM {
-            return Ok(());
+    if RETRY_AT
+        .lock()
+        .map(|at| at.is_some_and(|at| Instant::now() < at))
+        .unwrap_or(false)
+    {
+        return Ok(());
+    }
+    let filled = write_tx(conn, |_| Ok(fill(&wal)));
+    if let Err(e) = filled? {
+        // Writes go on without the margin rather than stop: a disk this short of room will
+        // soon refuse them anyway, and answer 503 then.
+        tracing::warn!(error = %e, wal, "could not write the SQLite log ahead; retrying in a minute");
+        if let Ok(mut at) = RETRY_AT.lock() {
+            *at = Some(Instant::now() + std::time::Duration::from_secs(60));
         }
-        file.seek(SeekFrom::Start(len)).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Writes zeros after the WAL's end up to [`WAL_ROOM`] and syncs them; on a failure, gives
+/// the room taken back. Called under the write lock.
+fn fill(wal: &str) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    // Opened by SQLite with the connection; absent only before its first write.
+    let Ok(mut file) = std::fs::OpenOptions::new().write(true).open(wal) else {
+        return Ok(());
+    };
+    let len = file.metadata()?.len();
+    if len >= WAL_ROOM {
+        return Ok(());
+    }
+    let mut write = || -> std::io::Result<()> {
+        file.seek(SeekFrom::Start(len))?;
         let zeros = vec![0_u8; 1 << 20];
         let mut left = WAL_ROOM - len;
         while left > 0 {
             let n = left.min(zeros.len() as u64) as usize;
-            file.write_all(&zeros[..n]).map_err(failed)?;
+            file.write_all(&zeros[..n])?;
             left -= n as u64;
         }
-        file.sync_all().map_err(failed)
+        file.sync_all()
+    };
+    write().inspect_err(|_| {
+        let _ = file.set_len(len);
     })
 }
 
