@@ -11,8 +11,9 @@
 //! row's next attempt a minute ahead, on the condition that nobody else did: with several
 //! instances on one PostgreSQL, each delivery is attempted by one of them at a time.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::Duration;
 
@@ -58,6 +59,11 @@ const GATHER: Duration = Duration::from_millis(100);
 /// How often kiosks and units are checked for `kiosk.offline` and `unit.drop`, by the
 /// service's clock.
 const CHECK_EVERY: TimeDelta = TimeDelta::minutes(1);
+/// Each watched unit is looked at for `unit.drop` at least this often, besides right after
+/// its own (or a unit below it's) responses.
+const SWEEP_EVERY: TimeDelta = TimeDelta::hours(1);
+/// The fewest units looked at a check besides those with new responses.
+const SWEEP_AT_LEAST: u64 = 100;
 /// Notices waiting for the dispatcher; past this, new ones are dropped (and counted in the log).
 const QUEUE: usize = 10_000;
 /// The most deliveries a list shows.
@@ -362,6 +368,8 @@ pub struct Signals {
     queue: SyncSender<Stored>,
     pending: std::sync::Mutex<Option<Receiver<Stored>>>,
     started: AtomicBool,
+    /// How many times a unit was looked at for `unit.drop`, since the start.
+    looked: Arc<AtomicU64>,
 }
 
 impl Default for Signals {
@@ -371,6 +379,7 @@ impl Default for Signals {
             queue,
             pending: std::sync::Mutex::new(Some(pending)),
             started: AtomicBool::new(false),
+            looked: Arc::default(),
         }
     }
 }
@@ -417,15 +426,22 @@ impl Signals {
         }
     }
 
+    /// How many times a unit was looked at for `unit.drop` since the start (what a check
+    /// costs, for the tests).
+    pub fn units_looked(&self) -> u64 {
+        self.looked.load(Ordering::Relaxed)
+    }
+
     /// Starts the dispatcher thread (once).
     pub fn start(&self, context: Context) {
         let Some(pending) = self.pending.lock().expect("signals lock").take() else {
             return;
         };
         self.started.store(true, Ordering::Relaxed);
+        let looked = self.looked.clone();
         std::thread::Builder::new()
             .name("kepuasan-webhooks".into())
-            .spawn(move || Dispatcher::new(context).run(&pending))
+            .spawn(move || Dispatcher::new(context, looked).run(&pending))
             .expect("the webhook thread starts");
     }
 }
@@ -463,10 +479,17 @@ struct Dispatcher {
     context: Context,
     client: reqwest::blocking::Client,
     checked: Option<NaiveDateTime>,
+    /// Units with responses stored since the last check: `unit.drop` looks at them, and at
+    /// the units above them, at the next one.
+    touched: HashSet<String>,
+    /// When each unit was last looked at for `unit.drop`.
+    swept: HashMap<String, NaiveDateTime>,
+    /// Counts the looks ([`Signals::units_looked`]).
+    looked: Arc<AtomicU64>,
 }
 
 impl Dispatcher {
-    fn new(context: Context) -> Dispatcher {
+    fn new(context: Context, looked: Arc<AtomicU64>) -> Dispatcher {
         let client = reqwest::blocking::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -477,6 +500,9 @@ impl Dispatcher {
             context,
             client,
             checked: None,
+            touched: Default::default(),
+            swept: HashMap::new(),
+            looked,
         }
     }
 
@@ -495,6 +521,7 @@ impl Dispatcher {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
+            self.touched.extend(batch.iter().map(|r| r.unit.clone()));
             if !batch.is_empty()
                 && let Err(e) = self.on_responses(&batch)
             {
@@ -588,7 +615,7 @@ impl Dispatcher {
 
     /// `kiosk.offline` for tablets silent in service hours, once per silence; `unit.drop` for
     /// units whose last week fell a grade below their previous quarter, once a day.
-    fn check(&self) -> Result<(), AppError> {
+    fn check(&mut self) -> Result<(), AppError> {
         let now = self.now();
         let db = &self.context.db;
         let offline = db.read_blocking(|conn| Self::listening(conn, "kiosk.offline"))?;
@@ -615,27 +642,86 @@ impl Dispatcher {
                 }
             }
         }
-        let drop = db.read_blocking(|conn| Self::listening(conn, "unit.drop"))?;
-        for hook in &drop {
-            let all = db.read_blocking(queries::list_units)?;
+        self.check_drops(now)?;
+        self.summaries(now)
+    }
+
+    /// `unit.drop`: a unit's week can fall only when responses come in or the days move on, so
+    /// each check looks at the units with new responses and those above them, and at a share
+    /// of the others such that each is looked at within [`SWEEP_EVERY`]; a unit watched by
+    /// several webhooks is looked at once. A nation watched by one webhook thus costs a few
+    /// hundred queries a minute, not one per unit.
+    fn check_drops(&mut self, now: NaiveDateTime) -> Result<(), AppError> {
+        let db = self.context.db.clone();
+        let hooks = db.read_blocking(|conn| Self::listening(conn, "unit.drop"))?;
+        let touched: Vec<String> = self.touched.drain().collect();
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let mut due: HashSet<String> = touched.iter().cloned().collect();
+        let names: Vec<&str> = touched.iter().map(String::as_str).collect();
+        for above in db
+            .read_blocking(|conn| crate::tallies::tree::ancestors(conn, &names))?
+            .into_values()
+        {
+            due.extend(above);
+        }
+        let all = db.read_blocking(queries::list_units)?;
+        let mut watched_units: Vec<(&Row, Vec<queries::Unit>)> = Vec::new();
+        for hook in &hooks {
             let roots = db.read_blocking(|conn| watched(conn, hook))?;
             let mut units: Vec<queries::Unit> = roots
                 .iter()
                 .flat_map(|root| queries::subtree(&all, root))
                 .collect();
+            units.sort_by(|a, b| a.code.cmp(&b.code));
             units.dedup_by(|a, b| a.code == b.code);
-            for unit in units {
-                if let Some((data, day)) =
-                    db.read_blocking(|conn| self.dropped(conn, &unit, now))?
-                {
+            watched_units.push((hook, units));
+        }
+        // The others longest unlooked at first, a share of them a check.
+        let stale =
+            |at: Option<&NaiveDateTime>| at.is_none_or(|at| now - *at >= SWEEP_EVERY || now < *at);
+        let mut others: Vec<(Option<NaiveDateTime>, String)> = watched_units
+            .iter()
+            .flat_map(|(_, units)| units.iter())
+            .filter(|u| !due.contains(&u.code) && stale(self.swept.get(&u.code)))
+            .map(|u| (self.swept.get(&u.code).copied(), u.code.clone()))
+            .collect();
+        others.sort();
+        others.dedup();
+        let share = (all.len() as u64)
+            .div_ceil((SWEEP_EVERY.num_seconds() / CHECK_EVERY.num_seconds()).max(1) as u64)
+            .max(SWEEP_AT_LEAST) as usize;
+        due.extend(others.into_iter().take(share).map(|(_, code)| code));
+
+        let mut looked: HashMap<String, Option<(Value, chrono::NaiveDate)>> = HashMap::new();
+        for (hook, units) in &watched_units {
+            for unit in units.iter().filter(|u| due.contains(&u.code)) {
+                if !looked.contains_key(&unit.code) {
+                    let found = db.read_blocking(|conn| self.dropped(conn, unit, now))?;
+                    looked.insert(unit.code.clone(), found);
+                    self.looked.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(Some((data, day))) = looked.get(&unit.code) {
                     let dedupe = format!("unit.drop:{}:{day}", unit.code);
                     db.write_blocking(|conn| {
-                        record(conn, hook, "unit.drop", &dedupe, &unit.code, data, now)
+                        record(
+                            conn,
+                            hook,
+                            "unit.drop",
+                            &dedupe,
+                            &unit.code,
+                            data.clone(),
+                            now,
+                        )
                     })?;
                 }
             }
         }
-        self.summaries(now)
+        for code in looked.into_keys() {
+            self.swept.insert(code, now);
+        }
+        Ok(())
     }
 
     /// A unit's whole report of a period the dispatcher names itself (never a bad one).

@@ -483,7 +483,68 @@ async fn a_submissions_latency_does_not_change_while_deliveries_fail(app: TestAp
     );
 }
 
+/// Waits until the dispatcher's count of units looked at for `unit.drop` stops at a new value
+/// (a check ran), at most 10 s; returns it.
+fn looked_after(app: &TestApp, before: u64) -> u64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = app.state.signals.units_looked();
+        if now > before {
+            // Let the check finish its units.
+            std::thread::sleep(Duration::from_millis(700));
+            let settled = app.state.signals.units_looked();
+            if settled == now {
+                return now;
+            }
+            continue;
+        }
+        assert!(std::time::Instant::now() < deadline, "no check ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A nation of 150 units watched for `unit.drop`: each minute's check looks at the units that
+/// got responses and the units above them, plus at most 100 others, so that every unit is
+/// looked at within the hour, not at every unit every minute.
+async fn a_check_looks_at_the_units_with_responses_not_at_every_unit(app: TestApp) {
+    let svc = app.service().await;
+    let admin = app.admin.clone();
+    let add = |code: String, parent: Option<&str>| json!({"code": code, "name": format!("Unit {code}"), "timezone": "Asia/Jakarta", "parent": parent});
+    app.clock.set(at("2025-08-15 01:00:00"));
+    for body in std::iter::once(add("nasional".into(), None))
+        .chain(std::iter::once(add("prov".into(), Some("nasional"))))
+        .chain((0..148).map(|i| add(format!("u{i:03}"), Some("prov"))))
+    {
+        let (status, created) = send(&svc, post("/api/v1/units", Some(&admin), &body)).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let receiver = Receiver::any(false);
+    let (status, _) = hook(
+        &svc,
+        &admin,
+        json!({"url": receiver.url, "events": ["unit.drop"], "secret": SECRET, "unit": "nasional"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // The first checks look at everyone, at most 100 a minute: 100, then the other 50.
+    let mut seen = app.state.signals.units_looked();
+    app.clock.set(at("2025-08-15 01:01:00"));
+    let first = looked_after(&app, seen) - seen;
+    seen += first;
+    app.clock.set(at("2025-08-15 01:02:00"));
+    let second = looked_after(&app, seen) - seen;
+    seen += second;
+    assert_eq!((first, second), (100, 50));
+    // A response at one unit: the next check looks at it, its province and the nation only.
+    submit(&svc, &admin, "u007", [3; 9], json!({})).await;
+    std::thread::sleep(Duration::from_millis(800));
+    app.clock.set(at("2025-08-15 01:03:00"));
+    let third = looked_after(&app, seen) - seen;
+    assert_eq!(third, 3);
+}
+
 both_backends!(
+    a_check_looks_at_the_units_with_responses_not_at_every_unit,
     a_low_response_is_delivered_signed_and_a_receiver_that_was_down_gets_it_later,
     webhooks_are_checked_scoped_and_removed,
     a_quiet_tablet_and_a_week_a_grade_down_fire_their_events,
