@@ -6,7 +6,7 @@
 //! partitions left empty are dropped, so their space returns at once.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeZone};
@@ -68,7 +68,7 @@ pub struct Archived {
 }
 
 /// An archive as recorded in the database.
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Insertable)]
 #[diesel(table_name = archives)]
 struct Record {
     id: String,
@@ -104,13 +104,15 @@ pub fn notice(
     conn: &mut DbConn,
     first_day: NaiveDate,
 ) -> Result<Option<crate::engine::Notice>, AppError> {
-    let Some(before) = closed_before(conn)? else {
+    // The cut is the latest file's year: one query for both.
+    let files = files(conn)?;
+    let Some(before) = files.last().map(|(year, _)| *year) else {
         return Ok(None);
     };
     if first_day.year() >= before {
         return Ok(None);
     }
-    let file = files(conn)?
+    let file = files
         .into_iter()
         .find(|(year, _)| *year > first_day.year())
         .map(|(_, f)| f)
@@ -172,7 +174,10 @@ pub fn run(
     ));
     let io = |e: std::io::Error| AppError::internal(format!("writing {}: {e}", out.display()));
     let file = File::create_new(&partial).map_err(io)?;
-    let mut gz = GzEncoder::new(BufWriter::new(file), Compression::default());
+    let mut gz = GzEncoder::new(
+        Hashing(BufWriter::new(file), Sha256::new()),
+        Compression::default(),
+    );
     let header = Header {
         kepuasan_archive: FORMAT,
         before_year: before,
@@ -213,11 +218,9 @@ pub fn run(
             units_with_rows += 1;
         }
     }
-    let file = gz
-        .finish()
-        .map_err(io)?
-        .into_inner()
-        .map_err(|e| io(e.into_error()))?;
+    let Hashing(buffered, hasher) = gz.finish().map_err(io)?;
+    let sha256 = format!("{:x}", hasher.finalize());
+    let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     drop(file);
     std::fs::rename(&partial, out).map_err(io)?;
@@ -233,7 +236,6 @@ pub fn run(
             out.display()
         )));
     }
-    let sha256 = digest(out)?;
     let id = uuid::Uuid::now_v7().to_string();
     let record = Record {
         id: id.clone(),
@@ -256,7 +258,7 @@ pub fn run(
         for (code, _, bound) in &bounds {
             remove(db, code, *bound)?;
         }
-        // Every unit's bound is after the UTC start of `before` less a day.
+        // Partitions that end by the earliest unit's cut hold archived rows only.
         let earliest = bounds.iter().map(|(_, _, b)| *b).min();
         partitions_dropped = match earliest {
             Some(end) => {
@@ -345,7 +347,6 @@ pub fn open(
             header.kepuasan_archive
         )));
     }
-    let bad = bad.clone();
     let rows = lines.map(move |l| {
         let l = l.map_err(|e| bad(e.to_string()))?;
         serde_json::from_str::<Line>(&l).map_err(|e| bad(format!("a bad line: {e}")))
@@ -356,11 +357,9 @@ pub fn open(
 /// The header of an archive file and how many rows it holds, every line read.
 pub fn count(path: &Path) -> Result<(Header, u64), AppError> {
     let (header, rows) = open(path)?;
-    let mut n = 0;
-    for row in rows {
-        row?;
-        n += 1;
-    }
+    let n = rows
+        .map(|row| row.map(|_| 1))
+        .sum::<Result<u64, AppError>>()?;
     Ok((header, n))
 }
 
@@ -409,19 +408,17 @@ pub fn suggestions(
     Ok(out)
 }
 
-fn digest(path: &Path) -> Result<String, AppError> {
-    let mut file = File::open(path)
-        .map_err(|e| AppError::internal(format!("reading {}: {e}", path.display())))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0; 1 << 16];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| AppError::internal(format!("reading {}: {e}", path.display())))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
+/// A writer that hashes what passes through it: the file's SHA-256 without reading it again.
+struct Hashing<W>(W, Sha256);
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.0.write(bytes)?;
+        self.1.update(&bytes[..n]);
+        Ok(n)
     }
-    Ok(format!("{:x}", hasher.finalize()))
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }

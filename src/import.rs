@@ -247,6 +247,8 @@ pub fn import(
     // prepared row at once; a real run is one transaction.
     let mut run = |conn: &mut DbConn| -> Result<(), AppError> {
         let mut pending = crate::tallies::Pending::default();
+        // Years archived and closed take no more questionnaires; read once an import.
+        let closed = crate::archive::closed_before(conn)?;
         for row in rows {
             let prepared =
                 submission(&table, row, default_unit, instrument).and_then(|(mut req, date)| {
@@ -254,7 +256,7 @@ pub fn import(
                     let occurrence = seen.entry(key).or_insert(0);
                     req.submission_id = derived_id(&req, date, *occurrence);
                     *occurrence += 1;
-                    let at = received_at(conn, &req.unit, date, now).map_err(to_fields)?;
+                    let at = received_at(conn, &req.unit, date, closed, now).map_err(to_fields)?;
                     checker
                         .prepare(conn, Some(caller), &req, at, now)
                         .map_err(to_fields)
@@ -383,11 +385,13 @@ pub fn populations(
     Ok(report)
 }
 
-/// Noon of the questionnaire's date in its unit's time zone (UTC), refused in the future.
+/// Noon of the questionnaire's date in its unit's time zone (UTC), refused in the future and
+/// in a year before `closed` (archived).
 fn received_at(
     conn: &mut DbConn,
     unit: &str,
     date: NaiveDate,
+    closed: Option<i32>,
     now: NaiveDateTime,
 ) -> Result<NaiveDateTime, AppError> {
     let found = queries::find_unit(conn, unit)?
@@ -398,7 +402,7 @@ fn received_at(
     if date > today {
         return Err(AppError::field("date", format!("{date} is in the future")));
     }
-    if let Some(year) = crate::archive::closed_before(conn)?
+    if let Some(year) = closed
         && date.year() < year
     {
         return Err(AppError::field(

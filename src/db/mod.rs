@@ -181,6 +181,8 @@ pub struct Db {
     read: Pool<ConnManager>,
     write: Pool<ConnManager>,
     replica: Option<Replica>,
+    /// SQLite: after a failed fill of the WAL ([`wal_room`]), when to try again.
+    wal_retry: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 /// A PostgreSQL streaming replica that reports read from. After a failure it is left alone for
@@ -400,6 +402,7 @@ impl Db {
             read,
             write,
             replica: None,
+            wal_retry: Default::default(),
         })
     }
 
@@ -499,7 +502,7 @@ impl Db {
     ) -> Result<T, AppError> {
         let mut conn = self.write.get()?;
         if let DbKind::Sqlite(path) = &self.kind {
-            wal_room(&mut conn, path)?;
+            wal_room(&mut conn, path, &self.wal_retry)?;
         }
         f(&mut conn)
     }
@@ -535,30 +538,29 @@ pub const WAL_ROOM: u64 = 8 << 20;
 /// with it the acknowledged transaction at the end of the log. PostgreSQL fills its WAL
 /// segments with zeros ahead for the same reason. Zeros past the last frame are what SQLite
 /// reads as the end of the log. Checked with one `stat` a write; filled under the write lock.
-fn wal_room(conn: &mut DbConn, path: &str) -> Result<(), AppError> {
-    use std::sync::Mutex;
-    use std::time::Instant;
-    // After a fill that failed (a disk short of room), the next is tried a minute later.
-    static RETRY_AT: Mutex<Option<Instant>> = Mutex::new(None);
+fn wal_room(
+    conn: &mut DbConn,
+    path: &str,
+    retry_at: &std::sync::Mutex<Option<std::time::Instant>>,
+) -> Result<(), AppError> {
+    use std::time::{Duration, Instant};
     let wal = format!("{path}-wal");
-    let long_enough = |wal: &str| std::fs::metadata(wal).is_ok_and(|m| m.len() >= WAL_ROOM);
-    if long_enough(&wal) || !std::path::Path::new(path).exists() {
-        return Ok(());
-    }
-    if RETRY_AT
-        .lock()
-        .map(|at| at.is_some_and(|at| Instant::now() < at))
-        .unwrap_or(false)
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() >= WAL_ROOM)
+        || !std::path::Path::new(path).exists()
     {
         return Ok(());
     }
-    let filled = write_tx(conn, |_| Ok(fill(&wal)));
-    if let Err(e) = filled? {
+    // After a fill that failed (a disk short of room), the next is tried a minute later.
+    let waiting = |at: &Option<Instant>| at.is_some_and(|at| Instant::now() < at);
+    if retry_at.lock().is_ok_and(|at| waiting(&at)) {
+        return Ok(());
+    }
+    if let Err(e) = write_tx(conn, |_| Ok(fill(&wal)))? {
         // Writes go on without the margin rather than stop: a disk this short of room will
         // soon refuse them anyway, and answer 503 then.
         tracing::warn!(error = %e, wal, "could not write the SQLite log ahead; retrying in a minute");
-        if let Ok(mut at) = RETRY_AT.lock() {
-            *at = Some(Instant::now() + std::time::Duration::from_secs(60));
+        if let Ok(mut at) = retry_at.lock() {
+            *at = Some(Instant::now() + Duration::from_secs(60));
         }
     }
     Ok(())

@@ -74,10 +74,7 @@ pub fn ensure(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<String>, AppE
 }
 
 /// The yearly partitions there are, oldest first, with their years.
-pub fn list(conn: &mut DbConn) -> Result<Vec<(i32, String)>, AppError> {
-    let DbConn::Postgres(pg) = conn else {
-        return Ok(Vec::new());
-    };
+fn list(pg: &mut diesel::PgConnection) -> Result<Vec<(i32, String)>, AppError> {
     let names: Vec<Name> = diesel::sql_query(
         "SELECT c.relname AS name FROM pg_inherits i
          JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
@@ -93,15 +90,14 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<(i32, String)>, AppError> {
 /// Drops the yearly partitions that end on or before `end` (UTC) and hold no row: after an
 /// archive removed their rows, their space returns at once instead of after a vacuum.
 pub fn drop_empty_before(conn: &mut DbConn, end: NaiveDateTime) -> Result<Vec<String>, AppError> {
+    let DbConn::Postgres(pg) = conn else {
+        return Ok(Vec::new());
+    };
     let mut dropped = Vec::new();
-    for (year, table) in list(conn)? {
-        let (_, to) = bounds(year);
-        if to > end {
+    for (year, table) in list(pg)? {
+        if bounds(year).1 > end {
             continue;
         }
-        let DbConn::Postgres(pg) = conn else {
-            unreachable!("only PostgreSQL lists partitions")
-        };
         let empty: Exists = diesel::sql_query(format!(
             "SELECT NOT EXISTS (SELECT 1 FROM {table}) AS exists"
         ))

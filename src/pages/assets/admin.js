@@ -293,7 +293,9 @@
   const table = (head, rows, cls = "") => `<div class="scroll" tabindex="0"><table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
   const field = (id, label, input, hint) => `<div class="field"><label for="${id}">${esc(label)}</label>${input}${hint ? `<span class="hint" id="${id}-hint">${esc(hint)}</span>` : ""}</div>`;
   const text = (id, v = "", extra = "") => `<input id="${id}" value="${esc(v || "")}" ${extra}>`;
-  const box = (id, label, on) => `<div class="check"><input type="checkbox" id="${id}"${on ? " checked" : ""}><label for="${id}">${esc(label)}</label></div>`;
+  const box = (id, label, on, extra = "") => `<div class="check"><input type="checkbox" id="${id}"${extra ? " " + extra : ""}${on ? " checked" : ""}><label for="${id}">${esc(label)}</label></div>`;
+  // A secret shown once, to copy now (a counter key, a signing secret, a webhook's secret).
+  const secretBox = () => (state.secret ? `<div class="secret" role="status" id="secret"><p><strong>${t("secretOnce")}</strong></p><p><code>${esc(state.secret)}</code></p></div>` : "");
 
   // ---- units and services ------------------------------------------------------------------
   function unitsView() {
@@ -363,10 +365,9 @@
     state.keys = all.filter((k) => k.units.includes(state.unit));
   }
   function keysView() {
-    const secret = state.secret ? `<div class="secret" role="status" id="secret"><p><strong>${t("secretOnce")}</strong></p><p><code>${esc(state.secret)}</code></p></div>` : "";
     const rows = state.keys.map((k) => [esc(L().roles[k.role] || k.role), esc(k.name), esc(when(k.created_at)), esc(when(k.last_used_at)),
       k.revoked_at ? esc(when(k.revoked_at)) : `<button type="button" class="danger" data-revoke="${esc(k.id)}" data-name="${esc(k.name)}">${t("revoke")}</button>`]);
-    return `<h2>${t("nav").keys}</h2>${secret}<form id="counter" class="panel">${unitPicker()}
+    return `<h2>${t("nav").keys}</h2>${secretBox()}<form id="counter" class="panel">${unitPicker()}
       ${field("counter-name", t("counterName"), text("counter-name", "", 'required maxlength="200"'))}<div><button type="submit">${t("makeCounter")}</button></div></form>
       <section class="panel"><h3>${t("signingTitle")}</h3><p>${t("signingText")}</p><button type="button" id="signing">${t("showSigning")}</button></section>
       <section class="panel" aria-labelledby="keys-title"><h3 id="keys-title">${t("keysOfUnit")}</h3>${rows.length ? table([t("role"), t("name"), t("created"), t("lastUsed"), t("revoked")], rows) : "<p>-</p>"}</section>`;
@@ -492,7 +493,7 @@
     const mail = Boolean(config().mail);
     const mailed = state.mailed && mail;
     const units = admin() ? unitOptions(state.unit, t("allUnits")) : unitOptions(state.unit);
-    const events = `<fieldset class="events" id="hook-events"><legend>${t("events")}</legend>${EVENTS.map((e) => `<div class="check"><input type="checkbox" id="ev-${e.replace(".", "-")}" data-event value="${e}"${mailed === e.startsWith("summary.") ? " checked" : ""}><label for="ev-${e.replace(".", "-")}">${esc(L().eventNames[e])}</label></div>`).join("")}</fieldset>`;
+    const events = `<fieldset class="events" id="hook-events"><legend>${t("events")}</legend>${EVENTS.map((e) => box(`ev-${e.replace(".", "-")}`, L().eventNames[e], mailed === e.startsWith("summary."), `data-event value="${e}"`)).join("")}</fieldset>`;
     const target = mailed
       ? field("hook-email", t("email"), '<input id="hook-email" type="email" required maxlength="200" autocomplete="email">')
       : `${field("hook-url", t("url"), '<input id="hook-url" type="url" required maxlength="2000" placeholder="https://" aria-describedby="hook-url-hint">', t("urlHint"))}
@@ -517,8 +518,7 @@
         String(d.attempts), esc([d.last_status, d.last_error].filter((x) => x !== null && x !== undefined && x !== "").join(" · ") || "-"),
         d.status === "pending" ? esc(when(d.next_attempt_at)) : "-"])) : `<p>${t("noDeliveries")}</p>`}
       <div><button type="button" class="secondary" id="deliveries-close">${t("close")}</button></div></section>` : "";
-    const secret = state.secret ? `<div class="secret" role="status" id="secret"><p><strong>${t("secretOnce")}</strong></p><p><code>${esc(state.secret)}</code></p></div>` : "";
-    return `<h2>${t("nav").signals}</h2><p>${t("signalsText")}</p>${secret}
+    return `<h2>${t("nav").signals}</h2><p>${t("signalsText")}</p>${secretBox()}
       <section class="panel" aria-labelledby="hooks-title"><h3 id="hooks-title">${t("signalsList")}</h3>
       ${rows.length ? table([t("destination"), t("unit"), t("events"), t("threshold"), t("created"), t("status"), ""], rows, "hooks") : `<p>${t("noSignals")}</p>`}</section>
       ${sent}${form}`;
