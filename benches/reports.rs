@@ -43,8 +43,11 @@ struct Args {
     years: i64,
     rounds: usize,
     backend: String,
-    /// A SQLite file to keep: loaded when missing, reused (and not loaded again) when there.
+    /// A SQLite file (or, on PostgreSQL, a database name) to keep: loaded when missing or
+    /// empty, reused (and not loaded again) when it holds responses, never dropped.
     keep: Option<String>,
+    /// Print the statements each tree report ran, with their times.
+    queries: bool,
     /// Provinces, districts per province and units per district.
     tree: Option<[u64; 3]>,
 }
@@ -57,6 +60,7 @@ fn args() -> Args {
         rounds: 5,
         backend: "sqlite".into(),
         keep: None,
+        queries: false,
         tree: None,
     };
     let mut it = std::env::args().skip(1);
@@ -71,7 +75,8 @@ fn args() -> Args {
             "--years" => out.years = number(it.next(), "--years") as i64,
             "--rounds" => out.rounds = number(it.next(), "--rounds") as usize,
             "--backend" => out.backend = it.next().expect("--backend sqlite|postgres"),
-            "--keep" => out.keep = Some(it.next().expect("--keep FILE")),
+            "--keep" => out.keep = Some(it.next().expect("--keep FILE|DATABASE")),
+            "--queries" => out.queries = true,
             "--tree" => {
                 let shape = it.next().expect("--tree PxDxU");
                 let parts: Vec<u64> = shape.split('x').filter_map(|p| p.parse().ok()).collect();
@@ -152,8 +157,7 @@ fn load(db: &Db, registry: &Registry, args: &Args, end: NaiveDateTime) {
         }
         db.write_blocking(|conn| {
             write_tx(conn, |conn| {
-                let inserted = queries::insert_new_responses(conn, &rows)?;
-                assert!(inserted.iter().all(|i| *i), "the loader's ids are fresh");
+                queries::insert_fresh_responses(conn, &rows)?;
                 pending.flush(conn)
             })
         })
@@ -181,10 +185,10 @@ fn leaf(p: u64, d: u64, u: u64) -> String {
 }
 
 /// Creates the nation, its provinces, districts and units (each province in one of the three
-/// zones), then loads the rows and the units' own tallies one district a transaction, and
-/// last counts the tallies of what sits below each unit, level by level from the districts up.
+/// zones), then loads the rows (`COPY` on PostgreSQL) one district a transaction with the
+/// units' own tallies and the district's `below` rows; the `below` rows of a province and of
+/// the nation are merged in memory as the load goes and written once each.
 fn load_tree(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3], end: NaiveDateTime) {
-    let instrument = registry.get("skm-2017").expect("skm-2017");
     let made = end - chrono::Duration::days(args.years * 365 + 30);
     db.write_blocking(|conn| {
         write_tx(conn, |conn| {
@@ -221,51 +225,107 @@ fn load_tree(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3], end
     })
     .expect("units");
     let started = Instant::now();
-    let mut rng = StdRng::seed_from_u64(14_2017);
     let units = p * d * u;
-    let mut done = 0u64;
-    for i in 0..p {
-        let tz = parse_timezone(ZONES[(i % 3) as usize]).expect("zone");
-        for j in 0..d {
-            let mut rows = Vec::new();
-            for k in 0..u {
-                let n = i * d * u + j * u + k;
-                let count = args.responses / units + u64::from(n < args.responses % units);
-                let code = leaf(i, j, k);
-                let days = args.years * 365;
-                rows.extend((0..count).map(|_| {
-                    kepuasan::demo::response(&mut rng, &code, SERVICES, (n % 4) as u8, end, days)
-                }));
+    let days = args.years * 365;
+    let responses = args.responses;
+    // One thread makes each district's rows and tallies while this one writes the one before.
+    let (send, batches) = std::sync::mpsc::sync_channel(2);
+    let registry_ = registry.clone();
+    let maker = std::thread::spawn(move || {
+        let instrument = registry_.get("skm-2017").expect("skm-2017");
+        let mut rng = StdRng::seed_from_u64(14_2017);
+        for i in 0..p {
+            let tz = parse_timezone(ZONES[(i % 3) as usize]).expect("zone");
+            for j in 0..d {
+                let mut rows = Vec::new();
+                for k in 0..u {
+                    let n = i * d * u + j * u + k;
+                    let count = responses / units + u64::from(n < responses % units);
+                    let code = leaf(i, j, k);
+                    rows.extend((0..count).map(|_| {
+                        kepuasan::demo::response(
+                            &mut rng,
+                            &code,
+                            SERVICES,
+                            (n % 4) as u8,
+                            end,
+                            days,
+                        )
+                    }));
+                }
+                let mut own = Pending::default();
+                for row in &rows {
+                    own.add(&Entry::of(instrument, tz, row).expect("entry"), &row.flags);
+                }
+                let below = own.lifted(&district(i, j));
+                if send.send((i, j, rows, own, below)).is_err() {
+                    return;
+                }
             }
-            let mut pending = Pending::default();
-            for row in &rows {
-                pending.add(&Entry::of(instrument, tz, row).expect("entry"), &row.flags);
-            }
-            db.write_blocking(|conn| {
-                write_tx(conn, |conn| {
-                    for chunk in rows.chunks(10_000) {
-                        let inserted = queries::insert_new_responses(conn, chunk)?;
-                        assert!(inserted.iter().all(|i| *i), "the loader's ids are fresh");
-                    }
-                    pending.flush_own(conn)
-                })
-            })
-            .expect("bulk load");
-            done += rows.len() as u64;
         }
+    });
+    let mut done = 0u64;
+    let mut nation = Pending::default();
+    let mut province_below = Pending::default();
+    // Seconds spent writing the rows and the tallies.
+    let mut writing = [0.0; 2];
+    for (i, j, rows, own, below_district) in batches {
+        province_below.absorb(below_district.lifted(&province(i)));
+        db.write_blocking(|conn| {
+            write_tx(conn, |conn| {
+                bulk_mode(conn)?;
+                let t = Instant::now();
+                queries::insert_fresh_responses(conn, &rows)?;
+                writing[0] += t.elapsed().as_secs_f64();
+                let t = Instant::now();
+                own.insert_new(conn)?;
+                below_district.insert_new(conn)?;
+                writing[1] += t.elapsed().as_secs_f64();
+                Ok(())
+            })
+        })
+        .expect("bulk load");
+        done += rows.len() as u64;
+        if j + 1 < d {
+            continue;
+        }
+        let below = std::mem::take(&mut province_below);
+        nation.absorb(below.lifted("nasional"));
+        let t = Instant::now();
+        db.write_blocking(|conn| {
+            write_tx(conn, |conn| {
+                bulk_mode(conn)?;
+                below.insert_new(conn)
+            })
+        })
+        .expect("bulk load");
+        writing[1] += t.elapsed().as_secs_f64();
+        let all = started.elapsed().as_secs_f64();
         eprintln!(
-            "loaded {} of {p} provinces, {done} responses, {:.0} responses/s",
+            "loaded {} of {p} provinces, {done} responses, {:.0} responses/s ({:.0}% of the time writing rows, {:.0}% tallies)",
             i + 1,
-            done as f64 / started.elapsed().as_secs_f64()
+            done as f64 / all,
+            100.0 * writing[0] / all,
+            100.0 * writing[1] / all
         );
     }
-    let counting = Instant::now();
-    db.write_blocking(|conn| write_tx(conn, kepuasan::tallies::tree::recount_all))
-        .expect("recount");
-    eprintln!(
-        "counted the tallies below every unit in {:.0} s",
-        counting.elapsed().as_secs_f64()
-    );
+    maker.join().expect("the rows were made");
+    db.write_blocking(|conn| {
+        write_tx(conn, |conn| {
+            bulk_mode(conn)?;
+            nation.insert_new(conn)
+        })
+    })
+    .expect("bulk load");
+}
+
+/// On PostgreSQL, skips the foreign-key checks of the rest of the transaction, as a bulk
+/// load does (`pg_restore --disable-triggers`): every unit the rows name was just created.
+fn bulk_mode(conn: &mut DbConn) -> Result<(), kepuasan::error::AppError> {
+    if let DbConn::Postgres(pg) = conn {
+        diesel::sql_query("SET LOCAL session_replication_role = replica").execute(pg)?;
+    }
+    Ok(())
 }
 
 /// A report timed (median of the rounds), with the tally rows its last round read.
@@ -277,6 +337,7 @@ fn timed(
 ) -> (f64, reporting::UnitReport, u64) {
     let rules = FlagRules::default();
     let (ms, (report, rows)) = time(rounds, || {
+        STATEMENTS.lock().unwrap().clear();
         db.read_blocking(|c| {
             let before = kepuasan::tallies::rows_read();
             let report = reporting::unit_report(c, registry, &rules, req)?;
@@ -285,6 +346,51 @@ fn timed(
         .expect("report")
     });
     (ms, report, rows)
+}
+
+/// The statements run since the last round began, with their times (`--queries`).
+static STATEMENTS: std::sync::Mutex<Vec<(String, f64)>> = std::sync::Mutex::new(Vec::new());
+
+/// Whether statements are recorded: during the tree's reports, not the load.
+static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Times every statement of every connection opened after it is installed, into
+/// [`STATEMENTS`] while [`RECORDING`].
+#[derive(Default)]
+struct StatementTimer(Option<Instant>);
+
+impl diesel::connection::Instrumentation for StatementTimer {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        use diesel::connection::InstrumentationEvent as E;
+        match event {
+            E::StartQuery { .. } => self.0 = Some(Instant::now()),
+            E::FinishQuery { query, .. } => {
+                if let Some(t) = self.0.take()
+                    && RECORDING.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    let sql: String = query.to_string().chars().take(160).collect();
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    STATEMENTS.lock().unwrap().push((sql, ms));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Prints the statements of the last report round: how many, their total time, the slowest.
+fn print_statements(name: &str) {
+    let statements = STATEMENTS.lock().unwrap();
+    let total: f64 = statements.iter().map(|s| s.1).sum();
+    println!(
+        "  {name}: {} statements, {total:.1} ms in the database",
+        statements.len()
+    );
+    let mut slowest: Vec<&(String, f64)> = statements.iter().collect();
+    slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (sql, ms) in slowest.into_iter().take(12) {
+        println!("    {ms:7.2} ms  {sql}");
+    }
 }
 
 /// The tree's reports: a district, a province and the nation over the last quarter, and the
@@ -310,6 +416,9 @@ fn tree_reports(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3]) 
     let mut ms = Vec::new();
     for (name, req) in &cases {
         let (took, report, rows) = timed(db, registry, args.rounds, req);
+        if args.queries {
+            print_statements(name);
+        }
         println!(
             "{name} {} {}: report {took:.1} ms (median of {}), {rows} tally rows read, {} units pooled, {} respondents, IKM {}",
             req.unit,
@@ -340,6 +449,42 @@ fn tree_reports(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3]) 
                 );
             }
         }
+        if *name == "province" || *name == "nation" {
+            // The tallies below were merged in memory as the load went: their pooled count
+            // and IKM must be the rows'.
+            let instrument = registry.get("skm-2017").expect("skm-2017");
+            let provinces: Vec<u64> = if *name == "nation" {
+                (0..p).collect()
+            } else {
+                vec![mp]
+            };
+            let mut tally = Tally::new(instrument);
+            for zone in 0..3 {
+                let mine: Vec<String> = provinces
+                    .iter()
+                    .filter(|i| *i % 3 == zone)
+                    .map(|i| format!("{}-", province(*i)))
+                    .collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                let tz = parse_timezone(ZONES[zone as usize]).unwrap();
+                let keep = |code: &str| mine.iter().any(|m| code.starts_with(m.as_str()));
+                let part = db
+                    .read_blocking(|c| Ok(rows_tally(c, instrument, None, &keep, tz, &quarter)))
+                    .expect("rows");
+                tally.merge(&part);
+            }
+            assert_eq!(
+                score(instrument, &tally),
+                (
+                    report.report.respondents,
+                    report.report.ikm.as_ref().map(|v| v.format_id())
+                ),
+                "{}: the rows and the tallies give one count and one IKM",
+                req.unit
+            );
+        }
         ms.push(took);
     }
     println!(
@@ -368,31 +513,56 @@ fn group_by_rows(
     units: &[(String, chrono_tz::Tz)],
     period: &Period,
 ) -> BTreeMap<String, Option<String>> {
-    let mut out = BTreeMap::new();
-    for (code, tz) in units {
-        let (from, to) = period.utc_range(*tz);
-        let groups: Vec<(String, i64)> = responses::table
-            .filter(responses::unit_code.eq(code))
-            .filter(responses::received_at.ge(from))
-            .filter(responses::received_at.lt(to))
-            .group_by(responses::answers)
-            .select((responses::answers, diesel::dsl::count_star()))
-            .load(conn)
-            .expect("group by");
-        let mut tally = Tally::new(instrument);
-        for (answers, n) in groups {
-            let map: BTreeMap<String, i64> = serde_json::from_str(&answers).expect("answers");
-            let answers =
-                Answers::from_pairs(instrument, map.iter().map(|(k, v)| (k.as_str(), *v)))
-                    .expect("valid answers");
-            for _ in 0..n {
-                tally.add_checked(&answers);
-            }
-        }
-        let report = engine::compute(instrument, &tally, &Options::default()).expect("score");
-        out.insert(code.clone(), report.ikm.map(|v| v.format_id()));
+    units
+        .iter()
+        .map(|(code, tz)| {
+            let tally = rows_tally(conn, instrument, Some(code), &|_| true, *tz, period);
+            (code.clone(), score(instrument, &tally).1)
+        })
+        .collect()
+}
+
+/// The tally of the rows received in `period` in time zone `tz`, by a GROUP BY over the rows:
+/// of `unit` alone, or (`None`) of every unit whose code `keep` takes.
+fn rows_tally(
+    conn: &mut DbConn,
+    instrument: &Instrument,
+    unit: Option<&str>,
+    keep: &dyn Fn(&str) -> bool,
+    tz: chrono_tz::Tz,
+    period: &Period,
+) -> Tally {
+    let (from, to) = period.utc_range(tz);
+    let query = responses::table
+        .filter(responses::received_at.ge(from))
+        .filter(responses::received_at.lt(to))
+        .group_by((responses::unit_code, responses::answers))
+        .select((
+            responses::unit_code,
+            responses::answers,
+            diesel::dsl::count_star(),
+        ));
+    let groups: Vec<(String, String, i64)> = match unit {
+        Some(unit) => query.filter(responses::unit_code.eq(unit)).load(conn),
+        None => query.load(conn),
     }
-    out
+    .expect("group by");
+    let mut tally = Tally::new(instrument);
+    for (_, answers, n) in groups.into_iter().filter(|g| keep(&g.0)) {
+        let map: BTreeMap<String, i64> = serde_json::from_str(&answers).expect("answers");
+        let answers = Answers::from_pairs(instrument, map.iter().map(|(k, v)| (k.as_str(), *v)))
+            .expect("valid answers");
+        for _ in 0..n {
+            tally.add_checked(&answers);
+        }
+    }
+    tally
+}
+
+/// Respondents and IKM (as printed) of a tally.
+fn score(instrument: &Instrument, tally: &Tally) -> (u64, Option<String>) {
+    let report = engine::compute(instrument, tally, &Options::default()).expect("score");
+    (report.respondents, report.ikm.map(|v| v.format_id()))
 }
 
 /// Median milliseconds of `rounds` runs of `f`, and its last result.
@@ -414,6 +584,12 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let args = args();
+    if args.queries {
+        diesel::connection::set_default_instrumentation(|| {
+            Some(Box::new(StatementTimer::default()))
+        })
+        .expect("instrumentation");
+    }
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
     let (url, pg_name) = match args.backend.as_str() {
         "sqlite" => (
@@ -425,10 +601,32 @@ fn main() {
         "postgres" => {
             let base = std::env::var("TEST_DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("kepuasan_reports_{}", std::process::id());
-            admin_sql(&base, &format!("CREATE DATABASE {name}"));
             let root = base.rsplit_once('/').unwrap().0;
-            (format!("{root}/{name}"), Some((base, name)))
+            match &args.keep {
+                Some(name) => {
+                    assert!(
+                        name.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                        "--keep takes a database name of lowercase letters, digits and underscores"
+                    );
+                    let mut conn = diesel::PgConnection::establish(&base).expect("PostgreSQL");
+                    let exists: i64 =
+                        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+                            "(SELECT count(*) FROM pg_database WHERE datname = '{name}')"
+                        )))
+                        .get_result(&mut conn)
+                        .expect("pg_database");
+                    if exists == 0 {
+                        admin_sql(&base, &format!("CREATE DATABASE {name}"));
+                    }
+                    (format!("{root}/{name}"), None)
+                }
+                None => {
+                    let name = format!("kepuasan_reports_{}", std::process::id());
+                    admin_sql(&base, &format!("CREATE DATABASE {name}"));
+                    (format!("{root}/{name}"), Some((base, name)))
+                }
+            }
         }
         other => panic!("unknown backend {other}"),
     };
@@ -449,13 +647,12 @@ fn main() {
         }
     }
     let load_s = started.elapsed().as_secs_f64();
-    if let Some(kepuasan::db::DbKind::Sqlite(_)) = Some(db.kind()) {
-        db.write_blocking(|c| {
-            use diesel::connection::SimpleConnection;
-            c.batch_execute("ANALYZE").map_err(Into::into)
-        })
-        .expect("analyze");
-    }
+    // What autovacuum and SQLite's optimize do in service: plans made on fresh statistics.
+    db.write_blocking(|c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("ANALYZE").map_err(Into::into)
+    })
+    .expect("analyze");
     let tally_rows: i64 = db
         .read_blocking(|c| {
             kepuasan::db::schema::tallies::table
@@ -481,6 +678,7 @@ fn main() {
                 format!("loaded in {load_s:.0} s")
             }
         );
+        RECORDING.store(args.queries, std::sync::atomic::Ordering::Relaxed);
         tree_reports(&db, &registry, &args, shape);
         finish(db, pg_name);
         return;

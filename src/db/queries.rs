@@ -86,7 +86,9 @@ pub struct ApiKey {
 
 /// A stored response (and a line of an archive file, `archive`).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, serde::Deserialize)]
-#[diesel(table_name = responses)]
+// A missing value is stored as NULL (each nullable column's default), which lets PostgreSQL's
+// COPY and SQLite's multi-row VALUES take the rows ([`insert_fresh_responses`]).
+#[diesel(table_name = responses, treat_none_as_default_value = false)]
 pub struct ResponseRow {
     /// Client-generated id; a retry with the same id is the same submission.
     pub submission_id: String,
@@ -614,7 +616,7 @@ pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> Result<Stored, A
 
 /// A submission id taken: what `submissions` keeps of a stored response.
 #[derive(Insertable)]
-#[diesel(table_name = submissions)]
+#[diesel(table_name = submissions, treat_none_as_default_value = false)]
 struct Submission<'a> {
     submission_id: &'a str,
     content_hash: &'a str,
@@ -681,6 +683,37 @@ pub fn insert_new_responses(
             })
             .collect(),
     }
+}
+
+/// Inserts responses into a database that holds none of their ids, for a bulk load (the
+/// report benchmark's national tree): PostgreSQL takes them through `COPY` in its binary
+/// format, SQLite through multi-row `INSERT`s. A duplicate id is an error, not skipped: the
+/// submission path, which must tell a retry from a new response, is
+/// [`insert_new_responses`].
+pub fn insert_fresh_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> Result<(), AppError> {
+    let taken: Vec<Submission> = rows.iter().map(Submission::of).collect();
+    match conn {
+        DbConn::Postgres(pg) => {
+            diesel::copy_from(submissions::table)
+                .from_insertable(&taken)
+                .execute(pg)?;
+            diesel::copy_from(responses::table)
+                .from_insertable(rows)
+                .execute(pg)?;
+        }
+        DbConn::Sqlite(lite) => {
+            // 18 columns a row: 1,000 rows stay under SQLite's 32,766 bound values.
+            for (ids, chunk) in taken.chunks(1_000).zip(rows.chunks(1_000)) {
+                diesel::insert_into(submissions::table)
+                    .values(ids)
+                    .execute(lite)?;
+                diesel::insert_into(responses::table)
+                    .values(chunk)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The content hashes stored under any of `ids`, by id.

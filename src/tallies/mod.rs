@@ -133,6 +133,19 @@ impl Entry {
 /// The primary key of a tally row: unit, below, instrument, span, service, channel, flags.
 type Key = (String, bool, String, String, String, String, String);
 
+/// The key a tally row adds to among the `below` rows of `unit`, a unit above its own.
+fn below_key(unit: &str, (_, _, instrument, span, _, channel, flags): &Key) -> Key {
+    (
+        unit.to_owned(),
+        true,
+        instrument.clone(),
+        span.clone(),
+        String::new(),
+        channel.clone(),
+        flags.clone(),
+    )
+}
+
 /// Tallies to add, merged by key until [`Pending::flush`] writes them.
 #[derive(Debug, Default)]
 pub struct Pending(BTreeMap<Key, Bucket>);
@@ -180,18 +193,9 @@ impl Pending {
         let units: std::collections::BTreeSet<&str> = self.0.keys().map(|k| k.0.as_str()).collect();
         let above = tree::ancestors(conn, &units.into_iter().collect::<Vec<_>>())?;
         let mut below = Pending::default();
-        for ((unit, _, instrument, span, _, channel, flags), bucket) in &self.0 {
-            for ancestor in above.get(unit).into_iter().flatten() {
-                let key = (
-                    ancestor.clone(),
-                    true,
-                    instrument.clone(),
-                    span.clone(),
-                    String::new(),
-                    channel.clone(),
-                    flags.clone(),
-                );
-                below.merge(key, bucket);
+        for (key, bucket) in &self.0 {
+            for ancestor in above.get(&key.0).into_iter().flatten() {
+                below.merge(below_key(ancestor, key), bucket);
             }
         }
         // A batch holds its units' own rows only: the two sets of keys are apart.
@@ -199,10 +203,57 @@ impl Pending {
         self.write(conn)
     }
 
-    /// Adds each unit's own rows only, leaving the units above it as they are: for a bulk
-    /// load that counts the tree afterwards ([`tree::recount_all`]).
-    pub fn flush_own(self, conn: &mut DbConn) -> Result<(), AppError> {
-        self.write(conn)
+    /// Everything here counted below `unit` (services merged): the `below` rows these
+    /// tallies add to a unit above theirs, for a bulk load that counts the tree as it goes.
+    pub fn lifted(&self, unit: &str) -> Pending {
+        let mut out = Pending::default();
+        for (key, bucket) in &self.0 {
+            out.merge(below_key(unit, key), bucket);
+        }
+        out
+    }
+
+    /// Adds another set of pending tallies to this one.
+    pub fn absorb(&mut self, other: Pending) {
+        use std::collections::btree_map::Entry as Slot;
+        for (key, bucket) in other.0 {
+            match self.0.entry(key) {
+                Slot::Occupied(mut stored) => stored.get_mut().merge(&bucket),
+                Slot::Vacant(slot) => {
+                    slot.insert(bucket);
+                }
+            }
+        }
+    }
+
+    /// Writes rows that are not stored yet, without reading any back: for a bulk load into
+    /// tallies that hold none of these keys (each written once), through `COPY` on
+    /// PostgreSQL and multi-row `INSERT`s on SQLite. A key already stored is an error.
+    pub fn insert_new(self, conn: &mut DbConn) -> Result<(), AppError> {
+        let rows = self
+            .0
+            .iter()
+            .map(|(key, bucket)| {
+                let (data, profile) = bucket.encode()?;
+                Ok(NewTally::of(key, data, profile))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        match conn {
+            DbConn::Postgres(pg) => {
+                diesel::copy_from(tallies::table)
+                    .from_insertable(&rows)
+                    .execute(pg)?;
+            }
+            DbConn::Sqlite(lite) => {
+                // Nine columns a row: 3,000 rows stay under SQLite's 32,766 bound values.
+                for chunk in rows.chunks(3_000) {
+                    diesel::insert_into(tallies::table)
+                        .values(chunk)
+                        .execute(lite)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Adds the rows as they are to the stored tallies. Keys are written in one order
@@ -373,7 +424,7 @@ fn flush_postgres(
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = tallies)]
+#[diesel(table_name = tallies, treat_none_as_default_value = false)]
 struct NewTally<'a> {
     unit_code: &'a str,
     below: bool,

@@ -276,3 +276,99 @@ fn day(text: &str) -> chrono::NaiveDate {
 }
 
 both_backends!(the_tallies_below_each_unit_follow_moves_and_time_zones_as_a_rebuild_does);
+
+/// The bulk loader's path (the report benchmark's): rows inserted as new, each unit's own
+/// tallies and the `below` rows of every unit above them counted in memory and inserted as new
+/// rows, equal what a rebuild counts from the rows; an id or a tally key already stored is
+/// refused, and the transaction leaves nothing behind.
+async fn a_bulk_loads_tallies_counted_up_the_tree_in_memory_equal_a_rebuild(app: TestApp) {
+    use kepuasan::db::{queries, write_tx};
+    use kepuasan::tallies::{Entry, Pending};
+    app.clock.set(at("2026-05-01 00:00:00"));
+    let svc = app.service().await;
+    add_unit(&svc, &app.admin, "nasional", "Asia/Jakarta", None).await;
+    add_unit(&svc, &app.admin, "prov", "Asia/Jayapura", Some("nasional")).await;
+    add_unit(&svc, &app.admin, "kab", "Asia/Jayapura", Some("prov")).await;
+    let services = [("ktp", "KTP"), ("kk", "KK")];
+    for unit in ["u1", "u2"] {
+        add_unit(&svc, &app.admin, unit, "Asia/Jayapura", Some("kab")).await;
+        for (code, name) in services {
+            let path = format!("/api/v1/units/{unit}/services");
+            let body = json!({"code": code, "name": name});
+            let (status, made) = send(&svc, post(&path, Some(&app.admin), &body)).await;
+            assert_eq!(status, 201, "{made}");
+        }
+    }
+    let registry = &app.state.registry;
+    let instrument = registry.get("skm-2017").unwrap();
+    let zone: chrono_tz::Tz = "Asia/Jayapura".parse().unwrap();
+    let now = at("2026-07-02 03:00:00");
+    app.clock.set(now);
+    let mut rng = StdRng::seed_from_u64(14);
+    let rows: Vec<_> = (0..80)
+        .map(|i| {
+            let unit = if i % 3 == 0 { "u1" } else { "u2" };
+            // Up to 40 days back: June and July, days cut at Jayapura's midnight.
+            kepuasan::demo::response(&mut rng, unit, &services, (i % 4) as u8, now, 40)
+        })
+        .collect();
+    let mut own = Pending::default();
+    for row in &rows {
+        own.add(&Entry::of(instrument, zone, row).unwrap(), &row.flags);
+    }
+    let kab = own.lifted("kab");
+    let prov = kab.lifted("prov");
+    let nation = prov.lifted("nasional");
+    app.state
+        .db
+        .write_blocking(|c| {
+            write_tx(c, |c| {
+                queries::insert_fresh_responses(c, &rows)?;
+                for pending in [own, kab, prov, nation] {
+                    pending.insert_new(c)?;
+                }
+                Ok(())
+            })
+        })
+        .unwrap();
+    let loaded = dump(&app);
+    assert!(
+        loaded.iter().any(|(key, _)| key[0] == "nasional"),
+        "the nation has rows below it"
+    );
+    same_as_a_rebuild(
+        &app,
+        &svc,
+        &["nasional", "prov", "kab", "u1"],
+        "after a bulk load",
+    )
+    .await;
+
+    // Again: the ids are stored, and so are the tally keys. Each is refused whole.
+    let count = || {
+        app.state
+            .db
+            .read_blocking(queries::count_responses)
+            .unwrap()
+    };
+    let before = count();
+    let again = app
+        .state
+        .db
+        .write_blocking(|c| write_tx(c, |c| queries::insert_fresh_responses(c, &rows[..5])));
+    assert!(again.is_err(), "an id stored already is refused");
+    let mut twice = Pending::default();
+    twice.add(&Entry::of(instrument, zone, &rows[0]).unwrap(), "");
+    let again = app
+        .state
+        .db
+        .write_blocking(|c| write_tx(c, |c| twice.insert_new(c)));
+    assert!(again.is_err(), "a tally key stored already is refused");
+    assert_eq!(count(), before);
+    assert!(
+        dump(&app) == loaded,
+        "nothing was added by the refused loads"
+    );
+}
+
+both_backends!(a_bulk_loads_tallies_counted_up_the_tree_in_memory_equal_a_rebuild);
