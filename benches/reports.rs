@@ -271,20 +271,16 @@ fn load_tree(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3], end
     let mut writing = [0.0; 2];
     for (i, j, rows, own, below_district) in batches {
         province_below.absorb(below_district.lifted(&province(i)));
-        db.write_blocking(|conn| {
-            write_tx(conn, |conn| {
-                bulk_mode(conn)?;
-                let t = Instant::now();
-                queries::insert_fresh_responses(conn, &rows)?;
-                writing[0] += t.elapsed().as_secs_f64();
-                let t = Instant::now();
-                own.insert_new(conn)?;
-                below_district.insert_new(conn)?;
-                writing[1] += t.elapsed().as_secs_f64();
-                Ok(())
-            })
-        })
-        .expect("bulk load");
+        bulk_tx(db, |conn| {
+            let t = Instant::now();
+            queries::insert_fresh_responses(conn, &rows)?;
+            writing[0] += t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            own.insert_new(conn)?;
+            below_district.insert_new(conn)?;
+            writing[1] += t.elapsed().as_secs_f64();
+            Ok(())
+        });
         done += rows.len() as u64;
         if j + 1 < d {
             continue;
@@ -292,13 +288,7 @@ fn load_tree(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3], end
         let below = std::mem::take(&mut province_below);
         nation.absorb(below.lifted("nasional"));
         let t = Instant::now();
-        db.write_blocking(|conn| {
-            write_tx(conn, |conn| {
-                bulk_mode(conn)?;
-                below.insert_new(conn)
-            })
-        })
-        .expect("bulk load");
+        bulk_tx(db, |conn| below.insert_new(conn));
         writing[1] += t.elapsed().as_secs_f64();
         let all = started.elapsed().as_secs_f64();
         eprintln!(
@@ -310,22 +300,21 @@ fn load_tree(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3], end
         );
     }
     maker.join().expect("the rows were made");
+    bulk_tx(db, |conn| nation.insert_new(conn));
+}
+
+/// One transaction of the bulk load. On PostgreSQL it skips the foreign-key checks, as a bulk
+/// load does (`pg_restore --disable-triggers`): every unit the rows name was just created.
+fn bulk_tx(db: &Db, f: impl FnOnce(&mut DbConn) -> Result<(), kepuasan::error::AppError>) {
     db.write_blocking(|conn| {
         write_tx(conn, |conn| {
-            bulk_mode(conn)?;
-            nation.insert_new(conn)
+            if let DbConn::Postgres(pg) = conn {
+                diesel::sql_query("SET LOCAL session_replication_role = replica").execute(pg)?;
+            }
+            f(conn)
         })
     })
     .expect("bulk load");
-}
-
-/// On PostgreSQL, skips the foreign-key checks of the rest of the transaction, as a bulk
-/// load does (`pg_restore --disable-triggers`): every unit the rows name was just created.
-fn bulk_mode(conn: &mut DbConn) -> Result<(), kepuasan::error::AppError> {
-    if let DbConn::Postgres(pg) = conn {
-        diesel::sql_query("SET LOCAL session_replication_role = replica").execute(pg)?;
-    }
-    Ok(())
 }
 
 /// A report timed (median of the rounds), with the tally rows its last round read.
