@@ -1281,6 +1281,9 @@ test("an administrator sets up a webhook and records the Ombudsman's assessment 
     }
     throw new Error("the page keeps drawing itself");
   };
+  // Whether an element is wholly on screen: a refusal or a secret drawn above a long form must
+  // be brought to whoever pressed the form's button at its foot.
+  const onScreen = (sel) => p.locator(sel).evaluate((e) => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; });
   // A civil servant's old laptop: the CPU four times slower.
   const cdp = await p.context().newCDPSession(p);
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
@@ -1304,6 +1307,7 @@ test("an administrator sets up a webhook and records the Ombudsman's assessment 
     await p.click("#new-hook button[type=submit]");
     await p.locator(".error").waitFor();
     assert.match(await p.textContent(".error"), /Peristiwa/);
+    assert.ok(await onScreen(".error"), "the refusal is brought into view");
     assert.equal(await p.inputValue("#hook-url"), hookUrl, "what was typed stays after a refusal");
     await p.check("#ev-response-low");
     await p.fill("#hook-threshold", "60");
@@ -1312,6 +1316,7 @@ test("an administrator sets up a webhook and records the Ombudsman's assessment 
     await p.click("#new-hook button[type=submit]");
     await p.locator("table.hooks td", { hasText: hookUrl }).waitFor();
     assert.equal(await p.textContent("#secret code"), secret, "the secret is shown once, to copy");
+    assert.ok(await onScreen("#secret"), "the secret is brought into view");
     assert.match(await p.textContent("table.hooks"), /Jawaban dengan IKM di bawah ambang/);
     await axe(p, "notifications");
     await shot(p, "admin-notifications");
@@ -1351,6 +1356,7 @@ test("an administrator sets up a webhook and records the Ombudsman's assessment 
     await p.click("#assessment button[type=submit]");
     await p.locator(".error").waitFor();
     assert.match(await p.textContent(".error"), /Nilai/);
+    assert.ok(await onScreen(".error"), "the refusal of the score is brought into view");
     await p.fill("#om-score", "85,98");
     await p.selectOption("#om-zone", "green");
     await p.fill("#om-category", "Kualitas Tertinggi");

@@ -253,13 +253,22 @@
 
   // Runs a change (a request, or its promise); a refusal is shown at the top of the section,
   // a success noted.
+  // Brings a refusal, or a secret shown once, into view: on a phone the form's button is far
+  // below the top of the page where they are drawn.
+  const reveal = () => {
+    const shown = document.querySelector("main .error, #secret");
+    if (shown) shown.scrollIntoView({ block: "center" });
+  };
+
   async function act(sent, done) {
     const res = await sent;
     const body = await answer(res);
-    if (!res.ok) { state.error = refusal(body); state.note = ""; keepTyped = true; render(); return null; }
+    if (!res.ok) { state.error = refusal(body); state.note = ""; keepTyped = true; render(); reveal(); return null; }
     state.error = ""; state.note = t("saved");
+    const secret = state.secret;
     if (done) await done(body);
     render();
+    if (state.secret && state.secret !== secret) reveal();
     return body;
   }
 
@@ -759,7 +768,7 @@
     // A request that never reached the server (offline, or the server down) says so.
     const unreachable = (err) => {
       if (err && err.message === "signed out") return;
-      state.error = t("unreachable"); state.note = ""; keepTyped = true; render();
+      state.error = t("unreachable"); state.note = ""; keepTyped = true; render(); reveal();
     };
     // A form sends once: a second tap while the first is on its way is ignored.
     let busy = false;
