@@ -24,6 +24,8 @@ use diesel::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use kepuasan::access;
+use kepuasan::auth::{Origin, Principal, Role};
 use kepuasan::db::queries;
 use kepuasan::db::schema::responses;
 use kepuasan::db::{Db, DbConn, write_tx};
@@ -480,6 +482,40 @@ fn tree_reports(db: &Db, registry: &Registry, args: &Args, [p, d, u]: [u64; 3]) 
         "ratios: nation / district {:.1}x (goal at most 5x), nation 20 years / its quarter {:.1}x (goal at most 2x); goals: district 50 ms, province 200 ms, nation 1,000 ms",
         ms[2] / ms[0],
         ms[3] / ms[2]
+    );
+    unit_list(db, args.rounds, &province(mp));
+}
+
+/// Times the unit list a province's viewer is shown (`GET /api/v1/units`: every unit read,
+/// those in the viewer's scope kept).
+fn unit_list(db: &Db, rounds: usize, province: &str) {
+    let viewer = Principal {
+        key_id: "bench".into(),
+        role: Role::Viewer,
+        units: vec![province.to_owned()],
+        last_used_at: None,
+        origin: Origin::Key,
+    };
+    let mut took = Vec::new();
+    let mut shown = (0, 0);
+    for _ in 0..rounds.max(1) {
+        let start = Instant::now();
+        let all = db.read_blocking(queries::list_units).expect("units");
+        let index = access::UnitIndex::of(&all);
+        let seen = all
+            .iter()
+            .filter(|u| access::sees(&viewer, &index, &u.code))
+            .count();
+        took.push(start.elapsed().as_secs_f64() * 1e3);
+        shown = (seen, all.len());
+    }
+    took.sort_by(f64::total_cmp);
+    println!(
+        "unit list of a viewer of {province}: {} of {} units in {:.1} ms (median of {})",
+        shown.0,
+        shown.1,
+        took[took.len() / 2],
+        took.len()
     );
 }
 

@@ -15,6 +15,8 @@
 //! public pages), so answering 404 for an unknown unit hides nothing worth hiding, and a key
 //! learns only that a unit it may not touch exists.
 
+use std::collections::HashMap;
+
 use crate::auth::{Principal, Role};
 use crate::db::{DbConn, queries};
 use crate::error::AppError;
@@ -147,9 +149,31 @@ pub fn unit(
     Ok(unit)
 }
 
-/// Whether `caller` sees `unit` in lists: admins every unit, others the units in their scope.
-pub fn sees(caller: &Principal, all: &[queries::Unit], unit: &str) -> bool {
-    caller.role == Role::Admin || caller.covers(all, unit)
+/// Every unit by code, for asking of many units whether a caller sees each: a look-up a step up
+/// the tree, where a scan of the list would make a national list (53,000 units) quadratic.
+pub struct UnitIndex<'a>(HashMap<&'a str, Option<&'a str>>);
+
+impl<'a> UnitIndex<'a> {
+    /// The index of `all`, each unit with its parent's code.
+    pub fn of(all: &'a [queries::Unit]) -> UnitIndex<'a> {
+        UnitIndex(
+            all.iter()
+                .map(|u| (u.code.as_str(), u.parent_code.as_deref()))
+                .collect(),
+        )
+    }
+}
+
+/// Whether `caller` sees `unit` in lists: admins every unit, others the units in their scope
+/// that exist.
+pub fn sees(caller: &Principal, units: &UnitIndex, unit: &str) -> bool {
+    caller.role == Role::Admin
+        || (units.0.contains_key(unit)
+            && caller
+                .covers_by(unit, |code| {
+                    Ok(units.0.get(code).copied().flatten().map(str::to_owned))
+                })
+                .unwrap_or(false))
 }
 
 #[cfg(test)]
@@ -211,5 +235,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn unit(code: &str, parent: Option<&str>) -> queries::Unit {
+        queries::Unit {
+            code: code.into(),
+            name: code.into(),
+            timezone: "Asia/Jakarta".into(),
+            parent_code: parent.map(str::to_owned),
+            open_link: false,
+            active: true,
+            created_at: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+            public_results: false,
+            address: None,
+            city: None,
+            head_name: None,
+            head_id: None,
+        }
+    }
+
+    #[test]
+    fn a_list_shows_the_units_in_scope_that_exist_and_an_admin_every_unit() {
+        // nasional > prov > kab > puskesmas; other stands alone.
+        let all = [
+            unit("nasional", None),
+            unit("prov", Some("nasional")),
+            unit("kab", Some("prov")),
+            unit("puskesmas", Some("kab")),
+            unit("other", None),
+        ];
+        let index = UnitIndex::of(&all);
+        let shown = |caller: &Principal| -> Vec<&str> {
+            all.iter()
+                .map(|u| u.code.as_str())
+                .chain(["ghost"])
+                .filter(|code| sees(caller, &index, code))
+                .collect()
+        };
+        assert_eq!(
+            shown(&key(Role::Viewer, &["prov", "ghost"])),
+            ["prov", "kab", "puskesmas"]
+        );
+        assert_eq!(shown(&key(Role::Viewer, &["puskesmas"])), ["puskesmas"]);
+        assert_eq!(shown(&key(Role::Kiosk, &[])), Vec::<&str>::new());
+        assert_eq!(
+            shown(&key(Role::Admin, &[])),
+            ["nasional", "prov", "kab", "puskesmas", "other", "ghost"]
+        );
     }
 }

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::queries::{self, ApiKey, Unit};
+use crate::db::queries::{self, ApiKey};
 use crate::db::{DbConn, Source};
 use crate::directory::Directory;
 use crate::error::{AppError, Kind};
@@ -153,20 +153,8 @@ impl Principal {
             .is_none_or(|t| now - t > chrono::Duration::minutes(1))
     }
 
-    /// Whether `unit` is in this key's scope: one of its units or a descendant of one.
-    pub fn covers(&self, all: &[Unit], unit: &str) -> bool {
-        all.iter().any(|u| u.code == unit)
-            && self
-                .covers_by(unit, |code| {
-                    Ok(all
-                        .iter()
-                        .find(|u| u.code == code)
-                        .and_then(|u| u.parent_code.clone()))
-                })
-                .unwrap_or(false)
-    }
-
-    /// [`Principal::covers`], climbing from `unit` to its ancestors with `parent`.
+    /// Whether `unit` is in this key's scope (one of its units or a descendant of one), climbing
+    /// from `unit` to its ancestors with `parent`.
     pub fn covers_by(
         &self,
         unit: &str,

@@ -46,9 +46,10 @@ pub async fn list_units(
     Caller(caller): Caller,
 ) -> Result<HttpResponse, AppError> {
     let all = state.db.read(queries::list_units).await?;
+    let index = access::UnitIndex::of(&all);
     let visible: Vec<&Unit> = all
         .iter()
-        .filter(|u| access::sees(&caller, &all, &u.code))
+        .filter(|u| access::sees(&caller, &index, &u.code))
         .collect();
     Ok(HttpResponse::Ok().json(visible))
 }
@@ -182,12 +183,12 @@ pub async fn create_key(
 
 /// Whether `caller` may see and revoke `key`: an admin any key; a manager a key that is not an
 /// admin's whose every unit is theirs.
-fn holds(caller: &Principal, all: &[Unit], key: &queries::ApiKey) -> bool {
+fn holds(caller: &Principal, index: &access::UnitIndex, key: &queries::ApiKey) -> bool {
     if caller.role == Role::Admin {
         return true;
     }
     let units: Vec<String> = serde_json::from_str(&key.units).unwrap_or_default();
-    key.role != "admin" && !units.is_empty() && units.iter().all(|u| access::sees(caller, all, u))
+    key.role != "admin" && !units.is_empty() && units.iter().all(|u| access::sees(caller, index, u))
 }
 
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", security(("bearer" = [])),
@@ -201,9 +202,10 @@ pub async fn list_keys(
         .db
         .read(|conn| Ok((queries::list_keys(conn)?, queries::list_units(conn)?)))
         .await?;
+    let index = access::UnitIndex::of(&all);
     Ok(HttpResponse::Ok().json(
         keys.into_iter()
-            .filter(|k| holds(&caller, &all, k))
+            .filter(|k| holds(&caller, &index, k))
             .map(|k| KeyView::of(k, None))
             .collect::<Vec<_>>(),
     ))
@@ -244,7 +246,8 @@ pub async fn revoke_key(
         .db
         .write(move |conn| {
             keys::revoke_key(conn, &caller, &id, now, |conn, key| {
-                if holds(&caller, &queries::list_units(conn)?, key) {
+                let all = queries::list_units(conn)?;
+                if holds(&caller, &access::UnitIndex::of(&all), key) {
                     Ok(())
                 } else {
                     Err(AppError::forbidden(format!(

@@ -2,7 +2,7 @@
 //! see it: online, late (silent for five minutes during service hours), offline (silent outside
 //! them) or retired (its key revoked).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Weekday};
 use serde::{Deserialize, Serialize};
@@ -181,9 +181,8 @@ fn serving(all: &[queries::Unit], unit: &str) -> HashSet<String> {
 }
 
 /// A unit's time zone; WIB for a unit not found.
-fn timezone_of(all: &[queries::Unit], unit: Option<&str>) -> chrono_tz::Tz {
-    unit.and_then(|code| all.iter().find(|u| u.code == code))
-        .and_then(|u| crate::period::parse_timezone(&u.timezone))
+fn timezone_of(unit: Option<&queries::Unit>) -> chrono_tz::Tz {
+    unit.and_then(|u| crate::period::parse_timezone(&u.timezone))
         .unwrap_or(chrono_tz::Asia::Jakarta)
 }
 
@@ -196,7 +195,7 @@ fn key_units(key: &queries::ApiKey) -> Vec<String> {
 /// retired), then by key and device.
 pub fn list(conn: &mut DbConn, unit: &str, now: NaiveDateTime) -> Result<Vec<KioskView>, AppError> {
     let all = queries::list_units(conn)?;
-    let tz = timezone_of(&all, Some(unit));
+    let tz = timezone_of(all.iter().find(|u| u.code == unit));
     let serving = serving(&all, unit);
     let mut views: Vec<KioskView> = queries::kiosk_devices(conn)?
         .into_iter()
@@ -238,9 +237,14 @@ pub fn count_by_state(
     now: NaiveDateTime,
 ) -> Result<BTreeMap<KioskState, i64>, AppError> {
     let all = queries::list_units(conn)?;
+    let by_code: HashMap<&str, &queries::Unit> = all.iter().map(|u| (u.code.as_str(), u)).collect();
     let mut counts: BTreeMap<KioskState, i64> = KioskState::ALL.iter().map(|s| (*s, 0)).collect();
     for (d, key) in queries::kiosk_devices(conn)? {
-        let tz = timezone_of(&all, key_units(&key).first().map(String::as_str));
+        let tz = timezone_of(
+            key_units(&key)
+                .first()
+                .and_then(|c| by_code.get(c.as_str()).copied()),
+        );
         *counts
             .entry(state_of(d.last_seen_at, key.revoked_at.is_some(), now, tz))
             .or_default() += 1;

@@ -273,6 +273,7 @@ pub fn add(
 /// Every person, by name; for a manager, the people of the units they manage.
 pub fn list(conn: &mut DbConn, actor: &Principal) -> Result<Vec<UserView>, AppError> {
     let all = queries::list_units(conn)?;
+    let index = crate::access::UnitIndex::of(&all);
     Ok(queries::list_users(conn)?
         .into_iter()
         .map(UserView::of)
@@ -281,7 +282,7 @@ pub fn list(conn: &mut DbConn, actor: &Principal) -> Result<Vec<UserView>, AppEr
                 || (!u.units.is_empty()
                     && u.units
                         .iter()
-                        .all(|unit| crate::access::sees(actor, &all, unit)))
+                        .all(|unit| crate::access::sees(actor, &index, unit)))
         })
         .collect())
 }
