@@ -406,9 +406,10 @@ mod tests {
 
     #[test]
     fn the_stored_encoding_is_pinned() {
-        // The bytes of a small tally and profile as stored, decompressed. If this fails, a field of Tally,
-        // ProfileTallies or Cell changed: the stored format changed with it. Raise VERSION,
-        // keep a reader for version 1 (or rewrite the rows in a migration), then pin anew.
+        // The bytes of a small tally and profile as stored, decompressed. If this fails, a
+        // field of Tally, ProfileTallies or Cell changed: the stored format changed with it.
+        // Raise VERSION, keep a reader for the versions before (or rewrite the rows in a
+        // migration), then pin anew.
         let registry = Registry::built_in().unwrap();
         let instrument = registry.get("skm-2017").unwrap();
         let answers = Answers(vec![
