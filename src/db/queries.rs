@@ -270,10 +270,27 @@ pub fn subtree_listed(
     most: usize,
 ) -> Result<(u64, Option<Vec<Member>>), AppError> {
     let columns = (units::code, units::parent_code, units::timezone);
-    let mut listed: Vec<Member> = units::table.find(root).select(columns).load(conn)?;
+    let listed: Vec<Member> = units::table.find(root).select(columns).load(conn)?;
+    let frontier = listed.iter().map(|m| m.code.clone()).collect();
+    subtree_listed_from(conn, listed, frontier, most)
+}
+
+/// [`subtree_listed`] after its first levels, already read: `listed` holds the units counted
+/// so far (a report's unit and its children, which it reads whole), `frontier` those of their
+/// lowest level with units below them, whose descendants are counted and listed (while at most
+/// `most`) level by level. A unit whose children have none below them takes no query.
+pub fn subtree_listed_from(
+    conn: &mut DbConn,
+    mut listed: Vec<Member>,
+    mut frontier: Vec<String>,
+    most: usize,
+) -> Result<(u64, Option<Vec<Member>>), AppError> {
+    let columns = (units::code, units::parent_code, units::timezone);
     let mut count = listed.len() as u64;
-    let mut frontier: Vec<String> = listed.iter().map(|m| m.code.clone()).collect();
-    let mut listing = true;
+    let mut listing = count <= most as u64;
+    if !listing {
+        listed.clear();
+    }
     while !frontier.is_empty() {
         // SQLite binds at most 32,766 values a statement.
         let chunks: Vec<&[String]> = frontier.chunks(10_000).collect();
@@ -321,23 +338,17 @@ pub fn subtree_listed(
     Ok((count, listing.then_some(listed)))
 }
 
-/// A unit's direct children, by code.
-pub fn children_of(conn: &mut DbConn, code: &str) -> Result<Vec<Unit>, AppError> {
+/// A unit's direct children, by code, each with whether units sit below it.
+pub fn children_with_below(conn: &mut DbConn, code: &str) -> Result<Vec<(Unit, bool)>, AppError> {
+    let below = diesel::alias!(units as below);
+    let has_below = diesel::dsl::exists(
+        below.filter(below.field(units::parent_code).eq(units::code.nullable())),
+    );
     Ok(units::table
         .filter(units::parent_code.eq(code))
         .order(units::code)
-        .select(Unit::as_select())
+        .select((Unit::as_select(), has_below))
         .load(conn)?)
-}
-
-/// Which of some units have units below them.
-pub fn parents_among(conn: &mut DbConn, codes: &[&str]) -> Result<Vec<String>, AppError> {
-    let found: Vec<Option<String>> = units::table
-        .filter(units::parent_code.eq_any(codes))
-        .select(units::parent_code)
-        .distinct()
-        .load(conn)?;
-    Ok(found.into_iter().flatten().collect())
 }
 
 // ---- services ---------------------------------------------------------------------------------

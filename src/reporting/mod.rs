@@ -263,10 +263,30 @@ impl Scope {
         let unit = queries::find_unit(conn, code)?
             .filter(|u| u.code == code)
             .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
-        let (count, tree) = queries::subtree_listed(conn, code, UNITS_LISTED_MAX)?;
-        let children = queries::children_of(conn, code)?;
-        let codes: Vec<&str> = children.iter().map(|c| c.code.as_str()).collect();
-        let parents = queries::parents_among(conn, &codes)?.into_iter().collect();
+        let (children, below): (Vec<Unit>, Vec<bool>) = queries::children_with_below(conn, code)?
+            .into_iter()
+            .unzip();
+        let parents: BTreeSet<String> = children
+            .iter()
+            .zip(&below)
+            .filter(|(_, below)| **below)
+            .map(|(c, _)| c.code.clone())
+            .collect();
+        let member = |u: &Unit| queries::Member {
+            code: u.code.clone(),
+            parent_code: u.parent_code.clone(),
+            timezone: u.timezone.clone(),
+        };
+        let first = std::iter::once(&unit)
+            .chain(&children)
+            .map(member)
+            .collect();
+        let (count, tree) = queries::subtree_listed_from(
+            conn,
+            first,
+            parents.iter().cloned().collect(),
+            UNITS_LISTED_MAX,
+        )?;
         let members = tree
             .map(|tree| {
                 tree.into_iter()
@@ -330,20 +350,41 @@ impl Scope {
         self.children.iter().find(|c| c.code == code)
     }
 
+    /// Whether a report lists the suggestions of every unit of the scope (up to
+    /// [`DETAIL_MAX_UNITS`] units), or only the unit's own and its direct children's.
+    fn lists_all(&self) -> bool {
+        self.members.is_some() && self.count <= DETAIL_MAX_UNITS as u64
+    }
+
+    /// How many responses the units whose suggestions are listed received in the period, read
+    /// from its tallies: each leaves at most one suggestion.
+    fn listed_respondents(&self, loaded: &tallies::Loaded) -> u64 {
+        let all = self.lists_all();
+        loaded
+            .groups
+            .iter()
+            .filter(|g| all || !g.below)
+            .map(|g| g.tally.respondents)
+            .sum()
+    }
+
     /// The newest suggestions of the scope in the report's period, at most
     /// [`MAX_SUGGESTIONS`], without those of flagged responses when they are left out; and
-    /// whether the period holds more.
+    /// whether the period holds more. `expected` is how many responses the listed units
+    /// received in the period ([`Scope::listed_respondents`]): it only decides how the rows
+    /// are found, never which.
     fn suggestions(
         &self,
         conn: &mut DbConn,
         req: &ReportRequest,
         instrument: &str,
+        expected: u64,
     ) -> Result<(Vec<Suggestion>, bool), AppError> {
         // A scope of up to [`DETAIL_MAX_UNITS`] units lists every unit's suggestions; a
         // larger one the unit's own and its direct children's (each child's report lists
         // those of the units below it).
         let listed = match &self.members {
-            Some(members) if self.count <= DETAIL_MAX_UNITS as u64 => members.clone(),
+            Some(members) if self.lists_all() => members.clone(),
             _ => std::iter::once(&self.unit)
                 .chain(&self.children)
                 .map(|u| Ok((u.code.clone(), zone(&u.code, &u.timezone)?)))
@@ -365,35 +406,48 @@ impl Scope {
             service: req.service.as_deref(),
         };
         let limit = MAX_SUGGESTIONS as i64 + 1;
-        // First, from the index alone, when the newest suggestions were received: per zone
-        // a window reaching back a day from the period's end, widened fourfold until it holds
-        // enough or covers the period. A busy scope's quarter is thus read a day deep, not
-        // through its tens of thousands of suggestions.
-        let mut times = Vec::new();
-        for (tz, units) in zones.values() {
-            let (from, to) = req.period.utc_range(*tz);
-            let mut depth = chrono::Duration::days(1);
-            loop {
-                let start = from.max(to - depth);
-                let found = of(units, (start, to)).times(conn, limit)?;
-                if found.len() as i64 == limit || start == from {
-                    times.extend(found);
-                    break;
+        // A period with at most twice a list's worth of responses is read whole, in one query
+        // a zone. A busier one is first looked at in the index alone, to find when the newest
+        // suggestions were received: per zone a window expected to hold a list's worth of
+        // responses (at least an hour), widened fourfold until it holds enough or covers the
+        // period. A busy scope's quarter is thus read hours or days deep, not through its tens
+        // of thousands of suggestions.
+        let (start, more) = if expected <= 2 * limit as u64 {
+            (None, None)
+        } else {
+            let mut times = Vec::new();
+            for (tz, units) in zones.values() {
+                let (from, to) = req.period.utc_range(*tz);
+                let share = limit as f64 / expected as f64;
+                let mut depth = chrono::Duration::seconds(
+                    ((to - from).num_seconds() as f64 * share).ceil() as i64,
+                )
+                .max(chrono::Duration::hours(1));
+                loop {
+                    let start = from.max(to - depth);
+                    let found = of(units, (start, to)).times(conn, limit)?;
+                    if found.len() as i64 == limit || start == from {
+                        times.extend(found);
+                        break;
+                    }
+                    depth = depth * 4;
                 }
-                depth = depth * 4;
             }
-        }
-        times.sort_unstable_by(|a, b| b.cmp(a));
-        // More than listed: one more than the list holds was found.
-        let more = times.len() > MAX_SUGGESTIONS;
-        // Then the rows of the newest, none older than the last one listed.
-        let Some(&oldest) = times.get(MAX_SUGGESTIONS.min(times.len()).saturating_sub(1)) else {
-            return Ok((Vec::new(), false));
+            times.sort_unstable_by(|a, b| b.cmp(a));
+            // Then the rows of the newest, none older than the last one listed.
+            let Some(&oldest) = times.get(MAX_SUGGESTIONS.min(times.len()).saturating_sub(1))
+            else {
+                return Ok((Vec::new(), false));
+            };
+            (Some(oldest), Some(times.len() > MAX_SUGGESTIONS))
         };
+        let mut fetched = 0;
         let mut found = Vec::new();
         for (tz, units) in zones.values() {
             let (from, to) = req.period.utc_range(*tz);
-            let rows = of(units, (from.max(oldest), to)).rows(conn, limit)?;
+            let from = start.map_or(from, |oldest| from.max(oldest));
+            let rows = of(units, (from, to)).rows(conn, limit)?;
+            fetched += rows.len();
             for (id, at, unit, service, channel, flags, text) in rows {
                 if text.trim().is_empty() || !quality::counted(&flags, req.exclude_flagged) {
                     continue;
@@ -415,6 +469,8 @@ impl Scope {
                 ));
             }
         }
+        // More than listed: one more than the list holds was found.
+        let more = more.unwrap_or(fetched > MAX_SUGGESTIONS);
         found.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         found.truncate(MAX_SUGGESTIONS);
         // What the staff noted on them, in one read.
@@ -664,7 +720,8 @@ pub fn unit_report(
         children,
         quality,
     } = Totals::of(&loaded, &scope, instrument, rules, req.exclude_flagged);
-    let (suggestions, suggestions_truncated) = scope.suggestions(conn, req, key)?;
+    let expected = scope.listed_respondents(&loaded);
+    let (suggestions, suggestions_truncated) = scope.suggestions(conn, req, key, expected)?;
     let options = Options {
         mode: req.mode.clone(),
         population: population.and_then(|p| u64::try_from(p).ok()),

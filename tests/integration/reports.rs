@@ -727,6 +727,44 @@ fn insert_rows(app: &TestApp, rows: &[kepuasan::db::queries::ResponseRow]) {
         .unwrap();
 }
 
+/// A response to the open link answering only U1, as an import would store it.
+fn web_row(
+    unit: &str,
+    received_at: chrono::NaiveDateTime,
+    suggestion: Option<String>,
+) -> kepuasan::db::queries::ResponseRow {
+    let id = uuid::Uuid::new_v4().to_string();
+    kepuasan::db::queries::ResponseRow {
+        content_hash: id.clone(),
+        submission_id: id,
+        instrument: "skm-2017".into(),
+        instrument_version: 1,
+        unit_code: unit.into(),
+        service_code: None,
+        channel: "web".into(),
+        answers: r#"{"U1":3}"#.into(),
+        profile: None,
+        suggestion,
+        received_at,
+        client_time: None,
+        flags: String::new(),
+        key_id: None,
+        started_at: None,
+        clock_offset_ms: None,
+        device_id: None,
+    }
+}
+
+/// The texts of a report's suggestions, in its order.
+fn suggestion_texts(r: &Value) -> Vec<String> {
+    r["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
     let svc = app.service().await;
     let w = world(&app, &svc).await;
@@ -734,26 +772,11 @@ async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
     let start = at("2025-07-01 00:00:00");
     let rows: Vec<kepuasan::db::queries::ResponseRow> = (0..1200)
         .map(|k| {
-            let id = uuid::Uuid::new_v4().to_string();
-            kepuasan::db::queries::ResponseRow {
-                content_hash: id.clone(),
-                submission_id: id,
-                instrument: "skm-2017".into(),
-                instrument_version: 1,
-                unit_code: "unit-a".into(),
-                service_code: None,
-                channel: "web".into(),
-                answers: r#"{"U1":3}"#.into(),
-                profile: None,
-                suggestion: Some(format!("saran {k}")),
-                received_at: start + chrono::Duration::minutes(90 * k),
-                client_time: None,
-                flags: String::new(),
-                key_id: None,
-                started_at: None,
-                clock_offset_ms: None,
-                device_id: None,
-            }
+            web_row(
+                "unit-a",
+                start + chrono::Duration::minutes(90 * k),
+                Some(format!("saran {k}")),
+            )
         })
         .collect();
     insert_rows(&app, &rows);
@@ -763,16 +786,12 @@ async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
         &w.admin,
     )
     .await;
-    let texts = |r: &Value| -> Vec<String> {
-        r["suggestions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["text"].as_str().unwrap().to_owned())
-            .collect()
-    };
     let newest: Vec<String> = (200..1200).rev().map(|k| format!("saran {k}")).collect();
-    assert_eq!(texts(&r), newest, "the newest 1,000, newest first");
+    assert_eq!(
+        suggestion_texts(&r),
+        newest,
+        "the newest 1,000, newest first"
+    );
     assert_eq!(r["suggestions_truncated"], true, "the quarter holds 1,200");
     // July in Jayapura (UTC+9) ends at 15:00 UTC on the 31st: 735 hours, 490 suggestions,
     // all listed.
@@ -822,12 +841,89 @@ async fn a_report_lists_the_newest_thousand_suggestions(app: TestApp) {
         &w.admin,
     )
     .await;
-    let listed = texts(&mpp);
+    let listed = suggestion_texts(&mpp);
     assert_eq!(listed, newest, "the newest 1,000 of two time zones");
     assert!(listed.contains(&"saran c299".to_owned()) && listed.contains(&"saran 1199".to_owned()));
     assert_eq!(
         mpp["suggestions_truncated"], true,
         "the quarter holds 1,500"
+    );
+}
+
+/// A quarter with more than twice a list's worth of responses finds its newest suggestions
+/// through the index first, from a window sized by the tallies' count and widened as needed:
+/// the list must be the same whether suggestions are dense, sparse or from two units.
+async fn a_busy_quarter_lists_its_newest_suggestions_however_sparse(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    // 3,000 responses each to A and B, one every 40 minutes from 1 July 2025 (UTC), B's 20
+    // minutes after A's; every A response has a suggestion, one B response in four.
+    let start = at("2025-07-01 00:00:00");
+    let row = |unit: &str, k: i64, offset: i64, suggestion: Option<String>| {
+        web_row(
+            unit,
+            start + chrono::Duration::minutes(40 * k + offset),
+            suggestion,
+        )
+    };
+    let a: Vec<_> = (0..3000)
+        .map(|k| row("unit-a", k, 0, Some(format!("a {k}"))))
+        .collect();
+    let b: Vec<_> = (0..3000)
+        .map(|k| row("unit-b", k, 20, (k % 4 == 0).then(|| format!("b {k}"))))
+        .collect();
+    insert_rows(&app, &a);
+    insert_rows(&app, &b);
+    app.state
+        .db
+        .write_blocking(|c| kepuasan::tallies::rebuild(c, &app.state.registry, None))
+        .unwrap();
+    let report = |unit: &str| {
+        let path = format!("/api/v1/reports/ikm?unit={unit}&period=2025-Q3");
+        let svc = &svc;
+        let admin = w.admin.clone();
+        async move { get_body(svc, &path, &admin).await }
+    };
+    let ra = report("unit-a").await;
+    assert_eq!(ra["respondents"], 3000, "the tallies count every row");
+    let newest: Vec<String> = (2000..3000).rev().map(|k| format!("a {k}")).collect();
+    assert_eq!(
+        suggestion_texts(&ra),
+        newest,
+        "dense: the newest 1,000, newest first"
+    );
+    assert_eq!(
+        ra["suggestions_truncated"], true,
+        "dense: the quarter holds 3,000"
+    );
+    let rb = report("unit-b").await;
+    let all: Vec<String> = (0..3000)
+        .rev()
+        .filter(|k| k % 4 == 0)
+        .map(|k| format!("b {k}"))
+        .collect();
+    assert_eq!(
+        suggestion_texts(&rb),
+        all,
+        "sparse: all 750, reached by widening the window"
+    );
+    assert_eq!(rb["suggestions_truncated"], false, "sparse: all listed");
+    let mut both: Vec<(chrono::NaiveDateTime, String)> = a
+        .iter()
+        .chain(&b)
+        .filter_map(|r| Some((r.received_at, r.suggestion.clone()?)))
+        .collect();
+    both.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let newest: Vec<String> = both.into_iter().take(1000).map(|(_, t)| t).collect();
+    let mpp = report("mpp-jpr").await;
+    assert_eq!(
+        suggestion_texts(&mpp),
+        newest,
+        "two units: the newest 1,000 of both"
+    );
+    assert_eq!(
+        mpp["suggestions_truncated"], true,
+        "two units: 3,750 in the quarter"
     );
 }
 
@@ -1009,6 +1105,7 @@ both_backends!(
     the_pdf_carries_the_units_letterhead_number_and_signatory,
     a_skipped_u9_is_unanswered_and_every_report_counts_it,
     a_report_lists_the_newest_thousand_suggestions,
+    a_busy_quarter_lists_its_newest_suggestions_however_sparse,
     published_results_and_badge_show_the_last_complete_quarter_when_switched_on,
     follow_up_plans_show_in_the_report_and_the_next_period_says_whether_they_were_done,
     the_full_report_breaks_down_by_service_channel_and_child_with_a_trend,
