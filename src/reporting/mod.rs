@@ -765,21 +765,29 @@ pub fn unit_report(
             (&period_text, chrono::Datelike::year(&req.period.first)),
         )?)
     };
+    let (earlier, days) = history(conn, instrument, &scope, req)?;
+    // The period's responses without a key, from its tallies: a service's report counts only
+    // the unit's own, as its trend does.
+    let anonymous = loaded
+        .groups
+        .iter()
+        .filter(|g| req.service.is_none() || (g.unit == unit.code && !g.below))
+        .filter(|g| ANONYMOUS_CHANNELS.contains(&g.channel.as_str()))
+        .map(|g| g.tally.respondents)
+        .sum();
     let (trend, jump) = trend(
-        conn,
         instrument,
-        &scope,
         req,
         &plain,
-        &tally,
-        report.ikm.as_ref(),
+        &earlier,
+        (&tally, report.ikm.as_ref(), anonymous),
     )?;
     report.notices.extend(jump);
     report
         .notices
         .extend(crate::archive::notice(conn, req.period.first)?);
     let follow_ups = crate::followup::summary(conn, &unit.code, &req.period)?;
-    let daily = daily(conn, instrument, &scope, req, &plain)?;
+    let daily = daily(instrument, req, &plain, &days)?;
     let ombudsman = crate::domain::ombudsman::latest_of(
         conn,
         &[&unit.code],
@@ -910,28 +918,63 @@ fn rollup(
     })
 }
 
-/// The period day by day, from the stored day tallies (one query).
-fn daily(
+/// The whole scope's responses of each of some periods, by flag set and channel.
+type History = Vec<(Period, Vec<(tallies::FlagsAndChannel, Tally)>)>;
+
+/// What a report shows besides its period's own tallies, read in one query of the whole
+/// scope's totals: the [`TREND_PERIODS`] periods before it and, for a period of less than
+/// [`DAILY_MAX_DAYS`] days, each of its days.
+fn history(
     conn: &mut DbConn,
     instrument: &Instrument,
     scope: &Scope,
     req: &ReportRequest,
-    options: &Options,
-) -> Result<Vec<DayPoint>, AppError> {
-    if (req.period.last - req.period.first).num_days() >= DAILY_MAX_DAYS {
-        return Ok(Vec::new());
+) -> Result<(History, History), AppError> {
+    let mut earlier = vec![req.period.previous()];
+    while earlier.len() < TREND_PERIODS {
+        let before = earlier.last().expect("non-empty").previous();
+        earlier.push(before);
     }
-    let days: Vec<Period> = req.period.days().map(Period::day).collect();
-    let totals = scope.totals(conn, &days, req.service.as_deref(), instrument)?;
+    earlier.reverse();
+    let days: Vec<Period> = if (req.period.last - req.period.first).num_days() < DAILY_MAX_DAYS {
+        req.period.days().map(Period::day).collect()
+    } else {
+        Vec::new()
+    };
+    let periods: Vec<Period> = earlier.iter().chain(&days).copied().collect();
+    let mut totals = scope.totals(conn, &periods, req.service.as_deref(), instrument)?;
+    let of_days = totals.split_off(earlier.len());
+    Ok((
+        earlier.into_iter().zip(totals).collect(),
+        days.into_iter().zip(of_days).collect(),
+    ))
+}
+
+/// The counted responses of some totals merged: all of them, or without the flagged ones.
+fn counted(
+    instrument: &Instrument,
+    totals: &[(tallies::FlagsAndChannel, Tally)],
+    exclude_flagged: bool,
+) -> Tally {
+    let mut t = Tally::new(instrument);
+    for ((flags, _), tally) in totals {
+        if quality::counted(flags, exclude_flagged) {
+            t.merge(tally);
+        }
+    }
+    t
+}
+
+/// The period day by day (empty for a period of [`DAILY_MAX_DAYS`] days or more).
+fn daily(
+    instrument: &Instrument,
+    req: &ReportRequest,
+    options: &Options,
+    days: &History,
+) -> Result<Vec<DayPoint>, AppError> {
     days.iter()
-        .zip(&totals)
         .map(|(day, totals)| {
-            let mut t = Tally::new(instrument);
-            for ((flags, _), tally) in totals {
-                if quality::counted(flags, req.exclude_flagged) {
-                    t.merge(tally);
-                }
-            }
+            let t = counted(instrument, totals, req.exclude_flagged);
             Ok(DayPoint {
                 date: day.first.to_string(),
                 respondents: t.respondents,
@@ -941,42 +984,28 @@ fn daily(
         .collect()
 }
 
+/// The trend over the periods before the report's and its own (`current`), and a notice when
+/// its responses without a key jump: `anonymous` is how many it holds.
 fn trend(
-    conn: &mut DbConn,
     instrument: &Instrument,
-    scope: &Scope,
     req: &ReportRequest,
     options: &Options,
-    current: &Tally,
-    current_ikm: Option<&Fixed>,
+    earlier: &History,
+    (current, current_ikm, anonymous): (&Tally, Option<&Fixed>, u64),
 ) -> Result<(Vec<TrendPoint>, Option<engine::Notice>), AppError> {
-    let mut periods = vec![req.period.previous()];
-    while periods.len() < TREND_PERIODS {
-        let before = periods.last().expect("non-empty").previous();
-        periods.push(before);
-    }
-    periods.reverse();
-    // The report's own period too, for its responses without a key.
-    periods.push(req.period);
-    let totals = scope.totals(conn, &periods, req.service.as_deref(), instrument)?;
-    let anonymous: Vec<u64> = totals
+    let anonymous: Vec<u64> = earlier
         .iter()
-        .map(|t| {
+        .map(|(_, t)| {
             t.iter()
                 .filter(|((_, channel), _)| ANONYMOUS_CHANNELS.contains(&channel.as_str()))
                 .map(|(_, tally)| tally.respondents)
                 .sum()
         })
+        .chain([anonymous])
         .collect();
-    periods.pop();
     let mut points: Vec<(String, Tally, Option<Fixed>, Option<String>)> = Vec::new();
-    for (period, totals) in periods.iter().zip(&totals) {
-        let mut t = Tally::new(instrument);
-        for ((flags, _), tally) in totals {
-            if quality::counted(flags, req.exclude_flagged) {
-                t.merge(tally);
-            }
-        }
+    for (period, totals) in earlier {
+        let t = counted(instrument, totals, req.exclude_flagged);
         let (ikm, grade) = score(instrument, &t, options)?;
         points.push((period.to_string(), t, ikm, grade));
     }

@@ -927,6 +927,88 @@ async fn a_busy_quarter_lists_its_newest_suggestions_however_sparse(app: TestApp
     );
 }
 
+/// A report lists each local day of its period (at most 92) with its responses and IKM, cut
+/// at the unit's time zone and read with its trend; a year has no daily list.
+async fn a_report_lists_its_period_day_by_day_in_the_units_time_zone(app: TestApp) {
+    let svc = app.service().await;
+    let w = fill(&app, &svc).await;
+    // 2025-06-30 16:00 UTC is 1 July 01:00 in Jayapura (WIT, UTC+9): Q3's first day.
+    app.clock.set(at("2025-06-30 16:00:00"));
+    submit_n(&svc, &w.admin, &submission("unit-a", [3; 9]), 1).await;
+    // 2025-09-30 20:00 UTC is 1 October 05:00 WIT: Q4's, not Q3's.
+    app.clock.set(at("2025-09-30 20:00:00"));
+    submit_n(&svc, &w.admin, &submission("unit-b", [1; 9]), 1).await;
+    let days = |r: &Value| -> Vec<(String, u64, Option<f64>)> {
+        r["daily"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["date"].as_str().unwrap().to_owned(),
+                    d["respondents"].as_u64().unwrap(),
+                    d["ikm"].as_f64(),
+                )
+            })
+            .collect()
+    };
+    let q3 = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=mpp-jpr&period=2025-Q3",
+        &w.viewer_mpp,
+    )
+    .await;
+    let daily = days(&q3);
+    assert_eq!(daily.len(), 92, "1 July to 30 September");
+    assert_eq!(
+        (daily[0].clone(), daily[91].0.as_str()),
+        (("2025-07-01".to_owned(), 1, Some(75.0)), "2025-09-30")
+    );
+    // 15 August: 100, 100, 50, 50 → 75,00.
+    assert_eq!(daily[45], ("2025-08-15".to_owned(), 4, Some(75.0)));
+    let busy: Vec<usize> = (0..92).filter(|i| daily[*i].1 > 0).collect();
+    assert_eq!(busy, [0, 45], "no other day has a response");
+    assert!(daily.iter().all(|d| (d.1 == 0) == d.2.is_none()));
+    // Pooled: (100 + 100 + 50 + 50 + 75) / 5 = 75,00; the days add up to it.
+    assert_eq!(
+        (q3["respondents"].as_u64(), q3["ikm"].as_f64()),
+        (Some(5), Some(75.0))
+    );
+    // The trend read with the days: Q2's three all-2 responses, 50,00, then Q3.
+    let trend = q3["trend"].as_array().unwrap();
+    assert_eq!(
+        (
+            trend[3]["period"].as_str(),
+            trend[3]["respondents"].as_u64(),
+            trend[3]["ikm"].as_f64(),
+            trend[4]["respondents"].as_u64()
+        ),
+        (Some("2025-Q2"), Some(3), Some(50.0), Some(5))
+    );
+    let q4 = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=unit-b&period=2025-Q4",
+        &w.admin,
+    )
+    .await;
+    assert_eq!(days(&q4)[0], ("2025-10-01".to_owned(), 1, Some(25.0)));
+    assert_eq!(days(&q4).len(), 92, "1 October to 31 December");
+    let year = get_body(
+        &svc,
+        "/api/v1/reports/ikm?unit=mpp-jpr&period=2025",
+        &w.viewer_mpp,
+    )
+    .await;
+    assert_eq!(
+        (
+            year["daily"].as_array().map(Vec::len),
+            year["respondents"].as_u64()
+        ),
+        (Some(0), Some(9)),
+        "a year has no daily list; it holds Q2's 3, Q3's 5 and Q4's 1"
+    );
+}
+
 /// U9 may be skipped ("Belum pernah menyampaikan pengaduan"): the skip is unanswered, drops
 /// out of U9's denominator only, and every report says how many skipped each item.
 async fn a_skipped_u9_is_unanswered_and_every_report_counts_it(app: TestApp) {
@@ -1106,6 +1188,7 @@ both_backends!(
     a_skipped_u9_is_unanswered_and_every_report_counts_it,
     a_report_lists_the_newest_thousand_suggestions,
     a_busy_quarter_lists_its_newest_suggestions_however_sparse,
+    a_report_lists_its_period_day_by_day_in_the_units_time_zone,
     published_results_and_badge_show_the_last_complete_quarter_when_switched_on,
     follow_up_plans_show_in_the_report_and_the_next_period_says_whether_they_were_done,
     the_full_report_breaks_down_by_service_channel_and_child_with_a_trend,
