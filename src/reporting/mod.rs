@@ -327,6 +327,29 @@ impl Scope {
         tallies::load(conn, reach, instrument, period, service)
     }
 
+    /// Each direct child's counted responses in a period: its own and those below it.
+    fn by_child(
+        &self,
+        conn: &mut DbConn,
+        period: &Period,
+        instrument: &Instrument,
+        exclude_flagged: bool,
+    ) -> Result<Groups<String>, AppError> {
+        let below: Vec<&str> = self.parents.iter().map(String::as_str).collect();
+        let children: Vec<&str> = self.children.iter().map(|c| c.code.as_str()).collect();
+        let reach = tallies::Reach {
+            own: &children,
+            below: &below,
+        };
+        let mut out = Groups::new();
+        for ((unit, flags), tally) in tallies::by_unit(conn, reach, instrument, period)? {
+            if quality::counted(&flags, exclude_flagged) {
+                add_to(&mut out, unit, &tally);
+            }
+        }
+        Ok(out)
+    }
+
     /// The whole scope's tallies over each of some periods, by flag set and channel: the
     /// unit's own and those of everything below it, without the split by child.
     fn totals(
@@ -751,8 +774,12 @@ pub fn unit_report(
     } else {
         // The period before, for each child's change (up to an MPP's size).
         let before = if scope.children.len() <= DETAIL_MAX_UNITS {
-            let loaded = scope.tallies(conn, &req.period.previous(), None, instrument)?;
-            Totals::of(&loaded, &scope, instrument, rules, req.exclude_flagged).children
+            scope.by_child(
+                conn,
+                &req.period.previous(),
+                instrument,
+                req.exclude_flagged,
+            )?
         } else {
             Groups::new()
         };

@@ -631,6 +631,30 @@ pub fn load(
     Ok(Loaded { groups, by_flags })
 }
 
+/// The stored tallies of a reach over a period merged per unit (`below` rows under their unit)
+/// and flag set, without their profile counts or complete-response sums: what ranking units
+/// needs, at a fraction of [`load`]'s decoding. Of every service.
+pub fn by_unit(
+    conn: &mut DbConn,
+    reach: Reach,
+    instrument: &Instrument,
+    period: &Period,
+) -> Result<BTreeMap<(String, String), Tally>, AppError> {
+    let rows: Vec<(String, String, Vec<u8>)> =
+        in_spans(reach, &instrument.key, spans(period), None)
+            .select((tallies::unit_code, tallies::flags, tallies::data))
+            .load(conn)?;
+    count_read(rows.len());
+    let mut out: BTreeMap<(String, String), Tally> = BTreeMap::new();
+    for (unit, flags, data) in rows {
+        let merged = out
+            .entry((unit, flags))
+            .or_insert_with(|| Tally::new(instrument));
+        codec::add_tally(merged, &data, false)?;
+    }
+    Ok(out)
+}
+
 /// A flag set (comma separated; empty when unflagged) and a channel.
 pub type FlagsAndChannel = (String, String);
 
