@@ -263,15 +263,13 @@ impl Scope {
         let unit = queries::find_unit(conn, code)?
             .filter(|u| u.code == code)
             .ok_or_else(|| AppError::not_found(format!("unknown unit `{code}`")))?;
-        let (children, below): (Vec<Unit>, Vec<bool>) = queries::children_with_below(conn, code)?
-            .into_iter()
-            .unzip();
-        let parents: BTreeSet<String> = children
+        let rows = queries::children_with_below(conn, code)?;
+        let parents: BTreeSet<String> = rows
             .iter()
-            .zip(&below)
-            .filter(|(_, below)| **below)
+            .filter(|(_, below)| *below)
             .map(|(c, _)| c.code.clone())
             .collect();
+        let children: Vec<Unit> = rows.into_iter().map(|(c, _)| c).collect();
         let member = |u: &Unit| queries::Member {
             code: u.code.clone(),
             parent_code: u.parent_code.clone(),
@@ -978,7 +976,7 @@ fn history(
 }
 
 /// The counted responses of some totals merged: all of them, or without the flagged ones.
-fn counted(
+fn counted_tally(
     instrument: &Instrument,
     totals: &[(tallies::FlagsAndChannel, Tally)],
     exclude_flagged: bool,
@@ -1001,7 +999,7 @@ fn daily(
 ) -> Result<Vec<DayPoint>, AppError> {
     days.iter()
         .map(|(day, totals)| {
-            let t = counted(instrument, totals, req.exclude_flagged);
+            let t = counted_tally(instrument, totals, req.exclude_flagged);
             Ok(DayPoint {
                 date: day.first.to_string(),
                 respondents: t.respondents,
@@ -1032,7 +1030,7 @@ fn trend(
         .collect();
     let mut points: Vec<(String, Tally, Option<Fixed>, Option<String>)> = Vec::new();
     for (period, totals) in earlier {
-        let t = counted(instrument, totals, req.exclude_flagged);
+        let t = counted_tally(instrument, totals, req.exclude_flagged);
         let (ikm, grade) = score(instrument, &t, options)?;
         points.push((period.to_string(), t, ikm, grade));
     }
