@@ -8,6 +8,11 @@
 //! from the ticket's time of issue, not from a clock the client sets. Client addresses are
 //! never kept: a keyed hash of an address and the day stands for it, so the same address is
 //! a different hash tomorrow and no stored hash can be turned back into an address.
+//!
+//! A browser that signed in as a person gets a device cookie signed with the same secret: the
+//! person's name and a random id. Failed sign-ins from it are counted on their own, so that
+//! guessing from elsewhere cannot lock that person out of a browser they used before (see
+//! `domain::sessions`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -40,6 +45,7 @@ fn hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
 pub struct Secrets {
     ticket_key: Vec<u8>,
     address_key: Vec<u8>,
+    device_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -63,6 +69,7 @@ impl Secrets {
         Secrets {
             ticket_key: hmac(secret.as_bytes(), b"kepuasan-form-ticket-v1"),
             address_key: hmac(secret.as_bytes(), b"kepuasan-client-address-v1"),
+            device_key: hmac(secret.as_bytes(), b"kepuasan-sign-in-device-v1"),
         }
     }
 
@@ -177,6 +184,37 @@ impl Secrets {
             issued_at,
             spend_key: sha256_hex(&format!("ticket|{ticket}")),
         })
+    }
+
+    /// A device cookie's value for a browser where `username` signed in: `d1.` the name and a
+    /// random id, then their signature.
+    pub fn device_cookie(&self, username: &str) -> String {
+        let mut id = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut id);
+        let payload = URL_SAFE_NO_PAD.encode(format!("{username}|{}", URL_SAFE_NO_PAD.encode(id)));
+        let tag = URL_SAFE_NO_PAD.encode(&hmac(&self.device_key, payload.as_bytes())[..16]);
+        format!("d1.{payload}.{tag}")
+    }
+
+    /// The device a device cookie stands for, as a hash, when the cookie is one this server
+    /// signed for `username` (any case); `None` for any other value.
+    pub fn device_of(&self, cookie: &str, username: &str) -> Option<String> {
+        if cookie.len() > MAX_TICKET {
+            return None;
+        }
+        let mut parts = cookie.split('.');
+        let (Some("d1"), Some(payload), Some(tag), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let given = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        if !constant_time_eq(&hmac(&self.device_key, payload.as_bytes())[..16], &given) {
+            return None;
+        }
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let (name, id) = text.split_once('|')?;
+        (name == username.trim().to_ascii_lowercase()).then(|| sha256_hex(&format!("device|{id}")))
     }
 
     /// A client address as 16 hex characters: keyed, and different each day.

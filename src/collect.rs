@@ -57,7 +57,10 @@ pub struct SubmissionRequest {
     pub profile: Option<BTreeMap<String, Value>>,
     /// Free-text suggestion, at most 2,000 characters.
     #[serde(default)]
-    #[validate(length(max = MAX_SUGGESTION, message = "must be at most 2000 characters"))]
+    #[validate(
+        length(max = MAX_SUGGESTION, message = "must be at most 2000 characters"),
+        custom(function = "rules::text")
+    )]
     pub suggestion: Option<String>,
     /// Receipt token.
     #[serde(default)]
@@ -318,7 +321,22 @@ pub fn store_batch(
         Ok(results) => results,
         // A race lost by the batch as a whole: each submission then goes on its own.
         Err(e) if e.is(Kind::Conflict) => vec![Err(e); batch.len()],
-        Err(e) => return Err(e),
+        // A database that cannot be reached fails every submission alike.
+        Err(e) if e.is(Kind::DbUnavailable) || batch.len() == 1 => return Err(e),
+        // One row the database refused fails the batch's transaction: each submission then
+        // goes on its own, so only that row fails and no other submission fails with it.
+        Err(e) => {
+            tracing::warn!(error = %e, rows = batch.len(), "a batch failed; storing its rows one by one");
+            batch
+                .iter()
+                .map(|item| {
+                    crate::db::write_tx(conn, |conn| {
+                        store_in_tx(conn, rules, std::slice::from_ref(item), true)
+                    })
+                    .and_then(|mut r| r.pop().expect("one result a submission"))
+                })
+                .collect()
+        }
     };
     for (result, item) in results.iter_mut().zip(batch) {
         let mut attempt = 0;

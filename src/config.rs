@@ -54,10 +54,11 @@ pub struct Settings {
     /// `KEPUASAN_FLAG_KEY_PER_MINUTE` (default 60): submissions one kiosk key may send a minute,
     /// whatever device ids they carry, before the rest are flagged `rate`.
     pub key_per_minute: u32,
-    /// `KEPUASAN_TRUST_PROXY` (`off` by default): take the client's address from the last entry
-    /// of `X-Forwarded-For`, which the reverse proxy in front of the server appends. Only for a
-    /// server that no client can reach except through that proxy.
-    pub trust_proxy: bool,
+    /// `KEPUASAN_TRUST_PROXY` (`off` by default): the reverse proxies whose `X-Forwarded-For`
+    /// is believed, as comma-separated addresses or CIDRs (`on` means loopback, a proxy on the
+    /// same machine). A request from one of them has the client's address taken from the
+    /// header's last entry, which the proxy appends; from any other peer the header is ignored.
+    pub trust_proxy: Vec<ipnet::IpNet>,
     /// `KEPUASAN_REQUIRE_TOTP` (`off` by default): an administrator must set up two-step
     /// sign-in (TOTP) before their session may do anything else.
     pub require_totp: bool,
@@ -67,6 +68,9 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// `KEPUASAN_SMTP_FROM` (default `kepuasan@localhost`): the sender of e-mail summaries.
     pub smtp_from: String,
+    /// `KEPUASAN_WEBHOOK_ALLOW` (empty by default): receivers inside private or local networks
+    /// that webhooks may post to all the same, as comma-separated host names and CIDRs.
+    pub webhook_allow: crate::domain::destinations::Allow,
 }
 
 impl Default for Settings {
@@ -86,12 +90,45 @@ impl Default for Settings {
             heavy_wait_seconds: Self::DEFAULT_HEAVY_WAIT_SECONDS,
             anonymous_per_minute: Self::DEFAULT_ANONYMOUS_PER_MINUTE,
             key_per_minute: Self::DEFAULT_KEY_PER_MINUTE,
-            trust_proxy: false,
+            trust_proxy: Vec::new(),
             require_totp: false,
             smtp_url: None,
             database_read_url: None,
             smtp_from: Self::DEFAULT_SMTP_FROM.to_owned(),
+            webhook_allow: Default::default(),
         }
+    }
+}
+
+/// `trust_proxy` in the file: `true`/`false`, or the proxies' addresses as text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ProxySetting {
+    Switch(bool),
+    List(String),
+}
+
+/// The proxies of `KEPUASAN_TRUST_PROXY`: `on` is loopback, `off` none, otherwise
+/// comma-separated addresses and CIDRs.
+fn trusted_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    match text.trim() {
+        "on" | "true" | "1" => Ok(vec![
+            "127.0.0.0/8".parse().expect("a CIDR"),
+            "::1/128".parse().expect("a CIDR"),
+        ]),
+        "off" | "false" | "0" | "" => Ok(Vec::new()),
+        list => list
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                e.parse::<ipnet::IpNet>()
+                    .or_else(|_| e.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!("KEPUASAN_TRUST_PROXY: `{e}` is not on, off, an address or a CIDR")
+                    })
+            })
+            .collect(),
     }
 }
 
@@ -114,10 +151,11 @@ struct FileSettings {
     heavy_wait_seconds: Option<u32>,
     anonymous_per_minute: Option<u32>,
     flag_key_per_minute: Option<u32>,
-    trust_proxy: Option<bool>,
+    trust_proxy: Option<ProxySetting>,
     require_totp: Option<bool>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    webhook_allow: Option<String>,
 }
 
 impl Settings {
@@ -222,7 +260,14 @@ impl Settings {
                     Some(other) => Err(format!("{name}: `{other}` is not on or off")),
                 }
             };
-        let trust_proxy = switch("KEPUASAN_TRUST_PROXY", file.trust_proxy, false)?;
+        let trust_proxy = match var("KEPUASAN_TRUST_PROXY") {
+            Some(text) => trusted_proxies(&text)?,
+            None => match file.trust_proxy {
+                Some(ProxySetting::Switch(on)) => trusted_proxies(if on { "on" } else { "off" })?,
+                Some(ProxySetting::List(text)) => trusted_proxies(&text)?,
+                None => Vec::new(),
+            },
+        };
         let require_totp = switch("KEPUASAN_REQUIRE_TOTP", file.require_totp, false)?;
         let key_per_minute = number(
             "KEPUASAN_FLAG_KEY_PER_MINUTE",
@@ -253,7 +298,13 @@ impl Settings {
             file.anonymous_per_minute,
             Self::DEFAULT_ANONYMOUS_PER_MINUTE,
         )?;
+        let webhook_allow = crate::domain::destinations::Allow::parse(
+            &var("KEPUASAN_WEBHOOK_ALLOW")
+                .or(file.webhook_allow)
+                .unwrap_or_default(),
+        )?;
         Ok(Settings {
+            webhook_allow,
             key_per_minute,
             trust_proxy,
             require_totp,

@@ -93,6 +93,16 @@ fn submission(
     default_unit: Option<&str>,
     instrument: &crate::instrument::Instrument,
 ) -> Result<(SubmissionRequest, NaiveDate), BTreeMap<String, String>> {
+    // The text rule, for every cell of the row: a row with a control character is refused
+    // whole, naming its column.
+    let broken: BTreeMap<String, String> = table
+        .named(row)
+        .filter(|(_, value)| crate::domain::rules::text(value).is_err())
+        .map(|(name, _)| (name.to_owned(), crate::domain::rules::TEXT_RULE.to_owned()))
+        .collect();
+    if !broken.is_empty() {
+        return Err(broken);
+    }
     let mut fields = BTreeMap::new();
     let unit = table.cell(row, &["unit", "unit_code"]).or(default_unit);
     if unit.is_none() {

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod error;
 pub mod exact;
 pub mod export;
+pub mod extract;
 pub mod followup;
 pub mod import;
 pub mod instrument;

@@ -42,6 +42,11 @@ pub fn state(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState, Stri
         heavy: Arc::new(tokio::sync::Semaphore::new(settings.heavy_limit as usize)),
         windows: Arc::new(crate::abuse::Windows::new()),
         secrets: Arc::new(secrets),
+        passwords: Arc::new(crate::domain::passwords::Checker::start(
+            crate::domain::passwords::THREADS,
+            crate::domain::passwords::QUEUE,
+            crate::state::release_freed_memory,
+        )),
         db,
         registry: Arc::new(registry),
         settings: Arc::new(settings),

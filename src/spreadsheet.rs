@@ -79,6 +79,14 @@ pub struct Table {
 }
 
 impl Table {
+    /// A row's cells with the (lower-case) names of their columns.
+    pub fn named<'a>(&'a self, row: &'a Row) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.wanted
+            .iter()
+            .map(String::as_str)
+            .zip(row.cells.iter().map(String::as_str))
+    }
+
     /// A row's cell under the first of `names` that the file has a value for.
     pub fn cell<'a>(&self, row: &'a Row, names: &[&str]) -> Option<&'a str> {
         names

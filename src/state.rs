@@ -87,6 +87,8 @@ pub struct AppState {
     pub windows: Arc<crate::abuse::Windows>,
     /// The keys of form tickets and address hashes.
     pub secrets: Arc<crate::abuse::Secrets>,
+    /// The threads that check sign-in passwords, with their bounded queue.
+    pub passwords: Arc<crate::domain::passwords::Checker>,
     /// Webhooks: stored responses are handed to their dispatcher, which runs once started
     /// (`serve`, and the tests).
     pub signals: Arc<crate::signals::Signals>,
@@ -120,7 +122,7 @@ impl AppState {
             db: self.db.clone(),
             registry: self.registry.clone(),
             rules: self.settings.flags,
-            now: Box::new(move || clock.now()),
+            now: Arc::new(move || clock.now()),
             mail: self
                 .settings
                 .smtp_url
@@ -130,6 +132,7 @@ impl AppState {
                     from: self.settings.smtp_from.clone(),
                 }),
             public_url: self.settings.public_url.clone(),
+            allow: self.settings.webhook_allow.clone(),
         });
     }
 }

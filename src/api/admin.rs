@@ -12,6 +12,7 @@ use crate::db::DbConn;
 use crate::db::queries::{self, Population, Service, Unit};
 use crate::domain::audit::{self, What};
 use crate::domain::keys::{self, CreateKeyRequest, KeyView};
+use crate::domain::logos;
 use crate::domain::ombudsman::{self, Assessment, AssessmentRequest};
 use crate::domain::populations::{self, PopulationRequest};
 use crate::domain::units::{
@@ -25,7 +26,7 @@ use crate::state::AppState;
 pub async fn create_unit(
     state: web::Data<AppState>,
     Admin(caller): Admin,
-    body: web::Json<CreateUnitRequest>,
+    body: crate::extract::Json<CreateUnitRequest>,
 ) -> Result<HttpResponse, AppError> {
     let target = body.code.to_ascii_lowercase();
     let unit = audited(
@@ -59,7 +60,7 @@ pub async fn list_units(
 pub async fn update_unit(
     state: web::Data<AppState>,
     scope: UnitScope<Manages>,
-    body: web::Json<UpdateUnitRequest>,
+    body: crate::extract::Json<UpdateUnitRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let structural = body.structural_fields();
@@ -89,7 +90,7 @@ pub async fn update_unit(
 pub async fn create_service(
     state: web::Data<AppState>,
     scope: UnitScope<Manages>,
-    body: web::Json<CreateServiceRequest>,
+    body: crate::extract::Json<CreateServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
     let unit = scope.unit.clone();
     let target = format!("{}/{}", scope.unit, body.code.to_ascii_lowercase());
@@ -130,7 +131,7 @@ pub async fn update_service(
     state: web::Data<AppState>,
     scope: UnitScope<Manages>,
     path: web::Path<(String, String)>,
-    body: web::Json<UpdateServiceRequest>,
+    body: crate::extract::Json<UpdateServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (_, code) = path.into_inner();
     let body = body.into_inner();
@@ -155,7 +156,7 @@ pub async fn update_service(
 pub async fn create_key(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    body: web::Json<CreateKeyRequest>,
+    body: crate::extract::Json<CreateKeyRequest>,
 ) -> Result<HttpResponse, AppError> {
     access::role(&caller, Action::Manage)?;
     let (body, now) = (body.into_inner(), state.clock.now());
@@ -269,7 +270,7 @@ pub async fn set_population(
     state: web::Data<AppState>,
     scope: UnitScope<Manages>,
     path: web::Path<(String, String)>,
-    body: web::Json<PopulationRequest>,
+    body: crate::extract::Json<PopulationRequest>,
 ) -> Result<HttpResponse, AppError> {
     let (_, period) = path.into_inner();
     let body = body.into_inner();
@@ -386,9 +387,9 @@ pub async fn put_logo(
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     // Read one byte past the limit, so that a logo over it is named as such.
-    let body = match body.to_bytes_limited(units::MAX_LOGO + 1).await {
+    let body = match body.to_bytes_limited(logos::MAX_LOGO + 1).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return Err(units::Logo::too_large()),
+        Ok(Err(_)) => return Err(logos::Logo::too_large()),
         Err(e) => return Err(AppError::new(crate::error::Kind::BadBody, e.to_string())),
     };
     let content_type = req
@@ -397,7 +398,14 @@ pub async fn put_logo(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let logo = units::Logo::check(&content_type, body.to_vec())?;
+    // Checking decodes the picture: off the request workers, in a turn for heavy work.
+    let turn = state.heavy_turn().await?;
+    let logo = web::block(move || {
+        let _turn = turn;
+        logos::Logo::check(&content_type, body.to_vec())
+    })
+    .await
+    .map_err(AppError::internal)??;
     let (unit, now) = (scope.unit.clone(), state.clock.now());
     state
         .db
@@ -455,7 +463,7 @@ pub async fn put_ombudsman(
     state: web::Data<AppState>,
     scope: UnitScope<Manages>,
     path: web::Path<(String, String)>,
-    body: web::Json<AssessmentRequest>,
+    body: crate::extract::Json<AssessmentRequest>,
 ) -> Result<HttpResponse, AppError> {
     use validator::Validate;
     let (_, year) = path.into_inner();

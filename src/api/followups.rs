@@ -31,7 +31,7 @@ pub struct FollowUpQuery {
 pub async fn create(
     state: web::Data<AppState>,
     scope: UnitScope<Reads>,
-    body: web::Json<NewFollowUpRequest>,
+    body: crate::extract::Json<NewFollowUpRequest>,
 ) -> Result<HttpResponse, AppError> {
     let unit = scope.unit.clone();
     let body = body.into_inner();
@@ -54,7 +54,7 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     scope: UnitScope<Reads>,
-    query: web::Query<FollowUpQuery>,
+    query: crate::extract::Query<FollowUpQuery>,
 ) -> Result<HttpResponse, AppError> {
     let unit = scope.unit;
     let period = match &query.period {
@@ -81,7 +81,7 @@ pub async fn update(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     path: web::Path<String>,
-    body: web::Json<UpdateFollowUpRequest>,
+    body: crate::extract::Json<UpdateFollowUpRequest>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let body = body.into_inner();
@@ -123,7 +123,7 @@ pub async fn note_suggestion(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     path: web::Path<String>,
-    body: web::Json<NoteRequest>,
+    body: crate::extract::Json<NoteRequest>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let body = body.into_inner();

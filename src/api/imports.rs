@@ -37,7 +37,7 @@ pub struct ImportQuery {
 pub async fn import(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    query: web::Query<ImportQuery>,
+    query: crate::extract::Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     // Each row's unit is then checked like a live submission's.

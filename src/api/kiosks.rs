@@ -19,7 +19,7 @@ use crate::state::AppState;
 pub async fn heartbeat(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    body: web::Json<Heartbeat>,
+    body: crate::extract::Json<Heartbeat>,
 ) -> Result<HttpResponse, AppError> {
     access::role(&caller, Action::ReportDevice)?;
     let beat = body.into_inner();
@@ -48,7 +48,7 @@ pub struct KiosksQuery {
 pub async fn list(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    query: web::Query<KiosksQuery>,
+    query: crate::extract::Query<KiosksQuery>,
 ) -> Result<HttpResponse, AppError> {
     let given = query.into_inner().unit;
     let now = state.clock.now();

@@ -440,13 +440,6 @@ pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<String>, AppError> {
         .transpose()
 }
 
-/// Field named in a serde message such as "missing field `unit`" or "unknown field `x`".
-fn quoted_field(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(message[start..end].to_owned())
-}
-
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let app = match &err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
@@ -459,13 +452,7 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             Kind::UnsupportedContentType,
             "send the body as Content-Type: application/json",
         ),
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            let message = e.to_string();
-            let field = quoted_field(&message)
-                .filter(|_| message.contains("field"))
-                .unwrap_or_else(|| "body".to_owned());
-            AppError::field(field, message)
-        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => crate::extract::deserialize_error(e),
         JsonPayloadError::Deserialize(e) => AppError::new(
             Kind::MalformedJson,
             format!("the body is not valid JSON: {e}"),
@@ -481,7 +468,7 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let message = err.to_string();
-    let field = quoted_field(&message).unwrap_or_else(|| "query".to_owned());
+    let field = crate::extract::quoted_field(&message).unwrap_or_else(|| "query".to_owned());
     let app = AppError::field(field, message);
     actix_web::error::InternalError::from_response(
         err,

@@ -18,7 +18,7 @@ use crate::state::AppState;
 pub async fn add(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    body: web::Json<NewUser>,
+    body: crate::extract::Json<NewUser>,
 ) -> Result<HttpResponse, AppError> {
     crate::access::role(&caller, crate::access::Action::Manage)?;
     let (body, now) = (body.into_inner(), state.clock.now());
@@ -52,7 +52,7 @@ pub async fn change(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     path: web::Path<String>,
-    body: web::Json<UserChange>,
+    body: crate::extract::Json<UserChange>,
 ) -> Result<HttpResponse, AppError> {
     crate::access::role(&caller, crate::access::Action::Manage)?;
     let (name, body, now) = (path.into_inner(), body.into_inner(), state.clock.now());
@@ -69,7 +69,7 @@ pub async fn change(
 pub async fn audit_log(
     state: web::Data<AppState>,
     _admin: Admin,
-    query: web::Query<AuditQuery>,
+    query: crate::extract::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     query.validate()?;

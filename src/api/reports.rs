@@ -86,7 +86,7 @@ fn parse_period(period: &str) -> Result<Period, AppError> {
 pub async fn ikm(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    query: web::Query<IkmQuery>,
+    query: crate::extract::Query<IkmQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let format: Format = match query.format.as_deref() {
@@ -175,7 +175,7 @@ pub async fn chart(
     state: web::Data<AppState>,
     Caller(caller): Caller,
     kind: web::Path<String>,
-    query: web::Query<IkmQuery>,
+    query: crate::extract::Query<IkmQuery>,
 ) -> Result<HttpResponse, AppError> {
     let kind = kind.into_inner();
     let kind = match kind.as_str() {
@@ -326,7 +326,7 @@ pub async fn narrative(
     state: web::Data<AppState>,
     scope: super::UnitScope<super::Reads>,
     path: web::Path<(String, String)>,
-    query: web::Query<NarrativeQuery>,
+    query: crate::extract::Query<NarrativeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (period, lang) = narrative_asked(path, &query)?;
     answer_narrative(state, scope.unit, period, lang).await
@@ -366,8 +366,8 @@ pub async fn save_narrative(
     state: web::Data<AppState>,
     scope: super::UnitScope<super::Reads>,
     path: web::Path<(String, String)>,
-    query: web::Query<NarrativeQuery>,
-    body: web::Json<NarrativeRequest>,
+    query: crate::extract::Query<NarrativeQuery>,
+    body: crate::extract::Json<NarrativeRequest>,
 ) -> Result<HttpResponse, AppError> {
     use crate::domain::narratives::{self, Chapter};
     let (period, lang) = narrative_asked(path, &query)?;

@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<SubmissionRequest>,
+    body: crate::extract::Json<SubmissionRequest>,
 ) -> Result<HttpResponse, AppError> {
     let now = state.clock.now();
     let registry = state.registry.clone();
@@ -44,7 +44,7 @@ pub async fn submit(
     };
     let anonymous = person.is_none() && !req.headers().contains_key("authorization");
     let address = anonymous.then(|| {
-        let ip = client_address(&req, state.settings.trust_proxy);
+        let ip = client_address(&req, &state.settings.trust_proxy);
         state
             .secrets
             .address_hash(ip.as_deref().unwrap_or("unknown"), now.date())
@@ -170,20 +170,20 @@ fn key_rate(
 
 /// The client's address: the peer, or behind a trusted reverse proxy the last entry of
 /// `X-Forwarded-For` (the one the proxy appended; earlier entries are the client's word).
-pub(crate) fn client_address(req: &HttpRequest, trust_proxy: bool) -> Option<String> {
-    if trust_proxy
-        && let Some(last) = req
-            .headers()
+pub(crate) fn client_address(req: &HttpRequest, proxies: &[ipnet::IpNet]) -> Option<String> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let forwarded = || {
+        req.headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    {
-        return Some(last.to_owned());
+            .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+    };
+    let from_proxy = peer.is_some_and(|ip| proxies.iter().any(|n| n.contains(&ip)));
+    if from_proxy && let Some(client) = forwarded() {
+        return Some(household(client));
     }
-    let peer = req.peer_addr().map(|a| a.ip());
-    if !trust_proxy
+    if proxies.is_empty()
         && peer.is_some_and(|ip| ip.is_loopback())
         && req.headers().contains_key("x-forwarded-for")
     {
@@ -195,5 +195,20 @@ pub(crate) fn client_address(req: &HttpRequest, trust_proxy: bool) -> Option<Str
             );
         });
     }
-    peer.map(|ip| ip.to_string())
+    peer.map(household)
+}
+
+/// An address as the limits count it: an IPv4 address alone; an IPv6 address by its /64, the
+/// network one household or phone is given (it may take any address inside it).
+fn household(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let net = ipnet::Ipv6Net::new(v6, 64)
+                .expect("64 is a prefix length")
+                .trunc();
+            net.to_string()
+        }
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().expect("mapped").to_string(),
+        v4 => v4.to_string(),
+    }
 }

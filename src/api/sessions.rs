@@ -9,7 +9,7 @@ use validator::Validate;
 use super::{Caller, session_secret};
 use crate::auth::Origin;
 use crate::domain::sessions::{self, SessionView, SignIn};
-use crate::domain::{twostep, users};
+use crate::domain::{passwords, twostep, users};
 use crate::error::{AppError, ErrorBody, Kind};
 use crate::state::AppState;
 
@@ -29,50 +29,92 @@ fn cookie(state: &AppState, secret: &str, max_age: chrono::TimeDelta) -> Cookie<
         .finish()
 }
 
+/// The device cookie: set at each sign-in for the browser it came from, sent back only to
+/// sign-in, so that this browser's failed tries are counted apart from unknown browsers'.
+fn device_cookie(state: &AppState, username: &str) -> Cookie<'static> {
+    Cookie::build(
+        sessions::DEVICE_COOKIE,
+        state.secrets.device_cookie(username),
+    )
+    .http_only(true)
+    .same_site(SameSite::Strict)
+    .path("/api/v1/sessions")
+    .secure(state.settings.public_url.starts_with("https://"))
+    .max_age(actix_web::cookie::time::Duration::days(
+        sessions::DEVICE_DAYS,
+    ))
+    .finish()
+}
+
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = SignIn,
-    responses((status = 201, description = "Signed in; the `kepuasan_session` cookie is set (HttpOnly, SameSite=Strict)", body = SessionView),
+    responses((status = 201, description = "Signed in; the `kepuasan_session` cookie is set (HttpOnly, SameSite=Strict), and the `kepuasan_device` cookie that lets this browser sign in while unknown browsers wait", body = SessionView),
         (status = 401, description = "Wrong user name or password (one answer for both), or `totp_required`: the right password, the two-step code missing or wrong", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
-        (status = 429, description = "Five failures for this name or address within 15 minutes; retry after Retry-After", body = ErrorBody)))]
+        (status = 429, description = "Five failures within 15 minutes for this browser (one that signed in as this person before), or for this name or address from unknown browsers; retry after Retry-After", body = ErrorBody),
+        (status = 503, description = "Too many sign-ins are being checked at once; retry after Retry-After", body = ErrorBody)))]
 pub async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<SignIn>,
+    body: crate::extract::Json<SignIn>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     body.validate()?;
     let now = state.clock.now();
     let address =
-        super::responses::client_address(&req, state.settings.trust_proxy).unwrap_or_default();
-    let address_hash = state.secrets.address_hash(&address, now.date());
-    let (name, hash) = (body.username.clone(), address_hash.clone());
-    if let Some(seconds) = state
+        super::responses::client_address(&req, &state.settings.trust_proxy).unwrap_or_default();
+    let attempt = sessions::Attempt {
+        username: body.username.clone(),
+        address_hash: state.secrets.address_hash(&address, now.date()),
+        device_hash: req
+            .cookie(sessions::DEVICE_COOKIE)
+            .and_then(|c| state.secrets.device_of(c.value(), &body.username)),
+    };
+    // The try is counted as a failure before the password is checked, and the person's hash
+    // read with it; the connection is given back before hashing.
+    let (taken, name) = (attempt.clone(), body.username.clone());
+    let (reserved, stored) = state
         .db
-        .read(move |conn| sessions::wait(conn, &name, &hash, now))
-        .await?
-    {
-        return Err(AppError::rate_limited(
+        .write(move |conn| {
+            let reserved = sessions::reserve(conn, &taken, now)?;
+            let stored = match reserved {
+                Ok(_) => users::stored(conn, &name)?,
+                Err(_) => None,
+            };
+            Ok((reserved, stored))
+        })
+        .await?;
+    let failure = reserved.map_err(|seconds| {
+        AppError::rate_limited(
             "too many failed sign-ins for this name or from this address; wait and try again",
             seconds,
-        ));
-    }
-    let (name, password) = (body.username.clone(), body.password);
-    let user = state
-        .db
-        .read(move |conn| users::verify(conn, &name, &password))
-        .await?;
+        )
+    })?;
     let db = state.db.clone();
-    let failed = |name: String, hash: String| async move {
-        db.write(move |conn| sessions::record_failure(conn, &name, &hash, now))
+    let forgive = |failure: String| async move {
+        db.write(move |conn| sessions::forgive(conn, &failure))
             .await
     };
-    let Some(user) = user else {
-        failed(body.username, address_hash).await?;
+    let stored_hash = stored.as_ref().map(|u| u.password_hash.clone());
+    let password = body.password;
+    let checked = state
+        .passwords
+        .run(move || passwords::matches(stored_hash.as_deref(), &password))
+        .await;
+    let right = match checked {
+        Ok(right) => right?,
+        Err(busy) => {
+            // Not checked: not a failure either.
+            forgive(failure).await?;
+            return Err(busy);
+        }
+    };
+    let Some(user) = users::admitted(stored, right) else {
         return Err(AppError::unauthorized(WRONG));
     };
     if user.totp {
         // The password was right; the code must be too, and each code counts once.
         let Some(code) = body.totp else {
+            forgive(failure).await?;
             return Err(AppError::new(
                 Kind::TotpRequired,
                 "two-step sign-in is on: send the six-digit code of the authenticator app as `totp`",
@@ -88,7 +130,6 @@ pub async fn sign_in(
             })
             .await?;
         if !right {
-            failed(body.username, address_hash).await?;
             return Err(AppError::new(
                 Kind::TotpRequired,
                 "the code is wrong or already used; type the newest one",
@@ -96,12 +137,19 @@ pub async fn sign_in(
         }
     }
     let require = state.settings.require_totp;
+    let device = attempt.device_hash;
     let (secret, view) = state
         .db
-        .write(move |conn| sessions::start(conn, &user, require, now))
+        .write(move |conn| {
+            crate::db::write_tx(conn, |conn| {
+                sessions::forgive(conn, &failure)?;
+                sessions::start(conn, &user, device.as_deref(), require, now)
+            })
+        })
         .await?;
     Ok(HttpResponse::Created()
         .cookie(cookie(&state, &secret, sessions::ABSOLUTE))
+        .cookie(device_cookie(&state, &view.username))
         .json(view))
 }
 
@@ -179,7 +227,7 @@ pub async fn begin_totp(
 pub async fn confirm_totp(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    body: web::Json<twostep::Confirm>,
+    body: crate::extract::Json<twostep::Confirm>,
 ) -> Result<HttpResponse, AppError> {
     let name = person(&caller)?;
     let body = body.into_inner();

@@ -53,7 +53,7 @@ pub struct ReceiptSheetRequest {
 pub async fn issue(
     state: web::Data<AppState>,
     scope: UnitScope<IssuesTokens>,
-    body: web::Json<ReceiptTokenRequest>,
+    body: crate::extract::Json<ReceiptTokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let UnitScope { caller, unit, .. } = scope;
     let body = body.into_inner();
@@ -86,7 +86,7 @@ pub async fn issue(
 pub async fn sheet(
     state: web::Data<AppState>,
     scope: UnitScope<IssuesTokens>,
-    body: web::Json<ReceiptSheetRequest>,
+    body: crate::extract::Json<ReceiptSheetRequest>,
 ) -> Result<HttpResponse, AppError> {
     let UnitScope { caller, unit, .. } = scope;
     let body = body.into_inner();

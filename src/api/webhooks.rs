@@ -16,15 +16,26 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook, security(("bearer" = [])),
     responses((status = 201, description = "Registered; the secret is never shown again", body = Webhook),
         (status = 403, description = "Not an administrator or the unit's manager", body = ErrorBody),
-        (status = 422, description = "Invalid field", body = ErrorBody)))]
+        (status = 422, description = "Invalid field; `url` also when it holds credentials or reaches a private, local or special network (see KEPUASAN_WEBHOOK_ALLOW)", body = ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
     Caller(caller): Caller,
-    body: web::Json<NewWebhook>,
+    body: crate::extract::Json<NewWebhook>,
 ) -> Result<HttpResponse, AppError> {
     access::role(&caller, Action::Manage)?;
     let mut body = body.into_inner();
     body.validate()?;
+    let mail = state.settings.smtp_url.is_some();
+    signals::admissible(&caller, &body, mail)?;
+    // Only the outside world, unless the operator opened the receiver; the name is resolved
+    // off the request workers.
+    if !body.url.starts_with("mailto:") {
+        let (url, allow) = (body.url.clone(), state.settings.webhook_allow.clone());
+        web::block(move || crate::domain::destinations::check(&url, &allow))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(|why| AppError::field("url", why))?;
+    }
     // The unit as stored (codes are case-insensitive), and one the caller runs.
     if let Some(unit) = &body.unit {
         let (who, asked) = (caller.clone(), unit.clone());
@@ -41,7 +52,6 @@ pub async fn create(
         body.unit.as_deref().unwrap_or(""),
     );
     let who = caller.clone();
-    let mail = state.settings.smtp_url.is_some();
     let hook = audited(&state, caller, what, none, move |conn, now| {
         signals::create(conn, &who, &body, mail, now)
     })

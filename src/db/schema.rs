@@ -196,6 +196,7 @@ diesel::table! {
         username -> Text,
         address_hash -> Text,
         at -> Timestamp,
+        device_hash -> Nullable<Text>,
     }
 }
 

@@ -6,10 +6,13 @@
 //! receipt tokens (`tokens`) and reports (`reporting`) are domain modules of their own.
 
 pub mod audit;
+pub mod destinations;
 pub mod keys;
 pub mod kiosks;
+pub mod logos;
 pub mod narratives;
 pub mod ombudsman;
+pub mod passwords;
 pub mod populations;
 pub mod rules;
 pub mod sessions;

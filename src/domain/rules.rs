@@ -11,6 +11,59 @@ pub(crate) fn problem(message: impl Into<Cow<'static, str>>) -> ValidationError 
     ValidationError::new("invalid").with_message(message.into())
 }
 
+/// What the text rule says of a value it refuses.
+pub const TEXT_RULE: &str = "must not hold control characters (U+0000 to U+001F other than tab, line feed and carriage return)";
+
+/// Whether a character breaks the text rule: U+0000 and the other C0 controls but tab, line
+/// feed and carriage return. PostgreSQL cannot store U+0000 in text, and XML (Word, Excel)
+/// cannot hold any of them.
+pub fn is_forbidden(c: char) -> bool {
+    c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The text rule, for one value: every text field of every body, query and upload obeys it.
+pub fn text(value: &str) -> Result<(), ValidationError> {
+    if value.chars().any(is_forbidden) {
+        return Err(problem(TEXT_RULE));
+    }
+    Ok(())
+}
+
+/// The first place in a JSON value (a key or a string) that breaks the text rule, as the
+/// contract names fields: `profile.city`, `events[2]`; `body` for the top level.
+pub fn text_breach(value: &serde_json::Value) -> Option<String> {
+    fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
+        let here = || {
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path.to_owned()
+            }
+        };
+        match value {
+            serde_json::Value::String(s) => s.chars().any(is_forbidden).then(here),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| walk(v, &format!("{}[{i}]", here()))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                let inner = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if k.chars().any(is_forbidden) {
+                    Some(here())
+                } else {
+                    walk(v, &inner)
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(value, "")
+}
+
 /// Whether `value` is 1 to `max` bytes of ASCII letters, digits and the `extra` marks: the
 /// shape of codes and device ids.
 pub(crate) fn is_word(value: &str, max: usize, extra: &[u8]) -> bool {
@@ -33,12 +86,12 @@ pub fn codes(values: &[String]) -> Result<(), ValidationError> {
     values.iter().try_for_each(|v| code(v))
 }
 
-/// A name shown to people: 1 to 200 characters, not only spaces.
+/// A name shown to people: 1 to 200 characters, not only spaces, obeying [`text`].
 pub fn name(value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() || value.chars().count() > 200 {
         return Err(problem("must be 1 to 200 characters"));
     }
-    Ok(())
+    text(value)
 }
 
 /// Text that must say something: not empty, not only spaces.

@@ -1,6 +1,7 @@
 //! Signed-in sessions of people: starting one from a user name and password, the cookie's
 //! secret (stored only as a hash), its CSRF token, its idle and absolute expiry, signing out,
-//! and the limit on failed sign-ins by name and by address.
+//! and the limit on failed sign-ins: by device for a browser the person signed in with before,
+//! by name and by address for any other.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -15,6 +16,10 @@ use crate::error::AppError;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "kepuasan_session";
+/// The device cookie's name: set at each sign-in, sent back only to sign-in.
+pub const DEVICE_COOKIE: &str = "kepuasan_device";
+/// How long a device cookie lasts from the last sign-in that set it.
+pub const DEVICE_DAYS: i64 = 180;
 /// The header a cookie-authenticated change must carry.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 /// A session ends after this long without a request.
@@ -134,28 +139,42 @@ pub fn csrf_matches(secret: &str, given: Option<&str>) -> bool {
     given.is_some_and(|g| sha256_hex(g) == sha256_hex(&csrf_token(secret)))
 }
 
-/// Seconds until sign-in may be tried again for this name or this address, when either has
-/// [`MAX_FAILURES`] failures within [`FAILURE_WINDOW`]; `None` when it may be tried now.
-pub fn wait(
-    conn: &mut DbConn,
-    username: &str,
-    address_hash: &str,
-    now: NaiveDateTime,
-) -> Result<Option<u64>, AppError> {
+/// Who a sign-in try counts against. A browser with a device cookie that this person signed
+/// in with before (OWASP's "device cookies") counts against that device alone; any other
+/// browser counts against the person's name and the caller's address, shared by every unknown
+/// browser. So a guesser can lock out unknown browsers for a name, never the person's own.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The user name as given.
+    pub username: String,
+    /// The keyed hash of the caller's address.
+    pub address_hash: String,
+    /// The hash of the device cookie's id, when the browser has a valid one for this name.
+    pub device_hash: Option<String>,
+}
+
+/// Seconds until this try may be made, when any of its counts has [`MAX_FAILURES`] failures
+/// within [`FAILURE_WINDOW`]; `None` when it may be made now.
+fn wait(conn: &mut DbConn, attempt: &Attempt, now: NaiveDateTime) -> Result<Option<u64>, AppError> {
     let since = now - FAILURE_WINDOW;
-    let name = normal(username);
+    let name = normal(&attempt.username);
     let mut longest = None;
-    for by_name in [true, false] {
+    for count in 0..3 {
         let query = sign_in_failures::table
             .filter(sign_in_failures::at.gt(since))
             .select(sign_in_failures::at)
             .order(sign_in_failures::at.desc())
             .limit(MAX_FAILURES as i64)
             .into_boxed();
-        let query = if by_name {
-            query.filter(sign_in_failures::username.eq(&name))
-        } else {
-            query.filter(sign_in_failures::address_hash.eq(address_hash))
+        let query = match (count, &attempt.device_hash) {
+            (0, Some(device)) => query.filter(sign_in_failures::device_hash.eq(device)),
+            (1, None) => query
+                .filter(sign_in_failures::username.eq(&name))
+                .filter(sign_in_failures::device_hash.is_null()),
+            (2, None) => query
+                .filter(sign_in_failures::address_hash.eq(&attempt.address_hash))
+                .filter(sign_in_failures::device_hash.is_null()),
+            _ => continue,
         };
         let times: Vec<NaiveDateTime> = query.load(conn)?;
         if times.len() >= MAX_FAILURES {
@@ -168,31 +187,65 @@ pub fn wait(
     Ok(longest)
 }
 
-/// Records a failed sign-in, and forgets failures older than the window.
-pub fn record_failure(
+/// Takes one try for `attempt`, counted as a failure from the start: in one transaction the
+/// counts are read and, below their limits, a failure is written, so however many tries arrive
+/// at once no count gets more than [`MAX_FAILURES`]. On PostgreSQL, where other connections and
+/// instances write alongside, the name, address and device are locked for the transaction.
+/// Returns the failure's id (to [`forgive`] when the try succeeds), or the seconds to wait.
+pub fn reserve(
     conn: &mut DbConn,
-    username: &str,
-    address_hash: &str,
+    attempt: &Attempt,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
-    diesel::delete(sign_in_failures::table.filter(sign_in_failures::at.le(now - FAILURE_WINDOW)))
+) -> Result<Result<String, u64>, AppError> {
+    crate::db::write_tx(conn, |conn| {
+        if let DbConn::Postgres(pg) = conn {
+            let keys = [
+                Some(format!("name|{}", normal(&attempt.username))),
+                Some(format!("address|{}", attempt.address_hash)),
+                attempt.device_hash.as_ref().map(|d| format!("device|{d}")),
+            ];
+            for key in keys.into_iter().flatten() {
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 1420170002))")
+                    .bind::<diesel::sql_types::Text, _>(key)
+                    .execute(pg)?;
+            }
+        }
+        if let Some(seconds) = wait(conn, attempt, now)? {
+            return Ok(Err(seconds));
+        }
+        diesel::delete(
+            sign_in_failures::table.filter(sign_in_failures::at.le(now - FAILURE_WINDOW)),
+        )
         .execute(conn)?;
-    diesel::insert_into(sign_in_failures::table)
-        .values((
-            sign_in_failures::id.eq(uuid::Uuid::new_v4().to_string()),
-            sign_in_failures::username.eq(normal(username)),
-            sign_in_failures::address_hash.eq(address_hash),
-            sign_in_failures::at.eq(now),
-        ))
-        .execute(conn)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        diesel::insert_into(sign_in_failures::table)
+            .values((
+                sign_in_failures::id.eq(&id),
+                sign_in_failures::username.eq(normal(&attempt.username)),
+                sign_in_failures::address_hash.eq(&attempt.address_hash),
+                sign_in_failures::device_hash.eq(&attempt.device_hash),
+                sign_in_failures::at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(Ok(id))
+    })
+}
+
+/// Takes back the failure a try was counted as, when it was not one (the right password, or
+/// the right password waiting for its two-step code).
+pub fn forgive(conn: &mut DbConn, failure_id: &str) -> Result<(), AppError> {
+    diesel::delete(sign_in_failures::table.find(failure_id)).execute(conn)?;
     Ok(())
 }
 
 /// Starts a session for a person whose password was right; returns the cookie's secret (never
-/// stored) and the answer. The person's failed tries are forgotten.
+/// stored) and the answer. The failures of the browser's own device cookie are forgotten;
+/// those of unknown browsers stay until the window passes them, so a guesser's count is not
+/// reset by the person signing in.
 pub fn start(
     conn: &mut DbConn,
     user: &UserView,
+    device_hash: Option<&str>,
     require_totp: bool,
     now: NaiveDateTime,
 ) -> Result<(String, SessionView), AppError> {
@@ -205,8 +258,10 @@ pub fn start(
             sessions::last_seen_at.eq(now),
         ))
         .execute(conn)?;
-    diesel::delete(sign_in_failures::table.filter(sign_in_failures::username.eq(&user.username)))
-        .execute(conn)?;
+    if let Some(device) = device_hash {
+        diesel::delete(sign_in_failures::table.filter(sign_in_failures::device_hash.eq(device)))
+            .execute(conn)?;
+    }
     let view = SessionView {
         username: user.username.clone(),
         role: user.role.clone(),

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
+use super::logos::Logo;
 use super::{rules, unit_code};
 use crate::db::queries::{self, Service, Unit};
 use crate::db::{DbConn, write_tx};
@@ -308,75 +309,6 @@ pub fn update_service(
     }
     queries::update_service(conn, &service)?;
     Ok(service)
-}
-
-/// Largest logo accepted, in bytes.
-pub const MAX_LOGO: usize = 512 * 1024;
-
-/// A unit's logo for its reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct Logo {
-    /// `image/png` or `image/svg+xml`.
-    pub content_type: String,
-    /// The file.
-    #[serde(skip)]
-    pub bytes: Vec<u8>,
-    /// Its size, for the audit log.
-    pub size: usize,
-    /// Its SHA-256, for the audit log (the image itself is never logged).
-    pub sha256: String,
-}
-
-impl Logo {
-    /// The answer to a logo over [`MAX_LOGO`].
-    pub fn too_large() -> AppError {
-        AppError::too_large(
-            "logo",
-            format!("the logo is larger than {} KiB", MAX_LOGO / 1024),
-        )
-    }
-
-    /// Checks an uploaded logo: a PNG that decodes, or an SVG that parses, of at most
-    /// [`MAX_LOGO`] bytes. 413 or 422 naming `logo` otherwise.
-    pub fn check(content_type: &str, bytes: Vec<u8>) -> Result<Logo, AppError> {
-        if bytes.len() > MAX_LOGO {
-            return Err(Logo::too_large());
-        }
-        if bytes.is_empty() {
-            return Err(AppError::field("logo", "the request body is empty"));
-        }
-        let content_type = match content_type.split(';').next().unwrap_or("").trim() {
-            "image/png" => {
-                image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).map_err(
-                    |e| AppError::field("logo", format!("not a PNG image that can be read: {e}")),
-                )?;
-                "image/png"
-            }
-            "image/svg+xml" => {
-                usvg::Tree::from_data(&bytes, &usvg::Options::default()).map_err(|e| {
-                    AppError::field("logo", format!("not an SVG image that can be read: {e}"))
-                })?;
-                "image/svg+xml"
-            }
-            other => {
-                return Err(AppError::new(
-                    Kind::UnsupportedContentType,
-                    format!("send the logo as image/png or image/svg+xml, not `{other}`"),
-                ));
-            }
-        };
-        Ok(Logo::new(content_type.to_owned(), bytes))
-    }
-
-    /// A logo with the size and hash the audit log records of it.
-    fn new(content_type: String, bytes: Vec<u8>) -> Logo {
-        Logo {
-            size: bytes.len(),
-            sha256: crate::auth::sha256_hex_bytes(&bytes),
-            content_type,
-            bytes,
-        }
-    }
 }
 
 /// Sets a unit's logo, replacing any before; returns the one it replaced.

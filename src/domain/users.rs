@@ -2,12 +2,11 @@
 //! name, a password kept only as an argon2id hash, a role and the units they work for. Keys
 //! stay for devices and integrations; a person never needs one.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
+use super::passwords::hash;
 use super::rules;
 use crate::auth::{Principal, Role};
 use crate::db::{DbConn, queries, write_tx};
@@ -165,16 +164,6 @@ fn not_the_name(username: &str, password: &str) -> Result<(), AppError> {
 
 fn valid_role(value: &str) -> Result<(), ValidationError> {
     rules::one_of(value, &ROLES)
-}
-
-/// The argon2id hash of a password (a PHC string with its own random salt).
-fn hash(password: &str) -> Result<String, AppError> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-        .map_err(|e| AppError::internal(e.to_string()))?;
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| AppError::internal(e.to_string()))?
-        .to_string())
 }
 
 /// The stored codes of the units named, in the order given; 422 naming `units` for one that
@@ -392,33 +381,28 @@ pub(crate) fn record(
     super::audit::record(conn, actor, what, before.map(|b| b as _), Some(after), now)
 }
 
-/// The person these credentials belong to, if they are right and the person is not disabled.
-/// An unknown name costs the same hashing work as a known one, so the answer's timing does
-/// not tell which names exist.
+/// The person of a sign-in name (any case, trimmed), as stored, whether or not disabled.
+pub fn stored(conn: &mut DbConn, username: &str) -> Result<Option<queries::User>, AppError> {
+    queries::find_user(conn, &username.trim().to_ascii_lowercase())
+}
+
+/// The person a sign-in lets in: the one stored, when the password was right and they are not
+/// disabled.
+pub fn admitted(stored: Option<queries::User>, right: bool) -> Option<UserView> {
+    stored
+        .filter(|u| right && u.disabled_at.is_none())
+        .map(UserView::of)
+}
+
+/// The person these credentials belong to, if they are right and the person is not disabled
+/// (the command line; sign-in over HTTP checks the password on `passwords::Checker`, without
+/// holding a connection). An unknown name costs the same hashing work as a known one.
 pub fn verify(
     conn: &mut DbConn,
     username: &str,
     given: &str,
 ) -> Result<Option<UserView>, AppError> {
-    let name = username.trim().to_ascii_lowercase();
-    let user = queries::find_user(conn, &name)?;
-    let stored = match &user {
-        Some(u) => u.password_hash.clone(),
-        None => decoy().to_owned(),
-    };
-    let parsed = PasswordHash::new(&stored).map_err(|e| AppError::internal(e.to_string()))?;
-    let right = Argon2::default()
-        .verify_password(given.as_bytes(), &parsed)
-        .is_ok();
-    Ok(user
-        .filter(|u| right && u.disabled_at.is_none())
-        .map(UserView::of))
-}
-
-/// A hash no password matches, made once, to spend on names that do not exist.
-fn decoy() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| {
-        hash(&format!("{:x}", rand::random::<u128>())).expect("hashing a random password")
-    })
+    let user = stored(conn, username)?;
+    let right = super::passwords::matches(user.as_ref().map(|u| u.password_hash.as_str()), given)?;
+    Ok(admitted(user, right))
 }

@@ -44,7 +44,9 @@ fn half_points(size: f32) -> usize {
 }
 
 fn run(text: &str, size: f32, bold: bool) -> Run {
-    let run = Run::new().add_text(text).size(half_points(size));
+    let run = Run::new()
+        .add_text(super::xml_text(text))
+        .size(half_points(size));
     if bold { run.bold() } else { run }
 }
 
@@ -131,7 +133,7 @@ impl Sink for Body {
         self.push(
             Paragraph::new()
                 .style("Heading1")
-                .add_run(Run::new().add_text(text)),
+                .add_run(Run::new().add_text(super::xml_text(text))),
         );
     }
 
@@ -139,7 +141,7 @@ impl Sink for Body {
         self.push(
             Paragraph::new()
                 .style("Heading2")
-                .add_run(Run::new().add_text(text)),
+                .add_run(Run::new().add_text(super::xml_text(text))),
         );
     }
 

@@ -227,7 +227,8 @@ impl Letterhead {
             Some(code) => crate::db::queries::find_unit(conn, code)?.map(|p| p.name),
             None => None,
         };
-        let logo = crate::domain::units::logo_of(conn, unit)?;
+        let logo = crate::domain::units::logo_of(conn, unit)?
+            .and_then(|(content_type, bytes)| crate::domain::logos::usable(content_type, bytes));
         Ok(Some(Letterhead {
             parent,
             address: u.address,
@@ -236,6 +237,22 @@ impl Letterhead {
             head_id: u.head_id,
             logo,
         }))
+    }
+}
+
+/// Text as an XML document (Word, Excel) may hold it: the characters XML 1.0 forbids (the C0
+/// controls but tab, line feed and carriage return, and U+FFFE and U+FFFF) are dropped. The
+/// text rule keeps them out of what is stored now; rows stored before it may hold them.
+pub fn xml_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let forbidden =
+        |c: char| crate::domain::rules::is_forbidden(c) || matches!(c, '\u{fffe}' | '\u{ffff}');
+    if text.chars().any(forbidden) {
+        text.chars()
+            .filter(|&c| !forbidden(c))
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
     }
 }
 

@@ -211,12 +211,7 @@ impl Layout {
     }
 
     fn parse_svg(&self, svg: &[u8]) -> Result<usvg::Tree, AppError> {
-        let options = usvg::Options {
-            fontdb: self.fontdb.clone(),
-            font_family: "DejaVu Sans".to_owned(),
-            ..usvg::Options::default()
-        };
-        usvg::Tree::from_data(svg, &options).map_err(AppError::internal)
+        crate::domain::logos::parse_svg(svg, self.fontdb.clone()).map_err(AppError::internal)
     }
 
     /// A logo at (x, y), fitted into a `box_size` square keeping its proportions; a logo that

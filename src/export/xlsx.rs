@@ -20,7 +20,7 @@ fn number_format(decimals: u32) -> CellFormat {
 
 fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Result<(), XlsxError> {
     match cell {
-        Cell::Text(s) => ws.write_string(row, col, s).map(|_| ()),
+        Cell::Text(s) => ws.write_string(row, col, super::xml_text(s)).map(|_| ()),
         Cell::Fixed(v) => ws
             .write_number_with_format(row, col, v.to_f64(), &number_format(v.decimals()))
             .map(|_| ()),
@@ -37,11 +37,11 @@ fn write_sections(ws: &mut Worksheet, sections: &[&Section]) -> Result<(), XlsxE
     let mut row = 0u32;
     let mut widest = [10usize; 64];
     for section in sections {
-        ws.write_string_with_format(row, 0, &section.title, &bold)?;
+        ws.write_string_with_format(row, 0, super::xml_text(&section.title), &bold)?;
         row += 1;
         if !section.header.is_empty() {
             for (col, h) in section.header.iter().enumerate() {
-                ws.write_string_with_format(row, col as u16, h, &bold)?;
+                ws.write_string_with_format(row, col as u16, super::xml_text(h), &bold)?;
                 widest[col.min(63)] = widest[col.min(63)].max(h.chars().count());
             }
             row += 1;

@@ -186,7 +186,7 @@ struct KioskQuery {
 async fn kiosk(
     state: web::Data<AppState>,
     req: HttpRequest,
-    query: web::Query<KioskQuery>,
+    query: crate::extract::Query<KioskQuery>,
 ) -> Result<HttpResponse, AppError> {
     let idle = query.idle.unwrap_or(45).clamp(5, 600);
     page(

@@ -72,7 +72,7 @@ fn respondent_page(path: &str) -> bool {
 
 /// `GET /manifest.webmanifest?start=/kiosk`: installs the page it was linked from; the kiosk
 /// opens full screen.
-async fn manifest(query: web::Query<ManifestQuery>) -> Result<HttpResponse, AppError> {
+async fn manifest(query: crate::extract::Query<ManifestQuery>) -> Result<HttpResponse, AppError> {
     let start = query.start.as_deref().unwrap_or("/kiosk");
     if !respondent_page(start) {
         return Err(AppError::field(

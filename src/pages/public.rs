@@ -209,7 +209,7 @@ pub struct PageQuery {
 pub async fn page(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let code = path.into_inner();
     let lang = match query.lang.as_deref() {
@@ -257,7 +257,7 @@ const TV_REFRESH: u32 = 300;
 pub async fn tv(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let code = path.into_inner();
     let en = query.lang.as_deref() == Some("en");

@@ -92,10 +92,6 @@ pub fn at(text: &str) -> NaiveDateTime {
 }
 
 impl TestApp {
-    fn build(url: String, place: Place) -> TestApp {
-        TestApp::build_with(url, place, |_| {})
-    }
-
     fn build_with(url: String, place: Place, change: impl FnOnce(&mut Settings)) -> TestApp {
         let clock = Arc::new(FixedClock::at(at("2025-08-15 03:00:00")));
         let mut settings = Settings {
@@ -103,6 +99,12 @@ impl TestApp {
             bind: "127.0.0.1:0".into(),
             survey_defs: None,
             secret: Some("integration-test-master-secret".into()),
+            // Webhook receivers of the tests listen on loopback; the names of the tests that
+            // check scopes and fields resolve nowhere.
+            webhook_allow: kepuasan::domain::destinations::Allow::parse(
+                "127.0.0.1,skm.example.go.id,example.go.id",
+            )
+            .unwrap(),
             ..Default::default()
         };
         change(&mut settings);
@@ -142,8 +144,17 @@ impl TestApp {
     }
 
     pub fn postgres() -> Option<TestApp> {
+        TestApp::postgres_with(|_| {})
+    }
+
+    /// A PostgreSQL app with some settings changed.
+    pub fn postgres_with(change: impl FnOnce(&mut Settings)) -> Option<TestApp> {
         let db = PgDatabase::create()?;
-        Some(TestApp::build(db.url.clone(), Place::Postgres(db)))
+        Some(TestApp::build_with(
+            db.url.clone(),
+            Place::Postgres(db),
+            change,
+        ))
     }
 
     pub async fn service(

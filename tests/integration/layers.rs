@@ -44,7 +44,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("documents", &["export"]),
-    ("HTTP", &["state", "pages", "api"]),
+    ("HTTP", &["state", "extract", "pages", "api"]),
     ("process", &["server", "cli", "main"]),
 ];
 

@@ -22,6 +22,7 @@ mod pgfault;
 mod replica;
 mod reports;
 mod sessions;
+mod surfaces;
 mod tallies;
 mod tokens;
 mod tree;

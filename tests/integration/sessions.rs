@@ -881,3 +881,163 @@ both_backends!(
     two_step_sign_in_needs_the_current_code_once_and_can_be_reset,
     with_require_totp_an_administrator_sets_it_up_before_anything_else,
 );
+
+/// A sign-in from `address` carrying the `Cookie` header `cookies` (none when empty): status
+/// and every Set-Cookie header.
+async fn sign_in_carrying<S>(
+    svc: &S,
+    name: &str,
+    password: &str,
+    address: &str,
+    cookies: &str,
+) -> (u16, Vec<String>)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let mut req = TestRequest::post()
+        .uri("/api/v1/sessions")
+        .peer_addr(address.parse().unwrap())
+        .set_json(json!({"username": name, "password": password}));
+    if !cookies.is_empty() {
+        req = req.insert_header(("Cookie", cookies.to_owned()));
+    }
+    let resp = test::call_service(svc, req.to_request()).await;
+    let set: Vec<String> = resp
+        .headers()
+        .get_all("set-cookie")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    (resp.status().as_u16(), set)
+}
+
+/// Issue 28: the limit is taken before the password is checked, so a burst gets no more tries
+/// than the limit, whether it guesses passwords or two-step codes.
+async fn a_burst_of_sixty_wrong_passwords_or_a_hundred_codes_checks_at_most_five(app: TestApp) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "joko", "admin", &[]).await;
+    let burst = (0..60).map(|_| sign_in(&svc, "joko", "salah-salah-salah", "10.20.0.1:1"));
+    let statuses: Vec<u16> = futures::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(|(status, ..)| status)
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let waited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, waited), (5, 55), "{statuses:?}");
+
+    // Two-step codes: the right password, a hundred wrong codes at once.
+    add_person(&svc, &app.admin, "kartika", "admin", &[]).await;
+    let (_, body, cookie) = sign_in_with_code(&svc, "kartika", None, "10.21.0.1:1").await;
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+    let (_, enrolment) = send(
+        &svc,
+        with_cookie(
+            TestRequest::post().uri("/api/v1/sessions/current/totp"),
+            &cookie,
+            Some(&csrf),
+        ),
+    )
+    .await;
+    let secret = enrolment["secret"].as_str().unwrap().to_owned();
+    let right = code(&secret, "2025-08-15 03:00:00");
+    let (status, _) = send(
+        &svc,
+        with_cookie(
+            TestRequest::put()
+                .uri("/api/v1/sessions/current/totp")
+                .set_json(json!({"code": right})),
+            &cookie,
+            Some(&csrf),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    app.clock.set(at("2025-08-15 03:05:00"));
+    let now = code(&secret, "2025-08-15 03:05:00");
+    let guesses: Vec<String> = (0..100)
+        .map(|i| format!("{:06}", (i * 7919) % 1_000_000))
+        .filter(|g| *g != now)
+        .collect();
+    let burst = guesses
+        .iter()
+        .map(|g| sign_in_with_code(&svc, "kartika", Some(g), "10.21.0.2:1"));
+    let statuses: Vec<u16> = futures::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(|(status, ..)| status)
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(checked, 5, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+}
+
+/// Issue 28: five wrong passwords from anywhere hold up unknown browsers for that name, never
+/// the browser the person signed in with before (OWASP's device cookies); that browser is
+/// limited on its own.
+async fn the_right_password_from_a_browser_that_signed_in_before_gets_in_during_an_attack(
+    app: TestApp,
+) {
+    let svc = app.service().await;
+    add_person(&svc, &app.admin, "lestari", "admin", &[]).await;
+    let (status, set) = sign_in_carrying(&svc, "lestari", PASSWORD, "10.30.0.1:1", "").await;
+    assert_eq!(status, 201);
+    let device = set
+        .iter()
+        .find(|c| c.starts_with("kepuasan_device="))
+        .expect("a device cookie");
+    let attributes: Vec<String> = device
+        .split(';')
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
+    for wanted in ["httponly", "samesite=strict", "path=/api/v1/sessions"] {
+        assert!(
+            attributes.iter().any(|a| a == wanted),
+            "{wanted} in {device}"
+        );
+    }
+    let device = cookie_pair(device);
+    // The attack, from addresses that change every time.
+    for i in 0..12 {
+        let (status, _) = sign_in_carrying(
+            &svc,
+            "lestari",
+            "tebak-tebak-tebak",
+            &format!("10.31.{i}.1:1"),
+            "",
+        )
+        .await;
+        assert_eq!(status, if i < 5 { 401 } else { 429 }, "try {i}");
+    }
+    // An unknown browser waits, even with the right password.
+    let (status, _) = sign_in_carrying(&svc, "lestari", PASSWORD, "10.30.0.1:1", "").await;
+    assert_eq!(status, 429);
+    // A device cookie of another person, or a forged one, counts for nothing.
+    let forged = device.replacen("kepuasan_device=d1.", "kepuasan_device=d1.x", 1);
+    assert_eq!(
+        sign_in_carrying(&svc, "lestari", PASSWORD, "10.30.0.1:1", &forged)
+            .await
+            .0,
+        429
+    );
+    // The person's own browser gets in.
+    let (status, _) = sign_in_carrying(&svc, "lestari", PASSWORD, "10.30.0.1:1", &device).await;
+    assert_eq!(status, 201);
+    // That browser has five tries of its own, then waits too.
+    for i in 0..6 {
+        let (status, _) =
+            sign_in_carrying(&svc, "lestari", "salah-ketik-lagi", "10.30.0.1:1", &device).await;
+        assert_eq!(status, if i < 5 { 401 } else { 429 }, "try {i}");
+    }
+}
+
+both_backends!(
+    a_burst_of_sixty_wrong_passwords_or_a_hundred_codes_checks_at_most_five,
+    the_right_password_from_a_browser_that_signed_in_before_gets_in_during_an_attack,
+);

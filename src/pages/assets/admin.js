@@ -525,7 +525,7 @@
       ${state.deliveries.length ? table([t("when"), t("events"), t("status"), t("attempts"), t("lastAnswer"), t("nextAttempt")], state.deliveries.map((d) => [
         esc(when(d.created_at)), esc(L().eventNames[d.event] || d.event), `<span class="delivery-${esc(d.status)}">${esc(L().deliveryStates[d.status] || d.status)}</span>`,
         String(d.attempts), esc([d.last_status, d.last_error].filter((x) => x !== null && x !== undefined && x !== "").join(" · ") || "-"),
-        d.status === "pending" ? esc(when(d.next_attempt_at)) : "-"])) : `<p>${t("noDeliveries")}</p>`}
+        d.status === "pending" && d.next_attempt_at ? esc(when(d.next_attempt_at)) : "-"])) : `<p>${t("noDeliveries")}</p>`}
       <div><button type="button" class="secondary" id="deliveries-close">${t("close")}</button></div></section>` : "";
     return `<h2>${t("nav").signals}</h2><p>${t("signalsText")}</p>${secretBox()}
       <section class="panel" aria-labelledby="hooks-title"><h3 id="hooks-title">${t("signalsList")}</h3>

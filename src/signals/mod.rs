@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use validator::{Validate, ValidationError};
 
+mod courier;
+
 use crate::auth::{Principal, Role};
 use crate::db::schema::{webhook_deliveries, webhooks};
 use crate::db::{Db, DbConn, queries, write_tx};
@@ -46,12 +48,6 @@ pub const EVENTS: [&str; 6] = [
 /// The local hour summaries are sent at: the day before (or the week before, on Mondays).
 const SUMMARY_HOUR: u32 = 7;
 
-/// How long a delivery is retried.
-const RETRY_FOR: TimeDelta = TimeDelta::hours(24);
-/// The first wait after a failed attempt; each next one doubles, up to an hour.
-const FIRST_WAIT_SECONDS: i64 = 5;
-/// How long a receiver has to answer.
-const TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the dispatcher looks for deliveries that are due.
 const POLL: Duration = Duration::from_millis(500);
 /// How long the dispatcher gathers notices after the first of a batch.
@@ -179,15 +175,9 @@ pub struct NewWebhook {
     pub threshold: Option<i32>,
 }
 
-/// Registers a webhook; the caller may take `Manage` on its unit (checked by the caller of
-/// this), and only an administrator registers one for every unit.
-pub fn create(
-    conn: &mut DbConn,
-    caller: &Principal,
-    body: &NewWebhook,
-    mail: bool,
-    now: NaiveDateTime,
-) -> Result<Webhook, AppError> {
+/// The rules of a new webhook that need neither the database nor the network: a mailed one
+/// needs a mail server, a posted one its secret, and only an administrator watches every unit.
+pub fn admissible(caller: &Principal, body: &NewWebhook, mail: bool) -> Result<(), AppError> {
     let mailed = body.url.starts_with("mailto:");
     if mailed && !mail {
         return Err(AppError::field(
@@ -207,6 +197,20 @@ pub fn create(
             "name the unit the webhook watches; only an administrator watches every unit",
         ));
     }
+    Ok(())
+}
+
+/// Registers a webhook; the caller may take `Manage` on its unit (checked by the caller of
+/// this, as is its destination, `domain::destinations::check`), and only an administrator
+/// registers one for every unit.
+pub fn create(
+    conn: &mut DbConn,
+    caller: &Principal,
+    body: &NewWebhook,
+    mail: bool,
+    now: NaiveDateTime,
+) -> Result<Webhook, AppError> {
+    admissible(caller, body, mail)?;
     let mut events: Vec<&str> = EVENTS
         .into_iter()
         .filter(|e| body.events.iter().any(|b| b == e))
@@ -293,9 +297,26 @@ pub fn remove(conn: &mut DbConn, caller: &Principal, id: &str) -> Result<Webhook
     })
 }
 
-/// One delivery as listed.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+/// One delivery as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_deliveries)]
+struct DeliveryRow {
+    id: String,
+    event: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    last_status: Option<i32>,
+    last_error: Option<String>,
+    created_at: NaiveDateTime,
+    delivered_at: Option<NaiveDateTime>,
+    body: String,
+}
+
+/// One delivery as listed. An administrator sees what the receiver answered and when the next
+/// attempt is due; a manager sees only whether and when it was delivered, so the log cannot
+/// tell a manager what answers at an address (which would make webhooks a port scanner).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     /// Its id, also sent as `X-Kepuasan-Delivery`.
     pub id: String,
@@ -305,11 +326,11 @@ pub struct Delivery {
     pub status: String,
     /// Attempts made.
     pub attempts: i32,
-    /// When the next attempt is due (UTC), while pending.
-    pub next_attempt_at: NaiveDateTime,
-    /// The receiver's last HTTP status.
+    /// When the next attempt is due (UTC), while pending; administrators only.
+    pub next_attempt_at: Option<NaiveDateTime>,
+    /// The receiver's last HTTP status; administrators only.
     pub last_status: Option<i32>,
-    /// Why the last attempt failed.
+    /// Why the last attempt failed; administrators only.
     pub last_error: Option<String>,
     /// When the event happened (UTC).
     pub created_at: NaiveDateTime,
@@ -319,19 +340,35 @@ pub struct Delivery {
     pub body: String,
 }
 
-/// A webhook's deliveries, newest first.
+/// A webhook's deliveries, newest first; the receiver's answers for an administrator only.
 pub fn deliveries(
     conn: &mut DbConn,
     caller: &Principal,
     id: &str,
 ) -> Result<Vec<Delivery>, AppError> {
     find(conn, caller, id)?;
-    Ok(webhook_deliveries::table
+    let rows: Vec<DeliveryRow> = webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq(id))
-        .select(Delivery::as_select())
+        .select(DeliveryRow::as_select())
         .order(webhook_deliveries::id.desc())
         .limit(MAX_LISTED)
-        .load(conn)?)
+        .load(conn)?;
+    let detail = caller.role == Role::Admin;
+    Ok(rows
+        .into_iter()
+        .map(|r| Delivery {
+            next_attempt_at: (detail && r.status == "pending").then_some(r.next_attempt_at),
+            last_status: r.last_status.filter(|_| detail),
+            last_error: r.last_error.filter(|_| detail),
+            id: r.id,
+            event: r.event,
+            status: r.status,
+            attempts: r.attempts,
+            created_at: r.created_at,
+            delivered_at: r.delivered_at,
+            body: r.body,
+        })
+        .collect())
 }
 
 /// A stored response, as the dispatcher is told of it.
@@ -393,11 +430,13 @@ pub struct Context {
     /// The flag rules reports apply.
     pub rules: FlagRules,
     /// Now (UTC), from the service's clock.
-    pub now: Box<dyn Fn() -> NaiveDateTime + Send>,
+    pub now: Arc<dyn Fn() -> NaiveDateTime + Send + Sync>,
     /// The mail server and sender of e-mailed deliveries, when one is set.
     pub mail: Option<Mail>,
     /// The server's public address, for links in e-mails.
     pub public_url: String,
+    /// The internal receivers the operator opened (`KEPUASAN_WEBHOOK_ALLOW`).
+    pub allow: crate::domain::destinations::Allow,
 }
 
 /// Where e-mail goes out.
@@ -455,29 +494,9 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-/// The wait after `attempts` failed attempts.
-fn wait_after(attempts: i32) -> TimeDelta {
-    let doubled =
-        FIRST_WAIT_SECONDS.saturating_mul(1_i64 << attempts.clamp(1, 20).saturating_sub(1));
-    TimeDelta::seconds(doubled.min(3600))
-}
-
-/// What an attempt needs of a due delivery and its webhook.
-#[derive(Queryable)]
-struct Due {
-    next_attempt_at: NaiveDateTime,
-    body: String,
-    attempts: i32,
-    created_at: NaiveDateTime,
-    event: String,
-    url: String,
-    secret: String,
-    active: bool,
-}
-
 struct Dispatcher {
     context: Context,
-    client: reqwest::blocking::Client,
+    courier: courier::Courier,
     checked: Option<NaiveDateTime>,
     /// Units with responses stored since the last check: `unit.drop` looks at them, and at
     /// the units above them, at the next one.
@@ -490,15 +509,15 @@ struct Dispatcher {
 
 impl Dispatcher {
     fn new(context: Context, looked: Arc<AtomicU64>) -> Dispatcher {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("kepuasan-webhooks")
-            .build()
-            .expect("an HTTP client");
+        let courier = courier::Courier::new(
+            context.db.clone(),
+            context.now.clone(),
+            context.mail.clone(),
+            context.allow.clone(),
+        );
         Dispatcher {
             context,
-            client,
+            courier,
             checked: None,
             touched: Default::default(),
             swept: HashMap::new(),
@@ -538,7 +557,7 @@ impl Dispatcher {
                     tracing::warn!(error = %e, "could not check kiosks and units for webhooks");
                 }
             }
-            if let Err(e) = self.deliver_due() {
+            if let Err(e) = self.courier.deliver_due() {
                 tracing::warn!(error = %e, "could not deliver webhooks");
             }
         }
@@ -744,66 +763,6 @@ impl Dispatcher {
         crate::reporting::unit_report(conn, &self.context.registry, &self.context.rules, &request)
     }
 
-    /// Posts a delivery, signed: the receiver's status, and why it failed if it did.
-    fn post(
-        &self,
-        url: &str,
-        event: &str,
-        id: &str,
-        secret: &str,
-        body: String,
-    ) -> (Option<u16>, Option<String>) {
-        let sent = self
-            .client
-            .post(url)
-            .header("Content-Type", "application/json")
-            .header("X-Kepuasan-Event", event)
-            .header("X-Kepuasan-Delivery", id)
-            .header("X-Kepuasan-Signature", signature(secret, body.as_bytes()))
-            .body(body)
-            .send();
-        match sent {
-            Ok(resp) if resp.status().is_success() => (Some(resp.status().as_u16()), None),
-            Ok(resp) => (
-                Some(resp.status().as_u16()),
-                Some(format!("the receiver answered {}", resp.status())),
-            ),
-            Err(e) => (None, Some(describe(e))),
-        }
-    }
-
-    /// Mails a delivery whose data holds a `subject` and a `text`.
-    fn mail(&self, to: &str, body: &str) -> Result<(), String> {
-        use lettre::Transport;
-        let mail = self
-            .context
-            .mail
-            .as_ref()
-            .ok_or("no mail server is set (KEPUASAN_SMTP_URL)")?;
-        let body: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
-        let text = |key: &str| body["data"][key].as_str().unwrap_or_default().to_owned();
-        let message = lettre::Message::builder()
-            .from(
-                mail.from
-                    .parse()
-                    .map_err(|e| format!("KEPUASAN_SMTP_FROM: {e}"))?,
-            )
-            .to(to.parse().map_err(|e| format!("{to}: {e}"))?)
-            .subject(text("subject"))
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(text("text"))
-            .map_err(|e| e.to_string())?;
-        // The URL may hold the server's password: errors name the server's answer, never it.
-        let transport = lettre::SmtpTransport::from_url(&mail.url)
-            .map_err(|_| "KEPUASAN_SMTP_URL is not a valid smtp:// or smtps:// address".to_owned())?
-            .timeout(Some(TIMEOUT))
-            .build();
-        transport
-            .send(&message)
-            .map(|_| ())
-            .map_err(|e| format!("the mail server refused or could not be reached: {e}"))
-    }
-
     /// The summaries due: for each unit a summary webhook watches, at 07:00 local time, the
     /// day before (`summary.daily`) or, on Mondays, the week before (`summary.weekly`).
     fn summaries(&self, now: NaiveDateTime) -> Result<(), AppError> {
@@ -974,122 +933,6 @@ impl Dispatcher {
         });
         Ok(Some((data, today)))
     }
-
-    /// Attempts every delivery that is due.
-    fn deliver_due(&self) -> Result<(), AppError> {
-        let now = self.now();
-        let due: Vec<String> = self.context.db.read_blocking(|conn| {
-            Ok(webhook_deliveries::table
-                .filter(webhook_deliveries::status.eq("pending"))
-                .filter(webhook_deliveries::next_attempt_at.le(now))
-                .select(webhook_deliveries::id)
-                .order(webhook_deliveries::next_attempt_at)
-                .limit(50)
-                .load(conn)?)
-        })?;
-        for id in due {
-            self.attempt(&id, now)?;
-        }
-        Ok(())
-    }
-
-    /// One attempt: claimed first (its next attempt moved a minute ahead, if nobody else moved
-    /// it), then posted, then recorded.
-    fn attempt(&self, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
-        let db = &self.context.db;
-        let claimed = db.write_blocking(|conn| {
-            let row: Option<Due> = webhook_deliveries::table
-                .inner_join(webhooks::table.on(webhooks::id.eq(webhook_deliveries::webhook_id)))
-                .filter(webhook_deliveries::id.eq(id))
-                .filter(webhook_deliveries::status.eq("pending"))
-                .select((
-                    webhook_deliveries::next_attempt_at,
-                    webhook_deliveries::body,
-                    webhook_deliveries::attempts,
-                    webhook_deliveries::created_at,
-                    webhook_deliveries::event,
-                    webhooks::url,
-                    webhooks::secret,
-                    webhooks::active,
-                ))
-                .first(conn)
-                .optional()?;
-            let Some(due) = row.filter(|d| d.active) else {
-                return Ok(None);
-            };
-            let taken = diesel::update(
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::id.eq(id))
-                    .filter(webhook_deliveries::next_attempt_at.eq(due.next_attempt_at)),
-            )
-            .set(webhook_deliveries::next_attempt_at.eq(now + TimeDelta::minutes(1)))
-            .execute(conn)?;
-            Ok((taken == 1).then_some(due))
-        })?;
-        let Some(Due {
-            body,
-            attempts,
-            created_at: created,
-            event,
-            url,
-            secret,
-            ..
-        }) = claimed
-        else {
-            return Ok(());
-        };
-        let (status, error) = match url.strip_prefix("mailto:") {
-            Some(to) => (None, self.mail(to, &body).err()),
-            None => self.post(&url, &event, id, &secret, body),
-        };
-        let attempts = attempts + 1;
-        let done = self.now();
-        db.write_blocking(|conn| {
-            let target = webhook_deliveries::table.filter(webhook_deliveries::id.eq(id));
-            let last_status = status.map(i32::from);
-            match &error {
-                None => diesel::update(target)
-                    .set((
-                        webhook_deliveries::status.eq("delivered"),
-                        webhook_deliveries::attempts.eq(attempts),
-                        webhook_deliveries::last_status.eq(last_status),
-                        webhook_deliveries::last_error.eq(None::<String>),
-                        webhook_deliveries::delivered_at.eq(Some(done)),
-                    ))
-                    .execute(conn)?,
-                Some(problem) => {
-                    let next = done + wait_after(attempts);
-                    let status = if next - created > RETRY_FOR {
-                        "failed"
-                    } else {
-                        "pending"
-                    };
-                    diesel::update(target)
-                        .set((
-                            webhook_deliveries::status.eq(status),
-                            webhook_deliveries::attempts.eq(attempts),
-                            webhook_deliveries::last_status.eq(last_status),
-                            webhook_deliveries::last_error.eq(Some(problem)),
-                            webhook_deliveries::next_attempt_at.eq(next),
-                        ))
-                        .execute(conn)?
-                }
-            };
-            Ok(())
-        })
-    }
-}
-
-/// Why a request failed, without the address's query (which may hold a token).
-fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    if e.is_timeout() {
-        "the receiver did not answer within 10 seconds".to_owned()
-    } else if e.is_connect() {
-        "the receiver could not be reached".to_owned()
-    } else {
-        e.to_string()
-    }
 }
 
 fn iso(at: NaiveDateTime) -> String {
@@ -1177,6 +1020,7 @@ fn record(
 
 #[cfg(test)]
 mod tests {
+    use super::courier::wait_after;
     use super::*;
 
     #[test]
