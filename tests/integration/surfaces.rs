@@ -8,6 +8,7 @@ use crate::both_backends;
 use crate::common::*;
 use crate::crash::{free_port, start};
 use crate::reports::download;
+use serde_json::json;
 
 /// Everything the server may hold at its peak, in bytes, while under attack.
 const RSS_BUDGET: u64 = 256 * 1024 * 1024;
@@ -230,3 +231,308 @@ async fn a_logo_stored_before_the_rules_is_left_out_of_the_report(app: TestApp) 
 }
 
 both_backends!(a_logo_stored_before_the_rules_is_left_out_of_the_report);
+
+/// Issue 28: one text rule for every text field of every body and query: U+0000 and the other
+/// C0 controls but tab, line feed and carriage return are a 422 naming the field, on both
+/// backends (PostgreSQL could not store U+0000; XML documents cannot hold any of them).
+async fn nul_and_control_characters_are_refused_naming_the_field(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    allow_open_link(&svc, &w.admin, "unit-a").await;
+    let before = app.response_count();
+    for bad in ["\u{0}", "\u{1}", "\u{8}", "\u{c}", "\u{1b}[31m", "\u{1f}"] {
+        // Through the open link, as anyone may write one.
+        let mut open = open_link_submission(&svc, "unit-a", [4; 9]).await;
+        open["suggestion"] = json!(format!("Antrean{bad} lama"));
+        let (status, body) = send(&svc, post("/api/v1/responses", None, &open)).await;
+        assert_eq!(
+            (status, body["fields"]["suggestion"].is_string()),
+            (422, true),
+            "{bad:?}: {body}"
+        );
+        // From a kiosk, in the profile.
+        let mut kiosk = submission("unit-a", [4; 9]);
+        kiosk["channel"] = json!("kiosk");
+        kiosk["profile"] = json!({"education": format!("SMA{bad}")});
+        let (status, body) =
+            send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &kiosk)).await;
+        assert_eq!(status, 422, "{bad:?}: {body}");
+        assert!(
+            body["fields"]["profile.education"].is_string(),
+            "{bad:?}: {body}"
+        );
+        // A unit's city and name.
+        let patch = actix_web::test::TestRequest::patch()
+            .uri("/api/v1/units/unit-a")
+            .set_json(json!({"city": format!("Jaya{bad}pura")}));
+        let (status, body) = send(&svc, with_key(patch, Some(&w.admin))).await;
+        assert_eq!(
+            (status, body["fields"]["city"].is_string()),
+            (422, true),
+            "{bad:?}: {body}"
+        );
+        let unit =
+            json!({"code": "unit-x", "name": format!("Unit{bad}"), "timezone": "Asia/Jakarta"});
+        let (status, body) = send(&svc, post("/api/v1/units", Some(&w.admin), &unit)).await;
+        assert_eq!(
+            (status, body["fields"]["name"].is_string()),
+            (422, true),
+            "{bad:?}: {body}"
+        );
+        // A narrative chapter.
+        let narrative = actix_web::test::TestRequest::put()
+            .uri("/api/v1/units/unit-a/report-narrative/2025-Q3")
+            .set_json(json!({"chapters": {"introduction": format!("Pendahuluan{bad}")}}));
+        let (status, body) = send(&svc, with_key(narrative, Some(&w.admin))).await;
+        assert_eq!(status, 422, "{bad:?}: {body}");
+        assert!(
+            body["fields"]["chapters.introduction"].is_string(),
+            "{body}"
+        );
+        // A sign-in name.
+        let sign_in =
+            json!({"username": format!("admin{bad}"), "password": "kopi-tubruk-pagi-hari"});
+        let (status, body) = send(&svc, post("/api/v1/sessions", None, &sign_in)).await;
+        assert_eq!(
+            (status, body["fields"]["username"].is_string()),
+            (422, true),
+            "{bad:?}: {body}"
+        );
+        // A query parameter.
+        let escaped: String = bad.bytes().map(|b| format!("%{b:02X}")).collect();
+        let (status, body) = send(
+            &svc,
+            get(
+                &format!("/api/v1/reports/ikm?unit=unit-a&period=2025-Q3&service=ktp{escaped}"),
+                Some(&w.admin),
+            ),
+        )
+        .await;
+        assert_eq!(
+            (status, body["fields"]["service"].is_string()),
+            (422, true),
+            "{bad:?}: {body}"
+        );
+    }
+    assert_eq!(app.response_count(), before, "nothing was stored");
+    // Tab, line feed and carriage return are text.
+    let mut open = open_link_submission(&svc, "unit-a", [4; 9]).await;
+    open["suggestion"] = json!("Baris satu\r\nbaris\tdua");
+    assert_eq!(
+        send(&svc, post("/api/v1/responses", None, &open)).await.0,
+        201
+    );
+}
+
+both_backends!(nul_and_control_characters_are_refused_naming_the_field);
+
+/// Issue 28: four open-link clients sending NUL suggestions beside kiosks fail none of the
+/// kiosks' submissions (on PostgreSQL they took down whole group-commit batches).
+async fn nul_suggestions_beside_kiosks_fail_no_kiosk_submission(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    allow_open_link(&svc, &w.admin, "unit-a").await;
+    let mut hostile = Vec::new();
+    for _ in 0..40 {
+        let mut open = open_link_submission(&svc, "unit-a", [1; 9]).await;
+        open["suggestion"] = json!("\u{0}");
+        hostile.push(open);
+    }
+    let kiosks: Vec<serde_json::Value> = (0..120)
+        .map(|i| {
+            let mut body = submission("unit-b", [1 + (i % 4); 9]);
+            body["channel"] = json!("kiosk");
+            body
+        })
+        .collect();
+    let sends = hostile
+        .iter()
+        .map(|b| (None, b))
+        .chain(kiosks.iter().map(|b| (Some(w.kiosk_mpp.as_str()), b)))
+        .map(|(key, body)| send(&svc, post("/api/v1/responses", key, body)));
+    let statuses: Vec<u16> = futures::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|(status, _)| status)
+        .collect();
+    let (bad, good) = statuses.split_at(hostile.len());
+    assert!(bad.iter().all(|s| *s == 422), "{bad:?}");
+    assert!(good.iter().all(|s| *s == 201), "{good:?}");
+    assert_eq!(app.response_count(), 120);
+}
+
+both_backends!(nul_suggestions_beside_kiosks_fail_no_kiosk_submission);
+
+/// Text a client might send: anything Unicode holds (controls included), runs of controls,
+/// the characters XML forbids, right-to-left and joining marks, and strings far past every
+/// limit.
+fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<String>(),
+        "[\\x00-\\x1f\\x7f]{0,12}",
+        "[\u{fffe}\u{ffff}\u{feff}\u{200d}\u{202e}\u{85}\u{2028}a-z ]{0,40}",
+        ".{0,200}",
+        (1usize..40_000).prop_map(|n| "ṁ".repeat(n)),
+    ]
+}
+
+/// One body's texts, as sent.
+#[derive(Debug, Clone)]
+struct Texts {
+    name: String,
+    place: String,
+    suggestion: String,
+    profile: String,
+    narrative: String,
+    action: String,
+    person: String,
+    url: String,
+}
+
+/// Issue 28: random Unicode in every text field through the API, then every export of the unit
+/// and of the unit above it: no 5xx anywhere, and every document well-formed.
+async fn random_text_in_every_field_never_breaks_a_request_or_a_document(app: TestApp) {
+    use proptest::strategy::{Strategy, ValueTree};
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let strategy = (
+        (
+            hostile_text(),
+            hostile_text(),
+            hostile_text(),
+            hostile_text(),
+        ),
+        (
+            hostile_text(),
+            hostile_text(),
+            hostile_text(),
+            hostile_text(),
+        ),
+    )
+        .prop_map(
+            |((name, place, suggestion, profile), (narrative, action, person, url))| Texts {
+                name,
+                place,
+                suggestion,
+                profile,
+                narrative,
+                action,
+                person,
+                url,
+            },
+        );
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for case in 0..12 {
+        let t = strategy.new_tree(&mut runner).unwrap().current();
+        let mut statuses = Vec::new();
+        let patch = actix_web::test::TestRequest::patch()
+            .uri("/api/v1/units/unit-a")
+            .set_json(
+                json!({"name": t.name, "address": t.place, "city": t.place, "head_name": t.person}),
+            );
+        statuses.push(("unit", send(&svc, with_key(patch, Some(&w.admin))).await));
+        let service = json!({"code": format!("svc-{case}"), "name": t.name});
+        statuses.push((
+            "service",
+            send(
+                &svc,
+                post("/api/v1/units/unit-a/services", Some(&w.admin), &service),
+            )
+            .await,
+        ));
+        let mut kiosk = submission("unit-a", [3; 9]);
+        kiosk["channel"] = json!("kiosk");
+        kiosk["suggestion"] = json!(t.suggestion);
+        statuses.push((
+            "response",
+            send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &kiosk)).await,
+        ));
+        kiosk["submission_id"] = json!(uuid::Uuid::new_v4().to_string());
+        kiosk["suggestion"] = json!(t.suggestion.chars().take(1000).collect::<String>());
+        kiosk["profile"] =
+            json!({"education": t.profile, "occupation": t.profile, "gender": t.profile});
+        statuses.push((
+            "profile",
+            send(&svc, post("/api/v1/responses", Some(&w.kiosk_mpp), &kiosk)).await,
+        ));
+        let narrative = actix_web::test::TestRequest::put()
+            .uri("/api/v1/units/unit-a/report-narrative/2025-Q3")
+            .set_json(json!({"chapters": {"introduction": t.narrative, "analysis": t.suggestion}}));
+        statuses.push((
+            "narrative",
+            send(&svc, with_key(narrative, Some(&w.admin))).await,
+        ));
+        let plan = json!({"period": "2025-Q3", "item": "U3", "action": t.action, "owner": t.person, "due": "2025-11-30"});
+        statuses.push((
+            "follow-up",
+            send(
+                &svc,
+                post("/api/v1/units/unit-a/follow-ups", Some(&w.admin), &plan),
+            )
+            .await,
+        ));
+        let person = json!({"username": t.person, "password": t.action, "role": "viewer", "units": ["unit-a"]});
+        statuses.push((
+            "person",
+            send(&svc, post("/api/v1/users", Some(&w.admin), &person)).await,
+        ));
+        let sign_in = json!({"username": t.person, "password": t.name});
+        statuses.push((
+            "sign-in",
+            send(&svc, post("/api/v1/sessions", None, &sign_in)).await,
+        ));
+        let webhook =
+            json!({"url": t.url, "events": ["response.low"], "secret": t.name, "unit": "unit-a"});
+        statuses.push((
+            "webhook",
+            send(&svc, post("/api/v1/webhooks", Some(&w.admin), &webhook)).await,
+        ));
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("unit", "unit-a")
+            .append_pair("period", "2025-Q3")
+            .append_pair("service", &t.name.chars().take(300).collect::<String>())
+            .finish();
+        statuses.push((
+            "query",
+            send(
+                &svc,
+                get(&format!("/api/v1/reports/ikm?{query}"), Some(&w.admin)),
+            )
+            .await,
+        ));
+        for (what, (status, body)) in &statuses {
+            assert!(*status < 500, "case {case}, {what}: {status} {body}\n{t:?}");
+        }
+        // Escapes JSON allows but Unicode does not (a lone surrogate) are refused, not stored.
+        let raw = actix_web::test::TestRequest::post()
+            .uri("/api/v1/responses")
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(r#"{"submission_id":"7f0a4a3e-3c1e-4a51-9a50-0d1b1a6b8f01","unit":"unit-a","instrument":"skm-2017","channel":"kiosk","answers":{"U1":4},"suggestion":"\ud800\u0000"}"#);
+        let (status, _) = send(&svc, with_key(raw, Some(&w.kiosk_mpp))).await;
+        assert!((400..500).contains(&status), "a lone surrogate: {status}");
+
+        for unit in ["unit-a", "mpp-jpr"] {
+            for format in ["csv", "xlsx", "docx", "pdf"] {
+                let path =
+                    format!("/api/v1/reports/ikm?unit={unit}&period=2025-Q3&format={format}");
+                let (status, _, _, file) = download(&svc, &path, &w.admin).await;
+                assert_eq!(status, 200, "case {case}, {unit} {format}\n{t:?}");
+                match format {
+                    "xlsx" | "docx" => assert_eq!(
+                        crate::document::ill_formed_part(&file),
+                        None,
+                        "case {case}, {unit} {format}\n{t:?}"
+                    ),
+                    "pdf" => assert!(
+                        file.starts_with(b"%PDF-") && file.trim_ascii_end().ends_with(b"%%EOF"),
+                        "case {case}, {unit} pdf"
+                    ),
+                    _ => assert!(std::str::from_utf8(&file).is_ok(), "case {case}, csv"),
+                }
+            }
+        }
+    }
+}
+
+both_backends!(random_text_in_every_field_never_breaks_a_request_or_a_document);

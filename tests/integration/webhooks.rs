@@ -711,3 +711,159 @@ async fn a_daily_summary_is_mailed_through_the_smtp_server_of_the_settings() {
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(sink.mails.lock().unwrap().len(), 1);
 }
+
+/// Issue 28: a webhook reaches only the outside world. Every inward destination, in any
+/// spelling, and credentials in the URL are refused for a manager and an administrator alike,
+/// until the operator opens the receiver with KEPUASAN_WEBHOOK_ALLOW.
+async fn every_internal_destination_is_refused_unless_the_operator_allows_it(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let manager = app.key(kepuasan::auth::Role::Manager, &["unit-a"]);
+    let inward = [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5/hook",
+        "http://172.20.1.1/hook",
+        "http://192.168.1.10/hook",
+        "http://100.64.1.1/hook",
+        "http://localhost:5432/",
+        "http://127.0.0.1:5432/",
+        "http://0.0.0.0/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://0x7f.1/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[fd12:3456::1]/",
+        "http://[fe80::1]/",
+        "https://user:password@1.1.1.1/hook",
+    ];
+    for key in [&w.admin, &manager] {
+        for url in inward {
+            let body =
+                json!({"url": url, "events": ["response.low"], "secret": SECRET, "unit": "unit-a"});
+            let (status, err) = hook(&svc, key, body).await;
+            assert_eq!(status, 422, "{url}: {err}");
+            assert!(err["fields"]["url"].is_string(), "{url}: {err}");
+        }
+    }
+    // Nothing was registered, and the audit log holds no credentials.
+    assert_eq!(
+        get_body(&svc, "/api/v1/webhooks", &w.admin).await,
+        json!([])
+    );
+    let audit = get_body(&svc, "/api/v1/audit", &w.admin).await;
+    assert!(!audit.to_string().contains("password@"), "{audit}");
+
+    // The operator opens one receiver network; the rest stay closed.
+    let mut state = app.state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.webhook_allow = kepuasan::domain::destinations::Allow::parse("127.0.0.0/8").unwrap();
+    state.settings = Arc::new(settings);
+    let opened = actix_web::test::init_service(kepuasan::api::app(state)).await;
+    let body = |url: &str| json!({"url": url, "events": ["response.low"], "secret": SECRET, "unit": "unit-a"});
+    assert_eq!(
+        hook(&opened, &manager, body("http://127.0.0.1:5432/"))
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        hook(&opened, &manager, body("http://0x7f000001/")).await.0,
+        201
+    );
+    assert_eq!(
+        hook(&opened, &manager, body("http://10.0.0.5/hook"))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        hook(&opened, &manager, body("http://[fd12:3456::1]/"))
+            .await
+            .0,
+        422
+    );
+}
+
+#[actix_web::test]
+async fn every_internal_destination_is_refused_unless_the_operator_allows_it_sqlite() {
+    let app = TestApp::sqlite_with(|s| s.webhook_allow = Default::default());
+    every_internal_destination_is_refused_unless_the_operator_allows_it(app).await;
+}
+
+#[actix_web::test]
+async fn every_internal_destination_is_refused_unless_the_operator_allows_it_postgres() {
+    if let Some(app) = TestApp::postgres_with(|s| s.webhook_allow = Default::default()) {
+        every_internal_destination_is_refused_unless_the_operator_allows_it(app).await;
+    }
+}
+
+/// Issue 28: the delivery log tells a manager whether and when, never what answered at the
+/// address (which would make webhooks a port scanner); an administrator sees the detail.
+async fn a_managers_delivery_log_says_delivered_or_not_never_what_answered(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let manager = app.key(kepuasan::auth::Role::Manager, &["unit-a"]);
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (status, created) = hook(
+        &svc,
+        &manager,
+        json!({"url": format!("http://127.0.0.1:{port}/x"), "events": ["response.low"], "secret": SECRET, "unit": "unit-a"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    submit(&svc, &w.kiosk_mpp, "unit-a", [1; 9], json!({})).await;
+    let started = Instant::now();
+    let seen = loop {
+        let seen = deliveries(&svc, &w.admin, &id).await;
+        if seen
+            .first()
+            .is_some_and(|d| d["attempts"].as_i64() >= Some(1))
+            || started.elapsed() > Duration::from_secs(20)
+        {
+            break seen;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["last_error"], "the receiver could not be reached");
+    assert!(seen[0]["next_attempt_at"].is_string(), "{seen:?}");
+    let told = deliveries(&svc, &manager, &id).await;
+    assert_eq!(told[0]["status"], "pending");
+    assert_eq!(told[0]["created_at"], seen[0]["created_at"]);
+    for hidden in ["last_status", "last_error", "next_attempt_at"] {
+        assert!(told[0][hidden].is_null(), "{hidden}: {told:?}");
+    }
+}
+
+/// Issue 28: each receiver has its own lane, so a receiver that never answers delays only
+/// itself: beside it a healthy receiver gets five events within 15 seconds.
+async fn a_healthy_receiver_gets_five_events_within_15_s_beside_a_silent_one(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let (silent, healthy) = (Receiver::any(true), Receiver::any(false));
+    for url in [&silent.url, &healthy.url] {
+        let body =
+            json!({"url": url, "events": ["response.low"], "secret": SECRET, "unit": "unit-a"});
+        assert_eq!(hook(&svc, &w.admin, body).await.0, 201);
+    }
+    for _ in 0..5 {
+        submit(&svc, &w.kiosk_mpp, "unit-a", [1; 9], json!({})).await;
+    }
+    let got = healthy.wait_for("response.low", 5, Duration::from_secs(15));
+    assert_eq!(got.len(), 5, "the healthy receiver got {} of 5", got.len());
+    assert!(
+        !silent
+            .wait_for("response.low", 1, Duration::from_secs(5))
+            .is_empty(),
+        "the silent receiver was tried too"
+    );
+}
+
+both_backends!(
+    a_managers_delivery_log_says_delivered_or_not_never_what_answered,
+    a_healthy_receiver_gets_five_events_within_15_s_beside_a_silent_one,
+);

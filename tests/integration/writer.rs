@@ -278,3 +278,33 @@ both_backends!(
     a_batch_commits_together_and_answers_each_submission_alone,
     concurrent_submissions_share_commits_and_each_is_stored_once,
 );
+
+/// Issue 28: a row the database refuses fails only itself. PostgreSQL cannot store U+0000 in
+/// text (the text rule keeps such rows out; this one is forced past it): the batch's
+/// transaction fails, and its rows are stored one by one. SQLite stores the character.
+async fn a_row_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(app: TestApp) {
+    let svc = app.service().await;
+    crate::api::world(&app, &svc).await;
+    let now = at("2025-08-15 03:00:00");
+    let caller = mpp_kiosk(&app);
+    let mut prepared: Vec<_> = (0..5)
+        .map(|i| {
+            let req: SubmissionRequest =
+                serde_json::from_value(submission("unit-a", [1 + i % 4; 9])).unwrap();
+            prepare(&app, Some(&caller), &req, now)
+        })
+        .collect();
+    prepared[2].0.row.suggestion = Some("antre\u{0}an".into());
+    let results = store_batch(&app, &prepared);
+    let refused = matches!(app.state.db.kind(), kepuasan::db::DbKind::Postgres(_));
+    for (i, result) in results.iter().enumerate() {
+        if i == 2 && refused {
+            assert!(result.is_err(), "{results:?}");
+        } else {
+            assert_eq!(*result, Ok(true), "row {i}: {results:?}");
+        }
+    }
+    assert_eq!(app.response_count(), if refused { 4 } else { 5 });
+}
+
+both_backends!(a_row_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored);
