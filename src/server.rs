@@ -70,6 +70,7 @@ pub fn system_state(settings: Settings) -> Result<AppState, String> {
 
 /// Serves the API until the process is told to stop.
 pub async fn run(state: AppState) -> std::io::Result<()> {
+    crate::state::map_large_allocations();
     let bind = state.settings.bind.clone();
     state.start_signals();
     state.start_upkeep();

@@ -222,12 +222,16 @@ pub async fn request_id(
         "request"
     );
     if res.status().is_server_error() {
-        let cause = res
+        let error = res
             .response()
             .error()
-            .and_then(|e| e.as_error::<AppError>())
-            .and_then(AppError::cause);
-        tracing::error!(request_id = %id, %method, %path, cause = cause.as_deref().unwrap_or("unknown"), "internal error");
+            .and_then(|e| e.as_error::<AppError>());
+        // A refusal to queue (busy, with Retry-After) is the server holding its bounds, not a
+        // fault: counted in the metrics, not written to the log once a request in a flood.
+        if error.is_none_or(|e| e.kind() != Kind::Busy) {
+            let cause = error.and_then(AppError::cause);
+            tracing::error!(request_id = %id, %method, %path, cause = cause.as_deref().unwrap_or("unknown"), "internal error");
+        }
     }
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
         res.headers_mut().insert(
