@@ -29,8 +29,10 @@ use crate::db::DbConn;
 use crate::db::schema::server_secrets;
 use crate::error::{AppError, Kind};
 
-/// How long a form ticket stays valid after its page loaded.
-pub const TICKET_DAYS: i64 = 7;
+/// How long a form ticket stays valid after its page loaded: long enough for a survey
+/// answered slowly or queued offline, short enough that a harvested ticket soon is worth
+/// nothing. A page whose ticket expired takes a fresh one when it sends.
+pub const TICKET_HOURS: i64 = 12;
 /// Longest ticket accepted, in bytes.
 const MAX_TICKET: usize = 256;
 const SECRET_NAME: &str = "abuse-v1";
@@ -173,7 +175,7 @@ impl Secrets {
         if issued_at > now + chrono::Duration::minutes(5) {
             return Err(invalid());
         }
-        if now - issued_at > chrono::Duration::days(TICKET_DAYS) {
+        if now - issued_at > chrono::Duration::hours(TICKET_HOURS) {
             return Err(AppError::field_of(
                 Kind::TicketExpired,
                 "ticket",
@@ -313,7 +315,7 @@ mod tests {
         assert!(secrets.check_ticket(&forged, "unit-a", later).is_err());
         assert_eq!(
             secrets
-                .check_ticket(&ticket, "unit-a", at("2026-12-08 10:00:00.000"))
+                .check_ticket(&ticket, "unit-a", at("2026-11-30 22:00:01.000"))
                 .unwrap_err()
                 .kind(),
             Kind::TicketExpired

@@ -1,7 +1,7 @@
 //! The extractors every handler takes its JSON body and its query string through: actix's own
 //! (with their limits and the contract's error shape), then the text rule on every string and
 //! key in them (`domain::rules::text`), so that no handler can forget it. A breach is a 422
-//! naming the field.
+//! naming the field. Also the client's address as the limits count it ([`client_address`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -112,4 +112,49 @@ pub fn quoted_field(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
     let end = start + message[start..].find('`')?;
     Some(message[start..end].to_owned())
+}
+
+/// The client's address: the peer, or behind a trusted reverse proxy the last entry of
+/// `X-Forwarded-For` (the one the proxy appended; earlier entries are the client's word).
+pub fn client_address(req: &HttpRequest, proxies: &[ipnet::IpNet]) -> Option<String> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let forwarded = || {
+        req.headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+    };
+    let from_proxy = peer.is_some_and(|ip| proxies.iter().any(|n| n.contains(&ip)));
+    if from_proxy && let Some(client) = forwarded() {
+        return Some(household(client));
+    }
+    if proxies.is_empty()
+        && peer.is_some_and(|ip| ip.is_loopback())
+        && req.headers().contains_key("x-forwarded-for")
+    {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "requests come through a reverse proxy but KEPUASAN_TRUST_PROXY is off: every \
+                 respondent without a key shares the proxy's address for the rate limit"
+            );
+        });
+    }
+    peer.map(household)
+}
+
+/// An address as the limits count it: an IPv4 address alone; an IPv6 address by its /64, the
+/// network one household or phone is given (it may take any address inside it).
+fn household(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let net = ipnet::Ipv6Net::new(v6, 64)
+                .expect("64 is a prefix length")
+                .trunc();
+            net.to_string()
+        }
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().expect("mapped").to_string(),
+        v4 => v4.to_string(),
+    }
 }

@@ -160,6 +160,7 @@ pub fn app(
         // takes them; the kiosk's and the phone's slow links are what it is for.
         .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(request_id))
+        .wrap(actix_web::middleware::from_fn(default_policy))
         // Every answer: never sniffed as another type; a page's address (a receipt token is one)
         // never sent on as a Referer.
         .wrap(
@@ -181,6 +182,32 @@ pub fn loggable_path(path: &str) -> String {
 
 /// Gives every request an id, returned in `X-Request-Id`, logs the request (method, path
 /// without query or token, status, duration) and the cause of any 500 with it.
+/// The Content-Security-Policy of an HTML or SVG answer that sets none of its own (a receipt
+/// sheet, a badge, an error page): nothing runs, nothing loads but inline styles and data:
+/// pictures, and no other site frames it.
+pub const DEFAULT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Gives every HTML and SVG answer a Content-Security-Policy: its own, or [`DEFAULT_POLICY`].
+pub async fn default_policy(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    use actix_web::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderValue};
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    let markup = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("image/svg+xml"));
+    if markup && !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_POLICY),
+        );
+    }
+    Ok(res.map_into_boxed_body())
+}
+
 pub async fn request_id(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,

@@ -61,7 +61,7 @@ pub async fn sign_in(
     body.validate()?;
     let now = state.clock.now();
     let address =
-        super::responses::client_address(&req, &state.settings.trust_proxy).unwrap_or_default();
+        crate::extract::client_address(&req, &state.settings.trust_proxy).unwrap_or_default();
     let attempt = sessions::Attempt {
         username: body.username.clone(),
         address_hash: state.secrets.address_hash(&address, now.date()),

@@ -210,6 +210,24 @@ fn active_services(services: Vec<queries::Service>) -> Value {
 /// Why a receipt's survey does not open: 404 for a token this server never issued (unknown)
 /// or whose signature is false (forged), 410 for one that was valid (expired, or spent by its
 /// response). The page says which, and what to do instead.
+/// A form ticket for a survey page of `unit`, unless the client's address has had its share of
+/// them in the last minute (`KEPUASAN_ANONYMOUS_PER_MINUTE`, as for submissions): then the page
+/// goes without one, and takes one when it sends (a flood of page loads gets no tickets; a
+/// person behind a busy address gets theirs a little later).
+fn ticket_for(
+    state: &AppState,
+    req: &HttpRequest,
+    unit: &str,
+    now: chrono::NaiveDateTime,
+) -> Option<String> {
+    let address = crate::extract::client_address(req, &state.settings.trust_proxy);
+    let hash = state
+        .secrets
+        .address_hash(address.as_deref().unwrap_or("unknown"), now.date());
+    (state.windows.hit(&format!("ticket:{hash}"), now) <= state.settings.anonymous_per_minute)
+        .then(|| state.secrets.issue_ticket(unit, now))
+}
+
 fn closed(status: StatusCode, screen: &str, unit_name: Option<&str>) -> (StatusCode, Value) {
     let mut config = json!({"mode": "phone", "screen": screen});
     if let Some(name) = unit_name {
@@ -227,8 +245,7 @@ async fn receipt(
     let start = format!("/s/{token}");
     let settings = state.settings.token_settings();
     let now = state.clock.now();
-    let secrets = state.secrets.clone();
-    let (status, config) = state
+    let (status, mut config) = state
         .db
         .read(move |conn| {
             let unknown = || closed(StatusCode::NOT_FOUND, "unknown", None);
@@ -251,10 +268,12 @@ async fn receipt(
             };
             let services = if accepted.claims.service.is_some() { json!([]) } else { active_services(queries::list_services(conn, &found.code)?) };
             Ok((StatusCode::OK, json!({"mode": "phone", "token": token, "unit": found.code, "unit_name": found.name,
-                "service": accepted.claims.service, "service_name": service_name, "services": services,
-                "ticket": secrets.issue_ticket(&found.code, now)})))
+                "service": accepted.claims.service, "service_name": service_name, "services": services})))
         })
         .await?;
+    if let Some(unit) = config["unit"].as_str().map(str::to_owned) {
+        config["ticket"] = json!(ticket_for(&state, &req, &unit, now));
+    }
     page(&state, &req, status, &start, config)
 }
 
@@ -266,20 +285,21 @@ async fn open_link(
     let code = path.into_inner();
     let start = format!("/u/{code}");
     let now = state.clock.now();
-    let secrets = state.secrets.clone();
-    let config = state
+    let mut config = state
         .db
         .read(move |conn| {
             match queries::find_unit(conn, &code)? {
                 Some(unit) if unit.active && unit.open_link => {
                     let services = active_services(queries::list_services(conn, &unit.code)?);
-                    // The form ticket: an open-link response needs the page it was answered on.
-                    let ticket = secrets.issue_ticket(&unit.code, now);
-                    Ok(json!({"mode": "phone", "unit": unit.code, "unit_name": unit.name, "services": services, "ticket": ticket}))
+                    Ok(json!({"mode": "phone", "unit": unit.code, "unit_name": unit.name, "services": services}))
                 }
                 _ => Ok(json!({"mode": "phone", "screen": "invalid"})),
             }
         })
         .await?;
+    // The form ticket: an open-link response needs the page it was answered on.
+    if let Some(unit) = config["unit"].as_str().map(str::to_owned) {
+        config["ticket"] = json!(ticket_for(&state, &req, &unit, now));
+    }
     page(&state, &req, StatusCode::OK, &start, config)
 }

@@ -285,7 +285,15 @@ pub async fn page_status_and_config<S>(app: &S, path: &str) -> (u16, Value)
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let (status, page) = send(app, get(path, None)).await;
+    page_config_of(app, get(path, None)).await
+}
+
+/// The status and embedded configuration of the page a request asks for.
+pub async fn page_config_of<S>(app: &S, req: test::TestRequest) -> (u16, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (status, page) = send(app, req).await;
     let html = page.as_str().expect("a page").to_owned();
     let start = html
         .find("id=\"kepuasan-config\">")
@@ -318,12 +326,28 @@ pub async fn open_link_submission<S>(app: &S, unit: &str, answers: [i64; 9]) -> 
 where
     S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
 {
-    let config = page_config(app, &format!("/u/{unit}")).await;
+    // Each phone loads the page from an address of its own (form tickets are limited per
+    // address and minute).
+    let phone: std::net::SocketAddr = format!(
+        "127.{}.{}.{}:40000",
+        rand_octet(),
+        rand_octet(),
+        rand_octet()
+    )
+    .parse()
+    .unwrap();
+    let (status, config) =
+        page_config_of(app, get(&format!("/u/{unit}"), None).peer_addr(phone)).await;
+    assert_eq!(status, 200);
     let mut body = submission(unit, answers);
     body["channel"] = Value::from("web");
     body["ticket"] = config["ticket"].clone();
     assert!(body["ticket"].is_string(), "no ticket in {config}");
     body
+}
+
+fn rand_octet() -> u8 {
+    (uuid::Uuid::new_v4().as_u128() % 250) as u8 + 1
 }
 
 /// A complete valid submission.

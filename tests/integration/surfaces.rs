@@ -620,7 +620,7 @@ fn a_sign_in_flood_stays_small_and_reports_keep_their_speed() {
         "a report took {slowest:?}"
     );
     assert!(counts.keys().all(|s| [401, 503].contains(s)), "{counts:?}");
-    assert!(counts.get(&503).is_some(), "the queue filled: {counts:?}");
+    assert!(counts.contains_key(&503), "the queue filled: {counts:?}");
     // Once the flood is over, the memory hashing took is given back.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let mut after = proc_memory(pid, "VmRSS:");
@@ -637,3 +637,102 @@ fn a_sign_in_flood_stays_small_and_reports_keep_their_speed() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// Issue 28, the smaller points: form tickets limited per address and living hours; an IPv6
+/// household counted by its /64; X-Forwarded-For believed from the named proxy only; a
+/// Content-Security-Policy on every HTML and SVG answer.
+async fn the_smaller_points(app: TestApp) {
+    use actix_web::test::TestRequest;
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    allow_open_link(&svc, &w.admin, "unit-a").await;
+    let peer = |a: &str| a.parse::<std::net::SocketAddr>().unwrap();
+    // Thirty page loads a minute from one address carry a form ticket; the next does not, and
+    // another address still gets one.
+    for i in 0..31 {
+        let (status, config) =
+            page_config_of(&svc, get("/u/unit-a", None).peer_addr(peer("10.40.0.1:1"))).await;
+        assert_eq!(status, 200);
+        assert_eq!(config["ticket"].is_string(), i < 30, "load {i}: {config}");
+    }
+    let (_, config) =
+        page_config_of(&svc, get("/u/unit-a", None).peer_addr(peer("10.40.0.2:1"))).await;
+    assert!(config["ticket"].is_string());
+    // A ticket lives twelve hours.
+    let mut late = open_link_submission(&svc, "unit-a", [4; 9]).await;
+    app.clock.set(at("2025-08-15 15:00:01"));
+    late["submission_id"] = json!(uuid::Uuid::new_v4().to_string());
+    let (status, body) = send(&svc, post("/api/v1/responses", None, &late)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("ticket_expired")),
+        "{body}"
+    );
+    app.clock.set(at("2025-08-15 03:00:00"));
+
+    // One IPv6 /64 is one household: its addresses share the per-address limit.
+    let submit_from = |address: &'static str| {
+        let svc = &svc;
+        async move {
+            let body = open_link_submission(svc, "unit-a", [4; 9]).await;
+            let req = post("/api/v1/responses", None, &body).peer_addr(address.parse().unwrap());
+            send(svc, req).await.0
+        }
+    };
+    for _ in 0..30 {
+        assert_eq!(submit_from("[2001:db8:1:2::1]:1").await, 201);
+    }
+    assert_eq!(submit_from("[2001:db8:1:2::beef]:1").await, 429);
+    assert_eq!(submit_from("[2001:db8:1:3::1]:1").await, 201);
+
+    // X-Forwarded-For is believed from the named proxy, and ignored from anyone else.
+    let mut state = app.state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.trust_proxy = vec!["10.50.0.1/32".parse().unwrap()];
+    state.settings = std::sync::Arc::new(settings);
+    let proxied = actix_web::test::init_service(kepuasan::api::app(state)).await;
+    let via = |from: &'static str, n: u32| {
+        let svc = &proxied;
+        async move {
+            let body = open_link_submission(svc, "unit-b", [4; 9]).await;
+            let req = post("/api/v1/responses", None, &body)
+                .peer_addr(from.parse().unwrap())
+                .insert_header(("X-Forwarded-For", format!("203.0.113.{}", n % 250)));
+            send(svc, req).await.0
+        }
+    };
+    allow_open_link(&proxied, &w.admin, "unit-b").await;
+    for n in 0..35 {
+        assert_eq!(via("10.50.0.1:1", n).await, 201, "through the proxy, {n}");
+    }
+    let direct: Vec<u16> = futures::future::join_all((0..31).map(|n| via("10.60.0.9:1", n))).await;
+    assert_eq!(
+        direct.iter().filter(|s| **s == 429).count(),
+        1,
+        "{direct:?}"
+    );
+
+    // Every HTML and SVG answer carries a Content-Security-Policy.
+    let sheet = TestRequest::post()
+        .uri("/api/v1/units/unit-a/receipt-sheets")
+        .set_json(json!({"count": 1}));
+    let resp =
+        actix_web::test::call_service(&svc, with_key(sheet, Some(&w.admin)).to_request()).await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let policy = resp
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert!(
+        policy
+            .as_deref()
+            .is_some_and(|p| p.contains("default-src 'none'")),
+        "{policy:?}"
+    );
+    let resp =
+        actix_web::test::call_service(&svc, get("/p/unit-a/badge.svg", None).to_request()).await;
+    assert_eq!(resp.headers().get("content-type").unwrap(), "image/svg+xml");
+    assert!(resp.headers().contains_key("content-security-policy"));
+}
+
+both_backends!(the_smaller_points);

@@ -187,10 +187,11 @@
         let res;
         try {
           res = await post();
-          // The form's ticket is no longer accepted: take a fresh one from the page, once.
-          if (res.status === 422 && item.body.ticket) {
+          // The form's ticket is no longer accepted, or the page came without one (its address
+          // had many page loads): take a fresh one from the page, once.
+          if (res.status === 422 && !item.body.token) {
             const refused = await res.clone().json().catch(() => ({}));
-            const ticket = ["invalid_ticket", "ticket_expired"].includes(refused.error) ? await freshTicket() : null;
+            const ticket = ["invalid_ticket", "ticket_expired", "ticket_required"].includes(refused.error) ? await freshTicket() : null;
             if (ticket) {
               item.body = { ...item.body, ticket };
               await enqueue(item);
