@@ -172,7 +172,19 @@ pub fn run(
             .and_then(|n| n.to_str())
             .unwrap_or("archive")
     ));
-    let io = |e: std::io::Error| AppError::internal(format!("writing {}: {e}", out.display()));
+    // A leftover of a run that was interrupted (killed, the machine down) is named: it may be
+    // an archive another run is writing right now, so it is never removed here.
+    if partial.exists() {
+        return Err(AppError::field(
+            "out",
+            format!(
+                "{} is left from an archive that did not finish (nothing was removed then); \
+                 if no other `kepuasan archive` is running, delete it and run again",
+                partial.display()
+            ),
+        ));
+    }
+    let io = |e: std::io::Error| AppError::internal(format!("writing {}: {e}", partial.display()));
     let file = File::create_new(&partial).map_err(io)?;
     let mut gz = GzEncoder::new(
         Hashing(BufWriter::new(file), Sha256::new()),

@@ -133,6 +133,8 @@ before(async () => {
   base = `http://127.0.0.1:${await freePort()}`;
   env.KEPUASAN_BIND = base.slice("http://".length);
   env.KEPUASAN_PUBLIC_URL = base;
+  // The webhook receivers of these tests listen on loopback, which only the operator opens.
+  env.KEPUASAN_WEBHOOK_ALLOW = "127.0.0.1";
   admin = lastLine(cli("keys", "create", "--role", "admin", "--name", "browser tests"));
   cli("units", "add", "mpp-test", "--name", "MPP Uji", "--timezone", "Asia/Makassar");
   cli("units", "add", "dukcapil", "--name", "Disdukcapil Kota Uji", "--timezone", "Asia/Makassar", "--parent", "mpp-test");

@@ -155,6 +155,15 @@ async fn closed_years_go_to_a_file_and_their_reports_stay(app: TestApp) {
         refused.fields().unwrap().contains_key("before"),
         "{refused:?}"
     );
+    // A run that was killed while writing left its `.partial`: the next run names it (and
+    // removes nothing), rather than failing on the final file's name (issue 28).
+    let leftover = dir.path().join("sebelum-2025.jsonl.gz.partial");
+    std::fs::write(&leftover, b"half an archive").unwrap();
+    let named = archive(&app, 2025, &first, true).unwrap_err();
+    let said = named.fields().unwrap()["out"].clone();
+    assert!(said.contains("sebelum-2025.jsonl.gz.partial"), "{said}");
+    assert_eq!(app.response_count(), 6, "nothing was removed");
+    std::fs::remove_file(&leftover).unwrap();
     let done = archive(&app, 2025, &first, true).unwrap();
     assert_eq!((done.rows, done.units, done.dropped), (3, 2, true));
     let again = archive(&app, 2025, &first, true).unwrap_err();

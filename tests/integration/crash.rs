@@ -17,7 +17,7 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-fn kepuasan(db: &str, bind: &str) -> Command {
+pub(crate) fn kepuasan(db: &str, bind: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kepuasan"));
     cmd.env("DATABASE_URL", db)
         .env("KEPUASAN_BIND", bind)
@@ -32,13 +32,19 @@ pub(crate) fn start(db: &str, bind: &str) -> Child {
 
 /// [`start`] with more environment (a read replica's URL).
 pub(crate) fn start_with(db: &str, bind: &str, more: &[(&str, &str)]) -> Child {
-    let mut child = kepuasan(db, bind)
+    let child = kepuasan(db, bind)
         .envs(more.iter().copied())
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    up(child, bind)
+}
+
+/// A server process once it answers `/healthz` at `bind` (killed, and the test failed, when it
+/// does not within 20 s).
+pub(crate) fn up(mut child: Child, bind: &str) -> Child {
     let client = reqwest::blocking::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {

@@ -736,3 +736,58 @@ async fn the_smaller_points(app: TestApp) {
 }
 
 both_backends!(the_smaller_points);
+
+/// Issue 28: the server starts and serves under an address-space limit (`prlimit --as`,
+/// `ulimit -v`) well below what a process maps by default: a report, its PDF and a sign-in.
+#[test]
+fn the_server_starts_and_serves_under_an_address_space_limit() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("limited.db").to_str().unwrap().to_owned();
+    crate::ops::cli(&db, &["units", "add", "unit-a", "--name", "Unit A"]);
+    let admin = crate::ops::cli(&db, &["keys", "create", "--role", "admin"])
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut command = crate::crash::kepuasan(&db, &bind);
+    command
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's own limits.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 2 << 30,
+                rlim_max: 2 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let mut server = crate::crash::up(command.spawn().unwrap(), &bind);
+    let client = reqwest::blocking::Client::new();
+    for format in ["json", "pdf", "xlsx"] {
+        let url =
+            format!("http://{bind}/api/v1/reports/ikm?unit=unit-a&period=2025-Q3&format={format}");
+        let status = client.get(url).bearer_auth(&admin).send().unwrap().status();
+        assert_eq!(status, 200, "{format}");
+    }
+    let sign_in = client
+        .post(format!("http://{bind}/api/v1/sessions"))
+        .json(&json!({"username": "siapa", "password": "bukan-sandinya"}))
+        .send()
+        .unwrap();
+    assert_eq!(sign_in.status(), 401);
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "the server is still up"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
