@@ -398,14 +398,22 @@ pub async fn put_logo(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    // Checking decodes the picture: off the request workers, in a turn for heavy work.
+    // Checking decodes the picture: off the request workers, in a turn for heavy work, and
+    // within a time budget (the size limits bound its memory).
     let turn = state.heavy_turn().await?;
-    let logo = web::block(move || {
+    let checking = web::block(move || {
         let _turn = turn;
         logos::Logo::check(&content_type, body.to_vec())
-    })
-    .await
-    .map_err(AppError::internal)??;
+    });
+    let logo = tokio::time::timeout(logos::CHECK_TIME, checking)
+        .await
+        .map_err(|_| {
+            AppError::field(
+                "logo",
+                "the picture takes too long to read; simplify it or send a PNG",
+            )
+        })?
+        .map_err(AppError::internal)??;
     let (unit, now) = (scope.unit.clone(), state.clock.now());
     state
         .db

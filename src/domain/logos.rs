@@ -21,6 +21,9 @@ pub const MAX_LOGO: usize = 512 * 1024;
 /// logo is printed about 2 cm wide, and 2,048 pixels is more than any printer can use there.
 pub const MAX_SIDE: u32 = 2048;
 
+/// Longest a logo's check may take before it is refused.
+pub const CHECK_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Most memory decoding one raster picture may allocate: 2,048 x 2,048 RGBA is 16 MiB.
 const MAX_DECODE: u64 = 32 << 20;
 

@@ -337,6 +337,15 @@ impl Courier {
 /// Why a request failed, without the address's query (which may hold a token).
 fn describe(e: reqwest::Error) -> String {
     let e = e.without_url();
+    // The guarded resolver's refusal, somewhere in the chain, says why.
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if text.starts_with("refused: ") {
+            return text;
+        }
+        source = cause.source();
+    }
     if e.is_timeout() {
         "the receiver did not answer within 10 seconds".to_owned()
     } else if e.is_connect() {

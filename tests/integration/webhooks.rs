@@ -867,3 +867,76 @@ both_backends!(
     a_managers_delivery_log_says_delivered_or_not_never_what_answered,
     a_healthy_receiver_gets_five_events_within_15_s_beside_a_silent_one,
 );
+
+/// Issue 28: the destination is judged again at every connection, so a webhook stored before
+/// the rules (or a name that has since come to resolve inward) posts nothing inward: an address
+/// literal is refused before connecting, a name by the resolver.
+async fn a_stored_webhook_that_reaches_inward_is_refused_when_connecting(app: TestApp) {
+    use diesel::prelude::*;
+    use kepuasan::db::schema::webhooks;
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    let receiver = Receiver::any(false);
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    for (id, url) in [
+        ("hook-literal", receiver.url.clone()),
+        ("hook-name", by_name),
+    ] {
+        app.state
+            .db
+            .write_blocking(|c| {
+                diesel::insert_into(webhooks::table)
+                    .values((
+                        webhooks::id.eq(id),
+                        webhooks::url.eq(&url),
+                        webhooks::events.eq("response.low"),
+                        webhooks::secret.eq(SECRET),
+                        webhooks::unit_code.eq(Some("unit-a")),
+                        webhooks::threshold.eq(50),
+                        webhooks::created_at.eq(at("2025-08-01 00:00:00")),
+                        webhooks::created_by.eq("before the rules"),
+                        webhooks::active.eq(true),
+                    ))
+                    .execute(c)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    submit(&svc, &w.kiosk_mpp, "unit-a", [1; 9], json!({})).await;
+    for id in ["hook-literal", "hook-name"] {
+        let started = Instant::now();
+        let seen = loop {
+            let seen = deliveries(&svc, &w.admin, id).await;
+            if seen
+                .first()
+                .is_some_and(|d| d["attempts"].as_i64() >= Some(1))
+                || started.elapsed() > Duration::from_secs(20)
+            {
+                break seen;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(seen[0]["status"], "pending", "{id}: {seen:?}");
+        let error = seen[0]["last_error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("refused: the address"), "{id}: {error}");
+    }
+    assert!(
+        receiver
+            .wait_for("response.low", 1, Duration::from_secs(1))
+            .is_empty(),
+        "nothing reached the receiver"
+    );
+}
+
+#[actix_web::test]
+async fn a_stored_webhook_that_reaches_inward_is_refused_when_connecting_sqlite() {
+    let app = TestApp::sqlite_with(|s| s.webhook_allow = Default::default());
+    a_stored_webhook_that_reaches_inward_is_refused_when_connecting(app).await;
+}
+
+#[actix_web::test]
+async fn a_stored_webhook_that_reaches_inward_is_refused_when_connecting_postgres() {
+    if let Some(app) = TestApp::postgres_with(|s| s.webhook_allow = Default::default()) {
+        a_stored_webhook_that_reaches_inward_is_refused_when_connecting(app).await;
+    }
+}
