@@ -68,17 +68,24 @@ pub(crate) fn proc_memory(pid: u32, field: &str) -> u64 {
     kib * 1024
 }
 
-#[test]
-fn logos_that_name_files_or_the_zero_device_and_a_pixel_bomb_are_refused_and_the_server_stays_small()
- {
+/// A database in a temporary folder with a unit `unit-a` and an admin key, made with the
+/// command line: the folder, the database's path and the key.
+fn database_with_unit(name: &str) -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("logos.db").to_str().unwrap().to_owned();
+    let db = dir.path().join(name).to_str().unwrap().to_owned();
     crate::ops::cli(&db, &["units", "add", "unit-a", "--name", "Unit A"]);
     let admin = crate::ops::cli(&db, &["keys", "create", "--role", "admin"])
         .lines()
         .last()
         .unwrap()
         .to_owned();
+    (dir, db, admin)
+}
+
+#[test]
+fn logos_that_name_files_or_the_zero_device_and_a_pixel_bomb_are_refused_and_the_server_stays_small()
+ {
+    let (dir, db, admin) = database_with_unit("logos.db");
     // A picture on the server's disk that the service user can read.
     let secret = dir.path().join("secret.png");
     let mut small = Vec::new();
@@ -543,14 +550,7 @@ both_backends!(random_text_in_every_field_never_breaks_a_request_or_a_document);
 /// report keeps answering within a second, and what hashing took is given back afterwards.
 #[test]
 fn a_sign_in_flood_stays_small_and_reports_keep_their_speed() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("flood.db").to_str().unwrap().to_owned();
-    crate::ops::cli(&db, &["units", "add", "unit-a", "--name", "Unit A"]);
-    let admin = crate::ops::cli(&db, &["keys", "create", "--role", "admin"])
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
+    let (_dir, db, admin) = database_with_unit("flood.db");
     let bind = format!("127.0.0.1:{}", free_port());
     let mut server = crate::crash::start_with(&db, &bind, &[("KEPUASAN_TRUST_PROXY", "on")]);
     let pid = server.id();
@@ -742,14 +742,7 @@ both_backends!(the_smaller_points);
 #[test]
 fn the_server_starts_and_serves_under_an_address_space_limit() {
     use std::os::unix::process::CommandExt;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("limited.db").to_str().unwrap().to_owned();
-    crate::ops::cli(&db, &["units", "add", "unit-a", "--name", "Unit A"]);
-    let admin = crate::ops::cli(&db, &["keys", "create", "--role", "admin"])
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
+    let (_dir, db, admin) = database_with_unit("limited.db");
     let bind = format!("127.0.0.1:{}", free_port());
     let mut command = crate::crash::kepuasan(&db, &bind);
     command

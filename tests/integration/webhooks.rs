@@ -148,6 +148,29 @@ where
         .clone()
 }
 
+/// A webhook's deliveries once the first has been attempted (or after 20 s, whatever they are).
+async fn attempted<S>(svc: &S, key: &str, id: &str) -> Vec<Value>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let started = Instant::now();
+    loop {
+        let seen = deliveries(svc, key, id).await;
+        if seen
+            .first()
+            .is_some_and(|d| d["attempts"].as_i64() >= Some(1))
+            || started.elapsed() > Duration::from_secs(20)
+        {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn submit<S>(svc: &S, key: &str, unit: &str, answers: [i64; 9], extra: Value)
 where
     S: actix_web::dev::Service<
@@ -816,18 +839,7 @@ async fn a_managers_delivery_log_says_delivered_or_not_never_what_answered(app: 
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     submit(&svc, &w.kiosk_mpp, "unit-a", [1; 9], json!({})).await;
-    let started = Instant::now();
-    let seen = loop {
-        let seen = deliveries(&svc, &w.admin, &id).await;
-        if seen
-            .first()
-            .is_some_and(|d| d["attempts"].as_i64() >= Some(1))
-            || started.elapsed() > Duration::from_secs(20)
-        {
-            break seen;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let seen = attempted(&svc, &w.admin, &id).await;
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(seen[0]["last_error"], "the receiver could not be reached");
     assert!(seen[0]["next_attempt_at"].is_string(), "{seen:?}");
@@ -904,18 +916,7 @@ async fn a_stored_webhook_that_reaches_inward_is_refused_when_connecting(app: Te
     }
     submit(&svc, &w.kiosk_mpp, "unit-a", [1; 9], json!({})).await;
     for id in ["hook-literal", "hook-name"] {
-        let started = Instant::now();
-        let seen = loop {
-            let seen = deliveries(&svc, &w.admin, id).await;
-            if seen
-                .first()
-                .is_some_and(|d| d["attempts"].as_i64() >= Some(1))
-                || started.elapsed() > Duration::from_secs(20)
-            {
-                break seen;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        let seen = attempted(&svc, &w.admin, id).await;
         assert_eq!(seen[0]["status"], "pending", "{id}: {seen:?}");
         let error = seen[0]["last_error"].as_str().unwrap_or_default();
         assert!(error.starts_with("refused: the address"), "{id}: {error}");
