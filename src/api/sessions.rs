@@ -69,6 +69,10 @@ pub async fn sign_in(
             .cookie(sessions::DEVICE_COOKIE)
             .and_then(|c| state.secrets.device_of(c.value(), &body.username)),
     };
+    // A flood past what the password threads can take is refused before it costs a write.
+    if !state.passwords.has_room() {
+        return Err(passwords::Checker::busy());
+    }
     // The try is counted as a failure before the password is checked, and the person's hash
     // read with it; the connection is given back before hashing.
     let (taken, name) = (attempt.clone(), body.username.clone());

@@ -55,6 +55,8 @@ type Job = Box<dyn FnOnce() + Send>;
 /// The threads that check passwords, and their queue.
 pub struct Checker {
     jobs: SyncSender<Job>,
+    /// Checks that may be in hand at once: running and waiting.
+    capacity: usize,
     /// Jobs handed over and not yet finished.
     pending: Arc<AtomicUsize>,
 }
@@ -95,7 +97,26 @@ impl Checker {
                 })
                 .expect("a thread to check passwords");
         }
-        Checker { jobs, pending }
+        Checker {
+            jobs,
+            capacity: threads.max(1) + queue,
+            pending,
+        }
+    }
+
+    /// Whether a check handed over now would likely be taken: callers that must write before
+    /// checking (sign-in counts each try first) ask this, so that a flood is refused before it
+    /// costs a write.
+    pub fn has_room(&self) -> bool {
+        self.pending.load(Ordering::Acquire) < self.capacity
+    }
+
+    /// The answer when there is no room.
+    pub fn busy() -> AppError {
+        AppError::busy(
+            "many sign-ins are being checked; try again in a few seconds",
+            2,
+        )
     }
 
     /// Runs `work` (a password check) on the pool and waits for it; 503 with `Retry-After`
@@ -124,10 +145,7 @@ impl Checker {
             Ok(()) => Ok(answer),
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.pending.fetch_sub(1, Ordering::AcqRel);
-                Err(AppError::busy(
-                    "many sign-ins are being checked; try again in a few seconds",
-                    2,
-                ))
+                Err(Checker::busy())
             }
         }
     }
@@ -160,6 +178,7 @@ mod tests {
         // The one thread is busy with the first check; the second waits in the queue.
         on_start.recv().unwrap();
         let second = checker.submit(|| 2).unwrap();
+        assert!(!checker.has_room(), "one running, one waiting");
         let third = checker.submit(|| 3).unwrap_err();
         assert_eq!(third.kind(), crate::error::Kind::Busy);
         release.send(()).unwrap();
