@@ -304,7 +304,13 @@ pub fn compute(
     let items = item_reports(instrument, tally, &core, &weights);
     let mut notices: Vec<Notice> = coverage_notice(tally, &core, &items).into_iter().collect();
     let band = core.ikm.as_ref().map(|v| instrument.grade(v));
-    let statistics = statistics(instrument, tally, &core, &weight_total, &mut notices);
+    let statistics = statistics(
+        instrument,
+        tally,
+        &core,
+        (&weight_total, options.population),
+        &mut notices,
+    );
     let sample = sample_size.map(|size| adequacy(size, tally.respondents, &mut notices));
     Ok(IndexReport {
         instrument: instrument.key.clone(),
@@ -477,7 +483,7 @@ fn statistics(
     instrument: &Instrument,
     tally: &Tally,
     core: &Core,
-    weight_total: &Q,
+    (weight_total, population): (&Q, Option<u64>),
     notices: &mut Vec<Notice>,
 ) -> Statistics {
     let codes: Vec<String> = instrument.items.iter().map(|i| i.code.clone()).collect();
@@ -516,10 +522,16 @@ fn statistics(
                 .iter()
                 .map(|b| (b - center).abs())
                 .fold(f64::INFINITY, f64::min);
-            let needed = stats::respondents_needed(ci.sd, distance, tally.respondents);
+            let needed = stats::respondents_needed(ci.sd, distance, tally.respondents, population);
             more = needed.map(|n| n.saturating_sub(tally.respondents));
             let boundary_text = format!("{boundary:.3}").replace('.', ",");
             notices.push(match more {
+                // Everyone served has answered: nobody is left to ask.
+                Some(0) => Notice {
+                    code: "grade_uncertain",
+                    id: format!("Mutu belum pasti: selang kepercayaan 95% melewati batas mutu {boundary_text}."),
+                    en: format!("Grade not yet certain: the 95% confidence interval crosses the grade boundary {}.", boundary_text.replace(',', ".")),
+                },
                 Some(more) => Notice {
                     code: "grade_uncertain",
                     id: format!("Mutu belum pasti: selang kepercayaan 95% melewati batas mutu {boundary_text}; sekitar {more} responden lagi akan memastikannya."),

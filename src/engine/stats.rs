@@ -111,10 +111,16 @@ fn half_width(sd: f64, n: u64) -> f64 {
     t_quantile(0.95, n - 1.0) * sd / n.sqrt()
 }
 
-/// How many respondents in all would make the 95% half-width smaller than `distance`;
-/// `None` when no realistic number would (the IKM sits on a boundary, or it would take more
-/// than a billion).
-pub fn respondents_needed(sd: f64, distance: f64, current: u64) -> Option<u64> {
+/// How many respondents in all would make the 95% half-width smaller than `distance`, never
+/// more than the `population` served when it is known (the finite population correction:
+/// n = n₀ · N / (n₀ + N − 1), the same step Krejcie and Morgan's table takes); `None` when no
+/// realistic number would (the IKM sits on a boundary, or it would take more than a billion).
+pub fn respondents_needed(
+    sd: f64,
+    distance: f64,
+    current: u64,
+    population: Option<u64>,
+) -> Option<u64> {
     const LIMIT: f64 = 1e9;
     if distance <= 0.0 || !distance.is_finite() || !sd.is_finite() {
         return None;
@@ -134,6 +140,10 @@ pub fn respondents_needed(sd: f64, distance: f64, current: u64) -> Option<u64> {
             break;
         }
         n = next;
+    }
+    if let Some(population) = population.filter(|p| *p > 0) {
+        let big_n = population as f64;
+        n = (n * big_n / (n + big_n - 1.0)).ceil().min(big_n);
     }
     Some((n as u64).max(current))
 }

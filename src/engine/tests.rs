@@ -618,3 +618,49 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_advice_on_more_respondents_stays_within_the_population_not_yet_asked() {
+    // Issue 29: 21 respondents of a population of 1,500, eleven all-4 and ten all-3: IKM
+    // (11 × 4 + 10 × 3) / 21 × 25 = 88,10 (B), 0,21 below the A boundary 88,305, s = 12,8.
+    // Without the population that takes (1,96 × 12,8 / 0,21)² ≈ 14.000 respondents, far more
+    // than the 1,479 not yet asked; with the finite population correction
+    // n = n₀ · N / (n₀ + N − 1) it is about 1.360 in all, about 1.340 more.
+    let skm = skm();
+    let tally = uniform(&skm, 21, 11, 3);
+    let unbounded = report(&skm, &tally, None);
+    assert_eq!(ikm_text(&unbounded), "88,10");
+    assert!(unbounded.statistics.more_responses_needed.unwrap() > 1_479);
+    let options = Options {
+        population: Some(1_500),
+        ..Options::default()
+    };
+    let r = compute(&skm, &tally, &options).unwrap();
+    let more = r.statistics.more_responses_needed.unwrap();
+    assert!((1_250..=1_479).contains(&more), "{more}");
+    let notice = r
+        .notices
+        .iter()
+        .find(|n| n.code == "grade_uncertain")
+        .unwrap();
+    assert!(
+        notice
+            .id
+            .contains(&format!("sekitar {more} responden lagi")),
+        "{}",
+        notice.id
+    );
+    // A census: everyone served has answered, and no more are asked for.
+    let everyone = Options {
+        population: Some(21),
+        ..Options::default()
+    };
+    let r = compute(&skm, &tally, &everyone).unwrap();
+    assert_eq!(r.statistics.more_responses_needed, Some(0));
+    let notice = r
+        .notices
+        .iter()
+        .find(|n| n.code == "grade_uncertain")
+        .unwrap();
+    assert!(!notice.id.contains("responden lagi"), "{}", notice.id);
+}
