@@ -51,6 +51,9 @@ pub struct ImportReport {
     pub already_imported: u64,
     /// Every bad row, in file order.
     pub errors: Vec<RowError>,
+    /// Rows stored with a value left out (a profile value no spelling matches), in file order:
+    /// the questionnaire's answers count; the value does not.
+    pub warnings: Vec<RowError>,
 }
 
 /// The headers a questionnaire file may use (lower case), besides the instrument's item codes.
@@ -86,13 +89,17 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
         .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
 }
 
+/// A row read as a submission: the request, the questionnaire's date, and what was left out
+/// of it (field to why).
+type Parsed = (SubmissionRequest, NaiveDate, BTreeMap<String, String>);
+
 /// The submission a row stands for, or the problems that stop it being one.
 fn submission(
     table: &Table,
     row: &Row,
     default_unit: Option<&str>,
     instrument: &crate::instrument::Instrument,
-) -> Result<(SubmissionRequest, NaiveDate), BTreeMap<String, String>> {
+) -> Result<Parsed, BTreeMap<String, String>> {
     // The text rule, for every cell of the row: a row with a control character is refused
     // whole, naming its column.
     let broken: BTreeMap<String, String> = table
@@ -102,6 +109,24 @@ fn submission(
         .collect();
     if !broken.is_empty() {
         return Err(broken);
+    }
+    // A line cut short (a questionnaire typed in part) is not a questionnaire with blanks.
+    let codes: Vec<String> = instrument
+        .items
+        .iter()
+        .map(|i| i.code.to_lowercase())
+        .collect();
+    let code_refs: Vec<&str> = codes.iter().map(String::as_str).collect();
+    if let Some(missing) = table.cut_before(row, &code_refs) {
+        return Err(BTreeMap::from([(
+            "columns".to_owned(),
+            format!(
+                "baris ini hanya berisi {} kolom, padahal judulnya {} kolom: kolom {} dan sesudahnya tidak ada",
+                row.short.unwrap_or_default(),
+                table.width,
+                missing.to_uppercase()
+            ),
+        )]));
     }
     let mut fields = BTreeMap::new();
     let unit = table.cell(row, &["unit", "unit_code"]).or(default_unit);
@@ -149,21 +174,28 @@ fn submission(
             },
         }
     }
-    let mut profile = BTreeMap::new();
+    let (mut profile, mut left_out) = (BTreeMap::new(), BTreeMap::new());
     for (key, names) in [
         ("gender", ["gender", "jenis_kelamin"]),
         ("age", ["age", "usia"]),
         ("education", ["education", "pendidikan"]),
         ("occupation", ["occupation", "pekerjaan"]),
     ] {
-        if let Some(v) = table.cell(row, &names) {
-            let value = match key {
-                "age" => v
-                    .parse::<i64>()
-                    .map_or_else(|_| Value::from(v), Value::from),
-                _ => Value::from(v),
-            };
-            profile.insert(key.to_owned(), value);
+        let Some(written) = table.cell(row, &names) else {
+            continue;
+        };
+        // The spellings printed forms use; a value that still matches nothing is left out with
+        // a warning, and the questionnaire's answers count all the same.
+        match paper_profile_value(instrument, key, written) {
+            Some(value) => {
+                profile.insert(key.to_owned(), value);
+            }
+            None => {
+                left_out.insert(
+                    format!("profile.{key}"),
+                    format!("`{written}` tidak dikenali, jadi dikosongkan; jawaban kuesioner tetap dihitung"),
+                );
+            }
         }
     }
     if !fields.is_empty() {
@@ -185,7 +217,26 @@ fn submission(
         device_id: None,
         ticket: None,
     };
-    Ok((req, date.expect("checked")))
+    Ok((req, date.expect("checked"), left_out))
+}
+
+/// A profile value as written on paper, as the instrument stores it: a choice through its
+/// spellings, a whole number within its range; `None` when it is neither.
+fn paper_profile_value(
+    instrument: &crate::instrument::Instrument,
+    key: &str,
+    written: &str,
+) -> Option<Value> {
+    use crate::instrument::ProfileKind;
+    match &instrument.profile_field(key)?.kind {
+        ProfileKind::Choice { .. } => instrument.paper_choice(key, written).map(Value::from),
+        ProfileKind::Integer { min, max, .. } => written
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (*min..=*max).contains(n))
+            .map(Value::from),
+    }
 }
 
 /// The submission id of a row: a hash of its content and of how many identical rows came
@@ -242,6 +293,7 @@ pub fn import(
         imported: 0,
         already_imported: 0,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut seen: HashMap<String, u32> = HashMap::new();
     // One import reads each unit and service once.
@@ -260,8 +312,10 @@ pub fn import(
         // Years archived and closed take no more questionnaires; read once an import.
         let closed = crate::archive::closed_before(conn)?;
         for row in rows {
-            let prepared =
-                submission(&table, row, default_unit, instrument).and_then(|(mut req, date)| {
+            let mut left_out = BTreeMap::new();
+            let prepared = submission(&table, row, default_unit, instrument).and_then(
+                |(mut req, date, left)| {
+                    left_out = left;
                     let key = derived_id(&req, date, 0);
                     let occurrence = seen.entry(key).or_insert(0);
                     req.submission_id = derived_id(&req, date, *occurrence);
@@ -270,7 +324,8 @@ pub fn import(
                     checker
                         .prepare(conn, Some(caller), &req, at, now)
                         .map_err(to_fields)
-                });
+                },
+            );
             let p = match prepared {
                 Ok(p) => p,
                 Err(fields) => {
@@ -282,6 +337,12 @@ pub fn import(
                 }
             };
             report.valid += 1;
+            if !left_out.is_empty() {
+                report.warnings.push(RowError {
+                    line: row.line,
+                    fields: left_out,
+                });
+            }
             if dry_run {
                 if queries::find_content_hash(conn, &p.row.submission_id)?.is_some() {
                     report.already_imported += 1;

@@ -68,17 +68,38 @@ pub struct Row {
     pub line: u64,
     /// One cell per wanted column; empty where the file has no such column or no value.
     pub cells: Vec<String>,
+    /// How many fields the line has, when fewer than the header (a CSV line cut short: a
+    /// questionnaire typed in part). `None` for a full line, and for every workbook row, whose
+    /// empty cells are not stored.
+    pub short: Option<usize>,
 }
 
 /// The rows of a file, keeping the columns whose lower-cased header is in `wanted`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     wanted: Vec<String>,
+    /// For each wanted column, its position in the file.
+    positions: Vec<Option<usize>>,
+    /// The header's number of columns.
+    pub width: usize,
     /// The non-blank data rows, in file order.
     pub rows: Vec<Row>,
 }
 
 impl Table {
+    /// The first of the columns `names` that a line cut short does not reach (a CSV line
+    /// with fewer fields than the header): the columns it lacks, not values left blank.
+    pub fn cut_before<'a>(&self, row: &Row, names: &[&'a str]) -> Option<&'a str> {
+        let fields = row.short?;
+        names.iter().copied().find(|name| {
+            self.wanted
+                .iter()
+                .position(|w| w == name)
+                .and_then(|i| self.positions[i])
+                .is_some_and(|at| at >= fields)
+        })
+    }
+
     /// A row's cells with the (lower-case) names of their columns.
     pub fn named<'a>(&'a self, row: &'a Row) -> impl Iterator<Item = (&'a str, &'a str)> {
         self.wanted
@@ -104,6 +125,7 @@ pub fn read(bytes: &[u8], wanted: &[&str], limits: &Limits) -> Result<Table, App
     let mut builder = Builder {
         wanted: wanted.iter().map(|w| w.to_lowercase()).collect(),
         positions: Vec::new(),
+        width: 0,
         rows: Vec::new(),
         limits: *limits,
     };
@@ -116,6 +138,8 @@ pub fn read(bytes: &[u8], wanted: &[&str], limits: &Limits) -> Result<Table, App
     }
     Ok(Table {
         wanted: builder.wanted,
+        positions: builder.positions,
+        width: builder.width,
         rows: builder.rows,
     })
 }
@@ -134,6 +158,8 @@ struct Builder {
     /// For each wanted column, its position in the file (None: the file lacks it). Empty until
     /// the header is read.
     positions: Vec<Option<usize>>,
+    /// The header's number of columns.
+    width: usize,
     rows: Vec<Row>,
     limits: Limits,
 }
@@ -148,6 +174,7 @@ impl Builder {
             )));
         }
         let names: Vec<String> = cells.iter().map(|c| c.trim().to_lowercase()).collect();
+        self.width = names.len();
         self.positions = self
             .wanted
             .iter()
@@ -174,8 +201,14 @@ impl Builder {
         Ok(())
     }
 
-    /// A data row given as (column, text) pairs: kept if any cell has a value.
-    fn row(&mut self, line: u64, cells: &mut HashMap<usize, String>) -> Result<(), AppError> {
+    /// A data row given as (column, text) pairs: kept if any cell has a value. `fields`: how many
+    /// fields the line has, where the file says (CSV).
+    fn row(
+        &mut self,
+        line: u64,
+        cells: &mut HashMap<usize, String>,
+        fields: Option<usize>,
+    ) -> Result<(), AppError> {
         if cells.values().all(|v| v.trim().is_empty()) {
             return Ok(());
         }
@@ -194,7 +227,8 @@ impl Builder {
                     .unwrap_or_default()
             })
             .collect();
-        self.rows.push(Row { line, cells });
+        let short = fields.filter(|n| *n < self.width);
+        self.rows.push(Row { line, cells, short });
         Ok(())
     }
 }
@@ -232,7 +266,7 @@ fn read_csv(bytes: &[u8], builder: &mut Builder) -> Result<(), AppError> {
             builder.check_cell(line, column, text)?;
             cells.insert(column, text.to_owned());
         }
-        builder.row(line, &mut cells)?;
+        builder.row(line, &mut cells, Some(record.len()))?;
     }
 }
 
@@ -690,7 +724,7 @@ impl Sheet {
             return Ok(());
         }
         if self.header_read {
-            builder.row(self.row, &mut self.cells)?;
+            builder.row(self.row, &mut self.cells, None)?;
         } else {
             let width = self.cells.keys().max().map_or(0, |m| m + 1);
             let mut header = vec![String::new(); width];

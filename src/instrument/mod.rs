@@ -6,7 +6,7 @@
 
 mod registry;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -110,6 +110,19 @@ pub struct Choice {
     pub id: String,
     /// English label.
     pub en: String,
+    /// Other spellings printed forms use (`D3`, `D-III`; `Wiraswasta`), matched by
+    /// [`Instrument::paper_choice`] when paper is imported.
+    #[serde(default, skip_serializing)]
+    pub aliases: Vec<String>,
+}
+
+/// A spelling as paper matches it: letters and digits only, in lower case (`D-III` is `diii`,
+/// `S1 / D4` is `s1d4`).
+fn folded(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The kind of a profile field and its allowed values.
@@ -251,6 +264,24 @@ impl Instrument {
     /// first's (65, 76.61, 88.31 for skm-2017), for charts.
     pub fn grade_boundaries(&self) -> Vec<f64> {
         self.grades.iter().skip(1).map(|g| g.min.to_f64()).collect()
+    }
+
+    /// The code of a profile choice as written on paper: its code, either label or one of its
+    /// aliases, ignoring case, spaces and punctuation; `None` when nothing matches.
+    pub fn paper_choice(&self, field: &str, written: &str) -> Option<&str> {
+        let ProfileKind::Choice { choices } = &self.profile_field(field)?.kind else {
+            return None;
+        };
+        let written = folded(written);
+        choices
+            .iter()
+            .find(|c| {
+                [&c.code, &c.id, &c.en]
+                    .into_iter()
+                    .chain(&c.aliases)
+                    .any(|spelling| folded(spelling) == written)
+            })
+            .map(|c| c.code.as_str())
     }
 
     /// The profile field with this key.
@@ -678,6 +709,18 @@ fn validate_profile(
                             en: ch.en.clone(),
                         },
                     )?;
+                }
+                // Paper is read through every spelling: no spelling may name two choices.
+                let mut spelled: HashMap<String, usize> = HashMap::new();
+                for (j, ch) in f.choices.iter().enumerate() {
+                    for spelling in [&ch.code, &ch.id, &ch.en].into_iter().chain(&ch.aliases) {
+                        if *spelled.entry(folded(spelling)).or_insert(j) != j {
+                            return c.fail(
+                                format!("{at}.choices[{j}].aliases"),
+                                format!("`{spelling}` also spells another choice"),
+                            );
+                        }
+                    }
                 }
                 ProfileKind::Choice { choices: f.choices }
             }

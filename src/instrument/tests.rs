@@ -178,3 +178,40 @@ fn a_skip_label_without_english_is_refused() {
     let e = broken("en = \"I have never made a complaint\"", "en = \" \"");
     assert_eq!(e.field, "items[8].skip.en");
 }
+
+#[test]
+fn paper_spellings_match_a_choice_whatever_their_case_spaces_and_marks() {
+    let skm = Registry::built_in()
+        .unwrap()
+        .get("skm-2017")
+        .unwrap()
+        .clone();
+    for (field, written, code) in [
+        ("education", "D3", "D1-D3"),
+        ("education", "d-iii", "D1-D3"),
+        ("education", "Diploma", "D1-D3"),
+        ("education", " s1 / d4 ", "S1"),
+        ("education", "SMK", "SMA"),
+        ("occupation", "Wiraswasta", "Wirausaha"),
+        ("occupation", "pegawai swasta", "Swasta"),
+        ("occupation", "PNS", "PNS"),
+        ("gender", "perempuan", "P"),
+    ] {
+        assert_eq!(
+            skm.paper_choice(field, written),
+            Some(code),
+            "{field} {written}"
+        );
+    }
+    assert_eq!(skm.paper_choice("education", "Dokter"), None);
+    assert_eq!(skm.paper_choice("age", "34"), None, "not a choice field");
+}
+
+#[test]
+fn a_spelling_of_two_choices_is_refused() {
+    let e = broken(
+        r#"{ code = "SMP", id = "SMP", en = "Junior secondary", aliases = ["SMP/MTs", "MTs", "SLTP"] },"#,
+        r#"{ code = "SMP", id = "SMP", en = "Junior secondary", aliases = ["SMK"] },"#,
+    );
+    assert!(e.to_string().contains("SMK"), "{e}");
+}

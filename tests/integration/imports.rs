@@ -220,3 +220,76 @@ async fn populations_come_in_from_a_csv_file_over_http(app: TestApp) {
 }
 
 both_backends!(populations_come_in_from_a_csv_file_over_http,);
+
+/// Issue 29: paper forgives a spelling. "D3" and "Wiraswasta", the usual spellings on printed
+/// forms, import as Diploma (D1-D3) and Wirausaha; a value no spelling matches is left out with a
+/// warning while the answers count; a line cut short before U4 is a row error, not a
+/// questionnaire with six blanks; the new messages are in Bahasa Indonesia.
+async fn paper_spellings_are_forgiven_and_a_line_cut_short_is_a_row_error(app: TestApp) {
+    use diesel::prelude::*;
+    use kepuasan::db::schema::responses;
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let file = "unit,date,U1,U2,U3,U4,U5,U6,U7,U8,U9,pendidikan,pekerjaan,usia
+unit-a,2025-07-14,4,4,4,4,4,4,4,4,4,D3,PNS,40
+unit-a,2025-07-14,3,3,3,3,3,3,3,3,3, s-1 ,Wiraswasta,33
+unit-a,2025-07-14,3,3,3
+unit-a,2025-07-15,2,2,2,2,2,2,2,2,2,SMA,Dokter hewan,7
+";
+    let (status, report) = import(&svc, &w.admin, "", file.as_bytes().to_vec()).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["imported"], 3, "{report}");
+    assert_eq!(error_lines(&report), vec![(4, vec!["columns".to_owned()])]);
+    let cut = report["errors"][0]["fields"]["columns"].as_str().unwrap();
+    assert!(cut.contains("kolom U4"), "{cut}");
+    let warned = &report["warnings"];
+    assert_eq!(warned.as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(warned[0]["line"], 5);
+    let fields = warned[0]["fields"].as_object().unwrap();
+    let keys: Vec<&String> = fields.keys().collect();
+    assert_eq!(keys, ["profile.age", "profile.occupation"], "{warned}");
+    assert!(
+        fields["profile.occupation"]
+            .as_str()
+            .unwrap()
+            .contains("tidak dikenali"),
+        "{warned}"
+    );
+    let mut stored: Vec<String> = app
+        .state
+        .db
+        .read_blocking(|c| {
+            Ok(responses::table
+                .select(responses::profile)
+                .load::<Option<String>>(c)?
+                .into_iter()
+                .flatten()
+                .collect())
+        })
+        .unwrap();
+    stored.sort();
+    let profiles: Vec<Value> = stored
+        .iter()
+        .map(|p| serde_json::from_str(p).unwrap())
+        .collect();
+    let of = |key: &str| -> Vec<Value> { profiles.iter().map(|p| p[key].clone()).collect() };
+    let mut education = of("education");
+    education.sort_by_key(|v| v.to_string());
+    assert_eq!(
+        education,
+        [Value::from("D1-D3"), Value::from("S1"), Value::from("SMA")],
+        "{profiles:?}"
+    );
+    assert!(
+        of("occupation").contains(&Value::from("Wirausaha")),
+        "{profiles:?}"
+    );
+    assert!(
+        profiles
+            .iter()
+            .all(|p| p["occupation"] != "Dokter hewan" && p["age"] != 7),
+        "{profiles:?}"
+    );
+}
+
+both_backends!(paper_spellings_are_forgiven_and_a_line_cut_short_is_a_row_error);

@@ -57,6 +57,7 @@
       file: "Berkas", defaultUnit: "Unit untuk baris tanpa kolom unit", check: "Periksa berkas",
       dryRun: (r) => `Pemeriksaan: ${r.rows} baris, ${r.valid} siap diimpor, ${r.already_imported} sudah pernah diimpor, ${r.errors.length} bermasalah.`,
       fixErrors: "Perbaiki baris bermasalah di berkas lalu periksa lagi, atau impor baris yang siap saja.",
+      importWarnings: "Baris berikut tetap diimpor dengan jawabannya, tetapi isian profil yang tidak dikenali dikosongkan:",
       confirmImport: (n) => `Impor ${n} baris`, imported: (r) => `Selesai: ${r.imported} baris diimpor, ${r.already_imported} sudah ada sebelumnya (tidak dihitung dua kali).`,
       people: "Pengguna", newPerson: "Pengguna baru", addPerson: "Tambah pengguna", units: "Unit", status: "Status",
       disabled: "Nonaktif", enabled: "Aktif", disable: "Nonaktifkan", enable: "Aktifkan", resetPassword: "Atur ulang kata sandi",
@@ -147,6 +148,7 @@
       file: "File", defaultUnit: "Unit of rows without a unit column", check: "Check the file",
       dryRun: (r) => `Check: ${r.rows} rows, ${r.valid} ready to import, ${r.already_imported} imported before, ${r.errors.length} with problems.`,
       fixErrors: "Fix the rows with problems in the file and check again, or import the ready rows only.",
+      importWarnings: "These rows are imported with their answers, but a profile value that was not recognised is left empty:",
       confirmImport: (n) => `Import ${n} rows`, imported: (r) => `Done: ${r.imported} rows imported, ${r.already_imported} were there before (never counted twice).`,
       people: "People", newPerson: "New person", addPerson: "Add person", units: "Units", status: "Status",
       disabled: "Disabled", enabled: "Active", disable: "Disable", enable: "Enable", resetPassword: "Reset password",
@@ -420,7 +422,8 @@
   function importsView() {
     const d = state.dry;
     const errors = d && d.errors.length ? rowProblems(d.errors) : "";
-    const result = d ? `<section class="panel" id="dry-run" role="status"><p>${esc(L().dryRun(d))}</p>${errors}${d.errors.length ? `<p>${t("fixErrors")}</p>` : ""}
+    const warned = d && d.warnings && d.warnings.length ? `<p>${t("importWarnings")}</p>${rowProblems(d.warnings)}` : "";
+    const result = d ? `<section class="panel" id="dry-run" role="status"><p>${esc(L().dryRun(d))}</p>${errors}${d.errors.length ? `<p>${t("fixErrors")}</p>` : ""}${warned}
       ${d.valid - d.already_imported > 0 ? `<button type="button" id="confirm-import">${esc(L().confirmImport(d.valid - d.already_imported))}</button>` : ""}</section>` : "";
     const done = state.done ? `<p role="status" id="import-done" class="done">${esc(L().imported(state.done))}</p>` : "";
     return `<h2>${t("nav").imports}</h2><p>${t("importText")}</p><form id="import" class="panel">
