@@ -98,14 +98,22 @@ pub async fn sign_in(
         db.write(move |conn| sessions::forgive(conn, &failure))
             .await
     };
-    let stored_hash = stored.as_ref().map(|u| u.password_hash.clone());
-    let password = body.password;
+    // The password, and the two-step code when one came, are checked on the password threads.
+    let (person, password, code) = (stored.clone(), body.password, body.totp.clone());
     let checked = state
         .passwords
-        .run(move || passwords::matches(stored_hash.as_deref(), &password))
+        .run(move || {
+            let hash = person.as_ref().map(|u| u.password_hash.as_str());
+            let right = passwords::matches(hash, &password)?;
+            let step = match (&person, &code) {
+                (Some(u), Some(code)) if right => twostep::matching_step(u, code, now)?,
+                _ => None,
+            };
+            Ok::<_, AppError>((right, step))
+        })
         .await;
-    let right = match checked {
-        Ok(right) => right?,
+    let (right, step) = match checked {
+        Ok(checked) => checked?,
         Err(busy) => {
             // Not checked: not a failure either.
             forgive(failure).await?;
@@ -117,22 +125,23 @@ pub async fn sign_in(
     };
     if user.totp {
         // The password was right; the code must be too, and each code counts once.
-        let Some(code) = body.totp else {
+        if body.totp.is_none() {
             forgive(failure).await?;
             return Err(AppError::new(
                 Kind::TotpRequired,
                 "two-step sign-in is on: send the six-digit code of the authenticator app as `totp`",
             ));
-        };
+        }
         let name = user.username.clone();
-        let right = state
-            .db
-            .write(move |conn| {
-                let mut stored = crate::db::queries::find_user(conn, &name)?
-                    .ok_or_else(|| AppError::unauthorized(WRONG))?;
-                twostep::accept(conn, &mut stored, &code, now)
-            })
-            .await?;
+        let right = match step {
+            Some(step) => {
+                state
+                    .db
+                    .write(move |conn| twostep::spend_step(conn, &name, step))
+                    .await?
+            }
+            None => false,
+        };
         if !right {
             return Err(AppError::new(
                 Kind::TotpRequired,

@@ -84,6 +84,43 @@ pub fn begin(conn: &mut DbConn, username: &str) -> Result<Enrolment, AppError> {
     })
 }
 
+/// The time step whose code `code` is, at `now` or one step either side, for a person with
+/// two-step sign-in; `None` when it is none of them. Pure work (no connection): sign-in runs it
+/// on the password threads, then [`spend_step`].
+pub fn matching_step(
+    user: &queries::User,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<Option<i64>, AppError> {
+    let Some(secret) = user.totp_secret.as_deref() else {
+        return Ok(None);
+    };
+    let totp = totp(secret, &user.username)?;
+    let at = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
+    let given = sha256_hex(code.trim());
+    Ok([at.saturating_sub(STEP), at, at + STEP]
+        .into_iter()
+        .find(|time| sha256_hex(&totp.generate(*time)) == given)
+        .map(|time| (time / STEP) as i64))
+}
+
+/// Marks a step's code used, when no code of that step or a later one was: whether it counts.
+/// One conditional update, so two sign-ins racing with the same code count it once.
+pub fn spend_step(conn: &mut DbConn, username: &str, step: i64) -> Result<bool, AppError> {
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    let spent = diesel::update(
+        users::table.find(username).filter(
+            users::totp_last_step
+                .is_null()
+                .or(users::totp_last_step.lt(step)),
+        ),
+    )
+    .set(users::totp_last_step.eq(Some(step)))
+    .execute(conn)?;
+    Ok(spent == 1)
+}
+
 /// Whether `code` is the person's code at `now` (or one step either side) and was not used
 /// before; a code that counts marks its step used.
 pub fn accept(
@@ -92,24 +129,14 @@ pub fn accept(
     code: &str,
     now: NaiveDateTime,
 ) -> Result<bool, AppError> {
-    let Some(secret) = user.totp_secret.clone() else {
+    let Some(step) = matching_step(user, code, now)? else {
         return Ok(false);
     };
-    let totp = totp(&secret, &user.username)?;
-    let at = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
-    let given = sha256_hex(code.trim());
-    for time in [at.saturating_sub(STEP), at, at + STEP] {
-        let step = (time / STEP) as i64;
-        if sha256_hex(&totp.generate(time)) == given {
-            if user.totp_last_step.is_some_and(|last| last >= step) {
-                return Ok(false);
-            }
-            user.totp_last_step = Some(step);
-            queries::update_user(conn, user)?;
-            return Ok(true);
-        }
+    let spent = spend_step(conn, &user.username, step)?;
+    if spent {
+        user.totp_last_step = Some(step);
     }
-    Ok(false)
+    Ok(spent)
 }
 
 /// Confirms a person's new secret with a first code: from now on it counts. Audited.
