@@ -97,6 +97,9 @@ kinds! {
     ServiceExists => CONFLICT, "service_exists";
     /// 409: a submission id used before for different content.
     SubmissionIdConflict => CONFLICT, "submission_id_conflict";
+    /// 409: a QR code or link to print while `KEPUASAN_PUBLIC_URL` is not set and the request
+    /// came to a loopback address, which no phone or tablet can open.
+    PublicUrlNeeded => CONFLICT, "public_url_needed";
     /// 409: a receipt already used for a survey.
     TokenSpent => CONFLICT, "token_spent";
     /// 409: a survey page's form already sent.

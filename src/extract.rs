@@ -158,3 +158,54 @@ fn household(ip: std::net::IpAddr) -> String {
         v4 => v4.to_string(),
     }
 }
+
+/// The address printed in QR codes and links made for this request (receipt sheets and tokens,
+/// kiosk enrolment): `KEPUASAN_PUBLIC_URL` when it is set; otherwise the address the request
+/// was made to (the `Host` it names; behind a trusted proxy, the proxy's `X-Forwarded-Host` and
+/// `-Proto`), unless that is a loopback address, which no phone or tablet can open: then a 409
+/// saying why, as the command line refuses.
+pub fn printed_base(
+    req: &HttpRequest,
+    settings: &crate::config::Settings,
+) -> Result<String, AppError> {
+    if settings.public_url_configured {
+        return Ok(settings.public_url.trim_end_matches('/').to_owned());
+    }
+    let from_proxy = req
+        .peer_addr()
+        .is_some_and(|a| settings.trust_proxy.iter().any(|n| n.contains(&a.ip())));
+    let (scheme, host) = if from_proxy {
+        let info = req.connection_info();
+        (info.scheme().to_owned(), info.host().to_owned())
+    } else {
+        let host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        ("http".to_owned(), host)
+    };
+    let name = match url::Url::parse(&format!("{scheme}://{host}/")) {
+        Ok(parsed) => parsed.host().map(|h| h.to_owned()),
+        Err(_) => None,
+    };
+    let loopback = match &name {
+        None => true,
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
+    };
+    if loopback {
+        return Err(AppError::new(
+            crate::error::Kind::PublicUrlNeeded,
+            format!(
+                "KEPUASAN_PUBLIC_URL belum diatur dan halaman ini dibuka di {host}, alamat yang tidak bisa dibuka ponsel atau tablet; atur KEPUASAN_PUBLIC_URL ke alamat yang dicapai responden (misalnya https://skm.example.go.id) atau buka /admin di alamat itu, lalu cetak lagi. (KEPUASAN_PUBLIC_URL is not set and this page was opened at {host}, which no phone or tablet can open.)"
+            ),
+        ));
+    }
+    Ok(format!("{scheme}://{host}"))
+}

@@ -152,15 +152,22 @@ pub async fn update_service(
 
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = CreateKeyRequest, security(("bearer" = [])),
     responses((status = 201, description = "Created; `secret` is shown only here", body = KeyView),
-        (status = 403, description = "A manager asking for a key that is not a kiosk or counter key of their units", body = ErrorBody)))]
+        (status = 403, description = "A manager asking for a key that is not a kiosk or counter key of their units", body = ErrorBody),
+        (status = 409, description = "A kiosk key while KEPUASAN_PUBLIC_URL is not set and the request came to a loopback address", body = ErrorBody)))]
 pub async fn create_key(
     state: web::Data<AppState>,
     Caller(caller): Caller,
+    req: actix_web::HttpRequest,
     body: crate::extract::Json<CreateKeyRequest>,
 ) -> Result<HttpResponse, AppError> {
     access::role(&caller, Action::Manage)?;
     let (body, now) = (body.into_inner(), state.clock.now());
-    let public_url = state.settings.public_url.clone();
+    // A kiosk key comes with the address that enrols a tablet: one a tablet can open.
+    let public_url = if body.role == "kiosk" {
+        crate::extract::printed_base(&req, &state.settings)?
+    } else {
+        state.settings.public_url.clone()
+    };
     let view = state
         .db
         .write(move |conn| {

@@ -49,10 +49,12 @@ pub struct ReceiptSheetRequest {
 #[utoipa::path(post, path = "/api/v1/units/{unit}/receipt-tokens", tag = "receipts", request_body = ReceiptTokenRequest,
     params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
     responses((status = 201, description = "Issued", body = IssuedToken), (status = 403, description = "Not a counter of this unit", body = ErrorBody),
+        (status = 409, description = "KEPUASAN_PUBLIC_URL is not set and the request came to a loopback address, which no phone can open", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn issue(
     state: web::Data<AppState>,
     scope: UnitScope<IssuesTokens>,
+    req: actix_web::HttpRequest,
     body: crate::extract::Json<ReceiptTokenRequest>,
 ) -> Result<HttpResponse, AppError> {
     let UnitScope { caller, unit, .. } = scope;
@@ -60,11 +62,13 @@ pub async fn issue(
     body.validate()?;
     let now = state.clock.now();
     let settings = state.settings.clone();
+    let base = crate::extract::printed_base(&req, &settings)?;
     let issued = state
         .db
         .write(move |conn| {
             tokens::find_target(conn, &unit, body.service.as_deref())?;
-            let issuer = settings.issuer(Some(&caller.key_id), now);
+            let mut issuer = settings.issuer(Some(&caller.key_id), now);
+            issuer.public_url = &base;
             tokens::issue(
                 conn,
                 &issuer,
@@ -82,10 +86,12 @@ pub async fn issue(
     params(("unit" = String, Path, description = "Unit code")), security(("bearer" = [])),
     responses((status = 201, description = "An HTML page sized for A4, 12 slips to a page, each with its own token", content_type = "text/html"),
         (status = 403, description = "Not a counter of this unit", body = ErrorBody),
+        (status = 409, description = "KEPUASAN_PUBLIC_URL is not set and the request came to a loopback address, which no phone can open", body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody)))]
 pub async fn sheet(
     state: web::Data<AppState>,
     scope: UnitScope<IssuesTokens>,
+    req: actix_web::HttpRequest,
     body: crate::extract::Json<ReceiptSheetRequest>,
 ) -> Result<HttpResponse, AppError> {
     let UnitScope { caller, unit, .. } = scope;
@@ -98,10 +104,12 @@ pub async fn sheet(
     };
     let now = state.clock.now();
     let settings = state.settings.clone();
+    let base = crate::extract::printed_base(&req, &settings)?;
     let html = state
         .db
         .write(move |conn| {
-            let issuer = settings.issuer(Some(&caller.key_id), now);
+            let mut issuer = settings.issuer(Some(&caller.key_id), now);
+            issuer.public_url = &base;
             sheet::issue(conn, &issuer, &unit, body.service.as_deref(), count, lang)
         })
         .await?;

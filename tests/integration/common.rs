@@ -99,6 +99,8 @@ impl TestApp {
             bind: "127.0.0.1:0".into(),
             survey_defs: None,
             secret: Some("integration-test-master-secret".into()),
+            // As a deployment sets KEPUASAN_PUBLIC_URL (the default address, said to be chosen).
+            public_url_configured: true,
             // Webhook receivers of the tests listen on loopback; the names of the tests that
             // check scopes and fields resolve nowhere.
             webhook_allow: kepuasan::domain::destinations::Allow::parse(

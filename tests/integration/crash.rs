@@ -21,6 +21,7 @@ pub(crate) fn kepuasan(db: &str, bind: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kepuasan"));
     cmd.env("DATABASE_URL", db)
         .env("KEPUASAN_BIND", bind)
+        .env("KEPUASAN_PUBLIC_URL", format!("http://{bind}"))
         .env("RUST_LOG", "warn")
         .env_remove("KEPUASAN_CONFIG");
     cmd

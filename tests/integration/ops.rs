@@ -208,8 +208,26 @@ fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
     let admin = admin_and_unit(&db);
     let (server, bind, log_path) = json_log_server(&dir, &db);
     let client = reqwest::blocking::Client::new();
+    // Without KEPUASAN_PUBLIC_URL, a receipt asked for at a loopback address is refused, saying
+    // why; asked for at the address people reach, it carries that address (issue 29).
+    let refused = client
+        .post(format!("http://{bind}/api/v1/units/u1/receipt-tokens"))
+        .bearer_auth(&admin)
+        .json(&json!({}))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 409);
+    let said: serde_json::Value = refused.json().unwrap();
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap()
+            .contains("KEPUASAN_PUBLIC_URL"),
+        "{said}"
+    );
     let issued: serde_json::Value = client
         .post(format!("http://{bind}/api/v1/units/u1/receipt-tokens"))
+        .header("Host", "skm.dinas.example.go.id")
         .bearer_auth(&admin)
         .json(&json!({}))
         .send()
@@ -237,13 +255,14 @@ fn the_server_log_is_json_on_request_and_never_holds_a_receipt_token() {
             .any(|r| r["fields"]["path"] == "/s/[token]" && r["fields"]["status"] == 200),
         "{log}"
     );
-    // Served without KEPUASAN_PUBLIC_URL, the receipt's address is a loopback one: the server
-    // said so when it started, naming the setting.
+    // Served without KEPUASAN_PUBLIC_URL, the receipt carries the address it was asked at; the
+    // server said when it started that the setting is missing.
     assert!(
         issued["url"]
             .as_str()
             .unwrap()
-            .starts_with("http://127.0.0.1")
+            .starts_with("http://skm.dinas.example.go.id/s/"),
+        "{issued}"
     );
     assert!(
         log.lines()

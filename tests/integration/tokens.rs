@@ -526,3 +526,125 @@ both_backends!(
     sixty_four_concurrent_submissions_with_one_token_accept_exactly_one,
     offline_tokens_minted_with_the_units_secret_are_accepted_once,
 );
+
+/// Issue 29: without KEPUASAN_PUBLIC_URL, receipt QR codes and kiosk enrolment codes made at
+/// /admin carry the address /admin was opened at, unless that is a loopback address, which no
+/// phone or tablet can open: then they are refused with the reason, as the command line does.
+async fn printed_addresses_follow_the_page_or_are_refused_at_a_loopback_one(app: TestApp) {
+    use actix_web::test::TestRequest;
+    let svc = app.service().await;
+    let counter = setup(&app, &svc).await;
+    let at = |host: &str, path: &str, key: &str, body: Value| {
+        with_key(
+            TestRequest::post()
+                .uri(path)
+                .insert_header(("Host", host.to_owned()))
+                .set_json(body),
+            Some(key),
+        )
+    };
+    for loopback in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"] {
+        for (path, key, body) in [
+            ("/api/v1/units/unit-a/receipt-tokens", &counter, json!({})),
+            (
+                "/api/v1/units/unit-a/receipt-sheets",
+                &counter,
+                json!({"count": 1}),
+            ),
+            (
+                "/api/v1/keys",
+                &app.admin,
+                json!({"role": "kiosk", "units": ["unit-a"]}),
+            ),
+        ] {
+            let (status, said) = send(&svc, at(loopback, path, key, body)).await;
+            assert_eq!(status, 409, "{loopback} {path}: {said}");
+            assert!(
+                said["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("KEPUASAN_PUBLIC_URL"),
+                "{said}"
+            );
+        }
+    }
+    let host = "skm.dinas.example.go.id";
+    let (status, token) = send(
+        &svc,
+        at(
+            host,
+            "/api/v1/units/unit-a/receipt-tokens",
+            &counter,
+            json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{token}");
+    assert!(
+        token["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://skm.dinas.example.go.id/s/"),
+        "{token}"
+    );
+    let (status, kiosk) = send(
+        &svc,
+        at(
+            host,
+            "/api/v1/keys",
+            &app.admin,
+            json!({"role": "kiosk", "units": ["unit-a"]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{kiosk}");
+    assert!(
+        kiosk["enrol_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://skm.dinas.example.go.id/kiosk#key="),
+        "{kiosk}"
+    );
+    let sheet = actix_web::test::call_service(
+        &svc,
+        at(
+            host,
+            "/api/v1/units/unit-a/receipt-sheets",
+            &counter,
+            json!({"count": 1}),
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(sheet.status().as_u16(), 201);
+    let html = String::from_utf8(actix_web::test::read_body(sheet).await.to_vec()).unwrap();
+    assert!(
+        html.contains("skm.dinas.example.go.id/s/"),
+        "the sheet's address"
+    );
+    // A key that enrols nothing needs no address.
+    let (status, _) = send(
+        &svc,
+        at(
+            "127.0.0.1:8080",
+            "/api/v1/keys",
+            &app.admin,
+            json!({"role": "viewer", "units": ["unit-a"]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+}
+
+#[actix_web::test]
+async fn printed_addresses_follow_the_page_or_are_refused_at_a_loopback_one_sqlite() {
+    let app = TestApp::sqlite_with(|s| s.public_url_configured = false);
+    printed_addresses_follow_the_page_or_are_refused_at_a_loopback_one(app).await;
+}
+
+#[actix_web::test]
+async fn printed_addresses_follow_the_page_or_are_refused_at_a_loopback_one_postgres() {
+    if let Some(app) = TestApp::postgres_with(|s| s.public_url_configured = false) {
+        printed_addresses_follow_the_page_or_are_refused_at_a_loopback_one(app).await;
+    }
+}
