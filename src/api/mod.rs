@@ -161,6 +161,7 @@ pub fn app(
         .wrap(actix_web::middleware::Compress::default())
         .wrap(actix_web::middleware::from_fn(request_id))
         .wrap(actix_web::middleware::from_fn(default_policy))
+        .wrap(actix_web::middleware::from_fn(path_rule))
         // Every answer: never sniffed as another type; a page's address (a receipt token is one)
         // never sent on as a Referer.
         .wrap(
@@ -186,6 +187,33 @@ pub fn loggable_path(path: &str) -> String {
 /// sheet, a badge, an error page): nothing runs, nothing loads but inline styles and data:
 /// pictures, and no other site frames it.
 pub const DEFAULT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Whether a request path holds a control character, as a byte or percent-encoded (`%00`).
+fn control_in_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b < 0x20
+            || (b == b'%'
+                && matches!(bytes.get(i + 1), Some(b'0' | b'1'))
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    })
+}
+
+/// The text rule for paths: no unit, service, token or page has a control character in its
+/// name, and PostgreSQL cannot even look one up (U+0000), so such a path is a 404 before it
+/// reaches a handler.
+pub async fn path_rule(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    if control_in_path(req.path()) {
+        let response = actix_web::ResponseError::error_response(&AppError::not_found(
+            "no such path: it holds a control character",
+        ));
+        return Ok(req.into_response(response));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
 
 /// Gives every HTML and SVG answer a Content-Security-Policy: its own, or [`DEFAULT_POLICY`].
 pub async fn default_policy(

@@ -784,3 +784,35 @@ fn the_server_starts_and_serves_under_an_address_space_limit() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// The text rule for paths: a control character in a path (PostgreSQL cannot even look up a
+/// U+0000) is a 404 in the contract's shape before any handler, never a 500.
+async fn a_control_character_in_a_path_is_not_found(app: TestApp) {
+    let svc = app.service().await;
+    let w = crate::api::world(&app, &svc).await;
+    for path in [
+        "/api/v1/units/%00/services",
+        "/api/v1/units/unit%01a/services",
+        "/api/v1/reports/ikm/chart/%00",
+        "/u/%00",
+        "/s/%1f",
+        "/p/%00",
+        "/p/%00/badge.svg",
+    ] {
+        let (status, body) = send(&svc, get(path, Some(&w.admin))).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("not_found")),
+            "{path}: {body}"
+        );
+    }
+    // A path with ordinary escapes still works.
+    assert_eq!(
+        send(&svc, get("/api/v1/units/unit-a/services", Some(&w.admin)))
+            .await
+            .0,
+        200
+    );
+}
+
+both_backends!(a_control_character_in_a_path_is_not_found);
