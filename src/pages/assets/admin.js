@@ -101,7 +101,8 @@
         password: "Kata sandi", role: "Peran", population: "Populasi", period: "Periode", address: "Alamat", city: "Kota",
         head_name: "Nama kepala unit", head_id: "NIP", logo: "Logo", file: "Berkas", count: "Jumlah", service: "Layanan", unit: "Unit",
         url: "Tujuan", events: "Peristiwa", secret: "Rahasia", threshold: "Ambang", year: "Tahun", score: "Nilai", zone: "Zona",
-        category: "Kategori", source: "Sumber" },
+        category: "Kategori", source: "Sumber", columns: "Kolom", "profile.gender": "Jenis kelamin", "profile.age": "Usia",
+        "profile.education": "Pendidikan", "profile.occupation": "Pekerjaan" },
     },
     en: {
       title: "SKM administration", language: "Bahasa Indonesia", signInTitle: "Sign in", signInText: "Sign in with your user name and password.",
@@ -192,7 +193,8 @@
         password: "Password", role: "Role", population: "Population", period: "Period", address: "Address", city: "City",
         head_name: "Head's name", head_id: "NIP", logo: "Logo", file: "File", count: "Count", service: "Service", unit: "Unit",
         url: "Destination", events: "Events", secret: "Secret", threshold: "Threshold", year: "Year", score: "Score", zone: "Zone",
-        category: "Category", source: "Source" },
+        category: "Category", source: "Source", columns: "Columns", "profile.gender": "Gender", "profile.age": "Age",
+        "profile.education": "Education", "profile.occupation": "Occupation" },
     },
   };
   const SECTIONS = ["units", "kiosks", "keys", "sheets", "populations", "imports", "people", "settings", "signals", "ombudsman", "audit", "account"];
