@@ -16,12 +16,17 @@ use crate::state::AppState;
 /// The one answer to a wrong name or password, whichever it was.
 const WRONG: &str = "the user name or password is wrong";
 
-/// The session cookie with its attributes; `secret` empty and `max_age` zero remove it.
-fn cookie(state: &AppState, secret: &str, max_age: chrono::TimeDelta) -> Cookie<'static> {
-    Cookie::build(sessions::COOKIE, secret.to_owned())
+/// A cookie of ours: HttpOnly, SameSite=Strict, Secure behind https, for `path`.
+fn strict_cookie(
+    state: &AppState,
+    (name, value): (&'static str, String),
+    path: &'static str,
+    max_age: chrono::TimeDelta,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
         .http_only(true)
         .same_site(SameSite::Strict)
-        .path("/")
+        .path(path)
         .secure(state.settings.public_url.starts_with("https://"))
         .max_age(actix_web::cookie::time::Duration::seconds(
             max_age.num_seconds(),
@@ -29,21 +34,23 @@ fn cookie(state: &AppState, secret: &str, max_age: chrono::TimeDelta) -> Cookie<
         .finish()
 }
 
+/// The session cookie; `secret` empty and `max_age` zero remove it.
+fn cookie(state: &AppState, secret: &str, max_age: chrono::TimeDelta) -> Cookie<'static> {
+    strict_cookie(state, (sessions::COOKIE, secret.to_owned()), "/", max_age)
+}
+
 /// The device cookie: set at each sign-in for the browser it came from, sent back only to
 /// sign-in, so that this browser's failed tries are counted apart from unknown browsers'.
 fn device_cookie(state: &AppState, username: &str) -> Cookie<'static> {
-    Cookie::build(
-        sessions::DEVICE_COOKIE,
-        state.secrets.device_cookie(username),
+    strict_cookie(
+        state,
+        (
+            sessions::DEVICE_COOKIE,
+            state.secrets.device_cookie(username),
+        ),
+        "/api/v1/sessions",
+        chrono::TimeDelta::days(sessions::DEVICE_DAYS),
     )
-    .http_only(true)
-    .same_site(SameSite::Strict)
-    .path("/api/v1/sessions")
-    .secure(state.settings.public_url.starts_with("https://"))
-    .max_age(actix_web::cookie::time::Duration::days(
-        sessions::DEVICE_DAYS,
-    ))
-    .finish()
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = SignIn,

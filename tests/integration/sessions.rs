@@ -646,6 +646,28 @@ fn code(secret: &str, at: &str) -> String {
     totp.generate(crate::common::at(at).and_utc().timestamp() as u64)
 }
 
+/// Begins two-step sign-in for the signed-in person of `cookie`: the new secret.
+async fn begin_totp<S>(svc: &S, cookie: &str, csrf: &str) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+        >,
+{
+    let (status, enrolment) = send(
+        svc,
+        with_cookie(
+            TestRequest::post().uri("/api/v1/sessions/current/totp"),
+            cookie,
+            Some(csrf),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{enrolment}");
+    enrolment["secret"].as_str().unwrap().to_owned()
+}
+
 /// Signs in with the test password and an optional two-step code: status, body and cookie.
 async fn sign_in_with_code<S>(
     svc: &S,
@@ -833,17 +855,7 @@ async fn with_require_totp_an_administrator_sets_it_up_before_anything_else(app:
         body["message"].as_str().unwrap().contains("two-step"),
         "{body}"
     );
-    let (status, enrolment) = send(
-        &svc,
-        with_cookie(
-            TestRequest::post().uri("/api/v1/sessions/current/totp"),
-            &cookie,
-            Some(&csrf),
-        ),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let secret = enrolment["secret"].as_str().unwrap();
+    let secret = &begin_totp(&svc, &cookie, &csrf).await;
     let confirm = TestRequest::put()
         .uri("/api/v1/sessions/current/totp")
         .set_json(json!({"code": code(secret, "2025-08-15 03:00:00")}));
@@ -933,16 +945,7 @@ async fn a_burst_of_sixty_wrong_passwords_or_a_hundred_codes_checks_at_most_five
     add_person(&svc, &app.admin, "kartika", "admin", &[]).await;
     let (_, body, cookie) = sign_in_with_code(&svc, "kartika", None, "10.21.0.1:1").await;
     let csrf = body["csrf_token"].as_str().unwrap().to_owned();
-    let (_, enrolment) = send(
-        &svc,
-        with_cookie(
-            TestRequest::post().uri("/api/v1/sessions/current/totp"),
-            &cookie,
-            Some(&csrf),
-        ),
-    )
-    .await;
-    let secret = enrolment["secret"].as_str().unwrap().to_owned();
+    let secret = begin_totp(&svc, &cookie, &csrf).await;
     let right = code(&secret, "2025-08-15 03:00:00");
     let (status, _) = send(
         &svc,
