@@ -71,6 +71,10 @@ pub struct Settings {
     /// `KEPUASAN_WEBHOOK_ALLOW` (empty by default): receivers inside private or local networks
     /// that webhooks may post to all the same, as comma-separated host names and CIDRs.
     pub webhook_allow: crate::domain::destinations::Allow,
+    /// `KEPUASAN_SETTLE_MS` (default 600, at most 3000): after each screen change of the kiosk
+    /// and the phone survey, how long taps are ignored, so that a second tap (a double tap, a
+    /// slow tap of an unsteady hand) never answers a screen the respondent has not seen.
+    pub settle_ms: u32,
 }
 
 impl Default for Settings {
@@ -96,6 +100,7 @@ impl Default for Settings {
             database_read_url: None,
             smtp_from: Self::DEFAULT_SMTP_FROM.to_owned(),
             webhook_allow: Default::default(),
+            settle_ms: Self::DEFAULT_SETTLE_MS,
         }
     }
 }
@@ -156,6 +161,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     webhook_allow: Option<String>,
+    settle_ms: Option<u32>,
 }
 
 impl Settings {
@@ -196,6 +202,8 @@ impl Settings {
     pub const DEFAULT_ANONYMOUS_PER_MINUTE: u32 = 30;
     /// Default submissions a kiosk key may send a minute before they are flagged.
     pub const DEFAULT_KEY_PER_MINUTE: u32 = 60;
+    /// Default pause for taps after a respondent screen changes (milliseconds).
+    pub const DEFAULT_SETTLE_MS: u32 = 600;
 
     /// Default heavy requests at once: the number of cores.
     pub fn default_heavy_limit() -> u32 {
@@ -303,7 +311,16 @@ impl Settings {
                 .or(file.webhook_allow)
                 .unwrap_or_default(),
         )?;
+        let settle_ms = number(
+            "KEPUASAN_SETTLE_MS",
+            file.settle_ms,
+            Self::DEFAULT_SETTLE_MS,
+        )?;
+        if settle_ms > 3000 {
+            return Err("KEPUASAN_SETTLE_MS: must be at most 3000 (three seconds)".to_owned());
+        }
         Ok(Settings {
+            settle_ms,
             webhook_allow,
             key_per_minute,
             trust_proxy,

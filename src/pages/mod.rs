@@ -87,6 +87,9 @@ fn page(
     mut config: Value,
 ) -> Result<HttpResponse, AppError> {
     let open = config.get("screen").is_none();
+    if config.get("settle_ms").is_none() {
+        config["settle_ms"] = json!(state.settings.settle_ms);
+    }
     if open {
         let key = config["instrument"].as_str().unwrap_or(DEFAULT_INSTRUMENT);
         let instrument = state
@@ -181,6 +184,9 @@ fn shell(
 #[derive(serde::Deserialize)]
 struct KioskQuery {
     idle: Option<u32>,
+    /// This tablet's pause for taps after a screen change (milliseconds, at most 3000), where
+    /// it needs another than the server's `KEPUASAN_SETTLE_MS`.
+    settle: Option<u32>,
 }
 
 async fn kiosk(
@@ -189,14 +195,12 @@ async fn kiosk(
     query: crate::extract::Query<KioskQuery>,
 ) -> Result<HttpResponse, AppError> {
     let idle = query.idle.unwrap_or(45).clamp(5, 600);
-    page(
-        &state,
-        &req,
-        StatusCode::OK,
-        "/kiosk",
-        json!({"mode": "kiosk", "idle_seconds": idle,
-            "version": format!("survey-{}", static_files::named("survey", "js").version())}),
-    )
+    let mut config = json!({"mode": "kiosk", "idle_seconds": idle,
+        "version": format!("survey-{}", static_files::named("survey", "js").version())});
+    if let Some(settle) = query.settle {
+        config["settle_ms"] = json!(settle.min(3000));
+    }
+    page(&state, &req, StatusCode::OK, "/kiosk", config)
 }
 
 fn active_services(services: Vec<queries::Service>) -> Value {

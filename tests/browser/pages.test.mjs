@@ -22,7 +22,7 @@ const test = (name, fn) => nodeTest(name, { timeout: 180000 }, fn);
 const BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const dir = mkdtempSync(path.join(os.tmpdir(), "kepuasan-browser-"));
 const env = { ...process.env, DATABASE_URL: path.join(dir, "b.db"), RUST_LOG: "warn" };
-let base, server, browser, admin, kiosk, counter, counterKecamatan;
+let base, server, browser, admin, kiosk, kioskTap, counter, counterKecamatan;
 
 const cli = (...args) => execFileSync(BIN, args, { env, encoding: "utf8" }).trim();
 const lastLine = (s) => s.split("\n").pop();
@@ -73,6 +73,30 @@ async function page(viewport = { width: 1280, height: 800 }, options = {}) {
 // Waits until question `n` (1-based) of 9 is the one on screen.
 async function onQuestion(p, n) {
   await p.getByText(`Pertanyaan ${n} dari 9`).waitFor();
+}
+
+// Waits until the respondent screen shown takes taps (after a screen change its buttons
+// ignore them for a moment: survey.js, settle). Playwright's clicks wait for this by
+// themselves; taps at coordinates do not.
+async function settled(p) {
+  await p.locator("#app:not([data-settling])").waitFor({ state: "attached" });
+}
+
+// Two taps at the centre of `target`, `gap` milliseconds apart on the page's paused clock
+// (`p.clock`), as a person's double tap or slow second tap. The first tap waits until the
+// screen takes taps; when `between` is given, the second waits for it too (the next screen,
+// drawn by then), however slow the machine.
+async function twoTaps(p, target, gap, between) {
+  for (let i = 0; i < 40 && await p.locator("#app[data-settling]").count(); i++) await p.clock.runFor(100);
+  await settled(p);
+  const box = await target.boundingBox();
+  const x = box.x + box.width / 2, y = box.y + box.height / 2;
+  await p.touchscreen.tap(x, y);
+  await p.clock.runFor(gap);
+  if (between) await between();
+  await p.touchscreen.tap(x, y);
+  // Long past every pause of the page, so the second tap had every chance to act.
+  await p.clock.runFor(1500);
 }
 
 async function shot(p, name) {
@@ -149,6 +173,17 @@ before(async () => {
   cli("units", "add", "kelurahan", "--name", "Kelurahan Uji", "--timezone", "Asia/Makassar", "--open-link");
   cli("services", "add", "--unit", "dukcapil", "ktp-el", "--name", "KTP-el");
   cli("services", "add", "--unit", "dukcapil", "kk", "--name", "Kartu Keluarga");
+  // The double-tap tests: an MPP of two units with two services each, and a phone link.
+  cli("units", "add", "mpp-tap", "--name", "MPP Ketuk", "--timezone", "Asia/Makassar");
+  for (const [code, name] of [["tap-a", "Dinas Ketuk A"], ["tap-b", "Dinas Ketuk B"]]) {
+    cli("units", "add", code, "--name", name, "--timezone", "Asia/Makassar", "--parent", "mpp-tap");
+    cli("services", "add", "--unit", code, "satu", "--name", "Layanan Satu");
+    cli("services", "add", "--unit", code, "dua", "--name", "Layanan Dua");
+  }
+  cli("units", "add", "tap-phone", "--name", "Kantor Ketuk", "--timezone", "Asia/Makassar", "--open-link");
+  cli("services", "add", "--unit", "tap-phone", "satu", "--name", "Layanan Satu");
+  cli("services", "add", "--unit", "tap-phone", "dua", "--name", "Layanan Dua");
+  kioskTap = lastLine(cli("keys", "create", "--role", "kiosk", "--unit", "mpp-tap", "--name", "kiosk ketuk"));
   kiosk = lastLine(cli("keys", "create", "--role", "kiosk", "--unit", "mpp-test", "--name", "kiosk 1"));
   counter = lastLine(cli("keys", "create", "--role", "counter", "--unit", "dukcapil", "--name", "loket 1"));
   counterKecamatan = lastLine(cli("keys", "create", "--role", "counter", "--unit", "kecamatan", "--name", "loket kecamatan"));
@@ -234,6 +269,7 @@ test("two taps 120 ms apart answer one question, and going back shows the choice
   await onQuestion(p, 1);
   const box = await p.locator('button[data-answer="3"]').boundingBox();
   const x = box.x + box.width / 2, y = box.y + box.height / 2;
+  await settled(p);
   await p.touchscreen.tap(x, y);
   await p.waitForTimeout(120);
   await p.touchscreen.tap(x, y);
@@ -253,6 +289,100 @@ test("two taps 120 ms apart answer one question, and going back shows the choice
   await shot(p, "kiosk-7-chosen-on-back");
   await axe(p, "a question with its earlier choice");
   await p.context().close();
+});
+
+// What each double-tap test answers: question by question, so that an answer given to the
+// wrong question would show in the totals.
+const TAPPED = [1, 2, 3, 4, 1, 2, 3, 4, 2];
+
+// The report's per-item totals, respondents and service counts of `unit`, once `n` responses arrived.
+async function tappedReport(unit, n) {
+  const r = await reportWhen(unit, (x) => x.respondents >= n);
+  return { respondents: r.respondents, totals: r.items.map((i) => i.total), services: r.services.filter((x) => x.respondents).map((x) => [x.code, x.respondents]) };
+}
+
+test("a double or slow second tap across every kiosk screen change answers only the screen that was seen", async () => {
+  for (const gap of [150, 500]) {
+    const p = await page({ width: 1024, height: 600 }, { hasTouch: true });
+    await p.clock.install();
+    await p.goto(`${base}/kiosk#key=${kioskTap}`);
+    const units = p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" });
+    const services = p.getByRole("heading", { name: "Jenis layanan apa yang Anda terima?" });
+    const profile = p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" });
+    const suggestion = p.getByRole("heading", { name: "Saran atau masukan (boleh dikosongkan)" });
+    const thanks = p.getByRole("status").filter({ hasText: "Terima kasih!" });
+    await units.waitFor();
+    await p.evaluate(() => window.kepuasanDirectoryLearnt());
+    await p.clock.pauseAt(await p.evaluate(() => Date.now() + 50));
+    const slow = gap > 350 ? (next) => () => next.waitFor() : () => undefined;
+    const nothingPressed = async (where) => assert.equal(await p.locator('main [aria-pressed="true"], main [aria-checked="true"]').count(), 0, `${gap} ms: a tap reached ${where}`);
+
+    // unit -> services: the second tap chooses no service.
+    await twoTaps(p, p.getByRole("button", { name: "Dinas Ketuk A" }), gap, slow(services));
+    await services.waitFor();
+    await nothingPressed("the service screen");
+    // service -> question 1: the second tap answers nothing.
+    await twoTaps(p, p.getByRole("button", { name: "Layanan Dua" }), gap, slow(p.getByText("Pertanyaan 1 dari 9")));
+    await onQuestion(p, 1);
+    await nothingPressed("question 1");
+    // each answer -> the next question, the last -> the profile.
+    for (let i = 0; i < 9; i++) {
+      const next = i < 8 ? p.getByText(`Pertanyaan ${i + 2} dari 9`) : profile;
+      await twoTaps(p, p.locator(`button[data-answer="${TAPPED[i]}"]`), gap, slow(next));
+      await next.waitFor();
+      await nothingPressed(i < 8 ? `question ${i + 2}` : "the profile");
+    }
+    // profile -> suggestion: the second tap does not send.
+    await twoTaps(p, p.getByRole("button", { name: "Lanjut" }), gap, slow(suggestion));
+    await suggestion.waitFor();
+    assert.ok(!(await thanks.isVisible()), `${gap} ms: the second tap on Lanjut sent the survey`);
+    // suggestion -> thanks -> the next respondent: the second taps start nothing.
+    await twoTaps(p, p.getByRole("button", { name: "Kirim" }), gap, slow(thanks));
+    await thanks.waitFor();
+    await twoTaps(p, p.getByRole("button", { name: "Isi survei baru" }), gap, slow(units));
+    await units.waitFor();
+    await nothingPressed("the unit screen");
+    await p.clock.resume();
+    await p.evaluate(() => window.kepuasanSync());
+    await p.context().close();
+  }
+  // Two surveys, each exactly as tapped once: unit A, its second service, the nine answers.
+  const r = await tappedReport("tap-a", 2);
+  assert.deepEqual(r, { respondents: 2, totals: TAPPED.map((v) => 2 * v), services: [["dua", 2]] });
+  assert.equal((await report("tap-b")).respondents, 0, "no survey went to the unit whose tile a second tap could reach");
+});
+
+test("a double or slow second tap across every phone screen change answers only the screen that was seen", async () => {
+  for (const gap of [150, 500]) {
+    const p = await page({ width: 390, height: 844 }, { hasTouch: true, isMobile: true });
+    await p.clock.install();
+    await p.goto(`${base}/u/tap-phone`);
+    const services = p.getByRole("heading", { name: "Jenis layanan apa yang Anda terima?" });
+    const profile = p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" });
+    const suggestion = p.getByRole("heading", { name: "Saran atau masukan (boleh dikosongkan)" });
+    const thanks = p.getByRole("status").filter({ hasText: "Terima kasih!" });
+    await services.waitFor();
+    await p.clock.pauseAt(await p.evaluate(() => Date.now() + 50));
+    const slow = gap > 350 ? (next) => () => next.waitFor() : () => undefined;
+    const nothingPressed = async (where) => assert.equal(await p.locator('main [aria-pressed="true"], main [aria-checked="true"]').count(), 0, `${gap} ms: a tap reached ${where}`);
+    await twoTaps(p, p.getByRole("button", { name: "Layanan Dua" }), gap, slow(p.getByText("Pertanyaan 1 dari 9")));
+    await onQuestion(p, 1);
+    await nothingPressed("question 1");
+    for (let i = 0; i < 9; i++) {
+      const next = i < 8 ? p.getByText(`Pertanyaan ${i + 2} dari 9`) : profile;
+      await twoTaps(p, p.locator(`button[data-answer="${TAPPED[i]}"]`), gap, slow(next));
+      await next.waitFor();
+      await nothingPressed(i < 8 ? `question ${i + 2}` : "the profile");
+    }
+    await twoTaps(p, p.getByRole("button", { name: "Lanjut" }), gap, slow(suggestion));
+    await suggestion.waitFor();
+    assert.ok(!(await thanks.isVisible()), `${gap} ms: the second tap on Lanjut sent the survey`);
+    await twoTaps(p, p.getByRole("button", { name: "Kirim" }), gap, slow(thanks));
+    await thanks.waitFor();
+    await p.context().close();
+  }
+  const r = await tappedReport("tap-phone", 2);
+  assert.deepEqual(r, { respondents: 2, totals: TAPPED.map((v) => 2 * v), services: [["dua", 2]] });
 });
 
 test("a double-click on Kirim stores one response", async () => {
@@ -278,7 +408,9 @@ test("a quick second visitor keeps their thank-you screen for its full time, and
   // The page's clock is the test's: it stops while the second visitor answers, so their
   // survey takes no time at all on it, however slow this machine is.
   await p.clock.install();
-  await p.goto(`${base}/kiosk#key=${kiosk}`);
+  // A tablet whose screens take taps 100 ms after they change (`?settle=`), so the second
+  // visitor fits their whole survey inside the first one's eight seconds.
+  await p.goto(`${base}/kiosk?settle=100#key=${kiosk}`);
   const thanks = p.getByRole("status").filter({ hasText: "Terima kasih!" });
   await p.getByRole("button", { name: "Kantor Imigrasi Uji" }).click();
   await answerAll(p, 4);
@@ -286,14 +418,18 @@ test("a quick second visitor keeps their thank-you screen for its full time, and
   await p.getByRole("button", { name: "Kirim" }).click();
   await thanks.waitFor();
   await p.clock.pauseAt(await p.evaluate(() => Date.now() + 50));
+  await p.clock.runFor(150);
   await p.getByRole("button", { name: "Isi survei baru" }).click();
+  await p.clock.runFor(150);
   await p.getByRole("button", { name: "Kantor Imigrasi Uji" }).click();
+  await p.clock.runFor(500);
   for (let i = 0; i < 9; i++) {
     await onQuestion(p, i + 1);
     await p.click('button[data-answer="3"]');
-    await p.clock.runFor(400);
+    await p.clock.runFor(500);
   }
   await p.getByRole("button", { name: "Lanjut" }).click();
+  await p.clock.runFor(150);
   await p.getByRole("button", { name: "Kirim" }).click();
   await thanks.waitFor();
   const button = await p.getByRole("button", { name: "Isi survei baru" }).elementHandle();

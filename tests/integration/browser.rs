@@ -46,7 +46,7 @@ fn kiosk_and_phone_pages_work_in_headless_chromium() {
     println!("{text}");
     assert!(output.status.success(), "browser tests failed:\n{text}");
     assert!(
-        text.contains("pass 20") && text.contains("fail 0"),
-        "all nineteen browser tests ran:\n{text}"
+        text.contains("pass 22") && text.contains("fail 0"),
+        "all twenty-two browser tests ran:\n{text}"
     );
 }

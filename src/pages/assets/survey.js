@@ -458,10 +458,32 @@
     }
   }
 
+  // ---- settling -------------------------------------------------------------------------------
+  // After each screen change the screen's buttons ignore taps for a moment (KEPUASAN_SETTLE_MS,
+  // 600 ms by default), long enough to see what changed: a double tap, or the slower second tap
+  // of an unsteady hand, never answers a screen the respondent has not seen. The buttons are
+  // disabled meanwhile but look as they will (survey.css), and `#app[data-settling]` says so.
+  const SETTLE_MS = Math.max(0, Number(CONFIG.settle_ms ?? 600) || 0);
+  let shownScreen = "", settledAt = 0, settleTimer = null;
+  function settle() {
+    const shown = `${state.screen}:${state.step}`;
+    if (shown !== shownScreen) { shownScreen = shown; settledAt = performance.now() + SETTLE_MS; }
+    const left = Math.min(SETTLE_MS, settledAt - performance.now());
+    clearTimeout(settleTimer);
+    if (left <= 0) { delete app.dataset.settling; return; }
+    app.querySelectorAll("main button:not([disabled])").forEach((b) => { b.disabled = true; b.dataset.settling = ""; });
+    app.dataset.settling = "";
+    settleTimer = setTimeout(() => {
+      app.querySelectorAll("[data-settling]").forEach((b) => { b.disabled = false; delete b.dataset.settling; });
+      delete app.dataset.settling;
+    }, left);
+  }
+
   function render() {
     document.documentElement.lang = state.lang;
     remember();
     app.innerHTML = header() + screenHtml();
+    settle();
     const focus = app.querySelector("main h2, main input, main button");
     if (focus && focus.tagName === "H2") { focus.tabIndex = -1; focus.focus({ preventScroll: true }); }
     if (state.screen === "item") {
@@ -564,23 +586,37 @@
     if (note && state.screen === "thanks") { note.textContent = state.note; note.hidden = !state.note; }
   }
 
-  // A chosen answer stays on screen, selected, for a moment before the next question; taps in
-  // that moment are ignored, so a double tap never answers a question that was not shown.
+  // A choice (an answer, a unit, a service) stays on screen, selected, for a moment before the
+  // next screen; taps in that moment are ignored, and the next screen settles (above), so a
+  // double tap never answers a question that was not shown.
   const CHOSEN_MS = 350;
   let advancing = false;
+  function showChosen(b, next) {
+    if (advancing) return;
+    advancing = true;
+    const group = b.closest(".answers, .tiles");
+    if (group) group.querySelectorAll("button").forEach((x) => x.setAttribute(x.getAttribute("role") === "radio" ? "aria-checked" : "aria-pressed", String(x === b)));
+    setTimeout(async () => {
+      try { await next(); } finally { advancing = false; }
+    }, CHOSEN_MS);
+  }
   function choose(b) {
     const item = items()[state.step];
     if (advancing || state.screen !== "item" || b.dataset.item !== item.code) return;
-    advancing = true;
     // A skipped item is sent as null: unanswered, as a blank cell on paper.
     state.answers[item.code] = b.dataset.answer === "skip" ? null : Number(b.dataset.answer);
-    app.querySelectorAll(".answers button").forEach((x) => x.setAttribute("aria-checked", String(x === b)));
-    setTimeout(() => {
-      advancing = false;
+    showChosen(b, () => {
       if (state.screen !== "item" || items()[state.step].code !== item.code) return;
       if (state.step + 1 < items().length) state.step += 1; else state.screen = "profile";
       render();
-    }, CHOSEN_MS);
+    });
+  }
+  function chooseService(b) {
+    if (state.screen !== "services") return;
+    showChosen(b, () => {
+      if (state.screen !== "services") return;
+      state.service = b.dataset.service || null; state.screen = "item"; state.step = 0; render();
+    });
   }
 
   app.addEventListener("click", async (e) => {
@@ -595,8 +631,8 @@
       await connectKiosk();
       return;
     }
-    if (b.dataset.unit !== undefined) { await chooseUnit(b.dataset.unit); return; }
-    if (b.dataset.service !== undefined) { state.service = b.dataset.service || null; state.screen = "item"; state.step = 0; render(); return; }
+    if (b.dataset.unit !== undefined) { if (state.screen === "units") showChosen(b, () => chooseUnit(b.dataset.unit)); return; }
+    if (b.dataset.service !== undefined) { chooseService(b); return; }
     if (b.dataset.answer !== undefined) { choose(b); return; }
     if (b.dataset.field) {
       const f = b.dataset.field;
