@@ -254,6 +254,12 @@ mod tests {
             city: None,
             head_name: None,
             head_id: None,
+            authority: None,
+            phone: None,
+            email: None,
+            website: None,
+            head_rank: None,
+            head_title: None,
         }
     }
 

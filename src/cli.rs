@@ -408,6 +408,25 @@ pub enum UnitsCommand {
         /// The unit head's NIP, 18 digits ("" clears it).
         #[arg(long)]
         head_id: Option<String>,
+        /// The authority above the unit in its letterhead, such as "PEMERINTAH KOTA BANDUNG";
+        /// "\n" between lines ("" clears it: the unit above lends its own).
+        #[arg(long)]
+        authority: Option<String>,
+        /// Telephone for the letterhead ("" clears it).
+        #[arg(long)]
+        phone: Option<String>,
+        /// E-mail address for the letterhead ("" clears it).
+        #[arg(long)]
+        email: Option<String>,
+        /// Website for the letterhead ("" clears it).
+        #[arg(long)]
+        website: Option<String>,
+        /// The head's rank (pangkat/golongan) under their name ("" clears it).
+        #[arg(long)]
+        head_rank: Option<String>,
+        /// The head's title as they sign, such as "Plt. Kepala Dinas ..." ("" clears it).
+        #[arg(long)]
+        head_title: Option<String>,
     },
     /// List units.
     List,
@@ -1144,12 +1163,24 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
             city,
             head_name,
             head_id,
+            authority,
+            phone,
+            email,
+            website,
+            head_rank,
+            head_title,
         } => {
             let body = crate::domain::units::UpdateUnitRequest {
                 address,
                 city,
                 head_name,
                 head_id,
+                authority: authority.map(|a| a.replace("\\n", "\n")),
+                phone,
+                email,
+                website,
+                head_rank,
+                head_title,
                 name,
                 timezone,
                 parent: if no_parent {

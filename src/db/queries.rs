@@ -42,6 +42,20 @@ pub struct Unit {
     pub head_name: Option<String>,
     /// The unit head's NIP (civil-service number).
     pub head_id: Option<String>,
+    /// The authority above the unit in its letterhead ("PEMERINTAH KOTA BANDUNG"), one line
+    /// per line; the nearest unit above with one lends its own when empty.
+    pub authority: Option<String>,
+    /// Telephone, for the letterhead.
+    pub phone: Option<String>,
+    /// E-mail address, for the letterhead.
+    pub email: Option<String>,
+    /// Website, for the letterhead.
+    pub website: Option<String>,
+    /// The head's rank (pangkat/golongan), under their name.
+    pub head_rank: Option<String>,
+    /// The head's title as they sign ("Plt. Kepala Dinas ..."); "Kepala" and the unit's name
+    /// when empty.
+    pub head_title: Option<String>,
 }
 
 /// A service (jenis layanan) of a unit.
@@ -206,6 +220,12 @@ pub fn update_unit(conn: &mut DbConn, unit: &Unit) -> Result<(), AppError> {
             units::city.eq(&unit.city),
             units::head_name.eq(&unit.head_name),
             units::head_id.eq(&unit.head_id),
+            units::authority.eq(&unit.authority),
+            units::phone.eq(&unit.phone),
+            units::email.eq(&unit.email),
+            units::website.eq(&unit.website),
+            units::head_rank.eq(&unit.head_rank),
+            units::head_title.eq(&unit.head_title),
         ))
         .execute(conn)?;
     Ok(())

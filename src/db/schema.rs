@@ -15,6 +15,12 @@ diesel::table! {
         city -> Nullable<Text>,
         head_name -> Nullable<Text>,
         head_id -> Nullable<Text>,
+        authority -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        website -> Nullable<Text>,
+        head_rank -> Nullable<Text>,
+        head_title -> Nullable<Text>,
     }
 }
 

@@ -72,6 +72,12 @@ pub fn create_unit(
         city: None,
         head_name: None,
         head_id: None,
+        authority: None,
+        phone: None,
+        email: None,
+        website: None,
+        head_rank: None,
+        head_title: None,
     };
     queries::insert_unit(conn, &unit)?;
     Ok(unit)
@@ -109,6 +115,28 @@ pub struct UpdateUnitRequest {
     /// The unit head's NIP: 18 digits, spaces allowed between groups; an empty text clears it.
     #[validate(custom(function = "nip"))]
     pub head_id: Option<String>,
+    /// The authority above the unit in its letterhead, such as "PEMERINTAH KOTA BANDUNG" or
+    /// "KEMENTERIAN HUKUM\nKANTOR WILAYAH JAWA BARAT" (at most three lines); when empty the
+    /// nearest unit above with one lends its own. An empty text clears it.
+    #[validate(custom(function = "authority_rule"))]
+    pub authority: Option<String>,
+    /// Telephone for the letterhead, such as "(022) 4234567"; an empty text clears it.
+    #[validate(custom(function = "phone_rule"))]
+    pub phone: Option<String>,
+    /// E-mail address for the letterhead; an empty text clears it.
+    #[validate(custom(function = "email_rule"))]
+    pub email: Option<String>,
+    /// Website for the letterhead, such as "disdukcapil.bandung.go.id"; an empty text clears it.
+    #[validate(custom(function = "website_rule"))]
+    pub website: Option<String>,
+    /// The head's rank (pangkat/golongan), such as "Pembina Tingkat I (IV/b)"; an empty text
+    /// clears it.
+    #[validate(length(max = 100, message = "must be at most 100 characters"))]
+    pub head_rank: Option<String>,
+    /// The head's title as they sign, such as "Plt. Kepala Dinas Kependudukan dan Pencatatan
+    /// Sipil"; "Kepala" and the unit's name when empty. An empty text clears it.
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    pub head_title: Option<String>,
 }
 
 impl UpdateUnitRequest {
@@ -135,6 +163,55 @@ fn nip(value: &str) -> Result<(), validator::ValidationError> {
     (digits.is_empty() || (digits.len() == 18 && digits.bytes().all(|b| b.is_ascii_digit())))
         .then_some(())
         .ok_or_else(|| rules::problem("must be a NIP of 18 digits"))
+}
+
+/// A letterhead's authority: at most three lines of at most 100 characters.
+fn authority_rule(value: &str) -> Result<(), validator::ValidationError> {
+    let lines: Vec<&str> = value
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.len() > 3 || lines.iter().any(|l| l.chars().count() > 100) {
+        return Err(rules::problem(
+            "must be at most 3 lines of at most 100 characters",
+        ));
+    }
+    rules::text(value)
+}
+
+/// A telephone number as letterheads print it: digits, spaces and + - ( ) / . , only.
+fn phone_rule(value: &str) -> Result<(), validator::ValidationError> {
+    let allowed = |c: char| c.is_ascii_digit() || " +-()/.,".contains(c);
+    (value.chars().count() <= 60 && value.chars().all(allowed))
+        .then_some(())
+        .ok_or_else(|| rules::problem("must be a telephone number such as (022) 4234567"))
+}
+
+/// An e-mail address, or nothing.
+fn email_rule(value: &str) -> Result<(), validator::ValidationError> {
+    let value = value.trim();
+    (value.is_empty() || (value.len() <= 200 && validator::ValidateEmail::validate_email(&value)))
+        .then_some(())
+        .ok_or_else(|| rules::problem("must be an e-mail address such as dinas@bandung.go.id"))
+}
+
+/// A website: a host name or an http(s) address, with no spaces.
+fn website_rule(value: &str) -> Result<(), validator::ValidationError> {
+    let value = value.trim();
+    let host = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .unwrap_or(value);
+    let fine = value.is_empty()
+        || (value.len() <= 200
+            && host.contains('.')
+            && !host.starts_with('.')
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~/:%?=&#+".contains(c)));
+    fine.then_some(())
+        .ok_or_else(|| rules::problem("must be a website such as disdukcapil.bandung.go.id"))
 }
 
 /// A settings text as stored: trimmed, and none when empty.
@@ -205,10 +282,24 @@ pub fn update_unit(
             (body.address, &mut unit.address),
             (body.city, &mut unit.city),
             (body.head_name, &mut unit.head_name),
+            (body.phone, &mut unit.phone),
+            (body.email, &mut unit.email),
+            (body.website, &mut unit.website),
+            (body.head_rank, &mut unit.head_rank),
+            (body.head_title, &mut unit.head_title),
         ] {
             if let Some(value) = given {
                 *stored = setting(value);
             }
+        }
+        if let Some(authority) = body.authority {
+            // One line per line, each trimmed; blank lines dropped.
+            let lines: Vec<&str> = authority
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            unit.authority = setting(lines.join("\n"));
         }
         if let Some(nip) = body.head_id {
             unit.head_id = setting(nip.replace(' ', ""));

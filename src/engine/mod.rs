@@ -458,8 +458,8 @@ fn calculation(instrument: &Instrument, mode: &Mode, weight_total: &Q) -> Calcul
             ),
         ),
         None => (
-            "exact rational arithmetic; rounded once, half-up, at the end (IKM to 2 decimals, NRR to 3, weighted NRR and index to 4); grade from the rounded IKM".into(),
-            "aritmetika rasional eksak; dibulatkan sekali, setengah ke atas, di akhir (IKM 2 desimal, NRR 3, NRR tertimbang dan indeks 4); mutu dibaca dari IKM yang sudah dibulatkan".into(),
+            "computed exactly, with no rounding along the way; only the results are rounded, half up (IKM to 2 decimals, NRR to 3, weighted NRR and index to 4); the grade is read from the rounded IKM".into(),
+            "dihitung tepat, tanpa pembulatan di tengah perhitungan; hanya hasil akhirnya yang dibulatkan ke atas mulai angka 5 (IKM 2 angka di belakang koma, NRR 3, NRR tertimbang dan indeks 4); mutu pelayanan dibaca dari IKM yang sudah dibulatkan".into(),
         ),
     };
 

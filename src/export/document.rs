@@ -8,21 +8,57 @@
 
 use super::narrative::{self, Chapter};
 use super::words::{Words, words};
-use super::{Cell, ExportOptions, Letterhead, Section, Sheet, chart, sections};
+use super::{Cell, ExportOptions, Section, Sheet, chart, sections};
 use crate::error::AppError;
 use crate::instrument::Lang;
 use crate::reporting::UnitReport;
+
+/// How many suggestions chapter IV lists; the rest are in Lampiran 4.
+pub const SHOWN: usize = 30;
 
 /// Body text size, in points.
 pub const BODY: f32 = 9.5;
 /// Size of lists and notes, in points.
 pub const SMALL: f32 = 8.5;
 
-/// What the document is written onto. Sizes are in points; a format without a use for a part
-/// (the DOCX has no charts: the unit edits words, the PDF keeps the charts) leaves it out.
+/// The signature block: the place and date of signing, the head's title as they sign, room to
+/// sign, their name, rank and NIP; beside it the verification code when the report has one.
+pub struct Signature {
+    /// "Bandung, 6 Oktober 2026".
+    pub place_date: String,
+    /// "Kepala Dinas ..." or the title the unit set ("Plt. Kepala Dinas ...").
+    pub title: String,
+    /// The head's name (blanks to fill in when the unit has not set it).
+    pub name: String,
+    /// Pangkat/golongan, when set.
+    pub rank: Option<String>,
+    /// "NIP. 19700101 199503 2 002".
+    pub nip: String,
+    /// The verification address and what to do with it, for the QR code beside the block.
+    pub verify: Option<(String, String)>,
+}
+
+impl Signature {
+    /// The lines above the space to sign.
+    pub fn above(&self) -> [&str; 2] {
+        [&self.place_date, &self.title]
+    }
+
+    /// The lines under it after the name.
+    pub fn below(&self) -> Vec<&str> {
+        self.rank
+            .as_deref()
+            .into_iter()
+            .chain([self.nip.as_str()])
+            .collect()
+    }
+}
+
+/// What the document is written onto. Sizes are in points.
 pub trait Sink {
-    /// The letterhead (kop surat): the logo, the unit above, the unit, its address and city.
-    fn letterhead(&mut self, k: &Letterhead, unit: &str);
+    /// The letterhead (kop surat): the logo at the left, the lines ([`Letterhead::lines`])
+    /// centred, a double rule under them.
+    fn letterhead(&mut self, logo: Option<&(String, Vec<u8>)>, lines: &[(String, f32, bool)]);
     /// A centred line.
     fn centered(&mut self, text: &str, size: f32, bold: bool);
     /// The result box: a label, the IKM in large type, the grade line and the counts.
@@ -43,11 +79,9 @@ pub trait Sink {
     );
     /// A chart as SVG, `share` of the text width wide, `aspect` (height / width) high.
     fn chart(&mut self, svg: &str, share: f32, aspect: f32) -> Result<(), AppError>;
-    /// A QR code of an address.
-    fn qr(&mut self, url: &str) -> Result<(), AppError>;
-    /// The signature block at the right: the lines above the space to sign, the name in bold
-    /// and the NIP line under it.
-    fn signature(&mut self, above: &[String], name: &str, nip: &str);
+    /// The closing paragraph and the signature block at the right (the verification QR at the
+    /// left), kept together on one page: never a signature alone, never split.
+    fn signature(&mut self, closing: &str, s: &Signature) -> Result<(), AppError>;
     /// What follows starts on a new page.
     fn page_break(&mut self);
 }
@@ -87,13 +121,13 @@ pub fn write(r: &UnitReport, options: &ExportOptions, sink: &mut dyn Sink) -> Re
 
     doc.chapter(sink, Chapter::Conclusion);
     doc.follow_ups(sink);
-    doc.signature(sink);
+    doc.signature(sink)?;
 
     sink.page_break();
     doc.questionnaire(sink);
     doc.processing(sink);
     doc.calculation(sink);
-    doc.verification(sink)?;
+    doc.more_suggestions(sink);
     Ok(())
 }
 
@@ -181,9 +215,9 @@ impl Doc<'_> {
     fn title(&self, sink: &mut dyn Sink) {
         let (r, lang, w) = (self.r, self.lang, self.w);
         if let Some(k) = &self.options.letterhead
-            && (k.logo.is_some() || k.address.is_some())
+            && k.is_set()
         {
-            sink.letterhead(k, &r.unit_name);
+            sink.letterhead(k.logo.as_ref(), &k.lines(&r.unit_name, lang));
         }
         sink.centered(
             pick(
@@ -570,7 +604,6 @@ impl Doc<'_> {
             return;
         }
         sink.heading(w.suggestions);
-        const SHOWN: usize = 30;
         let shown = &r.suggestions[..r.suggestions.len().min(SHOWN)];
         let mut groups: Vec<(String, Vec<&crate::reporting::Suggestion>)> = r
             .report
@@ -601,24 +634,7 @@ impl Doc<'_> {
                 sink.paragraph(&format!("{title} ({})", of.len()), BODY, true);
             }
             for s in of {
-                let handled = s.follow_up.as_ref().map_or_else(String::new, |f| {
-                    format!(
-                        " → {}: {} ({})",
-                        pick(lang, "Ditindaklanjuti", "Acted on"),
-                        f.action,
-                        crate::followup::status_label(&f.status, lang)
-                    )
-                });
-                sink.paragraph(
-                    &format!(
-                        "• {} · {}: {}{handled}",
-                        crate::text::local_date(&s.date),
-                        self.source(s).join(" · "),
-                        s.text
-                    ),
-                    SMALL,
-                    false,
-                );
+                self.suggestion(sink, s);
             }
         }
         if r.suggestions_truncated {
@@ -637,14 +653,54 @@ impl Doc<'_> {
             sink.paragraph(
                 &pick(
                     lang,
-                    "… {n} saran lainnya ada di lampiran XLSX.",
-                    "… {n} more suggestions are in the XLSX export.",
+                    "{n} saran lainnya tercantum pada Lampiran 4.",
+                    "{n} more suggestions are listed in Annex 4.",
                 )
                 .replace("{n}", &(r.suggestions.len() - SHOWN).to_string()),
                 SMALL,
                 false,
             );
         }
+    }
+
+    /// Lampiran 4: the suggestions chapter IV had no room for, newest first, as it lists them.
+    fn more_suggestions(&self, sink: &mut dyn Sink) {
+        let rest = self.r.suggestions.get(SHOWN..).unwrap_or_default();
+        if rest.is_empty() {
+            return;
+        }
+        sink.chapter(pick(
+            self.lang,
+            "LAMPIRAN 4. SARAN DAN MASUKAN LAINNYA",
+            "ANNEX 4. FURTHER SUGGESTIONS",
+        ));
+        for s in rest {
+            self.suggestion(sink, s);
+        }
+    }
+
+    /// One suggestion as the report lists it: its date, where it came from, its words and the
+    /// plan that acts on it.
+    fn suggestion(&self, sink: &mut dyn Sink, s: &crate::reporting::Suggestion) {
+        let lang = self.lang;
+        let handled = s.follow_up.as_ref().map_or_else(String::new, |f| {
+            format!(
+                " → {}: {} ({})",
+                pick(lang, "Ditindaklanjuti", "Acted on"),
+                f.action,
+                crate::followup::status_label(&f.status, lang)
+            )
+        });
+        sink.paragraph(
+            &format!(
+                "• {} · {}: {}{handled}",
+                crate::text::local_date(&s.date),
+                self.source(s).join(" · "),
+                s.text
+            ),
+            SMALL,
+            false,
+        );
     }
 
     /// Follow-up plans: this period's, and whether the previous period's were done.
@@ -670,9 +726,10 @@ impl Doc<'_> {
         }
     }
 
-    /// The signature block: the place and date of signing, the unit's head by office, room to
-    /// sign, their name and NIP (blanks to fill in when the unit has not set them).
-    fn signature(&self, sink: &mut dyn Sink) {
+    /// The closing sentence and the signature block: the place and date of signing, the head's
+    /// title, room to sign, their name, rank and NIP (blanks to fill in when the unit has not
+    /// set them); beside it the code that verifies the numbers.
+    fn signature(&self, sink: &mut dyn Sink) -> Result<(), AppError> {
         let (r, lang) = (self.r, self.lang);
         let k = self.options.letterhead.as_ref();
         let city = k.and_then(|k| k.city.as_deref());
@@ -687,18 +744,41 @@ impl Doc<'_> {
             (Some(city), None) => format!("{city}, ............"),
             (None, None) => "............, ............".to_owned(),
         };
-        let above = [
-            place_date,
-            format!("{} {}", pick(lang, "Kepala", "Head of"), r.unit_name),
-        ];
+        let title = k
+            .and_then(|k| k.head_title.clone())
+            .unwrap_or_else(|| format!("{} {}", pick(lang, "Kepala", "Head of"), r.unit_name));
         let name = k
-            .and_then(|k| k.head_name.as_deref())
-            .unwrap_or("(______________________________)");
+            .and_then(|k| k.head_name.clone())
+            .unwrap_or_else(|| "(______________________________)".to_owned());
         let nip = k
             .and_then(|k| k.head_id.as_deref())
             .map(nip)
             .unwrap_or_default();
-        sink.signature(&above, name, &format!("NIP. {nip}"));
+        let verify = self.options.verify_url.clone().map(|url| {
+            let what = pick(
+                lang,
+                "Pindai kode ini atau buka alamat di bawahnya untuk memastikan angka laporan ini sama dengan hasil perhitungan server:",
+                "Scan this code or open the address under it to confirm that this report's numbers are those the server computed:",
+            );
+            (url, what.to_owned())
+        });
+        let closing = pick(
+            lang,
+            "Demikian laporan hasil Survei Kepuasan Masyarakat ini disusun sebagai bahan evaluasi dan perbaikan mutu pelayanan {unit}.",
+            "This report of the Public Satisfaction Survey is submitted as the basis for evaluating and improving the services of {unit}.",
+        )
+        .replace("{unit}", &r.unit_name);
+        sink.signature(
+            &closing,
+            &Signature {
+                place_date,
+                title,
+                name,
+                rank: k.and_then(|k| k.head_rank.clone()),
+                nip: format!("NIP. {nip}"),
+                verify,
+            },
+        )
     }
 
     /// Lampiran 1: the questionnaire as respondents saw it, each item with its answers.
@@ -815,26 +895,6 @@ impl Doc<'_> {
             }
         }
     }
-
-    /// The verification address and its QR code.
-    fn verification(&self, sink: &mut dyn Sink) -> Result<(), AppError> {
-        let lang = self.lang;
-        if let Some(url) = &self.options.verify_url {
-            sink.heading(pick(lang, "Verifikasi", "Verification"));
-            sink.paragraph(
-                pick(
-                    lang,
-                    "Pindai kode QR atau buka alamat berikut untuk memastikan bahwa angka-angka ini adalah hasil perhitungan server:",
-                    "Scan the QR code or open this address to confirm that these are the numbers the server computed:",
-                ),
-                SMALL,
-                false,
-            );
-            sink.paragraph(url, SMALL, true);
-            sink.qr(url)?;
-        }
-        Ok(())
-    }
 }
 
 /// A NIP as it is printed: 18 digits in groups of 8, 6, 1 and 3 (birth date, appointment,
@@ -850,5 +910,98 @@ fn nip(digits: &str) -> String {
         )
     } else {
         digits.to_owned()
+    }
+}
+
+/// Column widths (in points) that give every column room for its longest word, so that no
+/// word breaks inside a table, its header's in bold included: a column too narrow for its
+/// longest word takes what it lacks from the columns with room to spare, in proportion to
+/// that room. `measure` is a text's width in points at the table's size, bold or not; `pad`
+/// the cell's margins. When the words cannot all fit, the widths stay as given.
+pub fn fit_columns(
+    widths: &[f32],
+    header: &[String],
+    rows: &[Vec<String>],
+    measure: impl Fn(&str, bool) -> f32,
+    pad: f32,
+) -> Vec<f32> {
+    let longest = |text: &str, bold: bool| {
+        text.split_whitespace()
+            .map(|word| measure(word, bold))
+            .fold(0.0_f32, f32::max)
+    };
+    let need: Vec<f32> = (0..widths.len())
+        .map(|col| {
+            let head = header.get(col).map_or(0.0, |h| longest(h, true));
+            let cells = rows
+                .iter()
+                .filter_map(|r| r.get(col))
+                .map(|c| longest(c, false))
+                .fold(0.0_f32, f32::max);
+            head.max(cells) + pad
+        })
+        .collect();
+    let short: f32 = widths
+        .iter()
+        .zip(&need)
+        .map(|(w, n)| (n - w).max(0.0))
+        .sum();
+    let spare: f32 = widths
+        .iter()
+        .zip(&need)
+        .map(|(w, n)| (w - n).max(0.0))
+        .sum();
+    if short <= 0.0 || spare < short {
+        return widths.to_vec();
+    }
+    widths
+        .iter()
+        .zip(&need)
+        .map(|(&w, &n)| {
+            if w < n {
+                n
+            } else {
+                w - (w - n) * short / spare
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every character 5 points wide, bold 6.
+    fn measure(text: &str, bold: bool) -> f32 {
+        text.chars().count() as f32 * if bold { 6.0 } else { 5.0 }
+    }
+
+    #[test]
+    fn a_column_too_narrow_for_its_header_word_takes_room_from_the_others() {
+        let header = ["Unsur pelayanan".to_owned(), "Menjawab".to_owned()];
+        let rows = vec![vec!["Persyaratan".to_owned(), "21".to_owned()]];
+        // "Menjawab" in bold is 48 points and 4 of margins: 52 needed, 40 given.
+        let widths = fit_columns(&[160.0, 40.0], &header, &rows, measure, 4.0);
+        assert_eq!(widths[1], 52.0);
+        assert_eq!(widths[0] + widths[1], 200.0);
+        // "Persyaratan" (55 + 4) still fits in the first.
+        assert!(widths[0] >= 59.0);
+    }
+
+    #[test]
+    fn columns_that_fit_keep_their_widths_and_an_impossible_table_is_left_as_it_was() {
+        let header = ["A".to_owned(), "B".to_owned()];
+        assert_eq!(
+            fit_columns(&[100.0, 100.0], &header, &[], measure, 4.0),
+            vec![100.0, 100.0]
+        );
+        let wide = [
+            "Aaaaaaaaaaaaaaaaaaaa".to_owned(),
+            "Bbbbbbbbbbbbbbbbbbbb".to_owned(),
+        ];
+        assert_eq!(
+            fit_columns(&[50.0, 50.0], &wide, &[], measure, 4.0),
+            vec![50.0, 50.0]
+        );
     }
 }

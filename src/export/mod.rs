@@ -184,29 +184,57 @@ pub struct ExportOptions {
 /// settings (`PATCH /api/v1/units/{unit}`, its logo from `PUT .../logo`).
 #[derive(Debug, Clone, Default)]
 pub struct Letterhead {
-    /// The name of the unit above it (an MPP, a district), printed over the unit's own.
-    pub parent: Option<String>,
+    /// The authority above the unit ("PEMERINTAH KOTA BANDUNG"), one line per line: the
+    /// unit's own, or the nearest unit above's; never the name of the MPP it sits in.
+    pub authority: Option<String>,
     /// Street address.
     pub address: Option<String>,
     /// City: on the letterhead and before the date of signing.
     pub city: Option<String>,
+    /// Telephone.
+    pub phone: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Website.
+    pub website: Option<String>,
     /// The head's name, under the signature.
     pub head_name: Option<String>,
     /// The head's NIP (18 digits).
     pub head_id: Option<String>,
+    /// The head's rank (pangkat/golongan), under their name.
+    pub head_rank: Option<String>,
+    /// The head's title as they sign ("Plt. Kepala Dinas ...").
+    pub head_title: Option<String>,
     /// The logo: its content type (`image/png` or `image/svg+xml`) and bytes.
     pub logo: Option<(String, Vec<u8>)>,
 }
 
 impl Letterhead {
-    /// The lines a letterhead prints, each with its size in points and whether it is bold:
-    /// the unit above, the unit, its address and city.
-    pub fn lines(&self, unit: &str) -> Vec<(String, f32, bool)> {
-        let mut lines = Vec::new();
-        if let Some(parent) = &self.parent {
-            lines.push((parent.to_uppercase(), 10.5, true));
-        }
-        lines.push((unit.to_uppercase(), 13.0, true));
+    /// Whether the unit set anything a letterhead prints beyond its own name.
+    pub fn is_set(&self) -> bool {
+        self.logo.is_some()
+            || [
+                &self.authority,
+                &self.address,
+                &self.phone,
+                &self.email,
+                &self.website,
+            ]
+            .iter()
+            .any(|v| v.is_some())
+    }
+
+    /// The lines a letterhead prints, each with its size in points and whether it is bold, as
+    /// Indonesian letterheads set them: the authority, the unit, its address and city, then
+    /// its telephone, e-mail and website.
+    pub fn lines(&self, unit: &str, lang: crate::instrument::Lang) -> Vec<(String, f32, bool)> {
+        let mut lines: Vec<(String, f32, bool)> = self
+            .authority
+            .iter()
+            .flat_map(|a| a.lines())
+            .map(|line| (line.to_uppercase(), 11.5, true))
+            .collect();
+        lines.push((unit.to_uppercase(), 13.5, true));
         let place = [self.address.as_deref(), self.city.as_deref()]
             .into_iter()
             .flatten()
@@ -215,26 +243,58 @@ impl Letterhead {
         if !place.is_empty() {
             lines.push((place, 9.0, false));
         }
+        let id = lang == crate::instrument::Lang::Id;
+        let contact = [
+            (if id { "Telepon" } else { "Telephone" }, &self.phone),
+            (if id { "Pos-el" } else { "E-mail" }, &self.email),
+            (if id { "Laman" } else { "Website" }, &self.website),
+        ]
+        .into_iter()
+        .filter_map(|(label, value)| value.as_ref().map(|v| format!("{label} {v}")))
+        .collect::<Vec<_>>();
+        // On one line when it is short; otherwise the website on a line of its own, so that
+        // no line breaks between a label and its value.
+        let one = contact.join(" · ");
+        if one.chars().count() <= 70 || contact.len() < 2 {
+            lines.extend((!one.is_empty()).then(|| (one, 8.5, false)));
+        } else {
+            let (first, last) = contact.split_at(contact.len() - 1);
+            lines.push((first.join(" · "), 8.5, false));
+            lines.push((last[0].clone(), 8.5, false));
+        }
         lines
     }
 
-    /// A unit's letterhead, read from its settings.
+    /// A unit's letterhead, read from its settings; the authority from the nearest unit
+    /// above that has one when the unit has none.
     pub fn of(conn: &mut DbConn, unit: &str) -> Result<Option<Letterhead>, AppError> {
         let Some(u) = crate::db::queries::find_unit(conn, unit)? else {
             return Ok(None);
         };
-        let parent = match &u.parent_code {
-            Some(code) => crate::db::queries::find_unit(conn, code)?.map(|p| p.name),
-            None => None,
-        };
+        let mut authority = u.authority.clone();
+        let mut above = u.parent_code.clone();
+        // A tree is a few levels deep; the bound only guards against a cycle.
+        for _ in 0..32 {
+            let Some(code) = above.filter(|_| authority.is_none()) else {
+                break;
+            };
+            let parent = crate::db::queries::find_unit(conn, &code)?;
+            authority = parent.as_ref().and_then(|p| p.authority.clone());
+            above = parent.and_then(|p| p.parent_code);
+        }
         let logo = crate::domain::units::logo_of(conn, unit)?
             .and_then(|(content_type, bytes)| crate::domain::logos::usable(content_type, bytes));
         Ok(Some(Letterhead {
-            parent,
+            authority,
             address: u.address,
             city: u.city,
+            phone: u.phone,
+            email: u.email,
+            website: u.website,
             head_name: u.head_name,
             head_id: u.head_id,
+            head_rank: u.head_rank,
+            head_title: u.head_title,
             logo,
         }))
     }

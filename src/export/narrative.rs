@@ -352,6 +352,15 @@ fn analysis(r: &UnitReport, t: &Terms) -> String {
                 " No written suggestion came in this period.",
             )
             .to_owned(),
+        n if n > super::document::SHOWN => t.say(
+            " Masyarakat menuliskan {more}{n} saran dan masukan; {shown} yang terbaru dicantumkan pada bab ini dan selebihnya pada Lampiran 4, dan semuanya menjadi bahan rencana tindak lanjut.",
+            " Respondents wrote {more}{n} suggestions; the newest {shown} are listed in this chapter and the rest in Annex 4, and all of them feed the follow-up plan.",
+            &[
+                ("more", more.to_owned()),
+                ("n", n.to_string()),
+                ("shown", super::document::SHOWN.to_string()),
+            ],
+        ),
         n => t.say(
             " Masyarakat menuliskan {more}{n} saran dan masukan; saran tersebut dicantumkan pada bab ini dan menjadi bahan rencana tindak lanjut.",
             " Respondents wrote {more}{n} suggestions; they are listed in this chapter and feed the follow-up plan.",

@@ -17,8 +17,8 @@ use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt, SvgSettings};
 
+use super::ExportOptions;
 use super::document::{self, Sink};
-use super::{ExportOptions, Letterhead};
 use crate::error::AppError;
 use crate::instrument::Lang;
 use crate::reporting::UnitReport;
@@ -36,6 +36,7 @@ type Colour = (u8, u8, u8);
 const BLACK: Colour = (0, 0, 0);
 const GREY: Colour = (90, 90, 90);
 const SHADE: Colour = (236, 240, 244);
+const RULE: Colour = (120, 120, 120);
 
 /// One drawing operation.
 enum Op {
@@ -59,6 +60,8 @@ enum Op {
         y1: f32,
         x2: f32,
         y2: f32,
+        width: f32,
+        colour: Colour,
     },
     Svg {
         x: f32,
@@ -89,8 +92,22 @@ fn faces() -> &'static Faces {
     })
 }
 
-/// Width of a text in points.
-fn width(text: &str, size: f32, bold: bool) -> f32 {
+/// The document's fonts, for the text of SVG charts and logos.
+pub(super) fn svg_fonts() -> Arc<usvg::fontdb::Database> {
+    static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = usvg::fontdb::Database::new();
+            db.load_font_data(REGULAR.to_vec());
+            db.load_font_data(BOLD.to_vec());
+            db.set_sans_serif_family("DejaVu Sans");
+            Arc::new(db)
+        })
+        .clone()
+}
+
+/// Width of a text in points, in the document's font.
+pub(super) fn width(text: &str, size: f32, bold: bool) -> f32 {
     let face = if bold {
         &faces().bold
     } else {
@@ -140,23 +157,26 @@ impl Layout {
     /// A thin line across the text width at the current height.
     fn rule(&mut self) {
         let y = self.y;
+        self.line(MARGIN, y, PAGE_W - MARGIN, 0.6, RULE);
+    }
+
+    /// A horizontal line from `x1` to `x2` at height `y`.
+    fn line(&mut self, x1: f32, y: f32, x2: f32, width: f32, colour: Colour) {
         self.ops().push(Op::Line {
-            x1: MARGIN,
+            x1,
             y1: y,
-            x2: PAGE_W - MARGIN,
+            x2,
             y2: y,
+            width,
+            colour,
         });
     }
 
     fn new() -> Layout {
-        let mut db = usvg::fontdb::Database::new();
-        db.load_font_data(REGULAR.to_vec());
-        db.load_font_data(BOLD.to_vec());
-        db.set_sans_serif_family("DejaVu Sans");
         Layout {
             pages: vec![Vec::new()],
             y: MARGIN,
-            fontdb: Arc::new(db),
+            fontdb: svg_fonts(),
         }
     }
 
@@ -336,15 +356,22 @@ fn draw(pages: Vec<Vec<Op>>, footer: &str, lang: Lang) -> Result<Vec<u8>, AppErr
                         surface.draw_path(&path);
                     }
                 }
-                Op::Line { x1, y1, x2, y2 } => {
+                Op::Line {
+                    x1,
+                    y1,
+                    x2,
+                    y2,
+                    width,
+                    colour: (r, g, b),
+                } => {
                     let mut pb = PathBuilder::new();
                     pb.move_to(x1, y1);
                     pb.line_to(x2, y2);
                     if let Some(path) = pb.finish() {
                         surface.set_fill(None);
                         surface.set_stroke(Some(Stroke {
-                            paint: rgb::Color::new(120, 120, 120).into(),
-                            width: 0.6,
+                            paint: rgb::Color::new(r, g, b).into(),
+                            width,
                             ..Stroke::default()
                         }));
                         surface.draw_path(&path);
@@ -376,33 +403,31 @@ fn draw(pages: Vec<Vec<Op>>, footer: &str, lang: Lang) -> Result<Vec<u8>, AppErr
 }
 
 impl Sink for Layout {
-    /// The logo at the left; the unit above, the unit, its address and city centred on the
-    /// page as letterheads are, clear of the logo; a double rule under them.
-    fn letterhead(&mut self, k: &Letterhead, unit: &str) {
+    /// The logo at the left; the lines centred on the page as letterheads are, clear of the
+    /// logo; under them the double rule of an Indonesian letterhead, thick over thin.
+    fn letterhead(&mut self, logo: Option<&(String, Vec<u8>)>, lines: &[(String, f32, bool)]) {
         const LOGO: f32 = 62.0;
         let top = self.y;
-        if let Some(logo) = &k.logo {
+        if let Some(logo) = logo {
             self.logo(logo, MARGIN, top, LOGO);
         }
-        let room = TEXT_W - 2.0 * (LOGO + 8.0);
+        let room = if logo.is_some() {
+            TEXT_W - 2.0 * (LOGO + 8.0)
+        } else {
+            TEXT_W
+        };
         let mut y = top;
-        for (text, size, bold) in k.lines(unit) {
-            for part in wrap(&text, size, bold, room) {
+        for (text, size, bold) in lines {
+            for part in wrap(text, *size, *bold, room) {
                 y += size + 4.0;
-                let x = MARGIN + (TEXT_W - width(&part, size, bold)) / 2.0;
-                self.text_at(x, y, size, bold, BLACK, &part);
+                let x = MARGIN + (TEXT_W - width(&part, *size, *bold)) / 2.0;
+                self.text_at(x, y, *size, *bold, BLACK, &part);
             }
         }
         self.y = y.max(top + LOGO) + 8.0;
-        for dy in [0.0, 2.2] {
-            let at = self.y + dy;
-            self.ops().push(Op::Line {
-                x1: MARGIN,
-                y1: at,
-                x2: MARGIN + TEXT_W,
-                y2: at,
-            });
-        }
+        let at = self.y;
+        self.line(MARGIN, at, MARGIN + TEXT_W, 1.8, BLACK);
+        self.line(MARGIN, at + 2.8, MARGIN + TEXT_W, 0.6, BLACK);
         self.y += 14.0;
     }
 
@@ -452,7 +477,14 @@ impl Sink for Layout {
     ) {
         const SIZE: f32 = 8.5;
         const LINE: f32 = 10.5;
-        let widths: Vec<f32> = fractions.iter().map(|f| f * TEXT_W).collect();
+        let given: Vec<f32> = fractions.iter().map(|f| f * TEXT_W).collect();
+        let widths = document::fit_columns(
+            &given,
+            header,
+            rows,
+            |text, bold| width(text, SIZE, bold),
+            6.0,
+        );
         let layout_row = |cells: &[String], bold: bool| -> Vec<Vec<String>> {
             cells
                 .iter()
@@ -507,25 +539,72 @@ impl Sink for Layout {
         self.svg(svg, TEXT_W * share, TEXT_W * share * aspect)
     }
 
-    fn qr(&mut self, url: &str) -> Result<(), AppError> {
-        let (qr, _) = crate::tokens::qr(url).map_err(AppError::internal)?;
-        self.svg(&qr, 90.0, 90.0)
-    }
-
-    fn signature(&mut self, above: &[String], name: &str, nip: &str) {
-        self.need(130.0);
-        self.y += 24.0;
+    fn signature(&mut self, closing: &str, s: &document::Signature) -> Result<(), AppError> {
+        const SIZE: f32 = 9.5;
+        const LINE: f32 = 13.0;
+        const QR: f32 = 76.0;
         let sign_x = MARGIN + TEXT_W * 0.55;
-        for line in above {
-            for part in wrap(line, 9.5, false, TEXT_W * 0.45) {
-                self.y += 13.0;
-                self.text_at(sign_x, self.y, 9.5, false, BLACK, &part);
+        let sign_w = TEXT_W * 0.45;
+        let closing_lines = wrap(closing, document::BODY, false, TEXT_W);
+        let above: Vec<String> = s
+            .above()
+            .iter()
+            .flat_map(|line| wrap(line, SIZE, false, sign_w))
+            .collect();
+        let block = LINE * above.len() as f32 + 56.0 + LINE * (1 + s.below().len()) as f32;
+        let caption = s
+            .verify
+            .as_ref()
+            .map(|(url, what)| {
+                let mut lines = wrap(what, 7.0, false, TEXT_W * 0.45);
+                lines.extend(wrap(url, 7.0, false, TEXT_W * 0.5));
+                lines
+            })
+            .unwrap_or_default();
+        let beside = if s.verify.is_some() {
+            QR + 6.0 + 9.0 * caption.len() as f32
+        } else {
+            0.0
+        };
+        // The closing paragraph, the block and the code beside it go to the next page together
+        // when they do not fit on this one.
+        self.need(closing_lines.len() as f32 * document::BODY * 1.35 + 30.0 + block.max(beside));
+        self.y += 10.0;
+        Layout::paragraph(self, closing, document::BODY, false, 0.0);
+        self.y += 20.0;
+        let top = self.y;
+        if let Some((url, _)) = &s.verify {
+            let (qr, _) = crate::tokens::qr(url).map_err(AppError::internal)?;
+            let tree = self.parse_svg(qr.as_bytes())?;
+            self.ops().push(Op::Svg {
+                x: MARGIN,
+                y: top,
+                w: QR,
+                h: QR,
+                tree: Box::new(tree),
+            });
+            let mut y = top + QR + 4.0;
+            for line in &caption {
+                y += 9.0;
+                self.text_at(MARGIN, y, 7.0, false, GREY, line);
             }
         }
-        self.y += 56.0;
-        self.text_at(sign_x, self.y, 9.5, true, BLACK, name);
-        self.y += 13.0;
-        self.text_at(sign_x, self.y, 9.5, false, BLACK, nip);
+        let mut y = top;
+        for line in &above {
+            y += LINE;
+            self.text_at(sign_x, y, SIZE, false, BLACK, line);
+        }
+        y += 56.0;
+        self.text_at(sign_x, y, SIZE, true, BLACK, &s.name);
+        // The name underlined, as Indonesian signature blocks print it.
+        let name_w = width(&s.name, SIZE, true);
+        self.line(sign_x, y + 2.0, sign_x + name_w, 0.6, BLACK);
+        for line in s.below() {
+            y += LINE;
+            self.text_at(sign_x, y, SIZE, false, BLACK, line);
+        }
+        self.y = y.max(top + beside);
+        Ok(())
     }
 
     fn page_break(&mut self) {

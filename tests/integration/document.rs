@@ -18,6 +18,11 @@ fn flat(text: &str) -> String {
 /// The text of a DOCX as LibreOffice prints it: converted to PDF by `soffice --headless`,
 /// then read with pdftotext. `None` when LibreOffice is not installed.
 fn docx_text(docx: &[u8]) -> Option<String> {
+    docx_pdf(docx).and_then(|pdf| pdf_text(&pdf))
+}
+
+/// A DOCX as LibreOffice prints it, as PDF. `None` when LibreOffice is not installed.
+fn docx_pdf(docx: &[u8]) -> Option<Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("laporan.docx");
     std::fs::write(&path, docx).unwrap();
@@ -44,8 +49,18 @@ fn docx_text(docx: &[u8]) -> Option<String> {
         "soffice failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pdf = std::fs::read(dir.path().join("laporan.pdf")).expect("soffice wrote the PDF");
-    pdf_text(&pdf)
+    Some(std::fs::read(dir.path().join("laporan.pdf")).expect("soffice wrote the PDF"))
+}
+
+/// A PDF's text page by page (pdftotext ends each page with a form feed), each page's white
+/// space made single spaces.
+fn pages(pdf: &[u8]) -> Vec<String> {
+    let text = pdf_text(pdf).expect("pdftotext is installed");
+    let mut pages: Vec<String> = text.split('\x0c').map(flat).collect();
+    if pages.last().is_some_and(String::is_empty) {
+        pages.pop();
+    }
+    pages
 }
 
 const CHAPTERS: [&str; 7] = [
@@ -350,6 +365,7 @@ async fn a_unit_edits_its_narrative_and_both_documents_print_it(app: TestApp) {
 }
 
 both_backends!(
+    a_dinas_under_an_mpp_signs_its_report_as_it_comes_out,
     the_ombudsmans_assessment_is_recorded_as_published_and_shown_beside_the_ikm,
     a_suggestion_noted_and_handled_shows_in_the_report_and_on_the_public_page,
     the_demo_units_finished_quarter_prints_as_the_official_report,
@@ -736,3 +752,214 @@ async fn the_word_report_of_a_unit_whose_stored_rows_hold_control_characters_ope
 }
 
 both_backends!(the_word_report_of_a_unit_whose_stored_rows_hold_control_characters_opens);
+
+/// Issue 29: the report a unit head signs as it comes out. A Dinas in an MPP, with every
+/// letterhead and signature setting filled: in the PDF and in the Word file (as LibreOffice
+/// prints it) the kop names the authority, not the MPP, with the unit's contacts; the closing
+/// paragraph, place and date, title, name, rank and NIP share one page; every page is
+/// numbered; the suggestions the document says are in Lampiran 4 are there; no header breaks
+/// inside a word; the Word file carries the charts and the kop's double rule.
+async fn a_dinas_under_an_mpp_signs_its_report_as_it_comes_out(app: TestApp) {
+    let svc = app.service().await;
+    let now = at("2026-10-06 02:00:00");
+    app.clock.set(now);
+    app.state
+        .db
+        .write_blocking(move |c| kepuasan::demo::fill(c, now))
+        .unwrap();
+    let admin = app.key(Role::Admin, &[]);
+    let patch = |unit: &str, body: Value| {
+        with_key(
+            TestRequest::patch()
+                .uri(&format!("/api/v1/units/{unit}"))
+                .set_json(body),
+            Some(&admin),
+        )
+    };
+    // Each new setting is checked, naming its field.
+    for (field, value) in [
+        ("email", json!("bukan alamat")),
+        ("phone", json!("telepon kantor")),
+        ("website", json!("situs kami")),
+        ("authority", json!("SATU\nDUA\nTIGA\nEMPAT")),
+        ("head_rank", json!("x".repeat(101))),
+        ("head_title", json!("x".repeat(201))),
+    ] {
+        let (status, body) = send(&svc, patch("dukcapil-bdg", json!({ field: value }))).await;
+        assert_eq!(status, 422, "{field}: {body}");
+        assert!(body["fields"][field].is_string(), "{field}: {body}");
+    }
+    let settings = json!({
+        "authority": "Pemerintah Kota Bandung",
+        "address": "Jl. Caringin No. 103", "city": "Bandung",
+        "phone": "(022) 4234567", "email": "disdukcapil@bandung.go.id",
+        "website": "disdukcapil.bandung.go.id",
+        "head_title": "Plt. Kepala Dinas Kependudukan dan Pencatatan Sipil Kota Bandung",
+        "head_name": "Dra. Siti Rahmawati, M.Si.", "head_id": "197001011995032002",
+        "head_rank": "Pembina Utama Muda (IV/c)",
+    });
+    let (status, body) = send(&svc, patch("dukcapil-bdg", settings)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["authority"], "Pemerintah Kota Bandung");
+    assert_eq!(body["head_rank"], "Pembina Utama Muda (IV/c)");
+    let base = "/api/v1/reports/ikm?unit=dukcapil-bdg&period=2026-Q3";
+    let report = get_body(&svc, base, &admin).await;
+    let suggestions = report["suggestions"].as_array().unwrap().len();
+    assert!(
+        suggestions > 30,
+        "the demo quarter has more suggestions than chapter IV lists: {suggestions}"
+    );
+    let mut documents = Vec::new();
+    for format in ["pdf", "docx"] {
+        let (status, _, _, bytes) = download(
+            &svc,
+            &format!("{base}&format={format}&number=000.5/123/Disdukcapil"),
+            &admin,
+        )
+        .await;
+        assert_eq!(status, 200);
+        documents.push((format, bytes));
+    }
+    let docx = documents[1].1.clone();
+    let Some(word) = docx_pdf(&docx) else {
+        return skip(
+            "soffice (Debian libreoffice-writer-nogui) is not installed; scripts/test installs it",
+        );
+    };
+    documents[1].1 = word;
+    for (format, pdf) in &documents {
+        let pages = pages(pdf);
+        let n = pages.len();
+        assert!(n >= 4, "{format}: {n} pages");
+        // Every page numbered, "halaman i dari n".
+        for (i, page) in pages.iter().enumerate() {
+            assert!(
+                page.contains(&format!("halaman {} dari {n}", i + 1)),
+                "{format}: page {} unnumbered:\n{page}",
+                i + 1
+            );
+        }
+        // The kop: the authority over the unit and its contacts, before the title; not the MPP.
+        let first = &pages[0];
+        let kop = &first[..first.find("LAPORAN HASIL SURVEI").expect("the title")];
+        for expected in [
+            "PEMERINTAH KOTA BANDUNG DISDUKCAPIL KOTA BANDUNG",
+            "Jl. Caringin No. 103, Bandung",
+            "Telepon (022) 4234567",
+            "Pos-el disdukcapil@bandung.go.id",
+            "Laman disdukcapil.bandung.go.id",
+        ] {
+            assert!(
+                kop.contains(expected),
+                "{format}: {expected} in the kop: {kop}"
+            );
+        }
+        assert!(
+            !first.to_uppercase().contains("MAL PELAYANAN PUBLIK"),
+            "{format}: {kop}"
+        );
+        // The signature block, whole, on the page of the closing paragraph.
+        let signed: Vec<usize> = (0..n)
+            .filter(|&i| pages[i].contains("NIP. 19700101 199503 2 002"))
+            .collect();
+        assert_eq!(signed.len(), 1, "{format}: the NIP on one page");
+        let page = &pages[signed[0]];
+        for expected in [
+            "Demikian laporan hasil Survei Kepuasan Masyarakat ini disusun",
+            "Bandung, 6 Oktober 2026",
+            "Plt. Kepala Dinas Kependudukan dan Pencatatan",
+            "Dra. Siti Rahmawati, M.Si.",
+            "Pembina Utama Muda (IV/c)",
+        ] {
+            assert!(
+                page.contains(expected),
+                "{format}: {expected} on the signature page:\n{page}"
+            );
+        }
+        // What the document promises is in it.
+        let all = pages.join(" ");
+        assert!(
+            !all.contains("XLSX"),
+            "{format}: no promise of a file outside the document"
+        );
+        assert!(
+            all.contains(&format!(
+                "{} saran lainnya tercantum pada Lampiran 4",
+                suggestions - 30
+            )),
+            "{format}"
+        );
+        assert!(
+            all.contains("LAMPIRAN 4. SARAN DAN MASUKAN LAINNYA"),
+            "{format}"
+        );
+        // No jargon, and no header broken inside a word.
+        assert!(!all.contains("rasional eksak"), "{format}");
+        assert!(
+            all.contains("Menjawab"),
+            "{format}: the items table's header whole"
+        );
+    }
+    // The Word file: the kop's rule is one double line under the lines (not a box), and the
+    // charts are pictures in it.
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&docx)).unwrap();
+    let mut xml = String::new();
+    archive
+        .by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert!(
+        xml.contains("<w:pBdr><w:bottom w:val=\"thickThinSmallGap\""),
+        "the kop's double rule"
+    );
+    assert!(
+        !xml.contains("<w:pBdr><w:top"),
+        "no box of borders around a paragraph"
+    );
+    let pictures = (0..archive.len())
+        .filter(|&i| {
+            archive
+                .by_index(i)
+                .unwrap()
+                .name()
+                .unwrap()
+                .starts_with("word/media/")
+        })
+        .count();
+    // The logo is not set: the two charts and the verification code.
+    assert!(pictures >= 3, "{pictures} pictures in the Word file");
+    // A Dinas without an authority of its own takes the one of the unit above, never the
+    // MPP's name: here the MPP is given one, as a city's MPP is the city's.
+    let (status, body) = send(
+        &svc,
+        patch(
+            "mpp-bandung",
+            json!({"authority": "Pemerintah Kota Bandung"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(
+        &svc,
+        patch(
+            "samsat-bdg",
+            json!({"address": "Jl. Soekarno-Hatta No. 528"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, _, _, pdf) = download(
+        &svc,
+        "/api/v1/reports/ikm?unit=samsat-bdg&period=2026-Q3&format=pdf",
+        &admin,
+    )
+    .await;
+    let first = &pages(&pdf)[0];
+    assert!(first.starts_with("PEMERINTAH KOTA BANDUNG"), "{first}");
+    assert!(
+        !first.to_uppercase().contains("MAL PELAYANAN PUBLIK"),
+        "{first}"
+    );
+}

@@ -1065,6 +1065,7 @@ async fn the_pdf_carries_the_units_letterhead_number_and_signatory(app: TestApp)
     let (status, _, _, blank) = download(&svc, base, &w.admin).await;
     assert_eq!(status, 200);
     let settings = json!({"address": "Jl. Raya Abepura No. 1", "city": "Jayapura",
+        "authority": "Pemerintah Kota Jayapura",
         "head_name": "Drs. Yohanes Wenda, M.Si.", "head_id": "19700101 199503 1 002"});
     let (status, body) = send(
         &svc,
@@ -1117,11 +1118,12 @@ async fn the_pdf_carries_the_units_letterhead_number_and_signatory(app: TestApp)
     };
     let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
     let (blank, text) = (flat(&blank), flat(&text));
-    // Letterhead: the MPP above, the unit, its address and city; the number; the place and
-    // date of signing (the unit's own date, 6 October in Jayapura); the head's name and NIP.
+    // Letterhead: the authority above the unit (never the MPP it sits in), the unit, its
+    // address and city; the number; the place and date of signing (the unit's own date, 6
+    // October in Jayapura); the head's name and NIP.
+    assert!(!text.contains("MPP KOTA JAYAPURA"), "{text}");
     for expected in [
-        "MPP KOTA JAYAPURA",
-        "DISDUKCAPIL JAYAPURA",
+        "PEMERINTAH KOTA JAYAPURA DISDUKCAPIL JAYAPURA",
         "Jl. Raya Abepura No. 1, Jayapura",
         "Nomor: 800/17/Dukcapil/2025",
         "Jayapura, 6 Oktober 2025",

@@ -62,8 +62,12 @@
       people: "Pengguna", newPerson: "Pengguna baru", addPerson: "Tambah pengguna", units: "Unit", status: "Status",
       disabled: "Nonaktif", enabled: "Aktif", disable: "Nonaktifkan", enable: "Aktifkan", resetPassword: "Atur ulang kata sandi",
       newPassword: "Kata sandi baru", passwordHint: "Minimal 10 karakter; bukan kata sandi umum.", changeAccess: "Ubah peran dan unit",
-      settingsText: "Kop surat dan tanda tangan laporan: alamat, kota, nama dan NIP kepala unit, logo.",
+      settingsText: "Kop surat dan tanda tangan laporan: instansi induk, alamat, kontak, kepala unit beserta pangkat dan jabatannya, logo.",
       address: "Alamat", city: "Kota", headName: "Nama kepala unit", headId: "NIP kepala unit", headIdHint: "18 angka, boleh dengan spasi.",
+      authority: "Instansi di atas nama unit pada kop", authorityHint: "Misalnya PEMERINTAH KOTA BANDUNG; satu baris per baris, paling banyak 3. Kosongkan untuk memakai milik unit induk (bukan nama MPP).",
+      phone: "Telepon", unitEmail: "Pos-el (e-mail)", website: "Laman (situs web)",
+      headRank: "Pangkat/golongan kepala unit", headRankHint: "Misalnya Pembina Tingkat I (IV/b).",
+      headTitle: "Jabatan penanda tangan", headTitleHint: "Misalnya Plt. Kepala Dinas Kependudukan dan Pencatatan Sipil. Kosong: Kepala dan nama unit.",
       logo: "Logo", logoHint: "PNG atau SVG, paling besar 512 KiB.", uploadLogo: "Unggah logo", noLogo: "Belum ada logo.",
       lobby: "Layar lobi (TV di ruang tunggu, memperbarui sendiri):",
       embed: "Hasil survei di situs web unit", embedText: "Salin kode ini ke halaman situs web unit: lencana IKM terbaru yang menautkan ke halaman hasil survei publik.",
@@ -99,7 +103,8 @@
         reference_not_found: "Data yang dirujuk tidak ada", other: "Permintaan ditolak" },
       fields: { code: "Kode", name: "Nama", timezone: "Zona waktu", parent: "Induk", units: "Unit", username: "Nama pengguna",
         password: "Kata sandi", role: "Peran", population: "Populasi", period: "Periode", address: "Alamat", city: "Kota",
-        head_name: "Nama kepala unit", head_id: "NIP", logo: "Logo", file: "Berkas", count: "Jumlah", service: "Layanan", unit: "Unit",
+        head_name: "Nama kepala unit", head_id: "NIP", authority: "Instansi pada kop", phone: "Telepon", email: "Pos-el", website: "Laman",
+        head_rank: "Pangkat/golongan", head_title: "Jabatan penanda tangan", logo: "Logo", file: "Berkas", count: "Jumlah", service: "Layanan", unit: "Unit",
         url: "Tujuan", events: "Peristiwa", secret: "Rahasia", threshold: "Ambang", year: "Tahun", score: "Nilai", zone: "Zona",
         category: "Kategori", source: "Sumber", columns: "Kolom", "profile.gender": "Jenis kelamin", "profile.age": "Usia",
         "profile.education": "Pendidikan", "profile.occupation": "Pekerjaan" },
@@ -154,8 +159,12 @@
       people: "People", newPerson: "New person", addPerson: "Add person", units: "Units", status: "Status",
       disabled: "Disabled", enabled: "Active", disable: "Disable", enable: "Enable", resetPassword: "Reset password",
       newPassword: "New password", passwordHint: "At least 10 characters; not a common password.", changeAccess: "Change role and units",
-      settingsText: "The report's letterhead and signature: address, city, the unit head's name and NIP, logo.",
+      settingsText: "The report's letterhead and signature: the authority above the unit, address, contacts, the unit head with rank and title, logo.",
       address: "Address", city: "City", headName: "Unit head's name", headId: "Unit head's NIP", headIdHint: "18 digits, spaces allowed.",
+      authority: "Authority above the unit's name in the letterhead", authorityHint: "Such as PEMERINTAH KOTA BANDUNG; one line per line, at most 3. Leave empty to use the unit above's (never the MPP's name).",
+      phone: "Telephone", unitEmail: "E-mail", website: "Website",
+      headRank: "Unit head's rank (pangkat/golongan)", headRankHint: "Such as Pembina Tingkat I (IV/b).",
+      headTitle: "Signer's title", headTitleHint: "Such as Plt. Kepala Dinas Kependudukan dan Pencatatan Sipil. Empty: Kepala and the unit's name.",
       logo: "Logo", logoHint: "PNG or SVG, at most 512 KiB.", uploadLogo: "Upload logo", noLogo: "No logo yet.",
       lobby: "Lobby display (a TV in the waiting hall, updating itself):",
       embed: "Survey results on the unit's website", embedText: "Copy this code into a page of the unit's website: the latest IKM badge, linking to the public results page.",
@@ -191,7 +200,8 @@
         reference_not_found: "What it refers to does not exist", other: "Request refused" },
       fields: { code: "Code", name: "Name", timezone: "Time zone", parent: "Parent", units: "Units", username: "User name",
         password: "Password", role: "Role", population: "Population", period: "Period", address: "Address", city: "City",
-        head_name: "Head's name", head_id: "NIP", logo: "Logo", file: "File", count: "Count", service: "Service", unit: "Unit",
+        head_name: "Head's name", head_id: "NIP", authority: "Letterhead authority", phone: "Telephone", email: "E-mail", website: "Website",
+        head_rank: "Rank", head_title: "Signer's title", logo: "Logo", file: "File", count: "Count", service: "Service", unit: "Unit",
         url: "Destination", events: "Events", secret: "Secret", threshold: "Threshold", year: "Year", score: "Score", zone: "Zone",
         category: "Category", source: "Source", columns: "Columns", "profile.gender": "Gender", "profile.age": "Age",
         "profile.education": "Education", "profile.occupation": "Occupation" },
@@ -468,11 +478,17 @@
     if (!u) return `<h2>${t("nav").settings}</h2>`;
     const logo = `/api/v1/units/${encodeURIComponent(u.code)}/logo?v=${state.logoVersion || 0}`;
     return `<h2>${t("nav").settings}</h2><p>${t("settingsText")}</p><form id="settings" class="panel">${unitPicker()}
+      ${field("set-authority", t("authority"), `<textarea id="set-authority" rows="2" maxlength="310" aria-describedby="set-authority-hint">${esc(u.authority || "")}</textarea>`, t("authorityHint"))}
       ${field("set-name", t("name"), text("set-name", u.name, 'required maxlength="200"'))}
       ${field("set-address", t("address"), text("set-address", u.address, 'maxlength="300"'))}
       ${field("set-city", t("city"), text("set-city", u.city, 'maxlength="100"'))}
+      ${field("set-phone", t("phone"), text("set-phone", u.phone, 'type="tel" maxlength="60" autocomplete="off"'))}
+      ${field("set-email", t("unitEmail"), text("set-email", u.email, 'type="email" maxlength="200" autocomplete="off"'))}
+      ${field("set-website", t("website"), text("set-website", u.website, 'maxlength="200" autocomplete="off"'))}
       ${field("set-head", t("headName"), text("set-head", u.head_name, 'maxlength="200"'))}
       ${field("set-nip", t("headId"), text("set-nip", u.head_id, 'inputmode="numeric" maxlength="24" aria-describedby="set-nip-hint"'), t("headIdHint"))}
+      ${field("set-rank", t("headRank"), text("set-rank", u.head_rank, 'maxlength="100" aria-describedby="set-rank-hint"'), t("headRankHint"))}
+      ${field("set-title", t("headTitle"), text("set-title", u.head_title, 'maxlength="200" aria-describedby="set-title-hint"'), t("headTitleHint"))}
       <div><button type="submit">${t("save")}</button></div></form>
       <form id="logo" class="panel"><h3>${t("logo")}</h3><img id="logo-preview" src="${logo}" alt="${esc(`${t("logo")} ${u.name}`)}" hidden>
       ${field("logo-file", t("logo"), '<input id="logo-file" type="file" accept="image/png,image/svg+xml,.png,.svg" required aria-describedby="logo-file-hint">', t("logoHint"))}
@@ -732,7 +748,8 @@
     "#person-password": ["submit", () => act(post(`/api/v1/users/${encodeURIComponent(state.person)}`, { password: document.getElementById("person-new-password").value }, "PATCH"))],
     "#person-cancel": ["click", () => { state.person = null; render(); }],
     "#settings": ["submit", () => act(post(unitPath(state.unit), { name: value("set-name"), address: value("set-address"), city: value("set-city"),
-      head_name: value("set-head"), head_id: value("set-nip") }, "PATCH"), loadUnits)],
+      head_name: value("set-head"), head_id: value("set-nip"), authority: value("set-authority"), phone: value("set-phone"), email: value("set-email"),
+      website: value("set-website"), head_rank: value("set-rank"), head_title: value("set-title") }, "PATCH"), loadUnits)],
     "#logo": ["submit", async () => {
       const file = document.getElementById("logo-file").files[0]; if (!file) return;
       const type = file.type || (/\.svg$/i.test(file.name) ? "image/svg+xml" : "image/png");

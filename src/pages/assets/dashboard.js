@@ -36,7 +36,8 @@
       retireConfirm: (name) => `Cabut kunci "${name}"? Setiap tablet yang memakai kunci ini berhenti mengirim survei dan harus didaftarkan ulang.`,
       suggestions: "Saran dan masukan", noSuggestions: "Belum ada saran pada periode ini.", downloads: "Unduh laporan",
       csvSemicolon: "CSV (titik koma)", notices: "Catatan", weighted: "IKM tertimbang populasi",
-      docx: "Word (dapat disunting)", narrative: "Narasi laporan", narrativeHint: "Teks setiap bab laporan PDF dan Word. Awalnya ditulis otomatis dari angka; ubah sesuai kebutuhan sebelum ditandatangani. Pisahkan paragraf dengan satu baris kosong.",
+      docx: "Word (dapat disunting)", docNumber: "Nomor dokumen (nomor surat) untuk PDF dan Word",
+      docNumberHint: "Dari buku agenda atau tata naskah unit, misalnya 000.5/123/Disdukcapil. Bila dikosongkan, dokumen mencetak garis untuk diisi tangan.", narrative: "Narasi laporan", narrativeHint: "Teks setiap bab laporan PDF dan Word. Awalnya ditulis otomatis dari angka; ubah sesuai kebutuhan sebelum ditandatangani. Pisahkan paragraf dengan satu baris kosong.",
       narrativeTemplate: "Teks otomatis dari angka periode ini.", narrativeEdited: (by, at) => `Disunting ${by}, ${at}.`,
       saveNarrative: "Simpan narasi", narrativeSaved: "Narasi tersimpan; unduhan PDF dan Word memuatnya.", narrativeNotSaved: "Narasi belum tersimpan",
       backToTemplate: "Kembalikan ke teks otomatis", unreachable: "Server tidak dapat dihubungi; periksa jaringan lalu coba lagi. Teks Anda tetap di sini.", narrativeWholeUnit: "Narasi berlaku untuk laporan seluruh layanan unit; pilih \"Semua layanan\" untuk menyuntingnya.",
@@ -91,7 +92,8 @@
       retireConfirm: (name) => `Revoke the key "${name}"? Every tablet using it stops sending surveys and must be enrolled again.`,
       suggestions: "Suggestions", noSuggestions: "No suggestions in this period yet.", downloads: "Download the report",
       csvSemicolon: "CSV (semicolons)", notices: "Notices", weighted: "Population-weighted IKM",
-      docx: "Word (editable)", narrative: "Report narrative", narrativeHint: "The text of each chapter of the PDF and Word report. It starts written from the numbers; change it as needed before signing. Separate paragraphs with a blank line.",
+      docx: "Word (editable)", docNumber: "Document number (nomor surat) for the PDF and Word file",
+      docNumberHint: "From the unit's register, such as 000.5/123/Disdukcapil. Left empty, the document prints a line to write it on by hand.", narrative: "Report narrative", narrativeHint: "The text of each chapter of the PDF and Word report. It starts written from the numbers; change it as needed before signing. Separate paragraphs with a blank line.",
       narrativeTemplate: "Written from this period's numbers.", narrativeEdited: (by, at) => `Edited by ${by}, ${at}.`,
       saveNarrative: "Save narrative", narrativeSaved: "Narrative saved; the PDF and Word downloads carry it.", narrativeNotSaved: "Narrative not saved",
       backToTemplate: "Back to the written-from-numbers text", unreachable: "The server cannot be reached; check the network and try again. Your text stays here.", narrativeWholeUnit: "The narrative belongs to the report of all the unit's services; choose \"All services\" to edit it.",
@@ -543,6 +545,9 @@
     return `<section aria-labelledby="result-title">
       <h2 id="result-title">${esc(unit ? unit.name : r.unit)} · ${esc(r.period)}</h2>
       <p class="hint">${esc(day(r.from))} – ${esc(day(r.to))} · ${esc(zoneLabel(r.timezone))}${r.service ? " · " + esc(r.service) : ""}</p>
+      <div class="field doc-number"><label for="doc-number">${esc(t("docNumber"))}</label>
+        <input id="doc-number" maxlength="100" autocomplete="off" value="${esc(state.docNumber || "")}" aria-describedby="doc-number-hint">
+        <span class="hint" id="doc-number-hint">${esc(t("docNumberHint"))}</span></div>
       <div class="downloads" role="group" aria-label="${esc(t("downloads"))}"><span class="hint">${t("downloads")}:</span>
         <button type="button" data-download="pdf">PDF</button>
         <button type="button" data-download="docx">${t("docx")}</button>
@@ -721,8 +726,12 @@
       state.sort = { key: column, dir: current.key === column ? -current.dir : (column === "name" ? 1 : -1) };
       render();
     }));
+    const docNumber = document.getElementById("doc-number");
+    if (docNumber) docNumber.addEventListener("input", () => { state.docNumber = docNumber.value; });
     document.querySelectorAll("[data-download]").forEach((b) => b.addEventListener("click", () => {
       const extra = b.dataset.delimiter ? { delimiter: b.dataset.delimiter } : {};
+      // The document number goes on the PDF and the Word file, the documents that are signed.
+      if (["pdf", "docx"].includes(b.dataset.download) && (state.docNumber || "").trim()) extra.number = state.docNumber.trim();
       download(b.dataset.download, extra).catch(() => {});
     }));
   }

@@ -1,0 +1,6 @@
+ALTER TABLE units DROP COLUMN head_title;
+ALTER TABLE units DROP COLUMN head_rank;
+ALTER TABLE units DROP COLUMN website;
+ALTER TABLE units DROP COLUMN email;
+ALTER TABLE units DROP COLUMN phone;
+ALTER TABLE units DROP COLUMN authority;
