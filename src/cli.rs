@@ -347,6 +347,65 @@ pub enum UsersCommand {
     },
 }
 
+/// `kepuasan units update`: what changes; every option left out stays as it is.
+#[derive(Debug, clap::Args)]
+pub struct UnitUpdate {
+    /// Unit code.
+    code: String,
+    /// New name.
+    #[arg(long)]
+    name: Option<String>,
+    /// New IANA time zone.
+    #[arg(long)]
+    timezone: Option<String>,
+    /// New parent unit.
+    #[arg(long, conflicts_with = "no_parent")]
+    parent: Option<String>,
+    /// Make it a top unit, under no parent.
+    #[arg(long)]
+    no_parent: bool,
+    /// Allow an open survey link: true or false.
+    #[arg(long)]
+    open_link: Option<bool>,
+    /// Publish its results: true or false.
+    #[arg(long)]
+    public_results: Option<bool>,
+    /// Take responses: true, or false to close the unit.
+    #[arg(long)]
+    active: Option<bool>,
+    /// Street address for the report's letterhead ("" clears it).
+    #[arg(long)]
+    address: Option<String>,
+    /// City, for the letterhead and the place-and-date line ("" clears it).
+    #[arg(long)]
+    city: Option<String>,
+    /// The unit head's name, printed under the signature ("" clears it).
+    #[arg(long)]
+    head_name: Option<String>,
+    /// The unit head's NIP, 18 digits ("" clears it).
+    #[arg(long)]
+    head_id: Option<String>,
+    /// The authority above the unit in its letterhead, such as "PEMERINTAH KOTA BANDUNG";
+    /// "\n" between lines ("" clears it: the unit above lends its own).
+    #[arg(long)]
+    authority: Option<String>,
+    /// Telephone for the letterhead ("" clears it).
+    #[arg(long)]
+    phone: Option<String>,
+    /// E-mail address for the letterhead ("" clears it).
+    #[arg(long)]
+    email: Option<String>,
+    /// Website for the letterhead ("" clears it).
+    #[arg(long)]
+    website: Option<String>,
+    /// The head's rank (pangkat/golongan) under their name ("" clears it).
+    #[arg(long)]
+    head_rank: Option<String>,
+    /// The head's title as they sign, such as "Plt. Kepala Dinas ..." ("" clears it).
+    #[arg(long)]
+    head_title: Option<String>,
+}
+
 /// `kepuasan units ...`
 #[derive(Debug, Subcommand)]
 pub enum UnitsCommand {
@@ -371,63 +430,9 @@ pub enum UnitsCommand {
         public_results: bool,
     },
     /// Change a unit: its name, time zone (its responses are counted again on their new local
-    /// days), parent, open link, published results or whether it takes responses.
-    Update {
-        /// Unit code.
-        code: String,
-        /// New name.
-        #[arg(long)]
-        name: Option<String>,
-        /// New IANA time zone.
-        #[arg(long)]
-        timezone: Option<String>,
-        /// New parent unit.
-        #[arg(long, conflicts_with = "no_parent")]
-        parent: Option<String>,
-        /// Make it a top unit, under no parent.
-        #[arg(long)]
-        no_parent: bool,
-        /// Allow an open survey link: true or false.
-        #[arg(long)]
-        open_link: Option<bool>,
-        /// Publish its results: true or false.
-        #[arg(long)]
-        public_results: Option<bool>,
-        /// Take responses: true, or false to close the unit.
-        #[arg(long)]
-        active: Option<bool>,
-        /// Street address for the report's letterhead ("" clears it).
-        #[arg(long)]
-        address: Option<String>,
-        /// City, for the letterhead and the place-and-date line ("" clears it).
-        #[arg(long)]
-        city: Option<String>,
-        /// The unit head's name, printed under the signature ("" clears it).
-        #[arg(long)]
-        head_name: Option<String>,
-        /// The unit head's NIP, 18 digits ("" clears it).
-        #[arg(long)]
-        head_id: Option<String>,
-        /// The authority above the unit in its letterhead, such as "PEMERINTAH KOTA BANDUNG";
-        /// "\n" between lines ("" clears it: the unit above lends its own).
-        #[arg(long)]
-        authority: Option<String>,
-        /// Telephone for the letterhead ("" clears it).
-        #[arg(long)]
-        phone: Option<String>,
-        /// E-mail address for the letterhead ("" clears it).
-        #[arg(long)]
-        email: Option<String>,
-        /// Website for the letterhead ("" clears it).
-        #[arg(long)]
-        website: Option<String>,
-        /// The head's rank (pangkat/golongan) under their name ("" clears it).
-        #[arg(long)]
-        head_rank: Option<String>,
-        /// The head's title as they sign, such as "Plt. Kepala Dinas ..." ("" clears it).
-        #[arg(long)]
-        head_title: Option<String>,
-    },
+    /// days), parent, open link, published results, whether it takes responses, or what its
+    /// report's letterhead and signature print.
+    Update(Box<UnitUpdate>),
     /// List units.
     List,
     /// Print a unit's signing secret for minting offline receipt tokens (needs KEPUASAN_SECRET).
@@ -1150,26 +1155,27 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
                 |conn| crate::domain::units::create_unit(conn, &body, now()),
             )?)
         }
-        UnitsCommand::Update {
-            code,
-            name,
-            timezone,
-            parent,
-            no_parent,
-            open_link,
-            public_results,
-            active,
-            address,
-            city,
-            head_name,
-            head_id,
-            authority,
-            phone,
-            email,
-            website,
-            head_rank,
-            head_title,
-        } => {
+        UnitsCommand::Update(update) => {
+            let UnitUpdate {
+                code,
+                name,
+                timezone,
+                parent,
+                no_parent,
+                open_link,
+                public_results,
+                active,
+                address,
+                city,
+                head_name,
+                head_id,
+                authority,
+                phone,
+                email,
+                website,
+                head_rank,
+                head_title,
+            } = *update;
             let body = crate::domain::units::UpdateUnitRequest {
                 address,
                 city,

@@ -256,7 +256,9 @@ impl Letterhead {
         // no line breaks between a label and its value.
         let one = contact.join(" · ");
         if one.chars().count() <= 70 || contact.len() < 2 {
-            lines.extend((!one.is_empty()).then(|| (one, 8.5, false)));
+            if !one.is_empty() {
+                lines.push((one, 8.5, false));
+            }
         } else {
             let (first, last) = contact.split_at(contact.len() - 1);
             lines.push((first.join(" · "), 8.5, false));
