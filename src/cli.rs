@@ -546,6 +546,7 @@ pub fn main(cli: Cli) -> ExitCode {
 /// Runs a parsed command, writing its output to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     let lang = Lang::from(cli.lang);
+    LANG.set(lang);
     let output = match cli.command {
         Command::Ikm(args) => ikm(&args, lang)?,
         Command::SampleSize(args) => sample_size(&args, lang)?,
@@ -556,7 +557,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             file,
             dry_run,
             unit,
-        } => import(&file, dry_run, unit.as_deref())?,
+        } => import(&file, dry_run, unit.as_deref(), lang)?,
         Command::Populations(command) => populations(command)?,
         Command::FollowUps(command) => follow_ups(command)?,
         Command::Backup { file } => {
@@ -827,7 +828,14 @@ fn archive(args: ArchiveArgs) -> Result<String, CliError> {
     Ok(text)
 }
 
+thread_local! {
+    /// The language of the command being run (`--lang`), for its errors.
+    static LANG: std::cell::Cell<Lang> = const { std::cell::Cell::new(Lang::Id) };
+}
+
+/// An error of the application as the command line says it, in the command's language.
 fn app(e: AppError) -> CliError {
+    let e = e.localized(LANG.get());
     match (e.fields(), e.cause()) {
         (Some(fields), _) => CliError(
             fields
@@ -1429,7 +1437,12 @@ fn populations(command: PopulationsCommand) -> Result<String, CliError> {
     }
 }
 
-fn import(file: &PathBuf, dry_run: bool, unit: Option<&str>) -> Result<String, CliError> {
+fn import(
+    file: &PathBuf,
+    dry_run: bool,
+    unit: Option<&str>,
+    lang: Lang,
+) -> Result<String, CliError> {
     let bytes = std::fs::read(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
     let state = Session::open(dry_run)?;
     // The operator at the console acts as an administrator.
@@ -1453,7 +1466,7 @@ fn import(file: &PathBuf, dry_run: bool, unit: Option<&str>) -> Result<String, C
         state.db.write_blocking(job)
     }
     .map_err(app)?;
-    json(&report)
+    json(&report.localized(lang))
 }
 
 fn tokens_sheet(

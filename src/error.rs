@@ -192,6 +192,20 @@ impl AppError {
         }
     }
 
+    /// The same error with its message and each field's problem in `lang`
+    /// ([`crate::messages`]); a message the catalogue does not know stays as written.
+    pub fn localized(&self, lang: crate::instrument::Lang) -> AppError {
+        let say = |text: &String| crate::messages::say(text, lang).into_owned();
+        AppError {
+            message: say(&self.message),
+            fields: self
+                .fields
+                .as_ref()
+                .map(|f| f.iter().map(|(k, v)| (k.clone(), say(v))).collect()),
+            ..self.clone()
+        }
+    }
+
     /// 422 for one field.
     pub fn field(field: impl Into<String>, problem: impl Into<String>) -> AppError {
         AppError::invalid(BTreeMap::from([(field.into(), problem.into())]))

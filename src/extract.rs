@@ -209,3 +209,27 @@ pub fn printed_base(
     }
     Ok(format!("{scheme}://{host}"))
 }
+
+/// The language a request asks its messages in: Bahasa Indonesia when its `Accept-Language`
+/// puts Indonesian first (the pages send their own language), English otherwise: the API's
+/// language for a client that asks for none.
+pub fn language(req: &HttpRequest) -> crate::instrument::Lang {
+    let first = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|tag| {
+            tag.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match first.as_deref() {
+        Some(tag) if tag == "id" || tag.starts_with("id-") || tag == "in" => {
+            crate::instrument::Lang::Id
+        }
+        _ => crate::instrument::Lang::En,
+    }
+}

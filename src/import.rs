@@ -56,6 +56,18 @@ pub struct ImportReport {
     pub warnings: Vec<RowError>,
 }
 
+impl ImportReport {
+    /// The report with every row's problems and warnings in `lang` ([`crate::messages`]).
+    pub fn localized(mut self, lang: crate::instrument::Lang) -> ImportReport {
+        for row in self.errors.iter_mut().chain(self.warnings.iter_mut()) {
+            for problem in row.fields.values_mut() {
+                *problem = crate::messages::say(problem, lang).into_owned();
+            }
+        }
+        self
+    }
+}
+
 /// The headers a questionnaire file may use (lower case), besides the instrument's item codes.
 const QUESTIONNAIRE_COLUMNS: &[&str] = &[
     "unit",
@@ -121,7 +133,7 @@ fn submission(
         return Err(BTreeMap::from([(
             "columns".to_owned(),
             format!(
-                "baris ini hanya berisi {} kolom, padahal judulnya {} kolom: kolom {} dan sesudahnya tidak ada",
+                "this line has {} columns where the header has {}: column {} and those after it are missing",
                 row.short.unwrap_or_default(),
                 table.width,
                 missing.to_uppercase()
@@ -193,7 +205,7 @@ fn submission(
             None => {
                 left_out.insert(
                     format!("profile.{key}"),
-                    format!("`{written}` tidak dikenali, jadi dikosongkan; jawaban kuesioner tetap dihitung"),
+                    format!("`{written}` is not recognised, so it is left empty; the questionnaire's answers still count"),
                 );
             }
         }

@@ -26,6 +26,7 @@ pub mod extract;
 pub mod followup;
 pub mod import;
 pub mod instrument;
+pub mod messages;
 pub mod metrics;
 pub mod pages;
 pub mod period;

@@ -36,6 +36,7 @@ pub struct ImportQuery {
         (status = 503, description = "Busy with other imports and exports; retry after Retry-After", body = ErrorBody)))]
 pub async fn import(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     Caller(caller): Caller,
     query: crate::extract::Query<ImportQuery>,
     body: web::Bytes,
@@ -76,5 +77,6 @@ pub async fn import(
     imported
         .with_label_values(&["already_imported"])
         .inc_by(report.already_imported);
-    Ok(HttpResponse::Ok().json(report))
+    // Each row's problems in the language the page (or client) asks for.
+    Ok(HttpResponse::Ok().json(report.localized(crate::extract::language(&req))))
 }

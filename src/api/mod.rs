@@ -159,6 +159,7 @@ pub fn app(
         // Pages, scripts and reports go compressed (brotli or gzip) to any client that says it
         // takes them; the kiosk's and the phone's slow links are what it is for.
         .wrap(actix_web::middleware::Compress::default())
+        .wrap(actix_web::middleware::from_fn(localize))
         .wrap(actix_web::middleware::from_fn(request_id))
         .wrap(actix_web::middleware::from_fn(default_policy))
         .wrap(actix_web::middleware::from_fn(path_rule))
@@ -213,6 +214,38 @@ pub async fn path_rule(
         return Ok(req.into_response(response));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// An error answer in the language the request asks for ([`crate::extract::language`]):
+/// its message and each field's problem in Bahasa Indonesia for the pages and any client
+/// that puts `id` first in `Accept-Language`; the same code, status and headers.
+pub async fn localize(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse, actix_web::Error> {
+    let lang = crate::extract::language(req.request());
+    let res = next.call(req).await?;
+    if lang == crate::instrument::Lang::En {
+        return Ok(res.map_into_boxed_body());
+    }
+    let Some(error) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .map(|e| e.localized(lang))
+    else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let (req, old) = res.into_parts();
+    // The error stays attached, so the request log still finds a 500's cause.
+    let mut answer = HttpResponse::from_error(error);
+    // Headers the handler or other middleware gave the answer (Retry-After, Set-Cookie ...).
+    for (name, value) in old.headers() {
+        if !answer.headers().contains_key(name) {
+            answer.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(actix_web::dev::ServiceResponse::new(req, answer).map_into_boxed_body())
 }
 
 /// Gives every HTML and SVG answer a Content-Security-Policy: its own, or [`DEFAULT_POLICY`].

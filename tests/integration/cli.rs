@@ -597,3 +597,53 @@ fn a_closed_year_is_archived_dropped_and_its_suggestions_read_back_from_the_comm
     .unwrap();
     assert_eq!(report["respondents"].as_u64(), Some(1), "{report}");
 }
+
+/// Issue 29: the command line speaks Bahasa Indonesia by default, English with `--lang en`:
+/// a refused setting names its field with an Indonesian problem, and a paper import's row
+/// problems and warnings are Indonesian.
+#[test]
+fn messages_on_the_command_line_are_in_bahasa_indonesia_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db").to_str().unwrap().to_owned();
+    stdout(&kepuasan_db(
+        &db,
+        &["units", "add", "dinas", "--name", "Dinas Uji"],
+    ));
+    let refused = kepuasan_db(
+        &db,
+        &["units", "update", "dinas", "--email", "bukan alamat"],
+    );
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("galat: email: harus alamat pos-el seperti dinas@bandung.go.id"),
+        "{said}"
+    );
+    let english = kepuasan_db(
+        &db,
+        &["--lang", "en", "units", "update", "dinas", "--email", "x"],
+    );
+    let said = String::from_utf8_lossy(&english.stderr);
+    assert!(
+        said.contains("error: email: must be an e-mail address"),
+        "{said}"
+    );
+    let file = write(
+        &dir,
+        "kertas.csv",
+        "unit,date,U1,U2,U3,U4,U5,U6,U7,U8,U9,pekerjaan\n\
+         dinas,2025-07-14,4,4,4,4,4,4,4,4,4,Dokter hewan\n\
+         dinas,2025-07-14,3,3,3\n\
+         dinas,14-13-2025,4,4,4,4,4,4,4,4,4\n\
+         dinas,2025-07-15,4,4,4,4,4,4,4,4,7\n",
+    );
+    let report = stdout(&kepuasan_db(&db, &["import", &file, "--dry-run"]));
+    for expected in [
+        "`Dokter hewan` tidak dikenali, jadi dikosongkan",
+        "kolom U4 dan sesudahnya tidak ada",
+        "`14-13-2025` bukan tanggal seperti",
+        "harus bilangan bulat dari 1 sampai 4",
+    ] {
+        assert!(report.contains(expected), "{expected} in {report}");
+    }
+}

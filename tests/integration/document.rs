@@ -789,6 +789,20 @@ async fn a_dinas_under_an_mpp_signs_its_report_as_it_comes_out(app: TestApp) {
         assert_eq!(status, 422, "{field}: {body}");
         assert!(body["fields"][field].is_string(), "{field}: {body}");
     }
+    // Asked in Bahasa Indonesia, as /admin asks: the same refusal in its words.
+    let (status, body) = send(
+        &svc,
+        patch("dukcapil-bdg", json!({"email": "bukan alamat"}))
+            .insert_header(("Accept-Language", "id")),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "validation_failed");
+    assert_eq!(body["message"], "isian tidak sah: email");
+    assert_eq!(
+        body["fields"]["email"],
+        "harus alamat pos-el seperti dinas@bandung.go.id"
+    );
     let settings = json!({
         "authority": "Pemerintah Kota Bandung",
         "address": "Jl. Caringin No. 103", "city": "Bandung",

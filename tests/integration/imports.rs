@@ -236,25 +236,74 @@ unit-a,2025-07-14,3,3,3,3,3,3,3,3,3, s-1 ,Wiraswasta,33
 unit-a,2025-07-14,3,3,3
 unit-a,2025-07-15,2,2,2,2,2,2,2,2,2,SMA,Dokter hewan,7
 ";
-    let (status, report) = import(&svc, &w.admin, "", file.as_bytes().to_vec()).await;
+    // A dry run from a client that asks for no language: the API's English.
+    let (status, english) = import(&svc, &w.admin, "?dry_run=true", file.as_bytes().to_vec()).await;
+    assert_eq!(status, 200, "{english}");
+    let cut = english["errors"][0]["fields"]["columns"].as_str().unwrap();
+    assert!(
+        cut.contains("column U4 and those after it are missing"),
+        "{cut}"
+    );
+    // The pages ask in Bahasa Indonesia, as /admin does.
+    let (status, report) = send(
+        &svc,
+        actix_web::test::TestRequest::post()
+            .uri("/api/v1/imports")
+            .insert_header(("Authorization", format!("Bearer {}", w.admin)))
+            .insert_header(("Content-Type", "text/csv"))
+            .insert_header(("Accept-Language", "id-ID,id;q=0.9,en;q=0.8"))
+            .set_payload(file.as_bytes().to_vec()),
+    )
+    .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["imported"], 3, "{report}");
     assert_eq!(error_lines(&report), vec![(4, vec!["columns".to_owned()])]);
     let cut = report["errors"][0]["fields"]["columns"].as_str().unwrap();
-    assert!(cut.contains("kolom U4"), "{cut}");
+    assert!(cut.contains("kolom U4 dan sesudahnya tidak ada"), "{cut}");
     let warned = &report["warnings"];
     assert_eq!(warned.as_array().unwrap().len(), 1, "{report}");
     assert_eq!(warned[0]["line"], 5);
     let fields = warned[0]["fields"].as_object().unwrap();
     let keys: Vec<&String> = fields.keys().collect();
     assert_eq!(keys, ["profile.age", "profile.occupation"], "{warned}");
-    assert!(
-        fields["profile.occupation"]
-            .as_str()
-            .unwrap()
-            .contains("tidak dikenali"),
-        "{warned}"
-    );
+    for (field, problem) in fields {
+        assert!(
+            problem
+                .as_str()
+                .unwrap()
+                .contains("tidak dikenali, jadi dikosongkan"),
+            "{field}: {warned}"
+        );
+    }
+    // A row whose date and answers are wrong: each problem in Bahasa Indonesia too.
+    let bad = "unit,date,U1,U2,U3,U4,U5,U6,U7,U8,U9\nunit-a,31/02/2025,4,4,4,4,4,4,4,4,9\nunit-x,2025-07-14,4,4,4,4,4,4,4,4,4\n";
+    let (status, refused) = send(
+        &svc,
+        actix_web::test::TestRequest::post()
+            .uri("/api/v1/imports?dry_run=true")
+            .insert_header(("Authorization", format!("Bearer {}", w.admin)))
+            .insert_header(("Content-Type", "text/csv"))
+            .insert_header(("Accept-Language", "id"))
+            .set_payload(bad),
+    )
+    .await;
+    assert_eq!(status, 200, "{refused}");
+    let problems: Vec<&str> = refused["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["fields"].as_object().unwrap().values())
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(!problems.is_empty(), "{refused}");
+    for problem in problems {
+        assert!(
+            ["bukan tanggal", "harus bilangan bulat", "tidak dikenal"]
+                .iter()
+                .any(|id| problem.contains(id)),
+            "not in Bahasa Indonesia: {problem}"
+        );
+    }
     let mut stored: Vec<String> = app
         .state
         .db

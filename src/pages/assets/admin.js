@@ -235,7 +235,8 @@
 
   // A request with the session's cookie (sent by the browser) and, for a change, its CSRF token.
   async function call(path, { method = "GET", json, body, type } = {}) {
-    const headers = {};
+    // The server's messages in the page's language.
+    const headers = { "Accept-Language": state.lang };
     if (method !== "GET" && state.me) headers["X-CSRF-Token"] = state.me.csrf_token;
     let payload = body;
     if (json !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(json); } else if (type) headers["Content-Type"] = type;

@@ -24,8 +24,10 @@
 
   // A request to this server: the key (when there is one) as a bearer token, a JSON body
   // (when there is one) with its content type. The answer is returned whatever its status.
+  // The language the server's messages should be in: the page's own.
+  const pageLanguage = () => document.documentElement.lang || "id";
   function request(path, key, init = {}) {
-    const headers = { ...(init.headers || {}) };
+    const headers = { "Accept-Language": pageLanguage(), ...(init.headers || {}) };
     if (key) headers.Authorization = "Bearer " + key;
     if (init.body !== undefined) headers["Content-Type"] = "application/json";
     return fetch(path, { ...init, headers });
@@ -44,7 +46,7 @@
   async function signIn(username, password, totp) {
     const body = { username, password };
     if (totp) body.totp = totp;
-    const res = await fetch("/api/v1/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, credentials: "same-origin", body: JSON.stringify(body) });
+    const res = await fetch("/api/v1/sessions", { method: "POST", headers: { "Content-Type": "application/json", "Accept-Language": pageLanguage() }, credentials: "same-origin", body: JSON.stringify(body) });
     const answer = await res.json().catch(() => ({}));
     if (res.status === 201) return { person: answer };
     if (res.status === 429) return { problem: "wait", seconds: Number(res.headers.get("Retry-After") || 900) };
