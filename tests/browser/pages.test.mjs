@@ -792,6 +792,67 @@ test("an open-link unit takes a phone survey without a key", async () => {
   await p.context().close();
 });
 
+test("a phone survey kept offline is sent with the page closed, or at the next visit to a survey page", async () => {
+  // Chromium has Background Sync: the page says the survey will go by itself, and it does,
+  // with the page closed, from the service worker.
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "id-ID", bypassCSP: true });
+  let p = await context.newPage();
+  await p.goto(`${base}/u/kelurahan`);
+  await p.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 20000, polling: 200 });
+  const before = (await report("kelurahan")).respondents;
+  await stopServer();
+  try {
+    await answerAll(p, 4);
+    await p.getByRole("button", { name: "Lanjut" }).click();
+    await p.getByRole("button", { name: "Kirim" }).click();
+    await p.getByText("akan dikirim otomatis begitu ada sinyal, walaupun halaman ini ditutup").waitFor();
+    await shot(p, "phone-6-offline-background");
+    await axe(p, "the phone's thanks, kept offline");
+    const tags = await p.evaluate(async () => (await navigator.serviceWorker.getRegistration()).sync.getTags());
+    assert.ok(tags.includes("kepuasan-outbox"), `sync registered: ${tags}`);
+  } finally {
+    await startServer();
+  }
+  await p.close();
+  // The network is back. The browser fires the sync on its own schedule (its first retry is
+  // minutes away); the test fires it as the browser does, through DevTools, with no survey
+  // page open.
+  const blank = await context.newPage();
+  const cdp = await context.newCDPSession(blank);
+  const registered = new Promise((resolve) => cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
+    const ours = registrations.find((r) => r.scopeURL.startsWith(base) && !r.isDeleted);
+    if (ours) resolve(ours.registrationId);
+  }));
+  await cdp.send("ServiceWorker.enable");
+  const registrationId = await registered;
+  await cdp.send("ServiceWorker.dispatchSyncEvent", { origin: base, registrationId, tag: "kepuasan-outbox", lastChance: false });
+  const r = await reportWhen("kelurahan", (x) => x.respondents > before);
+  assert.equal(r.respondents - before, 1, "sent once, with no survey page open");
+  await context.close();
+
+  // A browser without Background Sync says the survey goes at the next visit, and it does:
+  // at a visit to another survey page of the site.
+  const plain = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "id-ID", bypassCSP: true });
+  await plain.addInitScript(() => { delete window.SyncManager; });
+  p = await plain.newPage();
+  await p.goto(`${base}/u/kelurahan`);
+  await onQuestion(p, 1);
+  await stopServer();
+  try {
+    await answerAll(p, 3);
+    await p.getByRole("button", { name: "Lanjut" }).click();
+    await p.getByRole("button", { name: "Kirim" }).click();
+    await p.getByText("akan dikirim saat halaman survei situs ini dibuka lagi dengan sinyal").waitFor();
+  } finally {
+    await startServer();
+  }
+  await p.goto(`${base}/u/puskesmas`);
+  await onQuestion(p, 1);
+  const again = await reportWhen("kelurahan", (x) => x.respondents > before + 1);
+  assert.equal(again.respondents - before, 2);
+  await plain.close();
+});
+
 test("a respondent who never complained skips U9, and the report counts it as skipped", async () => {
   const p = await page({ width: 360, height: 740 }, { hasTouch: true, isMobile: true });
   await p.goto(`${base}/u/kelurahan`);

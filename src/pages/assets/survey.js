@@ -25,6 +25,8 @@
       thanks: "Terima kasih!", thanksText: "Penilaian Anda membantu kami memperbaiki pelayanan.",
       again: "Isi survei baru",
       queued: "Menunggu dikirim", sent: "Terkirim", offline: "Tersimpan di perangkat, akan dikirim otomatis.",
+      offlineBackground: "Belum terkirim karena tidak ada sinyal. Jawaban Anda tersimpan di ponsel ini dan akan dikirim otomatis begitu ada sinyal, walaupun halaman ini ditutup.",
+      offlineNextVisit: "Belum terkirim karena tidak ada sinyal. Jawaban Anda tersimpan di ponsel ini dan akan dikirim saat halaman survei situs ini dibuka lagi dengan sinyal. Jangan hapus data peramban sebelum itu.",
       stillThere: "Masih di sana?", stillThereText: "Survei ini dimulai ulang dalam {n} detik.", keepGoing: "Lanjut",
       enrolTitle: "Daftarkan kiosk ini", enrolText: "Masukkan kunci kiosk dari administrator.",
       enrolLabel: "Kunci kiosk", enrolButton: "Simpan",
@@ -61,6 +63,8 @@
       thanks: "Thank you!", thanksText: "Your answers help us improve the service.",
       again: "Start a new survey",
       queued: "Waiting to send", sent: "Sent", offline: "Saved on this device; it will be sent automatically.",
+      offlineBackground: "Not sent yet: there is no signal. Your answers are kept on this phone and will be sent by themselves once there is a signal, even if this page is closed.",
+      offlineNextVisit: "Not sent yet: there is no signal. Your answers are kept on this phone and will be sent when a survey page of this site is opened again with a signal. Do not clear the browser's data before then.",
       stillThere: "Still there?", stillThereText: "This survey starts over in {n} seconds.", keepGoing: "Continue",
       enrolTitle: "Enrol this kiosk", enrolText: "Enter the kiosk key from the administrator.",
       enrolLabel: "Kiosk key", enrolButton: "Save",
@@ -210,7 +214,8 @@
         } else if (res.status === 409) {
           const body = await res.json().catch(() => ({}));
           await drop(item.submission_id);
-          if (body.error === "token_spent" && !KIOSK) { state.screen = "spent"; render(); }
+          // This page's own receipt was used meanwhile (a survey of another page says nothing here).
+          if (body.error === "token_spent" && !KIOSK && (!item.page || item.page === location.pathname)) { state.screen = "spent"; render(); }
         } else if (KIOSK && await keyGone(res)) {
           // The tablet was retired: this survey waits for a new enrolment; others, completed
           // before the key was revoked, may still be accepted.
@@ -560,7 +565,9 @@
     if (state.suggestion.trim()) body.suggestion = state.suggestion.trim();
     if (CONFIG.token) body.token = CONFIG.token;
     if (CONFIG.ticket) body.ticket = CONFIG.ticket;
-    await enqueue({ submission_id: body.submission_id, body });
+    // The page it was answered on (for a fresh form ticket) and whether it needs the kiosk's
+    // key go with it, for the service worker that may send it with the page closed.
+    await enqueue({ submission_id: body.submission_id, body, page: location.pathname, kiosk: KIOSK });
     forget();
     state.note = "";
     if (KIOSK) {
@@ -581,9 +588,27 @@
       render();
     }
     // Kept on the device: said on the screen in place, so a button about to be tapped stays.
-    if ((await pending()).some((p) => p.submission_id === body.submission_id)) state.note = t("offline");
+    // A phone says honestly when it will go: by itself (Background Sync), or at the next visit.
+    if ((await pending()).some((p) => p.submission_id === body.submission_id)) {
+      state.note = KIOSK ? t("offline") : t(await sendLater() ? "offlineBackground" : "offlineNextVisit");
+    }
     const note = document.getElementById("thanks-note");
     if (note && state.screen === "thanks") { note.textContent = state.note; note.hidden = !state.note; }
+  }
+
+  // Asks the browser to send the outbox once the network is back, page open or not (Background
+  // Sync, through the service worker); false where the browser has no such thing or no worker
+  // runs this page, and the page sends it at its next visit instead.
+  async function sendLater() {
+    try {
+      if (!("serviceWorker" in navigator) || !("SyncManager" in window)) return false;
+      const registration = await navigator.serviceWorker.getRegistration();
+      if (!registration || !registration.active || !registration.sync) return false;
+      await registration.sync.register("kepuasan-outbox");
+      return true;
+    } catch (e) {
+      return false;
+    }
   }
 
   // A choice (an answer, a unit, a service) stays on screen, selected, for a moment before the
@@ -774,7 +799,9 @@
 
   async function start() {
     enrolFromAddress();
-    if (CONFIG.screen) { state.screen = CONFIG.screen; render(); return; }
+    // A page that takes no survey (a used or unknown receipt) still sends what waits on the
+    // phone: any survey page's visit does.
+    if (CONFIG.screen) { state.screen = CONFIG.screen; render(); if (!KIOSK) sync(); return; }
     installOffline();
     if (KIOSK) {
       if (!key()) { state.screen = "enrol"; render(); return; }

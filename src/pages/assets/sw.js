@@ -2,8 +2,9 @@
 // no network. The server puts `self.KEPUASAN_SW` ({ version, assets }) in front of this file.
 // Scripts and styles (named by their content hash) are cached when it installs; pages and the
 // kiosk's directory (instrument, units, services) come from the network when it answers and
-// from the cache when it does not (no network, a time-out, a 5xx). Completed surveys are not
-// its business: the pages keep them in IndexedDB and send them themselves.
+// from the cache when it does not (no network, a time-out, a 5xx). Completed surveys wait in
+// the pages' IndexedDB outbox; the pages send them, and where the browser has Background Sync
+// this worker sends a phone's when the network returns, with the page closed (`sync`).
 "use strict";
 
 (function () {
@@ -83,6 +84,65 @@
     if (response) return response;
     return Response.error();
   }
+
+  // ---- Background Sync: a phone's surveys kept offline ------------------------------------
+  // The page registers the tag when a survey stays on the phone; the browser fires `sync`
+  // once the network is back, page open or not. A kiosk's surveys need its key, which only
+  // its page holds: they wait for it. The server counts a submission id once, so this and a
+  // page sending the same survey at the same time store it once.
+  const OUTBOX_TAG = "kepuasan-outbox";
+  function outboxStore(mode) {
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open("kepuasan", 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("outbox", { keyPath: "submission_id" });
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => resolve(open.result.transaction("outbox", mode).objectStore("outbox"));
+    });
+  }
+  const settle = (req) => new Promise((resolve, reject) => { req.onsuccess = () => resolve(req.result); req.onerror = () => reject(req.error); });
+  const post = (body) => fetch("/api/v1/responses", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  // A fresh form ticket from the survey page the response was answered on.
+  async function freshTicket(page) {
+    try {
+      const html = await (await fetch(page, { cache: "no-store" })).text();
+      const found = html.match(/<script[^>]*id="kepuasan-config"[^>]*>([\s\S]*?)<\/script>/);
+      return found ? JSON.parse(found[1]).ticket || null : null;
+    } catch (e) {
+      return null;
+    }
+  }
+  async function sendOutbox() {
+    const items = await settle((await outboxStore("readonly")).getAll());
+    let later = false;
+    for (const item of items) {
+      if (item.kiosk) continue;
+      let res;
+      try {
+        res = await post(item.body);
+        if (res.status === 422 && !item.body.token && item.page) {
+          const refused = await res.clone().json().catch(() => ({}));
+          const ticket = ["invalid_ticket", "ticket_expired", "ticket_required"].includes(refused.error) ? await freshTicket(item.page) : null;
+          if (ticket) {
+            item.body = { ...item.body, ticket };
+            await settle((await outboxStore("readwrite")).put(item));
+            res = await post(item.body);
+          }
+        }
+      } catch (e) {
+        later = true; // no network after all
+        break;
+      }
+      // Stored, stored before, or refused for good (a spent receipt, a bad body): done with.
+      const done = res.ok || (res.status >= 400 && res.status < 500 && ![401, 408, 429].includes(res.status));
+      if (done) await settle((await outboxStore("readwrite")).delete(item.submission_id));
+      else later = true;
+    }
+    // A failed sync is tried again by the browser later.
+    if (later) throw new Error("kepuasan: surveys still waiting");
+  }
+  self.addEventListener("sync", (event) => {
+    if (event.tag === OUTBOX_TAG) event.waitUntil(sendOutbox());
+  });
 
   self.addEventListener("fetch", (event) => {
     const request = event.request;
