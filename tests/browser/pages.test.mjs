@@ -962,6 +962,62 @@ test("the dashboard shows a kiosk tablet going late and back online; retired, th
   }
 });
 
+test("the lobby TV of an MPP of 32 units shows every unit, a screenful at a time, at 1366x768 and 1920x1080", async () => {
+  // 32 units that publish, each with paper questionnaires in the last complete quarter.
+  const now = new Date();
+  const quarter = Math.floor(now.getUTCMonth() / 3);
+  const [y, m] = quarter === 0 ? [now.getUTCFullYear() - 1, 11] : [now.getUTCFullYear(), quarter * 3 - 1];
+  const day = `${y}-${String(m).padStart(2, "0")}-15`;
+  cli("units", "add", "mpp-tv", "--name", "MPP Layar", "--timezone", "Asia/Makassar", "--public-results");
+  const names = [];
+  let rows = "unit,date,U1,U2,U3,U4,U5,U6,U7,U8,U9\n";
+  for (let i = 1; i <= 32; i++) {
+    const code = `tv-${i}`, name = `Dinas Layar ${String(i).padStart(2, "0")}`;
+    names.push(name);
+    cli("units", "add", code, "--name", name, "--timezone", "Asia/Makassar", "--parent", "mpp-tv", "--public-results");
+    const v = 1 + (i % 4);
+    rows += `${code},${day},${Array(9).fill(v).join(",")}\n`;
+  }
+  const file = path.join(dir, "tv.csv");
+  writeFileSync(file, rows);
+  cli("import", file);
+  for (const [width, height] of [[1366, 768], [1920, 1080]]) {
+    const p = await page({ width, height });
+    await p.clock.install();
+    await p.goto(`${base}/p/mpp-tv/tv`);
+    const indicator = p.locator("#tv-page");
+    await indicator.waitFor();
+    const pages = Number(await p.evaluate(() => document.body.dataset.pages));
+    assert.ok(pages >= 2, `${width}x${height}: ${pages} screens`);
+    const seen = new Set();
+    for (let screen = 1; screen <= pages; screen++) {
+      await p.getByText(`Layar ${screen} dari ${pages}`).waitFor();
+      // Everything shown is on the screen: the units, the footer and the screen number.
+      const { shown, lowest, rightmost, scroll, scrollWide } = await p.evaluate(() => {
+        const boxes = [...document.querySelectorAll("main li:not([hidden]), main footer")].map((e) => e.getBoundingClientRect());
+        return {
+          shown: [...document.querySelectorAll("main li:not([hidden]) .name")].map((n) => n.firstChild.textContent.trim()),
+          lowest: Math.max(...boxes.map((b) => b.bottom)),
+          rightmost: Math.max(...boxes.map((b) => b.right)),
+          scroll: document.documentElement.scrollHeight,
+          scrollWide: document.documentElement.scrollWidth,
+        };
+      });
+      assert.ok(lowest <= height && scroll <= height, `${width}x${height} screen ${screen}: ${lowest} / ${scroll}`);
+      assert.ok(rightmost <= width && scrollWide <= width, `${width}x${height} screen ${screen}: ${rightmost} / ${scrollWide} wide`);
+      shown.forEach((n) => seen.add(n));
+      if (width === 1366 && screen === 1) await shot(p, "lobby-tv-1366");
+      if (screen === 1) await axe(p, `the lobby TV at ${width}x${height}`);
+      // Twelve seconds a screen: time enough to find one's unit.
+      await p.clock.runFor(12000);
+    }
+    assert.deepEqual([...seen].sort(), names, `${width}x${height}: every unit shown once a round`);
+    // After the last screen, the first again.
+    await p.getByText(`Layar 1 dari ${pages}`).waitFor();
+    await p.context().close();
+  }
+});
+
 test("the dashboard shows the report's numbers, its charts and working downloads", async () => {
   const viewer = lastLine(cli("keys", "create", "--role", "viewer", "--unit", "mpp-test", "--name", "kepala MPP"));
   const r = await report("dukcapil");

@@ -46,7 +46,7 @@ fn kiosk_and_phone_pages_work_in_headless_chromium() {
     println!("{text}");
     assert!(output.status.success(), "browser tests failed:\n{text}");
     assert!(
-        text.contains("pass 23") && text.contains("fail 0"),
-        "all twenty-three browser tests ran:\n{text}"
+        text.contains("pass 24") && text.contains("fail 0"),
+        "all twenty-four browser tests ran:\n{text}"
     );
 }
