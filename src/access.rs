@@ -176,6 +176,14 @@ pub fn sees(caller: &Principal, units: &UnitIndex, unit: &str) -> bool {
                 .unwrap_or(false))
 }
 
+/// Whether `caller` may see and revoke a key of `role` for `units`: an admin any key; anyone
+/// else a key that is not an admin's whose every unit is theirs (revoking also needs
+/// [`Action::Manage`]).
+pub fn holds_key(caller: &Principal, index: &UnitIndex, role: &str, units: &[String]) -> bool {
+    caller.role == Role::Admin
+        || (role != "admin" && !units.is_empty() && units.iter().all(|u| sees(caller, index, u)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +268,7 @@ mod tests {
             website: None,
             head_rank: None,
             head_title: None,
+            service_hours: None,
         }
     }
 

@@ -404,6 +404,10 @@ pub struct UnitUpdate {
     /// The head's title as they sign, such as "Plt. Kepala Dinas ..." ("" clears it).
     #[arg(long)]
     head_title: Option<String>,
+    /// Service hours as JSON, such as '{"mon":"08:00-16:00","sat":"08:00-12:00"}' (days left
+    /// out are closed; '{}' clears them: the unit above's, else Monday to Saturday 07-17).
+    #[arg(long)]
+    service_hours: Option<String>,
 }
 
 /// `kepuasan units ...`
@@ -1183,7 +1187,15 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
                 website,
                 head_rank,
                 head_title,
+                service_hours,
             } = *update;
+            let service_hours = match service_hours {
+                Some(text) => Some(
+                    serde_json::from_str(&text)
+                        .map_err(|e| CliError(format!("--service-hours: {e}")))?,
+                ),
+                None => None,
+            };
             let body = crate::domain::units::UpdateUnitRequest {
                 address,
                 city,
@@ -1195,6 +1207,7 @@ fn units(command: UnitsCommand) -> Result<String, CliError> {
                 website,
                 head_rank,
                 head_title,
+                service_hours,
                 name,
                 timezone,
                 parent: if no_parent {

@@ -114,6 +114,14 @@ const CATALOGUE: &[(&str, &str)] = &[
         "harus alamat laman seperti disdukcapil.bandung.go.id",
     ),
     ("unknown unit `{}`", "unit `{0}` tidak dikenal"),
+    (
+        "must be opening and closing times such as 08:00-16:00, the opening before the closing",
+        "harus jam buka dan jam tutup seperti 08:00-16:00, jam buka sebelum jam tutup",
+    ),
+    (
+        "must be a day: mon, tue, wed, thu, fri, sat or sun",
+        "harus hari: mon, tue, wed, thu, fri, sat atau sun",
+    ),
     ("unit `{}` already exists", "unit `{0}` sudah ada"),
     (
         "service `{}` of unit {} already exists",
@@ -169,6 +177,10 @@ const CATALOGUE: &[(&str, &str)] = &[
         "masuk dua langkah dinyalakan oleh orangnya sendiri, di /admin",
     ),
     ("unknown user `{}`", "pengguna `{0}` tidak dikenal"),
+    (
+        "a person cannot disable themselves; another administrator or manager does",
+        "seseorang tidak dapat menonaktifkan dirinya sendiri; administrator atau pengelola lain yang melakukannya",
+    ),
     (
         "two-step sign-in is already on; an administrator can reset it",
         "masuk dua langkah sudah aktif; administrator dapat mengatur ulang",
@@ -486,6 +498,7 @@ mod tests {
             indonesian("`31/02/2025` is not a date such as 2025-07-14 or 14/07/2025").as_deref(),
             Some("`31/02/2025` bukan tanggal seperti 2025-07-14 atau 14/07/2025")
         );
+        assert!(indonesian(crate::domain::hours::PROBLEM).is_some());
         assert_eq!(
             say("must not be empty", Lang::En),
             "must not be empty",

@@ -189,14 +189,10 @@ pub async fn create_key(
     Ok(HttpResponse::Created().json(view))
 }
 
-/// Whether `caller` may see and revoke `key`: an admin any key; a manager a key that is not an
-/// admin's whose every unit is theirs.
+/// Whether `caller` may see and revoke `key` ([`access::holds_key`]).
 fn holds(caller: &Principal, index: &access::UnitIndex, key: &queries::ApiKey) -> bool {
-    if caller.role == Role::Admin {
-        return true;
-    }
     let units: Vec<String> = serde_json::from_str(&key.units).unwrap_or_default();
-    key.role != "admin" && !units.is_empty() && units.iter().all(|u| access::sees(caller, index, u))
+    access::holds_key(caller, index, &key.role, &units)
 }
 
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys", security(("bearer" = [])),

@@ -56,7 +56,17 @@ pub async fn list(
         .db
         .read(move |conn| {
             let unit = access::unit(conn, &caller, Action::ReadUnit, &given)?;
-            kiosks::list(conn, &unit, now)
+            let mut tablets = kiosks::list(conn, &unit, now)?;
+            // Offered "retire" only where the caller may revoke the tablet's key.
+            let manages = access::role(&caller, Action::Manage).is_ok();
+            let all = crate::db::queries::list_units(conn)?;
+            let index = access::UnitIndex::of(&all);
+            for t in &mut tablets {
+                t.retirable = manages
+                    && t.state != kiosks::KioskState::Retired
+                    && access::holds_key(&caller, &index, "kiosk", &t.key_units);
+            }
+            Ok(tablets)
         })
         .await?;
     Ok(HttpResponse::Ok().json(tablets))

@@ -56,6 +56,19 @@ pub struct Unit {
     /// The head's title as they sign ("Plt. Kepala Dinas ..."); "Kepala" and the unit's name
     /// when empty.
     pub head_title: Option<String>,
+    /// Its service hours (`{"mon": "08:00-16:00", ...}`; days left out are closed); none for
+    /// those of the unit above, else Monday to Saturday 07:00-17:00.
+    #[serde(serialize_with = "hours_as_object")]
+    #[schema(value_type = Option<Object>)]
+    pub service_hours: Option<String>,
+}
+
+/// Service hours kept as JSON text, given as the object they are.
+fn hours_as_object<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    crate::domain::hours::ServiceHours::from_stored(text.as_deref())
+        .map(|h| h.to_map())
+        .serialize(s)
 }
 
 /// A service (jenis layanan) of a unit.
@@ -226,6 +239,7 @@ pub fn update_unit(conn: &mut DbConn, unit: &Unit) -> Result<(), AppError> {
             units::website.eq(&unit.website),
             units::head_rank.eq(&unit.head_rank),
             units::head_title.eq(&unit.head_title),
+            units::service_hours.eq(&unit.service_hours),
         ))
         .execute(conn)?;
     Ok(())

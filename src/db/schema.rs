@@ -21,6 +21,7 @@ diesel::table! {
         website -> Nullable<Text>,
         head_rank -> Nullable<Text>,
         head_title -> Nullable<Text>,
+        service_hours -> Nullable<Text>,
     }
 }
 

@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Datelike, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Weekday};
+use chrono::{NaiveDateTime, TimeDelta, TimeZone};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
+use super::hours::ServiceHours;
 use super::rules;
 use crate::auth::{Principal, Role};
 use crate::db::{DbConn, queries};
@@ -15,11 +16,6 @@ use crate::error::AppError;
 
 /// Silence after which a tablet in service hours is late.
 pub const LATE_AFTER_MINUTES: i64 = 5;
-
-/// Service hours, in the unit's own time zone: Monday to Saturday, 07:00 to 17:00 (public
-/// service malls open on Saturdays; a tablet silent on Sunday or at night is simply off).
-const OPENS: (u32, u32) = (7, 0);
-const CLOSES: (u32, u32) = (17, 0);
 
 /// A tablet's heartbeat, sent at most once a minute and with every batch of surveys it sends.
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, Validate)]
@@ -101,24 +97,52 @@ pub struct KioskView {
     pub page_version: String,
     /// Surveys waiting on it.
     pub waiting: i64,
-    /// Its last heartbeat (UTC).
+    /// Its last heartbeat, in UTC with its zone (`2026-12-05T02:00:00Z`).
+    #[serde(serialize_with = "utc")]
+    #[schema(value_type = String)]
     pub last_seen_at: NaiveDateTime,
-    /// Its first heartbeat (UTC).
+    /// Its first heartbeat, in UTC with its zone.
+    #[serde(serialize_with = "utc")]
+    #[schema(value_type = String)]
     pub first_seen_at: NaiveDateTime,
-    /// Its last successful send (UTC), by its own report.
+    /// Its last successful send, by its own report, in UTC with its zone.
+    #[serde(serialize_with = "utc_or_none")]
+    #[schema(value_type = Option<String>)]
     pub last_sent_at: Option<NaiveDateTime>,
     /// Its clock minus the server's, in milliseconds.
     pub clock_offset_ms: Option<i64>,
     /// Its last error.
     pub last_error: Option<String>,
+    /// Whether the one asking may retire it (an admin, or a manager of every unit of its key).
+    pub retirable: bool,
+    /// The units of its key.
+    #[serde(skip)]
+    pub key_units: Vec<String>,
 }
 
-/// The state of a tablet last heard from at `last_seen` (UTC), now (UTC), in `tz`.
+/// A time kept in UTC as RFC 3339 with its zone, `Z`: a reader in another zone reads it right.
+fn utc<S: serde::Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(
+        &at.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+fn utc_or_none<S: serde::Serializer>(at: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => utc(at, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// The state of a tablet last heard from at `last_seen` (UTC), now (UTC), where it stands: in
+/// `tz`, open in `hours`.
 pub fn state_of(
     last_seen: NaiveDateTime,
     retired: bool,
     now: NaiveDateTime,
     tz: chrono_tz::Tz,
+    hours: &ServiceHours,
 ) -> KioskState {
     if retired {
         return KioskState::Retired;
@@ -126,11 +150,7 @@ pub fn state_of(
     if now - last_seen < TimeDelta::minutes(LATE_AFTER_MINUTES) {
         return KioskState::Online;
     }
-    let local = tz.from_utc_datetime(&now);
-    let time = local.time();
-    let open = NaiveTime::from_hms_opt(OPENS.0, OPENS.1, 0).expect("a time");
-    let close = NaiveTime::from_hms_opt(CLOSES.0, CLOSES.1, 0).expect("a time");
-    if local.weekday() != Weekday::Sun && time >= open && time < close {
+    if hours.open_at(tz.from_utc_datetime(&now).naive_local()) {
         KioskState::Late
     } else {
         KioskState::Offline
@@ -180,6 +200,32 @@ fn serving(all: &[queries::Unit], unit: &str) -> HashSet<String> {
     codes
 }
 
+/// Where a kiosk key's tablets stand: the time zone of its first unit, and that unit's service
+/// hours, or the nearest unit above's, or the default ones.
+fn place_of(
+    by_code: &HashMap<&str, &queries::Unit>,
+    key: &queries::ApiKey,
+) -> (chrono_tz::Tz, ServiceHours) {
+    let first = key_units(key)
+        .first()
+        .and_then(|c| by_code.get(c.as_str()).copied());
+    let mut at = first;
+    let mut hours = None;
+    // A tree is a few levels deep; the bound only guards against a loop.
+    for _ in 0..32 {
+        let Some(unit) = at else { break };
+        hours = ServiceHours::from_stored(unit.service_hours.as_deref());
+        if hours.is_some() {
+            break;
+        }
+        at = unit
+            .parent_code
+            .as_deref()
+            .and_then(|p| by_code.get(p).copied());
+    }
+    (timezone_of(first), hours.unwrap_or_default())
+}
+
 /// A unit's time zone; WIB for a unit not found.
 fn timezone_of(unit: Option<&queries::Unit>) -> chrono_tz::Tz {
     unit.and_then(|u| crate::period::parse_timezone(&u.timezone))
@@ -195,14 +241,20 @@ fn key_units(key: &queries::ApiKey) -> Vec<String> {
 /// retired), then by key and device.
 pub fn list(conn: &mut DbConn, unit: &str, now: NaiveDateTime) -> Result<Vec<KioskView>, AppError> {
     let all = queries::list_units(conn)?;
-    let tz = timezone_of(all.iter().find(|u| u.code == unit));
+    let by_code: HashMap<&str, &queries::Unit> = all.iter().map(|u| (u.code.as_str(), u)).collect();
     let serving = serving(&all, unit);
     let mut views: Vec<KioskView> = queries::kiosk_devices(conn)?
         .into_iter()
         .filter(|(_, key)| key.role == Role::Kiosk.as_str())
         .filter(|(_, key)| key_units(key).iter().any(|k| serving.contains(k)))
-        .map(|(d, key)| KioskView {
-            state: state_of(d.last_seen_at, key.revoked_at.is_some(), now, tz),
+        .map(|(d, key)| {
+            let (tz, hours) = place_of(&by_code, &key);
+            (d, key, tz, hours)
+        })
+        .map(|(d, key, tz, hours)| KioskView {
+            state: state_of(d.last_seen_at, key.revoked_at.is_some(), now, tz, &hours),
+            retirable: false,
+            key_units: key_units(&key),
             key_id: d.key_id,
             key_name: key.name,
             device_id: d.device_id,
@@ -240,13 +292,15 @@ pub fn count_by_state(
     let by_code: HashMap<&str, &queries::Unit> = all.iter().map(|u| (u.code.as_str(), u)).collect();
     let mut counts: BTreeMap<KioskState, i64> = KioskState::ALL.iter().map(|s| (*s, 0)).collect();
     for (d, key) in queries::kiosk_devices(conn)? {
-        let tz = timezone_of(
-            key_units(&key)
-                .first()
-                .and_then(|c| by_code.get(c.as_str()).copied()),
-        );
+        let (tz, hours) = place_of(&by_code, &key);
         *counts
-            .entry(state_of(d.last_seen_at, key.revoked_at.is_some(), now, tz))
+            .entry(state_of(
+                d.last_seen_at,
+                key.revoked_at.is_some(),
+                now,
+                tz,
+                &hours,
+            ))
             .or_default() += 1;
     }
     Ok(counts)
@@ -265,7 +319,8 @@ mod tests {
         let wib = chrono_tz::Asia::Jakarta;
         // Tuesday 2026-12-01, 09:00 WIB = 02:00 UTC.
         let seen = at("2026-12-01 02:00:00");
-        let state = |now: &str, retired| state_of(seen, retired, at(now), wib);
+        let hours = ServiceHours::default();
+        let state = |now: &str, retired| state_of(seen, retired, at(now), wib, &hours);
         assert_eq!(state("2026-12-01 02:04:59", false), KioskState::Online);
         assert_eq!(state("2026-12-01 02:05:00", false), KioskState::Late);
         // 16:59 WIB still open; 17:00 WIB closed.
@@ -286,12 +341,23 @@ mod tests {
         // 08:00 UTC is 15:00 WIB (open) and 17:00 WIT (closed) on a Tuesday.
         let seen = at("2026-12-01 07:00:00");
         let now = at("2026-12-01 08:00:00");
+        let hours = ServiceHours::default();
         assert_eq!(
-            state_of(seen, false, now, chrono_tz::Asia::Jakarta),
+            state_of(seen, false, now, chrono_tz::Asia::Jakarta, &hours),
             KioskState::Late
         );
         assert_eq!(
-            state_of(seen, false, now, chrono_tz::Asia::Jayapura),
+            state_of(seen, false, now, chrono_tz::Asia::Jayapura, &hours),
+            KioskState::Offline
+        );
+        // A unit open Monday to Thursday until 14:00: 15:00 WIB on a Tuesday is closed.
+        let short: std::collections::BTreeMap<String, String> = ["mon", "tue", "wed", "thu"]
+            .into_iter()
+            .map(|d| (d.to_owned(), "08:00-14:00".to_owned()))
+            .collect();
+        let short = ServiceHours::parse(&short).unwrap();
+        assert_eq!(
+            state_of(seen, false, now, chrono_tz::Asia::Jakarta, &short),
             KioskState::Offline
         );
     }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod destinations;
+pub mod hours;
 pub mod keys;
 pub mod kiosks;
 pub mod logos;

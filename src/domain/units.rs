@@ -78,6 +78,7 @@ pub fn create_unit(
         website: None,
         head_rank: None,
         head_title: None,
+        service_hours: None,
     };
     queries::insert_unit(conn, &unit)?;
     Ok(unit)
@@ -137,6 +138,11 @@ pub struct UpdateUnitRequest {
     /// Sipil"; "Kepala" and the unit's name when empty. An empty text clears it.
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub head_title: Option<String>,
+    /// Service hours by day, such as `{"mon": "08:00-16:00", ..., "sat": "08:00-12:00"}`; days
+    /// left out are closed; `{}` clears them (the unit above's hours, else Monday to Saturday
+    /// 07:00-17:00). A kiosk tablet silent in them is late.
+    #[schema(value_type = Option<Object>)]
+    pub service_hours: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl UpdateUnitRequest {
@@ -229,6 +235,13 @@ pub fn update_unit(
     body: UpdateUnitRequest,
 ) -> Result<Unit, AppError> {
     body.validate()?;
+    let hours = match &body.service_hours {
+        None => None,
+        Some(given) if given.is_empty() => Some(None),
+        Some(given) => Some(Some(
+            super::hours::ServiceHours::parse(given).map_err(AppError::invalid)?,
+        )),
+    };
     write_tx(conn, |conn| {
         if body.parent.is_some() {
             queries::lock_tree(conn)?;
@@ -300,6 +313,10 @@ pub fn update_unit(
                 .filter(|l| !l.is_empty())
                 .collect();
             unit.authority = setting(lines.join("\n"));
+        }
+        if let Some(hours) = hours {
+            unit.service_hours = hours
+                .map(|h| serde_json::to_string(&h.to_map()).expect("a map of strings is JSON"));
         }
         if let Some(nip) = body.head_id {
             unit.head_id = setting(nip.replace(' ', ""));

@@ -307,6 +307,16 @@ pub fn change(
 ) -> Result<UserView, AppError> {
     change.validate()?;
     let name = username.trim().to_ascii_lowercase();
+    // A person who disabled themselves would lock themselves out, perhaps the last
+    // administrator with them: another person does it.
+    if change.disabled == Some(true)
+        && matches!(&actor.origin, crate::auth::Origin::Session { username, .. } if *username == name)
+    {
+        return Err(AppError::field(
+            "disabled",
+            "a person cannot disable themselves; another administrator or manager does",
+        ));
+    }
     if let Some(password) = &change.password {
         not_the_name(&name, password)?;
     }

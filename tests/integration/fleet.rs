@@ -67,8 +67,8 @@ async fn a_tablet_goes_late_in_service_hours_and_back_online_and_retires(app: Te
     .await;
     let tab = &list[0];
     assert_eq!(
-        tab["last_sent_at"], "2026-11-30T23:55:00",
-        "its own report, in UTC"
+        tab["last_sent_at"], "2026-11-30T23:55:00Z",
+        "its own report, in UTC, saying so"
     );
     assert_eq!(tab["clock_offset_ms"], 1200);
     assert_eq!(tab["page_version"], "survey-3f2a9c1b7d0e");
@@ -121,8 +121,8 @@ async fn a_tablet_goes_late_in_service_hours_and_back_online_and_retires(app: Te
         (
             &json!("online"),
             &json!(0),
-            &json!("2026-12-01T00:00:00"),
-            &json!("2026-12-01T00:06:00")
+            &json!("2026-12-01T00:00:00Z"),
+            &json!("2026-12-01T00:06:00Z")
         )
     );
 
@@ -222,4 +222,127 @@ async fn a_tablet_goes_late_in_service_hours_and_back_online_and_retires(app: Te
     }
 }
 
-both_backends!(a_tablet_goes_late_in_service_hours_and_back_online_and_retires,);
+/// Issue 29: a unit's own service hours decide when a silent tablet is late (an MPP's, for the
+/// Dinas in it without hours of their own); "retire" is offered only where the caller may.
+async fn service_hours_are_each_units_and_only_who_may_retire_is_offered_it(app: TestApp) {
+    let svc = app.service().await;
+    let w = world(&app, &svc).await;
+    let patch = |unit: &str, body: Value| {
+        with_key(
+            crate::common::method("patch")
+                .uri(&format!("/api/v1/units/{unit}"))
+                .set_json(body),
+            Some(&w.admin),
+        )
+    };
+    // Refused hours name their day.
+    let (status, body) = send(
+        &svc,
+        patch(
+            "mpp-jpr",
+            json!({"service_hours": {"mon": "17:00-08:00", "noon": "08:00-12:00"}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["service_hours.mon"].is_string(), "{body}");
+    assert!(body["fields"]["service_hours.noon"].is_string(), "{body}");
+    // The MPP opens Monday to Friday, 08:00 to 12:00 WIT; unit B also on Saturday morning.
+    let weekdays: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri"]
+        .into_iter()
+        .map(|d| (d.to_owned(), json!("08:00-12:00")))
+        .collect();
+    let (status, body) = send(&svc, patch("mpp-jpr", json!({"service_hours": weekdays}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["service_hours"]["fri"], "08:00-12:00");
+    assert!(body["service_hours"]["sat"].is_null(), "{body}");
+    let (status, _) = send(
+        &svc,
+        patch("unit-b", json!({"service_hours": {"sat": "08:00-12:00"}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let kiosk_b = app.key(Role::Kiosk, &["unit-b"]);
+    let post_beat = |key: &str, body: Value| post("/api/v1/kiosks/heartbeat", Some(key), &body);
+    // Tuesday 2026-12-01 00:00 UTC is 09:00 WIT.
+    app.clock.set(at("2026-12-01 00:00:00"));
+    assert_eq!(
+        send(&svc, post_beat(&w.kiosk_mpp, beat("tab-1", 0)))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        send(&svc, post_beat(&kiosk_b, beat("tab-b", 0))).await.0,
+        204
+    );
+    app.clock.set(at("2026-12-01 00:30:00"));
+    assert_eq!(
+        tablets(&svc, "mpp-jpr", &w.admin).await,
+        [row("tab-1", "late", 0), row("tab-b", "offline", 0)],
+        "09:30 on a Tuesday: the MPP open, unit B (Saturdays only) closed"
+    );
+    // 12:30 WIT: the MPP has closed (under the old fixed hours it was open until 17:00).
+    app.clock.set(at("2026-12-01 03:30:00"));
+    assert_eq!(
+        tablets(&svc, "mpp-jpr", &w.admin).await,
+        [row("tab-1", "offline", 0), row("tab-b", "offline", 0)]
+    );
+    // Saturday 10:00 WIT: unit B is open, the MPP closed.
+    app.clock.set(at("2026-12-05 01:00:00"));
+    assert_eq!(
+        tablets(&svc, "mpp-jpr", &w.admin).await,
+        [row("tab-b", "late", 0), row("tab-1", "offline", 0)]
+    );
+    // Who is offered "retire": an admin, for every tablet; a viewer never; a manager of unit B
+    // for unit B's tablet, not the MPP's.
+    let manager_b = app.key(Role::Manager, &["unit-b"]);
+    let retirable = |list: &Value| -> Vec<(String, bool)> {
+        let mut all: Vec<(String, bool)> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["device_id"].as_str().unwrap().to_owned(),
+                    t["retirable"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    let (_, list) = send(&svc, get("/api/v1/kiosks?unit=unit-b", Some(&w.admin))).await;
+    assert_eq!(
+        retirable(&list),
+        [("tab-1".to_owned(), true), ("tab-b".to_owned(), true)]
+    );
+    let (_, list) = send(&svc, get("/api/v1/kiosks?unit=unit-b", Some(&manager_b))).await;
+    assert_eq!(
+        retirable(&list),
+        [("tab-1".to_owned(), false), ("tab-b".to_owned(), true)]
+    );
+    let viewer_b = app.key(Role::Viewer, &["unit-b"]);
+    let (_, list) = send(&svc, get("/api/v1/kiosks?unit=unit-b", Some(&viewer_b))).await;
+    assert_eq!(
+        retirable(&list),
+        [("tab-1".to_owned(), false), ("tab-b".to_owned(), false)]
+    );
+    // What it offers holds: the manager cannot retire the MPP's tablet.
+    let tab_1 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["device_id"] == "tab-1")
+        .unwrap();
+    let revoke = crate::common::method("delete").uri(&format!(
+        "/api/v1/keys/{}",
+        tab_1["key_id"].as_str().unwrap()
+    ));
+    assert_eq!(send(&svc, with_key(revoke, Some(&manager_b))).await.0, 403);
+}
+
+both_backends!(
+    a_tablet_goes_late_in_service_hours_and_back_online_and_retires,
+    service_hours_are_each_units_and_only_who_may_retire_is_offered_it,
+);

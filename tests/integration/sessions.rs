@@ -324,10 +324,25 @@ async fn a_cookie_change_needs_its_csrf_token_and_signing_out_ends_the_session(a
 async fn a_disabled_person_is_refused_at_once_and_sessions_expire(app: TestApp) {
     let svc = app.service().await;
     add_person(&svc, &app.admin, "fajar", "admin", &[]).await;
-    let (_, _, set_cookie, _) = sign_in(&svc, "fajar", PASSWORD, "10.6.0.1:1").await;
+    let (_, signed_in, set_cookie, _) = sign_in(&svc, "fajar", PASSWORD, "10.6.0.1:1").await;
     let cookie = cookie_pair(&set_cookie);
     let units = || with_cookie(TestRequest::get().uri("/api/v1/units"), &cookie, None);
     assert_eq!(send(&svc, units()).await.0, 200);
+    // No one disables themselves (and perhaps the last administrator with them).
+    let (status, body) = send(
+        &svc,
+        with_cookie(
+            TestRequest::patch()
+                .uri("/api/v1/users/fajar")
+                .set_json(json!({"disabled": true})),
+            &cookie,
+            signed_in["csrf_token"].as_str(),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"]["disabled"].is_string(), "{body}");
+    assert_eq!(send(&svc, units()).await.0, 200, "still signed in");
     let (status, _) = send(
         &svc,
         with_key(

@@ -67,6 +67,8 @@
       authority: "Instansi di atas nama unit pada kop", authorityHint: "Misalnya PEMERINTAH KOTA BANDUNG; satu baris per baris, paling banyak 3. Kosongkan untuk memakai milik unit induk (bukan nama MPP).",
       phone: "Telepon", unitEmail: "Pos-el (e-mail)", website: "Laman (situs web)",
       headRank: "Pangkat/golongan kepala unit", headRankHint: "Misalnya Pembina Tingkat I (IV/b).",
+      hours: "Jam layanan", hoursHint: "Tablet kiosk yang diam pada jam layanan ditandai terlambat. Bila tidak ada hari yang dicentang, unit mengikuti jam layanan unit induknya, atau Senin–Sabtu 07.00–17.00.",
+      days: ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"], open: "Buka", opens: "Jam buka", closes: "Jam tutup",
       headTitle: "Jabatan penanda tangan", headTitleHint: "Misalnya Plt. Kepala Dinas Kependudukan dan Pencatatan Sipil. Kosong: Kepala dan nama unit.",
       logo: "Logo", logoHint: "PNG atau SVG, paling besar 512 KiB.", uploadLogo: "Unggah logo", noLogo: "Belum ada logo.",
       lobby: "Layar lobi (TV di ruang tunggu, memperbarui sendiri):",
@@ -164,6 +166,8 @@
       authority: "Authority above the unit's name in the letterhead", authorityHint: "Such as PEMERINTAH KOTA BANDUNG; one line per line, at most 3. Leave empty to use the unit above's (never the MPP's name).",
       phone: "Telephone", unitEmail: "E-mail", website: "Website",
       headRank: "Unit head's rank (pangkat/golongan)", headRankHint: "Such as Pembina Tingkat I (IV/b).",
+      hours: "Service hours", hoursHint: "A kiosk tablet silent during service hours is marked late. With no day ticked, the unit keeps the hours of the unit above it, or Monday–Saturday 07:00–17:00.",
+      days: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], open: "Open", opens: "Opens", closes: "Closes",
       headTitle: "Signer's title", headTitleHint: "Such as Plt. Kepala Dinas Kependudukan dan Pencatatan Sipil. Empty: Kepala and the unit's name.",
       logo: "Logo", logoHint: "PNG or SVG, at most 512 KiB.", uploadLogo: "Upload logo", noLogo: "No logo yet.",
       lobby: "Lobby display (a TV in the waiting hall, updating itself):",
@@ -221,7 +225,7 @@
   const admin = () => state.me && state.me.role === "admin";
   const zone = zoneLabel;
   const unitName = (code) => { const u = state.units.find((x) => x.code === code); return u ? u.name : code; };
-  const when = (iso) => (iso ? new Date(iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", { dateStyle: "short", timeStyle: "short" }) : "-");
+  const when = (iso) => (iso ? new Date(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB", { dateStyle: "short", timeStyle: "short" }) : "-");
   const held = () => Boolean(state.me && state.me.totp_setup_required);
   // A report reader manages nothing: their page is their account, pointing to the dashboard.
   const reader = () => Boolean(state.me && state.me.role === "viewer");
@@ -374,7 +378,7 @@
       <p>${t("enrolSteps")}</p><p class="url">${esc(e.enrol_url)}</p><p class="no-print"><button type="button" id="print">${t("print")}</button></p></section>` : "";
     const L_ = L();
     const rows = state.tablets.map((k) => [esc(k.device_id), esc(k.key_name), `<span class="kiosk-${esc(k.state)}">${esc(L_.kioskStates[k.state] || k.state)}</span>`,
-      String(k.waiting), esc(when(k.last_seen_at)), k.state === "retired" ? "" : `<button type="button" class="danger" data-retire="${esc(k.key_id)}" data-name="${esc(k.key_name)}">${t("retire")}</button>`]);
+      String(k.waiting), esc(when(k.last_seen_at)), !k.retirable ? "" : `<button type="button" class="danger" data-retire="${esc(k.key_id)}" data-name="${esc(k.key_name)}">${t("retire")}</button>`]);
     return `<h2>${t("nav").kiosks}</h2><form id="enrol" class="panel no-print">${unitPicker()}
       ${field("kiosk-name", t("kioskName"), text("kiosk-name", "", 'required maxlength="200" aria-describedby="kiosk-name-hint"'), t("kioskNameHint"))}
       <div><button type="submit">${t("makeEnrolment")}</button></div></form>${card}
@@ -456,7 +460,8 @@
   function peopleView() {
     const rows = state.people.map((p) => [esc(p.username), esc(L().roles[p.role] || p.role), esc(p.units.map(unitName).join(", ") || "-"),
       p.disabled_at ? t("disabled") : t("enabled"), p.totp ? t("enabled") : "-",
-      `<button type="button" class="secondary" data-person="${esc(p.username)}">${t("edit")}</button> <button type="button" class="${p.disabled_at ? "secondary" : "danger"}" data-person-disable="${esc(p.username)}" data-on="${p.disabled_at ? "false" : "true"}">${p.disabled_at ? t("enable") : t("disable")}</button>`]);
+      // No one is offered to disable themselves (the server refuses it too).
+      `<button type="button" class="secondary" data-person="${esc(p.username)}">${t("edit")}</button>${state.me && p.username === state.me.username ? "" : ` <button type="button" class="${p.disabled_at ? "secondary" : "danger"}" data-person-disable="${esc(p.username)}" data-on="${p.disabled_at ? "false" : "true"}">${p.disabled_at ? t("enable") : t("disable")}</button>`}`]);
     const p = state.person && state.people.find((x) => x.username === state.person);
     const edit = p ? `<form id="person-edit" class="panel" data-username="${esc(p.username)}"><h3>${t("changeAccess")}: ${esc(p.username)}</h3>
       ${field("person-role", t("role"), `<select id="person-role">${roleOptions(p.role)}</select>`)}${unitChecks("edit", p.units)}
@@ -490,11 +495,28 @@
       ${field("set-nip", t("headId"), text("set-nip", u.head_id, 'inputmode="numeric" maxlength="24" aria-describedby="set-nip-hint"'), t("headIdHint"))}
       ${field("set-rank", t("headRank"), text("set-rank", u.head_rank, 'maxlength="100" aria-describedby="set-rank-hint"'), t("headRankHint"))}
       ${field("set-title", t("headTitle"), text("set-title", u.head_title, 'maxlength="200" aria-describedby="set-title-hint"'), t("headTitleHint"))}
+      ${hoursView(u)}
       <div><button type="submit">${t("save")}</button></div></form>
       <form id="logo" class="panel"><h3>${t("logo")}</h3><img id="logo-preview" src="${logo}" alt="${esc(`${t("logo")} ${u.name}`)}" hidden>
       ${field("logo-file", t("logo"), '<input id="logo-file" type="file" accept="image/png,image/svg+xml,.png,.svg" required aria-describedby="logo-file-hint">', t("logoHint"))}
       <div><button type="submit">${t("uploadLogo")}</button></div></form>${embedView(u)}`;
   }
+
+  // A unit's service hours, a day a row: ticked, with its opening and closing times.
+  const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  function hoursView(u) {
+    const kept = u.service_hours || {};
+    const rows = DAYS.map((d, i) => {
+      const [opens, closes] = (kept[d] || "08:00-16:00").split("-");
+      const name = L().days[i];
+      return `<div class="day"><div class="check"><input type="checkbox" id="day-${d}" data-day="${d}"${kept[d] ? " checked" : ""}><label for="day-${d}">${esc(name)}</label></div>
+        <label class="sr" for="opens-${d}">${esc(`${t("opens")} ${name}`)}</label><input id="opens-${d}" type="time" value="${esc(opens)}">
+        <label class="sr" for="closes-${d}">${esc(`${t("closes")} ${name}`)}</label><input id="closes-${d}" type="time" value="${esc(closes)}"></div>`;
+    }).join("");
+    return `<fieldset class="hours" aria-describedby="hours-hint"><legend>${t("hours")}</legend><p class="hint" id="hours-hint">${esc(t("hoursHint"))}</p>${rows}</fieldset>`;
+  }
+  const chosenHours = () => Object.fromEntries(DAYS.filter((d) => document.getElementById(`day-${d}`).checked)
+    .map((d) => [d, `${value(`opens-${d}`)}-${value(`closes-${d}`)}`]));
 
   // The snippet that puts a unit's published results on its own website.
   function embedView(u) {
@@ -750,7 +772,7 @@
     "#person-cancel": ["click", () => { state.person = null; render(); }],
     "#settings": ["submit", () => act(post(unitPath(state.unit), { name: value("set-name"), address: value("set-address"), city: value("set-city"),
       head_name: value("set-head"), head_id: value("set-nip"), authority: value("set-authority"), phone: value("set-phone"), email: value("set-email"),
-      website: value("set-website"), head_rank: value("set-rank"), head_title: value("set-title") }, "PATCH"), loadUnits)],
+      website: value("set-website"), head_rank: value("set-rank"), head_title: value("set-title"), service_hours: chosenHours() }, "PATCH"), loadUnits)],
     "#logo": ["submit", async () => {
       const file = document.getElementById("logo-file").files[0]; if (!file) return;
       const type = file.type || (/\.svg$/i.test(file.name) ? "image/svg+xml" : "image/png");

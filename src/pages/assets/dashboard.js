@@ -243,7 +243,7 @@
     state.kiosks = res.ok ? await res.json() : [];
   }
   // A moment in the unit's own time zone, as its staff read the clock.
-  const when = (iso) => new Date(iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB",
+  const when = (iso) => new Date(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : iso + "Z").toLocaleString(state.lang === "id" ? "id-ID" : "en-GB",
     { dateStyle: "short", timeStyle: "short", timeZone: (state.report && state.report.timezone) || undefined });
   function kiosksView() {
     if (!state.kiosks || !state.kiosks.length) return "";
@@ -253,7 +253,7 @@
       `${esc(k.device_id)}<br><span class="hint">${esc(k.page_version)}</span>`, esc(k.key_name),
       `<span class="kiosk-${esc(k.state)}">${esc(L.kioskStates[k.state] || k.state)}</span>`, count(k.waiting), esc(when(k.last_seen_at)),
       esc(k.last_error || "-"),
-      ...(admin ? [k.state === "retired" ? "" : `<button type="button" data-retire="${esc(k.key_id)}" data-name="${esc(k.key_name)}" aria-label="${esc(`${t("retire")}: ${k.device_id}`)}">${t("retire")}</button>`] : []),
+      ...(admin ? [!k.retirable ? "" : `<button type="button" data-retire="${esc(k.key_id)}" data-name="${esc(k.key_name)}" aria-label="${esc(`${t("retire")}: ${k.device_id}`)}">${t("retire")}</button>`] : []),
     ]);
     const head = [t("device"), t("kioskKey"), t("kioskState"), t("waiting"), t("lastSeen"), t("lastError"), ...(admin ? [""] : [])];
     return `<h3>${t("kiosks")}</h3><p><button type="button" id="kiosks-refresh">${t("refresh")}</button></p>
