@@ -386,6 +386,31 @@ const CATALOGUE: &[(&str, &str)] = &[
     ("no such endpoint: {} {}", "alamat tidak ada: {0} {1}"),
     ("not found", "tidak ditemukan"),
     ("unknown key", "kunci tidak dikenal"),
+    (
+        "unknown or revoked key",
+        "kunci tidak dikenal atau sudah dicabut",
+    ),
+    (
+        "the user name or password is wrong",
+        "nama pengguna atau kata sandi salah",
+    ),
+    ("not signed in", "belum masuk"),
+    (
+        "the session has ended; sign in again",
+        "sesi sudah berakhir; silakan masuk lagi",
+    ),
+    (
+        "an Authorization: Bearer key is required",
+        "diperlukan kunci Authorization: Bearer",
+    ),
+    (
+        "the Authorization header must be `Bearer KEY`",
+        "header Authorization harus berbentuk `Bearer KUNCI`",
+    ),
+    (
+        "the Authorization header is not text",
+        "header Authorization bukan teks",
+    ),
     ("this key has been revoked", "kunci ini sudah dicabut"),
     (
         "this needs an administrator, not a {} {}",

@@ -155,11 +155,13 @@ pub fn app(
         InitError = (),
     >,
 > {
+    // The first middleware wrapped is the innermost: an error is said in the asker's language
+    // before it is compressed.
     actix_web::App::new()
+        .wrap(actix_web::middleware::from_fn(localize))
         // Pages, scripts and reports go compressed (brotli or gzip) to any client that says it
         // takes them; the kiosk's and the phone's slow links are what it is for.
         .wrap(actix_web::middleware::Compress::default())
-        .wrap(actix_web::middleware::from_fn(localize))
         .wrap(actix_web::middleware::from_fn(request_id))
         .wrap(actix_web::middleware::from_fn(default_policy))
         .wrap(actix_web::middleware::from_fn(path_rule))
@@ -239,9 +241,13 @@ pub async fn localize(
     let (req, old) = res.into_parts();
     // The error stays attached, so the request log still finds a 500's cause.
     let mut answer = HttpResponse::from_error(error);
-    // Headers the handler or other middleware gave the answer (Retry-After, Set-Cookie ...).
+    // Headers the handler gave the answer (Retry-After, Set-Cookie ...), but none that
+    // describe the old body.
+    use actix_web::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
     for (name, value) in old.headers() {
-        if !answer.headers().contains_key(name) {
+        if ![CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE].contains(name)
+            && !answer.headers().contains_key(name)
+        {
             answer.headers_mut().append(name.clone(), value.clone());
         }
     }

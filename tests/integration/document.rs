@@ -803,6 +803,26 @@ async fn a_dinas_under_an_mpp_signs_its_report_as_it_comes_out(app: TestApp) {
         body["fields"]["email"],
         "harus alamat pos-el seperti dinas@bandung.go.id"
     );
+    // Said in Indonesian, then compressed: the body is what its Content-Encoding says (a
+    // browser asks for both, and a plain body marked gzip is one it cannot read).
+    let resp = actix_web::test::call_service(
+        &svc,
+        patch("dukcapil-bdg", json!({"email": "bukan alamat"}))
+            .insert_header(("Accept-Language", "id"))
+            .insert_header(("Accept-Encoding", "gzip"))
+            .to_request(),
+    )
+    .await;
+    let encoding = resp
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = actix_web::test::read_body(resp).await;
+    if encoding.as_deref() == Some("gzip") {
+        assert_eq!(&bytes[..2], [0x1f, 0x8b], "a gzip body");
+    } else {
+        assert!(bytes.starts_with(b"{"), "{encoding:?}: {bytes:?}");
+    }
     let settings = json!({
         "authority": "Pemerintah Kota Bandung",
         "address": "Jl. Caringin No. 103", "city": "Bandung",
