@@ -286,6 +286,9 @@ pub enum TokensCommand {
         #[arg(long, default_value_t = crate::pages::sheet::DEFAULT_COUNT,
               value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::pages::sheet::MAX_COUNT)))]
         count: u32,
+        /// Days the slips stay valid (1 to 365); KEPUASAN_TOKEN_DAYS (14) by default.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::pages::sheet::MAX_DAYS)))]
+        days: Option<u32>,
         /// Where to write the sheet.
         #[arg(long)]
         out: PathBuf,
@@ -1485,7 +1488,7 @@ fn import(
 fn tokens_sheet(
     unit: &str,
     service: Option<&str>,
-    count: u32,
+    (count, days): (u32, Option<u32>),
     path: &PathBuf,
     lang: Lang,
 ) -> Result<String, CliError> {
@@ -1494,7 +1497,10 @@ fn tokens_sheet(
     let html = state
         .db
         .write_blocking(|conn| {
-            let issuer = state.settings.issuer(None, now());
+            let mut issuer = state.settings.issuer(None, now());
+            if let Some(days) = days {
+                issuer.valid_days = days;
+            }
             crate::pages::sheet::issue(conn, &issuer, unit, service, count, lang)
         })
         .map_err(app)?;
@@ -1508,8 +1514,9 @@ fn tokens_command(command: TokensCommand, lang: Lang) -> Result<String, CliError
             unit,
             service,
             count,
+            days,
             out,
-        } => return tokens_sheet(&unit, service.as_deref(), count, &out, lang),
+        } => return tokens_sheet(&unit, service.as_deref(), (count, days), &out, lang),
         TokensCommand::Mint {
             unit,
             service,

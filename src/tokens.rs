@@ -1,7 +1,9 @@
 //! Receipt tokens: one receipt, one response.
 //!
 //! Two kinds. Server-issued tokens (`s1.` and 22 random characters) are minted by
-//! `POST /api/v1/units/{unit}/receipt-tokens` and stored as hashes. Offline tokens (`k1.`) are
+//! `POST /api/v1/units/{unit}/receipt-tokens` and stored as hashes; a printed slip's token is a
+//! short code of 10 characters a person can type (`7KQ2-M9XD-3P`, any case, dashes or not),
+//! stored the same way. Offline tokens (`k1.`) are
 //! minted by a unit's counter system without a network round trip: the claims (unit, service,
 //! transaction number, issue date) in base64url and a truncated HMAC-SHA256 tag under the
 //! unit's signing secret. `docs/receipt-tokens.md` specifies the format with test vectors.
@@ -20,6 +22,36 @@ use crate::auth::{hex, sha256_hex};
 use crate::db::DbConn;
 use crate::db::schema::{receipt_tokens, token_spends};
 use crate::error::{AppError, Kind};
+
+/// The letters of a short code: Crockford's base32, without I, L, O and U, which are misread.
+const SHORT_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Characters in a short code: 50 random bits.
+const SHORT_LEN: usize = 10;
+
+/// A short code as typed, read the way it was printed: upper case, without dashes or spaces;
+/// `None` when it is not one.
+fn short_code(typed: &str) -> Option<String> {
+    let code: String = typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (code.len() == SHORT_LEN && code.bytes().all(|b| SHORT_ALPHABET.contains(&b))).then_some(code)
+}
+
+/// A short code as printed: `7KQ2-M9XD-3P`.
+pub fn short_code_printed(code: &str) -> String {
+    format!("{}-{}-{}", &code[..4], &code[4..8], &code[8..])
+}
+
+/// The stored hash of a server token or short code; `None` for anything else.
+fn stored_hash(token: &str) -> Option<String> {
+    if token.starts_with("s1.") && token.len() <= 64 {
+        Some(sha256_hex(token))
+    } else {
+        short_code(token).map(|code| sha256_hex(&format!("s2.{code}")))
+    }
+}
 
 /// Default number of days a token stays valid.
 pub const DEFAULT_VALID_DAYS: u32 = 14;
@@ -210,8 +242,7 @@ pub fn accept(
         }
         let key = sha256_hex(&format!("k1|{}", claims_text(&claims)));
         (claims, key, Some(expires))
-    } else if token.starts_with("s1.") && token.len() <= 64 {
-        let hash = sha256_hex(token);
+    } else if let Some(hash) = stored_hash(token) {
         let row: Option<IssuedRow> = receipt_tokens::table
             .find(&hash)
             .select((
@@ -265,9 +296,9 @@ pub fn unit_of(conn: &mut DbConn, token: &str) -> Result<Option<String>, AppErro
     if token.starts_with("k1.") {
         return Ok(parse_offline(token).map(|(_, _, claims)| claims.unit));
     }
-    if token.starts_with("s1.") && token.len() <= 64 {
+    if let Some(hash) = stored_hash(token) {
         return Ok(receipt_tokens::table
-            .find(sha256_hex(token))
+            .find(hash)
             .select(receipt_tokens::unit_code)
             .first(conn)
             .optional()?);
@@ -411,11 +442,48 @@ pub fn issue(
 ) -> Result<IssuedToken, AppError> {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    let token = format!("s1.{}", URL_SAFE_NO_PAD.encode(bytes));
+    store(
+        conn,
+        issuer,
+        unit,
+        service,
+        transaction,
+        format!("s1.{}", URL_SAFE_NO_PAD.encode(bytes)),
+        None,
+    )
+}
+
+/// Issues and stores a token a person can type: a short code, printed on a slip beside its QR
+/// code ([`short_code_printed`]), valid `days` days.
+pub fn issue_short(
+    conn: &mut DbConn,
+    issuer: &Issuer<'_>,
+    unit: &str,
+    service: Option<&str>,
+) -> Result<IssuedToken, AppError> {
+    let code: String = (0..SHORT_LEN)
+        .map(|_| {
+            let i = rand::Rng::random_range(&mut rand::rng(), 0..SHORT_ALPHABET.len());
+            char::from(SHORT_ALPHABET[i])
+        })
+        .collect();
+    let hash = sha256_hex(&format!("s2.{code}"));
+    store(conn, issuer, unit, service, None, code, Some(hash))
+}
+
+fn store(
+    conn: &mut DbConn,
+    issuer: &Issuer<'_>,
+    unit: &str,
+    service: Option<&str>,
+    transaction: Option<&str>,
+    token: String,
+    hash: Option<String>,
+) -> Result<IssuedToken, AppError> {
     let expires_at = issuer.now + chrono::Duration::days(i64::from(issuer.valid_days));
     diesel::insert_into(receipt_tokens::table)
         .values((
-            receipt_tokens::token_hash.eq(sha256_hex(&token)),
+            receipt_tokens::token_hash.eq(hash.unwrap_or_else(|| sha256_hex(&token))),
             receipt_tokens::unit_code.eq(unit),
             receipt_tokens::service_code.eq(service),
             receipt_tokens::transaction_ref.eq(transaction),

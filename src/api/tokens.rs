@@ -43,6 +43,11 @@ pub struct ReceiptSheetRequest {
     #[serde(default)]
     #[validate(custom(function = "crate::domain::rules::lang"))]
     pub lang: Option<String>,
+    /// Days the slips stay valid, 1 to 365; `KEPUASAN_TOKEN_DAYS` (14) by default. A sheet
+    /// handed out over a quarter needs about 100.
+    #[serde(default)]
+    #[validate(range(min = 1, max = sheet::MAX_DAYS, message = "must be between 1 and 365"))]
+    pub days: Option<u32>,
 }
 
 /// Issues a one-use receipt token with its survey URL and QR code.
@@ -110,6 +115,9 @@ pub async fn sheet(
         .write(move |conn| {
             let mut issuer = settings.issuer(Some(&caller.key_id), now);
             issuer.public_url = &base;
+            if let Some(days) = body.days {
+                issuer.valid_days = days;
+            }
             sheet::issue(conn, &issuer, &unit, body.service.as_deref(), count, lang)
         })
         .await?;

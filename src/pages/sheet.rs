@@ -19,6 +19,8 @@ use super::templates;
 pub const DEFAULT_COUNT: u32 = 24;
 /// Most slips one request may issue.
 pub const MAX_COUNT: u32 = 120;
+/// Most days a sheet's slips may stay valid.
+pub const MAX_DAYS: u32 = 365;
 /// Slips on one A4 page (3 columns, 4 rows).
 pub const PER_PAGE: usize = 12;
 
@@ -29,6 +31,7 @@ struct Words {
     call: &'static str,
     valid: &'static str,
     any_service: &'static str,
+    typed: &'static str,
 }
 
 fn words(lang: Lang) -> Words {
@@ -38,12 +41,14 @@ fn words(lang: Lang) -> Words {
             call: "Pindai dengan ponsel Anda dan nilai layanan kami (±1 menit).",
             valid: "Berlaku s.d.",
             any_service: "Semua layanan",
+            typed: "Tanpa kamera? Buka",
         },
         Lang::En => Words {
             title: "Public Satisfaction Survey",
             call: "Scan with your phone and rate our service (about 1 minute).",
             valid: "Valid until",
             any_service: "Any service",
+            typed: "No camera? Open",
         },
     }
 }
@@ -60,7 +65,7 @@ pub fn issue(
     let (found, service_name) = tokens::find_target(conn, unit, service)?;
     let issued = crate::db::write_tx(conn, |conn| {
         (0..count)
-            .map(|_| tokens::issue(conn, issuer, unit, service, None))
+            .map(|_| tokens::issue_short(conn, issuer, unit, service))
             .collect::<Result<Vec<_>, _>>()
     })?;
     render(&found, service_name.as_deref(), &issued, lang)
@@ -91,6 +96,8 @@ pub fn render(
             svg: t.qr_svg.find("<svg").map_or("", |i| &t.qr_svg[i..]),
             url: &t.url,
             token: &t.token,
+            typed_base: typed_base(&t.url, &t.token),
+            code: tokens::short_code_printed(&t.token),
             until: tz
                 .from_utc_datetime(&t.expires_at)
                 .format("%d-%m-%Y")
@@ -107,11 +114,24 @@ pub fn render(
     )
 }
 
-/// One slip: its QR code (an SVG the server drew), address, token and last valid day.
+/// One slip: its QR code (an SVG the server drew), address, token, the address to type
+/// without a camera (its base and the code in groups), and its last valid day.
 #[derive(Serialize)]
 struct Slip<'a> {
     svg: &'a str,
     url: &'a str,
     token: &'a str,
+    typed_base: String,
+    code: String,
     until: String,
+}
+
+/// The address a person types when their phone cannot scan, before the code: without
+/// `https://` (`skm.example.go.id/s/`); the code follows in groups (`7KQ2-M9XD-3P`).
+fn typed_base(url: &str, code: &str) -> String {
+    let bare = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    bare.strip_suffix(code).unwrap_or(bare).to_owned()
 }

@@ -317,8 +317,9 @@ async fn offline_tokens_minted_with_the_units_secret_are_accepted_once(app: Test
 }
 
 /// The tokens printed on a sheet, in order.
+/// The codes printed on a sheet's slips, as a person reads them (`7KQ2-M9XD-3P`).
 fn sheet_tokens(html: &str) -> Vec<String> {
-    html.split("<span class=\"token\">")
+    html.split("<b class=\"token\">")
         .skip(1)
         .map(|rest| rest.split('<').next().unwrap().to_owned())
         .collect()
@@ -353,6 +354,22 @@ async fn a_receipt_sheet_prints_fourteen_usable_one_use_tokens_on_two_pages(app:
         html.contains("Berlaku s.d. 29-08-2025"),
         "expiry in local time"
     );
+    // Issue 29: each slip carries an address to type without a camera: a short code of ten
+    // characters no one misreads (no I, L, O or U), in groups.
+    for code in &tokens {
+        assert_eq!(code.len(), 12, "{code}");
+        assert!(
+            code.chars()
+                .all(|c| c == '-' || "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(c)),
+            "{code}"
+        );
+    }
+    assert!(html.contains("Tanpa kamera? Buka "), "{html}");
+    // Typed as printed, the address opens the survey; typed in small letters without dashes,
+    // it is the same receipt, spent by the first response.
+    let typed = tokens[3].to_lowercase().replace('-', "");
+    let (status, page) = send(&svc, get(&format!("/s/{}", tokens[3]), None)).await;
+    assert_eq!(status, 200, "{page}");
     let (status, _) = send(
         &svc,
         post("/api/v1/responses", None, &with_token("unit-a", &tokens[3])),
@@ -361,7 +378,7 @@ async fn a_receipt_sheet_prints_fourteen_usable_one_use_tokens_on_two_pages(app:
     assert_eq!(status, 201);
     let (status, body) = send(
         &svc,
-        post("/api/v1/responses", None, &with_token("unit-a", &tokens[3])),
+        post("/api/v1/responses", None, &with_token("unit-a", &typed)),
     )
     .await;
     assert_eq!((status, body["error"].as_str()), (409, Some("token_spent")));
@@ -379,6 +396,21 @@ async fn a_receipt_sheet_prints_fourteen_usable_one_use_tokens_on_two_pages(app:
         201
     );
     assert_eq!(app.response_count(), 2);
+    // A sheet handed out over a quarter: its slips valid 100 days, from 15 August.
+    let (status, html) = send(
+        &svc,
+        post(
+            "/api/v1/units/unit-a/receipt-sheets",
+            Some(&counter),
+            &json!({"count": 1, "days": 100}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{html}");
+    assert!(
+        html.as_str().unwrap().contains("Berlaku s.d. 23-11-2025"),
+        "{html}"
+    );
 }
 
 async fn a_receipt_sheet_refuses_other_units_and_bad_counts(app: TestApp) {
@@ -403,6 +435,8 @@ async fn a_receipt_sheet_refuses_other_units_and_bad_counts(app: TestApp) {
         (json!({"count": 121}), "count"),
         (json!({"service": "nope"}), "service"),
         (json!({"lang": "fr"}), "lang"),
+        (json!({"days": 0}), "days"),
+        (json!({"days": 366}), "days"),
     ] {
         let (status, answer) = send(
             &svc,
