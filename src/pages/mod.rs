@@ -292,12 +292,16 @@ async fn open_link(
     let mut config = state
         .db
         .read(move |conn| {
+            // Why there is no survey here, when there is none: a unit that takes surveys at
+            // its kiosk and on receipts only, one that no longer takes any, or no such unit.
             match queries::find_unit(conn, &code)? {
                 Some(unit) if unit.active && unit.open_link => {
                     let services = active_services(queries::list_services(conn, &unit.code)?);
                     Ok(json!({"mode": "phone", "unit": unit.code, "unit_name": unit.name, "services": services}))
                 }
-                _ => Ok(json!({"mode": "phone", "screen": "invalid"})),
+                Some(unit) if unit.active => Ok(json!({"mode": "phone", "screen": "noLink", "unit_name": unit.name})),
+                Some(unit) => Ok(json!({"mode": "phone", "screen": "closed", "unit_name": unit.name})),
+                None => Ok(json!({"mode": "phone", "screen": "unknownLink"})),
             }
         })
         .await?;

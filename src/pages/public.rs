@@ -80,6 +80,9 @@ struct Published {
     method: String,
     /// The Ombudsman's assessment, described, and where it was published.
     ombudsman: Option<(String, String)>,
+    /// What a reader must know before trusting the number, as the dashboard says it: a sample
+    /// below the minimum for the unit's population, a grade the interval does not settle.
+    cautions: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -195,6 +198,12 @@ impl Published {
                 .ombudsman
                 .as_ref()
                 .map(|a| (a.describe(lang), a.source.clone())),
+            cautions: rep
+                .notices
+                .iter()
+                .filter(|n| matches!(n.code, "sample_below_minimum" | "grade_uncertain"))
+                .map(|n| if en { n.en.clone() } else { n.id.clone() })
+                .collect(),
         }
     }
 }

@@ -115,6 +115,22 @@ async function noScroll(p, where) {
   assert.ok(sw <= w && sh <= h, `${where}: page scrolls (${sw}x${sh} in ${w}x${h})`);
 }
 
+// At the viewport's width: the page no wider than the screen, and no button, field or link
+// past the edge of the screen or of the box that scrolls it (cut off with nothing to show it).
+async function fitsWidth(p, where) {
+  const cut = await p.evaluate(() => {
+    const wide = document.documentElement.scrollWidth > innerWidth ? [`page ${document.documentElement.scrollWidth} wide`] : [];
+    return wide.concat([...document.querySelectorAll("button, input, select, a[href], textarea")].filter((e) => e.offsetParent !== null).map((e) => {
+      const r = e.getBoundingClientRect();
+      let box = e.parentElement;
+      while (box && getComputedStyle(box).overflowX === "visible") box = box.parentElement;
+      const edge = box ? Math.min(box.getBoundingClientRect().right, innerWidth) : innerWidth;
+      return r.right > edge + 1 ? `${e.tagName} ${(e.textContent || e.id).trim().slice(0, 30)} ends at ${Math.round(r.right)} of ${Math.round(edge)}` : null;
+    }).filter(Boolean));
+  });
+  assert.deepEqual(cut, [], `cut off at ${await p.evaluate(() => innerWidth)} px on ${where}`);
+}
+
 // Every button, link and field on screen is at least 44 by 44 CSS pixels (WCAG 2.5.5).
 async function bigTargets(p, where) {
   const small = await p.evaluate(() => [...document.querySelectorAll("button, a[href], input, textarea, select")]
@@ -171,6 +187,7 @@ before(async () => {
   cli("services", "add", "--unit", "kecamatan", "akta", "--name", "Akta Kelahiran");
   cli("services", "add", "--unit", "kecamatan", "pindah", "--name", "Surat Pindah");
   cli("units", "add", "kelurahan", "--name", "Kelurahan Uji", "--timezone", "Asia/Makassar", "--open-link");
+  cli("units", "add", "desa-sinyal", "--name", "Desa Tanpa Sinyal", "--timezone", "Asia/Makassar", "--open-link");
   cli("services", "add", "--unit", "dukcapil", "ktp-el", "--name", "KTP-el");
   cli("services", "add", "--unit", "dukcapil", "kk", "--name", "Kartu Keluarga");
   // The double-tap tests: an MPP of two units with two services each, and a phone link.
@@ -787,8 +804,12 @@ test("an open-link unit takes a phone survey without a key", async () => {
   await p.getByRole("status").filter({ hasText: "Terima kasih!" }).waitFor();
   await p.locator("#queue").waitFor({ state: "hidden" });
   assert.equal((await reportWhen("puskesmas", (x) => x.respondents >= 2)).respondents, 2);
+  // A unit without an open link says where its survey is; an address of no unit says so.
   await p.goto(`${base}/u/samsat`);
-  await p.getByRole("heading", { name: "Tautan survei tidak berlaku" }).waitFor();
+  await p.getByRole("heading", { name: "Survei unit ini tidak dibuka lewat tautan" }).waitFor();
+  assert.match(await p.textContent("main"), /Samsat Kota Uji menerima survei di kiosk/);
+  await p.goto(`${base}/u/tidak-ada`);
+  await p.getByRole("heading", { name: "Tautan survei tidak dikenal" }).waitFor();
   await p.context().close();
 });
 
@@ -797,9 +818,9 @@ test("a phone survey kept offline is sent with the page closed, or at the next v
   // with the page closed, from the service worker.
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "id-ID", bypassCSP: true });
   let p = await context.newPage();
-  await p.goto(`${base}/u/kelurahan`);
+  await p.goto(`${base}/u/desa-sinyal`);
   await p.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 20000, polling: 200 });
-  const before = (await report("kelurahan")).respondents;
+  const before = (await report("desa-sinyal")).respondents;
   await stopServer();
   try {
     await answerAll(p, 4);
@@ -826,7 +847,7 @@ test("a phone survey kept offline is sent with the page closed, or at the next v
   await cdp.send("ServiceWorker.enable");
   const registrationId = await registered;
   await cdp.send("ServiceWorker.dispatchSyncEvent", { origin: base, registrationId, tag: "kepuasan-outbox", lastChance: false });
-  const r = await reportWhen("kelurahan", (x) => x.respondents > before);
+  const r = await reportWhen("desa-sinyal", (x) => x.respondents > before);
   assert.equal(r.respondents - before, 1, "sent once, with no survey page open");
   await context.close();
 
@@ -835,7 +856,7 @@ test("a phone survey kept offline is sent with the page closed, or at the next v
   const plain = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "id-ID", bypassCSP: true });
   await plain.addInitScript(() => { delete window.SyncManager; });
   p = await plain.newPage();
-  await p.goto(`${base}/u/kelurahan`);
+  await p.goto(`${base}/u/desa-sinyal`);
   await onQuestion(p, 1);
   await stopServer();
   try {
@@ -848,7 +869,7 @@ test("a phone survey kept offline is sent with the page closed, or at the next v
   }
   await p.goto(`${base}/u/puskesmas`);
   await onQuestion(p, 1);
-  const again = await reportWhen("kelurahan", (x) => x.respondents > before + 1);
+  const again = await reportWhen("desa-sinyal", (x) => x.respondents > before + 1);
   assert.equal(again.respondents - before, 2);
   await plain.close();
 });
@@ -871,6 +892,15 @@ test("a respondent who never complained skips U9, and the report counts it as sk
   await skip.tap();
   await p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" }).waitFor();
   await bigTargets(p, "phone profile");
+  // The profile is longer than the phone: the page scrolls (no box scrolling inside it with
+  // nothing to say so), and "Lanjut" is on screen all along.
+  const profile = await p.evaluate(() => {
+    const box = document.querySelector(".profile");
+    const next = [...document.querySelectorAll("button")].find((b) => b.textContent === "Lanjut").getBoundingClientRect();
+    return { inner: box.scrollHeight - box.clientHeight, page: document.documentElement.scrollHeight - innerHeight, next: next.bottom <= innerHeight && next.top >= 0 };
+  });
+  assert.ok(profile.inner <= 1 && profile.page > 0 && profile.next, JSON.stringify(profile));
+  await shot(p, "phone-7-profile-360");
   // Back shows the skip as the choice made.
   await p.getByRole("button", { name: "Kembali" }).tap();
   await onQuestion(p, 9);
@@ -1104,6 +1134,10 @@ test("the dashboard shows the report's numbers, its charts and working downloads
   await p.locator("#chart-trend svg").waitFor();
   await shot(p, "dashboard");
   await axe(p, "dashboard");
+  // On a 360-pixel phone the dashboard is no wider than the screen.
+  await p.setViewportSize({ width: 360, height: 740 });
+  await fitsWidth(p, "the dashboard");
+  await p.setViewportSize({ width: 1280, height: 800 });
   for (const [name, ext, magic] of [["XLSX", "xlsx", "PK"], ["PDF", "pdf", "%PDF"], ["Word (dapat disunting)", "docx", "PK"], ["CSV", "csv", "\ufeff"]]) {
     const [dl] = await Promise.all([p.waitForEvent("download"), p.getByRole("button", { name, exact: true }).click()]);
     assert.equal(dl.suggestedFilename(), `ikm-dukcapil-${year}.${ext}`);
@@ -1342,6 +1376,10 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   await p.locator("#services td", { hasText: "Perpanjangan STNK Tahunan" }).waitFor();
   const tree = await p.textContent("#unit-tree");
   assert.ok(tree.includes("MPP Kota Contoh") && tree.includes("walk-x · WITA"), tree);
+  // On a 360-pixel phone every service's buttons are on screen: the rows become cards.
+  await p.setViewportSize({ width: 360, height: 740 });
+  await fitsWidth(p, "units and services");
+  await p.setViewportSize({ width: 1280, height: 800 });
   await axe(p, "units and services");
   await shot(p, "admin-units");
 
@@ -1387,7 +1425,7 @@ test("a new administrator sets up an MPP in /admin, and a unit's manager runs on
   await p.click("#import button[type=submit]");
   await p.locator("#dry-run").waitFor();
   assert.match(await p.textContent("#dry-run"), /2 baris, 1 siap diimpor, 0 sudah pernah diimpor, 1 bermasalah/);
-  assert.match(await p.textContent("#dry-run table"), /3\s*U3: harus bilangan bulat 1 sampai 4/);
+  assert.match(await p.textContent("#dry-run table"), /3\s*U3: harus bilangan bulat dari 1 sampai 4/);
   assert.match(await p.textContent("#dry-run"), /isian profil yang tidak dikenali dikosongkan/);
   assert.match(await p.locator("#dry-run table").nth(1).textContent(), /2\s*Pekerjaan: `Dokter hewan` tidak dikenali/);
   await axe(p, "an import's dry run");

@@ -636,6 +636,30 @@ async fn published_results_and_badge_show_the_last_complete_quarter_when_switche
         "{page}"
     );
     assert!(page.contains("<td>U1</td>") && page.contains("Disdukcapil Jayapura"));
+    // Without a population there is no sample to judge: no caution.
+    assert!(!page.contains("id=\"caution\""), "{page}");
+    // Issue 29: with a population of 1,500 the three questionnaires are far below the
+    // minimum sample, and the page says so where the number is, as the dashboard does.
+    let (status, body) = send(
+        &svc,
+        with_key(
+            actix_web::test::TestRequest::put()
+                .uri("/api/v1/units/unit-a/populations/2025-Q2")
+                .set_json(json!({"population": 1500})),
+            Some(&w.admin),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, cautious) = send(&svc, get("/p/unit-a", None)).await;
+    let cautious = cautious.as_str().unwrap();
+    assert!(
+        cautious.contains("id=\"caution\"")
+            && cautious.contains(
+                "Jumlah responden (3) belum mencapai sampel minimum 306 untuk populasi 1500"
+            ),
+        "{cautious}"
+    );
     // Plain Bahasa Indonesia: no English glosses, and no snippet meant for webmasters.
     assert!(page.contains("<html lang=\"id\">"), "{page}");
     assert!(

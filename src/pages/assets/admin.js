@@ -48,6 +48,7 @@
       signingTitle: "Rahasia penandatanganan token struk", signingText: "Sistem antrean yang mencetak QR sendiri menandatangani token dengan rahasia ini (lihat docs/api.md).",
       showSigning: "Tampilkan rahasia penandatanganan",
       service: "Layanan", anyService: "Semua layanan unit", count: "Jumlah slip", countHint: "1 sampai 120; 12 slip per halaman A4.",
+      validDays: "Berlaku (hari)", daysHint: "1 sampai 365. Lembar yang dibagikan sepanjang triwulan perlu sekitar 100 hari.",
       sheetLang: "Bahasa pertama", makeSheet: "Buat lembar untuk dicetak", sheetReady: (n) => `Lembar ${n} slip siap dicetak di jendela baru.`,
       sheetBlocked: "Jendela baru diblokir peramban; buka lembarnya di sini:", openSheet: "Buka lembar",
       year: "Tahun", populationsText: "Jumlah orang yang dilayani per triwulan. Ubah angkanya; setiap isian tersimpan saat Anda meninggalkannya.",
@@ -147,6 +148,7 @@
       signingTitle: "Receipt token signing secret", signingText: "A queue system that prints its own QR codes signs their tokens with this secret (see docs/api.md).",
       showSigning: "Show the signing secret",
       service: "Service", anyService: "Any service of the unit", count: "Number of slips", countHint: "1 to 120; 12 slips to an A4 page.",
+      validDays: "Valid for (days)", daysHint: "1 to 365. A sheet handed out over a quarter needs about 100 days.",
       sheetLang: "First language", makeSheet: "Make a sheet to print", sheetReady: (n) => `A sheet of ${n} slips is ready to print in a new window.`,
       sheetBlocked: "The browser blocked the new window; open the sheet here:", openSheet: "Open the sheet",
       year: "Year", populationsText: "How many people were served each quarter. Change a number; each field is saved when you leave it.",
@@ -257,18 +259,10 @@
     const fields = Object.entries(body.fields || {}).map(([k, v]) => `${L().fields[k] || k} (${v})`).join("; ");
     return `${reason}${fields ? ": " + fields : ""}.${body.message && !fields ? ` (${body.message})` : ""}`;
   }
-  // A row's problem in the page's language: the server's common sentences said in Bahasa
-  // Indonesia, anything else as the server wrote it; `answers.U3` named U3.
-  const SAID = [
-    [/^must be a whole number between (\d+) and (\d+)$/, "harus bilangan bulat $1 sampai $2"],
-    [/^unknown unit `(.+)`$/, "unit `$1` tidak dikenal"],
-    [/^unknown service `(.+)` of unit (.+)$/, "layanan `$1` tidak ada di unit $2"],
-    [/^`(.+)` is not a whole number$/, "`$1` bukan bilangan bulat"],
-    [/^this needs (.+)$/, "tidak berhak: this needs $1"],
-  ];
-  const said = (message) => (state.lang === "id" ? SAID.reduce((m, [re, id]) => m.replace(re, id), message) : message);
+  // A row's problems, each under its field's name (`answers.U3` named U3); the server says
+  // them in the page's language (call() asks for it).
   const rowProblems = (errors) => table([t("line"), t("problem")], errors.map((e) => [String(e.line),
-    esc(Object.entries(e.fields).map(([k, v]) => `${L().fields[k] || k.replace(/^answers\./, "")}: ${said(v)}`).join("; "))]), "errors");
+    esc(Object.entries(e.fields).map(([k, v]) => `${L().fields[k] || k.replace(/^answers\./, "")}: ${v}`).join("; "))]), "errors");
 
   // Runs a change (a request, or its promise); a refusal is shown at the top of the section,
   // a success noted.
@@ -318,7 +312,8 @@
     .map(([u, d]) => `<option value="${esc(u.code)}"${u.code === chosen ? " selected" : ""}>${"\u00a0\u00a0".repeat(d)}${esc(u.name)} (${esc(u.code)})</option>`).join("");
   const zoneOptions = (chosen) => ZONES.map(([z, label]) => `<option value="${z}"${z === chosen ? " selected" : ""}>${label} (${z})</option>`).join("");
   const unitPicker = (id = "unit-pick") => `<div class="field"><label for="${id}">${t("unit")}</label><select id="${id}" data-pick-unit>${unitOptions(state.unit)}</select></div>`;
-  const table = (head, rows, cls = "") => `<div class="scroll" tabindex="0"><table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
+  // Each cell carries its column's name, which a phone shows beside it (admin.css).
+  const table = (head, rows, cls = "") => `<div class="scroll" tabindex="0"><table class="${cls}"><thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${head[i] ? ` data-label="${esc(head[i])}"` : ""}>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
   const field = (id, label, input, hint) => `<div class="field"><label for="${id}">${esc(label)}</label>${input}${hint ? `<span class="hint" id="${id}-hint">${esc(hint)}</span>` : ""}</div>`;
   const text = (id, v = "", extra = "") => `<input id="${id}" value="${esc(v || "")}" ${extra}>`;
   const box = (id, label, on, extra = "") => `<div class="check"><input type="checkbox" id="${id}"${extra ? " " + extra : ""}${on ? " checked" : ""}><label for="${id}">${esc(label)}</label></div>`;
@@ -408,6 +403,7 @@
     return `<h2>${t("nav").sheets}</h2><form id="sheet" class="panel">${unitPicker()}
       ${field("sheet-service", t("service"), `<select id="sheet-service">${services}</select>`)}
       ${field("sheet-count", t("count"), '<input id="sheet-count" type="number" min="1" max="120" value="24" required aria-describedby="sheet-count-hint">', t("countHint"))}
+      ${field("sheet-days", t("validDays"), '<input id="sheet-days" type="number" min="1" max="365" value="14" required aria-describedby="sheet-days-hint">', t("daysHint"))}
       ${field("sheet-lang", t("sheetLang"), '<select id="sheet-lang"><option value="id">Bahasa Indonesia</option><option value="en">English</option></select>')}
       <div><button type="submit">${t("makeSheet")}</button></div></form>${ready}`;
   }
@@ -744,7 +740,7 @@
     "#signing": ["click", () => act(post(unitPath(state.unit, "/signing-secret"), {}), (s) => { state.secret = s.signing_secret; })],
     "#sheet": ["submit", async () => {
       const count = Number(value("sheet-count"));
-      const body = { count, lang: value("sheet-lang") }; if (value("sheet-service")) body.service = value("sheet-service");
+      const body = { count, days: Number(value("sheet-days")), lang: value("sheet-lang") }; if (value("sheet-service")) body.service = value("sheet-service");
       const res = await post(unitPath(state.unit, "/receipt-sheets"), body);
       if (!res.ok) { state.error = refusal(await answer(res)); render(); return; }
       const url = URL.createObjectURL(new Blob([await res.text()], { type: "text/html" }));

@@ -145,6 +145,12 @@
   const day = (iso) => String(iso).split("-").reverse().join("-");
   const count = (n) => Number(n).toLocaleString(state.lang === "id" ? "id-ID" : "en-US");
   const pick = (id, en) => (state.lang === "id" ? id : en);
+  // A service by its name, as the report lists it (of `unit` when several units have one of
+  // that code); its code when the report does not know it.
+  const serviceName = (r, code, unit) => {
+    const found = (r.services || []).find((g) => g.code === code && (!g.unit || !unit || g.unit === unit));
+    return found ? pick(found.name, found.name_en) : code;
+  };
 
   // Quarters by the browser's calendar (a unit head's own day); `back` quarters before this one.
   function quarterOf(back = 0) {
@@ -302,7 +308,7 @@
     const unitName = (code) => (state.units.find((u) => u.code === code) || {}).name || code;
     const itemName = (code) => { const i = r.items.find((x) => x.code === code); return i ? `${code} ${pick(i.name, i.name_en)}` : code; };
     const category = state.suggestionCategory || "";
-    const matches = r.suggestions.filter((s) => (!words || [s.text, unitName(s.unit), s.service || "", ...(s.tags || [])].some((x) => String(x).toLowerCase().includes(words)))
+    const matches = r.suggestions.filter((s) => (!words || [s.text, unitName(s.unit), s.service ? serviceName(r, s.service, s.unit) : "", ...(s.tags || [])].some((x) => String(x).toLowerCase().includes(words)))
       && (!category || (category === "-" ? !s.category : s.category === category)));
     const pages = Math.max(1, Math.ceil(matches.length / SHOWN_SUGGESTIONS));
     const page = Math.min(state.suggestionPage || 0, pages - 1);
@@ -313,7 +319,7 @@
       const categories = ["", ...r.items.map((i) => i.code)].map((c) => `<option value="${esc(c)}"${(s.category || "") === c ? " selected" : ""}>${esc(c ? itemName(c) : L.uncategorised)}</option>`).join("");
       const handled = s.unit !== r.unit ? `<span class="hint">${t("otherUnit")}</span>`
         : `<select data-handled="${esc(s.id)}" aria-label="${esc(L.handledOf(received))}"><option value="">${t("notHandled")}</option>${plans.map((p) => `<option value="${esc(p.id)}"${s.follow_up && s.follow_up.id === p.id ? " selected" : ""}>${esc(L.handledWith(p.action))}</option>`).join("")}</select>`;
-      return `<li><span class="hint">${esc(received)} · ${esc(unitName(s.unit))}${s.service ? " · " + esc(s.service) : ""} · ${esc(L.channels[s.channel] || s.channel)}</span>
+      return `<li><span class="hint">${esc(received)} · ${esc(unitName(s.unit))}${s.service ? " · " + esc(serviceName(r, s.service, s.unit)) : ""} · ${esc(L.channels[s.channel] || s.channel)}</span>
         ${esc(s.text)}${s.follow_up ? ` <span class="handled">✓ ${esc(L.handledWith(s.follow_up.action))}</span>` : ""}
         <span class="note"><select data-category="${esc(s.id)}" aria-label="${esc(L.categoryOf(received))}">${categories}</select>
         <input data-tags="${esc(s.id)}" value="${esc((s.tags || []).join(", "))}" aria-label="${esc(L.tagsOf(received))}" placeholder="${esc(t("tagsHint"))}">
@@ -350,9 +356,10 @@
     }
   }
 
+  // Each cell carries its column's name, which a phone shows beside it (dashboard.css).
   function table(head, rows, numeric) {
     return `<div class="scroll" tabindex="0"><table><thead><tr>${head.map((h, i) => `<th scope="col"${numeric[i] ? ' class="n"' : ""}>${esc(h)}</th>`).join("")}</tr></thead>
-      <tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ""}>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
+      <tbody>${rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ""}${head[i] ? ` data-label="${esc(head[i])}"` : ""}>${c}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
   }
 
   // This period's follow-up plans (status changeable in place), how the previous period's
@@ -544,7 +551,7 @@
     const weighted = r.rollup && r.rollup.population_weighted;
     return `<section aria-labelledby="result-title">
       <h2 id="result-title">${esc(unit ? unit.name : r.unit)} · ${esc(r.period)}</h2>
-      <p class="hint">${esc(day(r.from))} – ${esc(day(r.to))} · ${esc(zoneLabel(r.timezone))}${r.service ? " · " + esc(r.service) : ""}</p>
+      <p class="hint">${esc(day(r.from))} – ${esc(day(r.to))} · ${esc(zoneLabel(r.timezone))}${r.service ? " · " + esc(serviceName(r, r.service)) : ""}</p>
       <div class="field doc-number"><label for="doc-number">${esc(t("docNumber"))}</label>
         <input id="doc-number" maxlength="100" autocomplete="off" value="${esc(state.docNumber || "")}" aria-describedby="doc-number-hint">
         <span class="hint" id="doc-number-hint">${esc(t("docNumberHint"))}</span></div>

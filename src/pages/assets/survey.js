@@ -35,6 +35,9 @@
       reconnecting: "Menghubungkan kembali ke server…", reconnectingText: "Kiosk ini tetap terdaftar. Mencoba lagi dalam {n} detik.",
       spentTitle: "Struk ini sudah dipakai", spentText: "Setiap struk hanya untuk satu survei. Terima kasih atas partisipasi Anda.",
       invalidTitle: "Tautan survei tidak berlaku", invalidText: "Tautan ini tidak dikenal atau sudah kedaluwarsa.",
+      noLinkTitle: "Survei unit ini tidak dibuka lewat tautan", noLinkText: "{unit} menerima survei di kiosk dekat pintu keluar dan lewat kode QR pada struk pelayanan.",
+      closedTitle: "Unit ini tidak lagi menerima survei", closedText: "{unit} tidak lagi menerima survei. Terima kasih atas niat Anda memberi penilaian.",
+      unknownLinkTitle: "Tautan survei tidak dikenal", unknownLinkText: "Tidak ada unit layanan dengan alamat ini. Periksa kembali alamatnya, atau isi survei di kiosk dekat pintu keluar.",
       unknownTitle: "Tautan survei tidak dikenal",
       unknownText: "Periksa kembali alamat pada struk Anda, atau isi survei di kiosk dekat pintu keluar.",
       forgedTitle: "Kode pada struk ini tidak sah",
@@ -73,6 +76,9 @@
       reconnecting: "Reconnecting to the server…", reconnectingText: "This kiosk stays enrolled. Trying again in {n} seconds.",
       spentTitle: "This receipt has been used", spentText: "Each receipt is for one survey. Thank you for taking part.",
       invalidTitle: "This survey link is not valid", invalidText: "The link is unknown or has expired.",
+      noLinkTitle: "This unit's survey is not open through a link", noLinkText: "{unit} takes its survey at the kiosk by the exit and through the QR code on service receipts.",
+      closedTitle: "This unit no longer takes surveys", closedText: "{unit} no longer takes surveys. Thank you for wanting to give your opinion.",
+      unknownLinkTitle: "This survey link is unknown", unknownLinkText: "No service unit has this address. Check the address, or take the survey at the kiosk by the exit.",
       unknownTitle: "This survey link is unknown",
       unknownText: "Check the address on your receipt, or take the survey at the kiosk by the exit.",
       forgedTitle: "The code on this receipt is not valid",
@@ -457,8 +463,8 @@
           <div class="nav">${manyUnits() ? `<button data-act="back">${esc(t("back"))}</button>` : "<span></span>"}<button class="primary" data-act="retry-services">${esc(t("retry"))}</button></div></main>`;
       case "reconnecting": return `<main class="center"><h2>${esc(t("reconnecting"))}</h2>
           <p id="reconnect-note">${esc(t("reconnectingText").replace("{n}", String(state.retryIn)))}</p></main>`;
-      case "invalid": case "unknown": case "forged": case "expired":
-        return `<main class="center"><h2>${esc(t(state.screen + "Title"))}</h2><p>${esc(t(state.screen + "Text"))}</p></main>`;
+      case "invalid": case "unknown": case "forged": case "expired": case "noLink": case "closed": case "unknownLink":
+        return `<main class="center"><h2>${esc(t(state.screen + "Title"))}</h2><p>${esc(t(state.screen + "Text").replace("{unit}", state.unitName || ""))}</p></main>`;
       default: return "";
     }
   }
@@ -488,6 +494,7 @@
     document.documentElement.lang = state.lang;
     remember();
     app.innerHTML = header() + screenHtml();
+    app.dataset.screen = state.screen;
     settle();
     const focus = app.querySelector("main h2, main input, main button");
     if (focus && focus.tagName === "H2") { focus.tabIndex = -1; focus.focus({ preventScroll: true }); }
