@@ -523,7 +523,6 @@ mod tests {
             indonesian("`31/02/2025` is not a date such as 2025-07-14 or 14/07/2025").as_deref(),
             Some("`31/02/2025` bukan tanggal seperti 2025-07-14 atau 14/07/2025")
         );
-        assert!(indonesian(crate::domain::hours::PROBLEM).is_some());
         assert_eq!(
             say("must not be empty", Lang::En),
             "must not be empty",

@@ -63,11 +63,11 @@ pub struct Unit {
     pub service_hours: Option<String>,
 }
 
-/// Service hours kept as JSON text, given as the object they are.
+/// Service hours kept as JSON text (`domain::hours` writes them), given as the object they are.
 fn hours_as_object<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     use serde::Serialize;
-    crate::domain::hours::ServiceHours::from_stored(text.as_deref())
-        .map(|h| h.to_map())
+    text.as_deref()
+        .and_then(|t| serde_json::from_str::<std::collections::BTreeMap<String, String>>(t).ok())
         .serialize(s)
 }
 

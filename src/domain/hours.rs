@@ -185,6 +185,9 @@ mod tests {
             .map(|(d, s)| (d.to_owned(), s.to_owned()))
             .collect();
         let problems = ServiceHours::parse(&bad).unwrap_err();
+        for problem in problems.values() {
+            assert!(crate::messages::indonesian(problem).is_some(), "{problem}");
+        }
         assert_eq!(
             problems.keys().collect::<Vec<_>>(),
             ["service_hours.noon", "service_hours.sat"]

@@ -573,7 +573,7 @@ fn a_closed_year_is_archived_dropped_and_its_suggestions_read_back_from_the_comm
     assert!(done.contains("dropped from the database"), "{done}");
     let again = run(&["archive", "--before", "2025", "--out", file]);
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("arsip tidak pernah ditimpa"));
     let read = stdout(&run(&[
         "archive",
         "suggestions",

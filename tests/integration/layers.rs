@@ -15,6 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "instrument",
             "engine",
             "text",
+            "messages",
             "csv_input",
             "spreadsheet",
             "metrics",

@@ -39,7 +39,7 @@ fn schema_matches(db: &Db) {
         tallies::table.select(tallies::all_columns).limit(0).execute(conn)?;
         submissions::table.select(submissions::all_columns).limit(0).execute(conn)?;
         archives::table.select(archives::all_columns).limit(0).execute(conn)?;
-        for (table, columns) in [("submissions", 3), ("archives", 7), ("units", 12), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 10), ("sessions", 5), ("sign_in_failures", 5), ("audit_log", 8), ("unit_logos", 4), ("report_narratives", 7), ("webhooks", 9), ("webhook_deliveries", 12), ("suggestion_notes", 6), ("ombudsman_assessments", 8), ("tallies", 9)] {
+        for (table, columns) in [("submissions", 3), ("archives", 7), ("units", 19), ("services", 5), ("api_keys", 8), ("responses", 17), ("populations", 4), ("receipt_tokens", 7), ("token_spends", 3), ("report_verifications", 11), ("follow_ups", 11), ("kiosk_devices", 9), ("users", 10), ("sessions", 5), ("sign_in_failures", 5), ("audit_log", 8), ("unit_logos", 4), ("report_narratives", 7), ("webhooks", 9), ("webhook_deliveries", 12), ("suggestion_notes", 6), ("ombudsman_assessments", 8), ("tallies", 9)] {
             let sql = match conn {
                 DbConn::Sqlite(_) => format!("SELECT COUNT(*) AS n FROM pragma_table_info('{table}')"),
                 DbConn::Postgres(_) => format!("SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"),

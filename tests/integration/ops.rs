@@ -290,5 +290,7 @@ fn a_backup_is_a_consistent_copy_that_never_overwrites() {
         .output()
         .unwrap();
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwrites"));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("cadangan tidak pernah menimpa berkas")
+    );
 }

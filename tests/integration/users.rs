@@ -49,42 +49,43 @@ fn the_users_commands_add_list_disable_and_reset_with_the_password_rules() {
             .success()
     );
 
-    // Refused, each naming what is wrong, and nothing stored.
+    // Refused, each naming what is wrong in Bahasa Indonesia (the command line's default),
+    // and nothing stored.
     for (args, input, problem) in [
         (
             vec!["--role", "manager", "--unit", "dukcapil"],
             "pendek\n",
-            "at least 10 characters",
+            "paling sedikit 10 karakter",
         ),
         (
             vec!["--role", "manager", "--unit", "dukcapil"],
             "Password123\n",
-            "most common passwords",
+            "kata sandi yang paling umum",
         ),
         (
             vec!["--role", "manager", "--unit", "dukcapil"],
             "kepala.dukcapil\n",
-            "user name",
+            "nama pengguna",
         ),
         (
             vec!["--role", "manager"],
             "rahasia-kuat-2026\n",
-            "at least one unit",
+            "paling sedikit satu unit",
         ),
         (
             vec!["--role", "manager", "--unit", "nope"],
             "rahasia-kuat-2026\n",
-            "unknown unit `nope`",
+            "unit `nope` tidak dikenal",
         ),
         (
             vec!["--role", "admin", "--unit", "dukcapil"],
             "rahasia-kuat-2026\n",
-            "give none",
+            "jangan pilih unit",
         ),
         (
             vec!["--role", "owner"],
             "rahasia-kuat-2026\n",
-            "must be one of admin, manager, viewer",
+            "harus salah satu dari admin, manager, viewer",
         ),
         (vec!["--role", "admin"], "", "first line of standard input"),
     ] {
@@ -124,7 +125,7 @@ fn the_users_commands_add_list_disable_and_reset_with_the_password_rules() {
         ],
         "lain-lagi-2026\n",
     );
-    assert!(text(&again).contains("taken"), "{}", text(&again));
+    assert!(text(&again).contains("sudah dipakai"), "{}", text(&again));
     let list: serde_json::Value =
         serde_json::from_slice(&run(&["users", "list"], "").stdout).unwrap();
     assert_eq!(list[0]["username"], "kepala.dukcapil");
@@ -158,7 +159,9 @@ fn the_users_commands_add_list_disable_and_reset_with_the_password_rules() {
     let list: serde_json::Value =
         serde_json::from_slice(&run(&["users", "list"], "").stdout).unwrap();
     assert!(list[0]["disabled_at"].is_string());
-    assert!(text(&run(&["users", "disable", "nobody"], "")).contains("unknown user `nobody`"));
+    assert!(
+        text(&run(&["users", "disable", "nobody"], "")).contains("pengguna `nobody` tidak dikenal")
+    );
 }
 
 async fn credentials_are_checked_against_an_argon2id_hash_and_a_disabled_user_is_refused(
