@@ -1,9 +1,26 @@
 //! kepuasan: collects Survei Kepuasan Masyarakat responses and computes the IKM exactly as
 //! PermenPAN-RB 14/2017 does.
 //!
-//! The map of the crate: [`instrument`] reads and validates the survey definitions,
-//! [`engine`] is the pure index engine (no database, no HTTP), [`csv_input`] reads response
-//! files, [`text`] renders reports for people, [`config`] holds the settings and [`cli`] is the command line.
+//! The map of the crate, by layer, lowest first (`tests/integration/layers.rs` holds the code
+//! to it; `docs/architecture.md` draws it):
+//!
+//! - Numbers and formats: [`error`] (error kinds and their statuses), [`exact`] (exact
+//!   rationals), [`period`] (periods in a unit's time zone), [`instrument`] (the survey
+//!   definitions), [`engine`] (the pure index maths), [`text`] (Indonesian numbers, dates and
+//!   the command line's text report), [`messages`] (the Indonesian of every message),
+//!   [`csv_input`] and [`spreadsheet`] (reading files within bounds), [`metrics`].
+//! - Storage: [`db`] (backends, pools, migrations, queries).
+//! - Domain: [`auth`] (keys and roles), [`access`] (who may do what), [`directory`] (a short
+//!   cache of keys, units and services), [`tokens`] (receipt tokens), [`abuse`] (form tickets)
+//!   and [`quality`] (flags), [`collect`] (taking in a submission), [`writer`] (group commit),
+//!   [`tallies`] (stored summaries), [`reporting`] (a unit's full report), [`followup`]
+//!   (follow-up plans), [`domain`] (units, services, keys, people, kiosks, hours, logos ...),
+//!   [`signals`] (webhooks and e-mail: "Pemberitahuan" in the pages), [`import`] (paper and
+//!   populations), [`archive`] (closed years), [`demo`], [`config`] (settings).
+//! - Documents: [`export`] (CSV, XLSX, PDF, Word, charts).
+//! - HTTP: [`state`], [`extract`] (extractors, the text rule, addresses), [`pages`] (kiosk,
+//!   phone, dashboard, /admin, public pages), [`api`] (the route table and handlers).
+//! - Process: [`server`] and [`cli`]; `main.rs` only parses the command line.
 
 pub mod abuse;
 pub mod access;

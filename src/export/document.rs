@@ -56,7 +56,7 @@ impl Signature {
 
 /// What the document is written onto. Sizes are in points.
 pub trait Sink {
-    /// The letterhead (kop surat): the logo at the left, the lines ([`Letterhead::lines`])
+    /// The letterhead (kop surat): the logo at the left, the lines ([`super::Letterhead::lines`])
     /// centred, a double rule under them.
     fn letterhead(&mut self, logo: Option<&(String, Vec<u8>)>, lines: &[(String, f32, bool)]);
     /// A centred line.
