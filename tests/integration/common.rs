@@ -23,6 +23,24 @@ pub fn pg_base() -> String {
 }
 
 /// Skips (or, under KEPUASAN_REQUIRE_ALL=1, fails) with a reason.
+/// Whether this is the full run (`scripts/test`, and so CI, set `KEPUASAN_FULL=1`): the fault,
+/// process and browser tests take minutes between them, so a plain `cargo test` (the quick loop
+/// of a change) leaves them out, saying so; `scripts/test` always runs them.
+pub fn full_run() -> bool {
+    std::env::var("KEPUASAN_FULL").is_ok_and(|v| v == "1")
+}
+
+/// Leaves the calling test out of a quick run (see [`full_run`]); true when it should stop.
+pub fn quick_run_skips(what: &str) -> bool {
+    if full_run() {
+        return false;
+    }
+    skip(&format!(
+        "{what} runs in the full run: scripts/test (KEPUASAN_FULL=1)"
+    ));
+    true
+}
+
 pub fn skip(reason: &str) {
     assert!(!require_all(), "KEPUASAN_REQUIRE_ALL=1 but {reason}");
     println!("SKIPPED: {reason}");

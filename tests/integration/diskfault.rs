@@ -194,6 +194,9 @@ fn refused_after(answers: &Mutex<Vec<Answer>>, since: Instant, limit: Duration) 
 
 #[test]
 fn a_full_disk_gives_503_then_recovers_and_loses_nothing() {
+    if crate::common::quick_run_skips("this fault, process or browser test") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let Some(mount) = Mount::new(&dir.path().join("small"), "3m") else {
         skip("mounting a small tmpfs needs root (CAP_SYS_ADMIN)");
@@ -237,6 +240,9 @@ fn a_full_disk_gives_503_then_recovers_and_loses_nothing() {
 
 #[test]
 fn a_file_system_gone_read_only_gives_503_and_keeps_every_acknowledged_response() {
+    if crate::common::quick_run_skips("this fault, process or browser test") {
+        return;
+    }
     // Five failing disks: the moment of the failure falls differently each time (a
     // response lost at that moment showed in one run of three to ten before the log was
     // kept written ahead, `db::wal_room`).

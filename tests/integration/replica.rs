@@ -75,6 +75,9 @@ fn on(url: &str, sql: &str) {
 
 #[test]
 fn reports_read_from_a_streaming_replica_and_from_the_primary_when_it_is_down() {
+    if crate::common::quick_run_skips("this fault, process or browser test") {
+        return;
+    }
     let Some((bin, dir)) = private_servers() else {
         return;
     };
