@@ -28,13 +28,18 @@ const SHORT_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Characters in a short code: 50 random bits.
 const SHORT_LEN: usize = 10;
 
-/// A short code as typed, read the way it was printed: upper case, without dashes or spaces;
-/// `None` when it is not one.
+/// A short code as typed, read the way it was printed: upper case, without dashes or spaces,
+/// and the letters people type for the digits they saw (O for 0, I and L for 1) read as those
+/// digits, as Crockford's base32 does; `None` when it is not one.
 fn short_code(typed: &str) -> Option<String> {
     let code: String = typed
         .chars()
         .filter(|c| !matches!(c, '-' | ' '))
-        .map(|c| c.to_ascii_uppercase())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
         .collect();
     (code.len() == SHORT_LEN && code.bytes().all(|b| SHORT_ALPHABET.contains(&b))).then_some(code)
 }
@@ -542,6 +547,22 @@ pub fn describe(claims: &Claims) -> BTreeMap<&'static str, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_short_code_is_read_as_printed_however_it_is_typed() {
+        let printed = "7KQ2-M9XD-3P";
+        for typed in ["7KQ2-M9XD-3P", "7kq2m9xd3p", "7KQ2 M9XD 3P"] {
+            assert_eq!(short_code(typed).as_deref(), Some("7KQ2M9XD3P"), "{typed}");
+        }
+        // O for zero, I and L for one, as people misread them.
+        assert_eq!(short_code("1O2I-3L45-67").as_deref(), Some("1021314567"));
+        assert_eq!(stored_hash(printed), stored_hash("7kq2m9xd3p"));
+        // Too short, too long, or a letter the alphabet leaves out (U).
+        for bad in ["7KQ2-M9XD", "7KQ2-M9XD-3PP", "7KQ2-M9XD-3U"] {
+            assert_eq!(short_code(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     fn claims() -> Claims {
