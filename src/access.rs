@@ -179,9 +179,11 @@ pub fn sees(caller: &Principal, units: &UnitIndex, unit: &str) -> bool {
 /// Whether `caller` may see and revoke a key of `role` for `units`: an admin any key; anyone
 /// else a key that is not an admin's whose every unit is theirs (revoking also needs
 /// [`Action::Manage`]).
-pub fn holds_key(caller: &Principal, index: &UnitIndex, role: &str, units: &[String]) -> bool {
+pub fn holds_key(caller: &Principal, index: &UnitIndex, role: Role, units: &[String]) -> bool {
     caller.role == Role::Admin
-        || (role != "admin" && !units.is_empty() && units.iter().all(|u| sees(caller, index, u)))
+        || (role != Role::Admin
+            && !units.is_empty()
+            && units.iter().all(|u| sees(caller, index, u)))
 }
 
 #[cfg(test)]

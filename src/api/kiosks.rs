@@ -64,7 +64,7 @@ pub async fn list(
             for t in &mut tablets {
                 t.retirable = manages
                     && t.state != kiosks::KioskState::Retired
-                    && access::holds_key(&caller, &index, "kiosk", &t.key_units);
+                    && access::holds_key(&caller, &index, crate::auth::Role::Kiosk, &t.key_units);
             }
             Ok(tablets)
         })
