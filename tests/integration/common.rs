@@ -1,4 +1,5 @@
-//! TestApp: the real state and routes over a fresh SQLite file or a fresh PostgreSQL database.
+//! TestApp: the real state and routes over a fresh SQLite file or a fresh PostgreSQL database
+//! (a copy of a migrated template database).
 
 use std::sync::Arc;
 
@@ -22,7 +23,6 @@ pub fn pg_base() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// Skips (or, under KEPUASAN_REQUIRE_ALL=1, fails) with a reason.
 /// Whether this is the full run (`scripts/test`, and so CI, set `KEPUASAN_FULL=1`): the fault,
 /// process and browser tests take minutes between them, so a plain `cargo test` (the quick loop
 /// of a change) leaves them out, saying so; `scripts/test` always runs them.
@@ -41,6 +41,7 @@ pub fn quick_run_skips(what: &str) -> bool {
     true
 }
 
+/// Skips (or, under KEPUASAN_REQUIRE_ALL=1, fails) with a reason.
 pub fn skip(reason: &str) {
     assert!(!require_all(), "KEPUASAN_REQUIRE_ALL=1 but {reason}");
     println!("SKIPPED: {reason}");
@@ -53,7 +54,22 @@ pub struct PgDatabase {
 }
 
 impl PgDatabase {
+    /// An empty database (for the tests of the migrations themselves).
     pub fn create() -> Option<PgDatabase> {
+        PgDatabase::make(None)
+    }
+
+    /// A database with every migration applied: a copy of the migrated template ([`template`]),
+    /// which takes a fraction of the time the migrations do.
+    pub fn migrated() -> Option<PgDatabase> {
+        let Some(template) = template() else {
+            skip(&format!("PostgreSQL is not reachable at {}", pg_base()));
+            return None;
+        };
+        PgDatabase::make(Some(&template))
+    }
+
+    fn make(template: Option<&str>) -> Option<PgDatabase> {
         let base = pg_base();
         let mut admin = match diesel::PgConnection::establish(&base) {
             Ok(c) => c,
@@ -63,15 +79,93 @@ impl PgDatabase {
             }
         };
         let name = format!("kepuasan_test_{}", uuid::Uuid::new_v4().simple());
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
+        let from = template.map_or_else(String::new, |t| format!(" TEMPLATE {t}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}{from}"))
             .execute(&mut admin)
             .expect("create test database");
-        let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
         Some(PgDatabase {
-            url: format!("{prefix}/{name}"),
+            url: pg_url(&name),
             name,
         })
     }
+}
+
+/// The URL of a database on the tests' PostgreSQL server.
+fn pg_url(name: &str) -> String {
+    let base = pg_base();
+    let (prefix, _) = base.rsplit_once('/').expect("URL with a database");
+    format!("{prefix}/{name}")
+}
+
+/// The migrated database every PostgreSQL test's own is copied from, as crates.io's tests do:
+/// named for the migrations it holds (a changed migration makes a new one), built once by
+/// whichever test process comes first (the others wait on an advisory lock, then find it), and
+/// published by a rename only when complete. `None` when PostgreSQL is not reachable.
+fn template() -> Option<String> {
+    static TEMPLATE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let mut admin = diesel::PgConnection::establish(&pg_base()).ok()?;
+            let name = format!("kepuasan_template_{}", &migrations_digest()[..16]);
+            diesel::sql_query("SELECT pg_advisory_lock(726300117)")
+                .execute(&mut admin)
+                .expect("lock");
+            #[derive(diesel::QueryableByName)]
+            struct Found {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let found: Found = diesel::sql_query(format!(
+                "SELECT COUNT(*) AS n FROM pg_database WHERE datname = '{name}'"
+            ))
+            .get_result(&mut admin)
+            .expect("look for the template");
+            if found.n == 0 {
+                let building = format!("{name}_building");
+                for sql in [
+                    format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+                    format!("CREATE DATABASE {building}"),
+                ] {
+                    diesel::sql_query(sql)
+                        .execute(&mut admin)
+                        .expect("template");
+                }
+                let kind = kepuasan::db::DbKind::from_url(&pg_url(&building)).expect("a URL");
+                kepuasan::db::migrate(&kind).expect("migrate the template");
+                diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .execute(&mut admin)
+                    .expect("publish the template");
+            }
+            diesel::sql_query("SELECT pg_advisory_unlock(726300117)")
+                .execute(&mut admin)
+                .expect("unlock");
+            Some(name)
+        })
+        .clone()
+}
+
+/// A digest of the PostgreSQL migrations: their paths and contents.
+fn migrations_digest() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).expect("migrations") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut all = String::new();
+    for path in files {
+        all.push_str(&path.strip_prefix(&root).unwrap().display().to_string());
+        all.push_str(&std::fs::read_to_string(&path).expect("a migration"));
+    }
+    kepuasan::auth::sha256_hex(&all)
 }
 
 impl PgDatabase {
@@ -169,7 +263,7 @@ impl TestApp {
 
     /// A PostgreSQL app with some settings changed.
     pub fn postgres_with(change: impl FnOnce(&mut Settings)) -> Option<TestApp> {
-        let db = PgDatabase::create()?;
+        let db = PgDatabase::migrated()?;
         Some(TestApp::build_with(
             db.url.clone(),
             Place::Postgres(db),
