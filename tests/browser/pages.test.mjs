@@ -82,13 +82,19 @@ async function settled(p) {
   await p.locator("#app:not([data-settling])").waitFor({ state: "attached" });
 }
 
+// On the page's paused clock (`p.clock`): moves it on until the screen shown takes taps. Call it
+// once the screen is there (a screen drawn after a fetch settles on the clock as it then stands).
+async function settledOnClock(p) {
+  for (let i = 0; i < 40 && await p.locator("#app[data-settling]").count(); i++) await p.clock.runFor(100);
+  await settled(p);
+}
+
 // Two taps at the centre of `target`, `gap` milliseconds apart on the page's paused clock
 // (`p.clock`), as a person's double tap or slow second tap. The first tap waits until the
 // screen takes taps; when `between` is given, the second waits for it too (the next screen,
 // drawn by then), however slow the machine.
 async function twoTaps(p, target, gap, between) {
-  for (let i = 0; i < 40 && await p.locator("#app[data-settling]").count(); i++) await p.clock.runFor(100);
-  await settled(p);
+  await settledOnClock(p);
   const box = await target.boundingBox();
   const x = box.x + box.width / 2, y = box.y + box.height / 2;
   await p.touchscreen.tap(x, y);
@@ -435,18 +441,23 @@ test("a quick second visitor keeps their thank-you screen for its full time, and
   await p.getByRole("button", { name: "Kirim" }).click();
   await thanks.waitFor();
   await p.clock.pauseAt(await p.evaluate(() => Date.now() + 50));
-  await p.clock.runFor(150);
+  await settledOnClock(p);
   await p.getByRole("button", { name: "Isi survei baru" }).click();
-  await p.clock.runFor(150);
+  await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
+  await settledOnClock(p);
   await p.getByRole("button", { name: "Kantor Imigrasi Uji" }).click();
-  await p.clock.runFor(500);
+  await p.clock.runFor(400);
   for (let i = 0; i < 9; i++) {
     await onQuestion(p, i + 1);
+    await settledOnClock(p);
     await p.click('button[data-answer="3"]');
-    await p.clock.runFor(500);
+    await p.clock.runFor(400);
   }
+  await p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" }).waitFor();
+  await settledOnClock(p);
   await p.getByRole("button", { name: "Lanjut" }).click();
-  await p.clock.runFor(150);
+  await p.getByRole("heading", { name: "Saran atau masukan (boleh dikosongkan)" }).waitFor();
+  await settledOnClock(p);
   await p.getByRole("button", { name: "Kirim" }).click();
   await thanks.waitFor();
   const button = await p.getByRole("button", { name: "Isi survei baru" }).elementHandle();
@@ -498,14 +509,16 @@ test("before an unfinished survey starts over, the kiosk asks whether someone is
   await p.goto(`${base}/kiosk?idle=6#key=${kiosk}`);
   await p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }).waitFor();
   await p.clock.pauseAt(await p.evaluate(() => Date.now() + 50));
-  await p.clock.runFor(700);
+  await settledOnClock(p);
   await p.getByRole("button", { name: "Samsat Kota Uji" }).click();
-  await p.clock.runFor(1000);
+  await p.clock.runFor(400);
   await onQuestion(p, 1);
+  await settledOnClock(p);
   // The last touch: the notice comes three seconds after it, the restart six.
   await p.click('button[data-answer="3"]');
-  await p.clock.runFor(1000);
+  await p.clock.runFor(400);
   await onQuestion(p, 2);
+  await settledOnClock(p);
   const dialog = p.getByRole("alertdialog", { name: "Masih di sana?" });
   assert.equal(await dialog.count(), 0, "no notice a second after a touch");
   await p.clock.runFor(2100);
