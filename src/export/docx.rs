@@ -272,10 +272,11 @@ impl Sink for Body {
         self.blocks.push(Block::Table(Box::new(table)));
     }
 
-    fn chart(&mut self, svg: &str, share: f32, aspect: f32) -> Result<(), AppError> {
+    /// The chart as a PNG `share` of the text width wide; the PNG keeps the chart's own
+    /// proportions, so the aspect the PDF needs is not used here.
+    fn chart(&mut self, svg: &str, share: f32, _aspect: f32) -> Result<(), AppError> {
         let png = png_of_svg(svg, 2400.0)?;
         if let Some(pic) = picture(&png, TEXT_PT * share) {
-            let _ = aspect; // the PNG keeps the chart's own proportions
             self.push(
                 Paragraph::new()
                     .align(AlignmentType::Center)

@@ -318,6 +318,52 @@ test("two taps 120 ms apart answer one question, and going back shows the choice
 // wrong question would show in the totals.
 const TAPPED = [1, 2, 3, 4, 1, 2, 3, 4, 2];
 
+// The screens a double-tap test walks, by what they show.
+function surveyScreens(p) {
+  return {
+    units: p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" }),
+    services: p.getByRole("heading", { name: "Jenis layanan apa yang Anda terima?" }),
+    profile: p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" }),
+    suggestion: p.getByRole("heading", { name: "Saran atau masukan (boleh dikosongkan)" }),
+    thanks: p.getByRole("status").filter({ hasText: "Terima kasih!" }),
+  };
+}
+
+// From the service screen to the thank-you screen, every change tapped twice `gap` ms apart on
+// the page's paused clock: the service "Layanan Dua", the answers of TAPPED, "Lanjut", "Kirim";
+// after each, the next screen is shown and no second tap reached it.
+async function tapServiceToThanks(p, gap) {
+  const { profile, suggestion, thanks } = surveyScreens(p);
+  const { slow, nothingPressed } = tapChecks(p, gap);
+  // service -> question 1: the second tap answers nothing.
+  await twoTaps(p, p.getByRole("button", { name: "Layanan Dua" }), gap, slow(p.getByText("Pertanyaan 1 dari 9")));
+  await onQuestion(p, 1);
+  await nothingPressed("question 1");
+  // each answer -> the next question, the last -> the profile.
+  for (let i = 0; i < 9; i++) {
+    const next = i < 8 ? p.getByText(`Pertanyaan ${i + 2} dari 9`) : profile;
+    await twoTaps(p, p.locator(`button[data-answer="${TAPPED[i]}"]`), gap, slow(next));
+    await next.waitFor();
+    await nothingPressed(i < 8 ? `question ${i + 2}` : "the profile");
+  }
+  // profile -> suggestion: the second tap does not send.
+  await twoTaps(p, p.getByRole("button", { name: "Lanjut" }), gap, slow(suggestion));
+  await suggestion.waitFor();
+  assert.ok(!(await thanks.isVisible()), `${gap} ms: the second tap on Lanjut sent the survey`);
+  // suggestion -> thanks.
+  await twoTaps(p, p.getByRole("button", { name: "Kirim" }), gap, slow(thanks));
+  await thanks.waitFor();
+}
+
+// For taps `gap` ms apart: what to wait for between them (the next screen, when the second
+// tap comes after it is drawn), and the check that no tap reached the screen now shown.
+function tapChecks(p, gap) {
+  return {
+    slow: gap > 350 ? (next) => () => next.waitFor() : () => undefined,
+    nothingPressed: async (where) => assert.equal(await p.locator('main [aria-pressed="true"], main [aria-checked="true"]').count(), 0, `${gap} ms: a tap reached ${where}`),
+  };
+}
+
 // The report's per-item totals, respondents and service counts of `unit`, once `n` responses arrived.
 async function tappedReport(unit, n) {
   const r = await reportWhen(unit, (x) => x.respondents >= n);
@@ -329,39 +375,17 @@ test("a double or slow second tap across every kiosk screen change answers only 
     const p = await page({ width: 1024, height: 600 }, { hasTouch: true });
     await p.clock.install();
     await p.goto(`${base}/kiosk#key=${kioskTap}`);
-    const units = p.getByRole("heading", { name: "Layanan instansi mana yang baru Anda terima?" });
-    const services = p.getByRole("heading", { name: "Jenis layanan apa yang Anda terima?" });
-    const profile = p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" });
-    const suggestion = p.getByRole("heading", { name: "Saran atau masukan (boleh dikosongkan)" });
-    const thanks = p.getByRole("status").filter({ hasText: "Terima kasih!" });
+    const { units, services } = surveyScreens(p);
     await units.waitFor();
     await p.evaluate(() => window.kepuasanDirectoryLearnt());
     await p.clock.pauseAt(await p.evaluate(() => Date.now() + 50));
-    const slow = gap > 350 ? (next) => () => next.waitFor() : () => undefined;
-    const nothingPressed = async (where) => assert.equal(await p.locator('main [aria-pressed="true"], main [aria-checked="true"]').count(), 0, `${gap} ms: a tap reached ${where}`);
-
+    const { slow, nothingPressed } = tapChecks(p, gap);
     // unit -> services: the second tap chooses no service.
     await twoTaps(p, p.getByRole("button", { name: "Dinas Ketuk A" }), gap, slow(services));
     await services.waitFor();
     await nothingPressed("the service screen");
-    // service -> question 1: the second tap answers nothing.
-    await twoTaps(p, p.getByRole("button", { name: "Layanan Dua" }), gap, slow(p.getByText("Pertanyaan 1 dari 9")));
-    await onQuestion(p, 1);
-    await nothingPressed("question 1");
-    // each answer -> the next question, the last -> the profile.
-    for (let i = 0; i < 9; i++) {
-      const next = i < 8 ? p.getByText(`Pertanyaan ${i + 2} dari 9`) : profile;
-      await twoTaps(p, p.locator(`button[data-answer="${TAPPED[i]}"]`), gap, slow(next));
-      await next.waitFor();
-      await nothingPressed(i < 8 ? `question ${i + 2}` : "the profile");
-    }
-    // profile -> suggestion: the second tap does not send.
-    await twoTaps(p, p.getByRole("button", { name: "Lanjut" }), gap, slow(suggestion));
-    await suggestion.waitFor();
-    assert.ok(!(await thanks.isVisible()), `${gap} ms: the second tap on Lanjut sent the survey`);
-    // suggestion -> thanks -> the next respondent: the second taps start nothing.
-    await twoTaps(p, p.getByRole("button", { name: "Kirim" }), gap, slow(thanks));
-    await thanks.waitFor();
+    await tapServiceToThanks(p, gap);
+    // thanks -> the next respondent: the second tap starts nothing.
     await twoTaps(p, p.getByRole("button", { name: "Isi survei baru" }), gap, slow(units));
     await units.waitFor();
     await nothingPressed("the unit screen");
@@ -380,28 +404,9 @@ test("a double or slow second tap across every phone screen change answers only 
     const p = await page({ width: 390, height: 844 }, { hasTouch: true, isMobile: true });
     await p.clock.install();
     await p.goto(`${base}/u/tap-phone`);
-    const services = p.getByRole("heading", { name: "Jenis layanan apa yang Anda terima?" });
-    const profile = p.getByRole("heading", { name: "Tentang Anda (boleh dilewati)" });
-    const suggestion = p.getByRole("heading", { name: "Saran atau masukan (boleh dikosongkan)" });
-    const thanks = p.getByRole("status").filter({ hasText: "Terima kasih!" });
-    await services.waitFor();
+    await surveyScreens(p).services.waitFor();
     await p.clock.pauseAt(await p.evaluate(() => Date.now() + 50));
-    const slow = gap > 350 ? (next) => () => next.waitFor() : () => undefined;
-    const nothingPressed = async (where) => assert.equal(await p.locator('main [aria-pressed="true"], main [aria-checked="true"]').count(), 0, `${gap} ms: a tap reached ${where}`);
-    await twoTaps(p, p.getByRole("button", { name: "Layanan Dua" }), gap, slow(p.getByText("Pertanyaan 1 dari 9")));
-    await onQuestion(p, 1);
-    await nothingPressed("question 1");
-    for (let i = 0; i < 9; i++) {
-      const next = i < 8 ? p.getByText(`Pertanyaan ${i + 2} dari 9`) : profile;
-      await twoTaps(p, p.locator(`button[data-answer="${TAPPED[i]}"]`), gap, slow(next));
-      await next.waitFor();
-      await nothingPressed(i < 8 ? `question ${i + 2}` : "the profile");
-    }
-    await twoTaps(p, p.getByRole("button", { name: "Lanjut" }), gap, slow(suggestion));
-    await suggestion.waitFor();
-    assert.ok(!(await thanks.isVisible()), `${gap} ms: the second tap on Lanjut sent the survey`);
-    await twoTaps(p, p.getByRole("button", { name: "Kirim" }), gap, slow(thanks));
-    await thanks.waitFor();
+    await tapServiceToThanks(p, gap);
     await p.context().close();
   }
   const r = await tappedReport("tap-phone", 2);

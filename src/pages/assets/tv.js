@@ -25,7 +25,7 @@
     const main = document.querySelector("main");
     const room = window.innerHeight - footer.offsetHeight - parseFloat(getComputedStyle(main).paddingBottom) - parseFloat(getComputedStyle(main).rowGap || "0");
     const first = items.findIndex((li) => li.getBoundingClientRect().bottom > room);
-    if (first === -1) { page = 0; indicator.hidden = true; return; }
+    if (first === -1) { page = 0; indicator.hidden = true; document.body.dataset.pages = "1"; return; }
     const perPage = Math.max(1, first);
     const pages = Math.ceil(items.length / perPage);
     page %= pages;
